@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// The `pdm` command. Sources are TypeScript run through tsx, so the installed CLI is always the code in the tree.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+process.exitCode = await main(process.argv.slice(2));

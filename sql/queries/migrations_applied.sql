@@ -1,0 +1,1 @@
+SELECT id, name, checksum FROM {{migrations}} ORDER BY id;

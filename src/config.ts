@@ -1,0 +1,135 @@
+/**
+ * Configuration from environment variables, validated once. Every variable is declared in
+ * `ENV_VARS` with its default and meaning: `pdm --help` and the README print the same table.
+ */
+import path from 'node:path';
+import pkg from '../package.json' with { type: 'json' };
+import { ErrorCodes, PdmError } from './errors.ts';
+
+export interface QuestDbConfig {
+  /** true when PDM_QUESTDB_HTTP_URL / PDM_QUESTDB_PG_URL point at a server the engine does not manage. */
+  readonly external: boolean;
+  readonly host: string;
+  readonly httpPort: number;
+  readonly pgPort: number;
+  readonly ilpTcpPort: number;
+  readonly healthPort: number;
+  readonly pgUser: string;
+  readonly pgPassword: string;
+  readonly pgDatabase: string;
+  readonly dataDir: string;
+  readonly jar: string;
+  readonly java: string | undefined;
+  readonly heap: string;
+}
+
+export interface IngestConfig {
+  /** Rows sent per HTTP request; also the bound on rows held in memory per writer. */
+  readonly batchRows: number;
+  /** Our own deadline around one flush: the client's may never fire (see docs/schema.md). */
+  readonly flushTimeoutMs: number;
+  readonly maxRetries: number;
+}
+
+export interface Config {
+  readonly questdb: QuestDbConfig;
+  readonly ingest: IngestConfig;
+}
+
+interface EnvVar {
+  readonly name: string;
+  readonly default: string;
+  readonly help: string;
+}
+
+/** Pinned in package.json (`questdb`), where scripts/fetch-questdb.sh reads it too. */
+export const QUESTDB_VERSION: string = pkg.questdb.version;
+/** Lowest Java major the pinned server runs on (9.3.x: 17; 9.4.x would need 25). */
+export const QUESTDB_JAVA_MAJOR: number = pkg.questdb.javaMajor;
+
+export const ENV_VARS: readonly EnvVar[] = [
+  { name: 'PDM_QUESTDB_HTTP_URL', default: '', help: 'Use an existing QuestDB at this HTTP URL (ILP, /ping); the engine then manages no server' },
+  { name: 'PDM_QUESTDB_PG_URL', default: '', help: 'PG-wire URL of an existing QuestDB, e.g. postgres://admin:quest@db:8812/qdb' },
+  { name: 'PDM_QUESTDB_HTTP_PORT', default: '9000', help: 'HTTP port of the managed QuestDB (REST, ILP over HTTP, console)' },
+  { name: 'PDM_QUESTDB_PG_PORT', default: '8812', help: 'PG-wire port of the managed QuestDB' },
+  { name: 'PDM_QUESTDB_ILP_TCP_PORT', default: '9009', help: 'ILP/TCP port of the managed QuestDB' },
+  { name: 'PDM_QUESTDB_HEALTH_PORT', default: '9003', help: 'Health/metrics port of the managed QuestDB' },
+  { name: 'PDM_QUESTDB_DATA_DIR', default: './data/questdb', help: 'Root directory of the managed QuestDB (db, conf, log)' },
+  { name: 'PDM_QUESTDB_JAR', default: `./vendor/questdb/questdb-${QUESTDB_VERSION}.jar`, help: 'QuestDB server jar (fetched by npm run setup)' },
+  { name: 'PDM_QUESTDB_HEAP', default: '1g', help: 'Java heap of the managed QuestDB (-Xmx)' },
+  { name: 'PDM_JAVA', default: '', help: 'Java 17+ binary for QuestDB; default $JAVA_HOME/bin/java, then java on PATH' },
+  { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
+  { name: 'PDM_INGEST_FLUSH_TIMEOUT_MS', default: '30000', help: 'Deadline for one ILP flush before it is retried' },
+  { name: 'PDM_INGEST_MAX_RETRIES', default: '5', help: 'Retries of one batch before ingestion fails' },
+];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function read(env: Env, name: string): string {
+  const spec = ENV_VARS.find((v) => v.name === name);
+  const value = env[name];
+  return value === undefined || value === '' ? (spec?.default ?? '') : value;
+}
+
+function int(env: Env, name: string, min: number, max: number): number {
+  const raw = read(env, name);
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: expected an integer in [${min}, ${max}]`);
+  }
+  return n;
+}
+
+function parseUrl(env: Env, name: string): URL | undefined {
+  const raw = read(env, name);
+  if (raw === '') return undefined;
+  try {
+    return new URL(raw);
+  } catch {
+    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: not a URL`);
+  }
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const httpUrl = parseUrl(env, 'PDM_QUESTDB_HTTP_URL');
+  const pgUrl = parseUrl(env, 'PDM_QUESTDB_PG_URL');
+  if ((httpUrl === undefined) !== (pgUrl === undefined)) {
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      'PDM_QUESTDB_HTTP_URL and PDM_QUESTDB_PG_URL go together: set both to use an existing QuestDB, or neither for the managed one',
+    );
+  }
+  const external = httpUrl !== undefined && pgUrl !== undefined;
+  const heap = read(env, 'PDM_QUESTDB_HEAP');
+  if (!/^\d+[mg]$/i.test(heap)) {
+    throw new PdmError(ErrorCodes.CONFIG_INVALID, `PDM_QUESTDB_HEAP=${JSON.stringify(heap)}: expected e.g. 512m or 2g`);
+  }
+  const java = read(env, 'PDM_JAVA');
+  const questdb: QuestDbConfig = {
+    external,
+    host: external ? (httpUrl as URL).hostname : '127.0.0.1',
+    httpPort: external ? Number((httpUrl as URL).port || 9000) : int(env, 'PDM_QUESTDB_HTTP_PORT', 1, 65535),
+    pgPort: external ? Number((pgUrl as URL).port || 8812) : int(env, 'PDM_QUESTDB_PG_PORT', 1, 65535),
+    ilpTcpPort: int(env, 'PDM_QUESTDB_ILP_TCP_PORT', 1, 65535),
+    healthPort: int(env, 'PDM_QUESTDB_HEALTH_PORT', 1, 65535),
+    pgUser: external ? decodeURIComponent((pgUrl as URL).username) || 'admin' : 'admin',
+    pgPassword: external ? decodeURIComponent((pgUrl as URL).password) || 'quest' : 'quest',
+    pgDatabase: external ? (pgUrl as URL).pathname.replace(/^\//, '') || 'qdb' : 'qdb',
+    dataDir: path.resolve(cwd, read(env, 'PDM_QUESTDB_DATA_DIR')),
+    jar: path.resolve(cwd, read(env, 'PDM_QUESTDB_JAR')),
+    java: java === '' ? undefined : java,
+    heap,
+  };
+  const ingest: IngestConfig = {
+    batchRows: int(env, 'PDM_INGEST_BATCH_ROWS', 1, 5_000_000),
+    flushTimeoutMs: int(env, 'PDM_INGEST_FLUSH_TIMEOUT_MS', 100, 3_600_000),
+    maxRetries: int(env, 'PDM_INGEST_MAX_RETRIES', 0, 100),
+  };
+  return { questdb, ingest };
+}
+
+/** The `| variable | default | meaning |` table printed by `pdm --help`. */
+export function describeEnv(): string {
+  const width = Math.max(...ENV_VARS.map((v) => v.name.length));
+  return ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help}${v.default ? ` (default ${v.default})` : ''}`).join('\n');
+}

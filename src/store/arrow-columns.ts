@@ -1,0 +1,161 @@
+/**
+ * Column accumulators that turn PG-wire values into Arrow Data without per-value objects:
+ * numbers go straight into typed arrays, nulls into a validity bitmap (and NaN for doubles,
+ * so kernels reading `values` see missing readings as NaN).
+ */
+import {
+  Bool,
+  Dictionary,
+  Float64,
+  Int32,
+  Int64,
+  TimestampMicrosecond,
+  Utf8,
+  makeData,
+  vectorFromArray,
+} from 'apache-arrow';
+import type { Data, DataType } from 'apache-arrow';
+import { PG_TYPES, parseTimestampMicros } from './pg.ts';
+
+export interface ColumnAccumulator {
+  /** Appends one value as pg delivered it (parsed number/boolean, or raw text for 1114/20). */
+  push(value: unknown): void;
+  /** The Data for the rows pushed since the last call; resets the accumulator. */
+  finish(): Data<DataType>;
+}
+
+class Validity {
+  private bits: Uint8Array;
+  nullCount = 0;
+  constructor(capacity: number) {
+    this.bits = new Uint8Array((capacity + 7) >> 3);
+  }
+  set(i: number, valid: boolean): void {
+    if (valid) this.bits[i >> 3]! |= 1 << (i & 7);
+    else this.nullCount++;
+  }
+  take(length: number): { nullBitmap: Uint8Array | undefined; nullCount: number } {
+    const out = this.nullCount === 0 ? undefined : this.bits.slice(0, (length + 7) >> 3);
+    const nullCount = this.nullCount;
+    this.bits.fill(0);
+    this.nullCount = 0;
+    return { nullBitmap: out, nullCount };
+  }
+}
+
+class Float64Column implements ColumnAccumulator {
+  private values: Float64Array;
+  private validity: Validity;
+  private n = 0;
+  constructor(private readonly capacity: number) {
+    this.values = new Float64Array(capacity);
+    this.validity = new Validity(capacity);
+  }
+  push(value: unknown): void {
+    const v = value === null ? NaN : typeof value === 'number' ? value : Number(value);
+    this.validity.set(this.n, value !== null);
+    this.values[this.n++] = v;
+  }
+  finish(): Data<DataType> {
+    const length = this.n;
+    const data = makeData({ type: new Float64(), length, data: this.values.slice(0, length), ...this.validity.take(length) });
+    this.n = 0;
+    return data as Data<DataType>;
+  }
+}
+
+class Int32Column implements ColumnAccumulator {
+  private values: Int32Array;
+  private validity: Validity;
+  private n = 0;
+  constructor(capacity: number) {
+    this.values = new Int32Array(capacity);
+    this.validity = new Validity(capacity);
+  }
+  push(value: unknown): void {
+    this.validity.set(this.n, value !== null);
+    this.values[this.n++] = value === null ? 0 : Number(value);
+  }
+  finish(): Data<DataType> {
+    const length = this.n;
+    const data = makeData({ type: new Int32(), length, data: this.values.slice(0, length), ...this.validity.take(length) });
+    this.n = 0;
+    return data as Data<DataType>;
+  }
+}
+
+/** LONG (text on the wire) and TIMESTAMP (text, UTC) both land in a BigInt64Array. */
+class BigIntColumn implements ColumnAccumulator {
+  private values: BigInt64Array;
+  private validity: Validity;
+  private n = 0;
+  constructor(
+    capacity: number,
+    private readonly timestamp: boolean,
+  ) {
+    this.values = new BigInt64Array(capacity);
+    this.validity = new Validity(capacity);
+  }
+  push(value: unknown): void {
+    let v = 0n;
+    let valid = value !== null;
+    if (valid) {
+      if (this.timestamp) {
+        const micros = parseTimestampMicros(String(value));
+        valid = micros === micros;
+        if (valid) v = BigInt(micros);
+      } else {
+        v = BigInt(value as string);
+      }
+    }
+    this.validity.set(this.n, valid);
+    this.values[this.n++] = v;
+  }
+  finish(): Data<DataType> {
+    const length = this.n;
+    const type = this.timestamp ? new TimestampMicrosecond() : new Int64();
+    const data = makeData({ type, length, data: this.values.slice(0, length), ...this.validity.take(length) } as never);
+    this.n = 0;
+    return data as Data<DataType>;
+  }
+}
+
+class ArrayColumn implements ColumnAccumulator {
+  private values: unknown[] = [];
+  constructor(private readonly type: DataType) {}
+  push(value: unknown): void {
+    this.values.push(value);
+  }
+  finish(): Data<DataType> {
+    const vector = vectorFromArray(this.values as never[], this.type as never);
+    this.values = [];
+    return vector.data[0] as Data<DataType>;
+  }
+}
+
+/** The accumulator for a PG type OID. */
+export function columnFor(oid: number, capacity: number): ColumnAccumulator {
+  switch (oid) {
+    case PG_TYPES.FLOAT8:
+    case PG_TYPES.FLOAT4:
+      return new Float64Column(capacity);
+    case PG_TYPES.INT4:
+    case PG_TYPES.INT2:
+      return new Int32Column(capacity);
+    case PG_TYPES.INT8:
+      return new BigIntColumn(capacity, false);
+    case PG_TYPES.TIMESTAMP:
+    case PG_TYPES.TIMESTAMPTZ:
+    case PG_TYPES.DATE:
+      return new BigIntColumn(capacity, true);
+    case PG_TYPES.BOOL:
+      return new ArrayColumn(new Bool());
+    case PG_TYPES.VARCHAR:
+    case PG_TYPES.TEXT:
+    case PG_TYPES.CHAR:
+      // SYMBOL and VARCHAR both arrive as text; equipment ids repeat, so dictionary-encode.
+      return new ArrayColumn(new Dictionary(new Utf8(), new Int32()));
+    default:
+      return new ArrayColumn(new Utf8());
+  }
+}

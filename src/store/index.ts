@@ -1,0 +1,17 @@
+/** The QuestDB side of the engine: the managed server, migrations, the ILP writer and Arrow queries. */
+export { startServer, stopServerByPid, serverStatus, ping, httpUrlOf } from './questdb-server.ts';
+export type { ManagedServer, ServerStatus, StartOptions } from './questdb-server.ts';
+export { findJava } from './questdb-java.ts';
+export { createPool, query, parseTimestampMicros, microsToIso } from './pg.ts';
+export { migrate } from './migrate.ts';
+export type { MigrationResult } from './migrate.ts';
+export { makeTables, assertIdentifier, TABLE_KEYS } from './tables.ts';
+export type { Tables, TableKey } from './tables.ts';
+export { sql } from './sql.ts';
+export { Writer, senderConfig } from './writer.ts';
+export type { TableLayout, WriterOptions, WriterStats } from './writer.ts';
+export { waitForWal } from './wal.ts';
+export { queryBatches, queryTable } from './query.ts';
+export type { QueryOptions } from './query.ts';
+export { connectStore } from './store.ts';
+export type { Store } from './store.ts';

@@ -1,0 +1,88 @@
+/**
+ * Query results as Arrow: a cursor reads the result in chunks, each chunk becomes one RecordBatch
+ * with typed columns (Float64 readings, TimestampMicrosecond, Int32/Int64, dictionary-encoded
+ * strings). Memory stays bounded by the chunk size however large the result.
+ */
+import { RecordBatch, Schema, Field, Table, makeData, Struct } from 'apache-arrow';
+import type { Data, DataType } from 'apache-arrow';
+import type pg from 'pg';
+import Cursor from 'pg-cursor';
+import { ErrorCodes, PdmError } from '../errors.ts';
+import { columnFor } from './arrow-columns.ts';
+import type { ColumnAccumulator } from './arrow-columns.ts';
+
+export interface QueryOptions {
+  /** Rows per record batch (and per cursor read). */
+  readonly batchRows?: number;
+}
+
+function readChunk(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {
+  return new Promise((resolve, reject) => {
+    cursor.read(n, (err, rows, result) => {
+      if (err) reject(err);
+      else resolve({ rows: rows as unknown as unknown[][], fields: (result as pg.QueryResult | undefined)?.fields ?? [] });
+    });
+  });
+}
+
+function toBatch(schema: Schema, columns: readonly ColumnAccumulator[], length: number): RecordBatch {
+  const children = columns.map((c) => c.finish());
+  const structData = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: children as Data<DataType>[] });
+  return new RecordBatch(schema, structData);
+}
+
+/** Streams a query's result as Arrow record batches. `values` are bind parameters ($1, $2, ...). */
+export async function* queryBatches(
+  pool: pg.Pool,
+  text: string,
+  values: readonly unknown[] = [],
+  options: QueryOptions = {},
+): AsyncGenerator<RecordBatch> {
+  const batchRows = options.batchRows ?? 65_536;
+  const client = await pool.connect();
+  const cursor = client.query(new Cursor(text, values as unknown[], { rowMode: 'array' }));
+  let schema: Schema | undefined;
+  let columns: ColumnAccumulator[] = [];
+  let first = true;
+  try {
+    for (;;) {
+      let chunk: { rows: unknown[][]; fields: pg.FieldDef[] };
+      try {
+        chunk = await readChunk(cursor, batchRows);
+      } catch (err) {
+        throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed: ${(err as Error).message}`, { cause: err });
+      }
+      if (schema === undefined && chunk.fields.length > 0) {
+        columns = chunk.fields.map((f) => columnFor(f.dataTypeID, batchRows));
+        const probe = columns.map((c) => c.finish());
+        schema = new Schema(chunk.fields.map((f, i) => new Field(f.name, probe[i]!.type, true)));
+      }
+      if (schema === undefined) break;
+      if (chunk.rows.length === 0) {
+        if (first) yield toBatch(schema, columns, 0); // keep the schema of an empty result
+        break;
+      }
+      first = false;
+      for (const row of chunk.rows) {
+        for (let j = 0; j < columns.length; j++) columns[j]!.push(row[j] ?? null);
+      }
+      yield toBatch(schema, columns, chunk.rows.length);
+      if (chunk.rows.length < batchRows) break;
+    }
+  } finally {
+    await new Promise<void>((resolve) => cursor.close(() => resolve()));
+    client.release();
+  }
+}
+
+/** The whole result as one Arrow Table (one record batch per chunk, no copies between them). */
+export async function queryTable(
+  pool: pg.Pool,
+  text: string,
+  values: readonly unknown[] = [],
+  options: QueryOptions = {},
+): Promise<Table> {
+  const batches: RecordBatch[] = [];
+  for await (const batch of queryBatches(pool, text, values, options)) batches.push(batch);
+  return new Table(batches);
+}

@@ -1,0 +1,88 @@
+/**
+ * SQL text lives in `sql/` as .sql files, loaded by name. `{{telemetry}}`-style placeholders name
+ * tables of the current schema (validated identifiers); values are `$n` bind parameters.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrorCodes, PdmError } from '../errors.ts';
+import type { TableKey, Tables } from './tables.ts';
+
+export const SQL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
+
+const cache = new Map<string, string>();
+
+function readSql(relative: string): string {
+  let text = cache.get(relative);
+  if (text === undefined) {
+    try {
+      text = readFileSync(path.join(SQL_DIR, relative), 'utf8');
+    } catch (err) {
+      throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `SQL file sql/${relative} not found`, { cause: err });
+    }
+    cache.set(relative, text);
+  }
+  return text;
+}
+
+/** Replaces `{{key}}` with the schema's table name; an unknown key is a programming error. */
+export function bindTables(text: string, tables: Tables): string {
+  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    const name = tables[key as TableKey];
+    if (name === undefined) throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `Unknown table placeholder {{${key}}}`);
+    return name;
+  });
+}
+
+/** A query from sql/queries/<name>.sql with the schema's table names filled in. */
+export function sql(name: string, tables: Tables): string {
+  return bindTables(readSql(`queries/${name}.sql`), tables).trim().replace(/;\s*$/, '');
+}
+
+export interface Migration {
+  readonly id: number;
+  readonly name: string;
+  /** Statements in order; QuestDB's PG wire runs one statement per query. */
+  readonly statements: readonly string[];
+  readonly checksum: string;
+}
+
+/** Splits a script on `;` at line ends; migrations hold DDL only, never `;` inside literals. */
+export function splitStatements(text: string): string[] {
+  return text
+    .split(/;\s*(?:\n|$)/)
+    .map((s) =>
+      s
+        .split('\n')
+        .filter((line) => !line.trim().startsWith('--'))
+        .join('\n')
+        .trim(),
+    )
+    .filter((s) => s.length > 0);
+}
+
+function checksum(text: string): string {
+  // FNV-1a: enough to notice an edited migration, no crypto needed.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/** Numbered migrations from sql/migrations (`0001_name.sql`), in order. */
+export function loadMigrations(tables: Tables): Migration[] {
+  const files = readdirSync(path.join(SQL_DIR, 'migrations'))
+    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
+    .sort();
+  return files.map((file) => {
+    const raw = readSql(`migrations/${file}`);
+    return {
+      id: Number(file.slice(0, 4)),
+      name: file.slice(5, -4),
+      statements: splitStatements(bindTables(raw, tables)),
+      checksum: checksum(raw),
+    };
+  });
+}

@@ -1,0 +1,55 @@
+/**
+ * One real QuestDB for the whole test run, on free ports in a temporary directory. Test files
+ * reach it through the PDM_QUESTDB_* variables provided here and give themselves their own tables.
+ * Set PDM_TEST_QUESTDB_HTTP_URL/PDM_TEST_QUESTDB_PG_URL to run against an existing server instead.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { loadConfig } from '../src/config.ts';
+import { startServer } from '../src/store/questdb-server.ts';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    questdbEnv: Record<string, string>;
+  }
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const httpUrl = process.env.PDM_TEST_QUESTDB_HTTP_URL;
+  const pgUrl = process.env.PDM_TEST_QUESTDB_PG_URL;
+  if (httpUrl && pgUrl) {
+    project.provide('questdbEnv', { PDM_QUESTDB_HTTP_URL: httpUrl, PDM_QUESTDB_PG_URL: pgUrl });
+    return async () => {};
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-test-questdb-'));
+  const env: Record<string, string> = {
+    PDM_QUESTDB_DATA_DIR: dir,
+    PDM_QUESTDB_HTTP_PORT: String(await freePort()),
+    PDM_QUESTDB_PG_PORT: String(await freePort()),
+    PDM_QUESTDB_ILP_TCP_PORT: String(await freePort()),
+    PDM_QUESTDB_HEALTH_PORT: String(await freePort()),
+    PDM_QUESTDB_HEAP: '768m',
+  };
+  const config = loadConfig({ ...process.env, ...env });
+  const server = await startServer(config.questdb);
+  project.provide('questdbEnv', env);
+  return async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
