@@ -41,6 +41,9 @@ export async function* queryBatches(
   const batchRows = options.batchRows ?? 65_536;
   const client = await pool.connect();
   const cursor = client.query(new Cursor(text, values as unknown[], { rowMode: 'array' }));
+  // Errors also reach the read callback; without a listener pg-cursor would rethrow them.
+  cursor.on('error', () => {});
+  let failed: Error | undefined;
   let schema: Schema | undefined;
   let columns: ColumnAccumulator[] = [];
   let first = true;
@@ -50,7 +53,9 @@ export async function* queryBatches(
       try {
         chunk = await readChunk(cursor, batchRows);
       } catch (err) {
-        throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed: ${(err as Error).message}`, { cause: err });
+        failed = err as Error;
+        const head = text.trim().split('\n')[0]?.slice(0, 120);
+        throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed (${head}): ${failed.message}`, { cause: err });
       }
       if (schema === undefined && chunk.fields.length > 0) {
         columns = chunk.fields.map((f) => columnFor(f.dataTypeID, batchRows));
@@ -70,8 +75,13 @@ export async function* queryBatches(
       if (chunk.rows.length < batchRows) break;
     }
   } finally {
-    await new Promise<void>((resolve) => cursor.close(() => resolve()));
-    client.release();
+    if (failed === undefined) {
+      await new Promise<void>((resolve) => cursor.close(() => resolve()));
+      client.release();
+    } else {
+      // After an error the portal is gone and close() may never call back: drop the connection.
+      client.release(failed);
+    }
   }
 }
 

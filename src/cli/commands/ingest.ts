@@ -1,0 +1,66 @@
+import { ErrorCodes, PdmError } from '../../errors.ts';
+import { ingestFile, parseSensorList } from '../../ingest/index.ts';
+import type { FileFormat, TimeUnit } from '../../ingest/index.ts';
+import { connectStore } from '../../store/index.ts';
+import { intOption, parseOptions } from '../args.ts';
+import { progressBar } from '../output.ts';
+import type { CommandContext } from '../main.ts';
+
+const FORMATS = ['csv', 'ndjson', 'cmapss'];
+const UNITS = ['s', 'ms', 'us', 'ns'];
+
+export async function ingestCommand({ args, config, out }: CommandContext): Promise<void> {
+  const { values, positionals } = parseOptions('ingest', args, {
+    format: { type: 'string' },
+    table: { type: 'string' },
+    'time-field': { type: 'string' },
+    'time-unit': { type: 'string' },
+    'equipment-field': { type: 'string' },
+    equipment: { type: 'string' },
+    sensors: { type: 'string' },
+    delimiter: { type: 'string' },
+    dataset: { type: 'string' },
+    'cycle-seconds': { type: 'string' },
+    'max-rejections': { type: 'string' },
+  });
+  const file = positionals[0];
+  if (file === undefined || positionals.length > 1) throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm ingest FILE [options]; see pdm --help');
+  if (values.format !== undefined && !FORMATS.includes(values.format)) {
+    throw new PdmError(ErrorCodes.CLI_USAGE, `--format must be one of ${FORMATS.join(', ')}`);
+  }
+  if (values['time-unit'] !== undefined && !UNITS.includes(values['time-unit'])) {
+    throw new PdmError(ErrorCodes.CLI_USAGE, `--time-unit must be one of ${UNITS.join(', ')}`);
+  }
+  const cycleSeconds = values['cycle-seconds'] === undefined ? undefined : Number(values['cycle-seconds']);
+  if (cycleSeconds !== undefined && !(cycleSeconds > 0)) throw new PdmError(ErrorCodes.CLI_USAGE, '--cycle-seconds must be positive');
+  const store = await connectStore(config, { start: false });
+  const bar = progressBar('ingest');
+  try {
+    const summary = await ingestFile(config, store.tables, file, {
+      format: values.format as FileFormat | undefined,
+      table: values.table,
+      timeField: values['time-field'],
+      timeUnit: values['time-unit'] as TimeUnit | undefined,
+      equipmentField: values['equipment-field'],
+      equipment: values.equipment,
+      sensors: values.sensors === undefined ? undefined : parseSensorList(values.sensors),
+      delimiter: values.delimiter,
+      dataset: values.dataset,
+      cycleSeconds,
+      maxRejections: intOption('ingest', 'max-rejections', values['max-rejections'], 20),
+      onProgress: (p) =>
+        bar.update(p.bytesRead, p.bytesTotal, `${p.rowsRead.toLocaleString('en')} rows, ${p.rejected.toLocaleString('en')} rejected`),
+    });
+    bar.end();
+    const lines = [
+      `${summary.file} -> ${summary.table} (${summary.format}): ${summary.rows_read} rows read, ` +
+        `${summary.accepted} accepted, ${summary.rejected} rejected in ${summary.duration_s} s (${summary.rows_per_s} rows/s)`,
+      ...summary.rejections.map((r) => `  row ${r.row}, field ${r.field}: ${r.reason}`),
+    ];
+    if (summary.rejected > summary.rejections.length) lines.push(`  ... and ${summary.rejected - summary.rejections.length} more`);
+    out.result({ ok: true, ...summary }, lines.join('\n'));
+  } finally {
+    bar.end();
+    await store.close();
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * `pdm`: a thin command line over the library. Each command parses its arguments, calls library
+ * functions and reports; with --json the last line of output is one JSON object. A failure exits
+ * non-zero with the reason on stderr.
+ */
+import { describeEnv, loadConfig } from '../config.ts';
+import { errorMessage, isPdmError, ErrorCodes, PdmError } from '../errors.ts';
+import { dbCommand } from './commands/db.ts';
+import { ingestCommand } from './commands/ingest.ts';
+import { migrateCommand } from './commands/migrate.ts';
+import { queryCommand } from './commands/query.ts';
+import { makeOutput } from './output.ts';
+import type { Output } from './output.ts';
+import type { Config } from '../config.ts';
+
+export interface CommandContext {
+  readonly args: string[];
+  readonly config: Config;
+  readonly out: Output;
+}
+
+interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  run(ctx: CommandContext): Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  db: { usage: 'db start|stop|status', summary: 'Run the managed QuestDB (bound to 127.0.0.1)', run: dbCommand },
+  migrate: { usage: 'migrate', summary: 'Apply pending schema migrations from sql/migrations', run: migrateCommand },
+  ingest: {
+    usage:
+      'ingest FILE [--format csv|ndjson|cmapss] [--table T] [--time-field F] [--time-unit s|ms|us|ns]\n' +
+      '              [--equipment-field F | --equipment ID] [--sensors col=field,...] [--delimiter C]\n' +
+      '              [--dataset NAME] [--cycle-seconds N] [--max-rejections N]',
+    summary: 'Ingest a CSV, NDJSON or NASA C-MAPSS file; bad rows are reported, good rows kept',
+    run: ingestCommand,
+  },
+  query: { usage: 'query "SQL" [--param V ...] [--limit N]', summary: 'Run SQL (values as --param bind parameters); print a table', run: queryCommand },
+};
+
+export function helpText(): string {
+  const lines = [
+    'pdm - predictive-maintenance engine',
+    '',
+    'Usage: pdm <command> [options] [--json]',
+    '',
+    'Commands:',
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`),
+    '',
+    'Every command takes --json: the last line of output is then one JSON object.',
+    '',
+    'Environment:',
+    describeEnv(),
+  ];
+  return lines.join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const args = argv.filter((a) => a !== '--json');
+  const out = makeOutput(json);
+  const name = args[0];
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(helpText() + '\n');
+    if (json) out.result({ ok: true, commands: Object.keys(COMMANDS) });
+    return 0;
+  }
+  const command = COMMANDS[name];
+  try {
+    if (command === undefined) throw new PdmError(ErrorCodes.CLI_USAGE, `Unknown command ${JSON.stringify(name)}; see pdm --help`);
+    await command.run({ args: args.slice(1), config: loadConfig(), out });
+    return 0;
+  } catch (err) {
+    const code = isPdmError(err) ? err.code : 'PDM_ERR_INTERNAL';
+    process.stderr.write(`pdm ${name}: ${errorMessage(err)}\n`);
+    if (!isPdmError(err) && process.env.PDM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+    if (json) out.result({ ok: false, error: { code, message: errorMessage(err) } });
+    return 1;
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * CSV with a header line (RFC 4180 quoting: "a,b" and "" inside quotes; one record per line).
+ * Rows whose field count differs from the header are rejected, not guessed.
+ */
+import type { TableLayout } from '../store/writer.ts';
+import { resolveSensors } from './mapping.ts';
+import type { MappingOptions } from './mapping.ts';
+import type { LineParser, ParsedRow, Rejection } from './types.ts';
+import { parseEquipment, parseReading, parseTime } from './values.ts';
+
+/** Splits one CSV line; returns undefined for an unterminated quote. */
+export function splitCsvLine(line: string, delimiter = ','): string[] | undefined {
+  if (!line.includes('"')) return line.split(delimiter);
+  const out: string[] = [];
+  let field = '';
+  let i = 0;
+  let quoted = false;
+  while (i < line.length) {
+    const c = line[i] as string;
+    if (quoted) {
+      if (c === '"') {
+        if (line[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === delimiter) {
+      out.push(field);
+      field = '';
+    } else field += c;
+    i++;
+  }
+  if (quoted) return undefined;
+  out.push(field);
+  return out;
+}
+
+export function csvParser(headerLine: string, options: MappingOptions, delimiter = ','): LineParser {
+  const header = (splitCsvLine(headerLine.replace(/^\uFEFF/, ''), delimiter) ?? []).map((h) => h.trim());
+  const sensors = resolveSensors(header, options);
+  const timeIdx = header.indexOf(options.timeField ?? 'ts');
+  const eqIdx = options.equipment === undefined ? header.indexOf(options.equipmentField ?? 'equipment') : -1;
+  const sensorIdx = sensors.map((s) => header.indexOf(s.field));
+  const unit = options.timeUnit ?? 'ms';
+  const layout: TableLayout = { table: options.table, symbols: ['equipment'], doubles: sensors.map((s) => s.column) };
+  return {
+    layout,
+    headerLines: 1,
+    parse(line: string, row: number, out: ParsedRow): Rejection | null {
+      const f = splitCsvLine(line, delimiter);
+      if (f === undefined) return { row, field: '*', reason: 'unterminated quoted field' };
+      if (f.length !== header.length) {
+        return { row, field: '*', reason: `expected ${header.length} fields as in the header, found ${f.length}` };
+      }
+      const ts = parseTime(f[timeIdx], unit);
+      if (ts === undefined) return { row, field: header[timeIdx] as string, reason: `not a valid time: ${JSON.stringify(f[timeIdx])}` };
+      const equipment = eqIdx < 0 ? options.equipment : parseEquipment(f[eqIdx]);
+      if (equipment === undefined) {
+        return { row, field: header[eqIdx] as string, reason: `not a valid equipment id: ${JSON.stringify(f[eqIdx])}` };
+      }
+      for (let j = 0; j < sensorIdx.length; j++) {
+        const v = parseReading(f[sensorIdx[j] as number]);
+        if (v === undefined) {
+          return { row, field: sensors[j]!.field, reason: `not a number: ${JSON.stringify(f[sensorIdx[j] as number])}` };
+        }
+        out.doubles[j] = v;
+      }
+      out.ts = ts;
+      out.symbols[0] = equipment;
+      return null;
+    },
+  };
+}

@@ -1,0 +1,9 @@
+/** Sources into the store: file formats (CSV, NDJSON, C-MAPSS) and value parsing shared with HTTP intake. */
+export { ingestFile, detectFormat } from './ingest-file.ts';
+export type { FileFormat, IngestFileOptions, IngestProgress, IngestSummary } from './ingest-file.ts';
+export { parseSensorList } from './mapping.ts';
+export type { MappingOptions, SensorMapping } from './mapping.ts';
+export { parseReading, parseTime, parseEquipment, parseIsoMicros } from './values.ts';
+export type { TimeUnit } from './values.ts';
+export type { Rejection } from './types.ts';
+export { cmapssLayout, CMAPSS_SENSORS, CMAPSS_SETTINGS } from './cmapss.ts';

@@ -1,0 +1,79 @@
+/**
+ * How a CSV/NDJSON file's fields map onto telemetry: which field is the time, which the equipment,
+ * and which become sensor columns (`--sensors vibration_rms=vib,bearing_temp`). Without a sensor
+ * list, every other field is a sensor named as in the file.
+ */
+import { ErrorCodes, PdmError } from '../errors.ts';
+import { assertIdentifier } from '../store/tables.ts';
+import type { TimeUnit } from './values.ts';
+
+export interface SensorMapping {
+  /** Column in the table. */
+  readonly column: string;
+  /** Field in the file. */
+  readonly field: string;
+}
+
+export interface MappingOptions {
+  readonly table: string;
+  readonly timeField?: string;
+  readonly equipmentField?: string;
+  /** One equipment id for the whole file, when the file has no equipment field. */
+  readonly equipment?: string;
+  readonly timeUnit?: TimeUnit;
+  readonly sensors?: readonly SensorMapping[];
+}
+
+/** Parses `col=field,col2` (a bare name maps a field onto the column of the same name). */
+export function parseSensorList(spec: string): SensorMapping[] {
+  return spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((item) => {
+      const eq = item.indexOf('=');
+      const column = (eq < 0 ? item : item.slice(0, eq)).trim();
+      const field = (eq < 0 ? item : item.slice(eq + 1)).trim();
+      return { column, field };
+    });
+}
+
+/** Resolves the sensors of a file from its field names (CSV header or first NDJSON record). */
+export function resolveSensors(fields: readonly string[], options: MappingOptions): readonly SensorMapping[] {
+  const timeField = options.timeField ?? 'ts';
+  const equipmentField = options.equipmentField ?? 'equipment';
+  if (!fields.includes(timeField)) {
+    throw new PdmError(
+      ErrorCodes.INGEST_INPUT,
+      `Time field ${JSON.stringify(timeField)} not found (fields: ${fields.join(', ')}); name it with --time-field`,
+    );
+  }
+  if (options.equipment === undefined && !fields.includes(equipmentField)) {
+    throw new PdmError(
+      ErrorCodes.INGEST_INPUT,
+      `Equipment field ${JSON.stringify(equipmentField)} not found (fields: ${fields.join(', ')}); ` +
+        'name it with --equipment-field or give one id with --equipment',
+    );
+  }
+  const sensors =
+    options.sensors ??
+    fields.filter((f) => f !== timeField && f !== equipmentField).map((f) => ({ column: f, field: f }));
+  if (sensors.length === 0) throw new PdmError(ErrorCodes.INGEST_INPUT, 'No sensor fields to ingest');
+  for (const s of sensors) {
+    if (options.sensors && !fields.includes(s.field)) {
+      throw new PdmError(ErrorCodes.INGEST_INPUT, `Sensor field ${JSON.stringify(s.field)} not found (fields: ${fields.join(', ')})`);
+    }
+    try {
+      assertIdentifier(s.column, 'sensor column');
+    } catch {
+      throw new PdmError(
+        ErrorCodes.INGEST_INPUT,
+        `Field ${JSON.stringify(s.field)} is not a valid sensor column name; map it, e.g. --sensors my_sensor=${JSON.stringify(s.field)}`,
+      );
+    }
+    if (s.column === 'ts' || s.column === 'equipment') {
+      throw new PdmError(ErrorCodes.INGEST_INPUT, `Sensor column ${JSON.stringify(s.column)} clashes with a key column`);
+    }
+  }
+  return sensors;
+}

@@ -1,0 +1,61 @@
+/**
+ * Newline-delimited JSON, one reading object per line. The sensor set comes from --sensors or
+ * from the first record; a later record with a field outside that set is rejected (and named),
+ * so a typo in a sensor name never silently creates nothing.
+ */
+import type { TableLayout } from '../store/writer.ts';
+import { resolveSensors } from './mapping.ts';
+import type { MappingOptions } from './mapping.ts';
+import type { LineParser, ParsedRow, Rejection } from './types.ts';
+import { parseEquipment, parseReading, parseTime } from './values.ts';
+
+function parseObject(line: string): Record<string, unknown> | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (err) {
+    return `invalid JSON: ${(err as Error).message}`;
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object';
+  return value as Record<string, unknown>;
+}
+
+export function ndjsonParser(firstLine: string, options: MappingOptions): LineParser {
+  const first = parseObject(firstLine);
+  const fields = typeof first === 'string' ? [] : Object.keys(first);
+  const sensors = resolveSensors(fields, options);
+  const timeField = options.timeField ?? 'ts';
+  const equipmentField = options.equipmentField ?? 'equipment';
+  const known = new Set([timeField, ...(options.equipment === undefined ? [equipmentField] : []), ...sensors.map((s) => s.field)]);
+  // With an explicit --sensors list, other fields are deliberately left out; without one, an
+  // unknown field is more likely a typo than something to drop.
+  const strict = options.sensors === undefined;
+  const unit = options.timeUnit ?? 'ms';
+  const layout: TableLayout = { table: options.table, symbols: ['equipment'], doubles: sensors.map((s) => s.column) };
+  return {
+    layout,
+    headerLines: 0,
+    parse(line: string, row: number, out: ParsedRow): Rejection | null {
+      const obj = parseObject(line);
+      if (typeof obj === 'string') return { row, field: '*', reason: obj };
+      for (const key in obj) {
+        if (strict && !known.has(key)) return { row, field: key, reason: 'unexpected field (not in the first record)' };
+      }
+      const ts = parseTime(obj[timeField], unit);
+      if (ts === undefined) return { row, field: timeField, reason: `not a valid time: ${JSON.stringify(obj[timeField])}` };
+      const equipment = options.equipment ?? parseEquipment(obj[equipmentField]);
+      if (equipment === undefined) {
+        return { row, field: equipmentField, reason: `not a valid equipment id: ${JSON.stringify(obj[equipmentField])}` };
+      }
+      for (let j = 0; j < sensors.length; j++) {
+        const field = sensors[j]!.field;
+        const v = parseReading(obj[field]);
+        if (v === undefined) return { row, field, reason: `not a number: ${JSON.stringify(obj[field])}` };
+        out.doubles[j] = v;
+      }
+      out.ts = ts;
+      out.symbols[0] = equipment;
+      return null;
+    },
+  };
+}
