@@ -32,6 +32,8 @@ export interface IngestConfig {
 }
 
 export interface Config {
+  /** Prefix of every table name (lowercase identifier); lets several engines or tests share a server. */
+  readonly tablePrefix: string;
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
 }
@@ -48,18 +50,51 @@ export const QUESTDB_VERSION: string = pkg.questdb.version;
 export const QUESTDB_JAVA_MAJOR: number = pkg.questdb.javaMajor;
 
 export const ENV_VARS: readonly EnvVar[] = [
-  { name: 'PDM_QUESTDB_HTTP_URL', default: '', help: 'Use an existing QuestDB at this HTTP URL (ILP, /ping); the engine then manages no server' },
-  { name: 'PDM_QUESTDB_PG_URL', default: '', help: 'PG-wire URL of an existing QuestDB, e.g. postgres://admin:quest@db:8812/qdb' },
-  { name: 'PDM_QUESTDB_HTTP_PORT', default: '9000', help: 'HTTP port of the managed QuestDB (REST, ILP over HTTP, console)' },
+  {
+    name: 'PDM_QUESTDB_HTTP_URL',
+    default: '',
+    help: 'Use an existing QuestDB at this HTTP URL (ILP, /ping); the engine then manages no server',
+  },
+  {
+    name: 'PDM_QUESTDB_PG_URL',
+    default: '',
+    help: 'PG-wire URL of an existing QuestDB, e.g. postgres://admin:quest@db:8812/qdb',
+  },
+  {
+    name: 'PDM_QUESTDB_HTTP_PORT',
+    default: '9000',
+    help: 'HTTP port of the managed QuestDB (REST, ILP over HTTP, console)',
+  },
   { name: 'PDM_QUESTDB_PG_PORT', default: '8812', help: 'PG-wire port of the managed QuestDB' },
   { name: 'PDM_QUESTDB_ILP_TCP_PORT', default: '9009', help: 'ILP/TCP port of the managed QuestDB' },
   { name: 'PDM_QUESTDB_HEALTH_PORT', default: '9003', help: 'Health/metrics port of the managed QuestDB' },
-  { name: 'PDM_QUESTDB_DATA_DIR', default: './data/questdb', help: 'Root directory of the managed QuestDB (db, conf, log)' },
-  { name: 'PDM_QUESTDB_JAR', default: `./vendor/questdb/questdb-${QUESTDB_VERSION}.jar`, help: 'QuestDB server jar (fetched by npm run setup)' },
+  {
+    name: 'PDM_QUESTDB_DATA_DIR',
+    default: './data/questdb',
+    help: 'Root directory of the managed QuestDB (db, conf, log)',
+  },
+  {
+    name: 'PDM_QUESTDB_JAR',
+    default: `./vendor/questdb/questdb-${QUESTDB_VERSION}.jar`,
+    help: 'QuestDB server jar (fetched by npm run setup)',
+  },
   { name: 'PDM_QUESTDB_HEAP', default: '1g', help: 'Java heap of the managed QuestDB (-Xmx)' },
-  { name: 'PDM_JAVA', default: '', help: 'Java 17+ binary for QuestDB; default $JAVA_HOME/bin/java, then java on PATH' },
+  {
+    name: 'PDM_JAVA',
+    default: '',
+    help: 'Java 17+ binary for QuestDB; default $JAVA_HOME/bin/java, then java on PATH',
+  },
+  {
+    name: 'PDM_TABLE_PREFIX',
+    default: '',
+    help: 'Prefix for every table name, to share one QuestDB between engines',
+  },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
-  { name: 'PDM_INGEST_FLUSH_TIMEOUT_MS', default: '30000', help: 'Deadline for one ILP flush before it is retried' },
+  {
+    name: 'PDM_INGEST_FLUSH_TIMEOUT_MS',
+    default: '30000',
+    help: 'Deadline for one ILP flush before it is retried',
+  },
   { name: 'PDM_INGEST_MAX_RETRIES', default: '5', help: 'Retries of one batch before ingestion fails' },
 ];
 
@@ -75,7 +110,10 @@ function int(env: Env, name: string, min: number, max: number): number {
   const raw = read(env, name);
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: expected an integer in [${min}, ${max}]`);
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `${name}=${JSON.stringify(raw)}: expected an integer in [${min}, ${max}]`,
+    );
   }
   return n;
 }
@@ -102,7 +140,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   const external = httpUrl !== undefined && pgUrl !== undefined;
   const heap = read(env, 'PDM_QUESTDB_HEAP');
   if (!/^\d+[mg]$/i.test(heap)) {
-    throw new PdmError(ErrorCodes.CONFIG_INVALID, `PDM_QUESTDB_HEAP=${JSON.stringify(heap)}: expected e.g. 512m or 2g`);
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_QUESTDB_HEAP=${JSON.stringify(heap)}: expected e.g. 512m or 2g`,
+    );
   }
   const java = read(env, 'PDM_JAVA');
   const questdb: QuestDbConfig = {
@@ -125,11 +166,20 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     flushTimeoutMs: int(env, 'PDM_INGEST_FLUSH_TIMEOUT_MS', 100, 3_600_000),
     maxRetries: int(env, 'PDM_INGEST_MAX_RETRIES', 0, 100),
   };
-  return { questdb, ingest };
+  const tablePrefix = read(env, 'PDM_TABLE_PREFIX');
+  if (tablePrefix !== '' && !/^[a-z_][a-z0-9_]{0,30}$/.test(tablePrefix)) {
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_TABLE_PREFIX=${JSON.stringify(tablePrefix)}: use lowercase letters, digits and _`,
+    );
+  }
+  return { tablePrefix, questdb, ingest };
 }
 
 /** The `| variable | default | meaning |` table printed by `pdm --help`. */
 export function describeEnv(): string {
   const width = Math.max(...ENV_VARS.map((v) => v.name.length));
-  return ENV_VARS.map((v) => `  ${v.name.padEnd(width)}  ${v.help}${v.default ? ` (default ${v.default})` : ''}`).join('\n');
+  return ENV_VARS.map(
+    (v) => `  ${v.name.padEnd(width)}  ${v.help}${v.default ? ` (default ${v.default})` : ''}`,
+  ).join('\n');
 }

@@ -25,7 +25,11 @@ export class PdmError extends Error {
   /** Structured detail for machines (JSON output, problem+json). */
   readonly detail: Record<string, unknown> | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; detail?: Record<string, unknown> }) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; detail?: Record<string, unknown> },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PdmError';
     this.code = code;

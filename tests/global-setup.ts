@@ -4,29 +4,17 @@
  * Set PDM_TEST_QUESTDB_HTTP_URL/PDM_TEST_QUESTDB_PG_URL to run against an existing server instead.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../src/config.ts';
 import { startServer } from '../src/store/questdb-server.ts';
+import { freePort } from './helpers/ports.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     questdbEnv: Record<string, string>;
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {

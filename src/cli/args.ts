@@ -18,6 +18,10 @@ export function parseOptions<T extends NonNullable<ParseArgsConfig['options']>>(
 export function intOption(command: string, name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new PdmError(ErrorCodes.CLI_USAGE, `${command}: --${name} expects a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new PdmError(
+      ErrorCodes.CLI_USAGE,
+      `${command}: --${name} expects a non-negative integer, got ${JSON.stringify(raw)}`,
+    );
   return n;
 }

@@ -26,8 +26,16 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
-  db: { usage: 'db start|stop|status', summary: 'Run the managed QuestDB (bound to 127.0.0.1)', run: dbCommand },
-  migrate: { usage: 'migrate', summary: 'Apply pending schema migrations from sql/migrations', run: migrateCommand },
+  db: {
+    usage: 'db start|stop|status',
+    summary: 'Run the managed QuestDB (bound to 127.0.0.1)',
+    run: dbCommand,
+  },
+  migrate: {
+    usage: 'migrate',
+    summary: 'Apply pending schema migrations from sql/migrations',
+    run: migrateCommand,
+  },
   ingest: {
     usage:
       'ingest FILE [--format csv|ndjson|cmapss] [--table T] [--time-field F] [--time-unit s|ms|us|ns]\n' +
@@ -36,7 +44,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Ingest a CSV, NDJSON or NASA C-MAPSS file; bad rows are reported, good rows kept',
     run: ingestCommand,
   },
-  query: { usage: 'query "SQL" [--param V ...] [--limit N]', summary: 'Run SQL (values as --param bind parameters); print a table', run: queryCommand },
+  query: {
+    usage: 'query "SQL" [--param V ...] [--limit N]',
+    summary: 'Run SQL (values as --param bind parameters); print a table',
+    run: queryCommand,
+  },
 };
 
 export function helpText(): string {
@@ -68,7 +80,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   try {
-    if (command === undefined) throw new PdmError(ErrorCodes.CLI_USAGE, `Unknown command ${JSON.stringify(name)}; see pdm --help`);
+    if (command === undefined)
+      throw new PdmError(ErrorCodes.CLI_USAGE, `Unknown command ${JSON.stringify(name)}; see pdm --help`);
     await command.run({ args: args.slice(1), config: loadConfig(), out });
     return 0;
   } catch (err) {

@@ -1,5 +1,6 @@
 /** What every command shares: human text or one JSON object as the last line, a progress bar on a TTY. */
-import { Table, Type } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
+import { Type } from 'apache-arrow';
 
 export interface Output {
   readonly json: boolean;
@@ -25,13 +26,18 @@ export function makeOutput(json: boolean): Output {
 /** BigInt (LONG columns) as a number when exact, else a string. */
 export function jsonSafe(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') {
-    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : String(value);
+    return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER)
+      ? Number(value)
+      : String(value);
   }
   return value;
 }
 
 /** A redrawn one-line progress bar on stderr when it is a terminal; silent otherwise. */
-export function progressBar(label: string): { update(done: number, total: number, extra: string): void; end(): void } {
+export function progressBar(label: string): {
+  update(done: number, total: number, extra: string): void;
+  end(): void;
+} {
   const tty = process.stderr.isTTY === true;
   let drawn = false;
   return {
@@ -40,7 +46,9 @@ export function progressBar(label: string): { update(done: number, total: number
       const width = 30;
       const frac = total > 0 ? Math.min(1, done / total) : 0;
       const filled = Math.round(frac * width);
-      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${extra}\x1b[K`);
+      process.stderr.write(
+        `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${extra}\x1b[K`,
+      );
       drawn = true;
     },
     end() {
@@ -71,7 +79,13 @@ export function tableRows(table: Table): Record<string, unknown>[] {
 /** A fixed-width text table for the terminal. */
 export function formatTable(rows: readonly Record<string, unknown>[], columns: readonly string[]): string {
   const cells = rows.map((r) => columns.map((c) => (r[c] === null ? 'NULL' : String(jsonSafe('', r[c])))));
-  const widths = columns.map((c, j) => Math.min(40, Math.max(c.length, ...cells.map((row) => (row[j] as string).length))));
-  const line = (vals: readonly string[]) => vals.map((v, j) => v.slice(0, 40).padEnd(widths[j] as number)).join('  ');
+  const widths = columns.map((c, j) =>
+    Math.min(40, Math.max(c.length, ...cells.map((row) => (row[j] as string).length))),
+  );
+  const line = (vals: readonly string[]) =>
+    vals
+      .map((v, j) => v.slice(0, 40).padEnd(widths[j] as number))
+      .join('  ')
+      .trimEnd();
   return [line(columns), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }

@@ -20,7 +20,12 @@ export interface CmapssOptions {
 }
 
 export function cmapssLayout(table: string): TableLayout {
-  return { table, symbols: ['dataset', 'equipment'], doubles: [...CMAPSS_SETTINGS, ...CMAPSS_SENSORS], ints: ['cycle'] };
+  return {
+    table,
+    symbols: ['dataset', 'equipment'],
+    doubles: [...CMAPSS_SETTINGS, ...CMAPSS_SENSORS],
+    ints: ['cycle'],
+  };
 }
 
 export function cmapssParser(options: CmapssOptions): LineParser {
@@ -40,13 +45,16 @@ export function cmapssParser(options: CmapssOptions): LineParser {
         return { row, field: '*', reason: `expected 26 space-separated values, found ${fields.length}` };
       }
       const unit = Number(fields[0]);
-      if (!Number.isInteger(unit) || unit <= 0) return { row, field: 'unit', reason: `not a positive integer: ${JSON.stringify(fields[0])}` };
+      if (!Number.isInteger(unit) || unit <= 0)
+        return { row, field: 'unit', reason: `not a positive integer: ${JSON.stringify(fields[0])}` };
       const cycle = Number(fields[1]);
-      if (!Number.isInteger(cycle) || cycle <= 0) return { row, field: 'cycle', reason: `not a positive integer: ${JSON.stringify(fields[1])}` };
+      if (!Number.isInteger(cycle) || cycle <= 0)
+        return { row, field: 'cycle', reason: `not a positive integer: ${JSON.stringify(fields[1])}` };
       for (let j = 2; j < 26; j++) {
         const s = fields[j] as string;
         const v = Number(s);
-        if (s === '' || !Number.isFinite(v)) return { row, field: names[j] as string, reason: `not a number: ${JSON.stringify(s)}` };
+        if (s === '' || !Number.isFinite(v))
+          return { row, field: names[j] as string, reason: `not a number: ${JSON.stringify(s)}` };
         out.doubles[j - 2] = v;
       }
       out.ts = start + cycle * cycleMicros;

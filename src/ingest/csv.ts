@@ -45,7 +45,11 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
   const eqIdx = options.equipment === undefined ? header.indexOf(options.equipmentField ?? 'equipment') : -1;
   const sensorIdx = sensors.map((s) => header.indexOf(s.field));
   const unit = options.timeUnit ?? 'ms';
-  const layout: TableLayout = { table: options.table, symbols: ['equipment'], doubles: sensors.map((s) => s.column) };
+  const layout: TableLayout = {
+    table: options.table,
+    symbols: ['equipment'],
+    doubles: sensors.map((s) => s.column),
+  };
   return {
     layout,
     headerLines: 1,
@@ -53,18 +57,35 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
       const f = splitCsvLine(line, delimiter);
       if (f === undefined) return { row, field: '*', reason: 'unterminated quoted field' };
       if (f.length !== header.length) {
-        return { row, field: '*', reason: `expected ${header.length} fields as in the header, found ${f.length}` };
+        return {
+          row,
+          field: '*',
+          reason: `expected ${header.length} fields as in the header, found ${f.length}`,
+        };
       }
       const ts = parseTime(f[timeIdx], unit);
-      if (ts === undefined) return { row, field: header[timeIdx] as string, reason: `not a valid time: ${JSON.stringify(f[timeIdx])}` };
+      if (ts === undefined)
+        return {
+          row,
+          field: header[timeIdx] as string,
+          reason: `not a valid time: ${JSON.stringify(f[timeIdx])}`,
+        };
       const equipment = eqIdx < 0 ? options.equipment : parseEquipment(f[eqIdx]);
       if (equipment === undefined) {
-        return { row, field: header[eqIdx] as string, reason: `not a valid equipment id: ${JSON.stringify(f[eqIdx])}` };
+        return {
+          row,
+          field: header[eqIdx] as string,
+          reason: `not a valid equipment id: ${JSON.stringify(f[eqIdx])}`,
+        };
       }
       for (let j = 0; j < sensorIdx.length; j++) {
         const v = parseReading(f[sensorIdx[j] as number]);
         if (v === undefined) {
-          return { row, field: sensors[j]!.field, reason: `not a number: ${JSON.stringify(f[sensorIdx[j] as number])}` };
+          return {
+            row,
+            field: sensors[j]!.field,
+            reason: `not a number: ${JSON.stringify(f[sensorIdx[j] as number])}`,
+          };
         }
         out.doubles[j] = v;
       }

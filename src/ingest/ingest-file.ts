@@ -57,10 +57,19 @@ export function detectFormat(file: string): FileFormat {
   if (ext === '.csv' || ext === '.tsv') return 'csv';
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
   if (/^(train|test)_FD00\d\.txt$/i.test(path.basename(file))) return 'cmapss';
-  throw new PdmError(ErrorCodes.INGEST_INPUT, `Cannot tell the format of ${file}: pass --format csv|ndjson|cmapss`);
+  throw new PdmError(
+    ErrorCodes.INGEST_INPUT,
+    `Cannot tell the format of ${file}: pass --format csv|ndjson|cmapss`,
+  );
 }
 
-function makeParser(format: FileFormat, firstLine: string, file: string, tables: Tables, o: IngestFileOptions): LineParser {
+function makeParser(
+  format: FileFormat,
+  firstLine: string,
+  file: string,
+  tables: Tables,
+  o: IngestFileOptions,
+): LineParser {
   switch (format) {
     case 'cmapss':
       return cmapssParser({
@@ -69,18 +78,29 @@ function makeParser(format: FileFormat, firstLine: string, file: string, tables:
         cycleSeconds: o.cycleSeconds,
       });
     case 'csv':
-      return csvParser(firstLine, { ...o, table: o.table ?? tables.telemetry }, o.delimiter ?? (file.endsWith('.tsv') ? '\t' : ','));
+      return csvParser(
+        firstLine,
+        { ...o, table: o.table ?? tables.telemetry },
+        o.delimiter ?? (file.endsWith('.tsv') ? '\t' : ','),
+      );
     case 'ndjson':
       return ndjsonParser(firstLine, { ...o, table: o.table ?? tables.telemetry });
   }
 }
 
-export async function ingestFile(config: Config, tables: Tables, file: string, options: IngestFileOptions = {}): Promise<IngestSummary> {
+export async function ingestFile(
+  config: Config,
+  tables: Tables,
+  file: string,
+  options: IngestFileOptions = {},
+): Promise<IngestSummary> {
   let size: number;
   try {
     size = statSync(file).size;
   } catch (err) {
-    throw new PdmError(ErrorCodes.INGEST_INPUT, `Cannot read ${file}: ${(err as Error).message}`, { cause: err });
+    throw new PdmError(ErrorCodes.INGEST_INPUT, `Cannot read ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const format = options.format ?? detectFormat(file);
   const maxRejections = options.maxRejections ?? 20;

@@ -61,7 +61,10 @@ export function resolveSensors(fields: readonly string[], options: MappingOption
   if (sensors.length === 0) throw new PdmError(ErrorCodes.INGEST_INPUT, 'No sensor fields to ingest');
   for (const s of sensors) {
     if (options.sensors && !fields.includes(s.field)) {
-      throw new PdmError(ErrorCodes.INGEST_INPUT, `Sensor field ${JSON.stringify(s.field)} not found (fields: ${fields.join(', ')})`);
+      throw new PdmError(
+        ErrorCodes.INGEST_INPUT,
+        `Sensor field ${JSON.stringify(s.field)} not found (fields: ${fields.join(', ')})`,
+      );
     }
     try {
       assertIdentifier(s.column, 'sensor column');
@@ -72,7 +75,10 @@ export function resolveSensors(fields: readonly string[], options: MappingOption
       );
     }
     if (s.column === 'ts' || s.column === 'equipment') {
-      throw new PdmError(ErrorCodes.INGEST_INPUT, `Sensor column ${JSON.stringify(s.column)} clashes with a key column`);
+      throw new PdmError(
+        ErrorCodes.INGEST_INPUT,
+        `Sensor column ${JSON.stringify(s.column)} clashes with a key column`,
+      );
     }
   }
   return sensors;

@@ -26,12 +26,20 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
   const sensors = resolveSensors(fields, options);
   const timeField = options.timeField ?? 'ts';
   const equipmentField = options.equipmentField ?? 'equipment';
-  const known = new Set([timeField, ...(options.equipment === undefined ? [equipmentField] : []), ...sensors.map((s) => s.field)]);
+  const known = new Set([
+    timeField,
+    ...(options.equipment === undefined ? [equipmentField] : []),
+    ...sensors.map((s) => s.field),
+  ]);
   // With an explicit --sensors list, other fields are deliberately left out; without one, an
   // unknown field is more likely a typo than something to drop.
   const strict = options.sensors === undefined;
   const unit = options.timeUnit ?? 'ms';
-  const layout: TableLayout = { table: options.table, symbols: ['equipment'], doubles: sensors.map((s) => s.column) };
+  const layout: TableLayout = {
+    table: options.table,
+    symbols: ['equipment'],
+    doubles: sensors.map((s) => s.column),
+  };
   return {
     layout,
     headerLines: 0,
@@ -39,13 +47,19 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
       const obj = parseObject(line);
       if (typeof obj === 'string') return { row, field: '*', reason: obj };
       for (const key in obj) {
-        if (strict && !known.has(key)) return { row, field: key, reason: 'unexpected field (not in the first record)' };
+        if (strict && !known.has(key))
+          return { row, field: key, reason: 'unexpected field (not in the first record)' };
       }
       const ts = parseTime(obj[timeField], unit);
-      if (ts === undefined) return { row, field: timeField, reason: `not a valid time: ${JSON.stringify(obj[timeField])}` };
+      if (ts === undefined)
+        return { row, field: timeField, reason: `not a valid time: ${JSON.stringify(obj[timeField])}` };
       const equipment = options.equipment ?? parseEquipment(obj[equipmentField]);
       if (equipment === undefined) {
-        return { row, field: equipmentField, reason: `not a valid equipment id: ${JSON.stringify(obj[equipmentField])}` };
+        return {
+          row,
+          field: equipmentField,
+          reason: `not a valid equipment id: ${JSON.stringify(obj[equipmentField])}`,
+        };
       }
       for (let j = 0; j < sensors.length; j++) {
         const field = sensors[j]!.field;

@@ -38,7 +38,8 @@ export function parseTime(raw: unknown, unit: TimeUnit): number | undefined {
  * `Date.parse` alone would read a zone-less date-time as local time and drop microseconds.
  */
 export function parseIsoMicros(s: string): number {
-  const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
+  const m =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d{1,9}))?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i.exec(s);
   if (!m) return NaN;
   const time = m[2] === undefined ? '00:00:00' : m[2].length === 5 ? `${m[2]}:00` : m[2];
   let zone = m[4] ?? 'Z';

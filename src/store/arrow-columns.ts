@@ -58,7 +58,12 @@ class Float64Column implements ColumnAccumulator {
   }
   finish(): Data<DataType> {
     const length = this.n;
-    const data = makeData({ type: new Float64(), length, data: this.values.slice(0, length), ...this.validity.take(length) });
+    const data = makeData({
+      type: new Float64(),
+      length,
+      data: this.values.slice(0, length),
+      ...this.validity.take(length),
+    });
     this.n = 0;
     return data as Data<DataType>;
   }
@@ -78,7 +83,12 @@ class Int32Column implements ColumnAccumulator {
   }
   finish(): Data<DataType> {
     const length = this.n;
-    const data = makeData({ type: new Int32(), length, data: this.values.slice(0, length), ...this.validity.take(length) });
+    const data = makeData({
+      type: new Int32(),
+      length,
+      data: this.values.slice(0, length),
+      ...this.validity.take(length),
+    });
     this.n = 0;
     return data as Data<DataType>;
   }
@@ -114,7 +124,12 @@ class BigIntColumn implements ColumnAccumulator {
   finish(): Data<DataType> {
     const length = this.n;
     const type = this.timestamp ? new TimestampMicrosecond() : new Int64();
-    const data = makeData({ type, length, data: this.values.slice(0, length), ...this.validity.take(length) } as never);
+    const data = makeData({
+      type,
+      length,
+      data: this.values.slice(0, length),
+      ...this.validity.take(length),
+    } as never);
     this.n = 0;
     return data as Data<DataType>;
   }

@@ -13,7 +13,10 @@ export interface MigrationResult {
 export async function migrate(pool: pg.Pool, tables: Tables): Promise<MigrationResult> {
   await query(pool, sql('migrations_create', tables));
   const done = new Map<number, { name: string; checksum: string }>();
-  const rows = await query<{ id: number; name: string; checksum: string }>(pool, sql('migrations_applied', tables));
+  const rows = await query<{ id: number; name: string; checksum: string }>(
+    pool,
+    sql('migrations_applied', tables),
+  );
   for (const r of rows.rows) done.set(r.id, r);
   const applied: string[] = [];
   for (const m of loadMigrations(tables)) {
@@ -31,9 +34,13 @@ export async function migrate(pool: pg.Pool, tables: Tables): Promise<MigrationR
       try {
         await query(pool, statement);
       } catch (err) {
-        throw new PdmError(ErrorCodes.MIGRATION_FAILED, `Migration ${m.id} (${m.name}) failed: ${(err as Error).message}`, {
-          cause: err,
-        });
+        throw new PdmError(
+          ErrorCodes.MIGRATION_FAILED,
+          `Migration ${m.id} (${m.name}) failed: ${(err as Error).message}`,
+          {
+            cause: err,
+          },
+        );
       }
     }
     await query(pool, sql('migrations_record', tables), [m.id, m.name, m.checksum]);

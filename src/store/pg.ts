@@ -7,7 +7,20 @@ import pg from 'pg';
 import type { QuestDbConfig } from '../config.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 
-export const PG_TYPES = { BOOL: 16, INT8: 20, INT2: 21, INT4: 23, TEXT: 25, FLOAT4: 700, FLOAT8: 701, VARCHAR: 1043, CHAR: 1042, DATE: 1082, TIMESTAMP: 1114, TIMESTAMPTZ: 1184 } as const;
+export const PG_TYPES = {
+  BOOL: 16,
+  INT8: 20,
+  INT2: 21,
+  INT4: 23,
+  TEXT: 25,
+  FLOAT4: 700,
+  FLOAT8: 701,
+  VARCHAR: 1043,
+  CHAR: 1042,
+  DATE: 1082,
+  TIMESTAMP: 1114,
+  TIMESTAMPTZ: 1184,
+} as const;
 
 const RAW = (value: string) => value;
 
@@ -46,9 +59,13 @@ export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
     return await pool.query<R>(text, values as unknown[]);
   } catch (err) {
     const head = text.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith('--')) ?? text;
-    throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed (${head.trim().slice(0, 120)}): ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new PdmError(
+      ErrorCodes.QUERY_FAILED,
+      `Query failed (${head.trim().slice(0, 120)}): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -20,14 +20,23 @@ function readChunk(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; fiel
   return new Promise((resolve, reject) => {
     cursor.read(n, (err, rows, result) => {
       if (err) reject(err);
-      else resolve({ rows: rows as unknown as unknown[][], fields: (result as pg.QueryResult | undefined)?.fields ?? [] });
+      else
+        resolve({
+          rows: rows as unknown as unknown[][],
+          fields: (result as pg.QueryResult | undefined)?.fields ?? [],
+        });
     });
   });
 }
 
 function toBatch(schema: Schema, columns: readonly ColumnAccumulator[], length: number): RecordBatch {
   const children = columns.map((c) => c.finish());
-  const structData = makeData({ type: new Struct(schema.fields), length, nullCount: 0, children: children as Data<DataType>[] });
+  const structData = makeData({
+    type: new Struct(schema.fields),
+    length,
+    nullCount: 0,
+    children: children as Data<DataType>[],
+  });
   return new RecordBatch(schema, structData);
 }
 
@@ -55,7 +64,9 @@ export async function* queryBatches(
       } catch (err) {
         failed = err as Error;
         const head = text.trim().split('\n')[0]?.slice(0, 120);
-        throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed (${head}): ${failed.message}`, { cause: err });
+        throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed (${head}): ${failed.message}`, {
+          cause: err,
+        });
       }
       if (schema === undefined && chunk.fields.length > 0) {
         columns = chunk.fields.map((f) => columnFor(f.dataTypeID, batchRows));

@@ -13,7 +13,11 @@ export interface JavaRuntime {
 /** Major version printed by `java -version` ("17.0.15", "1.8.0_402" -> 8), or undefined if it does not run. */
 export function javaMajor(bin: string): number | undefined {
   // `java -version` prints to stderr.
-  const res = spawnSync(bin, ['-version'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 15_000 });
+  const res = spawnSync(bin, ['-version'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 15_000,
+  });
   if (res.error || res.status !== 0) return undefined;
   return parseJavaVersion(`${res.stderr}\n${res.stdout}`);
 }

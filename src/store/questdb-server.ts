@@ -146,7 +146,14 @@ export async function serverStatus(cfg: QuestDbConfig): Promise<ServerStatus> {
   }
   const pidFile = readPidFile(cfg.dataDir);
   const running = pidFile !== undefined && isAlive(pidFile.pid);
-  return { ...base, managed: true, running, answering, pid: running ? pidFile?.pid : undefined, dataDir: cfg.dataDir };
+  return {
+    ...base,
+    managed: true,
+    running,
+    answering,
+    pid: running ? pidFile?.pid : undefined,
+    dataDir: cfg.dataDir,
+  };
 }
 
 async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
@@ -181,7 +188,12 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
   }
   const existing = readPidFile(cfg.dataDir);
   if (existing && isAlive(existing.pid) && (await ping(cfg))) {
-    return { pid: existing.pid, httpUrl, startedHere: false, stop: async () => void (await stopServerByPid(cfg)) };
+    return {
+      pid: existing.pid,
+      httpUrl,
+      startedHere: false,
+      stop: async () => void (await stopServerByPid(cfg)),
+    };
   }
   if (await ping(cfg)) {
     throw new PdmError(
@@ -219,7 +231,10 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   const pid = child.pid;
   if (pid === undefined) {
-    throw new PdmError(ErrorCodes.QUESTDB_START_FAILED, `Could not spawn ${java.bin}: ${String(await spawnError)}`);
+    throw new PdmError(
+      ErrorCodes.QUESTDB_START_FAILED,
+      `Could not spawn ${java.bin}: ${String(await spawnError)}`,
+    );
   }
   const pidFile: PidFile = {
     pid,
@@ -251,7 +266,9 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
     await sleep(200);
   }
   if (options.detached === true) child.unref();
-  options.onLog?.(`QuestDB ${QUESTDB_VERSION} (Java ${java.major}) ready at ${httpUrl}, pid ${pid}, data ${cfg.dataDir}`);
+  options.onLog?.(
+    `QuestDB ${QUESTDB_VERSION} (Java ${java.major}) ready at ${httpUrl}, pid ${pid}, data ${cfg.dataDir}`,
+  );
   return {
     pid,
     httpUrl,
@@ -266,7 +283,10 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
 /** Stops the managed server recorded in the data directory; false if none was running. */
 export async function stopServerByPid(cfg: QuestDbConfig): Promise<boolean> {
   if (cfg.external) {
-    throw new PdmError(ErrorCodes.QUESTDB_EXTERNAL, `QuestDB is external (${httpUrlOf(cfg)}); the engine does not stop it`);
+    throw new PdmError(
+      ErrorCodes.QUESTDB_EXTERNAL,
+      `QuestDB is external (${httpUrlOf(cfg)}); the engine does not stop it`,
+    );
   }
   const pidFile = readPidFile(cfg.dataDir);
   if (!pidFile) return false;

@@ -29,14 +29,17 @@ function readSql(relative: string): string {
 export function bindTables(text: string, tables: Tables): string {
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const name = tables[key as TableKey];
-    if (name === undefined) throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `Unknown table placeholder {{${key}}}`);
+    if (name === undefined)
+      throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `Unknown table placeholder {{${key}}}`);
     return name;
   });
 }
 
 /** A query from sql/queries/<name>.sql with the schema's table names filled in. */
 export function sql(name: string, tables: Tables): string {
-  return bindTables(readSql(`queries/${name}.sql`), tables).trim().replace(/;\s*$/, '');
+  return bindTables(readSql(`queries/${name}.sql`), tables)
+    .trim()
+    .replace(/;\s*$/, '');
 }
 
 export interface Migration {

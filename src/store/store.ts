@@ -27,6 +27,7 @@ export interface Store {
 export interface ConnectOptions {
   /** Start the managed server if it is not running (default true for the managed configuration). */
   readonly start?: boolean;
+  /** Overrides the configured PDM_TABLE_PREFIX. */
   readonly tablePrefix?: string;
   readonly onLog?: (line: string) => void;
 }
@@ -36,15 +37,21 @@ export async function connectStore(config: Config, options: ConnectOptions = {})
   let server: ManagedServer | undefined;
   if (!(await ping(cfg))) {
     if (cfg.external) {
-      throw new PdmError(ErrorCodes.QUESTDB_UNREACHABLE, `The configured QuestDB at ${httpUrlOf(cfg)} does not answer /ping`);
+      throw new PdmError(
+        ErrorCodes.QUESTDB_UNREACHABLE,
+        `The configured QuestDB at ${httpUrlOf(cfg)} does not answer /ping`,
+      );
     }
     if (options.start === false) {
-      throw new PdmError(ErrorCodes.QUESTDB_UNREACHABLE, `QuestDB is not running at ${httpUrlOf(cfg)}: run \`pdm db start\``);
+      throw new PdmError(
+        ErrorCodes.QUESTDB_UNREACHABLE,
+        `QuestDB is not running at ${httpUrlOf(cfg)}: run \`pdm db start\``,
+      );
     }
     server = await startServer(cfg, { onLog: options.onLog });
   }
   const pool = createPool(cfg);
-  const tables = makeTables(options.tablePrefix);
+  const tables = makeTables(options.tablePrefix ?? config.tablePrefix);
   let migrations: MigrationResult;
   try {
     migrations = await migrate(pool, tables);

@@ -22,7 +22,9 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]{0,126}$/;
 
 export function assertIdentifier(name: string, what = 'identifier'): string {
   if (!IDENTIFIER.test(name)) {
-    throw new Error(`Invalid ${what} ${JSON.stringify(name)}: use lowercase letters, digits and _ (not first)`);
+    throw new Error(
+      `Invalid ${what} ${JSON.stringify(name)}: use lowercase letters, digits and _ (not first)`,
+    );
   }
   return name;
 }

@@ -168,7 +168,12 @@ export class Writer {
   }
 
   /** Opens a writer for one table; column names are validated here, once. */
-  static async open(cfg: QuestDbConfig, ingest: IngestConfig, layout: TableLayout, options: WriterOptions = {}): Promise<Writer> {
+  static async open(
+    cfg: QuestDbConfig,
+    ingest: IngestConfig,
+    layout: TableLayout,
+    options: WriterOptions = {},
+  ): Promise<Writer> {
     assertIdentifier(layout.table, 'table name');
     const all = [
       ...layout.symbols,
@@ -204,7 +209,11 @@ export class Writer {
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('Writer is closed');
     // The client rejects a non-integer timestamp inside at(), after the row is half-encoded.
-    if (!Number.isSafeInteger(ts)) throw new PdmError(ErrorCodes.WRITE_FAILED, `Invalid timestamp ${ts}: expected integer epoch microseconds`);
+    if (!Number.isSafeInteger(ts))
+      throw new PdmError(
+        ErrorCodes.WRITE_FAILED,
+        `Invalid timestamp ${ts}: expected integer epoch microseconds`,
+      );
     const b = this.current;
     const r = b.n;
     b.ts[r] = ts;
@@ -257,7 +266,11 @@ export class Writer {
     for (let attempt = 0; ; attempt++) {
       try {
         batch.encode(this.sender);
-        await withDeadline(this.sender.flush(), flushTimeoutMs, `Flush of ${batch.n} rows to ${this.layout.table}`);
+        await withDeadline(
+          this.sender.flush(),
+          flushTimeoutMs,
+          `Flush of ${batch.n} rows to ${this.layout.table}`,
+        );
         break;
       } catch (err) {
         // The client's buffer may hold part of this batch (encode threw) or be stuck: start afresh.

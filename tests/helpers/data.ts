@@ -4,7 +4,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** The shared C-MAPSS data beside the project (never copied into the repo). */
-export const CMAPSS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/cmapss');
+export const CMAPSS_DIR = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../../../shared/data/cmapss',
+);
 
 /** Writes a scratch file in a fresh temporary directory and returns its path. */
 export function scratchFile(name: string, content: string): string {

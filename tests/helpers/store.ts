@@ -18,7 +18,10 @@ export function testEnv(overrides: Record<string, string> = {}): NodeJS.ProcessE
 
 /** A unique table prefix per call, e.g. `t_writer_ab12_1_`. */
 export function uniquePrefix(name: string): string {
-  const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '_').slice(0, 20);
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .slice(0, 20);
   return `t_${slug}_${process.pid.toString(36)}_${++counter}_`;
 }
 

@@ -34,7 +34,11 @@ describe('csvParser', () => {
   });
 
   it('rejects with row, field and reason', () => {
-    expect(parser.parse('1700000000000,p1,abc,3', 5, row)).toEqual({ row: 5, field: 'Vib', reason: 'not a number: "abc"' });
+    expect(parser.parse('1700000000000,p1,abc,3', 5, row)).toEqual({
+      row: 5,
+      field: 'Vib',
+      reason: 'not a number: "abc"',
+    });
     expect(parser.parse('soon,p1,1,3', 6, row)).toMatchObject({ row: 6, field: 'time' });
     expect(parser.parse('1700000000000,,1,3', 7, row)).toMatchObject({ row: 7, field: 'machine' });
     expect(parser.parse('1700000000000,p1,1', 8, row)).toMatchObject({ row: 8, field: '*' });
@@ -42,7 +46,9 @@ describe('csvParser', () => {
 
   it('explains a header it cannot use', () => {
     expect(() => csvParser('when,machine,x', { table: 't' })).toThrow(/Time field "ts" not found/);
-    expect(() => csvParser('ts,equipment,Temp (C)', { table: 't' })).toThrow(/not a valid sensor column name/);
+    expect(() => csvParser('ts,equipment,Temp (C)', { table: 't' })).toThrow(
+      /not a valid sensor column name/,
+    );
   });
 });
 
@@ -79,7 +85,11 @@ describe('cmapssParser', () => {
   });
   it('rejects short lines and non-numbers', () => {
     expect(parser.parse('1 2 3', 9, row)).toMatchObject({ row: 9, field: '*' });
-    expect(parser.parse(line.replace('641.82', 'x'), 10, row)).toEqual({ row: 10, field: 's2', reason: 'not a number: "x"' });
+    expect(parser.parse(line.replace('641.82', 'x'), 10, row)).toEqual({
+      row: 10,
+      field: 's2',
+      reason: 'not a number: "x"',
+    });
     expect(parser.parse(line.replace(/^1 2/, '1 0'), 11, row)).toMatchObject({ field: 'cycle' });
   });
 });

@@ -24,7 +24,13 @@ describe('ingestFile', () => {
   it('ingests C-MAPSS FD001 (20,631 rows) and a second run adds none', async () => {
     const file = path.join(CMAPSS_DIR, 'train_FD001.txt');
     const first = await ingestFile(store.config, store.tables, file);
-    expect(first).toMatchObject({ format: 'cmapss', table: store.tables.cmapss, rows_read: 20631, accepted: 20631, rejected: 0 });
+    expect(first).toMatchObject({
+      format: 'cmapss',
+      table: store.tables.cmapss,
+      rows_read: 20631,
+      accepted: 20631,
+      rejected: 0,
+    });
     expect(await count(store, store.tables.cmapss)).toBe(20631);
     const second = await ingestFile(store.config, store.tables, file);
     expect(second.accepted).toBe(20631);
@@ -44,7 +50,10 @@ describe('ingestFile', () => {
     lines[49] = '1 2 3';
     lines[99] = lines[99]!.replace(/^\S+ \S+/, '1 -4');
     const file = scratchFile('broken.txt', lines.join('\n') + '\n');
-    const summary = await ingestFile(store.config, store.tables, file, { format: 'cmapss', dataset: 'broken' });
+    const summary = await ingestFile(store.config, store.tables, file, {
+      format: 'cmapss',
+      dataset: 'broken',
+    });
     expect(summary.rows_read).toBe(200);
     expect(summary.rejected).toBe(3);
     expect(summary.accepted).toBe(197);
@@ -54,9 +63,11 @@ describe('ingestFile', () => {
       { row: 100, field: 'cycle', reason: 'not a positive integer: "-4"' },
     ]);
     await waitForWal(store.pool, store.tables, store.tables.cmapss);
-    const { rows } = await query<{ n: string }>(store.pool, `SELECT count() n FROM ${store.tables.cmapss} WHERE dataset = $1::varchar`, [
-      'broken',
-    ]);
+    const { rows } = await query<{ n: string }>(
+      store.pool,
+      `SELECT count() n FROM ${store.tables.cmapss} WHERE dataset = $1::varchar`,
+      ['broken'],
+    );
     expect(Number(rows[0]?.n)).toBe(197);
   });
 
@@ -78,10 +89,20 @@ describe('ingestFile', () => {
         { column: 'bearing_temp', field: 'temp' },
       ],
     });
-    expect(summary).toMatchObject({ format: 'csv', table: store.tables.telemetry, rows_read: 4, accepted: 3, rejected: 1 });
+    expect(summary).toMatchObject({
+      format: 'csv',
+      table: store.tables.telemetry,
+      rows_read: 4,
+      accepted: 3,
+      rejected: 1,
+    });
     expect(summary.rejections[0]).toEqual({ row: 4, field: 'vib', reason: 'not a number: "oops"' });
     await waitForWal(store.pool, store.tables, store.tables.telemetry);
-    const { rows } = await query<{ equipment: string; vibration_rms: number | null; bearing_temp: number | null }>(
+    const { rows } = await query<{
+      equipment: string;
+      vibration_rms: number | null;
+      bearing_temp: number | null;
+    }>(
       store.pool,
       `SELECT equipment, vibration_rms, bearing_temp FROM ${store.tables.telemetry} ORDER BY ts`,
     );
@@ -111,7 +132,11 @@ describe('ingestFile', () => {
   });
 
   it('fails clearly on a missing file or an unknown format', async () => {
-    await expect(ingestFile(store.config, store.tables, '/nonexistent/x.csv')).rejects.toThrow(/Cannot read \/nonexistent\/x.csv/);
-    await expect(ingestFile(store.config, store.tables, scratchFile('x.bin', 'a'))).rejects.toThrow(/--format/);
+    await expect(ingestFile(store.config, store.tables, '/nonexistent/x.csv')).rejects.toThrow(
+      /Cannot read \/nonexistent\/x.csv/,
+    );
+    await expect(ingestFile(store.config, store.tables, scratchFile('x.bin', 'a'))).rejects.toThrow(
+      /--format/,
+    );
   });
 });

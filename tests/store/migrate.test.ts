@@ -14,13 +14,27 @@ describe('migrations', () => {
   it('creates every table, WAL with dedup keys, and records each migration once', async () => {
     const all = loadMigrations(store.tables);
     expect(store.migrations.applied).toHaveLength(all.length);
-    const { rows } = await query<{ table_name: string; walEnabled: boolean; dedup: boolean; designatedTimestamp: string }>(
+    const { rows } = await query<{
+      table_name: string;
+      walEnabled: boolean;
+      dedup: boolean;
+      designatedTimestamp: string;
+    }>(
       store.pool,
       'SELECT table_name, walEnabled, dedup, designatedTimestamp FROM tables() WHERE table_name LIKE $1::varchar',
       [`${store.tables.telemetry.replace(/telemetry$/, '')}%`],
     );
     const byName = new Map(rows.map((r) => [r.table_name, r]));
-    for (const key of ['telemetry', 'equipment', 'maintenance', 'orders', 'batches', 'quality', 'forecasts', 'cmapss'] as const) {
+    for (const key of [
+      'telemetry',
+      'equipment',
+      'maintenance',
+      'orders',
+      'batches',
+      'quality',
+      'forecasts',
+      'cmapss',
+    ] as const) {
       const t = byName.get(store.tables[key]);
       expect(t, key).toBeDefined();
       expect(t?.walEnabled, key).toBe(true);

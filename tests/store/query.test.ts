@@ -1,6 +1,13 @@
 import { Type } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writer, microsToIso, parseTimestampMicros, queryBatches, queryTable, waitForWal } from '../../src/store/index.ts';
+import {
+  Writer,
+  microsToIso,
+  parseTimestampMicros,
+  queryBatches,
+  queryTable,
+  waitForWal,
+} from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/store.ts';
 
@@ -26,7 +33,8 @@ describe('queries into Arrow', () => {
       { table: store.tables.telemetry, symbols: ['equipment'], doubles: ['vibration_rms', 'torque'] },
       { batchRows: 256 },
     );
-    for (let i = 0; i < N; i++) await writer.append(T0 + i * 1_000_001, [`e${i % 3}`], [i / 10, i % 7 === 0 ? NaN : i]);
+    for (let i = 0; i < N; i++)
+      await writer.append(T0 + i * 1_000_001, [`e${i % 3}`], [i / 10, i % 7 === 0 ? NaN : i]);
     await writer.close();
     await waitForWal(store.pool, store.tables, store.tables.telemetry);
   });
@@ -61,17 +69,26 @@ describe('queries into Arrow', () => {
   it('streams a large result in bounded record batches with every row once', async () => {
     const sizes: number[] = [];
     let sum = 0;
-    for await (const batch of queryBatches(store.pool, `SELECT vibration_rms FROM ${store.tables.telemetry}`, [], { batchRows: 300 })) {
+    for await (const batch of queryBatches(
+      store.pool,
+      `SELECT vibration_rms FROM ${store.tables.telemetry}`,
+      [],
+      { batchRows: 300 },
+    )) {
       sizes.push(batch.numRows);
       const v = batch.getChildAt(0)!.data[0]!.values as Float64Array;
       for (let i = 0; i < batch.numRows; i++) sum += v[i]!;
     }
     expect(sizes).toEqual([300, 300, 300, 100]);
-    expect(sum).toBeCloseTo((((N - 1) * N) / 2) / 10, 6);
+    expect(sum).toBeCloseTo(((N - 1) * N) / 2 / 10, 6);
   });
 
   it('keeps the schema of an empty result', async () => {
-    const t = await queryTable(store.pool, `SELECT ts, torque FROM ${store.tables.telemetry} WHERE equipment = $1::varchar`, ['none']);
+    const t = await queryTable(
+      store.pool,
+      `SELECT ts, torque FROM ${store.tables.telemetry} WHERE equipment = $1::varchar`,
+      ['none'],
+    );
     expect(t.numRows).toBe(0);
     expect(t.schema.fields.map((f) => f.name)).toEqual(['ts', 'torque']);
   });

@@ -10,28 +10,36 @@ const T0 = Date.UTC(2024, 0, 1) * 1000;
 
 async function rowsOf(store: Store, table: string) {
   await waitForWal(store.pool, store.tables, table);
-  const { rows } = await query<{ ts: string; equipment: string; vibration_rms: number | null; torque: number | null }>(
-    store.pool,
-    `SELECT ts, equipment, vibration_rms, torque FROM ${table} ORDER BY ts, equipment`,
-  );
+  const { rows } = await query<{
+    ts: string;
+    equipment: string;
+    vibration_rms: number | null;
+    torque: number | null;
+  }>(store.pool, `SELECT ts, equipment, vibration_rms, torque FROM ${table} ORDER BY ts, equipment`);
   return rows;
 }
 
 /** An HTTP proxy to QuestDB that, for the first `failures` requests, forwards the request (so the
  * server stores it) and then drops the connection instead of answering: the worst case for retries. */
-async function lossyProxy(target: number, failures: number): Promise<{ port: number; close(): Promise<void>; seen(): number }> {
+async function lossyProxy(
+  target: number,
+  failures: number,
+): Promise<{ port: number; close(): Promise<void>; seen(): number }> {
   let seen = 0;
   const server = http.createServer((req, res) => {
     const n = ++seen;
-    const upstream = http.request({ host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      if (n <= failures) {
-        up.resume();
-        up.on('end', () => req.socket.destroy());
-        return;
-      }
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const upstream = http.request(
+      { host: '127.0.0.1', port: target, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        if (n <= failures) {
+          up.resume();
+          up.on('end', () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -54,19 +62,28 @@ describe('Writer', () => {
   it('writes every row across batch boundaries; NaN becomes NULL', async () => {
     const table = store.tables.telemetry;
     const writer = await Writer.open(store.config.questdb, store.config.ingest, layout, { batchRows: 7 });
-    for (let i = 0; i < 50; i++) await writer.append(T0 + i * 1000, [i % 2 ? 'a' : 'b'], [i, i % 5 === 0 ? NaN : -i]);
+    for (let i = 0; i < 50; i++)
+      await writer.append(T0 + i * 1000, [i % 2 ? 'a' : 'b'], [i, i % 5 === 0 ? NaN : -i]);
     await writer.close();
     expect(writer.stats).toMatchObject({ rowsAppended: 50, rowsAcknowledged: 50, batches: 8, retries: 0 });
     const rows = await rowsOf(store, table);
     expect(rows).toHaveLength(50);
-    expect(rows[0]).toEqual({ ts: '2024-01-01 00:00:00.000000', equipment: 'b', vibration_rms: 0, torque: null });
+    expect(rows[0]).toEqual({
+      ts: '2024-01-01 00:00:00.000000',
+      equipment: 'b',
+      vibration_rms: 0,
+      torque: null,
+    });
     expect(rows[49]?.torque).toBe(-49);
   });
 
   it('resends a batch the server stored but never acknowledged, without duplicating it', async () => {
     const proxy = await lossyProxy(store.config.questdb.httpPort, 1);
     const cfg = { ...store.config.questdb, httpPort: proxy.port };
-    const writer = await Writer.open(cfg, store.config.ingest, layout, { flushTimeoutMs: 5000, maxRetries: 3 });
+    const writer = await Writer.open(cfg, store.config.ingest, layout, {
+      flushTimeoutMs: 5000,
+      maxRetries: 3,
+    });
     for (let i = 0; i < 10; i++) await writer.append(T0 + 3_600_000_000 + i, ['resent'], [i, i]);
     await writer.close();
     await proxy.close();
@@ -81,13 +98,18 @@ describe('Writer', () => {
     const blackHole = net.createServer((s) => sockets.push(s));
     await new Promise<void>((resolve) => blackHole.listen(0, '127.0.0.1', resolve));
     const cfg = { ...testConfig().questdb, httpPort: (blackHole.address() as net.AddressInfo).port };
-    const writer = await Writer.open(cfg, store.config.ingest, layout, { flushTimeoutMs: 300, maxRetries: 1 });
+    const writer = await Writer.open(cfg, store.config.ingest, layout, {
+      flushTimeoutMs: 300,
+      maxRetries: 1,
+    });
     await writer.append(T0, ['x'], [1, 1]);
     const started = Date.now();
     const err = await writer.close().catch((e: unknown) => e);
     expect(isPdmError(err, 'PDM_ERR_WRITE_FAILED')).toBe(true);
     // Whichever fires first, the client's request timeout or our deadline, the batch fails loudly.
-    expect(String((err as Error).message)).toMatch(/failed after 2 attempt\(s\): (HTTP request timeout|.*did not settle)/);
+    expect(String((err as Error).message)).toMatch(
+      /failed after 2 attempt\(s\): (HTTP request timeout|.*did not settle)/,
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     sockets.forEach((s) => s.destroy());
     await new Promise((resolve) => blackHole.close(resolve));
@@ -99,7 +121,10 @@ describe('Writer', () => {
     const port = (probe.address() as net.AddressInfo).port;
     await new Promise((resolve) => probe.close(resolve)); // now nothing listens there
     const cfg = { ...testConfig().questdb, httpPort: port };
-    const writer = await Writer.open(cfg, store.config.ingest, layout, { flushTimeoutMs: 400, maxRetries: 1 });
+    const writer = await Writer.open(cfg, store.config.ingest, layout, {
+      flushTimeoutMs: 400,
+      maxRetries: 1,
+    });
     await writer.append(T0, ['x'], [1, 1]);
     const started = Date.now();
     const err = await writer.close().catch((e: unknown) => e);
@@ -109,7 +134,12 @@ describe('Writer', () => {
 
   it('does not retry a batch the server rejects as bad, and says why', async () => {
     // vibration_rms is a DOUBLE: text into it is a cast error the server answers with 400.
-    const bad: TableLayout = { table: store.tables.telemetry, symbols: [], doubles: [], strings: ['vibration_rms'] };
+    const bad: TableLayout = {
+      table: store.tables.telemetry,
+      symbols: [],
+      doubles: [],
+      strings: ['vibration_rms'],
+    };
     const writer = await Writer.open(store.config.questdb, store.config.ingest, bad, { maxRetries: 3 });
     await writer.append(T0, [], [], [], [], ['abc']);
     const err = await writer.close().catch((e: unknown) => e);
@@ -123,7 +153,11 @@ describe('Writer', () => {
     await expect(writer.append(1.5, ['x'], [1, 1])).rejects.toThrow(/Invalid timestamp/);
     await writer.close();
     await expect(
-      Writer.open(store.config.questdb, store.config.ingest, { table: store.tables.telemetry, symbols: ['Bad Name'], doubles: [] }),
+      Writer.open(store.config.questdb, store.config.ingest, {
+        table: store.tables.telemetry,
+        symbols: ['Bad Name'],
+        doubles: [],
+      }),
     ).rejects.toThrow(/Invalid column name/);
   });
 });

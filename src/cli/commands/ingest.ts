@@ -24,7 +24,8 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
     'max-rejections': { type: 'string' },
   });
   const file = positionals[0];
-  if (file === undefined || positionals.length > 1) throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm ingest FILE [options]; see pdm --help');
+  if (file === undefined || positionals.length > 1)
+    throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm ingest FILE [options]; see pdm --help');
   if (values.format !== undefined && !FORMATS.includes(values.format)) {
     throw new PdmError(ErrorCodes.CLI_USAGE, `--format must be one of ${FORMATS.join(', ')}`);
   }
@@ -32,7 +33,8 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
     throw new PdmError(ErrorCodes.CLI_USAGE, `--time-unit must be one of ${UNITS.join(', ')}`);
   }
   const cycleSeconds = values['cycle-seconds'] === undefined ? undefined : Number(values['cycle-seconds']);
-  if (cycleSeconds !== undefined && !(cycleSeconds > 0)) throw new PdmError(ErrorCodes.CLI_USAGE, '--cycle-seconds must be positive');
+  if (cycleSeconds !== undefined && !(cycleSeconds > 0))
+    throw new PdmError(ErrorCodes.CLI_USAGE, '--cycle-seconds must be positive');
   const store = await connectStore(config, { start: false });
   const bar = progressBar('ingest');
   try {
@@ -49,7 +51,11 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
       cycleSeconds,
       maxRejections: intOption('ingest', 'max-rejections', values['max-rejections'], 20),
       onProgress: (p) =>
-        bar.update(p.bytesRead, p.bytesTotal, `${p.rowsRead.toLocaleString('en')} rows, ${p.rejected.toLocaleString('en')} rejected`),
+        bar.update(
+          p.bytesRead,
+          p.bytesTotal,
+          `${p.rowsRead.toLocaleString('en')} rows, ${p.rejected.toLocaleString('en')} rejected`,
+        ),
     });
     bar.end();
     const lines = [
@@ -57,7 +63,8 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
         `${summary.accepted} accepted, ${summary.rejected} rejected in ${summary.duration_s} s (${summary.rows_per_s} rows/s)`,
       ...summary.rejections.map((r) => `  row ${r.row}, field ${r.field}: ${r.reason}`),
     ];
-    if (summary.rejected > summary.rejections.length) lines.push(`  ... and ${summary.rejected - summary.rejections.length} more`);
+    if (summary.rejected > summary.rejections.length)
+      lines.push(`  ... and ${summary.rejected - summary.rejections.length} more`);
     out.result({ ok: true, ...summary }, lines.join('\n'));
   } finally {
     bar.end();

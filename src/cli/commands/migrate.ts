@@ -7,7 +7,9 @@ export async function migrateCommand({ config, out }: CommandContext): Promise<v
     const { applied, alreadyApplied } = store.migrations;
     out.result(
       { ok: true, applied, already_applied: alreadyApplied },
-      applied.length > 0 ? `Applied ${applied.join(', ')}` : `Schema up to date (${alreadyApplied} migrations)`,
+      applied.length > 0
+        ? `Applied ${applied.join(', ')}`
+        : `Schema up to date (${alreadyApplied} migrations)`,
     );
   } finally {
     await store.close();

@@ -10,7 +10,8 @@ export async function queryCommand({ args, config, out }: CommandContext): Promi
     limit: { type: 'string' },
   });
   const text = positionals[0];
-  if (text === undefined || positionals.length > 1) throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm query "SQL" [--param V ...]');
+  if (text === undefined || positionals.length > 1)
+    throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm query "SQL" [--param V ...]');
   const limit = intOption('query', 'limit', values.limit, 1000);
   const store = await connectStore(config, { start: false });
   try {

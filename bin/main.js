@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// `npm start`: the main job (src/main.ts), run through tsx like the CLI.
+import { register } from 'tsx/esm/api';
+
+register();
+await import('../src/main.ts');

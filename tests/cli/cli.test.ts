@@ -1,0 +1,78 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { CMAPSS_DIR, scratchFile } from '../helpers/data.ts';
+import { pdm } from '../helpers/cli.ts';
+import { testEnv, uniquePrefix } from '../helpers/store.ts';
+
+describe('pdm CLI', () => {
+  const env = testEnv({ PDM_TABLE_PREFIX: uniquePrefix('cli') });
+
+  it('ingests C-MAPSS with --json, and a re-run leaves the row count unchanged', async () => {
+    const file = path.join(CMAPSS_DIR, 'train_FD001.txt');
+    const first = await pdm(['ingest', file, '--format', 'cmapss', '--json'], env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.json).toMatchObject({
+      ok: true,
+      table: `${env.PDM_TABLE_PREFIX}cmapss`,
+      accepted: 20631,
+      rejected: 0,
+    });
+    const again = await pdm(['ingest', file, '--json'], env);
+    expect(again.json).toMatchObject({ accepted: 20631 });
+    // WAL apply is asynchronous: poll until the count settles at the expected value.
+    let n = 0;
+    for (let i = 0; i < 100 && n !== 20631; i++) {
+      const q = await pdm(['query', `SELECT count() n FROM ${env.PDM_TABLE_PREFIX}cmapss`, '--json'], env);
+      n = Number((q.json.rows as { n: number }[])[0]?.n);
+      if (n !== 20631) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(n).toBe(20631);
+  });
+
+  it('reports rejected rows in the JSON summary', async () => {
+    const file = scratchFile(
+      'r.csv',
+      'ts,equipment,flow\n2024-01-01T00:00:00Z,a,1\n2024-01-01T00:00:01Z,a,x\n',
+    );
+    const run = await pdm(['ingest', file, '--json'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({
+      rows_read: 2,
+      accepted: 1,
+      rejected: 1,
+      rejections: [{ row: 3, field: 'flow', reason: 'not a number: "x"' }],
+    });
+  });
+
+  it('binds query parameters and prints a table without --json', async () => {
+    const run = await pdm(['query', 'SELECT $1::varchar AS greeting, 2 AS two', '--param', 'hello'], env);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/greeting\s+two\n-+\s+-+\nhello\s+2\n\(1 row\)/);
+  });
+
+  it('fails with a reason on stderr, a non-zero exit and a JSON error', async () => {
+    const unknown = await pdm(['frobnicate', '--json'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/Unknown command "frobnicate"/);
+    expect(unknown.json).toMatchObject({ ok: false, error: { code: 'PDM_ERR_CLI_USAGE' } });
+    const badOption = await pdm(['ingest', 'x.csv', '--colour', 'red'], env);
+    expect(badOption.code).toBe(1);
+    expect(badOption.stderr).toMatch(/--colour/);
+    const badEnv = await pdm(['db', 'status'], { ...env, PDM_QUESTDB_HTTP_PORT: 'abc' });
+    expect(badEnv.code).toBe(1);
+    expect(badEnv.stderr).toMatch(/PDM_QUESTDB_HTTP_PORT="abc": expected an integer/);
+  });
+
+  it('documents every environment variable in --help', async () => {
+    const run = await pdm(['--help'], env);
+    expect(run.code).toBe(0);
+    for (const name of [
+      'PDM_QUESTDB_HTTP_URL',
+      'PDM_QUESTDB_DATA_DIR',
+      'PDM_TABLE_PREFIX',
+      'PDM_INGEST_BATCH_ROWS',
+    ]) {
+      expect(run.stdout).toContain(name);
+    }
+  });
+});
