@@ -34,6 +34,8 @@ export interface IngestConfig {
 export interface Config {
   /** Prefix of every table name (lowercase identifier); lets several engines or tests share a server. */
   readonly tablePrefix: string;
+  /** Public development data (NASA C-MAPSS, ...), read in place, never copied into the repo. */
+  readonly dataDir: string;
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
 }
@@ -88,6 +90,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'PDM_TABLE_PREFIX',
     default: '',
     help: 'Prefix for every table name, to share one QuestDB between engines',
+  },
+  {
+    name: 'PDM_DATA_DIR',
+    default: '../shared/data',
+    help: 'Public development data (C-MAPSS) read by npm start and tests',
   },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
   {
@@ -173,7 +180,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       `PDM_TABLE_PREFIX=${JSON.stringify(tablePrefix)}: use lowercase letters, digits and _`,
     );
   }
-  return { tablePrefix, questdb, ingest };
+  return { tablePrefix, dataDir: path.resolve(cwd, read(env, 'PDM_DATA_DIR')), questdb, ingest };
 }
 
 /** The `| variable | default | meaning |` table printed by `pdm --help`. */

@@ -5,15 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { progressBar } from './cli/output.ts';
 import { loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import { ingestFile } from './ingest/index.ts';
 import { connectStore, httpUrlOf, query, waitForWal } from './store/index.ts';
 import type { Store } from './store/index.ts';
-
-const CMAPSS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/data/cmapss');
 
 async function rowCount(store: Store, table: string): Promise<number> {
   const { rows } = await query<{ n: string }>(store.pool, `SELECT count() n FROM ${table}`);
@@ -27,7 +24,7 @@ async function loadCmapss(store: Store): Promise<void> {
     return;
   }
   for (const name of ['train_FD001.txt', 'test_FD001.txt']) {
-    const file = path.join(CMAPSS_DIR, name);
+    const file = path.join(store.config.dataDir, 'cmapss', name);
     if (!existsSync(file)) {
       console.log(`(${file} not found: skipping C-MAPSS)`);
       return;

@@ -49,6 +49,10 @@ export async function* queryBatches(
 ): AsyncGenerator<RecordBatch> {
   const batchRows = options.batchRows ?? 65_536;
   const client = await pool.connect();
+  // A failed cursor leaves QuestDB answering messages pg no longer expects ("portal does not
+  // exist"); they arrive as client 'error' events, which must not crash the process.
+  const ignore = () => {};
+  client.on('error', ignore);
   const cursor = client.query(new Cursor(text, values as unknown[], { rowMode: 'array' }));
   // Errors also reach the read callback; without a listener pg-cursor would rethrow them.
   cursor.on('error', () => {});
@@ -88,6 +92,7 @@ export async function* queryBatches(
   } finally {
     if (failed === undefined) {
       await new Promise<void>((resolve) => cursor.close(() => resolve()));
+      client.off('error', ignore);
       client.release();
     } else {
       // After an error the portal is gone and close() may never call back: drop the connection.
