@@ -6,11 +6,8 @@ import { loadConfig } from '../../src/config.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The shared C-MAPSS data beside the project (never copied into the repo). */
-export const CMAPSS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/data/cmapss',
-);
+/** The shared C-MAPSS data beside the project (never copied into the repo); PDM_DATA_DIR overrides. */
+export const CMAPSS_DIR = path.join(loadConfig(process.env, REPO_ROOT).dataDir, 'cmapss');
 
 /** Writes a scratch file in a fresh temporary directory and returns its path. */
 export function scratchFile(name: string, content: string): string {
