@@ -9,6 +9,7 @@ import { dbCommand } from './commands/db.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { queryCommand } from './commands/query.ts';
+import { simulateCommand } from './commands/simulate.ts';
 import { makeOutput } from './output.ts';
 import type { Output } from './output.ts';
 import type { Config } from '../config.ts';
@@ -43,6 +44,13 @@ const COMMANDS: Record<string, Command> = {
       '              [--dataset NAME] [--cycle-seconds N] [--max-rejections N]',
     summary: 'Ingest a CSV, NDJSON or NASA C-MAPSS file; bad rows are reported, good rows kept',
     run: ingestCommand,
+  },
+  simulate: {
+    usage:
+      'simulate [--equipment N] [--days D] [--seed S] [--start ISO] [--sample-seconds S] [--preset default|large]\n' +
+      '              [--live [--speed X]]',
+    summary: 'Backfill a simulated plant (telemetry, MES, maintenance, ground truth); --live streams on',
+    run: simulateCommand,
   },
   query: {
     usage: 'query "SQL" [--param V ...] [--limit N]',

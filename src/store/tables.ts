@@ -13,6 +13,9 @@ export const TABLE_KEYS = [
   'quality',
   'forecasts',
   'cmapss',
+  'sim_health',
+  'sim_failures',
+  'sim_quality_truth',
 ] as const;
 
 export type TableKey = (typeof TABLE_KEYS)[number];

@@ -1,0 +1,172 @@
+/**
+ * Runs the plant: a backfill of history as fast as the sink accepts it, optionally followed by a
+ * live stream (real time x speed). Time-major in steps (an hour in backfill, `speed` seconds a
+ * tick live), machine by machine within a step, so each table receives rows close to time order
+ * and memory holds one machine-step of readings at a time.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { clearEventLog, newEventLog } from './events.ts';
+import { Machine } from './machine.ts';
+import type { MachineCounters } from './machine.ts';
+import { buildPlant, MODES } from './plant.ts';
+import type { EquipmentSpec, FailureMode } from './plant.ts';
+import type { SimSink } from './sink.ts';
+
+export interface SimulateOptions {
+  readonly equipment: number;
+  readonly days: number;
+  readonly seed: number;
+  /** Epoch seconds where history starts (default: `days` before the current hour). */
+  readonly start?: number;
+  readonly sampleSeconds?: number;
+  /** After the backfill, keep streaming in real time until `signal` aborts. */
+  readonly live?: boolean;
+  /** Simulated seconds per wall-clock second in live mode (default 1). */
+  readonly speed?: number;
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: SimProgress) => void;
+  /** Wall clock in epoch ms (tests pass a fixed one). */
+  readonly now?: () => number;
+}
+
+export interface SimProgress {
+  readonly simulatedS: number;
+  readonly totalS: number;
+  readonly readings: number;
+  readonly live: boolean;
+}
+
+export interface SimSummary {
+  readonly seed: number;
+  readonly start: string;
+  readonly end: string;
+  readonly equipment: number;
+  readonly readings: number;
+  readonly duplicates_sent: number;
+  readonly late_sent: number;
+  readonly failures: Record<FailureMode, number>;
+  readonly failures_total: number;
+  readonly preventive: number;
+  readonly batches: number;
+  readonly batches_aborted: number;
+  readonly orders: number;
+  readonly quality: number;
+  readonly duration_s: number;
+  readonly readings_per_s: number;
+}
+
+const HOUR = 3600;
+
+export function defaultStart(days: number, nowMs: number): number {
+  return Math.floor(nowMs / 1000 / HOUR) * HOUR - Math.round(days * 86_400);
+}
+
+function total(machines: readonly Machine[]): MachineCounters {
+  const sum: MachineCounters = {
+    readings: 0,
+    duplicates: 0,
+    late: 0,
+    failures: { bearing: 0, thermal: 0, tool_wear: 0, seal_wear: 0 },
+    preventive: 0,
+    batchesDone: 0,
+    batchesAborted: 0,
+    orders: 0,
+    quality: 0,
+  };
+  for (const m of machines) {
+    const c = m.counters;
+    sum.readings += c.readings;
+    sum.duplicates += c.duplicates;
+    sum.late += c.late;
+    for (const mode of MODES) sum.failures[mode] += c.failures[mode];
+    sum.preventive += c.preventive;
+    sum.batchesDone += c.batchesDone;
+    sum.batchesAborted += c.batchesAborted;
+    sum.orders += c.orders;
+    sum.quality += c.quality;
+  }
+  return sum;
+}
+
+export async function simulate(sink: SimSink, options: SimulateOptions): Promise<SimSummary> {
+  const now = options.now ?? Date.now;
+  if (!(options.equipment >= 1) || !Number.isInteger(options.equipment))
+    throw new Error('equipment must be a positive integer');
+  if (!(options.days >= 0)) throw new Error('days must be >= 0');
+  const started = performance.now();
+  const start = options.start ?? defaultStart(options.days, now());
+  const end = start + Math.round(options.days * 86_400);
+  const specs: EquipmentSpec[] = buildPlant({
+    equipment: options.equipment,
+    seed: options.seed,
+    sampleSeconds: options.sampleSeconds,
+  });
+  const machines = specs.map((s) => new Machine(s, options.seed, start));
+  const log = newEventLog();
+  await sink.equipment(specs, start * 1e6);
+
+  const step = async (until: number) => {
+    for (const m of machines) {
+      m.advance(until, log);
+      await sink.readings(m.spec.id, m.out);
+      m.out.clear();
+      await sink.events(log);
+      clearEventLog(log);
+    }
+  };
+  const progress = (t: number, live: boolean) =>
+    options.onProgress?.({
+      simulatedS: t - start,
+      totalS: end - start,
+      readings: total(machines).readings,
+      live,
+    });
+
+  for (let t = start; t < end;) {
+    if (options.signal?.aborted) break;
+    const until = Math.min(end, t + HOUR);
+    await step(until);
+    t = until;
+    progress(t, false);
+  }
+  let last = end;
+  if (options.live) {
+    const speed = options.speed ?? 1;
+    // Catch up to the wall clock first (history ended at the start of the hour), then keep pace.
+    while (!options.signal?.aborted) {
+      const wall = now() / 1000;
+      const target = last < wall ? Math.min(wall, last + HOUR) : last + speed;
+      await step(target);
+      await sink.flush();
+      last = target;
+      progress(last, true);
+      if (last >= wall) await sleep(1000, undefined, { signal: options.signal }).catch(() => {});
+    }
+  }
+  for (const m of machines) {
+    m.flushLate();
+    await sink.readings(m.spec.id, m.out);
+    m.out.clear();
+  }
+  await sink.flush();
+  const c = total(machines);
+  const duration = (performance.now() - started) / 1000;
+  return {
+    seed: options.seed,
+    start: new Date(start * 1000).toISOString(),
+    end: new Date(last * 1000).toISOString(),
+    equipment: specs.length,
+    readings: c.readings,
+    duplicates_sent: c.duplicates,
+    late_sent: c.late,
+    failures: c.failures,
+    failures_total: MODES.reduce((s, m) => s + c.failures[m], 0),
+    preventive: c.preventive,
+    batches: c.batchesDone + c.batchesAborted,
+    batches_aborted: c.batchesAborted,
+    orders: c.orders,
+    quality: c.quality,
+    duration_s: Math.round(duration * 1000) / 1000,
+    readings_per_s: Math.round(c.readings / duration),
+  };
+}
