@@ -66,3 +66,37 @@ describe('pdm simulate into QuestDB', () => {
     }
   }, 180_000);
 });
+
+describe('pdm simulate --live', () => {
+  it('streams until Ctrl-C, then flushes and reports what QuestDB holds', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const env = testEnv({ PDM_TABLE_PREFIX: uniquePrefix('simlive') });
+    const bin = path.resolve(import.meta.dirname, '../../bin/pdm.js');
+    const child = spawn(
+      process.execPath,
+      [bin, 'simulate', '--live', '--speed', '120', '--equipment', '2', '--sample-seconds', '5', '--json'],
+      {
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise((r) => setTimeout(r, 8000));
+    child.kill('SIGINT');
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(code, stderr).toBe(0);
+    const summary = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      readings: number;
+      stored: { readings: number };
+      end: string;
+    };
+    expect(summary.readings).toBeGreaterThan(0);
+    expect(summary.stored.readings).toBe(summary.readings);
+    // It caught up from the start of the hour to now and then ran ahead at 120x.
+    expect(Date.parse(summary.end)).toBeGreaterThan(Date.now() - 60_000);
+  }, 60_000);
+});

@@ -1,0 +1,89 @@
+/**
+ * Naive references: each window recomputed from scratch (two-pass formulas, plain loops) straight
+ * from the definitions in features/window-bounds.ts and the kernels' docs.
+ */
+import type { Stat, WindowSpec } from '../../features/feature-set.ts';
+
+export function naiveStart(t: Float64Array, i: number, w: WindowSpec): number {
+  if (w.kind === 'count') return Math.max(0, i - w.rows + 1);
+  let j = i;
+  while (j > 0 && (t[j - 1] as number) > (t[i] as number) - w.seconds) j--;
+  return j;
+}
+
+export function naiveStat(t: Float64Array, x: Float64Array, lo: number, hi: number, stat: Stat): number {
+  const vals: number[] = [];
+  const times: number[] = [];
+  for (let j = lo; j <= hi; j++) {
+    if (!Number.isNaN(x[j])) {
+      vals.push(x[j] as number);
+      times.push(t[j] as number);
+    }
+  }
+  const n = vals.length;
+  const mean = vals.reduce((s, v) => s + v, 0) / n;
+  const m = (k: number) => vals.reduce((s, v) => s + (v - mean) ** k, 0) / n;
+  switch (stat) {
+    case 'mean':
+      return n > 0 ? mean : NaN;
+    case 'std':
+      return n > 1 ? Math.sqrt(vals.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : NaN;
+    case 'min':
+      return n > 0 ? Math.min(...vals) : NaN;
+    case 'max':
+      return n > 0 ? Math.max(...vals) : NaN;
+    case 'ptp':
+      return n > 0 ? Math.max(...vals) - Math.min(...vals) : NaN;
+    case 'last':
+      return n > 0 ? (vals[n - 1] as number) : NaN;
+    case 'delta':
+      return n > 0 ? (vals[n - 1] as number) - (vals[0] as number) : NaN;
+    case 'slope': {
+      if (n < 2) return NaN;
+      const mt = times.reduce((s, v) => s + v, 0) / n;
+      let stt = 0;
+      let stx = 0;
+      for (let k = 0; k < n; k++) {
+        stt += ((times[k] as number) - mt) ** 2;
+        stx += ((times[k] as number) - mt) * ((vals[k] as number) - mean);
+      }
+      return Math.min(...times) === Math.max(...times) ? NaN : stx / stt;
+    }
+    case 'rms':
+      return n > 0 ? Math.sqrt(vals.reduce((s, v) => s + v * v, 0) / n) : NaN;
+    case 'skew': {
+      const m2 = m(2);
+      if (n < 3 || Math.min(...vals) === Math.max(...vals)) return NaN;
+      return (Math.sqrt(n * (n - 1)) / (n - 2)) * (m(3) / m2 ** 1.5);
+    }
+    case 'kurt': {
+      const m2 = m(2);
+      if (n < 4 || Math.min(...vals) === Math.max(...vals)) return NaN;
+      const g2 = m(4) / (m2 * m2) - 3;
+      return ((n - 1) / ((n - 2) * (n - 3))) * ((n + 1) * g2 + 6);
+    }
+    case 'count':
+      return n;
+    case 'missing':
+      return (hi - lo + 1 - n) / (hi - lo + 1);
+    case 'ewma':
+      throw new Error('ewma has its own reference');
+  }
+}
+
+/** EWMA by its definition: weights 2^(-(t_i - t_j)/h) renormalised recursively. */
+export function naiveEwma(t: Float64Array, x: Float64Array, h: number, i: number): number {
+  let s = NaN;
+  let tp = 0;
+  for (let j = 0; j <= i; j++) {
+    const v = x[j] as number;
+    if (Number.isNaN(v)) continue;
+    if (Number.isNaN(s)) s = v;
+    else {
+      const a = 1 - Math.pow(2, -((t[j] as number) - tp) / h);
+      s = a * v + (1 - a) * s;
+    }
+    tp = t[j] as number;
+  }
+  return s;
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { STATS } from '../../features/feature-set.ts';
+import type { Stat, WindowSpec } from '../../features/feature-set.ts';
+import { lastWindowStart, statsAtLast } from '../../features/at-instant.ts';
+import { halfLifeOf, rollingStats, windowStarts } from '../../features/rolling.ts';
+import { Rng } from '../../src/sim/rng.ts';
+import { close, randomSeries } from '../helpers/series.ts';
+import { naiveEwma, naiveStart, naiveStat } from './reference.ts';
+
+// Tolerances: sums of many terms lose a few digits; higher moments amplify cancellation.
+const REL: Partial<Record<Stat, number>> = { skew: 1e-6, kurt: 1e-6, slope: 1e-7 };
+
+/** The natural size of a slope in a window: value range over time range. */
+function slopeScale(t: Float64Array, x: Float64Array, lo: number, hi: number): number {
+  let xl = Infinity;
+  let xh = -Infinity;
+  let tl = Infinity;
+  let th = -Infinity;
+  for (let j = lo; j <= hi; j++) {
+    if (x[j] !== x[j]) continue;
+    xl = Math.min(xl, x[j] as number);
+    xh = Math.max(xh, x[j] as number);
+    tl = Math.min(tl, t[j] as number);
+    th = Math.max(th, t[j] as number);
+  }
+  return th > tl ? (xh - xl) / (th - tl) : 0;
+}
+
+function windowsFor(rng: Rng): WindowSpec[] {
+  return [
+    { kind: 'time', seconds: rng.uniform(0.5, 5) },
+    { kind: 'time', seconds: rng.uniform(5, 300) },
+    { kind: 'count', rows: rng.int(1, 8) },
+    { kind: 'count', rows: rng.int(8, 120) },
+  ];
+}
+
+describe('rolling kernels against recomputing each window from scratch', () => {
+  const rng = new Rng(20251124, 'rolling');
+  for (let trial = 0; trial < 24; trial++) {
+    const { t, x } = randomSeries(rng, rng.int(1, 600));
+    for (const w of windowsFor(rng)) {
+      it(`trial ${trial}, n=${x.length}, ${w.kind === 'time' ? `${w.seconds.toFixed(2)} s` : `${w.rows} rows`}`, () => {
+        const outs = Object.fromEntries(STATS.map((s) => [s, new Float64Array(x.length)])) as Record<
+          Stat,
+          Float64Array
+        >;
+        const starts = windowStarts(t, w);
+        rollingStats(t, x, w, STATS, outs, starts);
+        const magnitude = x.reduce((m, v) => (v === v ? Math.max(m, Math.abs(v)) : m), 0);
+        for (let i = 0; i < x.length; i++) {
+          const lo = naiveStart(t, i, w);
+          expect(starts[i]).toBe(lo);
+          for (const s of STATS) {
+            const want = s === 'ewma' ? naiveEwma(t, x, halfLifeOf(t, w), i) : naiveStat(t, x, lo, i, s);
+            const got = outs[s][i] as number;
+            // Means and extrema are judged against the series' magnitude (an offset of 1e6 with
+            // unit noise leaves ~1e-10 absolute precision), the rest relative to themselves.
+            const mag =
+              s === 'mean' || s === 'rms' || s === 'ewma' || s === 'std' || s === 'delta'
+                ? magnitude
+                : s === 'slope'
+                  ? slopeScale(t, x, lo, i)
+                  : s === 'skew' || s === 'kurt'
+                    ? 1 // dimensionless: judged absolutely near zero
+                    : 0;
+            if (!close(got, want, REL[s] ?? 1e-9, mag)) {
+              throw new Error(`${s} at row ${i} (window ${lo}..${i}): got ${got}, want ${want}`);
+            }
+          }
+        }
+      });
+    }
+  }
+});
+
+describe('online evaluation at the last instant equals the rolling value there', () => {
+  const rng = new Rng(7, 'online');
+  it('for random series and windows', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const { t, x } = randomSeries(rng, rng.int(1, 800));
+      for (const w of windowsFor(rng)) {
+        const outs = Object.fromEntries(STATS.map((s) => [s, new Float64Array(x.length)])) as Record<
+          Stat,
+          Float64Array
+        >;
+        rollingStats(t, x, w, STATS, outs);
+        const at = new Float64Array(STATS.length);
+        statsAtLast(t, x, w, STATS, at, 0);
+        const magnitude = x.reduce((m, v) => (v === v ? Math.max(m, Math.abs(v)) : m), 0);
+        STATS.forEach((s, k) => {
+          const rolled = outs[s][x.length - 1] as number;
+          const lo = lastWindowStart(t, w);
+          const mag =
+            s === 'mean' || s === 'rms' || s === 'ewma' || s === 'std' || s === 'delta'
+              ? magnitude
+              : s === 'slope'
+                ? slopeScale(t, x, lo, x.length - 1)
+                : s === 'skew' || s === 'kurt'
+                  ? 1
+                  : 0;
+          expect(close(at[k] as number, rolled, REL[s] ?? 1e-9, mag), `${s}: ${at[k]} vs ${rolled}`).toBe(
+            true,
+          );
+        });
+      }
+    }
+  });
+});
+
+describe('definitions at the edges', () => {
+  it('an all-missing window gives NaN statistics, count 0 and missing ratio 1', () => {
+    const t = Float64Array.from([0, 1, 2]);
+    const x = Float64Array.from([NaN, NaN, NaN]);
+    const outs = Object.fromEntries(STATS.map((s) => [s, new Float64Array(3)])) as Record<Stat, Float64Array>;
+    rollingStats(t, x, { kind: 'count', rows: 2 }, STATS, outs);
+    expect(outs.mean[2]).toBeNaN();
+    expect(outs.max[2]).toBeNaN();
+    expect(outs.count[2]).toBe(0);
+    expect(outs.missing[2]).toBe(1);
+  });
+  it('a time window includes its right edge and excludes its left edge', () => {
+    const t = Float64Array.from([0, 10, 20, 30]);
+    const x = Float64Array.from([1, 2, 3, 4]);
+    const mean = new Float64Array(4);
+    rollingStats(t, x, { kind: 'time', seconds: 10 }, ['mean'], { mean });
+    expect(Array.from(mean)).toEqual([1, 2, 3, 4]); // t - 10 is outside
+    rollingStats(t, x, { kind: 'time', seconds: 10.5 }, ['mean'], { mean });
+    expect(Array.from(mean)).toEqual([1, 1.5, 2.5, 3.5]);
+  });
+  it('slope is in value units per second and undefined when all times coincide', () => {
+    const t = Float64Array.from([0, 2, 4, 4, 4]);
+    const x = Float64Array.from([1, 2, 3, 3, 3]);
+    const slope = new Float64Array(5);
+    rollingStats(t, x, { kind: 'time', seconds: 100 }, ['slope'], { slope });
+    expect(slope[0]).toBeNaN();
+    expect(slope[4]).toBeCloseTo(0.5, 12);
+    rollingStats(t, x, { kind: 'count', rows: 2 }, ['slope'], { slope });
+    expect(slope[4]).toBeNaN(); // rows 3 and 4 share t = 4
+  });
+});
