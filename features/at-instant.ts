@@ -4,9 +4,8 @@
  * training calls the rolling kernels; both give the same numbers (tested to 1e-9).
  */
 import type { Stat, WindowSpec } from './feature-set.ts';
-import { ewma } from './kernels/ewma.ts';
 import { timeResolution } from './kernels/trend.ts';
-import { halfLifeOf } from './rolling.ts';
+import { ewmaFor } from './rolling.ts';
 
 /** First row of the window that ends at the last row. */
 export function lastWindowStart(t: Float64Array, w: WindowSpec): number {
@@ -124,9 +123,7 @@ export function statsAtLast(
         break;
       case 'ewma': {
         // Same recursion as training, over the same history: identical results.
-        const tmp = new Float64Array(n);
-        ewma(t, x, halfLifeOf(t, w), tmp);
-        v = tmp[n - 1] as number;
+        v = ewmaFor(t, x, w, new Float64Array(n))[n - 1] as number;
         break;
       }
       case 'rms':

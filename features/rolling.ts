@@ -5,7 +5,7 @@
  */
 import type { Stat, WindowSpec } from './feature-set.ts';
 import { rollingCount, rollingMissingRatio } from './kernels/counts.ts';
-import { ewma } from './kernels/ewma.ts';
+import { ewma, ewmaSpan } from './kernels/ewma.ts';
 import { rollingMax, rollingMin } from './kernels/extrema.ts';
 import { rollingMean, rollingMoments, rollingStd } from './kernels/moments.ts';
 import { rollingDelta, rollingLast, rollingSlope } from './kernels/trend.ts';
@@ -15,12 +15,12 @@ export function windowStarts(t: Float64Array, w: WindowSpec, out?: Int32Array): 
   return w.kind === 'time' ? timeWindowStarts(t, w.seconds, out) : countWindowStarts(t.length, w.rows, out);
 }
 
-/** EWMA half-life for a window: its width in seconds (count windows: width x median sample interval). */
-export function halfLifeOf(t: Float64Array, w: WindowSpec): number {
-  if (w.kind === 'time') return w.seconds;
-  if (t.length < 2) return w.rows;
-  const span = (t[t.length - 1] as number) - (t[0] as number);
-  return Math.max(1e-9, (span / (t.length - 1)) * w.rows);
+/**
+ * EWMA for a window: time windows use a half-life equal to their width; count windows a span of
+ * their row count (weight 2/(N+1) per value). Neither depends on the data, so neither can leak.
+ */
+export function ewmaFor(t: Float64Array, x: Float64Array, w: WindowSpec, out: Float64Array): Float64Array {
+  return w.kind === 'time' ? ewma(t, x, w.seconds, out) : ewmaSpan(x, w.rows, out);
 }
 
 export function rollingStats(
@@ -45,7 +45,7 @@ export function rollingStats(
   if (want('last')) rollingLast(x, starts, outs.last!);
   if (want('delta')) rollingDelta(x, starts, outs.delta!);
   if (want('slope')) rollingSlope(t, x, starts, outs.slope!);
-  if (want('ewma')) ewma(t, x, halfLifeOf(t, w), outs.ewma!);
+  if (want('ewma')) ewmaFor(t, x, w, outs.ewma!);
   if (want('rms') || want('skew') || want('kurt'))
     rollingMoments(x, starts, { rms: outs.rms, skew: outs.skew, kurt: outs.kurt });
   if (want('count')) rollingCount(x, starts, outs.count!);

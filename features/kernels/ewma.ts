@@ -20,3 +20,18 @@ export function ewma(t: Float64Array, x: Float64Array, halfLife: number, out: Fl
   }
   return out;
 }
+
+/**
+ * Count-based EWMA (pandas `ewm(span=N, adjust=False, ignore_na=True)`): weight 2/(N+1) per valid
+ * value, whatever the time between them. Used with count windows, whose width is in rows.
+ */
+export function ewmaSpan(x: Float64Array, span: number, out: Float64Array): Float64Array {
+  const alpha = 2 / (span + 1);
+  let s = NaN;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] as number;
+    if (v === v) s = s !== s ? v : s + alpha * (v - s);
+    out[i] = s;
+  }
+  return out;
+}

@@ -71,8 +71,11 @@ export function naiveStat(t: Float64Array, x: Float64Array, lo: number, hi: numb
   }
 }
 
-/** EWMA by its definition: weights 2^(-(t_i - t_j)/h) renormalised recursively. */
-export function naiveEwma(t: Float64Array, x: Float64Array, h: number, i: number): number {
+/**
+ * EWMA by its definition: time windows weight a value 1 - 2^(-Δt/h) with h the width; count
+ * windows weight 2/(N+1) per valid value.
+ */
+export function naiveEwma(t: Float64Array, x: Float64Array, w: WindowSpec, i: number): number {
   let s = NaN;
   let tp = 0;
   for (let j = 0; j <= i; j++) {
@@ -80,7 +83,7 @@ export function naiveEwma(t: Float64Array, x: Float64Array, h: number, i: number
     if (Number.isNaN(v)) continue;
     if (Number.isNaN(s)) s = v;
     else {
-      const a = 1 - Math.pow(2, -((t[j] as number) - tp) / h);
+      const a = w.kind === 'time' ? 1 - Math.pow(2, -((t[j] as number) - tp) / w.seconds) : 2 / (w.rows + 1);
       s = a * v + (1 - a) * s;
     }
     tp = t[j] as number;

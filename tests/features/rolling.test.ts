@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { STATS } from '../../features/feature-set.ts';
 import type { Stat, WindowSpec } from '../../features/feature-set.ts';
 import { lastWindowStart, statsAtLast } from '../../features/at-instant.ts';
-import { halfLifeOf, rollingStats, windowStarts } from '../../features/rolling.ts';
+import { rollingStats, windowStarts } from '../../features/rolling.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { close, randomSeries } from '../helpers/series.ts';
 import { naiveEwma, naiveStart, naiveStat } from './reference.ts';
@@ -52,7 +52,7 @@ describe('rolling kernels against recomputing each window from scratch', () => {
           const lo = naiveStart(t, i, w);
           expect(starts[i]).toBe(lo);
           for (const s of STATS) {
-            const want = s === 'ewma' ? naiveEwma(t, x, halfLifeOf(t, w), i) : naiveStat(t, x, lo, i, s);
+            const want = s === 'ewma' ? naiveEwma(t, x, w, i) : naiveStat(t, x, lo, i, s);
             const got = outs[s][i] as number;
             // Means and extrema are judged against the series' magnitude (an offset of 1e6 with
             // unit noise leaves ~1e-10 absolute precision), the rest relative to themselves.

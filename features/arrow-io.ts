@@ -1,0 +1,116 @@
+/**
+ * Zero-copy (where Arrow allows) access to columns as typed arrays, and building the output table.
+ * Hot loops never call `vector.get(i)`: a Float64 column without nulls in one chunk is its buffer.
+ */
+import {
+  Dictionary,
+  Float64,
+  Int32,
+  Table,
+  TimestampMicrosecond,
+  Type,
+  Utf8,
+  Vector,
+  makeData,
+  vectorFromArray,
+} from 'apache-arrow';
+import type { Data, DataType } from 'apache-arrow';
+
+/** A Float64 view of a numeric column; NULL becomes NaN. Copies only when it must. */
+export function float64Values(vector: Vector): Float64Array {
+  const chunks = vector.data as Data<DataType>[];
+  const only = chunks[0];
+  if (
+    chunks.length === 1 &&
+    only !== undefined &&
+    only.type.typeId === Type.Float &&
+    only.values instanceof Float64Array &&
+    only.nullCount === 0
+  ) {
+    return only.values.subarray(0, only.length);
+  }
+  const out = new Float64Array(vector.length);
+  let k = 0;
+  for (const d of chunks) {
+    const values = d.values as ArrayLike<number | bigint>;
+    const validity = d.nullBitmap;
+    for (let i = 0; i < d.length; i++) {
+      const valid =
+        d.nullCount === 0 ||
+        validity === undefined ||
+        ((validity[(d.offset + i) >> 3] as number) >> ((d.offset + i) & 7)) & 1;
+      out[k++] = valid ? Number(values[i]) : NaN;
+    }
+  }
+  return out;
+}
+
+/** Timestamps in epoch microseconds as Float64 (exact to 2^53 µs, i.e. until year 2255). */
+export function timestampMicros(vector: Vector): Float64Array {
+  const type = vector.type as DataType & { unit?: number };
+  if (type.typeId !== Type.Timestamp) return float64Values(vector);
+  const scale = [1e6, 1e3, 1, 1e-3][type.unit ?? 2] as number; // SECOND, MILLI, MICRO, NANO -> µs
+  const raw = float64Values(vector);
+  if (scale === 1) return raw;
+  const out = new Float64Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = (raw[i] as number) * scale;
+  return out;
+}
+
+/** Integer codes and labels of a string column (dictionary or plain), stable across chunks. */
+export function stringCodes(vector: Vector): { codes: Int32Array; labels: string[] } {
+  const codes = new Int32Array(vector.length);
+  const labels: string[] = [];
+  const index = new Map<string, number>();
+  const codeOf = (s: string) => {
+    let c = index.get(s);
+    if (c === undefined) {
+      c = labels.length;
+      labels.push(s);
+      index.set(s, c);
+    }
+    return c;
+  };
+  let k = 0;
+  for (const d of vector.data as Data<DataType>[]) {
+    if (d.type.typeId === Type.Dictionary && d.dictionary) {
+      // Map each chunk's dictionary once, then copy indices.
+      const dict = d.dictionary.toArray() as string[];
+      const remap = Int32Array.from(dict, (s) => codeOf(String(s)));
+      const idx = d.values as Int32Array;
+      for (let i = 0; i < d.length; i++) codes[k++] = remap[idx[i] as number] as number;
+    } else {
+      const v = new Vector([d]);
+      for (let i = 0; i < d.length; i++) codes[k++] = codeOf(String(v.get(i)));
+    }
+  }
+  return { codes, labels };
+}
+
+/** The features table: ts (µs), equipment (dictionary), then one Float64 column per feature. */
+export function featureTable(
+  ts: Float64Array,
+  equipmentCodes: Int32Array,
+  equipmentLabels: readonly string[],
+  columns: readonly string[],
+  values: readonly Float64Array[],
+): Table {
+  const n = ts.length;
+  const tsBig = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) tsBig[i] = BigInt(Math.round(ts[i] as number));
+  const vectors: Record<string, Vector> = {
+    ts: new Vector([makeData({ type: new TimestampMicrosecond(), length: n, data: tsBig })]),
+    equipment: new Vector([
+      makeData({
+        type: new Dictionary(new Utf8(), new Int32()),
+        length: n,
+        data: equipmentCodes,
+        dictionary: vectorFromArray([...equipmentLabels], new Utf8()),
+      }),
+    ]),
+  };
+  columns.forEach((c, j) => {
+    vectors[c] = new Vector([makeData({ type: new Float64(), length: n, data: values[j] as Float64Array })]);
+  });
+  return new Table(vectors);
+}

@@ -1,0 +1,154 @@
+/**
+ * A feature set over an Arrow table of readings: grouped by equipment, in time order, every
+ * declared statistic over every declared window, causal (a row's features use only rows at or
+ * before it). Optionally one output row per equipment every `everySeconds` (the last reading in
+ * each interval), which is how training samples prediction instants.
+ */
+import type { Table } from 'apache-arrow';
+import { float64Values, featureTable, stringCodes, timestampMicros } from './arrow-io.ts';
+import { ContextIndex } from './context.ts';
+import type { ContextData } from './context.ts';
+import { windowLabel as labelOf } from './feature-set.ts';
+import type { FeatureSet, Stat } from './feature-set.ts';
+import { rollingStats, windowStarts } from './rolling.ts';
+
+export interface ComputeOptions {
+  readonly everySeconds?: number;
+  readonly context?: ContextData;
+  /** Column names in the input (defaults ts, equipment). */
+  readonly tsColumn?: string;
+  readonly equipmentColumn?: string;
+}
+
+export class FeatureInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FeatureInputError';
+  }
+}
+
+/** Row order grouped by equipment, by time within it, input order for ties (stable). */
+function groupOrder(codes: Int32Array, ts: Float64Array): Int32Array | undefined {
+  let sorted = true;
+  for (let i = 1; i < ts.length && sorted; i++) {
+    const c = (codes[i] as number) - (codes[i - 1] as number);
+    if (c < 0 || (c === 0 && (ts[i] as number) < (ts[i - 1] as number))) sorted = false;
+  }
+  if (sorted) return undefined; // already grouped and in time order: work on the input's buffers
+  const order = Int32Array.from({ length: ts.length }, (_, i) => i);
+  order.sort(
+    (a, b) => (codes[a] as number) - (codes[b] as number) || (ts[a] as number) - (ts[b] as number) || a - b,
+  );
+  return order;
+}
+
+function gather(src: Float64Array, order: Int32Array | undefined): Float64Array {
+  if (order === undefined) return src;
+  const out = new Float64Array(order.length);
+  for (let i = 0; i < order.length; i++) out[i] = src[order[i] as number] as number;
+  return out;
+}
+
+export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOptions = {}): Table {
+  const tsCol = input.getChild(options.tsColumn ?? 'ts');
+  const eqCol = input.getChild(options.equipmentColumn ?? 'equipment');
+  if (tsCol === null) throw new FeatureInputError(`input has no ${options.tsColumn ?? 'ts'} column`);
+  if (eqCol === null)
+    throw new FeatureInputError(`input has no ${options.equipmentColumn ?? 'equipment'} column`);
+  const { codes: rawCodes, labels } = stringCodes(eqCol);
+  const rawTs = timestampMicros(tsCol);
+  const order = groupOrder(rawCodes, rawTs);
+  const codes = order === undefined ? rawCodes : Int32Array.from(order, (i) => rawCodes[i] as number);
+  const ts = gather(rawTs, order);
+  const sensors = fs.sensors.map((name) => {
+    const col = input.getChild(name);
+    if (col === null)
+      throw new FeatureInputError(`input has no sensor column ${name} (feature set ${fs.name})`);
+    return gather(float64Values(col), order);
+  });
+  const n = ts.length;
+  const tSec = new Float64Array(n);
+  for (let i = 0; i < n; i++) tSec[i] = (ts[i] as number) / 1e6;
+
+  // Output rows: every row, or the last row of each `everySeconds` bucket per equipment.
+  const every = options.everySeconds;
+  const picked: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const lastOfGroup = i === n - 1 || codes[i + 1] !== codes[i];
+    if (
+      every === undefined ||
+      lastOfGroup ||
+      Math.floor((tSec[i + 1] as number) / every) !== Math.floor((tSec[i] as number) / every)
+    )
+      picked.push(i);
+  }
+  const m = picked.length;
+  const columns = fs.columns;
+  const outputs = columns.map(() => new Float64Array(m));
+  const colIndex = new Map(columns.map((c, j) => [c, j]));
+  const stats = fs.stats as readonly Stat[];
+  const scratch = Object.fromEntries(stats.map((s) => [s, new Float64Array(n)])) as Record<
+    Stat,
+    Float64Array
+  >;
+  const starts = new Int32Array(n);
+
+  // Group boundaries: kernels run per equipment over contiguous slices (subarray views, no copies).
+  let p = 0;
+  for (let a = 0; a < n;) {
+    let b = a + 1;
+    while (b < n && codes[b] === codes[a]) b++;
+    const pFrom = p;
+    while (p < m && (picked[p] as number) < b) p++;
+    const t = tSec.subarray(a, b);
+    for (let si = 0; si < fs.sensors.length; si++) {
+      const x = (sensors[si] as Float64Array).subarray(a, b);
+      const sensor = fs.sensors[si] as string;
+      for (const w of fs.windows) {
+        const outs = Object.fromEntries(stats.map((s) => [s, scratch[s].subarray(0, b - a)])) as Record<
+          Stat,
+          Float64Array
+        >;
+        rollingStats(t, x, w, stats, outs, windowStarts(t, w, starts.subarray(0, b - a)));
+        for (const s of stats) {
+          const dest = outputs[colIndex.get(`${sensor}__${s}__${labelOf(w)}`) as number] as Float64Array;
+          const src = outs[s];
+          for (let q = pFrom; q < p; q++) dest[q] = src[(picked[q] as number) - a] as number;
+        }
+      }
+    }
+    a = b;
+  }
+
+  // Context and load-normalised readings, as of each output instant.
+  const context = options.context ? new ContextIndex(options.context) : undefined;
+  const ctxNames = fs.context ?? [];
+  if (ctxNames.length > 0 || fs.loadNormalised) {
+    const buf = new Float64Array(ctxNames.length);
+    const loadBuf = new Float64Array(1);
+    for (let q = 0; q < m; q++) {
+      const i = picked[q] as number;
+      const eq = labels[codes[i] as number] as string;
+      if (context) context.at(eq, ts[i] as number, ctxNames, buf, 0);
+      else buf.fill(NaN);
+      ctxNames.forEach(
+        (c, k) => ((outputs[colIndex.get(c) as number] as Float64Array)[q] = buf[k] as number),
+      );
+      if (fs.loadNormalised) {
+        if (context) context.at(eq, ts[i] as number, ['batch_load'], loadBuf, 0);
+        const load = context ? (loadBuf[0] as number) : NaN;
+        fs.sensors.forEach((s, si) => {
+          const v = (sensors[si] as Float64Array)[i] as number;
+          (outputs[colIndex.get(`${s}__per_load`) as number] as Float64Array)[q] = load > 0 ? v / load : NaN;
+        });
+      }
+    }
+  }
+  return featureTable(
+    Float64Array.from(picked, (i) => ts[i] as number),
+    Int32Array.from(picked, (i) => codes[i] as number),
+    labels,
+    columns,
+    outputs,
+  );
+}
