@@ -5,7 +5,7 @@
  */
 import type { Stat, WindowSpec } from './feature-set.ts';
 import { timeResolution } from './kernels/trend.ts';
-import { ewmaFor } from './rolling.ts';
+import { ewmaLast, ewmaSpanLast } from './kernels/ewma.ts';
 
 /** First row of the window that ends at the last row. */
 export function lastWindowStart(t: Float64Array, w: WindowSpec): number {
@@ -37,46 +37,32 @@ export function statsAtLast(
     return;
   }
   const start = lastWindowStart(t, w);
-  // Power sums and the slope work on values shifted by one inside the window (exact subtraction
-  // for values near it), as the rolling kernels do.
-  let shift = 0;
-  for (let i = start; i < n; i++) {
-    if ((x[i] as number) === (x[i] as number)) {
-      shift = x[i] as number;
-      break;
-    }
-  }
+  // One pass of shifted power sums (no division on the critical path): values are shifted by the
+  // first valid one in the window and times by the window's first time, so the subtractions are
+  // exact for values near them and large offsets cost no precision.
+  let shift = NaN;
+  const t0 = t[start] as number;
   let cnt = 0;
-  let mean = 0;
-  let m2 = 0;
-  let mt = 0;
-  let ctt = 0;
-  let ctx = 0;
-  let mx = 0;
   let s1 = 0;
   let s2 = 0;
   let s3 = 0;
   let s4 = 0;
   let sq = 0;
+  let st = 0;
+  let stt = 0;
+  let stx = 0;
   let min = Infinity;
   let max = -Infinity;
   let first = NaN;
   let last = NaN;
-  const t0 = t[start] as number;
   for (let i = start; i < n; i++) {
     const v = x[i] as number;
     if (v !== v) continue;
+    if (shift !== shift) {
+      shift = v;
+      first = v;
+    }
     cnt++;
-    const d = v - mean;
-    mean += d / cnt;
-    m2 += d * (v - mean);
-    // Slope in shifted coordinates, as the rolling kernel does.
-    const ti = (t[i] as number) - t0;
-    const dt = ti - mt;
-    mt += dt / cnt;
-    mx += (v - shift - mx) / cnt;
-    ctt += dt * (ti - mt);
-    ctx += dt * (v - shift - mx);
     const e = v - shift;
     const e2 = e * e;
     s1 += e;
@@ -84,9 +70,12 @@ export function statsAtLast(
     s3 += e2 * e;
     s4 += e2 * e2;
     sq += v * v;
-    if (v < min) min = v;
-    if (v > max) max = v;
-    if (first !== first) first = v;
+    const a = (t[i] as number) - t0;
+    st += a;
+    stt += a * a;
+    stx += a * e;
+    min = Math.min(min, v); // branch-free on noisy data
+    max = Math.max(max, v);
     last = v;
   }
   const A = s1 / cnt;
@@ -94,6 +83,11 @@ export function statsAtLast(
   const C = s3 / cnt - A * A * A - 3 * A * B;
   const D = s4 / cnt - A * A * A * A - 6 * B * A * A - 4 * C * A;
   const flat = !(B > 1e-12 * (s2 / cnt));
+  const mean = shift + A;
+  const m2 = s2 - s1 * A;
+  const ctt = stt - (st * st) / cnt;
+  const ctx = stx - (st * s1) / cnt;
+  const mt = st / cnt;
   for (let k = 0; k < stats.length; k++) {
     let v: number;
     switch (stats[k]) {
@@ -121,11 +115,10 @@ export function statsAtLast(
       case 'slope':
         v = cnt > 1 && ctt > timeResolution(cnt, mt + t0) ? ctx / ctt : NaN;
         break;
-      case 'ewma': {
-        // Same recursion as training, over the same history: identical results.
-        v = ewmaFor(t, x, w, new Float64Array(n))[n - 1] as number;
+      case 'ewma':
+        // The training recursion, over the part of the history that still weighs anything.
+        v = w.kind === 'time' ? ewmaLast(t, x, w.seconds) : ewmaSpanLast(x, w.rows);
         break;
-      }
       case 'rms':
         v = cnt > 0 ? Math.sqrt(sq / cnt) : NaN;
         break;

@@ -10,6 +10,7 @@ import { ContextIndex } from './context.ts';
 import type { ContextData } from './context.ts';
 import { windowLabel as labelOf } from './feature-set.ts';
 import type { FeatureSet, Stat } from './feature-set.ts';
+import { isDense } from './kernels/dense.ts';
 import { rollingStats, windowStarts } from './rolling.ts';
 
 export interface ComputeOptions {
@@ -104,12 +105,13 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
     for (let si = 0; si < fs.sensors.length; si++) {
       const x = (sensors[si] as Float64Array).subarray(a, b);
       const sensor = fs.sensors[si] as string;
+      const dense = isDense(x);
       for (const w of fs.windows) {
         const outs = Object.fromEntries(stats.map((s) => [s, scratch[s].subarray(0, b - a)])) as Record<
           Stat,
           Float64Array
         >;
-        rollingStats(t, x, w, stats, outs, windowStarts(t, w, starts.subarray(0, b - a)));
+        rollingStats(t, x, w, stats, outs, windowStarts(t, w, starts.subarray(0, b - a)), dense);
         for (const s of stats) {
           const dest = outputs[colIndex.get(`${sensor}__${s}__${labelOf(w)}`) as number] as Float64Array;
           const src = outs[s];

@@ -8,7 +8,18 @@ import { rollingCount, rollingMissingRatio } from './kernels/counts.ts';
 import { ewma, ewmaSpan } from './kernels/ewma.ts';
 import { rollingMax, rollingMin } from './kernels/extrema.ts';
 import { rollingMean, rollingMoments, rollingStd } from './kernels/moments.ts';
-import { rollingDelta, rollingLast, rollingSlope } from './kernels/trend.ts';
+import { rollingDelta, rollingLast, rollingSlope, timeResolution } from './kernels/trend.ts';
+import {
+  denseMean,
+  denseSlope,
+  denseStd,
+  fixedMax,
+  fixedMean,
+  fixedMin,
+  fixedStd,
+  fixedWidth,
+  isDense,
+} from './kernels/dense.ts';
 import { countWindowStarts, timeWindowStarts } from './window-bounds.ts';
 
 export function windowStarts(t: Float64Array, w: WindowSpec, out?: Int32Array): Int32Array {
@@ -30,21 +41,36 @@ export function rollingStats(
   stats: readonly Stat[],
   outs: Partial<Record<Stat, Float64Array>>,
   starts: Int32Array = windowStarts(t, w),
+  /** Whether `x` has no NaN, if the caller already knows (it is the same for every window). */
+  dense: boolean = isDense(x),
 ): void {
   const want = (s: Stat) => stats.includes(s);
-  if (want('mean')) rollingMean(x, starts, outs.mean!);
-  if (want('std')) rollingStd(x, starts, outs.std!);
-  if (want('min') || want('ptp')) rollingMin(x, starts, outs.min ?? new Float64Array(x.length));
-  if (want('max') || want('ptp')) rollingMax(x, starts, outs.max ?? new Float64Array(x.length));
+  // Dense slices (no NaN) take branch-free loops; fixed-width windows index i - w directly.
+  const fixed = !dense ? 0 : w.kind === 'count' ? w.rows : fixedWidth(starts);
+  const n = x.length;
+  const needMin = want('min') || want('ptp');
+  const needMax = want('max') || want('ptp');
+  const lo = needMin ? (outs.min ?? new Float64Array(n)) : undefined;
+  const hi = needMax ? (outs.max ?? new Float64Array(n)) : undefined;
+  if (fixed > 0) {
+    if (want('mean')) fixedMean(x, fixed, outs.mean!);
+    if (want('std')) fixedStd(x, fixed, outs.std!);
+    if (lo) fixedMin(x, fixed, lo);
+    if (hi) fixedMax(x, fixed, hi);
+  } else {
+    if (want('mean')) (dense ? denseMean : rollingMean)(x, starts, outs.mean!);
+    if (want('std')) (dense ? denseStd : rollingStd)(x, starts, outs.std!);
+    if (lo) rollingMin(x, starts, lo);
+    if (hi) rollingMax(x, starts, hi);
+  }
   if (want('ptp')) {
-    const lo = outs.min ?? rollingMin(x, starts, new Float64Array(x.length));
-    const hi = outs.max ?? rollingMax(x, starts, new Float64Array(x.length));
     const p = outs.ptp!;
-    for (let i = 0; i < x.length; i++) p[i] = (hi[i] as number) - (lo[i] as number);
+    for (let i = 0; i < n; i++) p[i] = (hi![i] as number) - (lo![i] as number);
   }
   if (want('last')) rollingLast(x, starts, outs.last!);
   if (want('delta')) rollingDelta(x, starts, outs.delta!);
-  if (want('slope')) rollingSlope(t, x, starts, outs.slope!);
+  if (want('slope'))
+    dense ? denseSlope(t, x, starts, outs.slope!, timeResolution) : rollingSlope(t, x, starts, outs.slope!);
   if (want('ewma')) ewmaFor(t, x, w, outs.ewma!);
   if (want('rms') || want('skew') || want('kurt'))
     rollingMoments(x, starts, { rms: outs.rms, skew: outs.skew, kurt: outs.kurt });

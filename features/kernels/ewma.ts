@@ -5,20 +5,131 @@
  * first (Δt = 0): the first reading at an instant stands. Not windowed: it remembers all history,
  * with weights halving every half-life.
  */
-export function ewma(t: Float64Array, x: Float64Array, halfLife: number, out: Float64Array): Float64Array {
+export function ewma(
+  t: Float64Array,
+  x: Float64Array,
+  halfLife: number,
+  out: Float64Array,
+  from = 0,
+): Float64Array {
   const k = -Math.LN2 / halfLife;
   let s = NaN;
   let tPrev = 0;
-  for (let i = 0; i < x.length; i++) {
+  // Regular sampling repeats the same Δt: reuse its weight instead of calling exp per row.
+  let lastDt = NaN;
+  let weight = 0;
+  for (let i = from; i < x.length; i++) {
     const v = x[i] as number;
     if (v === v) {
       if (s !== s) s = v;
-      else s += (1 - Math.exp(k * ((t[i] as number) - tPrev))) * (v - s);
+      else {
+        const dt = (t[i] as number) - tPrev;
+        if (dt !== lastDt) {
+          lastDt = dt;
+          weight = 1 - Math.exp(k * dt);
+        }
+        s += weight * (v - s);
+      }
       tPrev = t[i] as number;
     }
     out[i] = s;
   }
   return out;
+}
+
+/**
+ * The EWMA at the last row only. History older than 60 half-lives weighs < 2^-60 and is skipped,
+ * which changes the result by less than rounding does. A dense, regularly sampled tail is a dot
+ * product with geometric weights, summed with four accumulators (no serial dependency).
+ */
+export function ewmaLast(t: Float64Array, x: Float64Array, halfLife: number): number {
+  const n = x.length;
+  if (n === 0) return NaN;
+  const horizon = (t[n - 1] as number) - 60 * halfLife;
+  let from = n - 1;
+  while (from > 0 && (t[from - 1] as number) >= horizon) from--;
+  const fast = geometricTail(t, x, from, halfLife);
+  if (fast === fast) return fast;
+  const k = -Math.LN2 / halfLife;
+  let s = NaN;
+  let tPrev = 0;
+  let lastDt = NaN;
+  let weight = 0;
+  for (let i = from; i < n; i++) {
+    const v = x[i] as number;
+    if (v !== v) continue;
+    if (s !== s) s = v;
+    else {
+      const dt = (t[i] as number) - tPrev;
+      if (dt !== lastDt) {
+        lastDt = dt;
+        weight = 1 - Math.exp(k * dt);
+      }
+      s += weight * (v - s);
+    }
+    tPrev = t[i] as number;
+  }
+  // A tail without any valid value carries the older state unchanged: compute it in full.
+  return s === s || from === 0 ? s : (ewma(t, x, halfLife, new Float64Array(n))[n - 1] as number);
+}
+
+/**
+ * s = b^(m-1) x_from + Σ_{i>from} a b^(n-1-i) x_i for a dense tail with one Δt (a = 1 - b), else
+ * NaN. Four interleaved partial sums, walking back from the last row with weights stepping by b^4.
+ */
+function geometricTail(t: Float64Array, x: Float64Array, from: number, halfLife: number): number {
+  const n = x.length;
+  const m = n - from;
+  if (m < 8) return NaN;
+  const dt = (t[from + 1] as number) - (t[from] as number);
+  if (!(dt > 0)) return NaN;
+  for (let i = from + 1; i < n; i++)
+    if ((t[i] as number) - (t[i - 1] as number) !== dt || (x[i] as number) !== (x[i] as number)) return NaN;
+  if ((x[from] as number) !== (x[from] as number)) return NaN;
+  const b = Math.exp((-Math.LN2 / halfLife) * dt);
+  const a = 1 - b;
+  const b4 = b * b * b * b;
+  let w0 = a;
+  let w1 = a * b;
+  let w2 = a * b * b;
+  let w3 = a * b * b * b;
+  let acc0 = 0;
+  let acc1 = 0;
+  let acc2 = 0;
+  let acc3 = 0;
+  let i = n - 1;
+  for (; i - 3 > from; i -= 4) {
+    acc0 += w0 * (x[i] as number);
+    acc1 += w1 * (x[i - 1] as number);
+    acc2 += w2 * (x[i - 2] as number);
+    acc3 += w3 * (x[i - 3] as number);
+    w0 *= b4;
+    w1 *= b4;
+    w2 *= b4;
+    w3 *= b4;
+  }
+  // Remaining rows down to from + 1 continue the geometric weights; the first row takes b^(m-1).
+  let w = w0;
+  let rest = 0;
+  for (; i > from; i--) {
+    rest += w * (x[i] as number);
+    w *= b;
+  }
+  return acc0 + acc1 + acc2 + acc3 + rest + Math.pow(b, m - 1) * (x[from] as number);
+}
+
+/** Count-based EWMA at the last row; values more than ~40/alpha rows back weigh < 1e-17. */
+export function ewmaSpanLast(x: Float64Array, span: number): number {
+  const alpha = 2 / (span + 1);
+  const n = x.length;
+  const reach = alpha >= 1 ? 1 : Math.ceil(Math.log(1e-17) / Math.log(1 - alpha)) + 1;
+  let s = NaN;
+  const from = Math.max(0, n - reach);
+  for (let i = from; i < n; i++) {
+    const v = x[i] as number;
+    if (v === v) s = s !== s ? v : s + alpha * (v - s);
+  }
+  return s === s || from === 0 ? s : (ewmaSpan(x, span, new Float64Array(n))[n - 1] as number);
 }
 
 /**

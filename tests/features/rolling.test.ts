@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { STATS } from '../../features/feature-set.ts';
+import { defineFeatureSet, STATS } from '../../features/feature-set.ts';
+import { featuresAtLast } from '../../features/online.ts';
 import type { Stat, WindowSpec } from '../../features/feature-set.ts';
 import { lastWindowStart, statsAtLast } from '../../features/at-instant.ts';
 import { rollingStats, windowStarts } from '../../features/rolling.ts';
@@ -138,4 +139,67 @@ describe('definitions at the edges', () => {
     rollingStats(t, x, { kind: 'count', rows: 2 }, ['slope'], { slope });
     expect(slope[4]).toBeNaN(); // rows 3 and 4 share t = 4
   });
+});
+
+describe('dense fast paths (no NaN) agree with the general kernels', () => {
+  const rng = new Rng(99, 'dense');
+  const cases: [string, boolean][] = [
+    ['regular sampling', true],
+    ['irregular sampling', false],
+  ];
+  for (const [label, regular] of cases) {
+    it(`${label}, long enough to cross the periodic rebuilds`, () => {
+      const n = 10_000;
+      const t = new Float64Array(n);
+      const x = new Float64Array(n);
+      let level = 1e4;
+      for (let i = 0; i < n; i++) {
+        t[i] = regular
+          ? 1.7e9 + i
+          : (i > 0 ? (t[i - 1] as number) : 1.7e9) + (rng.chance(0.1) ? 0 : rng.exponential(1));
+        level += rng.normal() * 0.5; // a drifting level: precision must follow it
+        x[i] = level + rng.normal();
+      }
+      for (const w of [
+        { kind: 'count', rows: 60 },
+        { kind: 'count', rows: 600 },
+        { kind: 'time', seconds: 60 },
+        { kind: 'time', seconds: 600 },
+      ] as WindowSpec[]) {
+        const fast = Object.fromEntries(STATS.map((s) => [s, new Float64Array(n)])) as Record<
+          Stat,
+          Float64Array
+        >;
+        rollingStats(t, x, w, STATS, fast);
+        // The general kernels see the same data with one NaN appended (not dense any more).
+        const t2 = Float64Array.from([...t, (t[n - 1] as number) + 1]);
+        const x2 = Float64Array.from([...x, NaN]);
+        const slow = Object.fromEntries(STATS.map((s) => [s, new Float64Array(n + 1)])) as Record<
+          Stat,
+          Float64Array
+        >;
+        rollingStats(t2, x2, w, STATS, slow);
+        // The online vector (one backward pass, EWMA as a dot product) at the last row, too.
+        const fs = defineFeatureSet({ name: 'd', sensors: ['x'], windows: [w], stats: [...STATS] });
+        const online = featuresAtLast(fs, t, [x]);
+        STATS.forEach((s, k) => {
+          const mag = s === 'skew' || s === 'kurt' ? 1 : s === 'slope' ? 1 : s === 'std' ? 10 : 1e4;
+          expect(
+            close(online[k] as number, fast[s][n - 1] as number, 1e-9, mag),
+            `online ${s} ${JSON.stringify(w)}: ${online[k]} vs ${fast[s][n - 1]}`,
+          ).toBe(true);
+        });
+        for (const s of ['mean', 'std', 'min', 'max', 'ptp', 'slope'] as const) {
+          for (let i = 0; i < n; i++) {
+            const mag = s === 'slope' ? 1 : s === 'std' ? 10 : 1e4;
+            if (!close(fast[s][i] as number, slow[s][i] as number, 1e-10, mag)) {
+              throw new Error(
+                `${s} ${JSON.stringify(w)} row ${i}: fast ${fast[s][i]} vs general ${slow[s][i]}`,
+              );
+            }
+          }
+        }
+      }
+    });
+  }
 });
