@@ -69,8 +69,10 @@ export function rollingStats(
   }
   if (want('last')) rollingLast(x, starts, outs.last!);
   if (want('delta')) rollingDelta(x, starts, outs.delta!);
-  if (want('slope'))
-    dense ? denseSlope(t, x, starts, outs.slope!, timeResolution) : rollingSlope(t, x, starts, outs.slope!);
+  if (want('slope')) {
+    if (dense) denseSlope(t, x, starts, outs.slope!, timeResolution);
+    else rollingSlope(t, x, starts, outs.slope!);
+  }
   if (want('ewma')) ewmaFor(t, x, w, outs.ewma!);
   if (want('rms') || want('skew') || want('kurt'))
     rollingMoments(x, starts, { rms: outs.rms, skew: outs.skew, kurt: outs.kurt });
