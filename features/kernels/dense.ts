@@ -93,49 +93,81 @@ export function fixedStd(x: Float64Array, w: number, out: Float64Array): Float64
   return out;
 }
 
-let pre = new Float64Array(0);
 let suf = new Float64Array(0);
 function scratch(n: number): void {
-  if (pre.length < n) {
-    pre = new Float64Array(n);
-    suf = new Float64Array(n);
-  }
+  if (suf.length < n) suf = new Float64Array(n);
 }
 
 /**
- * van Herk / Gil-Werman: per block of w rows, running minima forward and backward; a window spans
- * at most two blocks, so its minimum is one comparison of a suffix and a prefix. No branches that
- * depend on the data, unlike a deque on noisy readings.
+ * van Herk / Gil-Werman: per block of w rows, running minima backward (stored) and forward (on the
+ * fly); a window spans at most two blocks, so its minimum is one comparison of a suffix and a
+ * prefix. Two passes, and no branches that depend on the data, unlike a deque on noisy readings.
  */
 export function fixedMin(x: Float64Array, w: number, out: Float64Array): Float64Array {
   const n = x.length;
   scratch(n);
+  const q = suf; // a local, not the module binding: V8 reloads those on every iteration
+  // Pass 1: minima from each row to the end of its block of w rows.
+  for (let b = 0; b < n; b += w) {
+    let acc = Infinity;
+    for (let i = Math.min(b + w, n) - 1; i >= b; i--) {
+      const v = x[i] as number;
+      acc = v < acc ? v : acc;
+      q[i] = acc;
+    }
+  }
+  // Pass 2: running minimum since the block start, combined with the suffix of the previous block.
   for (let b = 0; b < n; b += w) {
     const end = Math.min(b + w, n);
     let acc = Infinity;
-    for (let i = b; i < end; i++) pre[i] = acc = Math.min(acc, x[i] as number);
-    acc = Infinity;
-    for (let i = end - 1; i >= b; i--) suf[i] = acc = Math.min(acc, x[i] as number);
+    if (b === 0) {
+      for (let i = 0; i < end; i++) {
+        const v = x[i] as number;
+        acc = v < acc ? v : acc;
+        out[i] = acc;
+      }
+      continue;
+    }
+    for (let i = b; i < end; i++) {
+      const v = x[i] as number;
+      acc = v < acc ? v : acc;
+      const s = q[i - w + 1] as number;
+      out[i] = s < acc ? s : acc;
+    }
   }
-  const head = Math.min(w - 1, n);
-  for (let i = 0; i < head; i++) out[i] = pre[i] as number;
-  for (let i = head; i < n; i++) out[i] = Math.min(suf[i - w + 1] as number, pre[i] as number);
   return out;
 }
 
 export function fixedMax(x: Float64Array, w: number, out: Float64Array): Float64Array {
   const n = x.length;
   scratch(n);
+  const q = suf;
+  for (let b = 0; b < n; b += w) {
+    let acc = -Infinity;
+    for (let i = Math.min(b + w, n) - 1; i >= b; i--) {
+      const v = x[i] as number;
+      acc = v > acc ? v : acc;
+      q[i] = acc;
+    }
+  }
   for (let b = 0; b < n; b += w) {
     const end = Math.min(b + w, n);
     let acc = -Infinity;
-    for (let i = b; i < end; i++) pre[i] = acc = Math.max(acc, x[i] as number);
-    acc = -Infinity;
-    for (let i = end - 1; i >= b; i--) suf[i] = acc = Math.max(acc, x[i] as number);
+    if (b === 0) {
+      for (let i = 0; i < end; i++) {
+        const v = x[i] as number;
+        acc = v > acc ? v : acc;
+        out[i] = acc;
+      }
+      continue;
+    }
+    for (let i = b; i < end; i++) {
+      const v = x[i] as number;
+      acc = v > acc ? v : acc;
+      const s = q[i - w + 1] as number;
+      out[i] = s > acc ? s : acc;
+    }
   }
-  const head = Math.min(w - 1, n);
-  for (let i = 0; i < head; i++) out[i] = pre[i] as number;
-  for (let i = head; i < n; i++) out[i] = Math.max(suf[i - w + 1] as number, pre[i] as number);
   return out;
 }
 
