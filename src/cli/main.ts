@@ -6,6 +6,7 @@
 import { describeEnv, loadConfig } from '../config.ts';
 import { errorMessage, isPdmError, ErrorCodes, PdmError } from '../errors.ts';
 import { dbCommand } from './commands/db.ts';
+import { featuresCommand } from './commands/features.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { queryCommand } from './commands/query.ts';
@@ -51,6 +52,14 @@ const COMMANDS: Record<string, Command> = {
       '              [--live [--speed X]]',
     summary: 'Backfill a simulated plant (telemetry, MES, maintenance, ground truth); --live streams on',
     run: simulateCommand,
+  },
+  features: {
+    usage:
+      'features compute|summary [--from ISO] [--to ISO] [--every SECONDS] [--feature-set NAME]\n' +
+      '              [--persist] [--horizon HOURS] [--csv FILE]',
+    summary:
+      'Compute the declared feature set from the store (and persist it), or summarise it for an engineer',
+    run: featuresCommand,
   },
   query: {
     usage: 'query "SQL" [--param V ...] [--limit N]',

@@ -6,6 +6,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, PdmError } from '../errors.ts';
+import { assertIdentifier } from './tables.ts';
 import type { TableKey, Tables } from './tables.ts';
 
 export const SQL_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
@@ -25,19 +26,31 @@ function readSql(relative: string): string {
   return text;
 }
 
-/** Replaces `{{key}}` with the schema's table name; an unknown key is a programming error. */
-export function bindTables(text: string, tables: Tables): string {
+/**
+ * Replaces `{{key}}` with the schema's table name, or with a validated, comma-separated list of
+ * column names from `columns` (e.g. the sensors of a feature set); an unknown key is an error.
+ */
+export function bindTables(
+  text: string,
+  tables: Tables,
+  columns: Readonly<Record<string, readonly string[]>> = {},
+): string {
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+    const list = columns[key];
+    if (list !== undefined) return list.map((c) => assertIdentifier(c, 'column name')).join(', ');
     const name = tables[key as TableKey];
-    if (name === undefined)
-      throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `Unknown table placeholder {{${key}}}`);
+    if (name === undefined) throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `Unknown placeholder {{${key}}}`);
     return name;
   });
 }
 
-/** A query from sql/queries/<name>.sql with the schema's table names filled in. */
-export function sql(name: string, tables: Tables): string {
-  return bindTables(readSql(`queries/${name}.sql`), tables)
+/** A query from sql/queries/<name>.sql with the schema's table names (and column lists) filled in. */
+export function sql(
+  name: string,
+  tables: Tables,
+  columns?: Readonly<Record<string, readonly string[]>>,
+): string {
+  return bindTables(readSql(`queries/${name}.sql`), tables, columns)
     .trim()
     .replace(/;\s*$/, '');
 }

@@ -16,6 +16,7 @@ export const TABLE_KEYS = [
   'sim_health',
   'sim_failures',
   'sim_quality_truth',
+  'features',
 ] as const;
 
 export type TableKey = (typeof TABLE_KEYS)[number];

@@ -1,0 +1,76 @@
+/** What pipelines read from the store: readings as Arrow, and MES/maintenance context as plain rows. */
+import type { Table } from 'apache-arrow';
+import type {
+  BatchSpan,
+  ContextData,
+  FailureEvent,
+  FeatureSet,
+  MaintenanceEvent,
+} from '../features/index.ts';
+import { microsToIso, parseTimestampMicros, query, queryTable, sql } from '../src/store/index.ts';
+import type { Store } from '../src/store/index.ts';
+
+export interface TimeRange {
+  /** Epoch microseconds, inclusive. */
+  readonly from: number;
+  /** Epoch microseconds, exclusive. */
+  readonly to: number;
+}
+
+export async function loadReadings(store: Store, fs: FeatureSet, range: TimeRange): Promise<Table> {
+  const text = sql('readings_range', store.tables, { sensors: fs.sensors });
+  return queryTable(store.pool, text, [microsToIso(range.from), microsToIso(range.to)]);
+}
+
+export async function loadContext(
+  store: Store,
+  range: TimeRange,
+): Promise<ContextData & { failures: FailureEvent[] }> {
+  const args = [microsToIso(range.from), microsToIso(range.to)];
+  const m = await query<{
+    ts: string;
+    equipment: string;
+    kind: string;
+    mode: string | null;
+    ended_at: string | null;
+  }>(store.pool, sql('maintenance_range', store.tables), args);
+  const b = await query<{
+    ts: string;
+    equipment: string;
+    product: string;
+    load: number | null;
+    ended_at: string | null;
+  }>(store.pool, sql('batches_range', store.tables), args);
+  const maintenance: MaintenanceEvent[] = m.rows.map((r) => ({
+    equipment: r.equipment,
+    ts: parseTimestampMicros(r.ts),
+    endedAt: parseTimestampMicros(r.ended_at),
+  }));
+  const failures: FailureEvent[] = m.rows
+    .filter((r) => r.kind === 'failure')
+    .map((r) => ({ equipment: r.equipment, ts: parseTimestampMicros(r.ts), mode: r.mode ?? 'unknown' }));
+  const batches: BatchSpan[] = b.rows.map((r) => ({
+    equipment: r.equipment,
+    ts: parseTimestampMicros(r.ts),
+    endedAt: parseTimestampMicros(r.ended_at),
+    load: r.load ?? NaN,
+    product: r.product ?? '',
+  }));
+  return { maintenance, batches, failures };
+}
+
+/** First and last reading time (µs) and the number of readings; NaN times when empty. */
+export async function telemetrySpan(
+  store: Store,
+): Promise<{ first: number; last: number; readings: number }> {
+  const { rows } = await query<{ first_ts: string | null; last_ts: string | null; readings: string }>(
+    store.pool,
+    sql('time_range', store.tables),
+  );
+  const r = rows[0];
+  return {
+    first: parseTimestampMicros(r?.first_ts ?? null),
+    last: parseTimestampMicros(r?.last_ts ?? null),
+    readings: Number(r?.readings ?? 0),
+  };
+}

@@ -1,0 +1,110 @@
+import { writeFileSync } from 'node:fs';
+import { ErrorCodes, PdmError } from '../../errors.ts';
+import { parseIsoMicros } from '../../ingest/index.ts';
+import { connectStore } from '../../store/index.ts';
+import {
+  FEATURE_SETS,
+  computeStoreFeatures,
+  persistFeatures,
+  summariseFeatures,
+  telemetrySpan,
+} from '../../../pipelines/index.ts';
+import { parseOptions } from '../args.ts';
+import type { CommandContext } from '../main.ts';
+
+const DAY = 86_400e6;
+
+function time(name: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const v = parseIsoMicros(raw);
+  if (Number.isNaN(v))
+    throw new PdmError(
+      ErrorCodes.CLI_USAGE,
+      `features: --${name} must be ISO 8601, got ${JSON.stringify(raw)}`,
+    );
+  return v;
+}
+
+export async function featuresCommand({ args, config, out }: CommandContext): Promise<void> {
+  const { values, positionals } = parseOptions('features', args, {
+    from: { type: 'string' },
+    to: { type: 'string' },
+    every: { type: 'string' },
+    'feature-set': { type: 'string' },
+    persist: { type: 'boolean' },
+    horizon: { type: 'string' },
+    csv: { type: 'string' },
+  });
+  const action = positionals[0];
+  if (action !== 'compute' && action !== 'summary')
+    throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm features compute|summary [options]');
+  const fs = FEATURE_SETS[values['feature-set'] ?? 'plant-v1'];
+  if (fs === undefined)
+    throw new PdmError(
+      ErrorCodes.CLI_USAGE,
+      `features: unknown feature set; known: ${Object.keys(FEATURE_SETS).join(', ')}`,
+    );
+  const every = Number(values.every ?? 600);
+  const horizon = Number(values.horizon ?? 24);
+  if (!(every > 0) || !(horizon > 0))
+    throw new PdmError(ErrorCodes.CLI_USAGE, 'features: --every and --horizon must be positive');
+  const store = await connectStore(config, { start: false });
+  try {
+    const span = await telemetrySpan(store);
+    if (span.readings === 0)
+      throw new PdmError(
+        ErrorCodes.CLI_USAGE,
+        'features: the telemetry table is empty; ingest or `pdm simulate` first',
+      );
+    const to = time('to', values.to) ?? span.last + 1;
+    const from = time('from', values.from) ?? Math.max(span.first, to - 7 * DAY);
+    const started = performance.now();
+    const run = await computeStoreFeatures(store, fs, { from, to }, every);
+    const computeS = (performance.now() - started) / 1000;
+    const base = {
+      ok: true,
+      feature_set: fs.name,
+      hash: fs.hash,
+      from: new Date(from / 1000).toISOString(),
+      to: new Date(to / 1000).toISOString(),
+      readings: run.readings,
+      rows: run.features.numRows,
+      columns: fs.columns.length,
+      compute_s: Math.round(computeS * 1000) / 1000,
+    };
+    if (action === 'compute') {
+      const persisted = values.persist ? await persistFeatures(config, store, fs, run.features) : 0;
+      out.result(
+        { ...base, persisted },
+        `${fs.name} (${fs.hash}): ${base.rows} rows x ${base.columns} features from ${base.readings} readings in ${base.compute_s} s` +
+          (values.persist ? `; ${persisted} rows written to ${store.tables.features}` : ''),
+      );
+      return;
+    }
+    const summary = await summariseFeatures(run.features, fs, run.failures, horizon, to);
+    if (values.csv !== undefined) writeFileSync(values.csv, summary.describeCsv);
+    const top = summary.correlations.slice(0, 15);
+    out.result(
+      {
+        ...base,
+        horizon_h: horizon,
+        labelled: summary.labelled,
+        positives: summary.positives,
+        correlations: top,
+        csv: values.csv ?? null,
+      },
+      [
+        `Correlation with "failure within ${horizon} h" (${summary.labelled} labelled rows, ${summary.positives} positive):`,
+        ...top.map(
+          (c) =>
+            `  ${c.feature.padEnd(44)} ${Number.isNaN(c.correlation) ? '   n/a' : c.correlation.toFixed(3).padStart(6)}  (${c.pairs} pairs)`,
+        ),
+        '',
+        summary.describeText,
+        values.csv !== undefined ? `describe() per equipment written to ${values.csv}` : '',
+      ].join('\n'),
+    );
+  } finally {
+    await store.close();
+  }
+}
