@@ -27,6 +27,13 @@ export interface SimulateOptions {
   readonly onProgress?: (p: SimProgress) => void;
   /** Wall clock in epoch ms (tests pass a fixed one). */
   readonly now?: () => number;
+  /**
+   * Simulate but do not send anything before this time (epoch s): a restart replays the plant's
+   * deterministic history to rebuild its state, then continues where the stored data ends.
+   */
+  readonly replayUntil?: number;
+  /** Called once when the live stream has caught up with the wall clock. */
+  readonly onLive?: () => void;
 }
 
 export interface SimProgress {
@@ -103,14 +110,18 @@ export async function simulate(sink: SimSink, options: SimulateOptions): Promise
   });
   const machines = specs.map((s) => new Machine(s, options.seed, start));
   const log = newEventLog();
-  await sink.equipment(specs, start * 1e6);
+  const replayUntil = options.replayUntil ?? -Infinity;
+  if (replayUntil <= start) await sink.equipment(specs, start * 1e6);
 
   const step = async (until: number) => {
+    const send = until > replayUntil;
     for (const m of machines) {
       m.advance(until, log);
-      await sink.readings(m.spec.id, m.out);
+      if (send) {
+        await sink.readings(m.spec.id, m.out);
+        await sink.events(log);
+      }
       m.out.clear();
-      await sink.events(log);
       clearEventLog(log);
     }
   };
@@ -132,6 +143,7 @@ export async function simulate(sink: SimSink, options: SimulateOptions): Promise
   let last = end;
   if (options.live) {
     const speed = options.speed ?? 1;
+    let caughtUp = false;
     // Catch up to the wall clock first (history ended at the start of the hour), then keep pace.
     while (!options.signal?.aborted) {
       const wall = now() / 1000;
@@ -140,6 +152,10 @@ export async function simulate(sink: SimSink, options: SimulateOptions): Promise
       await sink.flush();
       last = target;
       progress(last, true);
+      if (last >= wall && !caughtUp) {
+        caughtUp = true;
+        options.onLive?.();
+      }
       if (last >= wall) await sleep(1000, undefined, { signal: options.signal }).catch(() => {});
     }
   }
