@@ -6,6 +6,7 @@
 import { describeEnv, loadConfig } from '../config.ts';
 import { errorMessage, isPdmError, ErrorCodes, PdmError } from '../errors.ts';
 import { dbCommand } from './commands/db.ts';
+import { evaluateCommand } from './commands/evaluate.ts';
 import { featuresCommand } from './commands/features.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -60,6 +61,12 @@ const COMMANDS: Record<string, Command> = {
     summary:
       'Compute the declared feature set from the store (and persist it), or summarise it for an engineer',
     run: featuresCommand,
+  },
+  evaluate: {
+    usage: 'evaluate cmapss [--subset FD001 | --train F --test F --rul F] [--trees N] [--cap 125]',
+    summary:
+      "Run the standard NASA C-MAPSS RUL protocol with the engine's features and forest: RMSE and PHM08 score",
+    run: evaluateCommand,
   },
   query: {
     usage: 'query "SQL" [--param V ...] [--limit N]',

@@ -1,0 +1,114 @@
+/**
+ * A forest compiled into flat typed arrays (all trees' nodes back to back): feature index,
+ * threshold, children, leaf outputs. Prediction walks `x[feature] > threshold ? right : left`
+ * (NaN goes left, as in training) with no objects on the way: the form scoring uses.
+ */
+import type { Forest } from './forest.ts';
+
+export interface CompiledForest {
+  readonly task: Forest['task'];
+  readonly features: number;
+  readonly nOut: number;
+  readonly trees: number;
+  readonly roots: Int32Array;
+  readonly feature: Int32Array;
+  readonly threshold: Float64Array;
+  readonly left: Int32Array;
+  readonly right: Int32Array;
+  readonly value: Float64Array;
+}
+
+export function compileForest(forest: Forest): CompiledForest {
+  const total = forest.trees.reduce((s, t) => s + t.feature.length, 0);
+  const nOut = forest.task === 'classification' ? forest.classes : 1;
+  const roots = new Int32Array(forest.trees.length);
+  const feature = new Int32Array(total);
+  const threshold = new Float64Array(total);
+  const left = new Int32Array(total);
+  const right = new Int32Array(total);
+  const value = new Float64Array(total * nOut);
+  let off = 0;
+  forest.trees.forEach((t, i) => {
+    roots[i] = off;
+    const m = t.feature.length;
+    for (let j = 0; j < m; j++) {
+      feature[off + j] = t.feature[j] as number;
+      threshold[off + j] = t.threshold[j] as number;
+      left[off + j] = (t.left[j] as number) < 0 ? -1 : off + (t.left[j] as number);
+      right[off + j] = (t.right[j] as number) < 0 ? -1 : off + (t.right[j] as number);
+    }
+    value.set(t.value, off * nOut);
+    off += m;
+  });
+  return {
+    task: forest.task,
+    features: forest.features,
+    nOut,
+    trees: forest.trees.length,
+    roots,
+    feature,
+    threshold,
+    left,
+    right,
+    value,
+  };
+}
+
+/**
+ * Predicts one row (`x[f]` = feature f) into `out` (nOut values: class probabilities or the value).
+ * Allocation-free: pass the same `out` every call.
+ */
+export function predictRow(c: CompiledForest, x: ArrayLike<number>, out: Float64Array): Float64Array {
+  const { roots, feature, threshold, left, right, value, nOut } = c;
+  out.fill(0);
+  for (let t = 0; t < c.trees; t++) {
+    let node = roots[t] as number;
+    let f = feature[node] as number;
+    while (f >= 0) {
+      node =
+        (x[f] as number) > (threshold[node] as number) ? (right[node] as number) : (left[node] as number);
+      f = feature[node] as number;
+    }
+    const base = node * nOut;
+    for (let k = 0; k < nOut; k++) out[k] = (out[k] as number) + (value[base + k] as number);
+  }
+  for (let k = 0; k < nOut; k++) out[k] = (out[k] as number) / c.trees;
+  return out;
+}
+
+/** Every tree's prediction for one row (regression intervals from their spread). */
+export function treePredictions(
+  c: CompiledForest,
+  x: ArrayLike<number>,
+  out: Float64Array = new Float64Array(c.trees),
+): Float64Array {
+  const { roots, feature, threshold, left, right, value, nOut } = c;
+  for (let t = 0; t < c.trees; t++) {
+    let node = roots[t] as number;
+    let f = feature[node] as number;
+    while (f >= 0) {
+      node =
+        (x[f] as number) > (threshold[node] as number) ? (right[node] as number) : (left[node] as number);
+      f = feature[node] as number;
+    }
+    out[t] = value[node * nOut + (nOut - 1)] as number;
+  }
+  return out;
+}
+
+/**
+ * Batch prediction over feature columns (`columns[f][r]`): the positive-class probability for
+ * binary classification, the value for regression.
+ */
+export function predictColumns(c: CompiledForest, columns: readonly Float64Array[]): Float64Array {
+  const n = columns[0]?.length ?? 0;
+  const out = new Float64Array(n);
+  const row = new Float64Array(c.features);
+  const tmp = new Float64Array(c.nOut);
+  for (let r = 0; r < n; r++) {
+    for (let f = 0; f < c.features; f++) row[f] = (columns[f] as Float64Array)[r] as number;
+    predictRow(c, row, tmp);
+    out[r] = tmp[c.nOut - 1] as number;
+  }
+  return out;
+}

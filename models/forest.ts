@@ -1,0 +1,171 @@
+/**
+ * Random forests with the engine's own trainer: features binned once, histogram trees, bootstrap
+ * rows and per-node feature sampling, reproducible from a seed. Classification averages class
+ * probabilities over trees; regression averages values and keeps the spread of the trees'
+ * predictions for intervals.
+ */
+import { applyBins, fitBins } from './binning.ts';
+import { mulberry32 } from './rng.ts';
+import { buildTree } from './tree.ts';
+import type { Criterion, Tree, TreeParams } from './tree.ts';
+
+export type Task = 'classification' | 'regression';
+
+export interface ForestOptions {
+  readonly task: Task;
+  readonly trees?: number;
+  readonly maxDepth?: number;
+  readonly minSamplesLeaf?: number;
+  readonly minSamplesSplit?: number;
+  readonly maxLeaves?: number;
+  /** 'sqrt' (classification default), 'third' (regression default), a count, or a fraction in (0, 1]. */
+  readonly maxFeatures?: 'sqrt' | 'third' | 'all' | number;
+  readonly criterion?: Criterion;
+  readonly bootstrap?: boolean;
+  /** 'balanced' weights classes inversely to their frequency (rare failures count as much). */
+  readonly classWeight?: 'balanced';
+  readonly maxBins?: number;
+  readonly seed?: number;
+}
+
+export interface Forest {
+  readonly task: Task;
+  readonly classes: number;
+  readonly features: number;
+  readonly trees: readonly Tree[];
+  readonly edges: readonly Float64Array[];
+  readonly options: Required<Omit<ForestOptions, 'classWeight'>> & Pick<ForestOptions, 'classWeight'>;
+  /** Normalised impurity-decrease importance per feature. */
+  readonly importance: Float64Array;
+}
+
+export class ForestError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ForestError';
+  }
+}
+
+function resolveMaxFeatures(option: ForestOptions['maxFeatures'], task: Task, p: number): number {
+  const o = option ?? (task === 'classification' ? 'sqrt' : 'third');
+  if (o === 'sqrt') return Math.max(1, Math.floor(Math.sqrt(p)));
+  if (o === 'third') return Math.max(1, Math.floor(p / 3));
+  if (o === 'all') return p;
+  if (o > 0 && o <= 1) return Math.max(1, Math.floor(o * p));
+  if (Number.isInteger(o) && o >= 1) return Math.min(p, o);
+  throw new ForestError(
+    `maxFeatures must be 'sqrt', 'third', 'all', a fraction in (0, 1] or a count, got ${o}`,
+  );
+}
+
+/**
+ * Trains a forest. `columns[f][r]` is feature f of row r (NaN = missing); `target[r]` the class
+ * label (0..k-1) or the value. Rows with a NaN target are refused: label first, then train.
+ */
+export function trainForest(
+  columns: readonly Float64Array[],
+  target: Float64Array,
+  options: ForestOptions,
+): Forest {
+  const p = columns.length;
+  const n = target.length;
+  if (p === 0) throw new ForestError('no feature columns');
+  columns.forEach((c, f) => {
+    if (c.length !== n) throw new ForestError(`feature ${f} has ${c.length} rows, target has ${n}`);
+  });
+  for (let r = 0; r < n; r++)
+    if (target[r] !== target[r])
+      throw new ForestError(`target is NaN at row ${r}: drop unlabelled rows first`);
+  let classes = 1;
+  if (options.task === 'classification') {
+    for (let r = 0; r < n; r++) {
+      const y = target[r] as number;
+      if (!Number.isInteger(y) || y < 0)
+        throw new ForestError(`class label must be an integer >= 0, got ${y} at row ${r}`);
+      classes = Math.max(classes, y + 1);
+    }
+    classes = Math.max(2, classes);
+  }
+  const resolved = {
+    task: options.task,
+    trees: options.trees ?? 100,
+    maxDepth: options.maxDepth ?? 32,
+    minSamplesLeaf: options.minSamplesLeaf ?? 1,
+    minSamplesSplit: options.minSamplesSplit ?? 2,
+    maxLeaves: options.maxLeaves ?? Number.MAX_SAFE_INTEGER,
+    maxFeatures: options.maxFeatures ?? (options.task === 'classification' ? 'sqrt' : 'third'),
+    criterion: options.criterion ?? (options.task === 'classification' ? 'gini' : 'mse'),
+    bootstrap: options.bootstrap ?? true,
+    classWeight: options.classWeight,
+    maxBins: options.maxBins ?? 256,
+    seed: options.seed ?? 1,
+  } as const;
+  if ((resolved.criterion === 'mse') !== (options.task === 'regression')) {
+    throw new ForestError(`criterion ${resolved.criterion} does not fit ${options.task}`);
+  }
+  const edges = fitBins(columns, resolved.maxBins);
+  const binned = applyBins(columns, edges);
+  const params: TreeParams = {
+    criterion: resolved.criterion,
+    classes,
+    maxDepth: resolved.maxDepth,
+    minSamplesLeaf: resolved.minSamplesLeaf,
+    minSamplesSplit: resolved.minSamplesSplit,
+    maxLeaves: resolved.maxLeaves,
+    maxFeatures: resolveMaxFeatures(resolved.maxFeatures, options.task, p),
+  };
+  const classWeight = new Float64Array(classes).fill(1);
+  if (resolved.classWeight === 'balanced') {
+    const counts = new Float64Array(classes);
+    for (let r = 0; r < n; r++) counts[target[r] as number] = (counts[target[r] as number] as number) + 1;
+    for (let k = 0; k < classes; k++)
+      classWeight[k] = (counts[k] as number) > 0 ? n / (classes * (counts[k] as number)) : 0;
+  }
+  const trees = trainTrees(binned, target, params, resolved, classWeight, 0, resolved.trees);
+  const importance = new Float64Array(p);
+  for (const t of trees)
+    for (let f = 0; f < p; f++) importance[f] = (importance[f] as number) + (t.gain[f] as number);
+  const total = importance.reduce((s, v) => s + v, 0);
+  if (total > 0) for (let f = 0; f < p; f++) importance[f] = (importance[f] as number) / total;
+  return {
+    task: options.task,
+    classes: options.task === 'classification' ? classes : 1,
+    features: p,
+    trees,
+    edges,
+    options: resolved,
+    importance,
+  };
+}
+
+/** Trees [from, to) of a forest; each tree's randomness comes from (seed, tree index) alone. */
+export function trainTrees(
+  binned: ReturnType<typeof applyBins>,
+  target: Float64Array,
+  params: TreeParams,
+  options: { bootstrap: boolean; seed: number },
+  classWeight: Float64Array,
+  from: number,
+  to: number,
+): Tree[] {
+  const n = binned.rows;
+  const trees: Tree[] = [];
+  const weights = new Float64Array(n);
+  const classify = params.criterion !== 'mse';
+  for (let t = from; t < to; t++) {
+    const random = mulberry32((options.seed * 0x9e3779b1 + t * 0x85ebca6b) >>> 0);
+    weights.fill(options.bootstrap ? 0 : 1);
+    if (options.bootstrap) {
+      weights.fill(0);
+      for (let i = 0; i < n; i++) {
+        const r = Math.floor(random() * n);
+        weights[r] = (weights[r] as number) + 1;
+      }
+    }
+    if (classify)
+      for (let r = 0; r < n; r++)
+        weights[r] = (weights[r] as number) * (classWeight[target[r] as number] as number);
+    trees.push(buildTree(binned, target, weights, params, random));
+  }
+  return trees;
+}

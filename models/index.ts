@@ -1,0 +1,13 @@
+/**
+ * Models: the engine's own random-forest trainer (binned histograms), compiled forests for fast
+ * inference, and forecast metrics. Knows nothing of features' windows or of the store.
+ */
+export { trainForest, ForestError } from './forest.ts';
+export type { Forest, ForestOptions, Task } from './forest.ts';
+export { compileForest, predictRow, predictColumns, treePredictions } from './compiled.ts';
+export type { CompiledForest } from './compiled.ts';
+export { fitBins, applyBins, binOf } from './binning.ts';
+export type { Binned } from './binning.ts';
+export { buildTree } from './tree.ts';
+export type { Tree, TreeParams, Criterion } from './tree.ts';
+export { rmse, mae, phm08, rocAuc } from './metrics.ts';
