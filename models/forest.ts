@@ -4,6 +4,8 @@
  * probabilities over trees; regression averages values and keeps the spread of the trees'
  * predictions for intervals.
  */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { applyBins, fitBins } from './binning.ts';
 import { mulberry32 } from './rng.ts';
 import { buildTree } from './tree.ts';
@@ -67,6 +69,98 @@ export function trainForest(
   target: Float64Array,
   options: ForestOptions,
 ): Forest {
+  const prepared = prepare(columns, target, options);
+  const trees = trainTrees(
+    prepared.binned,
+    target,
+    prepared.params,
+    prepared.resolved,
+    prepared.classWeight,
+    0,
+    prepared.resolved.trees,
+  );
+  return finish(prepared, trees);
+}
+
+/**
+ * The same forest, its trees built on worker threads (`threads` workers, default the CPU count):
+ * each tree's randomness depends only on (seed, tree index), so the result equals trainForest's.
+ */
+export async function trainForestParallel(
+  columns: readonly Float64Array[],
+  target: Float64Array,
+  options: ForestOptions,
+  threads = availableParallelism(),
+): Promise<Forest> {
+  const prepared = prepare(columns, target, options);
+  const total = prepared.resolved.trees;
+  const workers = Math.max(1, Math.min(threads, total));
+  if (workers === 1)
+    return finish(
+      prepared,
+      trainTrees(prepared.binned, target, prepared.params, prepared.resolved, prepared.classWeight, 0, total),
+    );
+  const url = new URL('./train-worker.js', import.meta.url);
+  const parts = await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      const from = Math.floor((w * total) / workers);
+      const to = Math.floor(((w + 1) * total) / workers);
+      return new Promise<Tree[]>((resolve, reject) => {
+        const worker = new Worker(url, {
+          workerData: {
+            binned: prepared.binned,
+            target,
+            params: prepared.params,
+            options: prepared.resolved,
+            classWeight: prepared.classWeight,
+            from,
+            to,
+          },
+        });
+        worker.once('message', (trees: Tree[]) => {
+          resolve(trees);
+          void worker.terminate();
+        });
+        worker.once('error', reject);
+        worker.once('exit', (code) => {
+          if (code !== 0) reject(new ForestError(`training worker exited with code ${code}`));
+        });
+      });
+    }),
+  );
+  return finish(prepared, parts.flat());
+}
+
+interface Prepared {
+  readonly binned: ReturnType<typeof applyBins>;
+  readonly edges: Float64Array[];
+  readonly params: TreeParams;
+  readonly resolved: Forest['options'];
+  readonly classWeight: Float64Array;
+  readonly classes: number;
+  readonly task: Task;
+  readonly features: number;
+}
+
+function finish(prep: Prepared, trees: Tree[]): Forest {
+  const p = prep.features;
+  const importance = new Float64Array(p);
+  for (const t of trees)
+    for (let f = 0; f < p; f++) importance[f] = (importance[f] as number) + (t.gain[f] as number);
+  const total = importance.reduce((s, v) => s + v, 0);
+  if (total > 0) for (let f = 0; f < p; f++) importance[f] = (importance[f] as number) / total;
+  return {
+    task: prep.task,
+    classes: prep.task === 'classification' ? prep.classes : 1,
+    features: p,
+    trees,
+    edges: prep.edges,
+    options: prep.resolved,
+    importance,
+  };
+}
+
+function prepare(columns: readonly Float64Array[], target: Float64Array, options: ForestOptions): Prepared {
   const p = columns.length;
   const n = target.length;
   if (p === 0) throw new ForestError('no feature columns');
@@ -121,21 +215,7 @@ export function trainForest(
     for (let k = 0; k < classes; k++)
       classWeight[k] = (counts[k] as number) > 0 ? n / (classes * (counts[k] as number)) : 0;
   }
-  const trees = trainTrees(binned, target, params, resolved, classWeight, 0, resolved.trees);
-  const importance = new Float64Array(p);
-  for (const t of trees)
-    for (let f = 0; f < p; f++) importance[f] = (importance[f] as number) + (t.gain[f] as number);
-  const total = importance.reduce((s, v) => s + v, 0);
-  if (total > 0) for (let f = 0; f < p; f++) importance[f] = (importance[f] as number) / total;
-  return {
-    task: options.task,
-    classes: options.task === 'classification' ? classes : 1,
-    features: p,
-    trees,
-    edges,
-    options: resolved,
-    importance,
-  };
+  return { binned, edges, params, resolved, classWeight, classes, task: options.task, features: p };
 }
 
 /** Trees [from, to) of a forest; each tree's randomness comes from (seed, tree index) alone. */

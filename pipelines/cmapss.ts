@@ -15,7 +15,7 @@ import {
 } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
 import { compileForest, predictColumns } from '../models/compiled.ts';
-import { trainForest } from '../models/forest.ts';
+import { trainForestParallel } from '../models/forest.ts';
 import type { ForestOptions } from '../models/forest.ts';
 import { mae, phm08, rmse } from '../models/metrics.ts';
 
@@ -192,13 +192,13 @@ function design(features: Table, fs: FeatureSet): Float64Array[] {
   return [...fs.columns.map((c) => float64Values(features.getChild(c)!)), cycles];
 }
 
-export function evaluateCmapss(
+export async function evaluateCmapss(
   trainFile: string,
   testFile: string,
   rulFile: string,
   cap = 125,
   forestOptions: ForestOptions = CMAPSS_FOREST,
-): CmapssResult {
+): Promise<CmapssResult> {
   const train = readCmapss(trainFile);
   const test = readCmapss(testFile);
   const rul = readRul(rulFile);
@@ -219,7 +219,7 @@ export function evaluateCmapss(
     Math.min(cap, (maxCycle.get(Number(labels[codes[i] as number])) as number) - t / 1e6),
   );
   const started = performance.now();
-  const forest = trainForest(design(trainFeatures, fs), y, forestOptions);
+  const forest = await trainForestParallel(design(trainFeatures, fs), y, forestOptions);
   const trainS = (performance.now() - started) / 1000;
   const compiled = compileForest(forest);
   // One prediction per test unit, at its last cycle (the last output row of each unit).

@@ -142,9 +142,9 @@ describe('metrics', () => {
 });
 
 describe('NASA C-MAPSS FD001, standard protocol (one prediction per test unit, RUL capped at 125 for training)', () => {
-  it('a small forest (40 trees) already beats the published random forest RMSE of 17.91', () => {
+  it('a small forest (40 trees) already beats the published random forest RMSE of 17.91', async () => {
     const d = CMAPSS_DIR;
-    const r = evaluateCmapss(
+    const r = await evaluateCmapss(
       path.join(d, 'train_FD001.txt'),
       path.join(d, 'test_FD001.txt'),
       path.join(d, 'RUL_FD001.txt'),
@@ -159,4 +159,18 @@ describe('NASA C-MAPSS FD001, standard protocol (one prediction per test unit, R
     expect(r.rmse).toBeLessThan(15);
     expect(r.score).toBeLessThan(400);
   }, 120_000);
+});
+
+describe('training on worker threads', () => {
+  it('gives exactly the forest of the single-threaded trainer', async () => {
+    const { trainForestParallel } = await import('../../models/index.ts');
+    const data = problem(3000, 4);
+    const opts = { task: 'classification' as const, trees: 12, maxDepth: 8, seed: 21 };
+    const serial = predictColumns(compileForest(trainForest(data.cols, data.y, opts)), data.cols);
+    const parallel = predictColumns(
+      compileForest(await trainForestParallel(data.cols, data.y, opts, 2)),
+      data.cols,
+    );
+    expect(Array.from(parallel)).toEqual(Array.from(serial));
+  }, 60_000);
 });

@@ -30,7 +30,7 @@ export async function evaluateCommand({ args, config, out }: CommandContext): Pr
     if (!existsSync(f)) throw new PdmError(ErrorCodes.INGEST_INPUT, `evaluate: --${k} file not found: ${f}`);
   const trees = intOption('evaluate', 'trees', values.trees, CMAPSS_FOREST.trees ?? 200);
   const cap = intOption('evaluate', 'cap', values.cap, 125);
-  const result = evaluateCmapss(files.train, files.test, files.rul, cap, { ...CMAPSS_FOREST, trees });
+  const result = await evaluateCmapss(files.train, files.test, files.rul, cap, { ...CMAPSS_FOREST, trees });
   out.result(
     { ok: true, ...result, ...files, trees },
     `C-MAPSS ${path.basename(files.test)}: RMSE ${result.rmse}, PHM08 score ${result.score}, MAE ${result.mae} over ${result.units} units ` +

@@ -1,0 +1,142 @@
+/**
+ * The engine's forest against scikit-learn's RandomForestClassifier on the same data: 50,000 rows x
+ * 40 features (a nonlinear problem with noise), 100 trees, sqrt features per split, depth 12; the
+ * engine trains on both cores, scikit-learn gets n_jobs=2. Then inference with the compiled forest:
+ * single-row latency and batch throughput.
+ *
+ *   npm run bench:models [-- --rows 50000 --features 40 --trees 100 --depth 12]
+ *
+ * Last line: {"train_s","sklearn_train_s","auc","sklearn_auc","predict_us_p50","predict_us_p99",
+ *             "batch_rows_per_s","batch_speedup_vs_ml_random_forest",...}
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { compileForest, predictColumns, predictRow, rocAuc, trainForestParallel } from '../models/index.ts';
+import { Rng } from '../src/sim/rng.ts';
+
+const { values: o } = parseArgs({
+  options: {
+    rows: { type: 'string', default: '50000' },
+    features: { type: 'string', default: '40' },
+    trees: { type: 'string', default: '100' },
+    depth: { type: 'string', default: '12' },
+  },
+});
+const N = Number(o.rows);
+const TEST = Math.round(N * 0.4);
+const P = Number(o.features);
+const TREES = Number(o.trees);
+const DEPTH = Number(o.depth);
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+// A problem with 8 informative features (interactions and thresholds) among P, and label noise.
+const rng = new Rng(42, 'bench-models');
+const total = N + TEST;
+const cols = Array.from({ length: P }, () => new Float64Array(total));
+const y = new Float64Array(total);
+for (let r = 0; r < total; r++) {
+  for (const c of cols) c[r] = rng.normal();
+  const x = (f: number) => cols[f]![r] as number;
+  const z =
+    x(0) * x(1) +
+    Math.sin(2 * x(2)) +
+    (x(3) > 0.5 ? 1 : -0.5) +
+    0.5 * x(4) -
+    0.7 * Math.abs(x(5)) +
+    0.3 * x(6) * x(7) +
+    0.8 * rng.normal();
+  y[r] = z > 0 ? 1 : 0;
+}
+const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-models-'));
+const file = path.join(dir, 'data.f64');
+const flat = new Float64Array(P * total + total);
+cols.forEach((c, f) => flat.set(c, f * total));
+flat.set(y, P * total);
+writeFileSync(file, new Uint8Array(flat.buffer));
+
+const trainCols = cols.map((c) => c.subarray(0, N));
+const testCols = cols.map((c) => c.subarray(N));
+const t0 = performance.now();
+const forest = await trainForestParallel(trainCols, y.subarray(0, N), {
+  task: 'classification',
+  trees: TREES,
+  maxDepth: DEPTH,
+  maxFeatures: 'sqrt',
+  seed: 1,
+});
+const trainS = (performance.now() - t0) / 1000;
+const compiled = compileForest(forest);
+const auc = rocAuc(predictColumns(compiled, testCols), y.subarray(N));
+
+// Single-row latency: one predictRow call per row of the test set, timed each.
+const row = new Float64Array(P);
+const out = new Float64Array(2);
+const lat: number[] = [];
+for (let r = 0; r < Math.min(TEST, 20_000); r++) {
+  for (let f = 0; f < P; f++) row[f] = testCols[f]![r] as number;
+  const t = process.hrtime.bigint();
+  predictRow(compiled, row, out);
+  lat.push(Number(process.hrtime.bigint() - t) / 1000);
+}
+lat.sort((a, b) => a - b);
+let batchBest = Infinity;
+for (let k = 0; k < 3; k++) {
+  const t = performance.now();
+  predictColumns(compiled, testCols);
+  batchBest = Math.min(batchBest, (performance.now() - t) / 1000);
+}
+
+const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { stdio: 'ignore' });
+if (probe.status !== 0) {
+  console.error('installing Debian python3-sklearn for the reference run...');
+  execFileSync('apt-get', ['install', '-y', '-q', 'python3-sklearn'], {
+    stdio: 'inherit',
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+  });
+}
+const py = spawnSync(
+  '/usr/bin/python3',
+  [
+    path.join(here, 'models_reference.py'),
+    file,
+    String(N),
+    String(TEST),
+    String(P),
+    String(TREES),
+    String(DEPTH),
+  ],
+  { encoding: 'utf8' },
+);
+rmSync(dir, { recursive: true, force: true });
+if (py.status !== 0) throw new Error(`scikit-learn run failed: ${py.stderr}`);
+const ref = JSON.parse(py.stdout.trim().split('\n').at(-1) as string) as {
+  sklearn: string;
+  train_s: number;
+  auc: number;
+  predict_us_p50: number;
+};
+const nodes = forest.trees.reduce((s, t) => s + t.feature.length, 0);
+console.log(
+  JSON.stringify({
+    train_s: Math.round(trainS * 100) / 100,
+    sklearn_train_s: Math.round(ref.train_s * 100) / 100,
+    auc: Math.round(auc * 10000) / 10000,
+    sklearn_auc: Math.round(ref.auc * 10000) / 10000,
+    predict_us_p50: Math.round((lat[Math.floor(lat.length / 2)] as number) * 100) / 100,
+    predict_us_p99: Math.round((lat[Math.floor(lat.length * 0.99)] as number) * 100) / 100,
+    batch_rows_per_s: Math.round(TEST / batchBest),
+    // Not measured yet: needs the export to ml-random-forest's JSON (issue 5, still open).
+    batch_speedup_vs_ml_random_forest: null,
+    sklearn_predict_us_p50: Math.round(ref.predict_us_p50),
+    rows: N,
+    features: P,
+    trees: TREES,
+    depth: DEPTH,
+    nodes,
+    sklearn: ref.sklearn,
+  }),
+);
