@@ -15,7 +15,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { compileForest, predictColumns, predictRow, rocAuc, trainForestParallel } from '../models/index.ts';
+import {
+  compileForest,
+  predictColumns,
+  predictRow,
+  rocAuc,
+  toMlRandomForestJSON,
+  trainForestParallel,
+} from '../models/index.ts';
 import { Rng } from '../src/sim/rng.ts';
 
 const { values: o } = parseArgs({
@@ -90,6 +97,15 @@ for (let k = 0; k < 3; k++) {
   batchBest = Math.min(batchBest, (performance.now() - t) / 1000);
 }
 
+// ml-random-forest predicting the same forest (exported to its JSON), on the same rows.
+const { RandomForestClassifier } = await import('ml-random-forest');
+const mlrf = RandomForestClassifier.load(JSON.parse(JSON.stringify(toMlRandomForestJSON(forest))));
+const mlRows = Math.min(TEST, 5000);
+const rowsArr = Array.from({ length: mlRows }, (_, r) => testCols.map((c) => c[r] as number));
+const tMl = performance.now();
+mlrf.predict(rowsArr);
+const mlRowsPerS = mlRows / ((performance.now() - tMl) / 1000);
+
 const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { stdio: 'ignore' });
 if (probe.status !== 0) {
   console.error('installing Debian python3-sklearn for the reference run...');
@@ -129,8 +145,8 @@ console.log(
     predict_us_p50: Math.round((lat[Math.floor(lat.length / 2)] as number) * 100) / 100,
     predict_us_p99: Math.round((lat[Math.floor(lat.length * 0.99)] as number) * 100) / 100,
     batch_rows_per_s: Math.round(TEST / batchBest),
-    // Not measured yet: needs the export to ml-random-forest's JSON (issue 5, still open).
-    batch_speedup_vs_ml_random_forest: null,
+    batch_speedup_vs_ml_random_forest: Math.round((TEST / batchBest / mlRowsPerS) * 10) / 10,
+    ml_random_forest_rows_per_s: Math.round(mlRowsPerS),
     sklearn_predict_us_p50: Math.round(ref.predict_us_p50),
     rows: N,
     features: P,

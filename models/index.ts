@@ -11,3 +11,4 @@ export type { Binned } from './binning.ts';
 export { buildTree } from './tree.ts';
 export type { Tree, TreeParams, Criterion } from './tree.ts';
 export { rmse, mae, phm08, rocAuc } from './metrics.ts';
+export { toMlRandomForestJSON, predictVotes, nextUp } from './export-ml-random-forest.ts';

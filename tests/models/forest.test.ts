@@ -174,3 +174,28 @@ describe('training on worker threads', () => {
     expect(Array.from(parallel)).toEqual(Array.from(serial));
   }, 60_000);
 });
+
+describe('export to ml-random-forest (the interchange format)', () => {
+  it('RandomForestRegression.load() predicts what the compiled forest predicts; the classifier, its vote', async () => {
+    const { RandomForestRegression, RandomForestClassifier } = await import('ml-random-forest');
+    const { toMlRandomForestJSON, predictVotes, nextUp } = await import('../../models/index.ts');
+    expect(nextUp(1)).toBe(1 + Number.EPSILON);
+    expect(nextUp(-1)).toBeGreaterThan(-1);
+    const train = problem(1500, 11);
+    const test = problem(300, 12);
+    const rows = Array.from({ length: 300 }, (_, r) =>
+      test.cols.map((c) => (Number.isNaN(c[r]) ? 0 : (c[r] as number))),
+    );
+    const reg = trainForest(train.cols, train.y, { task: 'regression', trees: 15, maxDepth: 8, seed: 2 });
+    const regLoaded = RandomForestRegression.load(JSON.parse(JSON.stringify(toMlRandomForestJSON(reg))));
+    const theirs = regLoaded.predict(rows) as number[];
+    const compiled = compileForest(reg);
+    const out = new Float64Array(1);
+    rows.forEach((x, i) => expect(theirs[i]).toBeCloseTo(predictRow(compiled, x, out)[0] as number, 12));
+    const clf = trainForest(train.cols, train.y, { task: 'classification', trees: 15, maxDepth: 8, seed: 2 });
+    const clfLoaded = RandomForestClassifier.load(JSON.parse(JSON.stringify(toMlRandomForestJSON(clf))));
+    const votes = clfLoaded.predict(rows) as number[];
+    const cc = compileForest(clf);
+    rows.forEach((x, i) => expect(votes[i]).toBe(predictVotes(cc, x)));
+  });
+});
