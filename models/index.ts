@@ -12,3 +12,7 @@ export { buildTree } from './tree.ts';
 export type { Tree, TreeParams, Criterion } from './tree.ts';
 export { rmse, mae, phm08, rocAuc } from './metrics.ts';
 export { toMlRandomForestJSON, predictVotes, nextUp } from './export-ml-random-forest.ts';
+export { explainRow, topContributions } from './explain.ts';
+export type { Explanation } from './explain.ts';
+export { ModelRegistry } from './registry.ts';
+export type { ModelMeta, LoadedModel } from './registry.ts';

@@ -16,7 +16,7 @@ import {
 import type { FeatureSet } from '../features/index.ts';
 import { compileForest, predictColumns } from '../models/compiled.ts';
 import { trainForestParallel } from '../models/forest.ts';
-import type { ForestOptions } from '../models/forest.ts';
+import type { Forest, ForestOptions } from '../models/forest.ts';
 import { mae, phm08, rmse } from '../models/metrics.ts';
 
 /** The 14 informative sensors of the usual protocol. */
@@ -184,6 +184,8 @@ export interface CmapssResult {
   readonly rul_cap: number;
   readonly true_rul_capped: boolean;
   readonly train_s: number;
+  readonly forest: Forest;
+  readonly featureNames: readonly string[];
 }
 
 /** Feature columns plus the cycle number, as the forest sees them. */
@@ -243,5 +245,7 @@ export async function evaluateCmapss(
     rul_cap: cap,
     true_rul_capped: false,
     train_s: Math.round(trainS * 100) / 100,
+    forest,
+    featureNames: [...fs.columns, 'cycle'],
   };
 }

@@ -36,6 +36,8 @@ export interface Config {
   readonly tablePrefix: string;
   /** Public development data (NASA C-MAPSS, ...), read in place, never copied into the repo. */
   readonly dataDir: string;
+  /** Where the model registry keeps versioned models. */
+  readonly modelsDir: string;
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
 }
@@ -95,6 +97,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'PDM_DATA_DIR',
     default: '../shared/data',
     help: 'Public development data (C-MAPSS) read by npm start and tests',
+  },
+  {
+    name: 'PDM_MODELS_DIR',
+    default: './data/models',
+    help: 'Model registry: versioned models, metadata and the promoted version',
   },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
   {
@@ -180,7 +187,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       `PDM_TABLE_PREFIX=${JSON.stringify(tablePrefix)}: use lowercase letters, digits and _`,
     );
   }
-  return { tablePrefix, dataDir: path.resolve(cwd, read(env, 'PDM_DATA_DIR')), questdb, ingest };
+  return {
+    tablePrefix,
+    dataDir: path.resolve(cwd, read(env, 'PDM_DATA_DIR')),
+    modelsDir: path.resolve(cwd, read(env, 'PDM_MODELS_DIR')),
+    questdb,
+    ingest,
+  };
 }
 
 /** The `| variable | default | meaning |` table printed by `pdm --help`. */

@@ -10,6 +10,7 @@ import { evaluateCommand } from './commands/evaluate.ts';
 import { featuresCommand } from './commands/features.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { modelsCommand } from './commands/models.ts';
 import { queryCommand } from './commands/query.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { makeOutput } from './output.ts';
@@ -67,6 +68,11 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "Run the standard NASA C-MAPSS RUL protocol with the engine's features and forest: RMSE and PHM08 score",
     run: evaluateCommand,
+  },
+  models: {
+    usage: 'models list | show NAME [VERSION] | promote NAME VERSION | rollback NAME',
+    summary: 'The model registry: versions with metrics, the promoted one, rollback',
+    run: modelsCommand,
   },
   query: {
     usage: 'query "SQL" [--param V ...] [--limit N]',

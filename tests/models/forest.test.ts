@@ -199,3 +199,34 @@ describe('export to ml-random-forest (the interchange format)', () => {
     rows.forEach((x, i) => expect(votes[i]).toBe(predictVotes(cc, x)));
   });
 });
+
+describe('explanations', () => {
+  it('bias + contributions add up to the prediction, and the informative features lead', async () => {
+    const { explainRow, topContributions } = await import('../../models/index.ts');
+    const data = problem(3000, 31);
+    const forest = trainForest(data.cols, data.y, {
+      task: 'classification',
+      trees: 30,
+      maxDepth: 8,
+      seed: 4,
+    });
+    const c = compileForest(forest);
+    const out = new Float64Array(2);
+    const leaders = new Map<string, number>();
+    for (let r = 0; r < 200; r++) {
+      const x = data.cols.map((col) => col[r] as number);
+      const e = explainRow(c, x);
+      const sum = e.bias + e.contributions.reduce((s, v) => s + v, 0);
+      expect(sum).toBeCloseTo(predictRow(c, x, out)[1] as number, 12);
+      expect(e.prediction).toBeCloseTo(out[1] as number, 12);
+      const top = topContributions(
+        e,
+        data.cols.map((_, f) => `f${f}`),
+        1,
+      )[0]!.feature;
+      leaders.set(top, (leaders.get(top) ?? 0) + 1);
+    }
+    // The label depends on f0 and f3: they lead most explanations.
+    expect((leaders.get('f0') ?? 0) + (leaders.get('f3') ?? 0)).toBeGreaterThan(150);
+  });
+});

@@ -1,7 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, PdmError } from '../../errors.ts';
-import { CMAPSS_FOREST, evaluateCmapss } from '../../../pipelines/cmapss.ts';
+import { ModelRegistry } from '../../../models/index.ts';
+import { CMAPSS_FEATURES, CMAPSS_FOREST, evaluateCmapss } from '../../../pipelines/cmapss.ts';
+import type { CmapssResult } from '../../../pipelines/cmapss.ts';
 import { intOption, parseOptions } from '../args.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -13,6 +15,7 @@ export async function evaluateCommand({ args, config, out }: CommandContext): Pr
     subset: { type: 'string' },
     trees: { type: 'string' },
     cap: { type: 'string' },
+    save: { type: 'boolean' },
   });
   if (positionals[0] !== 'cmapss')
     throw new PdmError(
@@ -31,9 +34,32 @@ export async function evaluateCommand({ args, config, out }: CommandContext): Pr
   const trees = intOption('evaluate', 'trees', values.trees, CMAPSS_FOREST.trees ?? 200);
   const cap = intOption('evaluate', 'cap', values.cap, 125);
   const result = await evaluateCmapss(files.train, files.test, files.rul, cap, { ...CMAPSS_FOREST, trees });
+  let saved: string | undefined;
+  if (values.save) {
+    // Registered with its test metrics; the first version of a name is promoted.
+    const registry = new ModelRegistry(config.modelsDir);
+    const name = `cmapss-${subset.toLowerCase()}-rul`;
+    const meta = registry.save(name, result.forest, {
+      kind: 'rul-forest',
+      featureSet: CMAPSS_FEATURES.name,
+      featureSetHash: CMAPSS_FEATURES.hash,
+      featureNames: result.featureNames,
+      trainingWindow: null,
+      rows: result.train_rows,
+      metrics: { rmse: result.rmse, phm08: result.score, mae: result.mae },
+    });
+    if (registry.promoted(name) === null) registry.promote(name, meta.version);
+    saved = `${name} ${meta.version}`;
+  }
   out.result(
-    { ok: true, ...result, ...files, trees },
+    { ok: true, ...summaryOf(result), ...files, trees, saved: saved ?? null },
     `C-MAPSS ${path.basename(files.test)}: RMSE ${result.rmse}, PHM08 score ${result.score}, MAE ${result.mae} over ${result.units} units ` +
-      `(forest of ${trees} trees on ${result.features} features x ${result.train_rows} rows, trained in ${result.train_s} s; RUL capped at ${cap} for training, true RUL uncapped)`,
+      `(forest of ${trees} trees on ${result.features} features x ${result.train_rows} rows, trained in ${result.train_s} s; RUL capped at ${cap} for training, true RUL uncapped)` +
+      (saved ? `; saved as ${saved}` : ''),
   );
+}
+
+function summaryOf(r: CmapssResult) {
+  const { forest: _forest, featureNames: _names, ...rest } = r;
+  return rest;
 }

@@ -1,0 +1,246 @@
+/**
+ * Versioned models on disk: `<dir>/<name>/<version>/model.json` (the forest, typed arrays as
+ * base64) beside `meta.json` (feature-set hash, training window, row counts, metrics, created-at,
+ * sha256 of model.json), and `<dir>/<name>/registry.json` (which version is promoted, and the
+ * promotion history for rollback). Every file is written to a temporary name, fsynced and renamed:
+ * a crash never leaves half a model. Loading refuses a model whose checksum or feature-set hash
+ * does not match, with an error that says which.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import path from 'node:path';
+import { ErrorCodes, PdmError } from '../src/errors.ts';
+import { compileForest } from './compiled.ts';
+import type { CompiledForest } from './compiled.ts';
+import type { Forest } from './forest.ts';
+import type { Tree } from './tree.ts';
+
+export interface ModelMeta {
+  readonly name: string;
+  readonly version: string;
+  readonly createdAt: string;
+  readonly kind: string;
+  readonly featureSet: string;
+  readonly featureSetHash: string;
+  readonly featureNames: readonly string[];
+  readonly trainingWindow: { readonly from: string; readonly to: string } | null;
+  readonly rows: number;
+  readonly metrics: Readonly<Record<string, number>>;
+  readonly checksum: string;
+}
+
+export interface LoadedModel {
+  readonly meta: ModelMeta;
+  readonly forest: Forest;
+  readonly compiled: CompiledForest;
+}
+
+const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
+}
+
+const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
+function fromB64<T>(s: string, make: (buf: ArrayBuffer) => T): T {
+  const b = Buffer.from(s, 'base64');
+  return make(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function serialise(forest: Forest): string {
+  return JSON.stringify({
+    format: 'pdm-forest-v1',
+    task: forest.task,
+    classes: forest.classes,
+    features: forest.features,
+    options: forest.options,
+    importance: b64(forest.importance),
+    edges: forest.edges.map(b64),
+    trees: forest.trees.map((t) => ({
+      nOut: t.nOut,
+      feature: b64(t.feature),
+      threshold: b64(t.threshold),
+      thresholdBin: b64(t.thresholdBin),
+      left: b64(t.left),
+      right: b64(t.right),
+      value: b64(t.value),
+      cover: b64(t.cover),
+      gain: b64(t.gain),
+    })),
+  });
+}
+
+function deserialise(text: string): Forest {
+  const o = JSON.parse(text) as Record<string, unknown> & {
+    trees: Record<string, string | number>[];
+    edges: string[];
+  };
+  if (o.format !== 'pdm-forest-v1')
+    throw new PdmError(ErrorCodes.MODEL_CORRUPT, `unknown model format ${String(o.format)}`);
+  const i32 = (s: unknown) => fromB64(String(s), (b) => new Int32Array(b));
+  const f64 = (s: unknown) => fromB64(String(s), (b) => new Float64Array(b));
+  const trees: Tree[] = o.trees.map((t) => ({
+    nOut: Number(t.nOut),
+    feature: i32(t.feature),
+    threshold: f64(t.threshold),
+    thresholdBin: i32(t.thresholdBin),
+    left: i32(t.left),
+    right: i32(t.right),
+    value: f64(t.value),
+    cover: f64(t.cover),
+    gain: f64(t.gain),
+  }));
+  return {
+    task: o.task as Forest['task'],
+    classes: Number(o.classes),
+    features: Number(o.features),
+    options: o.options as Forest['options'],
+    importance: f64(o.importance),
+    edges: o.edges.map(f64),
+    trees,
+  };
+}
+
+export class ModelRegistry {
+  constructor(readonly dir: string) {}
+
+  private modelDir(name: string): string {
+    if (!NAME.test(name))
+      throw new PdmError(
+        ErrorCodes.CLI_USAGE,
+        `invalid model name ${JSON.stringify(name)}: lowercase letters, digits, . _ -`,
+      );
+    return path.join(this.dir, name);
+  }
+
+  /** Saves a new version (v0001, v0002, ...) and returns its metadata; promotes nothing. */
+  save(
+    name: string,
+    forest: Forest,
+    info: Omit<ModelMeta, 'name' | 'version' | 'createdAt' | 'checksum'>,
+  ): ModelMeta {
+    const root = this.modelDir(name);
+    mkdirSync(root, { recursive: true });
+    const versions = this.versions(name);
+    const last = versions.length > 0 ? Number(versions[versions.length - 1]!.slice(1)) : 0;
+    const version = `v${String(last + 1).padStart(4, '0')}`;
+    const dir = path.join(root, version);
+    mkdirSync(dir);
+    const model = serialise(forest);
+    const meta: ModelMeta = {
+      ...info,
+      name,
+      version,
+      createdAt: new Date().toISOString(),
+      checksum: createHash('sha256').update(model).digest('hex'),
+    };
+    writeAtomic(path.join(dir, 'model.json'), model);
+    writeAtomic(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+    return meta;
+  }
+
+  names(): string[] {
+    if (!existsSync(this.dir)) return [];
+    return readdirSync(this.dir)
+      .filter((n) => NAME.test(n) && existsSync(path.join(this.dir, n)))
+      .sort();
+  }
+
+  versions(name: string): string[] {
+    const root = this.modelDir(name);
+    if (!existsSync(root)) return [];
+    return readdirSync(root)
+      .filter((v) => /^v\d{4}$/.test(v) && existsSync(path.join(root, v, 'meta.json')))
+      .sort();
+  }
+
+  meta(name: string, version: string): ModelMeta {
+    const file = path.join(this.modelDir(name), version, 'meta.json');
+    if (!existsSync(file))
+      throw new PdmError(ErrorCodes.MODEL_NOT_FOUND, `model ${name} ${version} not found in ${this.dir}`);
+    return JSON.parse(readFileSync(file, 'utf8')) as ModelMeta;
+  }
+
+  private state(name: string): { promoted: string | null; history: string[] } {
+    const file = path.join(this.modelDir(name), 'registry.json');
+    return existsSync(file)
+      ? (JSON.parse(readFileSync(file, 'utf8')) as { promoted: string | null; history: string[] })
+      : { promoted: null, history: [] };
+  }
+
+  promoted(name: string): string | null {
+    return this.state(name).promoted;
+  }
+
+  promote(name: string, version: string): void {
+    this.meta(name, version); // exists?
+    const s = this.state(name);
+    const next = { promoted: version, history: [...s.history, version] };
+    writeAtomic(path.join(this.modelDir(name), 'registry.json'), JSON.stringify(next, null, 2) + '\n');
+  }
+
+  /** Back to the version promoted before the current one. */
+  rollback(name: string): string {
+    const s = this.state(name);
+    if (s.history.length < 2)
+      throw new PdmError(
+        ErrorCodes.MODEL_NOT_FOUND,
+        `model ${name} has no earlier promoted version to roll back to`,
+      );
+    const history = s.history.slice(0, -1);
+    const promoted = history[history.length - 1] as string;
+    writeAtomic(
+      path.join(this.modelDir(name), 'registry.json'),
+      JSON.stringify({ promoted, history }, null, 2) + '\n',
+    );
+    return promoted;
+  }
+
+  /**
+   * Loads a version (default: the promoted one), verifying its checksum and, when given, that it
+   * was trained on the feature set the caller computes.
+   */
+  load(name: string, version?: string, expectedFeatureSetHash?: string): LoadedModel {
+    const v = version ?? this.promoted(name);
+    if (v === null || v === undefined)
+      throw new PdmError(
+        ErrorCodes.MODEL_NOT_FOUND,
+        `model ${name} has no promoted version: pdm models promote ${name} VERSION`,
+      );
+    const meta = this.meta(name, v);
+    const text = readFileSync(path.join(this.modelDir(name), v, 'model.json'), 'utf8');
+    const sum = createHash('sha256').update(text).digest('hex');
+    if (sum !== meta.checksum) {
+      throw new PdmError(
+        ErrorCodes.MODEL_CORRUPT,
+        `model ${name} ${v}: checksum mismatch (file ${sum.slice(0, 12)}, recorded ${meta.checksum.slice(0, 12)}); refusing to load`,
+      );
+    }
+    if (expectedFeatureSetHash !== undefined && meta.featureSetHash !== expectedFeatureSetHash) {
+      throw new PdmError(
+        ErrorCodes.MODEL_FEATURES_MISMATCH,
+        `model ${name} ${v} was trained on feature set ${meta.featureSet} ${meta.featureSetHash}, not ${expectedFeatureSetHash}; retrain it or score with its feature set`,
+      );
+    }
+    const forest = deserialise(text);
+    return { meta, forest, compiled: compileForest(forest) };
+  }
+}
