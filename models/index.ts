@@ -16,3 +16,5 @@ export { explainRow, topContributions } from './explain.ts';
 export type { Explanation } from './explain.ts';
 export { ModelRegistry } from './registry.ts';
 export type { ModelMeta, LoadedModel } from './registry.ts';
+export { fitIsotonic, calibrate, brier, prAuc, reliability } from './calibration.ts';
+export type { Calibrator } from './calibration.ts';

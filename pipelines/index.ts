@@ -6,3 +6,6 @@ export { computeStoreFeatures, persistFeatures } from './features.ts';
 export type { FeatureRun } from './features.ts';
 export { summariseFeatures } from './summary.ts';
 export type { FeatureSummary, FeatureCorrelation } from './summary.ts';
+export { backtestFailure } from './backtest-failure.ts';
+export type { FailureBacktest, FailureBacktestOptions } from './backtest-failure.ts';
+export { backtestMarkdown, writeBacktestReport } from './report.ts';

@@ -5,6 +5,7 @@
  */
 import { describeEnv, loadConfig } from '../config.ts';
 import { errorMessage, isPdmError, ErrorCodes, PdmError } from '../errors.ts';
+import { backtestCommand } from './commands/backtest.ts';
 import { dbCommand } from './commands/db.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { featuresCommand } from './commands/features.ts';
@@ -68,6 +69,13 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "Run the standard NASA C-MAPSS RUL protocol with the engine's features and forest: RMSE and PHM08 score",
     run: evaluateCommand,
+  },
+  backtest: {
+    usage:
+      'backtest failure [--horizon HOURS] [--folds N] [--mode MODE] [--threshold P] [--from ISO] [--to ISO] [--report DIR]',
+    summary:
+      'Walk-forward backtest of failure-within-horizon on stored history; JSON figures and a markdown report',
+    run: backtestCommand,
   },
   models: {
     usage: 'models list | show NAME [VERSION] | promote NAME VERSION | rollback NAME',
