@@ -42,7 +42,10 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(r.reliability.reduce((s, b) => s + b.count, 0)).toBe(r.test_rows);
     expect(r.failures_warned).toBeLessThanOrEqual(r.failures_in_test);
     expect(r.lead_time_h.values).toHaveLength(r.failures_warned);
-    for (const h of r.lead_time_h.values) (expect(h).toBeGreaterThan(0), expect(h).toBeLessThanOrEqual(24));
+    for (const h of r.lead_time_h.values) {
+      expect(h).toBeGreaterThan(0);
+      expect(h).toBeLessThanOrEqual(24);
+    }
     expect(r.false_alarms_per_equipment_month).toBeGreaterThanOrEqual(0);
     expect(r.brier).toBeLessThan(0.25);
   });
