@@ -11,6 +11,7 @@ import { Sender } from '@questdb/nodejs-client';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import {
+  TELEMETRY_SENSORS,
   Writer,
   connectStore,
   makeTables,
@@ -26,16 +27,7 @@ const { values: opts } = parseArgs({
 });
 const ROWS = Number(opts.rows);
 const ROUNDS = Number(opts.rounds);
-const SENSORS = [
-  'vibration_rms',
-  'vibration_kurtosis',
-  'bearing_temp',
-  'motor_temp',
-  'current',
-  'pressure',
-  'flow',
-  'speed',
-];
+const SENSORS = TELEMETRY_SENSORS.slice(0, 8);
 const EQUIPMENT = Array.from({ length: 16 }, (_, i) => `eq-${String(i).padStart(3, '0')}`);
 const T0 = Date.UTC(2025, 0, 1) * 1000;
 const POOL = 1 << 16;

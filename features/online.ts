@@ -11,7 +11,7 @@
  */
 import { lastWindowStart, statsAtLast } from './at-instant.ts';
 import type { FeatureSet, Stat, WindowSpec } from './feature-set.ts';
-import { ewmaLast, ewmaSpanLast } from './kernels/ewma.ts';
+import { ewmaLast, ewmaSpanLast, geometricEwma } from './kernels/ewma.ts';
 import { timeResolution } from './kernels/trend.ts';
 
 const ACC = 12; // cnt s1 s2 s3 s4 sq st stt stx min max first
@@ -142,43 +142,6 @@ function accumulate(
   acc[8] = stx;
   acc[9] = min;
   acc[10] = max;
-}
-
-/**
- * The EWMA recursion s_i = b s_(i-1) + (1 - b) x_i seeded with x_from, evaluated at the last row as
- * a dot product with geometric weights: four interleaved partial sums (no serial dependency).
- */
-function geometricEwma(x: Float64Array, from: number, b: number): number {
-  const n = x.length;
-  const a = 1 - b;
-  const b4 = b * b * b * b;
-  let w0 = a;
-  let w1 = a * b;
-  let w2 = a * b * b;
-  let w3 = a * b * b * b;
-  let acc0 = 0;
-  let acc1 = 0;
-  let acc2 = 0;
-  let acc3 = 0;
-  let i = n - 1;
-  for (; i - 3 > from; i -= 4) {
-    acc0 += w0 * (x[i] as number);
-    acc1 += w1 * (x[i - 1] as number);
-    acc2 += w2 * (x[i - 2] as number);
-    acc3 += w3 * (x[i - 3] as number);
-    w0 *= b4;
-    w1 *= b4;
-    w2 *= b4;
-    w3 *= b4;
-  }
-  let w = w0;
-  let rest = 0;
-  for (; i > from; i--) {
-    rest += w * (x[i] as number);
-    w *= b;
-  }
-  // Seed row: weight b^(n-1-from), i.e. the weight the next row back would get, divided by a.
-  return acc0 + acc1 + acc2 + acc3 + rest + (w / a) * (x[from] as number);
 }
 
 /**

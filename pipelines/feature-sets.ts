@@ -1,21 +1,12 @@
 /** Declared feature sets: data, not code. Training and scoring name one and get the same columns. */
 import { defineFeatureSet } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
+import { TELEMETRY_SENSORS } from '../src/store/telemetry.ts';
 
 /** The default set for the plant: every telemetry sensor, 10 min / 1 h / 24 h, trend and shape. */
 export const PLANT_FEATURES: FeatureSet = defineFeatureSet({
   name: 'plant-v1',
-  sensors: [
-    'vibration_rms',
-    'vibration_kurtosis',
-    'bearing_temp',
-    'motor_temp',
-    'current',
-    'pressure',
-    'flow',
-    'speed',
-    'torque',
-  ],
+  sensors: [...TELEMETRY_SENSORS],
   windows: [
     { kind: 'time', seconds: 600 },
     { kind: 'time', seconds: 3600 },

@@ -86,36 +86,7 @@ function geometricTail(t: Float64Array, x: Float64Array, from: number, halfLife:
   for (let i = from + 1; i < n; i++)
     if ((t[i] as number) - (t[i - 1] as number) !== dt || (x[i] as number) !== (x[i] as number)) return NaN;
   if ((x[from] as number) !== (x[from] as number)) return NaN;
-  const b = Math.exp((-Math.LN2 / halfLife) * dt);
-  const a = 1 - b;
-  const b4 = b * b * b * b;
-  let w0 = a;
-  let w1 = a * b;
-  let w2 = a * b * b;
-  let w3 = a * b * b * b;
-  let acc0 = 0;
-  let acc1 = 0;
-  let acc2 = 0;
-  let acc3 = 0;
-  let i = n - 1;
-  for (; i - 3 > from; i -= 4) {
-    acc0 += w0 * (x[i] as number);
-    acc1 += w1 * (x[i - 1] as number);
-    acc2 += w2 * (x[i - 2] as number);
-    acc3 += w3 * (x[i - 3] as number);
-    w0 *= b4;
-    w1 *= b4;
-    w2 *= b4;
-    w3 *= b4;
-  }
-  // Remaining rows down to from + 1 continue the geometric weights; the first row takes b^(m-1).
-  let w = w0;
-  let rest = 0;
-  for (; i > from; i--) {
-    rest += w * (x[i] as number);
-    w *= b;
-  }
-  return acc0 + acc1 + acc2 + acc3 + rest + Math.pow(b, m - 1) * (x[from] as number);
+  return geometricEwma(x, from, Math.exp((-Math.LN2 / halfLife) * dt));
 }
 
 /** Count-based EWMA at the last row; values more than ~40/alpha rows back weigh < 1e-17. */
@@ -145,4 +116,41 @@ export function ewmaSpan(x: Float64Array, span: number, out: Float64Array): Floa
     out[i] = s;
   }
   return out;
+}
+
+/**
+ * The EWMA recursion s_i = b s_(i-1) + (1 - b) x_i seeded with x_from, evaluated at the last row as
+ * a dot product with geometric weights: four interleaved partial sums (no serial dependency).
+ */
+export function geometricEwma(x: Float64Array, from: number, b: number): number {
+  const n = x.length;
+  const a = 1 - b;
+  const b4 = b * b * b * b;
+  let w0 = a;
+  let w1 = a * b;
+  let w2 = a * b * b;
+  let w3 = a * b * b * b;
+  let acc0 = 0;
+  let acc1 = 0;
+  let acc2 = 0;
+  let acc3 = 0;
+  let i = n - 1;
+  for (; i - 3 > from; i -= 4) {
+    acc0 += w0 * (x[i] as number);
+    acc1 += w1 * (x[i - 1] as number);
+    acc2 += w2 * (x[i - 2] as number);
+    acc3 += w3 * (x[i - 3] as number);
+    w0 *= b4;
+    w1 *= b4;
+    w2 *= b4;
+    w3 *= b4;
+  }
+  let w = w0;
+  let rest = 0;
+  for (; i > from; i--) {
+    rest += w * (x[i] as number);
+    w *= b;
+  }
+  // Seed row: weight b^(n-1-from), i.e. the weight the next row back would get, divided by a.
+  return acc0 + acc1 + acc2 + acc3 + rest + (w / a) * (x[from] as number);
 }

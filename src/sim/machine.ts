@@ -48,10 +48,8 @@ export interface MachineCounters {
   quality: number;
 }
 
-export class Machine {
-  readonly wear = new Float64Array(MODES.length);
-  readonly out = new ReadingBuffer();
-  readonly counters: MachineCounters = {
+export function newCounters(): MachineCounters {
+  return {
     readings: 0,
     duplicates: 0,
     late: 0,
@@ -62,6 +60,12 @@ export class Machine {
     orders: 0,
     quality: 0,
   };
+}
+
+export class Machine {
+  readonly wear = new Float64Array(MODES.length);
+  readonly out = new ReadingBuffer();
+  readonly counters: MachineCounters = newCounters();
   private readonly rng: Rng;
   private readonly noise: Rng;
   private readonly artifacts: Rng;

@@ -2,20 +2,11 @@
  * The simulated plant: equipment classes with their sensors, failure modes, recipes and quality
  * characteristics, and a deterministic ISA-95 layout (site > area > line > cell > equipment).
  */
+import { TELEMETRY_SENSORS } from '../store/telemetry.ts';
 import { Rng } from './rng.ts';
 
 /** Telemetry columns, in the order readings are passed around (sql/migrations/0001). */
-export const SENSORS = [
-  'vibration_rms',
-  'vibration_kurtosis',
-  'bearing_temp',
-  'motor_temp',
-  'current',
-  'pressure',
-  'flow',
-  'speed',
-  'torque',
-] as const;
+export const SENSORS = TELEMETRY_SENSORS;
 export type Sensor = (typeof SENSORS)[number];
 export const S = Object.fromEntries(SENSORS.map((s, i) => [s, i])) as Record<Sensor, number>;
 

@@ -6,7 +6,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clearEventLog, newEventLog } from './events.ts';
-import { Machine } from './machine.ts';
+import { Machine, newCounters } from './machine.ts';
 import type { MachineCounters } from './machine.ts';
 import { buildPlant, MODES } from './plant.ts';
 import type { EquipmentSpec, FailureMode } from './plant.ts';
@@ -69,17 +69,7 @@ export function defaultStart(days: number, nowMs: number): number {
 }
 
 function total(machines: readonly Machine[]): MachineCounters {
-  const sum: MachineCounters = {
-    readings: 0,
-    duplicates: 0,
-    late: 0,
-    failures: { bearing: 0, thermal: 0, tool_wear: 0, seal_wear: 0 },
-    preventive: 0,
-    batchesDone: 0,
-    batchesAborted: 0,
-    orders: 0,
-    quality: 0,
-  };
+  const sum: MachineCounters = newCounters();
   for (const m of machines) {
     const c = m.counters;
     sum.readings += c.readings;

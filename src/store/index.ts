@@ -15,3 +15,4 @@ export { queryBatches, queryTable } from './query.ts';
 export type { QueryOptions } from './query.ts';
 export { connectStore } from './store.ts';
 export type { Store } from './store.ts';
+export { TELEMETRY_SENSORS } from './telemetry.ts';
