@@ -18,3 +18,5 @@ export { ModelRegistry } from './registry.ts';
 export type { ModelMeta, LoadedModel } from './registry.ts';
 export { fitIsotonic, calibrate, brier, prAuc, reliability } from './calibration.ts';
 export type { Calibrator } from './calibration.ts';
+export { fitDrift, forecastDrift } from './drift.ts';
+export type { DriftFit, DriftForecast } from './drift.ts';

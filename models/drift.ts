@@ -1,0 +1,186 @@
+/**
+ * Quality drift: how a characteristic moves with time (or running hours, or cycles since the tool
+ * change), when it will cross a spec limit, and the process capability now and then. Candidate
+ * fits from ml-regression (linear, quadratic, robust Theil-Sen, exponential) are chosen by their
+ * error on the latest points, held out in time, then refitted on everything.
+ */
+import {
+  ExponentialRegression,
+  PolynomialRegression,
+  SimpleLinearRegression,
+  TheilSenRegression,
+} from 'ml-regression';
+
+export interface DriftFit {
+  readonly kind: 'linear' | 'quadratic' | 'theil-sen' | 'exponential';
+  predict(x: number): number;
+  /** Refits on residual-bootstrap samples, of every law that validated nearly as well: the curve's uncertainty. */
+  readonly replicates: readonly ((x: number) => number)[];
+  /** Residual standard deviation on all points. */
+  readonly sigma: number;
+  /** Error on the held-out latest points that chose this fit. */
+  readonly validationRmse: number;
+}
+
+export interface DriftForecast {
+  readonly fit: DriftFit['kind'];
+  /** Units of x from `now` until the predicted mean crosses a limit; Infinity if not within `horizon`. */
+  readonly toLimit: number;
+  /** 90 % interval of the crossing time from the bootstrap refits (earliest, latest). */
+  readonly toLimitLow: number;
+  readonly toLimitHigh: number;
+  readonly limit: 'usl' | 'lsl' | null;
+  readonly cpkNow: number;
+  readonly cpkAtHorizon: number;
+  readonly predictedAtHorizon: number;
+}
+
+type Candidate = { kind: DriftFit['kind']; train: (x: number[], y: number[]) => (v: number) => number };
+
+const CANDIDATES: Candidate[] = [
+  {
+    kind: 'linear',
+    train: (x, y) => {
+      const m = new SimpleLinearRegression(x, y);
+      return (v) => m.predict(v) as number;
+    },
+  },
+  {
+    kind: 'quadratic',
+    train: (x, y) => {
+      const m = new PolynomialRegression(x, y, 2);
+      return (v) => m.predict(v) as number;
+    },
+  },
+  {
+    kind: 'theil-sen',
+    train: (x, y) => {
+      const m = new TheilSenRegression(x, y);
+      return (v) => m.predict(v) as number;
+    },
+  },
+  {
+    kind: 'exponential',
+    // Exponential fits need positive values: fit the distance from a floor below the data.
+    train: (x, y) => {
+      const floor = Math.min(...y) - (Math.max(...y) - Math.min(...y) || 1);
+      const m = new ExponentialRegression(
+        x,
+        y.map((v) => v - floor),
+      );
+      return (v) => (m.predict(v) as number) + floor;
+    },
+  },
+];
+
+function rmseOf(f: (v: number) => number, x: number[], y: number[]): number {
+  let s = 0;
+  for (let i = 0; i < x.length; i++) s += (f(x[i] as number) - (y[i] as number)) ** 2;
+  return Math.sqrt(s / Math.max(1, x.length));
+}
+
+/** Chooses and fits the drift model; needs at least 6 points. */
+export function fitDrift(x: readonly number[], y: readonly number[]): DriftFit {
+  if (x.length !== y.length || x.length < 6)
+    throw new RangeError(`fitDrift needs >= 6 paired points, got ${x.length} and ${y.length}`);
+  const order = x.map((_, i) => i).sort((a, b) => (x[a] as number) - (x[b] as number));
+  const xs = order.map((i) => x[i] as number);
+  const ys = order.map((i) => y[i] as number);
+  const cut = Math.max(4, Math.floor(xs.length * 0.75));
+  let best: { kind: DriftFit['kind']; err: number } | undefined;
+  const errors = new Map<DriftFit['kind'], number>();
+  for (const c of CANDIDATES) {
+    try {
+      const f = c.train(xs.slice(0, cut), ys.slice(0, cut));
+      const err = rmseOf(f, xs.slice(cut), ys.slice(cut));
+      if (!Number.isFinite(err)) continue;
+      errors.set(c.kind, err);
+      if (best === undefined || err < best.err) best = { kind: c.kind, err };
+    } catch {
+      // a candidate that cannot fit these points (e.g. degenerate x) is skipped
+    }
+  }
+  const chosen = CANDIDATES.find((c) => c.kind === (best?.kind ?? 'linear')) as Candidate;
+  const f = chosen.train(xs, ys);
+  const residuals = xs.map((v, i) => (ys[i] as number) - f(v));
+  // Residual bootstrap (fixed seed: the same data gives the same interval).
+  let state = 0x9e3779b9;
+  const random = () =>
+    (state = (Math.imul(state ^ (state >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0) / 4294967296;
+  // The curve's uncertainty has two parts: noise (residual bootstrap) and the choice of law itself
+  // (extrapolating w^1.5 with an exponential is wrong in a way no bootstrap shows). So every law
+  // that validated nearly as well as the chosen one (within 1.5x) contributes bootstrap refits.
+  const plausible = CANDIDATES.filter(
+    (c) => (errors.get(c.kind) ?? Infinity) <= 1.5 * (best?.err ?? Infinity),
+  );
+  const replicates: ((x: number) => number)[] = [];
+  for (const c of plausible.length > 0 ? plausible : [chosen]) {
+    for (let b = 0; b < 40; b++) {
+      const yb = xs.map((v) => f(v) + (residuals[Math.floor(random() * residuals.length)] as number));
+      try {
+        replicates.push(c.train(xs, yb));
+      } catch {
+        // skip a degenerate resample
+      }
+    }
+  }
+  return {
+    kind: chosen.kind,
+    predict: f,
+    replicates,
+    sigma: rmseOf(f, xs, ys),
+    validationRmse: best?.err ?? NaN,
+  };
+}
+
+function cpk(mean: number, sigma: number, lsl: number, usl: number): number {
+  return sigma > 0 ? Math.min(usl - mean, mean - lsl) / (3 * sigma) : NaN;
+}
+
+/** First x in (now, now + horizon] where g(x) is true, scanning in `steps`; Infinity if none. */
+function firstCrossing(g: (v: number) => boolean, now: number, horizon: number, steps = 2000): number {
+  for (let k = 1; k <= steps; k++) {
+    const v = now + (horizon * k) / steps;
+    if (g(v)) return v - now;
+  }
+  return Infinity;
+}
+
+/** Forecast from a fitted drift: time to the nearest spec limit (with interval) and Cpk now and later. */
+export function forecastDrift(
+  fit: DriftFit,
+  now: number,
+  horizon: number,
+  lsl: number,
+  usl: number,
+): DriftForecast {
+  const s = fit.sigma;
+  const meanNow = fit.predict(now);
+  const later = fit.predict(now + horizon);
+  const up = later >= meanNow;
+  const limit = up ? usl : lsl;
+  const beyond = (v: number, m: number) => (up ? m >= v : m <= v);
+  const toLimit = beyond(limit, meanNow)
+    ? 0
+    : firstCrossing((v) => beyond(limit, fit.predict(v)), now, horizon);
+  // Interval: 5th and 95th percentiles of the crossing times of the bootstrap refits.
+  const crossings = fit.replicates
+    .map((g) => (beyond(limit, g(now)) ? 0 : firstCrossing((v) => beyond(limit, g(v)), now, horizon, 500)))
+    .sort((a, b) => a - b);
+  const q = (p: number) =>
+    crossings.length > 0
+      ? (crossings[Math.min(crossings.length - 1, Math.floor(p * crossings.length))] as number)
+      : toLimit;
+  const toLimitLow = q(0.05);
+  const toLimitHigh = q(0.95);
+  return {
+    fit: fit.kind,
+    toLimit,
+    toLimitLow: Math.min(toLimitLow, toLimit),
+    toLimitHigh: Math.max(toLimitHigh, toLimit),
+    limit: Number.isFinite(toLimit) || Number.isFinite(toLimitLow) ? (up ? 'usl' : 'lsl') : null,
+    cpkNow: cpk(meanNow, s, lsl, usl),
+    cpkAtHorizon: cpk(later, s, lsl, usl),
+    predictedAtHorizon: later,
+  };
+}
