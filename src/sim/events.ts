@@ -68,8 +68,16 @@ export interface QualityTruth {
   readonly timeToLimitH: number;
 }
 
+/** One sample of a high-rate vibration burst (acceleration, g). */
+export interface BurstSample {
+  readonly ts: number;
+  readonly equipment: string;
+  readonly accel: number;
+}
+
 /** Where the machines put what happens; the runner drains it into a sink after each step. */
 export interface EventLog {
+  readonly bursts: BurstSample[];
   readonly batches: BatchRow[];
   readonly orders: OrderRow[];
   readonly maintenance: MaintenanceRow[];
@@ -81,6 +89,7 @@ export interface EventLog {
 
 export function newEventLog(): EventLog {
   return {
+    bursts: [],
     batches: [],
     orders: [],
     maintenance: [],

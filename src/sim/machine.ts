@@ -46,6 +46,7 @@ export interface MachineCounters {
   batchesAborted: number;
   orders: number;
   quality: number;
+  burstSamples: number;
 }
 
 export function newCounters(): MachineCounters {
@@ -59,6 +60,7 @@ export function newCounters(): MachineCounters {
     batchesAborted: 0,
     orders: 0,
     quality: 0,
+    burstSamples: 0,
   };
 }
 
@@ -83,6 +85,7 @@ export class Machine {
   private planEnd: number;
   private nextPm: number;
   private nextHealth: number;
+  private nextBurst: number;
   private motorTemp = AMBIENT;
   private bearingTemp = AMBIENT;
   private batchSeq = 0;
@@ -108,6 +111,8 @@ export class Machine {
     this.stateUntil = start;
     this.planEnd = start;
     this.nextHealth = start;
+    // Bursts at a fixed minute of each hour, staggered per machine.
+    this.nextBurst = start + ((spec.index * 97) % (spec.cls.burst?.everySeconds ?? 3600));
     this.nextPm = Math.floor(start / DAY) * DAY + (spec.pmOffsetDays + 1) * DAY + 6 * HOUR;
     this.motorTemp = this.bearingTemp = AMBIENT + 20;
   }
@@ -136,7 +141,10 @@ export class Machine {
         this.degrade(dt, recipe);
         const failed = this.failedMode();
         if (failed !== undefined) this.fail(t, failed, log);
-        else this.sense(t, dt, recipe);
+        else {
+          this.sense(t, dt, recipe);
+          if (t >= this.nextBurst) this.burst(t, recipe, log);
+        }
       }
       if (t >= this.nextHealth) {
         log.health.push({
@@ -413,6 +421,31 @@ export class Machine {
       this.out.push(ts, row);
       this.counters.duplicates++;
     }
+  }
+
+  /**
+   * A high-rate acceleration snapshot: the shaft tone (amplitude with load), impulses from bearing
+   * defects at 3.6x shaft speed (amplitude with damage squared, ringing down in ~30 ms), and noise.
+   * The impulses are what make a worn bearing's waveform spiky: its kurtosis rises with wear.
+   */
+  private burst(t: number, recipe: Recipe | undefined, log: EventLog): void {
+    const b = this.spec.cls.burst;
+    if (b === undefined) return;
+    while (this.nextBurst <= t) this.nextBurst += b.everySeconds;
+    const L = recipe?.load ?? 0.05;
+    const wb = this.wear[M.bearing] as number;
+    const n = Math.round(b.hz * b.seconds);
+    const defectHz = 3.6 * b.shaftHz;
+    const phase = this.noise.uniform(0, 1 / defectHz);
+    for (let i = 0; i < n; i++) {
+      const tau = i / b.hz;
+      const sinceImpulse = (tau + phase) % (1 / defectHz);
+      const impulse = 4 * wb * wb * Math.exp(-sinceImpulse / 0.03) * (1 + 0.2 * this.noise.normal());
+      const accel =
+        (0.2 + 0.8 * L) * Math.sin(2 * Math.PI * b.shaftHz * tau) + impulse + 0.05 * this.noise.normal();
+      log.bursts.push({ ts: us(t + tau), equipment: this.spec.id, accel });
+    }
+    this.counters.burstSamples += n;
   }
 
   private releaseLate(t: number): void {

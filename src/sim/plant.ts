@@ -44,6 +44,16 @@ export interface EquipmentClass {
   /** Running hours at full load until each wear process reaches its failure threshold. */
   readonly lifeHours: Partial<Record<FailureMode, number>>;
   readonly sampleSeconds: number;
+  /**
+   * Short high-rate vibration snapshots (an acceleration waveform), as condition monitoring takes:
+   * `seconds` at `hz` every `everySeconds`, with the shaft tone at `shaftHz`.
+   */
+  readonly burst?: {
+    readonly hz: number;
+    readonly seconds: number;
+    readonly everySeconds: number;
+    readonly shaftHz: number;
+  };
   readonly pmDays: number;
   readonly rated: {
     vib: number;
@@ -72,6 +82,7 @@ export const CLASSES: readonly EquipmentClass[] = [
     modes: ['bearing', 'thermal', 'tool_wear'],
     lifeHours: { bearing: 260, thermal: 300, tool_wear: 90 },
     sampleSeconds: 1,
+    burst: { hz: 100, seconds: 1, everySeconds: 3600, shaftHz: 12 },
     pmDays: 7,
     rated: { vib: 2.2, current: 38, pressure: 0, flow: 0, speed: 12000, torque: 45 },
     recipes: [
@@ -103,6 +114,7 @@ export const CLASSES: readonly EquipmentClass[] = [
     modes: ['bearing', 'seal_wear', 'thermal'],
     lifeHours: { bearing: 300, seal_wear: 200, thermal: 400 },
     sampleSeconds: 1,
+    burst: { hz: 100, seconds: 1, everySeconds: 3600, shaftHz: 8 },
     pmDays: 10,
     rated: { vib: 3.1, current: 22, pressure: 6.5, flow: 48, speed: 2950, torque: 0 },
     recipes: [
@@ -116,6 +128,7 @@ export const CLASSES: readonly EquipmentClass[] = [
     modes: ['bearing', 'thermal'],
     lifeHours: { bearing: 280, thermal: 220 },
     sampleSeconds: 1,
+    burst: { hz: 100, seconds: 1, everySeconds: 3600, shaftHz: 5 },
     pmDays: 9,
     rated: { vib: 4.0, current: 55, pressure: 8, flow: 0, speed: 0, torque: 0 },
     recipes: [

@@ -58,6 +58,7 @@ export interface SimSummary {
   readonly batches_aborted: number;
   readonly orders: number;
   readonly quality: number;
+  readonly burst_samples: number;
   readonly duration_s: number;
   readonly readings_per_s: number;
 }
@@ -81,6 +82,7 @@ function total(machines: readonly Machine[]): MachineCounters {
     sum.batchesAborted += c.batchesAborted;
     sum.orders += c.orders;
     sum.quality += c.quality;
+    sum.burstSamples += c.burstSamples;
   }
   return sum;
 }
@@ -172,6 +174,7 @@ export async function simulate(sink: SimSink, options: SimulateOptions): Promise
     batches_aborted: c.batchesAborted,
     orders: c.orders,
     quality: c.quality,
+    burst_samples: c.burstSamples,
     duration_s: Math.round(duration * 1000) / 1000,
     readings_per_s: Math.round(c.readings / duration),
   };

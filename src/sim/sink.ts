@@ -130,6 +130,7 @@ export class TeeSink implements SimSink {
 export function simLayouts(t: Tables) {
   return {
     telemetry: { table: t.telemetry, symbols: ['equipment'], doubles: [...SENSORS] },
+    bursts: { table: t.vibration_bursts, symbols: ['equipment'], doubles: ['accel'] },
     equipment: {
       table: t.equipment,
       symbols: ['equipment', 'site', 'area', 'line', 'cell', 'equipment_class'],
@@ -213,6 +214,7 @@ export class QuestDbSink implements SimSink {
 
   async events(log: EventLog): Promise<void> {
     const w = this.w;
+    for (const s of log.bursts) await w.bursts.append(s.ts, [s.equipment], [s.accel]);
     for (const b of log.batches) {
       await w.batches.append(
         b.ts,

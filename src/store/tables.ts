@@ -17,6 +17,7 @@ export const TABLE_KEYS = [
   'sim_failures',
   'sim_quality_truth',
   'features',
+  'vibration_bursts',
 ] as const;
 
 export type TableKey = (typeof TABLE_KEYS)[number];

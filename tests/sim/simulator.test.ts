@@ -176,3 +176,63 @@ describe('a simulated plant over two months', () => {
     expect(missing).toBeGreaterThan(0);
   });
 });
+
+describe('high-rate vibration bursts', () => {
+  it('are 1 s at 100 Hz every hour on classes that have them, and spikier before bearing failures', async () => {
+    const sink = new MemorySink();
+    const summary = await simulate(sink, {
+      equipment: 8,
+      days: 30,
+      seed: 3,
+      start: START,
+      sampleSeconds: 60,
+    });
+    const bursts = sink.log.bursts;
+    expect(summary.burst_samples).toBe(bursts.length);
+    const classOf = new Map(sink.specs.map((s) => [s.id, s.cls.name]));
+    expect(new Set(bursts.map((b) => classOf.get(b.equipment)))).toEqual(
+      new Set(['cnc_spindle', 'pump', 'compressor']),
+    );
+    // Group by equipment and burst start: 100 samples, 10 ms apart.
+    const groups = new Map<string, number[]>();
+    for (const b of bursts) {
+      const key = `${b.equipment}@${Math.floor(b.ts / 1e6)}`;
+      groups.set(key, [...(groups.get(key) ?? []), b.ts]);
+    }
+    let checked = 0;
+    for (const ts of groups.values()) {
+      if (ts.length !== 100) continue; // a burst straddling a second boundary splits in two groups
+      for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBe(10_000);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(100);
+    // Kurtosis of the waveform: higher in the bursts of the day before a bearing failure than after repair.
+    const kurt = (v: number[]) => {
+      const m = v.reduce((s, x) => s + x, 0) / v.length;
+      const m2 = v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length;
+      return v.reduce((s, x) => s + (x - m) ** 4, 0) / v.length / (m2 * m2);
+    };
+    const bearing = sink.log.failures.filter(
+      (f) => f.mode === 'bearing' && classOf.get(f.equipment) !== 'filler',
+    );
+    expect(bearing.length).toBeGreaterThan(0);
+    let higher = 0;
+    let compared = 0;
+    for (const f of bearing) {
+      const end = sink.log.maintenance.find(
+        (m) => m.kind === 'failure' && m.ts === f.ts && m.equipment === f.equipment,
+      )!.endedAt;
+      const before = bursts
+        .filter((b) => b.equipment === f.equipment && b.ts < f.ts && b.ts >= f.ts - 24 * H)
+        .map((b) => b.accel);
+      const after = bursts
+        .filter((b) => b.equipment === f.equipment && b.ts > end && b.ts <= end + 24 * H)
+        .map((b) => b.accel);
+      if (before.length < 100 || after.length < 100) continue;
+      compared++;
+      if (kurt(before) > kurt(after)) higher++;
+    }
+    expect(compared).toBeGreaterThan(0);
+    expect(higher).toBe(compared);
+  });
+});

@@ -125,6 +125,7 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
         `  ${summary.readings.toLocaleString('en')} readings (${summary.readings_per_s.toLocaleString('en')}/s; ${summary.duplicates_sent} duplicates and ${summary.late_sent} late re-sent as plants do)`,
         `  ${summary.failures_total} failures (bearing ${f.bearing}, thermal ${f.thermal}, tool wear ${f.tool_wear}, seal wear ${f.seal_wear}), ${summary.preventive} preventive maintenances`,
         `  ${summary.batches} batches (${summary.batches_aborted} aborted by failures), ${summary.orders} orders, ${summary.quality} quality measurements`,
+        `  ${summary.burst_samples.toLocaleString('en')} vibration burst samples (1 s at 100 Hz hourly)`,
         `  QuestDB holds: ${stored.readings.toLocaleString('en')} readings, ${stored.failures} failures, ${stored.batches} batches, ${stored.orders} orders`,
         `  checksum ${checksum.digest()}`,
       ].join('\n'),
