@@ -11,6 +11,7 @@ import { Sender } from '@questdb/nodejs-client';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config.ts';
 import {
+  ParallelWriter,
   TELEMETRY_SENSORS,
   Writer,
   connectStore,
@@ -41,6 +42,25 @@ const tsOf = (i: number) => T0 + Math.floor(i / EQUIPMENT.length) * 1000 + (i % 
 
 async function viaWriter(store: Store, table: string): Promise<number> {
   const writer = await Writer.open(store.config.questdb, store.config.ingest, {
+    table,
+    symbols: ['equipment'],
+    doubles: SENSORS,
+  });
+  const row = new Float64Array(8);
+  const sym: string[] = [''];
+  const t = performance.now();
+  for (let i = 0; i < ROWS; i++) {
+    const base = (i & (POOL - 1)) * 8;
+    for (let j = 0; j < 8; j++) row[j] = pool[base + j] as number;
+    sym[0] = EQUIPMENT[i % EQUIPMENT.length] as string;
+    await writer.append(tsOf(i), sym, row);
+  }
+  await writer.close();
+  return performance.now() - t;
+}
+
+async function viaParallelWriter(store: Store, table: string): Promise<number> {
+  const writer = await ParallelWriter.open(store.config.questdb, store.config.ingest, {
     table,
     symbols: ['equipment'],
     doubles: SENSORS,
@@ -89,10 +109,13 @@ async function main(): Promise<void> {
   const stamp = Date.now().toString(36);
   const ours = makeTables(`bench_${stamp}_a_`);
   const bare = makeTables(`bench_${stamp}_b_`);
+  const par = makeTables(`bench_${stamp}_p_`);
   await migrate(store.pool, ours);
   await migrate(store.pool, bare);
+  await migrate(store.pool, par);
   const oursMs: number[] = [];
   const bareMs: number[] = [];
+  const parMs: number[] = [];
   try {
     for (let r = 0; r < ROUNDS; r++) {
       // Later rounds re-send the same rows: DEDUP turns them into upserts, as a retried batch would be.
@@ -100,9 +123,12 @@ async function main(): Promise<void> {
       console.error(`round ${r + 1}: bare client ${((ROWS / bareMs.at(-1)!) * 1000).toFixed(0)} rows/s`);
       oursMs.push(await viaWriter(store, ours.telemetry));
       console.error(`round ${r + 1}: engine writer ${((ROWS / oursMs.at(-1)!) * 1000).toFixed(0)} rows/s`);
+      parMs.push(await viaParallelWriter(store, par.telemetry));
+      console.error(`round ${r + 1}: parallel writer ${((ROWS / parMs.at(-1)!) * 1000).toFixed(0)} rows/s`);
     }
     const rowsVisible = await count(store, ours.telemetry);
     const bareVisible = await count(store, bare.telemetry);
+    const parVisible = await count(store, par.telemetry);
     const best = (a: number[]) => Math.min(...a);
     const rowsPerS = (ROWS / best(oursMs)) * 1000;
     const bareRowsPerS = (ROWS / best(bareMs)) * 1000;
@@ -114,13 +140,16 @@ async function main(): Promise<void> {
         rows_sent: ROWS,
         rows_visible: rowsVisible,
         bare_rows_visible: bareVisible,
+        parallel_rows_per_s: Math.round((ROWS / best(parMs)) * 1000),
+        parallel_ratio: Math.round((ROWS / best(parMs) / (ROWS / best(bareMs))) * 1000) / 1000,
+        parallel_rows_visible: parVisible,
         values_per_s: Math.round(rowsPerS * 8),
         rounds: ROUNDS,
         peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       }),
     );
   } finally {
-    for (const t of [ours, bare]) {
+    for (const t of [ours, bare, par]) {
       for (const name of Object.values(t))
         await query(store.pool, `DROP TABLE IF EXISTS ${name}`).catch(() => {});
     }

@@ -5,8 +5,9 @@
  */
 import type { Config } from '../config.ts';
 import type { Tables } from '../store/tables.ts';
+import { ParallelWriter } from '../store/parallel-writer.ts';
 import { Writer } from '../store/writer.ts';
-import type { TableLayout } from '../store/writer.ts';
+import type { RowWriter, TableLayout } from '../store/writer.ts';
 import type { EquipmentSpec } from './plant.ts';
 import { SENSORS } from './plant.ts';
 import { newEventLog } from './events.ts';
@@ -176,7 +177,7 @@ export function simLayouts(t: Tables) {
   } satisfies Record<string, TableLayout>;
 }
 
-type Writers = Record<keyof ReturnType<typeof simLayouts>, Writer>;
+type Writers = Record<keyof ReturnType<typeof simLayouts>, RowWriter>;
 
 export class QuestDbSink implements SimSink {
   private constructor(private readonly w: Writers) {}
@@ -185,9 +186,11 @@ export class QuestDbSink implements SimSink {
     const layouts = simLayouts(tables);
     const entries = await Promise.all(
       Object.entries(layouts).map(async ([k, layout]) => {
-        // Context tables are small: modest batches so live mode's flushes stay cheap.
-        const batchRows = k === 'telemetry' ? config.ingest.batchRows : 5000;
-        return [k, await Writer.open(config.questdb, config.ingest, layout, { batchRows })] as const;
+        // Telemetry is the heavy stream: encoded on worker threads (the client's per-row encoding
+        // is the bottleneck). Context tables are small: modest batches keep live flushes cheap.
+        if (k === 'telemetry')
+          return [k, await ParallelWriter.open(config.questdb, config.ingest, layout)] as const;
+        return [k, await Writer.open(config.questdb, config.ingest, layout, { batchRows: 5000 })] as const;
       }),
     );
     return new QuestDbSink(Object.fromEntries(entries) as Writers);

@@ -55,6 +55,31 @@ export function senderConfig(cfg: QuestDbConfig, flushTimeoutMs: number): string
   );
 }
 
+/** What the engine writes rows through: the Writer, or the ParallelWriter for heavy streams. */
+export interface RowWriter {
+  readonly stats: WriterStats;
+  append(
+    ts: number,
+    symbols: readonly (string | null)[],
+    doubles: ArrayLike<number>,
+    ints?: ArrayLike<number>,
+    timestamps?: ArrayLike<number>,
+    strings?: readonly (string | null)[],
+  ): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Rows as columns: what crosses to a parallel writer's worker (typed arrays are transferred). */
+export interface ColumnBatch {
+  readonly ts: Float64Array;
+  readonly sym: readonly (string | null)[];
+  readonly dbl: Float64Array;
+  readonly int: Float64Array;
+  readonly tsc: Float64Array;
+  readonly str: readonly (string | null)[];
+}
+
 class RowBatch {
   n = 0;
   readonly ts: Float64Array;
@@ -137,7 +162,7 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
   return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
-export class Writer {
+export class Writer implements RowWriter {
   readonly stats: WriterStats = { rowsAppended: 0, rowsAcknowledged: 0, batches: 0, retries: 0 };
   private sender: Sender;
   private current: RowBatch;
@@ -225,6 +250,33 @@ export class Writer {
     b.n = r + 1;
     this.stats.rowsAppended++;
     if (b.n === b.capacity) await this.handOver();
+  }
+
+  /**
+   * Appends `n` rows given as columns laid out like the writer's own batch (row-major per kind:
+   * `dbl[r * doubles + j]`), copying in bulk; used by the parallel writer's workers.
+   */
+  async appendColumns(n: number, cols: ColumnBatch): Promise<void> {
+    const nd = this.nd;
+    const ns = this.ns;
+    const ni = this.ni;
+    const nt = this.nt;
+    const nstr = this.nstr;
+    for (let r = 0; r < n;) {
+      if (this.failure !== undefined) throw this.failure;
+      const b = this.current;
+      const take = Math.min(n - r, b.capacity - b.n);
+      b.ts.set(cols.ts.subarray(r, r + take), b.n);
+      b.dbl.set(cols.dbl.subarray(r * nd, (r + take) * nd), b.n * nd);
+      if (ni > 0) b.int.set(cols.int.subarray(r * ni, (r + take) * ni), b.n * ni);
+      if (nt > 0) b.tsc.set(cols.tsc.subarray(r * nt, (r + take) * nt), b.n * nt);
+      for (let k = 0; k < take * ns; k++) b.sym[b.n * ns + k] = cols.sym[r * ns + k] ?? null;
+      for (let k = 0; k < take * nstr; k++) b.str[b.n * nstr + k] = cols.str[r * nstr + k] ?? null;
+      b.n += take;
+      r += take;
+      this.stats.rowsAppended += take;
+      if (b.n === b.capacity) await this.handOver();
+    }
   }
 
   /** Sends everything appended so far and waits until QuestDB acknowledged it. */

@@ -161,3 +161,58 @@ describe('Writer', () => {
     ).rejects.toThrow(/Invalid column name/);
   });
 });
+
+describe('ParallelWriter', () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openTestStore('parallel_writer');
+  });
+  afterAll(async () => store?.close());
+
+  it('spreads batches over workers and writes every row exactly once', async () => {
+    const { ParallelWriter } = await import('../../src/store/index.ts');
+    const layout: TableLayout = {
+      table: store.tables.telemetry,
+      symbols: ['equipment'],
+      doubles: ['vibration_rms', 'torque'],
+    };
+    const w = await ParallelWriter.open(
+      store.config.questdb,
+      { ...store.config.ingest, batchRows: 1000 },
+      layout,
+      2,
+    );
+    for (let i = 0; i < 10_500; i++)
+      await w.append(T0 + i * 1000, [`p${i % 3}`], [i, i % 11 === 0 ? NaN : 1]);
+    await w.close();
+    expect(w.stats).toMatchObject({ rowsAppended: 10_500, rowsAcknowledged: 10_500, batches: 11 });
+    await waitForWal(store.pool, store.tables, store.tables.telemetry);
+    const { rows } = await query<{ n: string; s: number; nulls: string }>(
+      store.pool,
+      `SELECT count() n, sum(vibration_rms) s, sum(CASE WHEN torque IS NULL THEN 1 ELSE 0 END) nulls FROM ${store.tables.telemetry}`,
+    );
+    expect(Number(rows[0]?.n)).toBe(10_500);
+    expect(rows[0]?.s).toBe((10_499 * 10_500) / 2);
+    expect(Number(rows[0]?.nulls)).toBe(Math.ceil(10_500 / 11));
+  }, 60_000);
+
+  it('reports a batch the server refuses, naming the table', async () => {
+    const { ParallelWriter } = await import('../../src/store/index.ts');
+    const bad: TableLayout = {
+      table: store.tables.telemetry,
+      symbols: [],
+      doubles: [],
+      strings: ['vibration_rms'],
+    };
+    const w = await ParallelWriter.open(
+      store.config.questdb,
+      { ...store.config.ingest, batchRows: 10 },
+      bad,
+      2,
+    );
+    await w.append(T0, [], [], [], [], ['abc']);
+    const err = await w.close().catch((e: unknown) => e);
+    expect(isPdmError(err, 'PDM_ERR_WRITE_FAILED')).toBe(true);
+    expect(String((err as Error).message)).toContain(store.tables.telemetry);
+  }, 60_000);
+});
