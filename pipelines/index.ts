@@ -9,3 +9,5 @@ export type { FeatureSummary, FeatureCorrelation } from './summary.ts';
 export { backtestFailure } from './backtest-failure.ts';
 export type { FailureBacktest, FailureBacktestOptions } from './backtest-failure.ts';
 export { backtestMarkdown, writeBacktestReport } from './report.ts';
+export { trainFailureModel, trainRulModel } from './train.ts';
+export type { TrainOptions } from './train.ts';

@@ -14,6 +14,7 @@ import { migrateCommand } from './commands/migrate.ts';
 import { modelsCommand } from './commands/models.ts';
 import { queryCommand } from './commands/query.ts';
 import { simulateCommand } from './commands/simulate.ts';
+import { trainCommand } from './commands/train.ts';
 import { makeOutput } from './output.ts';
 import type { Output } from './output.ts';
 import type { Config } from '../config.ts';
@@ -69,6 +70,11 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "Run the standard NASA C-MAPSS RUL protocol with the engine's features and forest: RMSE and PHM08 score",
     run: evaluateCommand,
+  },
+  train: {
+    usage: 'train failure|rul [--horizon HOURS] [--mode MODE] [--cap HOURS] [--trees N] [--promote]',
+    summary: 'Train on all stored history and register the model (the first version is promoted)',
+    run: trainCommand,
   },
   backtest: {
     usage:

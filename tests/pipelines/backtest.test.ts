@@ -50,6 +50,23 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(r.brier).toBeLessThan(0.25);
   });
 
+  it('trains and registers the failure and RUL models on all history', async () => {
+    const { ModelRegistry, predictColumns } = await import('../../models/index.ts');
+    const { trainFailureModel, trainRulModel } = await import('../../pipelines/index.ts');
+    const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-train-')));
+    const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
+    const failure = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
+    const rul = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: 30, rulCapHours: 168 });
+    expect(failure.name).toBe('failure-any-24h');
+    expect(failure.calibration!.y.every((v, i, a) => i === 0 || v >= a[i - 1]!)).toBe(true); // isotonic
+    const loaded = registry.load('rul-168h', rul.version, PLANT_FEATURES.hash);
+    expect(loaded.meta.featureNames).toEqual(PLANT_FEATURES.columns);
+    const zeros = PLANT_FEATURES.columns.map(() => Float64Array.of(0));
+    const p = predictColumns(loaded.compiled, zeros)[0]!;
+    expect(p).toBeGreaterThanOrEqual(0);
+    expect(p).toBeLessThanOrEqual(168);
+  }, 120_000);
+
   it('writes a markdown report an engineer can read', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-report-'));
     const file = writeBacktestReport(dir, r, 'Test backtest');

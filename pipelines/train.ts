@@ -1,0 +1,125 @@
+/**
+ * Training recipes over stored history, registering what they train: "failure within H hours"
+ * (classifier + isotonic calibration fitted on the latest quarter of labelled instants) and
+ * remaining useful life (regression on capped RUL, trees' spread for intervals).
+ */
+import {
+  failureWithin,
+  float64Values,
+  remainingLife,
+  stringCodes,
+  timestampMicros,
+} from '../features/index.ts';
+import type { FeatureSet } from '../features/index.ts';
+import {
+  compileForest,
+  fitIsotonic,
+  predictColumns,
+  trainForestParallel,
+} from '../models/index.ts';
+import type { ModelMeta ,
+  ModelRegistry} from '../models/index.ts';
+import type { Store } from '../src/store/index.ts';
+import type { TimeRange } from './data.ts';
+import { computeStoreFeatures } from './features.ts';
+
+export interface TrainOptions {
+  readonly horizonHours?: number;
+  readonly mode?: string;
+  readonly rulCapHours?: number;
+  readonly everySeconds?: number;
+  readonly trees?: number;
+}
+
+const iso = (micros: number) => new Date(micros / 1000).toISOString();
+
+export async function trainFailureModel(
+  store: Store,
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: TrainOptions = {},
+): Promise<ModelMeta> {
+  const H = (o.horizonHours ?? 24) * 3.6e9;
+  const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
+  const ts = timestampMicros(run.features.getChild('ts')!);
+  const { codes, labels } = stringCodes(run.features.getChild('equipment')!);
+  const eq = Array.from(codes, (c) => labels[c] as string);
+  const y = failureWithin(ts, eq, run.failures, H, range.to, o.mode);
+  const rows = Array.from({ length: ts.length }, (_, i) => i)
+    .filter((i) => y[i] === y[i])
+    .sort((a, b) => (ts[a] as number) - (ts[b] as number));
+  const split = Math.floor(rows.length * 0.75);
+  const X = fs.columns.map((c) => float64Values(run.features.getChild(c)!));
+  const pick = (r: number[]) => X.map((col) => Float64Array.from(r, (i) => col[i] as number));
+  const yFit = Float64Array.from(rows.slice(0, split), (i) => y[i] as number);
+  if (!yFit.some((v) => v === 1))
+    throw new Error('no failure inside the horizon in the training history: simulate or ingest more');
+  const forest = await trainForestParallel(pick(rows.slice(0, split)), yFit, {
+    task: 'classification',
+    trees: o.trees ?? 100,
+    maxDepth: 12,
+    minSamplesLeaf: 5,
+    classWeight: 'balanced',
+    seed: 17,
+  });
+  const cal = rows.slice(split);
+  const calibrator = fitIsotonic(
+    predictColumns(compileForest(forest), pick(cal)),
+    Float64Array.from(cal, (i) => y[i] as number),
+  );
+  const hours = o.horizonHours ?? 24;
+  const name = `failure-${o.mode ?? 'any'}-${hours}h`;
+  return registry.save(name, forest, {
+    kind: 'failure-classifier',
+    target: `failure within ${hours} h (${o.mode ?? 'any mode'})`,
+    featureSet: fs.name,
+    featureSetHash: fs.hash,
+    featureNames: fs.columns,
+    trainingWindow: { from: iso(range.from), to: iso(range.to) },
+    rows: split,
+    metrics: { positives: yFit.filter((v) => v === 1).length, calibration_rows: cal.length },
+    calibration: { x: Array.from(calibrator.x), y: Array.from(calibrator.y) },
+  });
+}
+
+export async function trainRulModel(
+  store: Store,
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: TrainOptions = {},
+): Promise<ModelMeta> {
+  const cap = o.rulCapHours ?? 168;
+  const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
+  const ts = timestampMicros(run.features.getChild('ts')!);
+  const { codes, labels } = stringCodes(run.features.getChild('equipment')!);
+  const eq = Array.from(codes, (c) => labels[c] as string);
+  const rul = remainingLife(ts, eq, run.failures, range.to, cap);
+  const rows = Array.from({ length: ts.length }, (_, i) => i).filter((i) => rul[i] === rul[i]);
+  if (rows.length === 0)
+    throw new Error('no instant with a known RUL: the history needs failures or spans longer than the cap');
+  const X = fs.columns.map((c) => float64Values(run.features.getChild(c)!));
+  const forest = await trainForestParallel(
+    X.map((col) => Float64Array.from(rows, (i) => col[i] as number)),
+    Float64Array.from(rows, (i) => rul[i] as number),
+    {
+      task: 'regression',
+      trees: o.trees ?? 100,
+      maxDepth: 16,
+      minSamplesLeaf: 5,
+      maxFeatures: 'third',
+      seed: 19,
+    },
+  );
+  return registry.save(`rul-${cap}h`, forest, {
+    kind: 'rul-forest',
+    target: `RUL hours, capped at ${cap}`,
+    featureSet: fs.name,
+    featureSetHash: fs.hash,
+    featureNames: fs.columns,
+    trainingWindow: { from: iso(range.from), to: iso(range.to) },
+    rows: rows.length,
+    metrics: {},
+  });
+}
