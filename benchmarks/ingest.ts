@@ -21,7 +21,7 @@ import {
   senderConfig,
   waitForWal,
 } from '../src/store/index.ts';
-import type { Store } from '../src/store/index.ts';
+import type { RowWriter, Store } from '../src/store/index.ts';
 
 const { values: opts } = parseArgs({
   options: { rows: { type: 'string', default: '2000000' }, rounds: { type: 'string', default: '2' } },
@@ -40,12 +40,8 @@ for (let i = 0; i < pool.length; i++)
 // Each equipment gets its own strictly increasing timestamps (1 ms apart), so DEDUP keeps every row.
 const tsOf = (i: number) => T0 + Math.floor(i / EQUIPMENT.length) * 1000 + (i % EQUIPMENT.length);
 
-async function viaWriter(store: Store, table: string): Promise<number> {
-  const writer = await Writer.open(store.config.questdb, store.config.ingest, {
-    table,
-    symbols: ['equipment'],
-    doubles: SENSORS,
-  });
+/** The engine's path: any RowWriter (the Writer, or the ParallelWriter), same rows as the bare loop. */
+async function viaEngine(writer: RowWriter): Promise<number> {
   const row = new Float64Array(8);
   const sym: string[] = [''];
   const t = performance.now();
@@ -59,24 +55,11 @@ async function viaWriter(store: Store, table: string): Promise<number> {
   return performance.now() - t;
 }
 
-async function viaParallelWriter(store: Store, table: string): Promise<number> {
-  const writer = await ParallelWriter.open(store.config.questdb, store.config.ingest, {
-    table,
-    symbols: ['equipment'],
-    doubles: SENSORS,
-  });
-  const row = new Float64Array(8);
-  const sym: string[] = [''];
-  const t = performance.now();
-  for (let i = 0; i < ROWS; i++) {
-    const base = (i & (POOL - 1)) * 8;
-    for (let j = 0; j < 8; j++) row[j] = pool[base + j] as number;
-    sym[0] = EQUIPMENT[i % EQUIPMENT.length] as string;
-    await writer.append(tsOf(i), sym, row);
-  }
-  await writer.close();
-  return performance.now() - t;
-}
+const layoutOf = (table: string) => ({ table, symbols: ['equipment'], doubles: [...SENSORS] });
+const viaWriter = async (store: Store, table: string) =>
+  viaEngine(await Writer.open(store.config.questdb, store.config.ingest, layoutOf(table)));
+const viaParallelWriter = async (store: Store, table: string) =>
+  viaEngine(await ParallelWriter.open(store.config.questdb, store.config.ingest, layoutOf(table)));
 
 async function viaBareClient(store: Store, table: string): Promise<number> {
   const batch = store.config.ingest.batchRows;

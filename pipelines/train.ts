@@ -11,14 +11,8 @@ import {
   timestampMicros,
 } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
-import {
-  compileForest,
-  fitIsotonic,
-  predictColumns,
-  trainForestParallel,
-} from '../models/index.ts';
-import type { ModelMeta ,
-  ModelRegistry} from '../models/index.ts';
+import { compileForest, fitIsotonic, predictColumns, trainForestParallel } from '../models/index.ts';
+import type { ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures } from './features.ts';
