@@ -13,7 +13,6 @@ import { lastWindowStart, statsAtLast } from './at-instant.ts';
 import { statsFromSums } from './from-sums.ts';
 import type { FeatureSet, Stat, WindowSpec } from './feature-set.ts';
 import { ewmaLast, ewmaSpanLast, geometricEwma } from './kernels/ewma.ts';
-import { timeResolution } from './kernels/trend.ts';
 
 const ACC = 12; // cnt s1 s2 s3 s4 sq st stt stx min max first
 
