@@ -38,6 +38,7 @@ export interface Config {
   readonly dataDir: string;
   /** Where the model registry keeps versioned models. */
   readonly modelsDir: string;
+  readonly api: { readonly host: string; readonly port: number };
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
 }
@@ -103,6 +104,8 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: './data/models',
     help: 'Model registry: versioned models, metadata and the promoted version',
   },
+  { name: 'PDM_API_PORT', default: '3000', help: 'Port of the HTTP API (pdm serve)' },
+  { name: 'PDM_API_HOST', default: '127.0.0.1', help: 'Address the HTTP API binds to' },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
   {
     name: 'PDM_INGEST_FLUSH_TIMEOUT_MS',
@@ -191,6 +194,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tablePrefix,
     dataDir: path.resolve(cwd, read(env, 'PDM_DATA_DIR')),
     modelsDir: path.resolve(cwd, read(env, 'PDM_MODELS_DIR')),
+    api: { host: read(env, 'PDM_API_HOST'), port: int(env, 'PDM_API_PORT', 1, 65535) },
     questdb,
     ingest,
   };

@@ -13,6 +13,7 @@ import { ingestCommand } from './commands/ingest.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { modelsCommand } from './commands/models.ts';
 import { queryCommand } from './commands/query.ts';
+import { serveCommand } from './commands/serve.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { trainCommand } from './commands/train.ts';
 import { makeOutput } from './output.ts';
@@ -87,6 +88,11 @@ const COMMANDS: Record<string, Command> = {
     usage: 'models list | show NAME [VERSION] | promote NAME VERSION | rollback NAME',
     summary: 'The model registry: versions with metrics, the promoted one, rollback',
     run: modelsCommand,
+  },
+  serve: {
+    usage: 'serve',
+    summary: 'Serve the HTTP API (health, readiness, models, POST /v1/score) on PDM_API_HOST:PDM_API_PORT',
+    run: serveCommand,
   },
   query: {
     usage: 'query "SQL" [--param V ...] [--limit N]',

@@ -1,0 +1,104 @@
+/**
+ * The HTTP API (fastify), schema first: every body and query is validated strictly (no type
+ * coercion, unknown fields rejected) and errors are problem+json naming the field.
+ * This slice serves health, readiness, the model registry and real-time scoring; intake,
+ * forecasts, analyses, API keys and OpenAPI docs are the rest of the API issue.
+ */
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { ModelRegistry } from '../../models/index.ts';
+import { parseIsoMicros } from '../ingest/index.ts';
+import type { Scorer } from '../scoring/scorer.ts';
+import { ping } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+import { errorHandler, sendProblem } from './problem.ts';
+
+export interface ApiDeps {
+  readonly store: Store;
+  readonly registry: ModelRegistry;
+  readonly scorer: Scorer;
+}
+
+const ScoreBody = Type.Object(
+  {
+    equipment: Type.String({ minLength: 1, maxLength: 128 }),
+    at: Type.Optional(
+      Type.String({ minLength: 10, maxLength: 40, description: 'ISO 8601 instant; default now' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: false,
+    bodyLimit: 1 << 20,
+    // Strict: "12" is not 12, and an unknown field is an error, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, {
+      type: 'about:blank',
+      title: 'Not found',
+      status: 404,
+      detail: `no route ${req.method} ${req.url}`,
+    }),
+  );
+
+  app.get('/health', async () => ({ status: 'ok' }));
+
+  app.get('/ready', async (_req, reply) => {
+    const questdb = await ping(deps.store.config.questdb);
+    const models = deps.scorer.ready;
+    if (!questdb || !models) {
+      return sendProblem(reply, {
+        type: 'about:blank',
+        title: 'Not ready',
+        status: 503,
+        detail:
+          `${questdb ? '' : 'QuestDB does not answer; '}${models ? '' : 'no promoted model loaded (pdm train failure)'}`.trim(),
+      });
+    }
+    return {
+      status: 'ready',
+      questdb,
+      models: [deps.scorer.failure?.meta.name, deps.scorer.rul?.meta.name].filter(Boolean),
+    };
+  });
+
+  app.get('/v1/models', async () => ({
+    models: deps.registry.names().map((name) => {
+      const versions = deps.registry.versions(name);
+      const promoted = deps.registry.promoted(name);
+      const meta = promoted ? deps.registry.meta(name, promoted) : undefined;
+      return {
+        name,
+        versions,
+        promoted,
+        target: meta?.target ?? null,
+        metrics: meta?.metrics ?? {},
+        feature_set: meta?.featureSet ?? null,
+      };
+    }),
+  }));
+
+  app.post('/v1/score', { schema: { body: ScoreBody } }, async (req, reply) => {
+    const at = req.body.at === undefined ? Date.now() * 1000 : parseIsoMicros(req.body.at);
+    if (Number.isNaN(at)) {
+      return sendProblem(reply, {
+        type: 'about:blank',
+        title: 'Invalid request',
+        status: 400,
+        detail: 'body.at: not an ISO 8601 instant',
+        field: 'body.at',
+      });
+    }
+    return deps.scorer.score(req.body.equipment, at);
+  });
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,105 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../models/index.ts';
+import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../../pipelines/index.ts';
+import { buildApp } from '../../src/api/app.ts';
+import { Scorer } from '../../src/scoring/scorer.ts';
+import { QuestDbSink, simulate } from '../../src/sim/index.ts';
+import { waitForWal } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { openTestStore } from '../helpers/store.ts';
+
+const START = Date.UTC(2025, 5, 1) / 1000;
+const DAYS = 12;
+const END_ISO = new Date((START + DAYS * 86400 - 60) * 1000).toISOString();
+
+describe('the HTTP API on a simulated plant', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  beforeAll(async () => {
+    store = await openTestStore('api');
+    const sink = await QuestDbSink.open(store.config, store.tables);
+    await simulate(sink, { equipment: 8, days: DAYS, seed: 21, start: START, sampleSeconds: 30 });
+    await sink.close();
+    for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
+      await waitForWal(store.pool, store.tables, t);
+    const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-api-models-')));
+    const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
+    const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
+    const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
+    registry.promote(f.name, f.version);
+    registry.promote(r.name, r.version);
+    app = await buildApp({ store, registry, scorer: Scorer.load(store, registry, PLANT_FEATURES) });
+  }, 240_000);
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+  });
+
+  it('is live and ready (QuestDB answers, models loaded)', async () => {
+    expect((await app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
+    const ready = await app.inject({ method: 'GET', url: '/ready' });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json().models).toEqual(['failure-any-24h', 'rul-168h']);
+  });
+
+  it('scores an equipment: calibrated failure probability, RUL with an interval, top features', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { equipment: 'cnc-001', at: END_ISO },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const s = res.json();
+    expect(s.equipment).toBe('cnc-001');
+    expect(s.readings).toBeGreaterThan(1000);
+    expect(s.failure.probability).toBeGreaterThanOrEqual(0);
+    expect(s.failure.probability).toBeLessThanOrEqual(1);
+    expect(s.failure.horizon_h).toBe(24);
+    expect(s.rul.low).toBeLessThanOrEqual(s.rul.hours);
+    expect(s.rul.high).toBeGreaterThanOrEqual(s.rul.hours);
+    expect(s.top_features.length).toBeGreaterThan(0);
+    expect(s.failure.model).toMatch(/^failure-any-24h@v\d{4}$/);
+  });
+
+  it('rejects wrong types and unknown fields with problem+json naming the field', async () => {
+    const wrongType = await app.inject({ method: 'POST', url: '/v1/score', payload: { equipment: 12 } });
+    expect(wrongType.statusCode).toBe(400);
+    expect(wrongType.headers['content-type']).toMatch(/application\/problem\+json/);
+    expect(wrongType.json().field).toBe('body.equipment');
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { equipment: 'cnc-001', colour: 'red' },
+    });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json()).toMatchObject({ field: 'body.colour', detail: 'body.colour: unknown field' });
+    const badTime = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { equipment: 'cnc-001', at: 'yesterday-ish' },
+    });
+    expect(badTime.statusCode).toBe(400);
+    expect(badTime.json().field).toBe('body.at');
+  });
+
+  it('answers 404 with a hint for an unknown equipment, and for an unknown route', async () => {
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      payload: { equipment: 'nope-999', at: END_ISO },
+    });
+    expect(res.statusCode).toBe(404);
+    expect(res.json().hint).toMatch(/equipment id/);
+    expect((await app.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
+  });
+
+  it('lists the registry', async () => {
+    const res = await app.inject({ method: 'GET', url: '/v1/models' });
+    const names = res.json().models.map((m: { name: string }) => m.name);
+    expect(names).toEqual(['failure-any-24h', 'rul-168h']);
+  });
+});
