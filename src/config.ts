@@ -38,7 +38,7 @@ export interface Config {
   readonly dataDir: string;
   /** Where the model registry keeps versioned models. */
   readonly modelsDir: string;
-  readonly api: { readonly host: string; readonly port: number };
+  readonly api: { readonly host: string; readonly port: number; readonly keysFile: string };
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
 }
@@ -106,6 +106,11 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   { name: 'PDM_API_PORT', default: '3000', help: 'Port of the HTTP API (pdm serve)' },
   { name: 'PDM_API_HOST', default: '127.0.0.1', help: 'Address the HTTP API binds to' },
+  {
+    name: 'PDM_KEYS_FILE',
+    default: './data/api-keys.json',
+    help: 'API keys (salted hashes and roles), created with pdm keys create',
+  },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
   {
     name: 'PDM_INGEST_FLUSH_TIMEOUT_MS',
@@ -194,7 +199,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     tablePrefix,
     dataDir: path.resolve(cwd, read(env, 'PDM_DATA_DIR')),
     modelsDir: path.resolve(cwd, read(env, 'PDM_MODELS_DIR')),
-    api: { host: read(env, 'PDM_API_HOST'), port: int(env, 'PDM_API_PORT', 1, 65535) },
+    api: {
+      host: read(env, 'PDM_API_HOST'),
+      port: int(env, 'PDM_API_PORT', 1, 65535),
+      keysFile: path.resolve(cwd, read(env, 'PDM_KEYS_FILE')),
+    },
     questdb,
     ingest,
   };

@@ -11,6 +11,7 @@ import { Type } from 'typebox';
 import type { ModelRegistry } from '../../models/index.ts';
 import { parseIsoMicros } from '../ingest/index.ts';
 import type { Scorer } from '../scoring/scorer.ts';
+import type { KeyStore, Role } from './keys.ts';
 import { ping } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { errorHandler, sendProblem } from './problem.ts';
@@ -19,6 +20,14 @@ export interface ApiDeps {
   readonly store: Store;
   readonly registry: ModelRegistry;
   readonly scorer: Scorer;
+  readonly keys: KeyStore;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Roles allowed on the route (admin always is); absent: no key needed. */
+    roles?: readonly Role[];
+  }
 }
 
 const ScoreBody = Type.Object(
@@ -48,6 +57,36 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }),
   );
 
+  // API keys: `Authorization: Bearer pdm_...` or `x-api-key`. Missing or wrong: 401; wrong role: 403.
+  app.addHook('onRequest', async (req, reply) => {
+    const roles = req.routeOptions.config.roles;
+    if (roles === undefined) return;
+    const auth = req.headers.authorization;
+    const presented = auth?.startsWith('Bearer ')
+      ? auth.slice(7)
+      : (req.headers['x-api-key'] as string | undefined);
+    const role = deps.keys.verify(presented);
+    if (role === undefined) {
+      return sendProblem(reply.header('www-authenticate', 'Bearer'), {
+        type: 'about:blank',
+        title: 'Unauthorized',
+        status: 401,
+        detail:
+          presented === undefined
+            ? 'an API key is required (Authorization: Bearer pdm_...)'
+            : 'unknown or wrong API key',
+      });
+    }
+    if (role !== 'admin' && !roles.includes(role)) {
+      return sendProblem(reply, {
+        type: 'about:blank',
+        title: 'Forbidden',
+        status: 403,
+        detail: `role ${role} may not call ${req.method} ${req.routeOptions.url}; allowed: ${roles.join(', ')}, admin`,
+      });
+    }
+  });
+
   app.get('/health', async () => ({ status: 'ok' }));
 
   app.get('/ready', async (_req, reply) => {
@@ -69,7 +108,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     };
   });
 
-  app.get('/v1/models', async () => ({
+  app.get('/v1/models', { config: { roles: ['engineer'] } }, async () => ({
     models: deps.registry.names().map((name) => {
       const versions = deps.registry.versions(name);
       const promoted = deps.registry.promoted(name);
@@ -85,7 +124,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }),
   }));
 
-  app.post('/v1/score', { schema: { body: ScoreBody } }, async (req, reply) => {
+  app.post('/v1/score', { schema: { body: ScoreBody }, config: { roles: ['mes'] } }, async (req, reply) => {
     const at = req.body.at === undefined ? Date.now() * 1000 : parseIsoMicros(req.body.at);
     if (Number.isNaN(at)) {
       return sendProblem(reply, {

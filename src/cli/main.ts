@@ -10,6 +10,7 @@ import { dbCommand } from './commands/db.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { featuresCommand } from './commands/features.ts';
 import { ingestCommand } from './commands/ingest.ts';
+import { keysCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { modelsCommand } from './commands/models.ts';
 import { queryCommand } from './commands/query.ts';
@@ -88,6 +89,11 @@ const COMMANDS: Record<string, Command> = {
     usage: 'models list | show NAME [VERSION] | promote NAME VERSION | rollback NAME',
     summary: 'The model registry: versions with metrics, the promoted one, rollback',
     run: modelsCommand,
+  },
+  keys: {
+    usage: 'keys create --role mes|scheduler|engineer|admin',
+    summary: 'Create an API key for a role (printed once; only a salted hash is stored)',
+    run: keysCommand,
   },
   serve: {
     usage: 'serve',

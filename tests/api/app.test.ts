@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
 import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
+import { KeyStore } from '../../src/api/keys.ts';
 import { Scorer } from '../../src/scoring/scorer.ts';
 import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { waitForWal } from '../../src/store/index.ts';
@@ -19,6 +20,10 @@ const END_ISO = new Date((START + DAYS * 86400 - 60) * 1000).toISOString();
 describe('the HTTP API on a simulated plant', () => {
   let store: Store;
   let app: FastifyInstance;
+  let keys: KeyStore;
+  let mes = '';
+  let engineer = '';
+  const as = (key: string) => ({ authorization: `Bearer ${key}` });
   beforeAll(async () => {
     store = await openTestStore('api');
     const sink = await QuestDbSink.open(store.config, store.tables);
@@ -32,7 +37,10 @@ describe('the HTTP API on a simulated plant', () => {
     const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
     registry.promote(f.name, f.version);
     registry.promote(r.name, r.version);
-    app = await buildApp({ store, registry, scorer: Scorer.load(store, registry, PLANT_FEATURES) });
+    keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-keys-')), 'keys.json'));
+    mes = keys.create('mes').key;
+    engineer = keys.create('engineer').key;
+    app = await buildApp({ store, registry, scorer: Scorer.load(store, registry, PLANT_FEATURES), keys });
   }, 240_000);
   afterAll(async () => {
     await app?.close();
@@ -50,6 +58,7 @@ describe('the HTTP API on a simulated plant', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/v1/score',
+      headers: as(mes),
       payload: { equipment: 'cnc-001', at: END_ISO },
     });
     expect(res.statusCode, res.body).toBe(200);
@@ -66,13 +75,19 @@ describe('the HTTP API on a simulated plant', () => {
   });
 
   it('rejects wrong types and unknown fields with problem+json naming the field', async () => {
-    const wrongType = await app.inject({ method: 'POST', url: '/v1/score', payload: { equipment: 12 } });
+    const wrongType = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      headers: as(mes),
+      payload: { equipment: 12 },
+    });
     expect(wrongType.statusCode).toBe(400);
     expect(wrongType.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(wrongType.json().field).toBe('body.equipment');
     const unknown = await app.inject({
       method: 'POST',
       url: '/v1/score',
+      headers: as(mes),
       payload: { equipment: 'cnc-001', colour: 'red' },
     });
     expect(unknown.statusCode).toBe(400);
@@ -80,6 +95,7 @@ describe('the HTTP API on a simulated plant', () => {
     const badTime = await app.inject({
       method: 'POST',
       url: '/v1/score',
+      headers: as(mes),
       payload: { equipment: 'cnc-001', at: 'yesterday-ish' },
     });
     expect(badTime.statusCode).toBe(400);
@@ -90,6 +106,7 @@ describe('the HTTP API on a simulated plant', () => {
     const res = await app.inject({
       method: 'POST',
       url: '/v1/score',
+      headers: as(mes),
       payload: { equipment: 'nope-999', at: END_ISO },
     });
     expect(res.statusCode).toBe(404);
@@ -97,8 +114,37 @@ describe('the HTTP API on a simulated plant', () => {
     expect((await app.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
   });
 
+  it('needs a key (401), the right role (403), and never stores keys in clear', async () => {
+    const none = await app.inject({ method: 'POST', url: '/v1/score', payload: { equipment: 'cnc-001' } });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toBe('Bearer');
+    const wrong = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      headers: as(mes.slice(0, -3) + 'xyz'),
+      payload: { equipment: 'cnc-001' },
+    });
+    expect(wrong.statusCode).toBe(401);
+    const role = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      headers: as(engineer),
+      payload: { equipment: 'cnc-001' },
+    });
+    expect(role.statusCode).toBe(403);
+    expect(role.json().detail).toMatch(/role engineer may not call POST \/v1\/score/);
+    const byHeader = await app.inject({
+      method: 'GET',
+      url: '/v1/models',
+      headers: { 'x-api-key': engineer },
+    });
+    expect(byHeader.statusCode).toBe(200);
+    const { readFileSync } = await import('node:fs');
+    expect(readFileSync(keys.file, 'utf8')).not.toContain(mes.split('_')[2]);
+  });
+
   it('lists the registry', async () => {
-    const res = await app.inject({ method: 'GET', url: '/v1/models' });
+    const res = await app.inject({ method: 'GET', url: '/v1/models', headers: as(engineer) });
     const names = res.json().models.map((m: { name: string }) => m.name);
     expect(names).toEqual(['failure-any-24h', 'rul-168h']);
   });

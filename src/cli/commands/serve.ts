@@ -1,6 +1,7 @@
 import { ModelRegistry } from '../../../models/index.ts';
 import { PLANT_FEATURES } from '../../../pipelines/index.ts';
 import { buildApp } from '../../api/app.ts';
+import { KeyStore } from '../../api/keys.ts';
 import { Scorer } from '../../scoring/scorer.ts';
 import { connectStore } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
@@ -10,7 +11,8 @@ export async function serveCommand({ config, out }: CommandContext): Promise<voi
   const store = await connectStore(config, { start: false });
   const registry = new ModelRegistry(config.modelsDir);
   const scorer = Scorer.load(store, registry, PLANT_FEATURES);
-  const app = await buildApp({ store, registry, scorer });
+  const keys = new KeyStore(config.api.keysFile);
+  const app = await buildApp({ store, registry, scorer, keys });
   const url = await app.listen({ host: config.api.host, port: config.api.port });
   out.info(
     `API at ${url} (models: ${scorer.ready ? 'loaded' : 'none promoted yet: pdm train failure'}); Ctrl-C stops`,
