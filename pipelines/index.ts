@@ -11,3 +11,5 @@ export type { FailureBacktest, FailureBacktestOptions } from './backtest-failure
 export { backtestMarkdown, writeBacktestReport } from './report.ts';
 export { trainFailureModel, trainRulModel } from './train.ts';
 export type { TrainOptions } from './train.ts';
+export { forecastAll, plantForecasts } from './forecast.ts';
+export type { PlantForecast } from './forecast.ts';

@@ -9,6 +9,7 @@ import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ModelRegistry } from '../../models/index.ts';
+import { plantForecasts } from '../../pipelines/forecast.ts';
 import { parseIsoMicros } from '../ingest/index.ts';
 import type { Scorer } from '../scoring/scorer.ts';
 import type { KeyStore, Role } from './keys.ts';
@@ -123,6 +124,47 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       };
     }),
   }));
+
+  const ForecastQuery = Type.Object(
+    {
+      horizon: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'hours (default 24)' })),
+      line: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+      site: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    },
+    { additionalProperties: false },
+  );
+  app.get(
+    '/v1/forecasts',
+    { schema: { querystring: ForecastQuery }, config: { roles: ['scheduler'] } },
+    async (req, reply) => {
+      const rows = await plantForecasts(deps.store, Number(req.query.horizon ?? 24), {
+        line: req.query.line,
+        site: req.query.site,
+      });
+      if ((req.headers.accept ?? '').includes('text/csv')) {
+        const head =
+          'equipment,line,probability,rul_h,rul_lo_h,rul_hi_h,running_batch,running_order,window_start,window_end,forecast_at,model_version';
+        const csv = rows.map((r) =>
+          [
+            r.equipment,
+            r.line ?? '',
+            r.probability,
+            r.rul_h,
+            r.rul_lo_h,
+            r.rul_hi_h,
+            r.running_batch?.batch_id ?? '',
+            r.running_batch?.order_id ?? '',
+            r.maintenance_window?.start ?? '',
+            r.maintenance_window?.end ?? '',
+            r.forecast_at,
+            r.model_version,
+          ].join(','),
+        );
+        return reply.type('text/csv').send([head, ...csv].join('\n') + '\n');
+      }
+      return { horizon_h: Number(req.query.horizon ?? 24), forecasts: rows };
+    },
+  );
 
   app.post('/v1/score', { schema: { body: ScoreBody }, config: { roles: ['mes'] } }, async (req, reply) => {
     const at = req.body.at === undefined ? Date.now() * 1000 : parseIsoMicros(req.body.at);

@@ -9,6 +9,7 @@ import { backtestCommand } from './commands/backtest.ts';
 import { dbCommand } from './commands/db.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { featuresCommand } from './commands/features.ts';
+import { forecastCommand } from './commands/forecast.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { keysCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
@@ -77,6 +78,12 @@ const COMMANDS: Record<string, Command> = {
     usage: 'train failure|rul [--horizon HOURS] [--mode MODE] [--cap HOURS] [--trees N] [--promote]',
     summary: 'Train on all stored history and register the model (the first version is promoted)',
     run: trainCommand,
+  },
+  forecast: {
+    usage: 'forecast [--at ISO] [--line LINE]',
+    summary:
+      'Score every equipment, write the forecasts, print them ranked with the running batch and a maintenance window',
+    run: forecastCommand,
   },
   backtest: {
     usage:

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../../pipelines/index.ts';
+import { PLANT_FEATURES, forecastAll, trainFailureModel, trainRulModel } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { Scorer } from '../../src/scoring/scorer.ts';
@@ -23,6 +23,8 @@ describe('the HTTP API on a simulated plant', () => {
   let keys: KeyStore;
   let mes = '';
   let engineer = '';
+  let scheduler = '';
+  let written = 0;
   const as = (key: string) => ({ authorization: `Bearer ${key}` });
   beforeAll(async () => {
     store = await openTestStore('api');
@@ -39,8 +41,12 @@ describe('the HTTP API on a simulated plant', () => {
     registry.promote(r.name, r.version);
     keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-keys-')), 'keys.json'));
     mes = keys.create('mes').key;
+    scheduler = keys.create('scheduler').key;
     engineer = keys.create('engineer').key;
-    app = await buildApp({ store, registry, scorer: Scorer.load(store, registry, PLANT_FEATURES), keys });
+    const scorer = Scorer.load(store, registry, PLANT_FEATURES);
+    app = await buildApp({ store, registry, scorer, keys });
+    written = await forecastAll(store, scorer, Date.parse(END_ISO) * 1000);
+    await waitForWal(store.pool, store.tables, store.tables.forecasts);
   }, 240_000);
   afterAll(async () => {
     await app?.close();
@@ -141,6 +147,47 @@ describe('the HTTP API on a simulated plant', () => {
     expect(byHeader.statusCode).toBe(200);
     const { readFileSync } = await import('node:fs');
     expect(readFileSync(keys.file, 'utf8')).not.toContain(mes.split('_')[2]);
+  });
+
+  it('serves schedulers the ranked forecasts with the running batch, as JSON or CSV', async () => {
+    expect(written).toBe(8);
+    const res = await app.inject({ method: 'GET', url: '/v1/forecasts?horizon=24', headers: as(scheduler) });
+    expect(res.statusCode, res.body).toBe(200);
+    const f = res.json().forecasts as {
+      equipment: string;
+      probability: number;
+      line: string;
+      running_batch: { batch_id: string } | null;
+    }[];
+    expect(f).toHaveLength(8);
+    for (let i = 1; i < f.length; i++)
+      expect(f[i - 1]!.probability).toBeGreaterThanOrEqual(f[i]!.probability);
+    // The batch running at the forecast instant is named (the plant runs most of the time).
+    expect(f.some((r) => r.running_batch !== null && /^B-/.test(r.running_batch.batch_id))).toBe(true);
+    const line = f[0]!.line;
+    const filtered = (
+      await app.inject({ method: 'GET', url: `/v1/forecasts?line=${line}`, headers: as(scheduler) })
+    ).json().forecasts as { line: string }[];
+    expect(filtered.length).toBeGreaterThan(0);
+    expect(filtered.every((r) => r.line === line)).toBe(true);
+    const csv = await app.inject({
+      method: 'GET',
+      url: '/v1/forecasts',
+      headers: { ...as(scheduler), accept: 'text/csv' },
+    });
+    expect(csv.headers['content-type']).toMatch(/text\/csv/);
+    expect(csv.body.split('\n')[0]).toMatch(/^equipment,line,probability,rul_h/);
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/forecasts?horizon=abc', headers: as(scheduler) }))
+        .statusCode,
+    ).toBe(400);
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/forecasts?colour=red', headers: as(scheduler) })).json()
+        .field,
+    ).toBe('querystring.colour');
+    expect((await app.inject({ method: 'GET', url: '/v1/forecasts', headers: as(mes) })).statusCode).toBe(
+      403,
+    );
   });
 
   it('lists the registry', async () => {

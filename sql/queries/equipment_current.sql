@@ -1,0 +1,4 @@
+-- The current ISA-95 place of every equipment (latest record each).
+SELECT equipment, site, area, line, cell, equipment_class
+FROM {{equipment}}
+LATEST ON updated_at PARTITION BY equipment;
