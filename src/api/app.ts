@@ -5,6 +5,8 @@
  * forecasts, analyses, API keys and OpenAPI docs are the rest of the API issue.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
@@ -49,6 +51,19 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setErrorHandler(errorHandler);
+  // OpenAPI 3 from the same route schemas that validate requests, with a UI at /docs.
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'pdm-engine',
+        version: '0.1.0',
+        description: 'Predictive maintenance: scoring, forecasts, models',
+      },
+      components: { securitySchemes: { apiKey: { type: 'http', scheme: 'bearer' } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, {
       type: 'about:blank',

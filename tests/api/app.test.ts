@@ -190,6 +190,19 @@ describe('the HTTP API on a simulated plant', () => {
     );
   });
 
+  it('serves the OpenAPI document generated from the route schemas, and a UI at /docs', async () => {
+    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/v1/score', '/v1/forecasts', '/v1/models', '/health']),
+    );
+    const body = doc.paths['/v1/score'].post.requestBody.content['application/json'].schema;
+    expect(body.required).toEqual(['equipment']);
+    expect(body.additionalProperties).toBe(false);
+    const ui = await app.inject({ method: 'GET', url: '/docs' });
+    expect([200, 302]).toContain(ui.statusCode);
+  });
+
   it('lists the registry', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/models', headers: as(engineer) });
     const names = res.json().models.map((m: { name: string }) => m.name);
