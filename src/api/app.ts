@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify from 'fastify';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ModelRegistry } from '../../models/index.ts';
@@ -102,6 +103,32 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
       });
     }
   });
+
+  // Prometheus metrics: request latency by route and status, scores served (registry per app).
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  const latency = new Histogram({
+    name: 'pdm_http_request_duration_seconds',
+    help: 'HTTP request latency',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+  const scores = new Counter({
+    name: 'pdm_scores_total',
+    help: 'Scores served',
+    labelNames: ['outcome'],
+    registers: [metrics],
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    latency.observe(
+      { method: req.method, route, status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+    if (route === '/v1/score') scores.inc({ outcome: reply.statusCode < 400 ? 'ok' : 'error' });
+  });
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.contentType).send(await metrics.metrics()));
 
   app.get('/health', async () => ({ status: 'ok' }));
 

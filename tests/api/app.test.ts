@@ -203,6 +203,13 @@ describe('the HTTP API on a simulated plant', () => {
     expect([200, 302]).toContain(ui.statusCode);
   });
 
+  it('exposes Prometheus metrics: latency histograms by route and scores served', async () => {
+    const res = await app.inject({ method: 'GET', url: '/metrics' });
+    expect(res.statusCode).toBe(200);
+    expect(res.body).toMatch(/pdm_http_request_duration_seconds_bucket\{[^}]*route="\/v1\/score"/);
+    expect(res.body).toMatch(/pdm_scores_total\{outcome="ok"\} [1-9]/);
+  });
+
   it('lists the registry', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/models', headers: as(engineer) });
     const names = res.json().models.map((m: { name: string }) => m.name);
