@@ -20,3 +20,5 @@ export { fitIsotonic, calibrate, brier, prAuc, reliability } from './calibration
 export type { Calibrator } from './calibration.ts';
 export { fitDrift, forecastDrift } from './drift.ts';
 export type { DriftFit, DriftForecast } from './drift.ts';
+export { fitWeibull, kaplanMeier, availability } from './reliability.ts';
+export type { Lifetimes, WeibullFit, Availability } from './reliability.ts';

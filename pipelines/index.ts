@@ -13,3 +13,5 @@ export { trainFailureModel, trainRulModel } from './train.ts';
 export type { TrainOptions } from './train.ts';
 export { forecastAll, plantForecasts } from './forecast.ts';
 export type { PlantForecast } from './forecast.ts';
+export { reliabilityAnalysis } from './reliability.ts';
+export type { ReliabilityAnalysis } from './reliability.ts';

@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { ModelRegistry } from '../../models/index.ts';
 import { plantForecasts } from '../../pipelines/forecast.ts';
+import { reliabilityAnalysis } from '../../pipelines/reliability.ts';
 import { parseIsoMicros } from '../ingest/index.ts';
 import type { Scorer } from '../scoring/scorer.ts';
 import type { KeyStore, Role } from './keys.ts';
@@ -205,6 +206,26 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         return reply.type('text/csv').send([head, ...csv].join('\n') + '\n');
       }
       return { horizon_h: Number(req.query.horizon ?? 24), forecasts: rows };
+    },
+  );
+
+  const ReliabilityQuery = Type.Object(
+    {
+      equipmentClass: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+      mode: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    },
+    { additionalProperties: false },
+  );
+  app.get(
+    '/v1/analyses/reliability',
+    { schema: { querystring: ReliabilityQuery }, config: { roles: ['engineer'] } },
+    async (req) => {
+      const r = await reliabilityAnalysis(deps.store, {
+        equipmentClass: req.query.equipmentClass,
+        mode: req.query.mode,
+      });
+      // JSON has no Infinity: an MTBF without failures is null.
+      return { ...r, mtbf_h: Number.isFinite(r.mtbf_h) ? r.mtbf_h : null };
     },
   );
 

@@ -210,6 +210,33 @@ describe('the HTTP API on a simulated plant', () => {
     expect(res.body).toMatch(/pdm_scores_total\{outcome="ok"\} [1-9]/);
   });
 
+  it('analyses reliability per class and mode: MTBF, MTTR, Pareto, censored Weibull, Kaplan-Meier', async () => {
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/analyses/reliability?equipmentClass=pump',
+      headers: as(engineer),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const r = res.json();
+    expect(r.equipment).toBe(2);
+    expect(r.failures).toBe(r.pareto.reduce((s: number, p: { failures: number }) => s + p.failures, 0));
+    // A pump still running at the end of observation contributes a censored interval (one under
+    // repair at the end does not).
+    expect(r.censored).toBeGreaterThanOrEqual(1);
+    expect(r.availability).toBeGreaterThan(0.5);
+    expect(r.availability).toBeLessThanOrEqual(1);
+    if (r.failures >= 2) {
+      expect(r.weibull.shape).toBeGreaterThan(0);
+      expect(r.weibull.shapeCi[0]).toBeLessThan(r.weibull.shape);
+      expect(r.kaplan_meier.length).toBeGreaterThan(0);
+      expect(r.kaplan_meier.at(-1).survival).toBeLessThan(1);
+    }
+    expect(
+      (await app.inject({ method: 'GET', url: '/v1/analyses/reliability?class=pump', headers: as(engineer) }))
+        .statusCode,
+    ).toBe(400);
+  });
+
   it('lists the registry', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/models', headers: as(engineer) });
     const names = res.json().models.map((m: { name: string }) => m.name);
