@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { IngestConfig, QuestDbConfig } from '../config.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { assertIdentifier } from './tables.ts';
+import { RowBatch } from './writer.ts';
 import type { RowWriter, TableLayout, WriterStats } from './writer.ts';
 
 interface Slot {
@@ -20,32 +21,16 @@ interface Slot {
 
 export class ParallelWriter implements RowWriter {
   readonly stats: WriterStats = { rowsAppended: 0, rowsAcknowledged: 0, batches: 0, retries: 0 };
-  private n = 0;
-  private ts!: Float64Array;
-  private sym!: (string | null)[];
-  private dbl!: Float64Array;
-  private int!: Float64Array;
-  private tsc!: Float64Array;
-  private str!: (string | null)[];
+  private batch: RowBatch;
   private next = 0;
   private failure: Error | undefined;
-  private readonly ns: number;
-  private readonly nd: number;
-  private readonly ni: number;
-  private readonly nt: number;
-  private readonly nstr: number;
 
   private constructor(
     readonly layout: TableLayout,
     private readonly slots: Slot[],
     private readonly batchRows: number,
   ) {
-    this.ns = layout.symbols.length;
-    this.nd = layout.doubles.length;
-    this.ni = layout.ints?.length ?? 0;
-    this.nt = layout.timestamps?.length ?? 0;
-    this.nstr = layout.strings?.length ?? 0;
-    this.fresh();
+    this.batch = new RowBatch(batchRows, layout);
   }
 
   static async open(
@@ -63,17 +48,6 @@ export class ParallelWriter implements RowWriter {
     return new ParallelWriter(layout, slots, ingest.batchRows);
   }
 
-  private fresh(): void {
-    const c = this.batchRows;
-    this.ts = new Float64Array(c);
-    this.sym = new Array<string | null>(c * this.ns).fill(null);
-    this.dbl = new Float64Array(c * this.nd);
-    this.int = new Float64Array(c * this.ni);
-    this.tsc = new Float64Array(c * this.nt);
-    this.str = new Array<string | null>(c * this.nstr).fill(null);
-    this.n = 0;
-  }
-
   /** Same arguments as Writer.append. */
   async append(
     ts: number,
@@ -84,21 +58,9 @@ export class ParallelWriter implements RowWriter {
     strings?: readonly (string | null)[],
   ): Promise<void> {
     if (this.failure) throw this.failure;
-    if (!Number.isSafeInteger(ts))
-      throw new PdmError(
-        ErrorCodes.WRITE_FAILED,
-        `Invalid timestamp ${ts}: expected integer epoch microseconds`,
-      );
-    const r = this.n;
-    this.ts[r] = ts;
-    for (let j = 0; j < this.ns; j++) this.sym[r * this.ns + j] = symbols[j] ?? null;
-    for (let j = 0; j < this.nd; j++) this.dbl[r * this.nd + j] = doubles[j] ?? NaN;
-    for (let j = 0; j < this.ni; j++) this.int[r * this.ni + j] = ints?.[j] ?? NaN;
-    for (let j = 0; j < this.nt; j++) this.tsc[r * this.nt + j] = timestamps?.[j] ?? NaN;
-    for (let j = 0; j < this.nstr; j++) this.str[r * this.nstr + j] = strings?.[j] ?? null;
-    this.n = r + 1;
+    const full = this.batch.put(ts, symbols, doubles, ints, timestamps, strings);
     this.stats.rowsAppended++;
-    if (this.n === this.batchRows) await this.handOver();
+    if (full) await this.handOver();
   }
 
   private async handOver(): Promise<void> {
@@ -106,8 +68,8 @@ export class ParallelWriter implements RowWriter {
     this.next = (this.next + 1) % this.slots.length;
     if (slot.busy) await slot.busy;
     if (this.failure) throw this.failure;
-    const n = this.n;
-    const cols = { ts: this.ts, sym: this.sym, dbl: this.dbl, int: this.int, tsc: this.tsc, str: this.str };
+    const cols = this.batch;
+    const n = cols.n;
     slot.busy = new Promise<void>((resolve) => {
       slot.worker.once('message', (m: { ok: boolean; error?: string }) => {
         if (m.ok) {
@@ -121,17 +83,19 @@ export class ParallelWriter implements RowWriter {
         resolve();
       });
     });
-    slot.worker.postMessage({ n, cols }, [
-      cols.ts.buffer,
-      cols.dbl.buffer,
-      cols.int.buffer,
-      cols.tsc.buffer,
+    const { ts, sym, dbl, int, tsc, str } = cols;
+    slot.worker.postMessage({ n, cols: { ts, sym, dbl, int, tsc, str } }, [
+      ts.buffer,
+      dbl.buffer,
+      int.buffer,
+      tsc.buffer,
     ] as ArrayBuffer[]);
-    this.fresh();
+    // The arrays now belong to the worker: the next rows go to a new batch.
+    this.batch = new RowBatch(this.batchRows, this.layout);
   }
 
   async flush(): Promise<void> {
-    if (this.n > 0) await this.handOver();
+    if (this.batch.n > 0) await this.handOver();
     await Promise.all(this.slots.map((s) => s.busy));
     if (this.failure) throw this.failure;
   }

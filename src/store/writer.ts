@@ -80,7 +80,8 @@ export interface ColumnBatch {
   readonly str: readonly (string | null)[];
 }
 
-class RowBatch {
+/** A batch of rows held columnar until QuestDB acknowledges it (also what the parallel writer fills). */
+export class RowBatch implements ColumnBatch {
   n = 0;
   readonly ts: Float64Array;
   readonly sym: (string | null)[];
@@ -99,6 +100,42 @@ class RowBatch {
     this.int = new Float64Array(capacity * (layout.ints?.length ?? 0));
     this.tsc = new Float64Array(capacity * (layout.timestamps?.length ?? 0));
     this.str = new Array<string | null>(capacity * (layout.strings?.length ?? 0)).fill(null);
+  }
+
+  /**
+   * Adds one row (timestamp in epoch µs, then values in the layout's column order) and returns
+   * whether the batch is now full.
+   */
+  put(
+    ts: number,
+    symbols: readonly (string | null)[],
+    doubles: ArrayLike<number>,
+    ints?: ArrayLike<number>,
+    timestamps?: ArrayLike<number>,
+    strings?: readonly (string | null)[],
+  ): boolean {
+    // The client rejects a non-integer timestamp inside at(), after the row is half-encoded.
+    if (!Number.isSafeInteger(ts)) {
+      throw new PdmError(
+        ErrorCodes.WRITE_FAILED,
+        `Invalid timestamp ${ts}: expected integer epoch microseconds`,
+      );
+    }
+    const { symbols: sy, doubles: db } = this.layout;
+    const ns = sy.length;
+    const nd = db.length;
+    const ni = this.layout.ints?.length ?? 0;
+    const nt = this.layout.timestamps?.length ?? 0;
+    const nstr = this.layout.strings?.length ?? 0;
+    const r = this.n;
+    this.ts[r] = ts;
+    for (let j = 0; j < ns; j++) this.sym[r * ns + j] = symbols[j] ?? null;
+    for (let j = 0; j < nd; j++) this.dbl[r * nd + j] = doubles[j] ?? NaN;
+    for (let j = 0; j < ni; j++) this.int[r * ni + j] = ints?.[j] ?? NaN;
+    for (let j = 0; j < nt; j++) this.tsc[r * nt + j] = timestamps?.[j] ?? NaN;
+    for (let j = 0; j < nstr; j++) this.str[r * nstr + j] = strings?.[j] ?? null;
+    this.n = r + 1;
+    return this.n === this.capacity;
   }
 
   /** Encodes rows [0, n) into the sender's buffer. */
@@ -233,23 +270,9 @@ export class Writer implements RowWriter {
   ): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
     if (this.closed) throw new Error('Writer is closed');
-    // The client rejects a non-integer timestamp inside at(), after the row is half-encoded.
-    if (!Number.isSafeInteger(ts))
-      throw new PdmError(
-        ErrorCodes.WRITE_FAILED,
-        `Invalid timestamp ${ts}: expected integer epoch microseconds`,
-      );
-    const b = this.current;
-    const r = b.n;
-    b.ts[r] = ts;
-    for (let j = 0; j < this.ns; j++) b.sym[r * this.ns + j] = symbols[j] ?? null;
-    for (let j = 0; j < this.nd; j++) b.dbl[r * this.nd + j] = doubles[j] ?? NaN;
-    for (let j = 0; j < this.ni; j++) b.int[r * this.ni + j] = ints?.[j] ?? NaN;
-    for (let j = 0; j < this.nt; j++) b.tsc[r * this.nt + j] = timestamps?.[j] ?? NaN;
-    for (let j = 0; j < this.nstr; j++) b.str[r * this.nstr + j] = strings?.[j] ?? null;
-    b.n = r + 1;
+    const full = this.current.put(ts, symbols, doubles, ints, timestamps, strings);
     this.stats.rowsAppended++;
-    if (b.n === b.capacity) await this.handOver();
+    if (full) await this.handOver();
   }
 
   /**
