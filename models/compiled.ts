@@ -69,21 +69,28 @@ export function compileForest(forest: Forest): CompiledForest {
 }
 
 /**
+ * The leaf a row reaches from `node`: `x[base + feature] > threshold` goes right (left + 1), else
+ * left; NaN compares false and goes left, as in training. The one tree walk every predictor uses.
+ */
+export function leafOf(c: CompiledForest, node: number, x: ArrayLike<number>, base = 0): number {
+  const { links, threshold } = c;
+  let f = links[node * 2] as number;
+  while (f >= 0) {
+    node = (links[node * 2 + 1] as number) + ((x[base + f] as number) > (threshold[node] as number) ? 1 : 0);
+    f = links[node * 2] as number;
+  }
+  return node;
+}
+
+/**
  * Predicts one row (`x[f]` = feature f) into `out` (nOut values: class probabilities or the value).
  * Allocation-free: pass the same `out` every call.
  */
 export function predictRow(c: CompiledForest, x: ArrayLike<number>, out: Float64Array): Float64Array {
-  const { roots, feature, threshold, left, right, value, nOut } = c;
+  const { roots, value, nOut } = c;
   out.fill(0);
   for (let t = 0; t < c.trees; t++) {
-    let node = roots[t] as number;
-    let f = feature[node] as number;
-    while (f >= 0) {
-      node =
-        (x[f] as number) > (threshold[node] as number) ? (right[node] as number) : (left[node] as number);
-      f = feature[node] as number;
-    }
-    const base = node * nOut;
+    const base = leafOf(c, roots[t] as number, x) * nOut;
     for (let k = 0; k < nOut; k++) out[k] = (out[k] as number) + (value[base + k] as number);
   }
   for (let k = 0; k < nOut; k++) out[k] = (out[k] as number) / c.trees;
@@ -96,17 +103,8 @@ export function treePredictions(
   x: ArrayLike<number>,
   out: Float64Array = new Float64Array(c.trees),
 ): Float64Array {
-  const { roots, feature, threshold, left, right, value, nOut } = c;
-  for (let t = 0; t < c.trees; t++) {
-    let node = roots[t] as number;
-    let f = feature[node] as number;
-    while (f >= 0) {
-      node =
-        (x[f] as number) > (threshold[node] as number) ? (right[node] as number) : (left[node] as number);
-      f = feature[node] as number;
-    }
-    out[t] = value[node * nOut + (nOut - 1)] as number;
-  }
+  for (let t = 0; t < c.trees; t++)
+    out[t] = c.value[leafOf(c, c.roots[t] as number, x) * c.nOut + (c.nOut - 1)] as number;
   return out;
 }
 
@@ -123,22 +121,12 @@ export function predictColumns(c: CompiledForest, columns: readonly Float64Array
     for (let r = 0; r < n; r++) rows[r * p + f] = col[r] as number;
   });
   const out = new Float64Array(n);
-  const { roots, links, threshold, value, nOut } = c;
+  const { roots, value, nOut } = c;
   const k = nOut - 1;
   for (let t = 0; t < c.trees; t++) {
     const root = roots[t] as number;
-    for (let r = 0; r < n; r++) {
-      const base = r * p;
-      let node = root;
-      let f = links[node * 2] as number;
-      while (f >= 0) {
-        node =
-          (links[node * 2 + 1] as number) +
-          ((rows[base + f] as number) > (threshold[node] as number) ? 1 : 0);
-        f = links[node * 2] as number;
-      }
-      out[r] = (out[r] as number) + (value[node * nOut + k] as number);
-    }
+    for (let r = 0; r < n; r++)
+      out[r] = (out[r] as number) + (value[leafOf(c, root, rows, r * p) * nOut + k] as number);
   }
   for (let r = 0; r < n; r++) out[r] = (out[r] as number) / c.trees;
   return out;

@@ -8,6 +8,7 @@
  * the next double above our threshold, which makes the two tests agree for every finite x. A
  * missing value (NaN) goes left here and right there: the export is exact for finite inputs.
  */
+import { leafOf } from './compiled.ts';
 import type { CompiledForest } from './compiled.ts';
 import type { Forest } from './forest.ts';
 import type { Tree } from './tree.ts';
@@ -82,12 +83,7 @@ export function toMlRandomForestJSON(forest: Forest): Record<string, unknown> {
 export function predictVotes(c: CompiledForest, x: ArrayLike<number>): number {
   const votes = new Float64Array(c.nOut);
   for (let t = 0; t < c.trees; t++) {
-    let n = c.roots[t] as number;
-    while ((c.feature[n] as number) >= 0)
-      n =
-        (x[c.feature[n] as number] as number) > (c.threshold[n] as number)
-          ? (c.right[n] as number)
-          : (c.left[n] as number);
+    const n = leafOf(c, c.roots[t] as number, x);
     let best = 0;
     for (let k = 1; k < c.nOut; k++)
       if ((c.value[n * c.nOut + k] as number) > (c.value[n * c.nOut + best] as number)) best = k;
