@@ -50,25 +50,8 @@ export function ewmaLast(t: Float64Array, x: Float64Array, halfLife: number): nu
   while (from > 0 && (t[from - 1] as number) >= horizon) from--;
   const fast = geometricTail(t, x, from, halfLife);
   if (fast === fast) return fast;
-  const k = -Math.LN2 / halfLife;
-  let s = NaN;
-  let tPrev = 0;
-  let lastDt = NaN;
-  let weight = 0;
-  for (let i = from; i < n; i++) {
-    const v = x[i] as number;
-    if (v !== v) continue;
-    if (s !== s) s = v;
-    else {
-      const dt = (t[i] as number) - tPrev;
-      if (dt !== lastDt) {
-        lastDt = dt;
-        weight = 1 - Math.exp(k * dt);
-      }
-      s += weight * (v - s);
-    }
-    tPrev = t[i] as number;
-  }
+  // Irregular or gappy tail: the recursion itself, from where older rows stop weighing anything.
+  const s = ewma(t, x, halfLife, new Float64Array(n), from)[n - 1] as number;
   // A tail without any valid value carries the older state unchanged: compute it in full.
   return s === s || from === 0 ? s : (ewma(t, x, halfLife, new Float64Array(n))[n - 1] as number);
 }
