@@ -5,7 +5,7 @@
  * isotonic calibration is fitted on the latest 25 %; the test period follows. Metrics are pooled
  * over the test periods and set beside a one-sensor threshold baseline.
  */
-import { failureWithin, float64Values, stringCodes, timestampMicros } from '../features/index.ts';
+import { failureWithin } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
 import {
   brier,
@@ -21,7 +21,7 @@ import {
 import type { ForestOptions } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
-import { computeStoreFeatures } from './features.ts';
+import { computeStoreFeatures, featureMatrix } from './features.ts';
 
 export interface FailureBacktestOptions {
   readonly horizonHours: number;
@@ -78,12 +78,9 @@ export async function backtestFailure(
   const threshold = options.threshold ?? 0.5;
   const run = await computeStoreFeatures(store, fs, range, every);
   const f = run.features;
-  const ts = timestampMicros(f.getChild('ts')!);
-  const { codes, labels } = stringCodes(f.getChild('equipment')!);
-  const equipment = Array.from(codes, (c) => labels[c] as string);
+  const { ts, equipment, columns: X } = featureMatrix(f, fs);
   const observedUntil = range.to;
   const y = failureWithin(ts, equipment, run.failures, H, observedUntil, options.mode);
-  const X = fs.columns.map((c) => float64Values(f.getChild(c)!));
   let t0 = Infinity;
   let t1 = -Infinity;
   for (const t of ts) {
@@ -181,7 +178,7 @@ export async function backtestFailure(
       if (j === 0 || t - (times[j - 1] as number) > 1.5 * every * 1e6) episodes++;
     });
   }
-  const months = (labels.length * (t1 - testStart)) / (30 * 86400e6);
+  const months = (new Set(equipment).size * (t1 - testStart)) / (30 * 86400e6);
   let tp = 0;
   let fp = 0;
   let fn = 0;

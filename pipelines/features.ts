@@ -33,6 +33,22 @@ export async function computeStoreFeatures(
   return { features, failures: context.failures, readings: readings.numRows };
 }
 
+/** A feature table as arrays: instants (µs), equipment per row, and one column per feature. */
+export interface FeatureMatrix {
+  readonly ts: Float64Array;
+  readonly equipment: string[];
+  readonly columns: Float64Array[];
+}
+
+export function featureMatrix(features: Table, fs: FeatureSet): FeatureMatrix {
+  const { codes, labels } = stringCodes(features.getChild('equipment')!);
+  return {
+    ts: timestampMicros(features.getChild('ts')!),
+    equipment: Array.from(codes, (c) => labels[c] as string),
+    columns: fs.columns.map((c) => float64Values(features.getChild(c)!)),
+  };
+}
+
 /** Writes a feature table to the store's features table (idempotent: DEDUP on ts, equipment, set). */
 export async function persistFeatures(
   config: Config,

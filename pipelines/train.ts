@@ -3,19 +3,13 @@
  * (classifier + isotonic calibration fitted on the latest quarter of labelled instants) and
  * remaining useful life (regression on capped RUL, trees' spread for intervals).
  */
-import {
-  failureWithin,
-  float64Values,
-  remainingLife,
-  stringCodes,
-  timestampMicros,
-} from '../features/index.ts';
+import { failureWithin, remainingLife } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
 import { compileForest, fitIsotonic, predictColumns, trainForestParallel } from '../models/index.ts';
 import type { ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
-import { computeStoreFeatures } from './features.ts';
+import { computeStoreFeatures, featureMatrix } from './features.ts';
 
 export interface TrainOptions {
   readonly horizonHours?: number;
@@ -36,15 +30,12 @@ export async function trainFailureModel(
 ): Promise<ModelMeta> {
   const H = (o.horizonHours ?? 24) * 3.6e9;
   const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
-  const ts = timestampMicros(run.features.getChild('ts')!);
-  const { codes, labels } = stringCodes(run.features.getChild('equipment')!);
-  const eq = Array.from(codes, (c) => labels[c] as string);
+  const { ts, equipment: eq, columns: X } = featureMatrix(run.features, fs);
   const y = failureWithin(ts, eq, run.failures, H, range.to, o.mode);
   const rows = Array.from({ length: ts.length }, (_, i) => i)
     .filter((i) => y[i] === y[i])
     .sort((a, b) => (ts[a] as number) - (ts[b] as number));
   const split = Math.floor(rows.length * 0.75);
-  const X = fs.columns.map((c) => float64Values(run.features.getChild(c)!));
   const pick = (r: number[]) => X.map((col) => Float64Array.from(r, (i) => col[i] as number));
   const yFit = Float64Array.from(rows.slice(0, split), (i) => y[i] as number);
   if (!yFit.some((v) => v === 1))
@@ -86,14 +77,11 @@ export async function trainRulModel(
 ): Promise<ModelMeta> {
   const cap = o.rulCapHours ?? 168;
   const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
-  const ts = timestampMicros(run.features.getChild('ts')!);
-  const { codes, labels } = stringCodes(run.features.getChild('equipment')!);
-  const eq = Array.from(codes, (c) => labels[c] as string);
+  const { ts, equipment: eq, columns: X } = featureMatrix(run.features, fs);
   const rul = remainingLife(ts, eq, run.failures, range.to, cap);
   const rows = Array.from({ length: ts.length }, (_, i) => i).filter((i) => rul[i] === rul[i]);
   if (rows.length === 0)
     throw new Error('no instant with a known RUL: the history needs failures or spans longer than the cap');
-  const X = fs.columns.map((c) => float64Values(run.features.getChild(c)!));
   const forest = await trainForestParallel(
     X.map((col) => Float64Array.from(rows, (i) => col[i] as number)),
     Float64Array.from(rows, (i) => rul[i] as number),
