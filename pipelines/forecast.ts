@@ -40,10 +40,11 @@ export async function forecastAll(store: Store, scorer: Scorer, atMicros: number
     ints: ['horizon_h'],
   });
   let written = 0;
+  const context = await scorer.contextAt(atMicros); // once for the plant, not once per equipment
   for (const { equipment } of eq.rows) {
     let s;
     try {
-      s = await scorer.score(equipment, atMicros);
+      s = await scorer.score(equipment, atMicros, context);
     } catch {
       continue; // silent equipment (no readings in 24 h): nothing to forecast
     }

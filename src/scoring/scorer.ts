@@ -57,7 +57,13 @@ export class Scorer {
     return this.failure !== undefined || this.rul !== undefined;
   }
 
-  async score(equipment: string, atMicros: number): Promise<Score> {
+  /** MES/maintenance context of the whole plant as of an instant (30 days back): one load serves many scores. */
+  async contextAt(atMicros: number): Promise<ContextIndex> {
+    return new ContextIndex(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }));
+  }
+
+  /** Scores one equipment; pass `context` from contextAt when scoring many at the same instant. */
+  async score(equipment: string, atMicros: number, context?: ContextIndex): Promise<Score> {
     const fs = this.fs;
     const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
     const table = await queryTable(this.store.pool, text, [
@@ -87,11 +93,9 @@ export class Scorer {
     // Context columns close the vector, in feature-set order.
     const ctxNames = fs.context ?? [];
     if (ctxNames.length > 0) {
-      const context = new ContextIndex(
-        await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }),
-      );
+      const ctx = context ?? (await this.contextAt(atMicros));
       const buf = new Float64Array(ctxNames.length);
-      context.at(equipment, ts[ts.length - 1] as number, ctxNames, buf, 0);
+      ctx.at(equipment, ts[ts.length - 1] as number, ctxNames, buf, 0);
       x.set(buf, fs.columns.length - ctxNames.length);
     }
     let failure: Score['failure'] = null;
