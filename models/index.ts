@@ -15,7 +15,7 @@ export { toMlRandomForestJSON, predictVotes, nextUp } from './export-ml-random-f
 export { explainRow, topContributions } from './explain.ts';
 export type { Explanation } from './explain.ts';
 export { ModelRegistry } from './registry.ts';
-export type { ModelMeta, LoadedModel } from './registry.ts';
+export type { ModelMeta, LoadedModel, ChallengeRecord } from './registry.ts';
 export { fitIsotonic, calibrate, brier, prAuc, reliability } from './calibration.ts';
 export type { Calibrator } from './calibration.ts';
 export { fitDrift, forecastDrift } from './drift.ts';

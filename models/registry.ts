@@ -43,6 +43,19 @@ export interface ModelMeta {
   readonly checksum: string;
 }
 
+/** One champion/challenger comparison on a holdout neither model trained on. */
+export interface ChallengeRecord {
+  readonly at: string;
+  readonly metric: string;
+  /** true when lower is better (brier, rmse). */
+  readonly lowerIsBetter: boolean;
+  readonly holdout: { readonly from: string; readonly to: string; readonly rows: number; readonly positives?: number };
+  readonly champion: { readonly version: string; readonly value: number; readonly sawHoldout: boolean } | null;
+  readonly challenger: { readonly version: string; readonly value: number };
+  readonly promoted: boolean;
+  readonly reason: string;
+}
+
 export interface LoadedModel {
   readonly meta: ModelMeta;
   readonly forest: Forest;
@@ -199,6 +212,17 @@ export class ModelRegistry {
     const s = this.state(name);
     const next = { promoted: version, history: [...s.history, version] };
     writeAtomic(path.join(this.modelDir(name), 'registry.json'), JSON.stringify(next, null, 2) + '\n');
+  }
+
+  /** Appends a champion/challenger comparison to `<name>/challenges.json` (newest last). */
+  recordChallenge(name: string, record: ChallengeRecord): void {
+    const all = [...this.challenges(name), record];
+    writeAtomic(path.join(this.modelDir(name), 'challenges.json'), JSON.stringify(all, null, 2) + '\n');
+  }
+
+  challenges(name: string): ChallengeRecord[] {
+    const file = path.join(this.modelDir(name), 'challenges.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ChallengeRecord[]) : [];
   }
 
   /** Back to the version promoted before the current one. */

@@ -49,12 +49,16 @@ export function featureMatrix(features: Table, fs: FeatureSet): FeatureMatrix {
   };
 }
 
-/** Writes a feature table to the store's features table (idempotent: DEDUP on ts, equipment, set). */
+/**
+ * Writes a feature table to the store's features table (idempotent: DEDUP on ts, equipment, set),
+ * the rows at or after `fromMicros` only (earlier rows of a refresh only carried its windows' lookback).
+ */
 export async function persistFeatures(
   config: Config,
   store: Store,
   fs: FeatureSet,
   features: Table,
+  fromMicros = -Infinity,
 ): Promise<number> {
   const writer = await Writer.open(config.questdb, config.ingest, {
     table: store.tables.features,
@@ -67,6 +71,7 @@ export async function persistFeatures(
   const row = new Float64Array(cols.length);
   const sym: string[] = ['', `${fs.name}@${fs.hash}`];
   for (let i = 0; i < ts.length; i++) {
+    if ((ts[i] as number) < fromMicros) continue;
     for (let j = 0; j < cols.length; j++) row[j] = (cols[j] as Float64Array)[i] as number;
     sym[0] = labels[codes[i] as number] as string;
     await writer.append(ts[i] as number, sym, row);

@@ -3,6 +3,7 @@
  * `ENV_VARS` with its default and meaning: `pdm --help` and the README print the same table.
  */
 import path from 'node:path';
+import cron from 'node-cron';
 import pkg from '../package.json' with { type: 'json' };
 import { ErrorCodes, PdmError } from './errors.ts';
 
@@ -41,7 +42,22 @@ export interface Config {
   readonly api: { readonly host: string; readonly port: number; readonly keysFile: string };
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
+  readonly jobs: JobsConfig;
 }
+
+export interface JobsConfig {
+  /** Cron expression per job (node-cron syntax; a leading seconds field is allowed); '' disables the job. */
+  readonly schedules: Readonly<Record<JobName, string>>;
+  /** PostgreSQL for leader election between engine processes; undefined: this process always leads. */
+  readonly postgresUrl: string | undefined;
+  /** An equipment without readings for this long is reported stale by the freshness job. */
+  readonly staleAfterSeconds: number;
+  /** Metric on which a retrained challenger must beat the champion: brier (lower wins) or roc_auc. */
+  readonly retrainMetric: 'brier' | 'roc_auc';
+}
+
+export const JOB_NAMES = ['features', 'score', 'retrain', 'freshness'] as const;
+export type JobName = (typeof JOB_NAMES)[number];
 
 interface EnvVar {
   readonly name: string;
@@ -118,6 +134,41 @@ export const ENV_VARS: readonly EnvVar[] = [
     help: 'Deadline for one ILP flush before it is retried',
   },
   { name: 'PDM_INGEST_MAX_RETRIES', default: '5', help: 'Retries of one batch before ingestion fails' },
+  {
+    name: 'PDM_JOB_FEATURES_CRON',
+    default: '*/15 * * * *',
+    help: 'When the features job refreshes and persists the last hours of features ("" disables it)',
+  },
+  {
+    name: 'PDM_JOB_SCORE_CRON',
+    default: '*/5 * * * *',
+    help: 'When the scoring job scores all equipment and writes forecasts',
+  },
+  {
+    name: 'PDM_JOB_RETRAIN_CRON',
+    default: '30 2 * * *',
+    help: 'When the nightly retrain trains challengers and promotes those that beat the champion',
+  },
+  {
+    name: 'PDM_JOB_FRESHNESS_CRON',
+    default: '* * * * *',
+    help: 'When the freshness job checks for stale equipment and silent sensors',
+  },
+  {
+    name: 'PDM_JOB_STALE_SECONDS',
+    default: '300',
+    help: 'An equipment silent this long is reported stale (freshness job)',
+  },
+  {
+    name: 'PDM_RETRAIN_METRIC',
+    default: 'brier',
+    help: 'Metric a challenger must beat the champion on: brier (lower wins) or roc_auc',
+  },
+  {
+    name: 'PDM_POSTGRES_URL',
+    default: '',
+    help: 'PostgreSQL for leader election between engine processes (advisory lock); unset: this process leads',
+  },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -206,6 +257,37 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     },
     questdb,
     ingest,
+    jobs: jobsConfig(env),
+  };
+}
+
+function jobsConfig(env: Env): JobsConfig {
+  const schedules = {} as Record<JobName, string>;
+  for (const job of JOB_NAMES) {
+    const name = `PDM_JOB_${job.toUpperCase()}_CRON`;
+    // An explicitly empty variable disables the job; an unset one takes the default.
+    const raw = env[name] === '' ? '' : read(env, name).trim();
+    if (raw !== '' && !cron.validate(raw)) {
+      throw new PdmError(
+        ErrorCodes.CONFIG_INVALID,
+        `${name}=${JSON.stringify(raw)}: not a cron expression (e.g. "*/5 * * * *"; "" disables the job)`,
+      );
+    }
+    schedules[job] = raw;
+  }
+  const metric = read(env, 'PDM_RETRAIN_METRIC');
+  if (metric !== 'brier' && metric !== 'roc_auc') {
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_RETRAIN_METRIC=${JSON.stringify(metric)}: expected brier or roc_auc`,
+    );
+  }
+  const pg = parseUrl(env, 'PDM_POSTGRES_URL');
+  return {
+    schedules,
+    postgresUrl: pg?.toString(),
+    staleAfterSeconds: int(env, 'PDM_JOB_STALE_SECONDS', 10, 30 * 86400),
+    retrainMetric: metric,
   };
 }
 

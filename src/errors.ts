@@ -19,6 +19,7 @@ export const ErrorCodes = {
   MODEL_NOT_FOUND: 'PDM_ERR_MODEL_NOT_FOUND',
   MODEL_CORRUPT: 'PDM_ERR_MODEL_CORRUPT',
   MODEL_FEATURES_MISMATCH: 'PDM_ERR_MODEL_FEATURES_MISMATCH',
+  JOB_FAILED: 'PDM_ERR_JOB_FAILED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -15,8 +15,10 @@ import type { ModelRegistry } from '../../models/index.ts';
 import { plantForecasts } from '../../pipelines/forecast.ts';
 import { reliabilityAnalysis } from '../../pipelines/reliability.ts';
 import { parseIsoMicros } from '../ingest/index.ts';
-import type { Scorer } from '../scoring/scorer.ts';
+import type { LiveScorer } from '../scoring/scorer.ts';
 import type { KeyStore, Role } from './keys.ts';
+import { StoreRunLog } from '../jobs/run-log.ts';
+import type { EngineJobs } from '../jobs/engine.ts';
 import { ping } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { errorHandler, sendProblem } from './problem.ts';
@@ -24,8 +26,10 @@ import { errorHandler, sendProblem } from './problem.ts';
 export interface ApiDeps {
   readonly store: Store;
   readonly registry: ModelRegistry;
-  readonly scorer: Scorer;
+  readonly scorer: LiveScorer;
   readonly keys: KeyStore;
+  /** The scheduler when this process runs the jobs; the run history is read from the store either way. */
+  readonly jobs?: EngineJobs;
 }
 
 declare module 'fastify' {
@@ -135,7 +139,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
 
   app.get('/ready', async (_req, reply) => {
     const questdb = await ping(deps.store.config.questdb);
-    const models = deps.scorer.ready;
+    const models = deps.scorer.current.ready;
     if (!questdb || !models) {
       return sendProblem(reply, {
         type: 'about:blank',
@@ -148,7 +152,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     return {
       status: 'ready',
       questdb,
-      models: [deps.scorer.failure?.meta.name, deps.scorer.rul?.meta.name].filter(Boolean),
+      models: [deps.scorer.current.failure?.meta.name, deps.scorer.current.rul?.meta.name].filter(Boolean),
     };
   });
 
@@ -229,6 +233,25 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   );
 
+  const JobsQuery = Type.Object(
+    {
+      job: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9-]{0,63}$' })),
+      limit: Type.Optional(Type.String({ pattern: '^[0-9]{1,4}$', description: 'runs (default 50)' })),
+    },
+    { additionalProperties: false },
+  );
+  const runLog = deps.jobs?.log ?? new StoreRunLog(deps.store);
+  app.get(
+    '/v1/jobs',
+    { schema: { querystring: JobsQuery }, config: { roles: ['engineer', 'scheduler'] } },
+    async (req) => ({
+      leader: deps.jobs === undefined ? null : deps.jobs.leader.isLeader(),
+      leadership: deps.jobs?.leader.describe ?? 'jobs do not run in this process',
+      jobs: deps.jobs?.scheduler.status() ?? [],
+      runs: await runLog.recent(req.query.job ?? '', Math.min(1000, Number(req.query.limit ?? 50))),
+    }),
+  );
+
   app.post('/v1/score', { schema: { body: ScoreBody }, config: { roles: ['mes'] } }, async (req, reply) => {
     const at = req.body.at === undefined ? Date.now() * 1000 : parseIsoMicros(req.body.at);
     if (Number.isNaN(at)) {
@@ -240,7 +263,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         field: 'body.at',
       });
     }
-    return deps.scorer.score(req.body.equipment, at);
+    return deps.scorer.current.score(req.body.equipment, at);
   });
 
   await app.ready();

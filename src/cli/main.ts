@@ -11,6 +11,7 @@ import { evaluateCommand } from './commands/evaluate.ts';
 import { featuresCommand } from './commands/features.ts';
 import { forecastCommand } from './commands/forecast.ts';
 import { ingestCommand } from './commands/ingest.ts';
+import { jobsCommand } from './commands/jobs.ts';
 import { keysCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
 import { modelsCommand } from './commands/models.ts';
@@ -103,9 +104,15 @@ const COMMANDS: Record<string, Command> = {
     run: keysCommand,
   },
   serve: {
-    usage: 'serve',
-    summary: 'Serve the HTTP API (health, readiness, models, POST /v1/score) on PDM_API_HOST:PDM_API_PORT',
+    usage: 'serve [--jobs]',
+    summary:
+      'Serve the HTTP API on PDM_API_HOST:PDM_API_PORT; --jobs also runs the scheduled jobs (leader-elected with PDM_POSTGRES_URL)',
     run: serveCommand,
+  },
+  jobs: {
+    usage: 'jobs list [--job NAME] [--limit N] | jobs run features|score|retrain|freshness',
+    summary: 'Job run history (start, end, status, rows, error), or run one job now',
+    run: jobsCommand,
   },
   query: {
     usage: 'query "SQL" [--param V ...] [--limit N]',

@@ -137,3 +137,27 @@ export class Scorer {
     };
   }
 }
+
+/**
+ * The scorer the API and the jobs share: `current` is swapped atomically by `reload()` when a
+ * retrain promotes a new model, so requests in flight finish on the models they started with.
+ */
+export class LiveScorer {
+  private scorer: Scorer;
+  constructor(
+    private readonly store: Store,
+    private readonly registry: ModelRegistry,
+    private readonly fs: FeatureSet,
+  ) {
+    this.scorer = Scorer.load(store, registry, fs);
+  }
+
+  get current(): Scorer {
+    return this.scorer;
+  }
+
+  reload(): Scorer {
+    this.scorer = Scorer.load(this.store, this.registry, this.fs);
+    return this.scorer;
+  }
+}

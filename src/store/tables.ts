@@ -18,6 +18,8 @@ export const TABLE_KEYS = [
   'sim_quality_truth',
   'features',
   'vibration_bursts',
+  'job_runs',
+  'events',
 ] as const;
 
 export type TableKey = (typeof TABLE_KEYS)[number];

@@ -7,7 +7,7 @@ import { ModelRegistry } from '../../models/index.ts';
 import { PLANT_FEATURES, forecastAll, trainFailureModel, trainRulModel } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
-import { Scorer } from '../../src/scoring/scorer.ts';
+import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -43,9 +43,9 @@ describe('the HTTP API on a simulated plant', () => {
     mes = keys.create('mes').key;
     scheduler = keys.create('scheduler').key;
     engineer = keys.create('engineer').key;
-    const scorer = Scorer.load(store, registry, PLANT_FEATURES);
+    const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
     app = await buildApp({ store, registry, scorer, keys });
-    written = await forecastAll(store, scorer, Date.parse(END_ISO) * 1000);
+    written = await forecastAll(store, scorer.current, Date.parse(END_ISO) * 1000);
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
   }, 240_000);
   afterAll(async () => {

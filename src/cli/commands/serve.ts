@@ -2,25 +2,46 @@ import { ModelRegistry } from '../../../models/index.ts';
 import { PLANT_FEATURES } from '../../../pipelines/index.ts';
 import { buildApp } from '../../api/app.ts';
 import { KeyStore } from '../../api/keys.ts';
-import { Scorer } from '../../scoring/scorer.ts';
+import { startEngineJobs } from '../../jobs/index.ts';
+import type { EngineJobs } from '../../jobs/index.ts';
+import { LiveScorer } from '../../scoring/scorer.ts';
 import { connectStore } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
+import { parseOptions } from '../args.ts';
+import { describeJobEvent } from './jobs.ts';
 
-/** Serves the API until Ctrl-C (the QuestDB must be running: `pdm db start`). */
-export async function serveCommand({ config, out }: CommandContext): Promise<void> {
+/** Serves the API until Ctrl-C (the QuestDB must be running: `pdm db start`); --jobs runs the scheduled jobs too. */
+export async function serveCommand({ args, config, out }: CommandContext): Promise<void> {
   const store = await connectStore(config, { start: false });
   const registry = new ModelRegistry(config.modelsDir);
-  const scorer = Scorer.load(store, registry, PLANT_FEATURES);
+  const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
   const keys = new KeyStore(config.api.keysFile);
-  const app = await buildApp({ store, registry, scorer, keys });
+  let jobs: EngineJobs | undefined;
+  const { values } = parseOptions('serve', args, { jobs: { type: 'boolean' } });
+  if (values.jobs === true) {
+    jobs = await startEngineJobs({
+      store,
+      registry,
+      scorer,
+      featureSet: PLANT_FEATURES,
+      onEvent: (e) => {
+        const line = describeJobEvent(e);
+        if (line !== undefined) out.info(line);
+      },
+      onLeaderChange: (leader, reason) => out.info(`jobs: ${leader ? 'leading' : 'following'} (${reason})`),
+    });
+  }
+  const app = await buildApp({ store, registry, scorer, keys, jobs });
   const url = await app.listen({ host: config.api.host, port: config.api.port });
   out.info(
-    `API at ${url} (models: ${scorer.ready ? 'loaded' : 'none promoted yet: pdm train failure'}); Ctrl-C stops`,
+    `API at ${url} (models: ${scorer.current.ready ? 'loaded' : 'none promoted yet: pdm train failure'})` +
+      `${jobs ? `, jobs: ${jobs.scheduler.jobs.map((j) => j.name).join(', ')} (${jobs.leader.describe})` : ''}; Ctrl-C stops`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  await jobs?.stop();
   await app.close();
   await store.close();
   out.result({ ok: true, url, stopped: true }, 'stopped');

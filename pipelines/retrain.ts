@@ -1,0 +1,204 @@
+/**
+ * Champion/challenger retraining. A challenger is trained on the history up to the start of a
+ * holdout (by default the last 24 h); champion and challenger are then scored on that holdout,
+ * which the challenger never saw and which a champion trained a run earlier did not see either
+ * (when it did, the record says so: the comparison then favours the champion, which errs on the
+ * side of keeping what runs). The challenger is promoted only if it beats the champion on the
+ * declared metric; otherwise it stays in the registry, unpromoted, and the comparison is recorded.
+ */
+import { failureWithin, remainingLife } from '../features/index.ts';
+import type { FeatureSet } from '../features/index.ts';
+import { brier, calibrate, predictColumns, rmse, rocAuc } from '../models/index.ts';
+import type { ChallengeRecord, LoadedModel, ModelMeta, ModelRegistry } from '../models/index.ts';
+import { errorMessage } from '../src/errors.ts';
+import type { Store } from '../src/store/index.ts';
+import type { TimeRange } from './data.ts';
+import { computeStoreFeatures, featureMatrix } from './features.ts';
+import type { FeatureMatrix } from './features.ts';
+import { trainFailureModel, trainRulModel } from './train.ts';
+
+export interface RetrainOptions {
+  /** Declared metric for the failure model: brier (lower wins) or roc_auc (higher wins). RUL uses RMSE. */
+  readonly metric: 'brier' | 'roc_auc';
+  readonly holdoutHours?: number;
+  readonly horizonHours?: number;
+  readonly rulCapHours?: number;
+  readonly trees?: number;
+  readonly everySeconds?: number;
+}
+
+export type RetrainOutcome = ChallengeRecord | { readonly model: string; readonly error: string };
+
+export interface RetrainResult {
+  readonly failure: RetrainOutcome;
+  readonly rul: RetrainOutcome;
+}
+
+const iso = (micros: number) => new Date(micros / 1000).toISOString();
+const LOOKBACK = 86_400e6; // the longest window of the plant feature set
+
+function loadChampion(registry: ModelRegistry, name: string, fs: FeatureSet): LoadedModel | string {
+  const v = registry.promoted(name);
+  if (v === null) return 'no champion yet';
+  try {
+    return registry.load(name, v, fs.hash);
+  } catch (err) {
+    return `champion ${v} cannot be scored on ${fs.name}: ${errorMessage(err)}`;
+  }
+}
+
+function probabilities(model: LoadedModel, X: readonly Float64Array[]): Float64Array {
+  const raw = predictColumns(model.compiled, X);
+  const cal = model.meta.calibration;
+  if (cal === undefined) return raw;
+  const c = { x: Float64Array.from(cal.x), y: Float64Array.from(cal.y) };
+  return raw.map((s) => calibrate(c, s));
+}
+
+/** Compares and promotes (or not); records the comparison in the registry. */
+function decide(
+  registry: ModelRegistry,
+  challenger: ModelMeta,
+  champion: LoadedModel | string,
+  evaluate: (m: LoadedModel) => number,
+  metric: string,
+  lowerIsBetter: boolean,
+  holdout: ChallengeRecord['holdout'],
+  cut: number,
+): ChallengeRecord {
+  const challengerValue = evaluate(registry.load(challenger.name, challenger.version));
+  const champ =
+    typeof champion === 'string'
+      ? null
+      : {
+          version: champion.meta.version,
+          value: evaluate(champion),
+          sawHoldout: Date.parse(champion.meta.trainingWindow?.to ?? '') * 1000 > cut,
+        };
+  let promoted: boolean;
+  let reason: string;
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
+  if (champ === null) {
+    promoted = true;
+    reason = `promoted: ${champion as string}`;
+  } else if (!Number.isFinite(challengerValue) || !Number.isFinite(champ.value)) {
+    promoted = false;
+    reason = `kept champion ${champ.version}: ${metric} not defined on the holdout (${holdout.rows} rows${
+      holdout.positives === undefined ? '' : `, ${holdout.positives} positives`
+    })`;
+  } else {
+    const better = lowerIsBetter ? challengerValue < champ.value : challengerValue > champ.value;
+    promoted = better;
+    reason = better
+      ? `promoted: ${metric} ${fmt(challengerValue)} beats champion ${champ.version}'s ${fmt(champ.value)}`
+      : `kept champion ${champ.version}: ${metric} ${fmt(champ.value)} vs challenger ${fmt(challengerValue)}`;
+  }
+  if (promoted) registry.promote(challenger.name, challenger.version);
+  const record: ChallengeRecord = {
+    at: new Date().toISOString(),
+    metric,
+    lowerIsBetter,
+    holdout,
+    champion: champ,
+    challenger: { version: challenger.version, value: challengerValue },
+    promoted,
+    reason,
+  };
+  registry.recordChallenge(challenger.name, record);
+  return record;
+}
+
+function rowsWhere(m: FeatureMatrix, keep: (i: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < m.ts.length; i++) if (keep(i)) out.push(i);
+  return out;
+}
+
+/**
+ * Trains challengers of the failure and RUL models on `range` minus the holdout, compares each with
+ * its champion on the holdout, and promotes the winners. A model that cannot train (e.g. no
+ * failure in the history yet) is reported with its reason; the other still runs.
+ */
+export async function retrainModels(
+  store: Store,
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: RetrainOptions,
+): Promise<RetrainResult> {
+  const H = (o.horizonHours ?? 24) * 3.6e9;
+  const cap = o.rulCapHours ?? 168;
+  const cut = range.to - (o.holdoutHours ?? 24) * 3.6e9;
+  if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
+  const every = o.everySeconds ?? 600;
+  const train = { from: range.from, to: cut };
+  const run = await computeStoreFeatures(store, fs, { from: cut - LOOKBACK, to: range.to }, every);
+  const m = featureMatrix(run.features, fs);
+  const inHoldout = (i: number) => (m.ts[i] as number) >= cut;
+  const pick = (rows: number[]) => m.columns.map((c) => Float64Array.from(rows, (i) => c[i] as number));
+
+  const failureName = `failure-any-${o.horizonHours ?? 24}h`;
+  let failure: RetrainOutcome;
+  try {
+    const challenger = await trainFailureModel(store, registry, fs, train, {
+      horizonHours: o.horizonHours,
+      trees: o.trees,
+      everySeconds: every,
+    });
+    const y = failureWithin(m.ts, m.equipment, run.failures, H, range.to);
+    const rows = rowsWhere(m, (i) => inHoldout(i) && y[i] === y[i]);
+    const X = pick(rows);
+    const labels = Float64Array.from(rows, (i) => y[i] as number);
+    const positives = labels.reduce((s, v) => s + v, 0);
+    const evaluate = (model: LoadedModel) => {
+      const p = probabilities(model, X);
+      if (rows.length === 0) return NaN;
+      return o.metric === 'brier'
+        ? brier(p, labels)
+        : positives > 0 && positives < rows.length
+          ? rocAuc(p, labels)
+          : NaN;
+    };
+    failure = decide(
+      registry,
+      challenger,
+      loadChampion(registry, failureName, fs),
+      evaluate,
+      o.metric,
+      o.metric === 'brier',
+      { from: iso(cut), to: iso(range.to), rows: rows.length, positives },
+      cut,
+    );
+  } catch (err) {
+    failure = { model: failureName, error: errorMessage(err) };
+  }
+
+  const rulName = `rul-${cap}h`;
+  let rul: RetrainOutcome;
+  try {
+    const challenger = await trainRulModel(store, registry, fs, train, {
+      rulCapHours: cap,
+      trees: o.trees,
+      everySeconds: every,
+    });
+    const truth = remainingLife(m.ts, m.equipment, run.failures, range.to, cap);
+    const rows = rowsWhere(m, (i) => inHoldout(i) && truth[i] === truth[i]);
+    const X = pick(rows);
+    const t = Float64Array.from(rows, (i) => truth[i] as number);
+    const evaluate = (model: LoadedModel) =>
+      rows.length === 0 ? NaN : rmse(predictColumns(model.compiled, X), t);
+    rul = decide(
+      registry,
+      challenger,
+      loadChampion(registry, rulName, fs),
+      evaluate,
+      'rmse',
+      true,
+      { from: iso(cut), to: iso(range.to), rows: rows.length },
+      cut,
+    );
+  } catch (err) {
+    rul = { model: rulName, error: errorMessage(err) };
+  }
+  return { failure, rul };
+}

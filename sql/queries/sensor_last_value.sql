@@ -1,0 +1,4 @@
+-- When one equipment's sensor {{sensor}} last had a value, before $2.
+SELECT max(ts) last_ts
+FROM {{telemetry}}
+WHERE equipment = $1::varchar AND ts < $2::varchar::timestamp AND {{sensor}} IS NOT NULL;

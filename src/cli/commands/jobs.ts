@@ -1,0 +1,88 @@
+import { ModelRegistry } from '../../../models/index.ts';
+import { PLANT_FEATURES } from '../../../pipelines/index.ts';
+import { ErrorCodes, PdmError } from '../../errors.ts';
+import { StoreRunLog, startEngineJobs } from '../../jobs/index.ts';
+import type { JobRun, SchedulerEvent } from '../../jobs/index.ts';
+import { LiveScorer } from '../../scoring/scorer.ts';
+import { connectStore } from '../../store/index.ts';
+import { intOption, parseOptions } from '../args.ts';
+import type { CommandContext } from '../main.ts';
+
+/** One log line per job event worth a person's attention (ticks skipped as a follower are not). */
+export function describeJobEvent(e: SchedulerEvent): string | undefined {
+  switch (e.type) {
+    case 'finished':
+      return `job ${e.run.job}: ok in ${secondsOf(e.run)} s, ${e.run.rows} rows (${e.run.detail})`;
+    case 'failed':
+      return `job ${e.run.job}: FAILED after ${secondsOf(e.run)} s: ${e.run.error}`;
+    case 'overlap':
+      return `job ${e.job}: skipped a tick, the previous run is still going`;
+    case 'log-error':
+      return `job ${e.job}: could not record the run: ${e.error}`;
+    default:
+      return undefined;
+  }
+}
+
+function secondsOf(r: JobRun): string {
+  return r.ended === null ? '?' : ((Date.parse(r.ended) - Date.parse(r.started)) / 1000).toFixed(1);
+}
+
+function table(runs: JobRun[]): string {
+  if (runs.length === 0) return 'no job runs recorded';
+  return runs
+    .map(
+      (r) =>
+        `${r.started}  ${r.job.padEnd(10)} ${r.status.padEnd(8)} ${String(r.rows).padStart(7)} rows  ${secondsOf(r).padStart(6)} s  ${r.error ?? r.detail}`,
+    )
+    .join('\n');
+}
+
+/** `pdm jobs list [--job NAME] [--limit N]` reads the run history; `pdm jobs run NAME` runs one job now. */
+export async function jobsCommand({ args, config, out }: CommandContext): Promise<void> {
+  const { positionals, values } = parseOptions('jobs', args, {
+    job: { type: 'string' },
+    limit: { type: 'string' },
+  });
+  const [action, name] = positionals;
+  const store = await connectStore(config, { start: false });
+  try {
+    switch (action) {
+      case 'list': {
+        const runs = await new StoreRunLog(store).recent(
+          values.job ?? '',
+          intOption('jobs', 'limit', values.limit, 30),
+        );
+        out.result({ ok: true, runs }, table(runs));
+        return;
+      }
+      case 'run': {
+        if (name === undefined) throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm jobs run NAME');
+        const registry = new ModelRegistry(config.modelsDir);
+        const jobs = await startEngineJobs({
+          store,
+          registry,
+          scorer: new LiveScorer(store, registry, PLANT_FEATURES),
+          featureSet: PLANT_FEATURES,
+          schedule: false,
+        });
+        try {
+          const run = await jobs.scheduler.runNow(name);
+          if (run.status === 'failed')
+            throw new PdmError(ErrorCodes.JOB_FAILED, `job ${name} failed: ${run.error}`);
+          out.result({ ok: true, run }, table([run]));
+        } finally {
+          await jobs.stop();
+        }
+        return;
+      }
+      default:
+        throw new PdmError(
+          ErrorCodes.CLI_USAGE,
+          'usage: pdm jobs list [--job NAME] [--limit N] | jobs run NAME',
+        );
+    }
+  } finally {
+    await store.close();
+  }
+}

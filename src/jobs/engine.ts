@@ -1,0 +1,67 @@
+/**
+ * The engine's jobs as one unit: leadership (a PostgreSQL advisory lock when PDM_POSTGRES_URL is
+ * set, else this process), the run log in the store, and the plant jobs on their schedules.
+ */
+import type { FeatureSet } from '../../features/index.ts';
+import type { ModelRegistry } from '../../models/index.ts';
+import type { LiveScorer } from '../scoring/scorer.ts';
+import type { Store } from '../store/index.ts';
+import { AdvisoryLockLeader, SoleLeader } from './leader.ts';
+import type { Leadership } from './leader.ts';
+import { plantJobs } from './plant-jobs.ts';
+import { StoreRunLog } from './run-log.ts';
+import { JobScheduler } from './scheduler.ts';
+import type { SchedulerEvent } from './scheduler.ts';
+
+export interface EngineJobs {
+  readonly scheduler: JobScheduler;
+  readonly leader: Leadership;
+  readonly log: StoreRunLog;
+  stop(): Promise<void>;
+}
+
+export interface EngineJobOptions {
+  readonly store: Store;
+  readonly registry: ModelRegistry;
+  readonly scorer: LiveScorer;
+  readonly featureSet: FeatureSet;
+  readonly onEvent?: (e: SchedulerEvent) => void;
+  readonly onLeaderChange?: (leader: boolean, reason: string) => void;
+  /** Arm the cron schedules (default true); false declares the jobs for manual runs only. */
+  readonly schedule?: boolean;
+}
+
+export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> {
+  const cfg = o.store.config.jobs;
+  const leader: Leadership =
+    cfg.postgresUrl === undefined
+      ? new SoleLeader()
+      : await AdvisoryLockLeader.start({
+          url: cfg.postgresUrl,
+          // One leader per schema: engines on other table prefixes elect their own.
+          name: `pdm-jobs:${o.store.tables.job_runs}`,
+          onChange: o.onLeaderChange,
+        });
+  const log = new StoreRunLog(o.store);
+  const scheduler = new JobScheduler({ log, leader, onEvent: o.onEvent });
+  for (const spec of Object.values(
+    plantJobs({
+      store: o.store,
+      registry: o.registry,
+      scorer: o.scorer,
+      featureSet: o.featureSet,
+      config: cfg,
+    }),
+  ))
+    scheduler.add(spec);
+  if (o.schedule !== false) scheduler.start();
+  return {
+    scheduler,
+    leader,
+    log,
+    async stop() {
+      await scheduler.stop();
+      await leader.close();
+    },
+  };
+}

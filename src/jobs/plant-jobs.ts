@@ -1,0 +1,107 @@
+/**
+ * The engine's declared jobs over the plant: refresh features, score and write forecasts, retrain
+ * with champion/challenger, check data freshness. Each returns the rows it wrote and one line of
+ * detail for the run history.
+ */
+import type { FeatureSet } from '../../features/index.ts';
+import type { ModelRegistry } from '../../models/index.ts';
+import { computeStoreFeatures, forecastAll, persistFeatures, telemetrySpan } from '../../pipelines/index.ts';
+import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
+import { retrainModels } from '../../pipelines/retrain.ts';
+import type { RetrainOutcome } from '../../pipelines/retrain.ts';
+import type { JobsConfig, JobName } from '../config.ts';
+import type { LiveScorer } from '../scoring/scorer.ts';
+import type { Store } from '../store/index.ts';
+import type { JobSpec } from './scheduler.ts';
+
+export interface PlantJobDeps {
+  readonly store: Store;
+  readonly registry: ModelRegistry;
+  readonly scorer: LiveScorer;
+  readonly featureSet: FeatureSet;
+  readonly config: JobsConfig;
+  /** Trees per retrained forest (default 100). */
+  readonly trees?: number;
+}
+
+/** Features are refreshed for this much recent time on each run (more than the default interval, so runs overlap rather than leave gaps). */
+const FEATURE_REFRESH_MICROS = 30 * 60e6;
+const LOOKBACK_MICROS = 86_400e6;
+
+function outcome(name: string, o: RetrainOutcome): string {
+  return 'error' in o ? `${name}: not trained (${o.error})` : `${name}: ${o.reason}`;
+}
+
+export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
+  const { store, featureSet: fs } = d;
+  return {
+    features: {
+      name: 'features',
+      cron: d.config.schedules.features,
+      description: `computes ${fs.name} for the last 30 min of every equipment and persists it`,
+      async run({ at }) {
+        const to = at.getTime() * 1000;
+        const from = to - FEATURE_REFRESH_MICROS;
+        const run = await computeStoreFeatures(store, fs, { from: from - LOOKBACK_MICROS, to }, 600);
+        const rows = await persistFeatures(store.config, store, fs, run.features, from);
+        return { rows, detail: `${rows} feature rows from ${run.readings} readings` };
+      },
+    },
+    score: {
+      name: 'score',
+      cron: d.config.schedules.score,
+      description: 'scores every equipment with the promoted models and writes the forecasts',
+      async run({ at }) {
+        const scorer = d.scorer.current;
+        if (!scorer.ready)
+          throw new Error('no promoted model to score with (pdm train failure, or wait for retrain)');
+        const rows = await forecastAll(store, scorer, at.getTime() * 1000);
+        return {
+          rows,
+          detail: `${rows} forecasts by ${[scorer.failure, scorer.rul]
+            .filter((m) => m !== undefined)
+            .map((m) => `${m.meta.name}@${m.meta.version}`)
+            .join(', ')}`,
+        };
+      },
+    },
+    retrain: {
+      name: 'retrain',
+      cron: d.config.schedules.retrain,
+      description: `trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) over the last 24 h`,
+      async run({ at }) {
+        const span = await telemetrySpan(store);
+        if (span.readings === 0) throw new Error('no telemetry stored yet: nothing to train on');
+        const to = Math.min(at.getTime() * 1000, span.last + 1);
+        const r = await retrainModels(
+          store,
+          d.registry,
+          fs,
+          { from: span.first, to },
+          {
+            metric: d.config.retrainMetric,
+            trees: d.trees,
+          },
+        );
+        const promoted = [r.failure, r.rul].filter((o) => !('error' in o) && o.promoted).length;
+        if (promoted > 0) d.scorer.reload();
+        return { rows: promoted, detail: `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}` };
+      },
+    },
+    freshness: {
+      name: 'freshness',
+      cron: d.config.schedules.freshness,
+      description: `raises events for equipment silent ${d.config.staleAfterSeconds} s and sensors without values for 10 min`,
+      async run({ at }) {
+        const now = at.getTime() * 1000;
+        const events = await checkFreshness(store, now, {
+          staleAfterSeconds: d.config.staleAfterSeconds,
+          sensors: fs.sensors,
+        });
+        const rows = await raiseEvents(store, events, now);
+        const stale = events.filter((e) => e.kind === 'stale').length;
+        return { rows, detail: `${stale} stale equipment, ${rows - stale} silent sensors` };
+      },
+    },
+  };
+}
