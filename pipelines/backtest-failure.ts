@@ -22,6 +22,7 @@ import type { ForestOptions } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, featureMatrix } from './features.ts';
+import type { FeatureRun } from './features.ts';
 
 export interface FailureBacktestOptions {
   readonly horizonHours: number;
@@ -32,6 +33,8 @@ export interface FailureBacktestOptions {
   /** One failure mode, or any. */
   readonly mode?: string;
   readonly forest?: Partial<ForestOptions>;
+  /** Features already computed over `range` (at everySeconds). */
+  readonly features?: FeatureRun;
 }
 
 export interface FailureBacktest {
@@ -76,7 +79,7 @@ export async function backtestFailure(
   const folds = options.folds ?? 3;
   const every = options.everySeconds ?? 600;
   const threshold = options.threshold ?? 0.5;
-  const run = await computeStoreFeatures(store, fs, range, every);
+  const run = options.features ?? (await computeStoreFeatures(store, fs, range, every));
   const f = run.features;
   const { ts, equipment, columns: X } = featureMatrix(f, fs);
   const observedUntil = range.to;

@@ -26,6 +26,9 @@ export interface FreshnessOptions {
   readonly sensors: readonly string[];
 }
 
+/** How far back a sensor's last value is looked for; a sensor silent longer is taken as absent. */
+const SENSOR_MEMORY_MICROS = 7 * 86_400e6;
+
 const fmtAge = (s: number) => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : `${Math.round(s)} s`);
 
 export async function checkFreshness(
@@ -35,12 +38,11 @@ export async function checkFreshness(
 ): Promise<DataEvent[]> {
   const events: DataEvent[] = [];
   const known = await query<{ equipment: string }>(store.pool, sql('equipment_current', store.tables));
-  const spans = await query<{ equipment: string; first_ts: string; last_ts: string }>(
+  const spans = await query<{ equipment: string; last_ts: string }>(
     store.pool,
     sql('telemetry_span_by_equipment', store.tables),
   );
   const last = new Map(spans.rows.map((r) => [r.equipment, parseTimestampMicros(r.last_ts)]));
-  const first = new Map(spans.rows.map((r) => [r.equipment, parseTimestampMicros(r.first_ts)]));
   for (const { equipment } of known.rows) {
     const seen = last.get(equipment);
     if (seen === undefined) continue; // never reported: commissioning, not staleness
@@ -80,21 +82,18 @@ export async function checkFreshness(
         const { rows } = await query<{ last_ts: string | null }>(
           store.pool,
           sql('sensor_last_value', store.tables, { sensor: [sensor] }),
-          [labels[e], microsToIso(nowMicros)],
+          [labels[e], microsToIso(nowMicros - SENSOR_MEMORY_MICROS), microsToIso(nowMicros)],
         );
         const lastValue = parseTimestampMicros(rows[0]?.last_ts ?? null);
-        // Never valued: the episode began with the equipment's first reading.
-        const began = lastValue === lastValue ? lastValue : (first.get(labels[e] as string) ?? nowMicros);
+        // No value in a week: not a sensor this equipment has (a pump has no spindle speed).
+        if (lastValue !== lastValue) continue;
         events.push({
-          ts: microsToIso(began),
-          tsMicros: began,
+          ts: microsToIso(lastValue),
+          tsMicros: lastValue,
           equipment: labels[e] as string,
           kind: 'sensor_silent',
           sensor,
-          detail:
-            lastValue === lastValue
-              ? `no value for ${fmtAge((nowMicros - lastValue) / 1e6)} while ${counts[e]} readings arrived`
-              : `no value ever stored while ${counts[e]} readings arrived`,
+          detail: `no value for ${fmtAge((nowMicros - lastValue) / 1e6)} while ${counts[e]} readings arrived`,
         });
       }
     }

@@ -10,6 +10,7 @@ import type { ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, featureMatrix } from './features.ts';
+import type { FeatureRun } from './features.ts';
 
 export interface TrainOptions {
   readonly horizonHours?: number;
@@ -17,6 +18,10 @@ export interface TrainOptions {
   readonly rulCapHours?: number;
   readonly everySeconds?: number;
   readonly trees?: number;
+  /** Features already computed over `range` (at everySeconds): saves recomputing them. */
+  readonly features?: FeatureRun;
+  /** Figures to record with the model, e.g. its backtest. */
+  readonly metrics?: Readonly<Record<string, number>>;
 }
 
 const iso = (micros: number) => new Date(micros / 1000).toISOString();
@@ -29,7 +34,7 @@ export async function trainFailureModel(
   o: TrainOptions = {},
 ): Promise<ModelMeta> {
   const H = (o.horizonHours ?? 24) * 3.6e9;
-  const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
+  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
   const { ts, equipment: eq, columns: X } = featureMatrix(run.features, fs);
   const y = failureWithin(ts, eq, run.failures, H, range.to, o.mode);
   const rows = Array.from({ length: ts.length }, (_, i) => i)
@@ -63,7 +68,7 @@ export async function trainFailureModel(
     featureNames: fs.columns,
     trainingWindow: { from: iso(range.from), to: iso(range.to) },
     rows: split,
-    metrics: { positives: yFit.filter((v) => v === 1).length, calibration_rows: cal.length },
+    metrics: { positives: yFit.filter((v) => v === 1).length, calibration_rows: cal.length, ...o.metrics },
     calibration: { x: Array.from(calibrator.x), y: Array.from(calibrator.y) },
   });
 }
@@ -76,7 +81,7 @@ export async function trainRulModel(
   o: TrainOptions = {},
 ): Promise<ModelMeta> {
   const cap = o.rulCapHours ?? 168;
-  const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
+  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
   const { ts, equipment: eq, columns: X } = featureMatrix(run.features, fs);
   const rul = remainingLife(ts, eq, run.failures, range.to, cap);
   const rows = Array.from({ length: ts.length }, (_, i) => i).filter((i) => rul[i] === rul[i]);
@@ -102,6 +107,6 @@ export async function trainRulModel(
     featureNames: fs.columns,
     trainingWindow: { from: iso(range.from), to: iso(range.to) },
     rows: rows.length,
-    metrics: {},
+    metrics: { ...o.metrics },
   });
 }

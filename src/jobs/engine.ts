@@ -27,6 +27,8 @@ export interface EngineJobOptions {
   readonly featureSet: FeatureSet;
   readonly onEvent?: (e: SchedulerEvent) => void;
   readonly onLeaderChange?: (leader: boolean, reason: string) => void;
+  /** Trees per retrained forest (default 100). */
+  readonly trees?: number;
   /** Arm the cron schedules (default true); false declares the jobs for manual runs only. */
   readonly schedule?: boolean;
 }
@@ -51,6 +53,7 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
       scorer: o.scorer,
       featureSet: o.featureSet,
       config: cfg,
+      trees: o.trees,
     }),
   ))
     scheduler.add(spec);

@@ -66,8 +66,12 @@ describe('leader election through a PostgreSQL advisory lock (two real processes
     expect(lines.some((l) => l.pid === b.pid && l.leading === true)).toBe(false);
 
     a.kill('SIGKILL'); // no clean-up: the lock goes with the dead process's connection
-    await until('the second process to take over', () => lines.some((l) => l.pid === b.pid && l.leading === true));
-    await until('the new leader to run the job', () => lines.some((l) => l.pid === b.pid && l.run !== undefined));
+    await until('the second process to take over', () =>
+      lines.some((l) => l.pid === b.pid && l.leading === true),
+    );
+    await until('the new leader to run the job', () =>
+      lines.some((l) => l.pid === b.pid && l.run !== undefined),
+    );
     // No slot ran twice.
     const slots = lines.filter((l) => l.run !== undefined).map((l) => l.run);
     expect(new Set(slots).size).toBe(slots.length);

@@ -138,6 +138,8 @@ describe('the job scheduler (fake timers, fixed reference time)', () => {
       /not a cron expression/,
     );
     scheduler.add({ name: 'y', cron: '* * * * *', description: '', run });
-    expect(() => scheduler.add({ name: 'y', cron: '* * * * *', description: '', run })).toThrow(/declared twice/);
+    expect(() => scheduler.add({ name: 'y', cron: '* * * * *', description: '', run })).toThrow(
+      /declared twice/,
+    );
   });
 });

@@ -1,0 +1,93 @@
+/**
+ * First models for a plant: when no failure or RUL model is promoted yet, backtest each recipe
+ * walk-forward on the stored history, then train it on all of it, record the backtest with the
+ * model and promote it. Used by `npm start` on a fresh database and by `pdm train --initial`.
+ */
+import type { FeatureSet } from '../features/index.ts';
+import type { ModelMeta, ModelRegistry } from '../models/index.ts';
+import { errorMessage } from '../src/errors.ts';
+import type { Store } from '../src/store/index.ts';
+import { backtestFailure } from './backtest-failure.ts';
+import type { FailureBacktest } from './backtest-failure.ts';
+import { backtestRul } from './backtest-rul.ts';
+import type { RulBacktest } from './backtest-rul.ts';
+import type { TimeRange } from './data.ts';
+import { computeStoreFeatures } from './features.ts';
+import { trainFailureModel, trainRulModel } from './train.ts';
+
+export interface InitialModels {
+  readonly failure: { model: ModelMeta; backtest: FailureBacktest } | { skipped: string };
+  readonly rul: { model: ModelMeta; backtest: RulBacktest } | { skipped: string };
+}
+
+export async function ensureInitialModels(
+  store: Store,
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: { trees?: number; horizonHours?: number; capHours?: number; onStep?: (what: string) => void } = {},
+): Promise<InitialModels> {
+  const horizon = o.horizonHours ?? 24;
+  const cap = o.capHours ?? 168;
+  const failureName = `failure-any-${horizon}h`;
+  const rulName = `rul-${cap}h`;
+  const needFailure = registry.promoted(failureName) === null;
+  const needRul = registry.promoted(rulName) === null;
+  const already = 'already promoted';
+  if (!needFailure && !needRul) return { failure: { skipped: already }, rul: { skipped: already } };
+  o.onStep?.('computing features over the stored history');
+  const features = await computeStoreFeatures(store, fs, range, 600);
+  const trees = o.trees ?? 100;
+  let failure: InitialModels['failure'] = { skipped: already };
+  if (needFailure) {
+    try {
+      o.onStep?.(`backtesting failure within ${horizon} h (walk-forward)`);
+      const backtest = await backtestFailure(store, fs, range, {
+        horizonHours: horizon,
+        features,
+        forest: { trees },
+      });
+      o.onStep?.(`training ${failureName} on all history`);
+      const model = await trainFailureModel(store, registry, fs, range, {
+        horizonHours: horizon,
+        trees,
+        features,
+        metrics: {
+          backtest_roc_auc: backtest.roc_auc,
+          backtest_pr_auc: backtest.pr_auc,
+          backtest_brier: backtest.brier,
+          backtest_baseline_roc_auc: backtest.baseline.roc_auc,
+          backtest_lead_time_median_h: backtest.lead_time_h.median,
+        },
+      });
+      registry.promote(model.name, model.version);
+      failure = { model, backtest };
+    } catch (err) {
+      failure = { skipped: errorMessage(err) };
+    }
+  }
+  let rul: InitialModels['rul'] = { skipped: already };
+  if (needRul) {
+    try {
+      o.onStep?.(`backtesting RUL capped at ${cap} h (walk-forward)`);
+      const backtest = await backtestRul(store, fs, range, { capHours: cap, trees, features });
+      o.onStep?.(`training ${rulName} on all history`);
+      const model = await trainRulModel(store, registry, fs, range, {
+        rulCapHours: cap,
+        trees,
+        features,
+        metrics: {
+          backtest_rmse_h: backtest.rmse_h,
+          backtest_mae_h: backtest.mae_h,
+          backtest_baseline_rmse_h: backtest.baseline.rmse_h,
+          backtest_interval_coverage: backtest.interval_coverage,
+        },
+      });
+      registry.promote(model.name, model.version);
+      rul = { model, backtest };
+    } catch (err) {
+      rul = { skipped: errorMessage(err) };
+    }
+  }
+  return { failure, rul };
+}

@@ -1,0 +1,188 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../models/index.ts';
+import { PLANT_FEATURES, checkFreshness, ensureInitialModels, raiseEvents } from '../../pipelines/index.ts';
+import { buildApp } from '../../src/api/app.ts';
+import { KeyStore } from '../../src/api/keys.ts';
+import { startEngineJobs } from '../../src/jobs/index.ts';
+import type { EngineJobs, JobRun, SchedulerEvent } from '../../src/jobs/index.ts';
+import { LiveScorer } from '../../src/scoring/scorer.ts';
+import { QuestDbSink, simulate } from '../../src/sim/index.ts';
+import { connectStore, parseTimestampMicros, query, waitForWal } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { testConfig, uniquePrefix } from '../helpers/store.ts';
+
+const DAYS = 8;
+const EQUIPMENT = 6;
+
+/**
+ * The main job's path at a small size: an empty database, a simulated plant up to now, first
+ * models trained and promoted, the scheduled scoring job writing forecasts to QuestDB, and
+ * /v1/forecasts answering with the batch running at the forecast's time.
+ */
+describe('end to end: empty database to a scheduled forecast served with its MES context', () => {
+  let store: Store;
+  let registry: ModelRegistry;
+  let scorer: LiveScorer;
+  let jobs: EngineJobs;
+  let app: FastifyInstance;
+  let key = '';
+  const events: SchedulerEvent[] = [];
+  const now = Math.floor(Date.now() / 1000);
+  const start = now - DAYS * 86400;
+  const range = { from: start * 1e6, to: now * 1e6 };
+
+  beforeAll(async () => {
+    // Scoring every 2 s so the test sees scheduled runs; the other jobs run when asked.
+    const config = testConfig({
+      PDM_JOB_SCORE_CRON: '*/2 * * * * *',
+      PDM_JOB_FEATURES_CRON: '',
+      PDM_JOB_RETRAIN_CRON: '',
+      PDM_JOB_FRESHNESS_CRON: '',
+    });
+    store = await connectStore(config, { start: false, tablePrefix: uniquePrefix('engine') });
+    const sink = await QuestDbSink.open(store.config, store.tables);
+    await simulate(sink, { equipment: EQUIPMENT, days: DAYS, seed: 5, start, sampleSeconds: 30 });
+    await sink.close();
+    for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
+      await waitForWal(store.pool, store.tables, t);
+    registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-engine-models-')));
+    scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+    const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-engine-keys-')), 'k.json'));
+    key = keys.create('scheduler').key;
+    expect(scorer.current.ready).toBe(false);
+    const first = await ensureInitialModels(store, registry, PLANT_FEATURES, range, { trees: 20 });
+    expect('model' in first.failure, JSON.stringify(first.failure)).toBe(true);
+    expect('model' in first.rul, JSON.stringify(first.rul)).toBe(true);
+    scorer.reload();
+    jobs = await startEngineJobs({
+      store,
+      registry,
+      scorer,
+      featureSet: PLANT_FEATURES,
+      trees: 20,
+      onEvent: (e) => events.push(e),
+    });
+    app = await buildApp({ store, registry, scorer, keys, jobs });
+  }, 300_000);
+  afterAll(async () => {
+    await jobs?.stop();
+    await app?.close();
+    await store?.close();
+  });
+
+  it('trained and promoted first models with their walk-forward backtests recorded', () => {
+    const f = registry.meta('failure-any-24h', registry.promoted('failure-any-24h')!);
+    expect(f.metrics.backtest_roc_auc).toBeGreaterThan(0);
+    expect(f.metrics.backtest_roc_auc).toBeLessThanOrEqual(1);
+    const r = registry.meta('rul-168h', registry.promoted('rul-168h')!);
+    expect(r.metrics.backtest_rmse_h).toBeGreaterThan(0);
+  });
+
+  it('the scheduled scoring job writes forecasts that /v1/forecasts serves with the running batch', async () => {
+    const finished = async () => {
+      const end = Date.now() + 30_000;
+      while (Date.now() < end) {
+        const e = events.find((x) => x.type === 'finished' && x.run.job === 'score');
+        if (e) return (e as { run: JobRun }).run;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no scheduled score run finished: ${JSON.stringify(events)}`);
+    };
+    const run = await finished();
+    expect(run.rows).toBe(EQUIPMENT);
+    await waitForWal(store.pool, store.tables, store.tables.forecasts);
+    const res = await app.inject({
+      method: 'GET',
+      url: '/v1/forecasts',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const rows = res.json().forecasts as {
+      equipment: string;
+      forecast_at: string;
+      running_batch: { batch_id: string } | null;
+    }[];
+    expect(rows.length).toBe(EQUIPMENT);
+    // Check each answer's running batch against the batches table at the forecast's instant
+    // (planned and replanned rows are plans, not work that ran).
+    let named = 0;
+    for (const f of rows) {
+      const at = parseTimestampMicros(f.forecast_at);
+      const { rows: b } = await query<{ batch_id: string; ts: string; ended_at: string | null }>(
+        store.pool,
+        `SELECT batch_id, ts, ended_at FROM ${store.tables.batches} WHERE equipment = $1::varchar AND ts <= $2::varchar::timestamp AND status IN ('running', 'done', 'aborted') ORDER BY ts DESC LIMIT 1`,
+        [f.equipment, f.forecast_at],
+      );
+      const last = b[0];
+      const running =
+        last !== undefined && (last.ended_at === null || parseTimestampMicros(last.ended_at) > at);
+      expect(f.running_batch?.batch_id ?? null, f.equipment).toBe(running ? last!.batch_id : null);
+      if (running) named++;
+    }
+    expect(named).toBeGreaterThan(0);
+    const hist = await app.inject({
+      method: 'GET',
+      url: '/v1/jobs?job=score',
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(hist.statusCode, hist.body).toBe(200);
+    expect(hist.json().runs.some((r: JobRun) => r.status === 'ok' && r.rows === EQUIPMENT)).toBe(true);
+    expect(hist.json().jobs.find((j: { name: string }) => j.name === 'score').cron).toBe('*/2 * * * * *');
+  }, 60_000);
+
+  it('the features job persists the last half hour of features', async () => {
+    const run = await jobs.scheduler.runNow('features');
+    expect(run.status, run.error ?? '').toBe('ok');
+    // 30 min at one row per 10 min per equipment: 3 instants each (the grid may add a fourth).
+    expect(run.rows).toBeGreaterThanOrEqual(EQUIPMENT * 2);
+    expect(run.rows).toBeLessThanOrEqual(EQUIPMENT * 4);
+    await waitForWal(store.pool, store.tables, store.tables.features);
+    const { rows } = await query<{ n: string }>(store.pool, `SELECT count() n FROM ${store.tables.features}`);
+    expect(Number(rows[0]!.n)).toBe(run.rows);
+  });
+
+  it('the freshness check reports the equipment silent for 5 min, and one event per episode', async () => {
+    const checkedAt = Date.now() * 1000;
+    const run = await jobs.scheduler.runNow('freshness');
+    expect(run.status, run.error ?? '').toBe('ok');
+    // Independently: equipment whose last reading is more than 300 s old (e.g. down for repair).
+    const { rows: last } = await query<{ equipment: string; last_ts: string }>(
+      store.pool,
+      `SELECT equipment, max(ts) last_ts FROM ${store.tables.telemetry} GROUP BY equipment`,
+    );
+    const silent = last.filter((r) => checkedAt - parseTimestampMicros(r.last_ts) >= 300e6).length;
+    expect(run.detail).toMatch(new RegExp(`^${silent} stale equipment, 0 silent sensors`));
+    const later = (now + 3600) * 1e6;
+    const stale = await checkFreshness(store, later, {
+      staleAfterSeconds: 300,
+      sensors: PLANT_FEATURES.sensors,
+    });
+    expect(stale.filter((e) => e.kind === 'stale').length).toBe(EQUIPMENT);
+    await raiseEvents(store, stale, later);
+    await raiseEvents(store, stale, later + 60e6); // the next check of the same episode
+    await waitForWal(store.pool, store.tables, store.tables.events);
+    const { rows } = await query<{ n: string }>(
+      store.pool,
+      `SELECT count() n FROM ${store.tables.events} WHERE kind = 'stale'`,
+    );
+    expect(Number(rows[0]!.n)).toBe(EQUIPMENT);
+  });
+
+  it('the nightly retrain promotes a challenger only if it beats the champion on the holdout', async () => {
+    const before = registry.promoted('failure-any-24h');
+    const run = await jobs.scheduler.runNow('retrain');
+    expect(run.status, run.error ?? '').toBe('ok');
+    const c = registry.challenges('failure-any-24h').at(-1)!;
+    expect(c.metric).toBe('brier');
+    expect(c.champion?.version).toBe(before);
+    const beat = c.champion !== null && c.challenger.value < c.champion.value;
+    expect(c.promoted).toBe(beat);
+    expect(registry.promoted('failure-any-24h')).toBe(beat ? c.challenger.version : before);
+    expect(scorer.current.failure?.meta.version).toBe(registry.promoted('failure-any-24h'));
+    expect(run.detail).toContain(c.reason);
+  }, 120_000);
+});
