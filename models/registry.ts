@@ -49,8 +49,17 @@ export interface ChallengeRecord {
   readonly metric: string;
   /** true when lower is better (brier, rmse). */
   readonly lowerIsBetter: boolean;
-  readonly holdout: { readonly from: string; readonly to: string; readonly rows: number; readonly positives?: number };
-  readonly champion: { readonly version: string; readonly value: number; readonly sawHoldout: boolean } | null;
+  readonly holdout: {
+    readonly from: string;
+    readonly to: string;
+    readonly rows: number;
+    readonly positives?: number;
+  };
+  readonly champion: {
+    readonly version: string;
+    readonly value: number;
+    readonly sawHoldout: boolean;
+  } | null;
   readonly challenger: { readonly version: string; readonly value: number };
   readonly promoted: boolean;
   readonly reason: string;
