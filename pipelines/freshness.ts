@@ -40,7 +40,7 @@ export async function checkFreshness(
   const known = await query<{ equipment: string }>(store.pool, sql('equipment_current', store.tables));
   const spans = await query<{ equipment: string; last_ts: string }>(
     store.pool,
-    sql('telemetry_span_by_equipment', store.tables),
+    sql('telemetry_last_seen', store.tables),
   );
   const last = new Map(spans.rows.map((r) => [r.equipment, parseTimestampMicros(r.last_ts)]));
   for (const { equipment } of known.rows) {

@@ -23,3 +23,5 @@ export { retrainModels } from './retrain.ts';
 export type { RetrainOptions, RetrainResult, RetrainOutcome } from './retrain.ts';
 export { checkFreshness, raiseEvents } from './freshness.ts';
 export type { DataEvent, FreshnessOptions } from './freshness.ts';
+export { equipmentHealth } from './equipment-health.ts';
+export type { EquipmentHealth, SensorTrace } from './equipment-health.ts';

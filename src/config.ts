@@ -39,7 +39,13 @@ export interface Config {
   readonly dataDir: string;
   /** Where the model registry keeps versioned models. */
   readonly modelsDir: string;
-  readonly api: { readonly host: string; readonly port: number; readonly keysFile: string };
+  readonly api: {
+    readonly host: string;
+    readonly port: number;
+    readonly keysFile: string;
+    /** Requests per minute per API key (per address without a key); 0 turns the limit off. */
+    readonly rateLimitPerMinute: number;
+  };
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
   readonly jobs: JobsConfig;
@@ -126,6 +132,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'PDM_KEYS_FILE',
     default: './data/api-keys.json',
     help: 'API keys (salted hashes and roles), created with pdm keys create',
+  },
+  {
+    name: 'PDM_API_RATE_LIMIT',
+    default: '60000',
+    help: 'Requests per minute per API key (per address without one); 0 turns the limit off',
   },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
   {
@@ -254,6 +265,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       host: read(env, 'PDM_API_HOST'),
       port: int(env, 'PDM_API_PORT', 1, 65535),
       keysFile: path.resolve(cwd, read(env, 'PDM_KEYS_FILE')),
+      rateLimitPerMinute: int(env, 'PDM_API_RATE_LIMIT', 0, 100_000_000),
     },
     questdb,
     ingest,

@@ -1,11 +1,23 @@
 /**
  * `npm start`: the main job. Brings up the store (the managed QuestDB unless one is configured),
- * applies migrations, loads the data the engine works on if the database is empty, prints where
- * to look, and runs until Ctrl-C, when it stops what it started.
+ * applies migrations, loads the data the engine works on if the database is empty (C-MAPSS and a
+ * simulated plant's history), trains and promotes first models if none is registered, starts the
+ * API (printing an admin key on first start) and the scheduled jobs, streams live simulated
+ * telemetry and MES events, prints where to look, and runs until Ctrl-C, when it stops what it
+ * started.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { ModelRegistry } from '../models/index.ts';
+import { PLANT_FEATURES, ensureInitialModels, telemetrySpan } from '../pipelines/index.ts';
+import type { InitialModels } from '../pipelines/index.ts';
+import { buildApp } from './api/app.ts';
+import { KeyStore } from './api/keys.ts';
+import { describeJobEvent } from './cli/commands/jobs.ts';
 import { progressBar } from './cli/output.ts';
+import { startEngineJobs } from './jobs/index.ts';
+import type { EngineJobs } from './jobs/index.ts';
+import { LiveScorer } from './scoring/scorer.ts';
 import { loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import { ingestFile } from './ingest/index.ts';
@@ -40,8 +52,8 @@ async function loadCmapss(store: Store): Promise<void> {
   await waitForWal(store.pool, store.tables, store.tables.cmapss);
 }
 
-/** Size of the plant `npm start` simulates on an empty database (about 35 s of backfill here). */
-const PLANT = { equipment: 8, days: 3, seed: 1 };
+/** Size of the plant `npm start` simulates on an empty database (see the README for the time it takes). */
+const PLANT = { equipment: 10, days: 5, seed: 1 };
 
 /**
  * Runs the simulated plant through the engine's ingestion path: on an empty database, a backfill of
@@ -82,18 +94,46 @@ async function runPlant(store: Store, signal: AbortSignal, ready: () => void): P
   }
 }
 
+const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
+
+function describeModels(m: InitialModels): string[] {
+  const lines: string[] = [];
+  if ('model' in m.failure) {
+    const b = m.failure.backtest;
+    lines.push(
+      `  ${m.failure.model.name}@${m.failure.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} ` +
+        `(one-sensor baseline ${f2(b.baseline.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, Brier ${b.brier.toFixed(3)}, ` +
+        `${b.failures_warned}/${b.failures_in_test} failures warned, median lead ${f2(b.lead_time_h.median)} h, ` +
+        `${f2(b.false_alarms_per_equipment_month)} false alarms per equipment-month`,
+    );
+  } else if (m.failure.skipped !== 'already promoted')
+    lines.push(`  failure model not trained: ${m.failure.skipped}`);
+  if ('model' in m.rul) {
+    const b = m.rul.backtest;
+    lines.push(
+      `  ${m.rul.model.name}@${m.rul.model.version}: walk-forward RMSE ${f2(b.rmse_h)} h, MAE ${f2(b.mae_h)} h ` +
+        `(mean-life baseline RMSE ${f2(b.baseline.rmse_h)} h), 10-90 % interval covers ${f2(b.interval_coverage * 100)} %`,
+    );
+  } else if (m.rul.skipped !== 'already promoted') lines.push(`  RUL model not trained: ${m.rul.skipped}`);
+  return lines;
+}
+
 export async function runMain(): Promise<void> {
   const started = performance.now();
   const config = loadConfig();
   const store = await connectStore(config, { onLog: (line) => console.log(line) });
   const live = new AbortController();
   let plant: Promise<void> = Promise.resolve();
+  let jobs: EngineJobs | undefined;
+  let closeApi: () => Promise<void> = async () => {};
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     const also = store.server?.startedHere ? ' (and the QuestDB started here)' : '';
     console.log(`\n${signal}: stopping${also}...`);
+    await closeApi().catch(() => {});
+    await jobs?.stop().catch(() => {}); // waits for a running job
     live.abort();
     await plant.catch((err: unknown) => console.error(`plant stream: ${errorMessage(err)}`)); // flushes ingestion
     await store.close();
@@ -114,18 +154,73 @@ export async function runMain(): Promise<void> {
     });
   });
   await isLive;
-  await waitForWal(store.pool, store.tables, store.tables.telemetry, 120_000);
+  for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
+    await waitForWal(store.pool, store.tables, t, 120_000);
+
+  // Models: first ones backtested, trained and promoted when none is registered.
+  const registry = new ModelRegistry(config.modelsDir);
+  const span = await telemetrySpan(store);
+  const trainStart = performance.now();
+  const models = await ensureInitialModels(
+    store,
+    registry,
+    PLANT_FEATURES,
+    { from: span.first, to: span.last + 1 },
+    { onStep: (what) => console.log(`models: ${what}...`) },
+  );
+  const trained = 'model' in models.failure || 'model' in models.rul;
+  if (trained) {
+    console.log(`models: trained in ${((performance.now() - trainStart) / 1000).toFixed(1)} s; backtests:`);
+    for (const line of describeModels(models)) console.log(line);
+  } else {
+    const names = registry.names().map((n) => `${n}@${registry.promoted(n) ?? 'none'}`);
+    console.log(`models: using the registered ${names.join(', ')} (${config.modelsDir})`);
+  }
+  const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+
+  // Jobs, then the API (which reports their state).
+  jobs = await startEngineJobs({
+    store,
+    registry,
+    scorer,
+    featureSet: PLANT_FEATURES,
+    onEvent: (e) => {
+      const line = describeJobEvent(e);
+      if (line !== undefined) console.log(line);
+    },
+    onLeaderChange: (leader, reason) => console.log(`jobs: ${leader ? 'leading' : 'following'} (${reason})`),
+  });
+  const keys = new KeyStore(config.api.keysFile);
+  const firstKey = keys.size === 0 ? keys.create('admin').key : undefined;
+  const app = await buildApp({ store, registry, scorer, keys, jobs });
+  const api = await app.listen({ host: config.api.host, port: config.api.port });
+  closeApi = () => app.close();
+  // A first forecast now rather than at the next 5-minute tick.
+  if (scorer.current.ready) await jobs.scheduler.runNow('score').catch(() => {});
+
   const readings = await rowCount(store, store.tables.telemetry);
   const http = httpUrlOf(config.questdb);
+  const key = firstKey ?? '<your key>';
+  const schedule = jobs.scheduler
+    .status()
+    .filter((j) => j.cron !== '')
+    .map((j) => `${j.name} (${j.cron})`)
+    .join(', ');
   console.log(
     [
       '',
       `Up in ${((performance.now() - started) / 1000).toFixed(1)} s, ${readings.toLocaleString('en')} readings stored.`,
+      firstKey === undefined
+        ? `  API keys:         in ${config.api.keysFile} (npx pdm keys create --role mes|scheduler|engineer|admin)`
+        : `  Admin API key:    ${firstKey}   (shown once; only its hash is stored in ${config.api.keysFile})`,
+      `  API:              ${api}  (OpenAPI docs and UI: ${api}/docs)`,
+      `  Dashboard:        ${api}/`,
+      `  Score:            curl -s -X POST ${api}/v1/score -H 'authorization: Bearer ${key}' -H 'content-type: application/json' -d '{"equipment":"cnc-001"}'`,
+      `  Forecasts:        curl -s ${api}/v1/forecasts?horizon=24 -H 'authorization: Bearer ${key}'`,
+      `  Job runs:         curl -s ${api}/v1/jobs -H 'authorization: Bearer ${key}'   (or npx pdm jobs list)`,
+      `  Jobs:             ${schedule} (${jobs.leader.describe})`,
       `  QuestDB console:  ${http}`,
-      `  PG wire:          postgres://${config.questdb.pgUser}@${config.questdb.host}:${config.questdb.pgPort}/${config.questdb.pgDatabase}`,
       `  Live telemetry:   ${PLANT.equipment} simulated machines, one reading a second each, with MES batches and maintenance`,
-      `  Try:              npx pdm features summary --horizon 24`,
-      `                    npx pdm query "SELECT ts, equipment, mode FROM ${store.tables.maintenance} WHERE kind = 'failure'"`,
       '',
       'Ctrl-C stops the engine' + (store.server?.startedHere ? ' and the QuestDB it started.' : '.'),
     ].join('\n'),

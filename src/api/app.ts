@@ -1,8 +1,9 @@
 /**
  * The HTTP API (fastify), schema first: every body and query is validated strictly (no type
  * coercion, unknown fields rejected) and errors are problem+json naming the field.
- * This slice serves health, readiness, the model registry and real-time scoring; intake,
- * forecasts, analyses, API keys and OpenAPI docs are the rest of the API issue.
+ * Routes: operations (/health, /ready, /metrics), MES scoring, scheduler forecasts, MES context
+ * and telemetry intake (routes/intake.ts), equipment and its health (routes/equipment.ts),
+ * reliability analyses, the model registry and job runs; OpenAPI 3 at /docs/json, a UI at /docs.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import swagger from '@fastify/swagger';
@@ -11,8 +12,13 @@ import Fastify from 'fastify';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
+import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
+import rateLimit from '@fastify/rate-limit';
+import { PLANT_FEATURES } from '../../pipelines/feature-sets.ts';
 import { plantForecasts } from '../../pipelines/forecast.ts';
+import { registerEquipment } from './routes/equipment.ts';
+import { registerIntake } from './routes/intake.ts';
 import { reliabilityAnalysis } from '../../pipelines/reliability.ts';
 import { parseIsoMicros } from '../ingest/index.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
@@ -30,6 +36,8 @@ export interface ApiDeps {
   readonly keys: KeyStore;
   /** The scheduler when this process runs the jobs; the run history is read from the store either way. */
   readonly jobs?: EngineJobs;
+  /** The feature set the models were trained on (default the plant's). */
+  readonly featureSet?: FeatureSet;
 }
 
 declare module 'fastify' {
@@ -70,6 +78,27 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
+  // Per key (its public id), after authentication; per address for routes without a key.
+  const perMinute = deps.store.config.api.rateLimitPerMinute;
+  if (perMinute > 0) {
+    await app.register(rateLimit, {
+      global: true,
+      hook: 'preHandler',
+      max: perMinute,
+      timeWindow: 60_000,
+      keyGenerator: (req) => {
+        const auth = req.headers.authorization ?? (req.headers['x-api-key'] as string | undefined) ?? '';
+        return /pdm_([0-9a-f]{12})_/.exec(auth)?.[1] ?? req.ip;
+      },
+      errorResponseBuilder: (_req, ctx) => ({
+        statusCode: 429,
+        type: 'about:blank',
+        title: 'Too many requests',
+        status: 429,
+        detail: `more than ${ctx.max} requests per minute for this key; retry in ${ctx.after}`,
+      }),
+    });
+  }
   app.setNotFoundHandler((req, reply) =>
     sendProblem(reply, {
       type: 'about:blank',
@@ -265,6 +294,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
     return deps.scorer.current.score(req.body.equipment, at);
   });
+
+  registerIntake(app, deps.store);
+  registerEquipment(app, deps.store, deps.scorer, deps.featureSet ?? PLANT_FEATURES);
 
   await app.ready();
   return app;

@@ -11,6 +11,18 @@ export interface Problem {
   hint?: string;
 }
 
+/** A request that passed the schema but not a domain check (unknown equipment, end before start...). */
+export class InvalidInput extends Error {
+  constructor(
+    readonly field: string,
+    reason: string,
+    readonly hint?: string,
+  ) {
+    super(reason);
+    this.name = 'InvalidInput';
+  }
+}
+
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
@@ -21,14 +33,26 @@ export function errorHandler(err: FastifyError, _req: FastifyRequest, reply: Fas
     const params = (v?.params ?? {}) as { additionalProperty?: string; missingProperty?: string };
     const where = err.validationContext ?? 'body';
     const path = (v?.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-    const field = params.additionalProperty ?? params.missingProperty ?? (path === '' ? where : path);
+    // The offending property inside the object at `path` (e.g. body.3.colour), or the path itself.
+    const prop = params.additionalProperty ?? params.missingProperty;
+    const field = [where, path, prop].filter((p) => p !== undefined && p !== '').join('.');
     const reason = params.additionalProperty ? 'unknown field' : (v?.message ?? 'invalid');
     return sendProblem(reply, {
       type: 'about:blank',
       title: 'Invalid request',
       status: 400,
-      detail: `${where}.${field}: ${reason}`,
-      field: `${where}.${field}`,
+      detail: `${field}: ${reason}`,
+      field,
+    });
+  }
+  if (err instanceof InvalidInput) {
+    return sendProblem(reply, {
+      type: 'about:blank',
+      title: 'Invalid request',
+      status: 400,
+      detail: `${err.field}: ${err.message}`,
+      field: err.field,
+      ...(err.hint === undefined ? {} : { hint: err.hint }),
     });
   }
   if (isPdmError(err) && typeof err.detail?.status === 'number') {
@@ -38,6 +62,15 @@ export function errorHandler(err: FastifyError, _req: FastifyRequest, reply: Fas
       status: err.detail.status,
       detail: err.message,
       ...(typeof err.detail.hint === 'string' ? { hint: err.detail.hint } : {}),
+    });
+  }
+  if (err.statusCode === 429) {
+    const e = err as unknown as Problem;
+    return sendProblem(reply, {
+      type: 'about:blank',
+      title: 'Too many requests',
+      status: 429,
+      detail: e.detail ?? err.message,
     });
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;

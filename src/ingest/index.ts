@@ -7,3 +7,6 @@ export { parseReading, parseTime, parseEquipment, parseIsoMicros } from './value
 export type { TimeUnit } from './values.ts';
 export type { Rejection } from './types.ts';
 export { cmapssLayout, CMAPSS_SENSORS, CMAPSS_SETTINGS } from './cmapss.ts';
+export { ingestLines } from './ingest-lines.ts';
+export type { LinesOptions, LinesProgress, LinesResult } from './ingest-lines.ts';
+export { ndjsonParser } from './ndjson.ts';

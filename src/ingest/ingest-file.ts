@@ -9,12 +9,12 @@ import { createInterface } from 'node:readline';
 import type { Config } from '../config.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { Tables } from '../store/tables.ts';
-import { Writer } from '../store/writer.ts';
 import { cmapssParser } from './cmapss.ts';
 import { csvParser } from './csv.ts';
 import type { MappingOptions } from './mapping.ts';
 import { ndjsonParser } from './ndjson.ts';
-import { newRow } from './types.ts';
+import { ingestLines } from './ingest-lines.ts';
+import type { LinesResult } from './ingest-lines.ts';
 import type { LineParser, Rejection } from './types.ts';
 
 export type FileFormat = 'csv' | 'ndjson' | 'cmapss';
@@ -103,71 +103,28 @@ export async function ingestFile(
     });
   }
   const format = options.format ?? detectFormat(file);
-  const maxRejections = options.maxRejections ?? 20;
   const started = performance.now();
   const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
-
-  let parser: LineParser | undefined;
-  let writer: Writer | undefined;
-  let row: ReturnType<typeof newRow> | undefined;
-  let lineNo = 0;
-  let rowsRead = 0;
-  let rejected = 0;
-  const rejections: Rejection[] = [];
-  let lastProgress = 0;
-  const progress = () => {
-    options.onProgress?.({
-      bytesRead: stream.bytesRead,
-      bytesTotal: size,
-      rowsRead,
-      accepted: writer?.stats.rowsAcknowledged ?? 0,
-      rejected,
-    });
-  };
+  let result: LinesResult;
   try {
-    for await (const line of lines) {
-      lineNo++;
-      if (parser === undefined) {
-        if (line.trim() === '') continue;
-        parser = makeParser(format, line, file, tables, options);
-        writer = await Writer.open(config.questdb, config.ingest, parser.layout);
-        row = newRow(parser.layout);
-        if (parser.headerLines > 0) continue;
-      }
-      if (line.trim() === '') continue;
-      rowsRead++;
-      const rejection = parser.parse(line, lineNo, row as NonNullable<typeof row>);
-      if (rejection !== null) {
-        rejected++;
-        if (rejections.length < maxRejections) rejections.push(rejection);
-        continue;
-      }
-      const r = row as NonNullable<typeof row>;
-      await (writer as Writer).append(r.ts, r.symbols, r.doubles, r.ints);
-      if ((rowsRead & 0x3fff) === 0 && options.onProgress) {
-        const now = performance.now();
-        if (now - lastProgress > 200) {
-          lastProgress = now;
-          progress();
-        }
-      }
-    }
-    await writer?.close();
-  } catch (err) {
-    await writer?.close().catch(() => {});
-    throw err;
+    result = await ingestLines(config, lines, (first) => makeParser(format, first, file, tables, options), {
+      maxRejections: options.maxRejections,
+      onProgress:
+        options.onProgress &&
+        ((p) => options.onProgress?.({ ...p, bytesRead: stream.bytesRead, bytesTotal: size })),
+    });
   } finally {
     lines.close();
     stream.destroy();
   }
-  progress();
+  const { rowsRead, rejected, rejections, accepted, table } = result;
+  options.onProgress?.({ bytesRead: size, bytesTotal: size, rowsRead, accepted, rejected });
   const duration = (performance.now() - started) / 1000;
-  const accepted = writer?.stats.rowsAcknowledged ?? 0;
   return {
     file,
     format,
-    table: parser?.layout.table ?? options.table ?? (format === 'cmapss' ? tables.cmapss : tables.telemetry),
+    table: table ?? options.table ?? (format === 'cmapss' ? tables.cmapss : tables.telemetry),
     rows_read: rowsRead,
     accepted,
     rejected,

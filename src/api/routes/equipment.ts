@@ -1,0 +1,107 @@
+/** The plant's equipment: the ISA-95 list with the latest forecast, and one equipment's health over time. */
+import type { FastifyInstance } from 'fastify';
+import { Type } from 'typebox';
+import type { Static } from 'typebox';
+import type { FeatureSet } from '../../../features/index.ts';
+import { equipmentHealth } from '../../../pipelines/equipment-health.ts';
+import { parseIsoMicros } from '../../ingest/index.ts';
+import type { LiveScorer } from '../../scoring/scorer.ts';
+import { microsToIso, parseTimestampMicros, query, sql } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
+import { InvalidInput, sendProblem } from '../problem.ts';
+
+const HealthQuery = Type.Object(
+  {
+    hours: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,3}$', description: 'hours of history (default 24, at most 720)' }),
+    ),
+    step: Type.Optional(
+      Type.String({ pattern: '^[0-9]{1,6}$', description: 'bucket seconds (default: about 300 buckets)' }),
+    ),
+    at: Type.Optional(Type.String({ format: 'date-time', description: 'end of the window (default now)' })),
+  },
+  { additionalProperties: false },
+);
+const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+
+interface Place {
+  equipment: string;
+  site: string | null;
+  area: string | null;
+  line: string | null;
+  cell: string | null;
+  equipment_class: string | null;
+}
+
+export function registerEquipment(
+  app: FastifyInstance,
+  store: Store,
+  scorer: LiveScorer,
+  fs: FeatureSet,
+): void {
+  const places = async () =>
+    (await query<Place>(store.pool, sql('equipment_current', store.tables))).rows.sort((a, b) =>
+      a.equipment.localeCompare(b.equipment),
+    );
+
+  app.get(
+    '/v1/equipment',
+    {
+      schema: { summary: 'Every equipment in the ISA-95 tree with its latest reading time' },
+      config: { roles: ['engineer', 'scheduler', 'mes'] },
+    },
+    async () => {
+      const last = await query<{ equipment: string; last_ts: string }>(
+        store.pool,
+        sql('telemetry_last_seen', store.tables),
+      );
+      const seen = new Map(last.rows.map((r) => [r.equipment, microsToIso(parseTimestampMicros(r.last_ts))]));
+      return {
+        equipment: (await places()).map((p) => ({ ...p, last_reading: seen.get(p.equipment) ?? null })),
+      };
+    },
+  );
+
+  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof HealthQuery> }>(
+    '/v1/equipment/:id/health',
+    {
+      schema: {
+        summary:
+          'Recent readings (bucketed, with a rolling 1 h band), maintenance, batches, data events, forecasts over time and the latest score',
+        params: Params,
+        querystring: HealthQuery,
+      },
+      config: { roles: ['engineer', 'scheduler'] },
+    },
+    async (req, reply) => {
+      const id = req.params.id;
+      const place = (await places()).find((p) => p.equipment === id);
+      if (place === undefined) {
+        return sendProblem(reply, {
+          type: 'about:blank',
+          title: 'Not found',
+          status: 404,
+          detail: `no equipment ${JSON.stringify(id)}`,
+          hint: 'GET /v1/equipment lists the known equipment',
+        });
+      }
+      const hours = Number(req.query.hours ?? 24);
+      if (hours < 1 || hours > 720) throw new InvalidInput('querystring.hours', 'must be in [1, 720]');
+      const step = Number(req.query.step ?? Math.max(10, Math.round((hours * 3600) / 300)));
+      if (step < 1 || (hours * 3600) / step > 5000)
+        throw new InvalidInput(
+          'querystring.step',
+          `at most 5000 buckets: use a step of at least ${Math.ceil((hours * 3600) / 5000)} s`,
+        );
+      const at = req.query.at === undefined ? Date.now() * 1000 : parseIsoMicros(req.query.at);
+      const health = await equipmentHealth(store, id, fs.sensors, at, hours, step);
+      let latest = null;
+      try {
+        latest = await scorer.current.score(id, at);
+      } catch {
+        // no readings in the last 24 h or no model: the history is still worth showing
+      }
+      return { ...place, ...health, latest_score: latest };
+    },
+  );
+}

@@ -1,0 +1,88 @@
+/**
+ * The ingestion loop every line source shares (a file for `pdm ingest`, a request body for
+ * `POST /v1/telemetry`): the first non-empty line chooses the parser, each data line is parsed
+ * into a reused row and appended to the writer; a bad line is counted and described (row, field,
+ * reason) and never stops the rest. Memory is bounded by the writer's two batches.
+ */
+import type { Config } from '../config.ts';
+import { Writer } from '../store/writer.ts';
+import { newRow } from './types.ts';
+import type { LineParser, Rejection } from './types.ts';
+
+export interface LinesProgress {
+  readonly rowsRead: number;
+  readonly accepted: number;
+  readonly rejected: number;
+}
+
+export interface LinesResult extends LinesProgress {
+  readonly rejections: readonly Rejection[];
+  /** The table written to; undefined when there was no data line. */
+  readonly table: string | undefined;
+}
+
+export interface LinesOptions {
+  /** How many rejections to describe (all are counted); default 20. */
+  readonly maxRejections?: number;
+  readonly onProgress?: (p: LinesProgress) => void;
+  /** Checked once, on the parser the first line chose (e.g. the API refuses columns the table lacks). */
+  readonly checkParser?: (parser: LineParser) => void;
+}
+
+export async function ingestLines(
+  config: Config,
+  lines: AsyncIterable<string>,
+  makeParser: (firstLine: string) => LineParser,
+  o: LinesOptions = {},
+): Promise<LinesResult> {
+  const maxRejections = o.maxRejections ?? 20;
+  let parser: LineParser | undefined;
+  let writer: Writer | undefined;
+  let row: ReturnType<typeof newRow> | undefined;
+  let lineNo = 0;
+  let rowsRead = 0;
+  let rejected = 0;
+  const rejections: Rejection[] = [];
+  let lastProgress = 0;
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (parser === undefined) {
+        if (line.trim() === '') continue;
+        parser = makeParser(line);
+        o.checkParser?.(parser);
+        writer = await Writer.open(config.questdb, config.ingest, parser.layout);
+        row = newRow(parser.layout);
+        if (parser.headerLines > 0) continue;
+      }
+      if (line.trim() === '') continue;
+      rowsRead++;
+      const rejection = parser.parse(line, lineNo, row as NonNullable<typeof row>);
+      if (rejection !== null) {
+        rejected++;
+        if (rejections.length < maxRejections) rejections.push(rejection);
+        continue;
+      }
+      const r = row as NonNullable<typeof row>;
+      await (writer as Writer).append(r.ts, r.symbols, r.doubles, r.ints);
+      if ((rowsRead & 0x3fff) === 0 && o.onProgress) {
+        const now = performance.now();
+        if (now - lastProgress > 200) {
+          lastProgress = now;
+          o.onProgress({ rowsRead, accepted: writer?.stats.rowsAcknowledged ?? 0, rejected });
+        }
+      }
+    }
+    await writer?.close();
+  } catch (err) {
+    await writer?.close().catch(() => {});
+    throw err;
+  }
+  return {
+    rowsRead,
+    accepted: writer?.stats.rowsAcknowledged ?? 0,
+    rejected,
+    rejections,
+    table: parser?.layout.table,
+  };
+}
