@@ -124,16 +124,16 @@ export async function runMain(): Promise<void> {
   const store = await connectStore(config, { onLog: (line) => console.log(line) });
   const live = new AbortController();
   let plant: Promise<void> = Promise.resolve();
-  let jobs: EngineJobs | undefined;
-  let closeApi: () => Promise<void> = async () => {};
+  // What the Ctrl-C handler stops, filled in as it starts.
+  const running: { jobs?: EngineJobs; api?: { close(): Promise<void> } } = {};
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     const also = store.server?.startedHere ? ' (and the QuestDB started here)' : '';
     console.log(`\n${signal}: stopping${also}...`);
-    await closeApi().catch(() => {});
-    await jobs?.stop().catch(() => {}); // waits for a running job
+    await running.api?.close().catch(() => {});
+    await running.jobs?.stop().catch(() => {}); // waits for a running job
     live.abort();
     await plant.catch((err: unknown) => console.error(`plant stream: ${errorMessage(err)}`)); // flushes ingestion
     await store.close();
@@ -179,7 +179,7 @@ export async function runMain(): Promise<void> {
   const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
 
   // Jobs, then the API (which reports their state).
-  jobs = await startEngineJobs({
+  const jobs = await startEngineJobs({
     store,
     registry,
     scorer,
@@ -192,9 +192,10 @@ export async function runMain(): Promise<void> {
   });
   const keys = new KeyStore(config.api.keysFile);
   const firstKey = keys.size === 0 ? keys.create('admin').key : undefined;
+  running.jobs = jobs;
   const app = await buildApp({ store, registry, scorer, keys, jobs });
   const api = await app.listen({ host: config.api.host, port: config.api.port });
-  closeApi = () => app.close();
+  running.api = app;
   // A first forecast now rather than at the next 5-minute tick.
   if (scorer.current.ready) await jobs.scheduler.runNow('score').catch(() => {});
 
