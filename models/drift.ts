@@ -1,7 +1,8 @@
 /**
  * Quality drift: how a characteristic moves with time (or running hours, or cycles since the tool
  * change), when it will cross a spec limit, and the process capability now and then. Candidate
- * fits from ml-regression (linear, quadratic, robust Theil-Sen, exponential) are chosen by their
+ * fits from ml-regression (linear, quadratic, robust Theil-Sen, exponential, and a shifted power
+ * law fitted as a linear regression in x^p) are chosen by their
  * error on the latest points, held out in time, then refitted on everything.
  */
 import {
@@ -12,7 +13,7 @@ import {
 } from 'ml-regression';
 
 export interface DriftFit {
-  readonly kind: 'linear' | 'quadratic' | 'theil-sen' | 'exponential';
+  readonly kind: 'linear' | 'quadratic' | 'theil-sen' | 'exponential' | 'power';
   predict(x: number): number;
   /** Refits on residual-bootstrap samples, of every law that validated nearly as well: the curve's uncertainty. */
   readonly replicates: readonly ((x: number) => number)[];
@@ -35,9 +36,29 @@ export interface DriftForecast {
   readonly predictedAtHorizon: number;
 }
 
+/**
+ * Shifted power law y = a + b * x^p (wear curves: p > 1 accelerating, p < 1 running in), the
+ * exponent chosen on the training points by least squares over a grid, then a linear fit in x^p.
+ */
+function trainPower(x: number[], y: number[]): (v: number) => number {
+  let best: { err: number; p: number; m: SimpleLinearRegression } | undefined;
+  for (let p = 0.5; p <= 3.0001; p += 0.25) {
+    const xp = x.map((v) => Math.pow(Math.max(0, v), p));
+    const m = new SimpleLinearRegression(xp, y);
+    let err = 0;
+    for (let i = 0; i < xp.length; i++)
+      err += ((m.predict(xp[i] as number) as number) - (y[i] as number)) ** 2;
+    if (Number.isFinite(err) && (best === undefined || err < best.err)) best = { err, p, m };
+  }
+  if (best === undefined) throw new RangeError('power law: no finite fit');
+  const { p, m } = best;
+  return (v) => m.predict(Math.pow(Math.max(0, v), p)) as number;
+}
+
 type Candidate = { kind: DriftFit['kind']; train: (x: number[], y: number[]) => (v: number) => number };
 
 const CANDIDATES: Candidate[] = [
+  { kind: 'power', train: trainPower },
   {
     kind: 'linear',
     train: (x, y) => {

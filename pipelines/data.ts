@@ -22,25 +22,29 @@ export async function loadReadings(store: Store, fs: FeatureSet, range: TimeRang
   return queryTable(store.pool, text, [microsToIso(range.from), microsToIso(range.to)]);
 }
 
+/** Maintenance and batches over a range, of the whole plant or of one equipment (the scorer's hot path). */
 export async function loadContext(
   store: Store,
   range: TimeRange,
+  equipment?: string,
 ): Promise<ContextData & { failures: FailureEvent[] }> {
-  const args = [microsToIso(range.from), microsToIso(range.to)];
+  const span = [microsToIso(range.from), microsToIso(range.to)];
+  const args = equipment === undefined ? span : [equipment, ...span];
+  const suffix = equipment === undefined ? '' : '_equipment';
   const m = await query<{
     ts: string;
     equipment: string;
     kind: string;
     mode: string | null;
     ended_at: string | null;
-  }>(store.pool, sql('maintenance_range', store.tables), args);
+  }>(store.pool, sql(`maintenance_range${suffix}`, store.tables), args);
   const b = await query<{
     ts: string;
     equipment: string;
     product: string;
     load: number | null;
     ended_at: string | null;
-  }>(store.pool, sql('batches_range', store.tables), args);
+  }>(store.pool, sql(`batches_range${suffix}`, store.tables), args);
   const maintenance: MaintenanceEvent[] = m.rows.map((r) => ({
     equipment: r.equipment,
     ts: parseTimestampMicros(r.ts),

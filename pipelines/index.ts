@@ -25,3 +25,5 @@ export { checkFreshness, raiseEvents } from './freshness.ts';
 export type { DataEvent, FreshnessOptions } from './freshness.ts';
 export { equipmentHealth } from './equipment-health.ts';
 export type { EquipmentHealth, SensorTrace } from './equipment-health.ts';
+export { qualityDrift, backtestDrift } from './drift.ts';
+export type { DriftForecastRow, DriftBacktest } from './drift.ts';

@@ -25,7 +25,7 @@ import type { LiveScorer } from '../scoring/scorer.ts';
 import type { KeyStore, Role } from './keys.ts';
 import { StoreRunLog } from '../jobs/run-log.ts';
 import type { EngineJobs } from '../jobs/engine.ts';
-import { ping } from '../store/index.ts';
+import { ping, TELEMETRY_SENSORS } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { errorHandler, sendProblem } from './problem.ts';
 
@@ -47,11 +47,40 @@ declare module 'fastify' {
   }
 }
 
+const sensorValues = Object.fromEntries(
+  TELEMETRY_SENSORS.map((n) => [n, Type.Optional(Type.Union([Type.Number(), Type.Null()]))]),
+);
 const ScoreBody = Type.Object(
   {
     equipment: Type.String({ minLength: 1, maxLength: 128 }),
     at: Type.Optional(
       Type.String({ minLength: 10, maxLength: 40, description: 'ISO 8601 instant; default now' }),
+    ),
+    readings: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            ts: Type.Union([Type.String({ format: 'date-time' }), Type.Number({ minimum: 0 })]),
+            ...sensorValues,
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 3600, description: 'latest readings the engine may not have ingested yet (not stored)' },
+      ),
+    ),
+    mes: Type.Optional(
+      Type.Object(
+        {
+          order_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          batch_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          product: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          recipe: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+          batch_end: Type.Optional(
+            Type.String({ format: 'date-time', description: 'planned end of the running batch' }),
+          ),
+        },
+        { additionalProperties: false },
+      ),
     ),
   },
   { additionalProperties: false },
@@ -292,7 +321,20 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         field: 'body.at',
       });
     }
-    return deps.scorer.current.score(req.body.equipment, at);
+    const { readings, mes } = req.body;
+    return deps.scorer.current.score(req.body.equipment, at, undefined, {
+      readings: readings?.map((r) => {
+        const { ts, ...values } = r;
+        return { ts: typeof ts === 'number' ? ts * 1000 : parseIsoMicros(ts), values };
+      }),
+      mes:
+        mes === undefined
+          ? undefined
+          : {
+              ...mes,
+              batch_end: mes.batch_end === undefined ? undefined : parseIsoMicros(mes.batch_end),
+            },
+    });
   });
 
   registerIntake(app, deps.store);

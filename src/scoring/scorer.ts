@@ -9,14 +9,47 @@ import type { FeatureSet } from '../../features/index.ts';
 import { calibrate, explainRow, predictRow, topContributions, treePredictions } from '../../models/index.ts';
 import type { LoadedModel, ModelRegistry } from '../../models/index.ts';
 import { loadContext } from '../../pipelines/data.ts';
+import { qualityDrift } from '../../pipelines/drift.ts';
+import type { DriftForecastRow } from '../../pipelines/drift.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { microsToIso, queryTable, sql } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
+
+/** What the MES may send with a score request. */
+export interface ScoreInput {
+  /** Readings the engine may not have ingested yet (µs; sensor -> value); later than the stored ones count. */
+  readonly readings?: readonly {
+    readonly ts: number;
+    readonly values: Readonly<Record<string, number | null>>;
+  }[];
+  /** The MES context of the moment: echoed back and used to phrase the recommendation. */
+  readonly mes?: {
+    readonly order_id?: string;
+    readonly batch_id?: string;
+    readonly product?: string;
+    readonly recipe?: string;
+    /** Planned end of the running batch (µs). */
+    readonly batch_end?: number;
+  };
+}
+
+export interface Recommendation {
+  readonly action:
+    'none' | 'plan_maintenance' | 'maintain_after_batch' | 'maintain_now' | 'hold_for_inspection';
+  readonly reason: string;
+  /** Latest advisable time for the action, when there is one. */
+  readonly before: string | null;
+}
 
 export interface Score {
   readonly equipment: string;
   readonly at: string;
   readonly readings: number;
+  /** Readings from the request that were used (later than the stored ones). */
+  readonly readings_from_request: number;
+  readonly mes: ScoreInput['mes'] | null;
+  readonly quality: DriftForecastRow[];
+  readonly recommended_action: Recommendation;
   readonly failure: {
     readonly horizon_h: number;
     readonly probability: number;
@@ -62,9 +95,36 @@ export class Scorer {
     return new ContextIndex(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }));
   }
 
-  /** Scores one equipment; pass `context` from contextAt when scoring many at the same instant. */
-  async score(equipment: string, atMicros: number, context?: ContextIndex): Promise<Score> {
+  /** One equipment's MES/maintenance context as of an instant (the request path: narrow queries). */
+  async contextFor(equipment: string, atMicros: number): Promise<ContextIndex> {
+    return new ContextIndex(
+      await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }, equipment),
+    );
+  }
+
+  /** Quality drift per equipment, refitted at most once a minute (measurements arrive per batch). */
+  private readonly driftCache = new Map<string, { minute: number; rows: Promise<DriftForecastRow[]> }>();
+  private drift(equipment: string, atMicros: number): Promise<DriftForecastRow[]> {
+    const minute = Math.floor(atMicros / 60e6);
+    const hit = this.driftCache.get(equipment);
+    if (hit !== undefined && hit.minute === minute) return hit.rows;
+    const rows = qualityDrift(this.store, equipment, atMicros).catch(() => []);
+    this.driftCache.set(equipment, { minute, rows });
+    return rows;
+  }
+
+  /**
+   * Scores one equipment; pass `context` from contextAt when scoring many at the same instant.
+   * `input` adds readings not yet ingested and the MES context of the moment.
+   */
+  async score(
+    equipment: string,
+    atMicros: number,
+    context?: ContextIndex,
+    input: ScoreInput = {},
+  ): Promise<Score> {
     const fs = this.fs;
+    const quality = this.drift(equipment, atMicros);
     const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
     const table = await queryTable(this.store.pool, text, [
       equipment,
@@ -83,17 +143,33 @@ export class Scorer {
         },
       );
     }
-    const ts = timestampMicros(table.getChild('ts')!);
+    let ts = timestampMicros(table.getChild('ts')!);
+    let values = fs.sensors.map((s) => float64Values(table.getChild(s)!));
+    // Request readings after the last stored one extend the series (earlier ones are already known).
+    const lastStored = ts[ts.length - 1] as number;
+    const extra = (input.readings ?? [])
+      .filter((r) => r.ts > lastStored && r.ts <= atMicros)
+      .sort((a, b) => a.ts - b.ts);
+    if (extra.length > 0) {
+      const n = ts.length;
+      const ts2 = new Float64Array(n + extra.length);
+      ts2.set(ts);
+      extra.forEach((r, i) => (ts2[n + i] = r.ts));
+      values = values.map((v, j) => {
+        const out = new Float64Array(n + extra.length);
+        out.set(v);
+        const name = fs.sensors[j] as string;
+        extra.forEach((r, i) => (out[n + i] = r.values[name] ?? NaN));
+        return out;
+      });
+      ts = ts2;
+    }
     const t = Float64Array.from(ts, (v) => v / 1e6);
-    const x = featuresAtLast(
-      fs,
-      t,
-      fs.sensors.map((s) => float64Values(table.getChild(s)!)),
-    );
+    const x = featuresAtLast(fs, t, values);
     // Context columns close the vector, in feature-set order.
     const ctxNames = fs.context ?? [];
     if (ctxNames.length > 0) {
-      const ctx = context ?? (await this.contextAt(atMicros));
+      const ctx = context ?? (await this.contextFor(equipment, atMicros));
       const buf = new Float64Array(ctxNames.length);
       ctx.at(equipment, ts[ts.length - 1] as number, ctxNames, buf, 0);
       x.set(buf, fs.columns.length - ctxNames.length);
@@ -127,15 +203,81 @@ export class Scorer {
         model: `${this.rul.meta.name}@${this.rul.meta.version}`,
       };
     }
+    const at = ts[ts.length - 1] as number;
+    const q = await quality;
     return {
       equipment,
-      at: microsToIso(ts[ts.length - 1] as number),
+      at: microsToIso(at),
       readings: table.numRows,
+      readings_from_request: extra.length,
+      mes: input.mes ?? null,
       failure,
       rul,
+      quality: q,
+      recommended_action: recommend(at, failure, rul, q, input.mes),
       top_features: top,
     };
   }
+}
+
+const h = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} h`;
+
+/**
+ * The action a planner would take from the forecasts: hold for inspection when quality is already
+ * out of capability; maintain now when failure is likely before the running batch can finish;
+ * finish the batch and then maintain when it can; plan maintenance when the risk is rising.
+ */
+export function recommend(
+  atMicros: number,
+  failure: Score['failure'],
+  rul: Score['rul'],
+  quality: readonly DriftForecastRow[],
+  mes: ScoreInput['mes'],
+): Recommendation {
+  const batch = mes?.batch_id === undefined ? 'the running batch' : `batch ${mes.batch_id}`;
+  const out = quality.find((q) => q.to_limit_running_h === 0 || (q.cpk_now !== null && q.cpk_now < 1));
+  if (out !== undefined) {
+    return {
+      action: 'hold_for_inspection',
+      reason: `${out.characteristic} predicted out of spec (${out.limit ?? 'limit'}; Cpk now ${out.cpk_now ?? 'n/a'})`,
+      before: null,
+    };
+  }
+  const p = failure?.probability ?? 0;
+  const safeH = rul === null ? Infinity : rul.low; // the pessimistic end of the RUL interval
+  const deadline = Number.isFinite(safeH) ? microsToIso(atMicros + safeH * 3.6e9) : null;
+  const toBatchEnd = mes?.batch_end === undefined ? NaN : (mes.batch_end - atMicros) / 3.6e9;
+  if (p >= 0.5 || safeH <= 8) {
+    const why = `failure probability ${p.toFixed(2)} within ${failure?.horizon_h ?? '?'} h, RUL ${rul ? `${h(rul.hours)} (low ${h(rul.low)})` : 'n/a'}`;
+    if (toBatchEnd === toBatchEnd && toBatchEnd >= 0 && toBatchEnd < safeH) {
+      return {
+        action: 'maintain_after_batch',
+        reason: `finish ${batch} (ends in ${h(toBatchEnd)}), then maintain: ${why}`,
+        before: deadline,
+      };
+    }
+    return { action: 'maintain_now', reason: `maintain before ${batch} ends: ${why}`, before: deadline };
+  }
+  const drifting = quality.find((q) => q.to_limit_low_h !== null && q.to_limit_low_h <= 24);
+  if (p >= 0.2 || (rul !== null && rul.hours <= 48) || drifting !== undefined) {
+    const parts = [
+      p >= 0.2 ? `failure probability ${p.toFixed(2)}` : '',
+      rul !== null && rul.hours <= 48 ? `RUL ${h(rul.hours)} (low ${h(rul.low)})` : '',
+      drifting
+        ? `${drifting.characteristic} may reach its ${drifting.limit} in ${h(drifting.to_limit_low_h ?? 0)} of running`
+        : '',
+    ].filter(Boolean);
+    return {
+      action: 'plan_maintenance',
+      reason: `plan maintenance in the next gap between batches: ${parts.join('; ')}`,
+      before: deadline,
+    };
+  }
+  return {
+    action: 'none',
+    reason: `risk low: failure probability ${p.toFixed(2)}${rul ? `, RUL at least ${h(rul.low)}` : ''}`,
+    before: null,
+  };
 }
 
 /**

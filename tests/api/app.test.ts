@@ -80,6 +80,57 @@ describe('the HTTP API on a simulated plant', () => {
     expect(s.failure.model).toMatch(/^failure-any-24h@v\d{4}$/);
   });
 
+  it('scores with readings not yet ingested and the MES context: quality drift and a recommended action', async () => {
+    const base = {
+      method: 'POST' as const,
+      url: '/v1/score',
+      headers: as(mes),
+    };
+    const plain = (await app.inject({ ...base, payload: { equipment: 'cnc-001', at: END_ISO } })).json();
+    const later = new Date(Date.parse(END_ISO) + 1000).toISOString();
+    const res = await app.inject({
+      ...base,
+      payload: {
+        equipment: 'cnc-001',
+        at: later,
+        readings: [{ ts: later, vibration_rms: 40, vibration_kurtosis: 30, bearing_temp: 140 }],
+        mes: {
+          batch_id: 'B-77',
+          order_id: 'O-9',
+          batch_end: new Date(Date.parse(END_ISO) + 3_600_000).toISOString(),
+        },
+      },
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    const s = res.json();
+    expect(s.readings_from_request).toBe(1);
+    expect(s.at).toBe(later.replace('Z', '000Z'));
+    expect(s.mes).toMatchObject({ batch_id: 'B-77', order_id: 'O-9' });
+    // The extra reading changed the feature vector the models saw.
+    expect(s.top_features).not.toEqual(plain.top_features);
+    expect([
+      'none',
+      'plan_maintenance',
+      'maintain_after_batch',
+      'maintain_now',
+      'hold_for_inspection',
+    ]).toContain(s.recommended_action.action);
+    expect(s.recommended_action.reason.length).toBeGreaterThan(10);
+    // cnc machines report a quality characteristic per batch: a drift forecast with an interval once
+    // the maintenance cycle has 6 measurements (cnc-002's has, at this instant; cnc-001 was just maintained).
+    const c2 = (await app.inject({ ...base, payload: { equipment: 'cnc-002', at: END_ISO } })).json();
+    expect(c2.quality.length).toBe(1);
+    const q = c2.quality[0];
+    expect(q.points).toBeGreaterThanOrEqual(6);
+    expect(q.characteristic).toBe('diameter_mm');
+    if (q.to_limit_running_h !== null) expect(q.to_limit_low_h).toBeLessThanOrEqual(q.to_limit_running_h);
+    const bad = await app.inject({
+      ...base,
+      payload: { equipment: 'cnc-001', readings: [{ ts: later, vibraton: 1 }] },
+    });
+    expect(bad.json().field).toBe('body.readings.0.vibraton');
+  });
+
   it('rejects wrong types and unknown fields with problem+json naming the field', async () => {
     const wrongType = await app.inject({
       method: 'POST',

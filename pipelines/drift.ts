@@ -1,0 +1,236 @@
+/**
+ * Quality drift over the plant: a characteristic drifts with the running hours since the last
+ * maintenance (tool change, repair), so each forecast fits the measurements of the current
+ * maintenance cycle against running hours (ml-regression candidates chosen by validation, see
+ * models/drift.ts) and says how many running hours remain until a spec limit, with an interval,
+ * and the Cpk now and at the horizon. The backtest replays every finished batch and compares the
+ * predicted time to the limit with the simulator's truth.
+ */
+import { fitDrift, forecastDrift } from '../models/index.ts';
+import { microsToIso, parseTimestampMicros, query, sql } from '../src/store/index.ts';
+import type { Store } from '../src/store/index.ts';
+import { loadContext } from './data.ts';
+import type { TimeRange } from './data.ts';
+
+export interface DriftForecastRow {
+  readonly characteristic: string;
+  readonly fit: string;
+  readonly points: number;
+  readonly running_hours_since_maintenance: number;
+  /** Running hours until the predicted mean crosses the limit; null if not within the horizon. */
+  readonly to_limit_running_h: number | null;
+  readonly to_limit_low_h: number | null;
+  readonly to_limit_high_h: number | null;
+  readonly limit: 'usl' | 'lsl' | null;
+  readonly cpk_now: number | null;
+  readonly cpk_at_horizon: number | null;
+  readonly horizon_running_h: number;
+}
+
+interface Measurement {
+  ts: number;
+  equipment: string;
+  characteristic: string;
+  value: number;
+  lsl: number;
+  usl: number;
+}
+interface Span {
+  ts: number;
+  endedAt: number;
+}
+
+const MIN_POINTS = 6;
+const r3 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : null);
+
+/** Running hours (time in batches) between `from` and `to` for one equipment's batches. */
+function runningHours(batches: readonly Span[], from: number, to: number): number {
+  let s = 0;
+  for (const b of batches) {
+    const end = b.endedAt === b.endedAt ? b.endedAt : to;
+    const lo = Math.max(b.ts, from);
+    const hi = Math.min(end, to);
+    if (hi > lo) s += hi - lo;
+  }
+  return s / 3.6e9;
+}
+
+/** The end of the latest maintenance event that ended at or before `at` (-Infinity if none). */
+function cycleStart(maintenance: readonly Span[], at: number): number {
+  let start = -Infinity;
+  for (const m of maintenance) {
+    const end = m.endedAt === m.endedAt ? m.endedAt : m.ts;
+    if (end <= at && end > start) start = end;
+  }
+  return start;
+}
+
+function forecastFrom(
+  points: readonly Measurement[],
+  batches: readonly Span[],
+  start: number,
+  at: number,
+  horizonH: number,
+): DriftForecastRow | null {
+  if (points.length < MIN_POINTS) return null;
+  const last = points[points.length - 1] as Measurement;
+  const from = start === -Infinity ? (points[0] as Measurement).ts : start;
+  const x = points.map((p) => runningHours(batches, from, p.ts));
+  const y = points.map((p) => p.value);
+  const now = runningHours(batches, from, at);
+  const fit = fitDrift(x, y);
+  const f = forecastDrift(fit, now, horizonH, last.lsl, last.usl);
+  return {
+    characteristic: last.characteristic,
+    fit: f.fit,
+    points: points.length,
+    running_hours_since_maintenance: r3(now) ?? 0,
+    to_limit_running_h: r3(f.toLimit),
+    to_limit_low_h: r3(f.toLimitLow),
+    to_limit_high_h: r3(f.toLimitHigh),
+    limit: f.limit,
+    cpk_now: r3(f.cpkNow),
+    cpk_at_horizon: r3(f.cpkAtHorizon),
+    horizon_running_h: horizonH,
+  };
+}
+
+async function loadQuality(store: Store, range: TimeRange, equipment?: string): Promise<Measurement[]> {
+  const { rows } = equipment
+    ? await query<Record<string, string | number>>(store.pool, sql('quality_equipment', store.tables), [
+        equipment,
+        microsToIso(range.from),
+        microsToIso(range.to),
+      ])
+    : await query<Record<string, string | number>>(store.pool, sql('quality_range', store.tables), [
+        microsToIso(range.from),
+        microsToIso(range.to),
+      ]);
+  return rows.map((r) => ({
+    ts: parseTimestampMicros(String(r.ts)),
+    equipment: String(r.equipment ?? equipment),
+    characteristic: String(r.characteristic),
+    value: Number(r.value),
+    lsl: Number(r.lsl),
+    usl: Number(r.usl),
+  }));
+}
+
+/** Drift forecasts of one equipment's characteristics at `at` (30 days of history at most). */
+export async function qualityDrift(
+  store: Store,
+  equipment: string,
+  at: number,
+  horizonH = 168,
+): Promise<DriftForecastRow[]> {
+  const range = { from: at - 30 * 86_400e6, to: at + 1 };
+  const ctx = await loadContext(store, range, equipment);
+  const maint = ctx.maintenance.filter((m) => m.equipment === equipment);
+  const batches = ctx.batches.filter((b) => b.equipment === equipment);
+  const start = cycleStart(maint, at);
+  const q = (await loadQuality(store, range, equipment)).filter((p) => p.ts > start);
+  const out: DriftForecastRow[] = [];
+  for (const c of new Set(q.map((p) => p.characteristic))) {
+    const row = forecastFrom(
+      q.filter((p) => p.characteristic === c),
+      batches,
+      start,
+      at,
+      horizonH,
+    );
+    if (row !== null) out.push(row);
+  }
+  return out;
+}
+
+export interface DriftBacktest {
+  readonly forecasts: number;
+  /** Forecasts whose true time to the limit lies within the horizon (the ones a limit was predicted for or missed). */
+  readonly within_horizon: number;
+  readonly mae_running_h: number;
+  readonly median_abs_error_running_h: number;
+  /** Share of in-horizon truths inside the 90 % interval. */
+  readonly interval_coverage: number;
+  /** Truth crossed within the horizon but no crossing was predicted, and the reverse. */
+  readonly missed: number;
+  readonly false_alarms: number;
+  readonly fits: Record<string, number>;
+  readonly baseline: { readonly name: string; readonly mae_running_h: number };
+}
+
+/**
+ * At every finished batch with enough measurements in its maintenance cycle, forecast the time to
+ * the limit from the measurements so far and compare with the simulator's truth (running hours).
+ * Baseline: a straight line through the cycle's first and latest measurement.
+ */
+export async function backtestDrift(store: Store, range: TimeRange, horizonH = 168): Promise<DriftBacktest> {
+  const ctx = await loadContext(store, { from: range.from - 30 * 86_400e6, to: range.to });
+  const quality = await loadQuality(store, range);
+  const { rows: truth } = await query<{
+    ts: string;
+    equipment: string;
+    characteristic: string;
+    time_to_limit_h: number;
+  }>(store.pool, sql('sim_quality_truth_range', store.tables), [
+    microsToIso(range.from),
+    microsToIso(range.to),
+  ]);
+  const errors: number[] = [];
+  const baseErrors: number[] = [];
+  let inside = 0;
+  let within = 0;
+  let missed = 0;
+  let falseAlarms = 0;
+  let n = 0;
+  const fits: Record<string, number> = {};
+  for (const t of truth) {
+    const at = parseTimestampMicros(t.ts);
+    const maint = ctx.maintenance.filter((m) => m.equipment === t.equipment);
+    const batches = ctx.batches.filter((b) => b.equipment === t.equipment);
+    const start = cycleStart(maint, at);
+    const pts = quality.filter(
+      (p) =>
+        p.equipment === t.equipment && p.characteristic === t.characteristic && p.ts > start && p.ts <= at,
+    );
+    const f = forecastFrom(pts, batches, start, at, horizonH);
+    if (f === null) continue;
+    n++;
+    fits[f.fit] = (fits[f.fit] ?? 0) + 1;
+    const trueH = Number(t.time_to_limit_h);
+    const inHorizon = trueH <= horizonH;
+    const predicted = f.to_limit_running_h;
+    if (inHorizon) {
+      within++;
+      if (predicted === null) missed++;
+      const p = predicted ?? horizonH;
+      errors.push(Math.abs(p - trueH));
+      if (trueH >= (f.to_limit_low_h ?? horizonH) && trueH <= (f.to_limit_high_h ?? Infinity)) inside++;
+      // Baseline: extrapolate the line through the cycle's first and latest measurement.
+      const first = pts[0] as Measurement;
+      const lastP = pts[pts.length - 1] as Measurement;
+      const from = start === -Infinity ? first.ts : start;
+      const x0 = runningHours(batches, from, first.ts);
+      const x1 = runningHours(batches, from, lastP.ts);
+      const slope = x1 > x0 ? (lastP.value - first.value) / (x1 - x0) : 0;
+      const limit = slope >= 0 ? lastP.usl : lastP.lsl;
+      const base = slope === 0 ? horizonH : Math.max(0, (limit - lastP.value) / slope);
+      baseErrors.push(Math.abs(Math.min(base, horizonH) - trueH));
+    } else if (predicted !== null) falseAlarms++;
+  }
+  const mean = (a: number[]) => (a.length ? a.reduce((s, v) => s + v, 0) / a.length : NaN);
+  const sorted = [...errors].sort((a, b) => a - b);
+  return {
+    forecasts: n,
+    within_horizon: within,
+    mae_running_h: r3(mean(errors)) ?? NaN,
+    median_abs_error_running_h: r3(sorted[Math.floor(sorted.length / 2)] ?? NaN) ?? NaN,
+    interval_coverage: r3(within ? inside / within : NaN) ?? NaN,
+    missed,
+    false_alarms: falseAlarms,
+    fits,
+    baseline: {
+      name: 'line through the cycle’s first and latest measurement',
+      mae_running_h: r3(mean(baseErrors)) ?? NaN,
+    },
+  };
+}
