@@ -323,6 +323,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     }
     const { readings, mes } = req.body;
     return deps.scorer.current.score(req.body.equipment, at, undefined, {
+      // Without `at` the score is for now: from the live window, cached per equipment.
+      live: req.body.at === undefined,
       readings: readings?.map((r) => {
         const { ts, ...values } = r;
         return { ts: typeof ts === 'number' ? ts * 1000 : parseIsoMicros(ts), values };

@@ -13,6 +13,8 @@ import { qualityDrift } from '../../pipelines/drift.ts';
 import type { DriftForecastRow } from '../../pipelines/drift.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { microsToIso, queryTable, sql } from '../store/index.ts';
+import { LiveWindows } from './live-window.ts';
+import type { WindowView } from './live-window.ts';
 import type { Store } from '../store/index.ts';
 
 /** What the MES may send with a score request. */
@@ -31,6 +33,23 @@ export interface ScoreInput {
     /** Planned end of the running batch (µs). */
     readonly batch_end?: number;
   };
+  /** Score now from the live window (cached per equipment) rather than querying the stored day. */
+  readonly live?: boolean;
+  /** Internal: the live window's readings to score on. */
+  readonly view?: WindowView;
+}
+
+function noReadings(equipment: string, atMicros: number): PdmError {
+  return new PdmError(
+    ErrorCodes.QUERY_FAILED,
+    `no readings for equipment ${JSON.stringify(equipment)} in the 24 h before ${microsToIso(atMicros)}`,
+    {
+      detail: {
+        status: 404,
+        hint: 'check the equipment id (GET /v1/equipment lists them) or send readings first',
+      },
+    },
+  );
 }
 
 export interface Recommendation {
@@ -72,6 +91,7 @@ export class Scorer {
     private readonly fs: FeatureSet,
     readonly failure: LoadedModel | undefined,
     readonly rul: LoadedModel | undefined,
+    private readonly windows: LiveWindows | undefined,
   ) {}
 
   /** Loads the promoted models that were trained on `fs` (a model on another feature set is refused). */
@@ -80,10 +100,11 @@ export class Scorer {
     registry: ModelRegistry,
     fs: FeatureSet,
     names = { failure: 'failure-any-24h', rul: 'rul-168h' },
+    windows?: LiveWindows,
   ): Scorer {
     const tryLoad = (name: string) =>
       registry.promoted(name) === null ? undefined : registry.load(name, undefined, fs.hash);
-    return new Scorer(store, fs, tryLoad(names.failure), tryLoad(names.rul));
+    return new Scorer(store, fs, tryLoad(names.failure), tryLoad(names.rul), windows);
   }
 
   get ready(): boolean {
@@ -101,6 +122,21 @@ export class Scorer {
       await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }, equipment),
     );
   }
+
+  /** Live requests: one equipment's context, reloaded at most every 5 s (MES events are rarer). */
+  private readonly liveContext = new Map<string, { bucket: number; ctx: Promise<ContextIndex> }>();
+  private contextLive(equipment: string, atMicros: number): Promise<ContextIndex> {
+    const bucket = Math.floor(Date.now() / 5000);
+    const hit = this.liveContext.get(equipment);
+    if (hit !== undefined && hit.bucket === bucket) return hit.ctx;
+    const ctx = this.contextFor(equipment, atMicros);
+    ctx.catch(() => this.liveContext.delete(equipment));
+    this.liveContext.set(equipment, { bucket, ctx });
+    return ctx;
+  }
+
+  /** Live requests: the last score per equipment, reused while its inputs are the same. */
+  private readonly liveScores = new Map<string, { key: string; score: Promise<Score> }>();
 
   /** Quality drift per equipment, refitted at most once a minute (measurements arrive per batch). */
   private readonly driftCache = new Map<string, { minute: number; rows: Promise<DriftForecastRow[]> }>();
@@ -124,27 +160,49 @@ export class Scorer {
     input: ScoreInput = {},
   ): Promise<Score> {
     const fs = this.fs;
-    const quality = this.drift(equipment, atMicros);
-    const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
-    const table = await queryTable(this.store.pool, text, [
-      equipment,
-      microsToIso(atMicros - DAY),
-      microsToIso(atMicros + 1),
-    ]);
-    if (table.numRows === 0) {
-      throw new PdmError(
-        ErrorCodes.QUERY_FAILED,
-        `no readings for equipment ${JSON.stringify(equipment)} in the 24 h before ${microsToIso(atMicros)}`,
-        {
-          detail: {
-            status: 404,
-            hint: 'check the equipment id (GET /v1/equipment lists them) or send readings first',
-          },
-        },
-      );
+    let ts: Float64Array;
+    let values: readonly Float64Array[];
+    let stored: number;
+    if (input.live === true && this.windows !== undefined) {
+      // Now, from the live window: a small refresh query instead of a day of rows.
+      const view = await this.windows.get(equipment);
+      if (view === undefined) throw noReadings(equipment, atMicros);
+      if (input.readings === undefined || input.readings.length === 0) {
+        const ctxBucket = Math.floor(Date.now() / 5000);
+        const key = `${view.lastTs}|${ctxBucket}|${JSON.stringify(input.mes ?? null)}`;
+        const hit = this.liveScores.get(equipment);
+        if (hit !== undefined && hit.key === key) return hit.score;
+        const score = this.score(equipment, view.lastTs, await this.contextLive(equipment, view.lastTs), {
+          ...input,
+          live: false,
+          view,
+        });
+        score.catch(() => this.liveScores.delete(equipment));
+        this.liveScores.set(equipment, { key, score });
+        return score;
+      }
+      ts = view.ts;
+      values = view.values;
+      stored = ts.length;
+      atMicros = Math.max(view.lastTs, ...input.readings.map((r) => r.ts));
+      context = context ?? (await this.contextLive(equipment, atMicros));
+    } else if (input.view !== undefined) {
+      ts = input.view.ts;
+      values = input.view.values;
+      stored = ts.length;
+    } else {
+      const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
+      const table = await queryTable(this.store.pool, text, [
+        equipment,
+        microsToIso(atMicros - DAY),
+        microsToIso(atMicros + 1),
+      ]);
+      if (table.numRows === 0) throw noReadings(equipment, atMicros);
+      ts = timestampMicros(table.getChild('ts')!);
+      values = fs.sensors.map((s) => float64Values(table.getChild(s)!));
+      stored = table.numRows;
     }
-    let ts = timestampMicros(table.getChild('ts')!);
-    let values = fs.sensors.map((s) => float64Values(table.getChild(s)!));
+    const quality = this.drift(equipment, atMicros);
     // Request readings after the last stored one extend the series (earlier ones are already known).
     const lastStored = ts[ts.length - 1] as number;
     const extra = (input.readings ?? [])
@@ -208,7 +266,7 @@ export class Scorer {
     return {
       equipment,
       at: microsToIso(at),
-      readings: table.numRows,
+      readings: stored,
       readings_from_request: extra.length,
       mes: input.mes ?? null,
       failure,
@@ -286,12 +344,15 @@ export function recommend(
  */
 export class LiveScorer {
   private scorer: Scorer;
+  /** The live windows outlive model reloads: the readings do not change when the model does. */
+  private readonly windows: LiveWindows;
   constructor(
     private readonly store: Store,
     private readonly registry: ModelRegistry,
     private readonly fs: FeatureSet,
   ) {
-    this.scorer = Scorer.load(store, registry, fs);
+    this.windows = new LiveWindows(store, fs.sensors);
+    this.scorer = Scorer.load(store, registry, fs, undefined, this.windows);
   }
 
   get current(): Scorer {
@@ -299,7 +360,7 @@ export class LiveScorer {
   }
 
   reload(): Scorer {
-    this.scorer = Scorer.load(this.store, this.registry, this.fs);
+    this.scorer = Scorer.load(this.store, this.registry, this.fs, undefined, this.windows);
     return this.scorer;
   }
 }

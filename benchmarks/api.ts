@@ -1,0 +1,190 @@
+/**
+ * POST /v1/score under load, beside a bare fastify route (schema-validated body, constant answer)
+ * measured in the same run: maximum throughput of both, then the score route held at a fixed rate
+ * (default 2,000 requests/s for 30 s) for its latency. QuestDB runs beside it (started here, in a
+ * temporary directory) with a simulated plant and models trained on it; the load generator
+ * (autocannon) is a separate process so it does not share the server's event loop.
+ *
+ *   npm run bench:api [-- --rate 2000 --duration 30 --equipment 8 --days 3 --sample-seconds 1 --trees 100]
+ *
+ * Last line: {"score_rps","score_p50_ms","score_p99_ms","bare_rps","errors",...}
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import Fastify from 'fastify';
+import { ModelRegistry } from '../models/index.ts';
+import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
+import { buildApp } from '../src/api/app.ts';
+import { KeyStore } from '../src/api/keys.ts';
+import { loadConfig } from '../src/config.ts';
+import { LiveScorer } from '../src/scoring/scorer.ts';
+import { QuestDbSink, simulate } from '../src/sim/index.ts';
+import { connectStore, waitForWal } from '../src/store/index.ts';
+import { freePort } from '../tests/helpers/ports.ts';
+
+const { values: o } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '2000' },
+    duration: { type: 'string', default: '30' },
+    equipment: { type: 'string', default: '8' },
+    days: { type: 'string', default: '3' },
+    'sample-seconds': { type: 'string', default: '1' },
+    trees: { type: 'string', default: '100' },
+    connections: { type: 'string', default: '32' },
+  },
+});
+const here = path.dirname(fileURLToPath(import.meta.url));
+const AUTOCANNON = path.resolve(here, '../node_modules/autocannon/autocannon.js');
+
+interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+}
+
+/** Runs autocannon in its own process; resolves with its JSON summary. */
+function load(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  seconds: number,
+  rate?: number,
+): Promise<Load> {
+  const args = [AUTOCANNON, '--json', '-c', o.connections!, '-d', String(seconds), '-m', 'POST', '-b', body];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  if (rate !== undefined) args.push('-R', String(rate));
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        const r = JSON.parse(out) as {
+          requests: { average: number; total: number };
+          latency: { p50: number; p99: number };
+          errors: number;
+          non2xx: number;
+        };
+        resolve({
+          rps: Math.round(r.requests.average),
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          errors: r.errors,
+          non2xx: r.non2xx,
+          requests: r.requests.total,
+        });
+      } catch (err) {
+        reject(new Error(`autocannon gave no JSON: ${out.slice(0, 300)} (${String(err)})`));
+      }
+    });
+  });
+}
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-api-'));
+const env = {
+  ...process.env,
+  PDM_QUESTDB_DATA_DIR: path.join(dir, 'questdb'),
+  PDM_QUESTDB_HTTP_PORT: String(await freePort()),
+  PDM_QUESTDB_PG_PORT: String(await freePort()),
+  PDM_QUESTDB_ILP_TCP_PORT: String(await freePort()),
+  PDM_QUESTDB_HEALTH_PORT: String(await freePort()),
+  PDM_MODELS_DIR: path.join(dir, 'models'),
+  PDM_KEYS_FILE: path.join(dir, 'keys.json'),
+  PDM_API_RATE_LIMIT: '0',
+};
+const config = loadConfig(env);
+const store = await connectStore(config, { onLog: (l) => console.error(l) });
+try {
+  const days = Number(o.days);
+  const start = Math.floor(Date.now() / 1000) - days * 86400;
+  console.error(
+    `simulating ${o.equipment} machines x ${days} days (one reading per ${o['sample-seconds']} s)...`,
+  );
+  const sink = await QuestDbSink.open(store.config, store.tables);
+  await simulate(sink, {
+    equipment: Number(o.equipment),
+    days,
+    seed: 3,
+    start,
+    sampleSeconds: Number(o['sample-seconds']),
+  });
+  await sink.close();
+  for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
+    await waitForWal(store.pool, store.tables, t, 300_000);
+  const registry = new ModelRegistry(config.modelsDir);
+  const range = { from: start * 1e6, to: (start + days * 86400) * 1e6 };
+  console.error(`training (${o.trees} trees)...`);
+  const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: Number(o.trees) });
+  const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: Number(o.trees) });
+  registry.promote(f.name, f.version);
+  registry.promote(r.name, r.version);
+  const keys = new KeyStore(config.api.keysFile);
+  const key = keys.create('mes').key;
+  const app = await buildApp({
+    store,
+    registry,
+    scorer: new LiveScorer(store, registry, PLANT_FEATURES),
+    keys,
+  });
+  const scoreUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+
+  // The bare route: same framework and body validation, a constant answer.
+  const bare = Fastify({ logger: false });
+  bare.post(
+    '/v1/score',
+    {
+      schema: {
+        body: {
+          type: 'object',
+          required: ['equipment'],
+          additionalProperties: false,
+          properties: { equipment: { type: 'string', minLength: 1, maxLength: 128 } },
+        },
+      },
+    },
+    async () => ({ equipment: 'cnc-001', probability: 0.1 }),
+  );
+  const bareUrl = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
+  const body = JSON.stringify({ equipment: 'cnc-001' });
+  console.error('warming up...');
+  await load(scoreUrl, body, headers, 3);
+  console.error('bare route, maximum rate (10 s)...');
+  const bareMax = await load(bareUrl, body, headers, 10);
+  console.error('score route, maximum rate (10 s)...');
+  const scoreMax = await load(scoreUrl, body, headers, 10);
+  console.error(`score route at ${o.rate} requests/s for ${o.duration} s...`);
+  const held = await load(scoreUrl, body, headers, Number(o.duration), Number(o.rate));
+  await app.close();
+  await bare.close();
+  const result = {
+    score_rps: scoreMax.rps,
+    score_p50_ms: scoreMax.p50,
+    score_p99_ms: scoreMax.p99,
+    bare_rps: bareMax.rps,
+    bare_p99_ms: bareMax.p99,
+    errors: scoreMax.errors + scoreMax.non2xx + held.errors + held.non2xx,
+    max_ratio_vs_bare: Math.round((scoreMax.rps / bareMax.rps) * 1000) / 1000,
+    held_rate: Number(o.rate),
+    held_rps: held.rps,
+    held_p50_ms: held.p50,
+    held_p99_ms: held.p99,
+    held_requests: held.requests,
+    sample_seconds: Number(o['sample-seconds']),
+    trees: Number(o.trees),
+  };
+  console.log(JSON.stringify(result));
+} finally {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,144 @@
+/**
+ * The last 24 h of readings of the equipment being scored live, kept in typed arrays so a score
+ * request costs one small query (the readings since the last refresh) instead of a day of rows.
+ * Refreshes are single-flight per equipment and at most every `refreshMs`; the whole window is
+ * reloaded every `reloadMs` so late readings (earlier than the newest one seen) get in too.
+ * Least-recently scored equipment are dropped beyond `maxEquipment` (memory: about 7 MB per
+ * equipment at one reading a second and 10 sensors).
+ */
+import { float64Values, timestampMicros } from '../../features/index.ts';
+import { microsToIso, queryTable, sql } from '../store/index.ts';
+import type { Store } from '../store/index.ts';
+
+export interface WindowView {
+  /** Reading times (µs) and one array per sensor, oldest first; views into the cache, do not keep. */
+  readonly ts: Float64Array;
+  readonly values: readonly Float64Array[];
+  /** The newest reading time: part of cache keys downstream. */
+  readonly lastTs: number;
+}
+
+class Window {
+  ts = new Float64Array(0);
+  values: Float64Array[] = [];
+  start = 0;
+  end = 0;
+  lastTs = -Infinity;
+  refreshedAt = 0;
+  loadedAt = 0;
+  inflight: Promise<void> | undefined;
+}
+
+export interface LiveWindowOptions {
+  readonly windowMicros?: number;
+  readonly refreshMs?: number;
+  readonly reloadMs?: number;
+  readonly maxEquipment?: number;
+  readonly now?: () => number;
+}
+
+export class LiveWindows {
+  private readonly windows = new Map<string, Window>();
+  private readonly windowMicros: number;
+  private readonly refreshMs: number;
+  private readonly reloadMs: number;
+  private readonly maxEquipment: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly store: Store,
+    private readonly sensors: readonly string[],
+    o: LiveWindowOptions = {},
+  ) {
+    this.windowMicros = o.windowMicros ?? 86_400e6;
+    this.refreshMs = o.refreshMs ?? 200;
+    this.reloadMs = o.reloadMs ?? 600_000;
+    this.maxEquipment = o.maxEquipment ?? 32;
+    this.now = o.now ?? Date.now;
+  }
+
+  /** The window ending now; undefined when the equipment has no readings in it. */
+  async get(equipment: string): Promise<WindowView | undefined> {
+    let w = this.windows.get(equipment);
+    const nowMs = this.now();
+    if (w === undefined) {
+      w = new Window();
+      this.windows.set(equipment, w);
+      if (this.windows.size > this.maxEquipment) this.evict(equipment);
+    } else {
+      // Map order is recency order: move it to the back.
+      this.windows.delete(equipment);
+      this.windows.set(equipment, w);
+    }
+    if (w.inflight === undefined && nowMs - w.refreshedAt >= this.refreshMs) {
+      const full = nowMs - w.loadedAt >= this.reloadMs;
+      const cur = w;
+      cur.inflight = this.refresh(equipment, cur, nowMs * 1000, full).finally(() => {
+        cur.inflight = undefined;
+      });
+    }
+    if (
+      w.inflight !== undefined &&
+      (w.end === 0 || w.refreshedAt === 0 || nowMs - w.refreshedAt >= 5 * this.refreshMs)
+    )
+      await w.inflight; // never loaded, or too stale to answer from: wait for the data
+    if (w.end - w.start === 0) return undefined;
+    return {
+      ts: w.ts.subarray(w.start, w.end),
+      values: w.values.map((v) => v.subarray(w.start, w.end)),
+      lastTs: w.lastTs,
+    };
+  }
+
+  private evict(keep: string): void {
+    for (const k of this.windows.keys()) {
+      if (this.windows.size <= this.maxEquipment) return;
+      if (k !== keep) this.windows.delete(k);
+    }
+  }
+
+  private async refresh(equipment: string, w: Window, nowMicros: number, full: boolean): Promise<void> {
+    const from = nowMicros - this.windowMicros;
+    const text = full
+      ? sql('readings_equipment_window', this.store.tables, { sensors: this.sensors })
+      : sql('readings_equipment_after', this.store.tables, { sensors: this.sensors });
+    const table = await queryTable(this.store.pool, text, [
+      equipment,
+      microsToIso(full ? from : w.lastTs),
+      microsToIso(nowMicros + 1),
+    ]);
+    const n = table.numRows;
+    const ts = n > 0 ? timestampMicros(table.getChild('ts')!) : new Float64Array(0);
+    const cols = this.sensors.map((s) => (n > 0 ? float64Values(table.getChild(s)!) : new Float64Array(0)));
+    if (full) {
+      w.start = 0;
+      w.end = 0;
+      w.lastTs = -Infinity;
+      w.loadedAt = nowMicros / 1000;
+    }
+    // Drop what left the window, compact, grow when needed, append.
+    while (w.start < w.end && (w.ts[w.start] as number) < from) w.start++;
+    const live = w.end - w.start;
+    if (w.ts.length < live + n || w.start > w.ts.length / 2) {
+      const cap = Math.max(1024, Math.ceil((live + n) * 1.5));
+      const nts = new Float64Array(Math.max(cap, w.ts.length < live + n ? cap : w.ts.length));
+      nts.set(w.ts.subarray(w.start, w.end));
+      w.values = this.sensors.map((_, j) => {
+        const nv = new Float64Array(nts.length);
+        if (w.values[j] !== undefined) nv.set((w.values[j] as Float64Array).subarray(w.start, w.end));
+        return nv;
+      });
+      w.ts = nts;
+      w.start = 0;
+      w.end = live;
+    }
+    if (n > 0) {
+      w.ts.set(ts, w.end);
+      cols.forEach((c, j) => (w.values[j] as Float64Array).set(c, w.end));
+      w.end += n;
+      w.lastTs = Math.max(w.lastTs, ts[n - 1] as number);
+    }
+    while (w.start < w.end && (w.ts[w.start] as number) < from) w.start++;
+    w.refreshedAt = nowMicros / 1000;
+  }
+}
