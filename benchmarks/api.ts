@@ -10,7 +10,9 @@
  * Last line: {"score_rps","score_p50_ms","score_p99_ms","bare_rps","errors",...}
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +37,8 @@ const { values: o } = parseArgs({
     'sample-seconds': { type: 'string', default: '1' },
     trees: { type: 'string', default: '100' },
     connections: { type: 'string', default: '32' },
+    profile: { type: 'string' },
+    live: { type: 'boolean', default: false },
   },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -163,8 +167,56 @@ try {
   const bareMax = await load(bareUrl, body, headers, 10);
   console.error('score route, maximum rate (10 s)...');
   const scoreMax = await load(scoreUrl, body, headers, 10);
-  console.error(`score route at ${o.rate} requests/s for ${o.duration} s...`);
+  // --live: the plant keeps streaming (one reading a second per machine) while the rate is held,
+  // so the scored equipment gets new readings and its features are recomputed every second.
+  const streaming = new AbortController();
+  let stream: Promise<unknown> = Promise.resolve();
+  if (o.live === true) {
+    console.error('replaying the plant to now, then streaming...');
+    const liveSink = await QuestDbSink.open(store.config, store.tables);
+    let isLive: () => void = () => {};
+    const caughtUp = new Promise<void>((resolve) => (isLive = resolve));
+    stream = simulate(liveSink, {
+      equipment: Number(o.equipment),
+      days: 0,
+      seed: 3,
+      start,
+      replayUntil: start + days * 86400,
+      live: true,
+      signal: streaming.signal,
+      sampleSeconds: Number(o['sample-seconds']),
+      onLive: () => isLive(),
+    }).finally(() => liveSink.close());
+    await caughtUp;
+    await new Promise((r) => setTimeout(r, 3000)); // let the first live readings land
+  }
+  console.error(
+    `score route at ${o.rate} requests/s for ${o.duration} s${o.live ? ', plant streaming' : ''}...`,
+  );
+  // Event-loop delay while held: stalls of the server's loop are what the p99 is made of.
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  const session = o.profile === undefined ? undefined : new Session();
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  let gcMax = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  loop.enable();
   const held = await load(scoreUrl, body, headers, Number(o.duration), Number(o.rate));
+  loop.disable();
+  gcObserver.disconnect();
+  streaming.abort();
+  await stream.catch(() => {});
+  if (session && o.profile !== undefined) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(o.profile, JSON.stringify(profile));
+    session.disconnect();
+  }
   await app.close();
   await bare.close();
   const result = {
@@ -180,7 +232,11 @@ try {
     held_p50_ms: held.p50,
     held_p99_ms: held.p99,
     held_requests: held.requests,
+    held_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
+    held_loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
+    held_gc_pause_max_ms: Math.round(gcMax * 100) / 100,
     sample_seconds: Number(o['sample-seconds']),
+    live: o.live === true,
     trees: Number(o.trees),
   };
   console.log(JSON.stringify(result));

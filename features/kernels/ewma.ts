@@ -51,9 +51,33 @@ export function ewmaLast(t: Float64Array, x: Float64Array, halfLife: number): nu
   const fast = geometricTail(t, x, from, halfLife);
   if (fast === fast) return fast;
   // Irregular or gappy tail: the recursion itself, from where older rows stop weighing anything.
-  const s = ewma(t, x, halfLife, new Float64Array(n), from)[n - 1] as number;
+  const s = ewmaFinal(t, x, halfLife, from);
   // A tail without any valid value carries the older state unchanged: compute it in full.
-  return s === s || from === 0 ? s : (ewma(t, x, halfLife, new Float64Array(n))[n - 1] as number);
+  return s === s || from === 0 ? s : ewmaFinal(t, x, halfLife, 0);
+}
+
+/** `ewma(...)[n - 1]` without the output array: the same arithmetic, so the same bits. */
+export function ewmaFinal(t: Float64Array, x: Float64Array, halfLife: number, from = 0): number {
+  const k = -Math.LN2 / halfLife;
+  let s = NaN;
+  let tPrev = 0;
+  let lastDt = NaN;
+  let weight = 0;
+  for (let i = from; i < x.length; i++) {
+    const v = x[i] as number;
+    if (v !== v) continue;
+    if (s !== s) s = v;
+    else {
+      const dt = (t[i] as number) - tPrev;
+      if (dt !== lastDt) {
+        lastDt = dt;
+        weight = 1 - Math.exp(k * dt);
+      }
+      s += weight * (v - s);
+    }
+    tPrev = t[i] as number;
+  }
+  return s;
 }
 
 /**

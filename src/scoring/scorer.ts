@@ -135,6 +135,8 @@ export class Scorer {
     return ctx;
   }
 
+  private readonly sensorFeatures = new Map<string, { lastTs: number; x: Float64Array }>();
+
   /** Live requests: the last score per equipment, reused while its inputs are the same. */
   private readonly liveScores = new Map<string, { key: string; score: Promise<Score> }>();
 
@@ -172,11 +174,10 @@ export class Scorer {
         const key = `${view.lastTs}|${ctxBucket}|${JSON.stringify(input.mes ?? null)}`;
         const hit = this.liveScores.get(equipment);
         if (hit !== undefined && hit.key === key) return hit.score;
-        const score = this.score(equipment, view.lastTs, await this.contextLive(equipment, view.lastTs), {
-          ...input,
-          live: false,
-          view,
-        });
+        // Cached before anything is awaited, so concurrent requests share one computation.
+        const score = this.contextLive(equipment, view.lastTs).then((ctx) =>
+          this.score(equipment, view.lastTs, ctx, { ...input, live: false, view }),
+        );
         score.catch(() => this.liveScores.delete(equipment));
         this.liveScores.set(equipment, { key, score });
         return score;
@@ -222,8 +223,20 @@ export class Scorer {
       });
       ts = ts2;
     }
-    const t = Float64Array.from(ts, (v) => v / 1e6);
-    const x = featuresAtLast(fs, t, values);
+    // The sensor features of a live window depend only on its readings: computed once per new reading.
+    const cached = this.sensorFeatures.get(equipment);
+    let x: Float64Array;
+    if (input.view !== undefined && extra.length === 0 && cached?.lastTs === input.view.lastTs) {
+      x = Float64Array.from(cached.x);
+    } else {
+      x = featuresAtLast(
+        fs,
+        Float64Array.from(ts, (v) => v / 1e6),
+        values,
+      );
+      if (input.view !== undefined && extra.length === 0)
+        this.sensorFeatures.set(equipment, { lastTs: input.view.lastTs, x: Float64Array.from(x) });
+    }
     // Context columns close the vector, in feature-set order.
     const ctxNames = fs.context ?? [];
     if (ctxNames.length > 0) {
