@@ -3,7 +3,17 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'vendor/', 'coverage/', 'reports/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'data/',
+      'vendor/',
+      'coverage/',
+      'reports/',
+      'dashboard/dist/',
+      'test-results/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -223,6 +223,17 @@ export class ModelRegistry {
     writeAtomic(path.join(this.modelDir(name), 'registry.json'), JSON.stringify(next, null, 2) + '\n');
   }
 
+  /** Stores a version's backtest (curves and figures for engineers) beside it, as backtest.json. */
+  saveBacktest(name: string, version: string, backtest: object): void {
+    this.meta(name, version); // exists?
+    writeAtomic(path.join(this.modelDir(name), version, 'backtest.json'), JSON.stringify(backtest) + '\n');
+  }
+
+  backtest(name: string, version: string): Record<string, unknown> | null {
+    const file = path.join(this.modelDir(name), version, 'backtest.json');
+    return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : null;
+  }
+
   /** Appends a champion/challenger comparison to `<name>/challenges.json` (newest last). */
   recordChallenge(name: string, record: ChallengeRecord): void {
     const all = [...this.challenges(name), record];

@@ -60,8 +60,35 @@ export interface FailureBacktest {
   };
   readonly false_alarms_per_equipment_month: number;
   readonly reliability: { predicted: number; observed: number; count: number }[];
+  /** The ROC curve, at most ~100 points (false and true positive rates). */
+  readonly roc: { fpr: number; tpr: number }[];
   readonly baseline: { readonly feature: string; readonly roc_auc: number };
   readonly top_features: { feature: string; importance: number }[];
+}
+
+/** ROC points at up to 100 score thresholds (ties kept together), from (0,0) to (1,1). */
+function rocCurve(score: readonly number[], label: readonly number[]): { fpr: number; tpr: number }[] {
+  const order = score.map((_, i) => i).sort((a, b) => (score[b] as number) - (score[a] as number));
+  const pos = label.filter((v) => v === 1).length;
+  const neg = label.length - pos;
+  if (pos === 0 || neg === 0) return [];
+  const pts = [{ fpr: 0, tpr: 0 }];
+  const every = Math.max(1, Math.floor(order.length / 100));
+  let tp = 0;
+  let fp = 0;
+  let pushedAt = -Infinity;
+  for (let j = 0; j < order.length; j++) {
+    const i = order[j] as number;
+    if (label[i] === 1) tp++;
+    else fp++;
+    // A point at the end of each group of tied scores, at most one per `every` rows.
+    const tieNext = j + 1 < order.length && score[order[j + 1] as number] === score[i];
+    if (!tieNext && (j - pushedAt >= every || j === order.length - 1)) {
+      pts.push({ fpr: fp / neg, tpr: tp / pos });
+      pushedAt = j;
+    }
+  }
+  return pts;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -221,6 +248,7 @@ export async function backtestFailure(
       values: leads.map((v) => round(v, 2)),
     },
     false_alarms_per_equipment_month: round(months > 0 ? episodes / months : NaN, 3),
+    roc: rocCurve(testP, testY).map((p) => ({ fpr: round(p.fpr), tpr: round(p.tpr) })),
     reliability: reliability(testP, testY).map((r) => ({
       predicted: round(r.predicted),
       observed: round(r.observed),

@@ -60,6 +60,7 @@ export async function ensureInitialModels(
           backtest_lead_time_median_h: backtest.lead_time_h.median,
         },
       });
+      registry.saveBacktest(model.name, model.version, backtest);
       registry.promote(model.name, model.version);
       failure = { model, backtest };
     } catch (err) {
@@ -83,6 +84,7 @@ export async function ensureInitialModels(
           backtest_interval_coverage: backtest.interval_coverage,
         },
       });
+      registry.saveBacktest(model.name, model.version, backtest);
       registry.promote(model.name, model.version);
       rul = { model, backtest };
     } catch (err) {

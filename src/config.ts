@@ -45,6 +45,8 @@ export interface Config {
     readonly keysFile: string;
     /** Requests per minute per API key (per address without a key); 0 turns the limit off. */
     readonly rateLimitPerMinute: number;
+    /** GET requests from this machine (loopback) without a key may read (the dashboard on localhost). */
+    readonly localReadOnly: boolean;
   };
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
@@ -138,6 +140,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: '60000',
     help: 'Requests per minute per API key (per address without one); 0 turns the limit off',
   },
+  {
+    name: 'PDM_API_LOCAL_READONLY',
+    default: 'true',
+    help: 'true: GET requests from this machine need no key for read-only views (the dashboard on localhost)',
+  },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
   {
     name: 'PDM_INGEST_FLUSH_TIMEOUT_MS',
@@ -200,6 +207,13 @@ function int(env: Env, name: string, min: number, max: number): number {
     );
   }
   return n;
+}
+
+function bool(env: Env, name: string): boolean {
+  const raw = read(env, name).toLowerCase();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: expected true or false`);
 }
 
 function parseUrl(env: Env, name: string): URL | undefined {
@@ -266,6 +280,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       port: int(env, 'PDM_API_PORT', 1, 65535),
       keysFile: path.resolve(cwd, read(env, 'PDM_KEYS_FILE')),
       rateLimitPerMinute: int(env, 'PDM_API_RATE_LIMIT', 0, 100_000_000),
+      localReadOnly: bool(env, 'PDM_API_LOCAL_READONLY'),
     },
     questdb,
     ingest,

@@ -14,7 +14,11 @@ import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import { PLANT_FEATURES } from '../../pipelines/feature-sets.ts';
 import { plantForecasts } from '../../pipelines/forecast.ts';
 import { registerEquipment } from './routes/equipment.ts';
@@ -86,6 +90,12 @@ const ScoreBody = Type.Object(
   { additionalProperties: false },
 );
 
+const isLoopback = (a: string | undefined) =>
+  a !== undefined && (a === '::1' || a.startsWith('127.') || a.startsWith('::ffff:127.'));
+
+/** The dashboard's built files (npm run build:dashboard). */
+const DASHBOARD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dashboard/dist');
+
 export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
@@ -145,6 +155,15 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     const presented = auth?.startsWith('Bearer ')
       ? auth.slice(7)
       : (req.headers['x-api-key'] as string | undefined);
+    // Read-only views from this machine need no key (the dashboard on localhost), unless turned off.
+    if (
+      presented === undefined &&
+      req.method === 'GET' &&
+      deps.store.config.api.localReadOnly &&
+      isLoopback(req.socket.remoteAddress) &&
+      (roles.includes('engineer') || roles.includes('scheduler'))
+    )
+      return;
     const role = deps.keys.verify(presented);
     if (role === undefined) {
       return sendProblem(reply.header('www-authenticate', 'Bearer'), {
@@ -226,6 +245,10 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         target: meta?.target ?? null,
         metrics: meta?.metrics ?? {},
         feature_set: meta?.featureSet ?? null,
+        created_at: meta?.createdAt ?? null,
+        training_window: meta?.trainingWindow ?? null,
+        backtest: promoted ? deps.registry.backtest(name, promoted) : null,
+        challenges: deps.registry.challenges(name).slice(-10),
       };
     }),
   }));
@@ -338,6 +361,26 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
             },
     });
   });
+
+  // The dashboard: static files at /, data from /v1 only.
+  if (existsSync(path.join(DASHBOARD_DIR, 'index.html'))) {
+    await app.register(fastifyStatic, {
+      root: DASHBOARD_DIR,
+      prefix: '/',
+      wildcard: true,
+      index: 'index.html',
+    });
+  } else {
+    app.get('/', (_req, reply) =>
+      sendProblem(reply, {
+        type: 'about:blank',
+        title: 'Dashboard not built',
+        status: 503,
+        detail: `no ${path.join(DASHBOARD_DIR, 'index.html')}`,
+        hint: 'npm run build:dashboard (npm run setup does it)',
+      }),
+    );
+  }
 
   registerIntake(app, deps.store);
   registerEquipment(app, deps.store, deps.scorer, deps.featureSet ?? PLANT_FEATURES);

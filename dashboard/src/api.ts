@@ -1,0 +1,68 @@
+/** Data from the engine's /v1 API only. On localhost read-only views need no key; elsewhere the key is kept in localStorage. */
+const KEY = 'pdm-api-key';
+
+export function apiKey(): string | null {
+  return localStorage.getItem(KEY);
+}
+
+export function setApiKey(key: string | null): void {
+  if (key) localStorage.setItem(KEY, key);
+  else localStorage.removeItem(KEY);
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function get<T>(path: string): Promise<T> {
+  const key = apiKey();
+  const res = await fetch(path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+  if (!res.ok) {
+    let detail = res.statusText;
+    try {
+      const p = (await res.json()) as { detail?: string; hint?: string };
+      detail = [p.detail, p.hint].filter(Boolean).join(' — ');
+    } catch {
+      /* not problem+json */
+    }
+    throw new ApiError(res.status, `${path}: ${res.status} ${detail}`);
+  }
+  return (await res.json()) as T;
+}
+
+export interface Forecast {
+  equipment: string;
+  site: string | null;
+  line: string | null;
+  equipment_class: string | null;
+  forecast_at: string;
+  probability: number;
+  rul_h: number;
+  rul_lo_h: number;
+  rul_hi_h: number;
+  model_version: string;
+  running_batch: { batch_id: string; order_id: string; product: string; started: string } | null;
+  planned_batches: {
+    batch_id: string;
+    order_id: string;
+    product: string;
+    start: string;
+    end: string | null;
+  }[];
+  maintenance_window: { start: string; end: string } | null;
+}
+
+export interface Equipment {
+  equipment: string;
+  site: string | null;
+  area: string | null;
+  line: string | null;
+  cell: string | null;
+  equipment_class: string | null;
+  last_reading: string | null;
+}

@@ -1,0 +1,214 @@
+/**
+ * Equipment: sensor traces with the rolling 1 h mean and band, maintenance and failure markers,
+ * batch bands (which product ran), the failure probability and RUL over time with intervals, and
+ * the drivers of the latest score.
+ */
+import { get } from '../api.ts';
+import { chart, fmtTime, pct } from '../charts.ts';
+
+interface Health {
+  equipment: string;
+  site: string | null;
+  line: string | null;
+  equipment_class: string | null;
+  from: string;
+  to: string;
+  step_s: number;
+  readings: number;
+  t: string[];
+  sensors: {
+    sensor: string;
+    mean: (number | null)[];
+    min: (number | null)[];
+    max: (number | null)[];
+    rolling_mean_1h: (number | null)[];
+    rolling_std_1h: (number | null)[];
+  }[];
+  maintenance: { ts: string; kind: string; mode: string | null; ended_at: string | null }[];
+  batches: { batch_id: string; product: string; start: string; end: string | null }[];
+  events: { ts: string; kind: string; sensor: string | null; detail: string }[];
+  forecasts: {
+    ts: string;
+    probability: number;
+    rul_h: number | null;
+    rul_lo_h: number | null;
+    rul_hi_h: number | null;
+  }[];
+  latest_score: {
+    at: string;
+    failure: { probability: number; horizon_h: number; model: string } | null;
+    rul: { hours: number; low: number; high: number } | null;
+    top_features: { feature: string; contribution: number }[];
+    recommended_action: { action: string; reason: string };
+    quality: {
+      characteristic: string;
+      to_limit_running_h: number | null;
+      cpk_now: number | null;
+      limit: string | null;
+    }[];
+  } | null;
+}
+
+const PRODUCT_COLOURS = [
+  'rgba(79,179,255,0.10)',
+  'rgba(255,193,79,0.12)',
+  'rgba(140,220,120,0.12)',
+  'rgba(200,120,255,0.10)',
+];
+
+export async function equipmentView(el: HTMLElement, id?: string): Promise<void> {
+  if (!id) throw new Error('no equipment given: pick one in the fleet view');
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const hours = params.get('hours') ?? '48';
+  const h = await get<Health>(
+    `/v1/equipment/${encodeURIComponent(id)}/health?hours=${encodeURIComponent(hours)}`,
+  );
+  const s = h.latest_score;
+  el.innerHTML = `
+    <h1>${h.equipment} <span class="muted">${[h.site, h.line, h.equipment_class].filter(Boolean).join(' · ')}</span></h1>
+    <div class="kpis">
+      <div class="kpi">Failure within ${s?.failure?.horizon_h ?? '—'} h<b id="kpi-p">${s?.failure ? pct(s.failure.probability) : '—'}</b></div>
+      <div class="kpi">RUL (10–90 %)<b>${s?.rul ? `${s.rul.hours.toFixed(0)} h (${s.rul.low.toFixed(0)}–${s.rul.high.toFixed(0)})` : '—'}</b></div>
+      <div class="kpi" style="flex:1">Recommended<b style="font-size:1rem">${s ? `${s.recommended_action.action.replace(/_/g, ' ')}` : '—'}</b><span class="muted">${s?.recommended_action.reason ?? 'no recent readings to score'}</span></div>
+      ${(s?.quality ?? []).map((q) => `<div class="kpi">${q.characteristic}<b>${q.to_limit_running_h === null ? 'in spec' : `${q.to_limit_running_h.toFixed(0)} h to ${q.limit}`}</b><span class="muted">Cpk ${q.cpk_now ?? '—'}</span></div>`).join('')}
+    </div>
+    <p class="muted">${h.readings.toLocaleString()} readings from ${fmtTime(h.from)} to ${fmtTime(h.to)} in ${h.step_s} s buckets ·
+      <a href="#/equipment/${encodeURIComponent(id)}?hours=24">24 h</a> · <a href="#/equipment/${encodeURIComponent(id)}?hours=48">48 h</a> · <a href="#/equipment/${encodeURIComponent(id)}?hours=168">7 d</a></p>
+    <div class="row">
+      <div class="card" style="flex-basis:100%"><h2>Failure probability and RUL over time</h2><div id="risk" class="chart"></div></div>
+      <div class="card"><h2>Drivers of the latest score</h2><div id="drivers" class="chart short"></div></div>
+    </div>
+    <div class="row" id="sensors"></div>`;
+
+  // Batch bands and maintenance markers shared by every time chart.
+  const products = [...new Set(h.batches.map((b) => b.product))];
+  const bands = h.batches.map((b) => [
+    {
+      xAxis: b.start,
+      name: b.product,
+      itemStyle: { color: PRODUCT_COLOURS[products.indexOf(b.product) % PRODUCT_COLOURS.length] },
+    },
+    { xAxis: b.end ?? h.to },
+  ]);
+  const marks = h.maintenance.map((m) => ({
+    xAxis: m.ts,
+    name: m.kind === 'failure' ? `failure: ${m.mode ?? ''}` : m.kind,
+    lineStyle: { color: m.kind === 'failure' ? '#d9342b' : '#2b7bd9', width: m.kind === 'failure' ? 2 : 1 },
+  }));
+  const overlays = {
+    markArea: { silent: true, label: { show: false }, data: bands as never },
+    markLine: { symbol: 'none', label: { formatter: '{b}', fontSize: 10 }, data: marks as never },
+  };
+
+  const fc = h.forecasts;
+  chart(el.querySelector('#risk') as HTMLElement, {
+    tooltip: { trigger: 'axis' },
+    legend: { top: 0 },
+    grid: { left: 50, right: 60, top: 30, bottom: 30 },
+    xAxis: { type: 'time', min: h.from, max: h.to },
+    yAxis: [
+      { type: 'value', name: 'probability', min: 0, max: 1 },
+      { type: 'value', name: 'RUL h', position: 'right' },
+    ],
+    series: [
+      {
+        name: 'failure probability',
+        type: 'line',
+        showSymbol: false,
+        data: fc.map((f) => [f.ts, f.probability]),
+        ...overlays,
+      },
+      {
+        name: 'RUL low',
+        type: 'line',
+        yAxisIndex: 1,
+        showSymbol: false,
+        lineStyle: { opacity: 0 },
+        stack: 'rul',
+        data: fc.map((f) => [f.ts, f.rul_lo_h]),
+      },
+      {
+        name: 'RUL 10–90 %',
+        type: 'line',
+        yAxisIndex: 1,
+        showSymbol: false,
+        lineStyle: { opacity: 0 },
+        areaStyle: { color: 'rgba(120,120,200,0.2)' },
+        stack: 'rul',
+        data: fc.map((f) => [
+          f.ts,
+          f.rul_hi_h !== null && f.rul_lo_h !== null ? f.rul_hi_h - f.rul_lo_h : null,
+        ]),
+      },
+      { name: 'RUL', type: 'line', yAxisIndex: 1, showSymbol: false, data: fc.map((f) => [f.ts, f.rul_h]) },
+    ],
+  });
+
+  const drivers = [...(s?.top_features ?? [])].reverse();
+  chart(el.querySelector('#drivers') as HTMLElement, {
+    grid: { left: 220, right: 30, top: 10, bottom: 25 },
+    xAxis: { type: 'value', name: 'contribution' },
+    yAxis: { type: 'category', data: drivers.map((d) => d.feature) },
+    series: [
+      {
+        type: 'bar',
+        data: drivers.map((d) => ({
+          value: d.contribution,
+          itemStyle: { color: d.contribution >= 0 ? '#d9342b' : '#2b9d5c' },
+        })),
+      },
+    ],
+  });
+
+  const box = el.querySelector('#sensors') as HTMLElement;
+  for (const tr of h.sensors) {
+    const card = document.createElement('div');
+    card.className = 'card';
+    card.innerHTML = `<h2>${tr.sensor}</h2><div class="chart sensor-chart" data-sensor="${tr.sensor}"></div>`;
+    box.appendChild(card);
+    const lo = tr.rolling_mean_1h.map((m, i) =>
+      m === null || tr.rolling_std_1h[i] === null ? null : m - 2 * (tr.rolling_std_1h[i] as number),
+    );
+    const band = tr.rolling_std_1h.map((sd) => (sd === null ? null : 4 * sd));
+    chart(card.querySelector('.chart') as HTMLElement, {
+      tooltip: { trigger: 'axis' },
+      grid: { left: 50, right: 20, top: 20, bottom: 30 },
+      xAxis: { type: 'time', min: h.from, max: h.to },
+      yAxis: { type: 'value', scale: true },
+      series: [
+        {
+          name: 'band low',
+          type: 'line',
+          stack: 'band',
+          showSymbol: false,
+          lineStyle: { opacity: 0 },
+          data: h.t.map((t, i) => [t, lo[i]]),
+        },
+        {
+          name: '1 h mean ± 2σ',
+          type: 'line',
+          stack: 'band',
+          showSymbol: false,
+          lineStyle: { opacity: 0 },
+          areaStyle: { color: 'rgba(79,179,255,0.2)' },
+          data: h.t.map((t, i) => [t, band[i]]),
+        },
+        {
+          name: 'mean',
+          type: 'line',
+          showSymbol: false,
+          lineStyle: { width: 1, color: '#1d2733' },
+          data: h.t.map((t, i) => [t, tr.mean[i]]),
+          ...overlays,
+        },
+        {
+          name: '1 h rolling mean',
+          type: 'line',
+          showSymbol: false,
+          lineStyle: { width: 1.5, color: '#2b7bd9' },
+          data: h.t.map((t, i) => [t, tr.rolling_mean_1h[i]]),
+        },
+      ],
+    });
+  }
+}

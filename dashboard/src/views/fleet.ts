@@ -1,0 +1,127 @@
+/** Fleet: every equipment in the ISA-95 tree coloured by failure risk, with the batch running now. */
+import { get } from '../api.ts';
+import type { Equipment, Forecast } from '../api.ts';
+import { chart, fmtTime, pct, riskColour } from '../charts.ts';
+
+export async function fleetView(el: HTMLElement): Promise<void> {
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const horizon = params.get('horizon') ?? '24';
+  const [eq, fc] = await Promise.all([
+    get<{ equipment: Equipment[] }>('/v1/equipment'),
+    get<{ forecasts: Forecast[] }>(`/v1/forecasts?horizon=${encodeURIComponent(horizon)}`),
+  ]);
+  const byId = new Map(fc.forecasts.map((f) => [f.equipment, f]));
+  const rows = eq.equipment.map((e) => ({ ...e, f: byId.get(e.equipment) }));
+  const lines = [...new Set(rows.map((r) => r.line ?? '-'))].sort();
+  const classes = [...new Set(rows.map((r) => r.equipment_class ?? '-'))].sort();
+  el.innerHTML = `
+    <h1>Fleet — failure risk within ${horizon} h</h1>
+    <div class="filters">
+      <label>Line <select id="f-line"><option value="">all</option>${lines.map((l) => `<option>${l}</option>`).join('')}</select></label>
+      <label>Class <select id="f-class"><option value="">all</option>${classes.map((c) => `<option>${c}</option>`).join('')}</select></label>
+      <label>Horizon <select id="f-h">${['24', '168'].map((h) => `<option ${h === horizon ? 'selected' : ''}>${h}</option>`).join('')}</select> h</label>
+      <span class="muted">${rows.length} equipment, ${fc.forecasts.length} with a forecast</span>
+    </div>
+    <div class="row">
+      <div class="card"><div id="tree"></div><h2>Risk ranking</h2><div id="risk-bars" class="chart short"></div></div>
+      <div class="card" style="flex-basis: 640px"><table id="fleet-table"><thead></thead><tbody></tbody></table></div>
+    </div>`;
+  const sel = (id: string) => el.querySelector<HTMLSelectElement>(id) as HTMLSelectElement;
+  let sortKey: 'probability' | 'equipment' | 'line' | 'rul' = 'probability';
+  let sortDir = -1;
+
+  const render = () => {
+    const line = sel('#f-line').value;
+    const cls = sel('#f-class').value;
+    const shown = rows
+      .filter((r) => (!line || r.line === line) && (!cls || r.equipment_class === cls))
+      .sort((a, b) => {
+        const v = (r: (typeof rows)[number]) =>
+          sortKey === 'probability'
+            ? (r.f?.probability ?? -1)
+            : sortKey === 'rul'
+              ? (r.f?.rul_h ?? Infinity)
+              : String(r[sortKey] ?? '');
+        const x = v(a);
+        const y = v(b);
+        return (x < y ? -1 : x > y ? 1 : 0) * sortDir;
+      });
+    // ISA-95 tree: site > line > equipment tiles, coloured by risk, with the batch running now.
+    const sites = new Map<string, Map<string, typeof shown>>();
+    for (const r of shown) {
+      const site = sites.get(r.site ?? '-') ?? new Map<string, typeof shown>();
+      site.set(r.line ?? '-', [...(site.get(r.line ?? '-') ?? []), r]);
+      sites.set(r.site ?? '-', site);
+    }
+    (el.querySelector('#tree') as HTMLElement).innerHTML = [...sites]
+      .map(
+        ([site, ls]) =>
+          `<div class="site"><div class="site-name">${site}</div>${[...ls]
+            .map(
+              ([ln, list]) =>
+                `<div class="line"><div class="line-name">${ln}</div><div class="tiles">${list
+                  .map(
+                    (
+                      r,
+                    ) => `<a class="tile" href="#/equipment/${encodeURIComponent(r.equipment)}" data-equipment="${r.equipment}"
+                  style="background:${r.f ? riskColour(r.f.probability) : '#b8c2cc'}">
+                  <b>${r.equipment}</b><span>${r.f ? pct(r.f.probability) : 'no forecast'}</span>
+                  <small>${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : 'idle'}</small></a>`,
+                  )
+                  .join('')}</div></div>`,
+            )
+            .join('')}</div>`,
+      )
+      .join('');
+    const ranked = [...shown]
+      .filter((r) => r.f)
+      .sort((a, b) => (a.f?.probability ?? 0) - (b.f?.probability ?? 0));
+    chart(el.querySelector('#risk-bars') as HTMLElement, {
+      tooltip: { trigger: 'axis' },
+      grid: { left: 90, right: 30, top: 10, bottom: 30 },
+      xAxis: { type: 'value', min: 0, max: 1, name: 'probability' },
+      yAxis: { type: 'category', data: ranked.map((r) => r.equipment) },
+      series: [
+        {
+          type: 'bar',
+          data: ranked.map((r) => ({
+            value: r.f?.probability ?? 0,
+            itemStyle: { color: riskColour(r.f?.probability ?? 0) },
+          })),
+        },
+      ],
+    });
+    const th = (key: typeof sortKey | '', label: string, num = false) =>
+      `<th ${key ? `data-sort="${key}"` : ''} class="${num ? 'num' : ''}">${label}${key === sortKey ? (sortDir < 0 ? ' ▼' : ' ▲') : ''}</th>`;
+    (el.querySelector('#fleet-table thead') as HTMLElement).innerHTML =
+      `<tr>${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}</tr>`;
+    (el.querySelector('#fleet-table tbody') as HTMLElement).innerHTML = shown
+      .map(
+        (r) => `<tr class="clickable" data-equipment="${r.equipment}">
+          <td>${r.equipment}</td><td>${r.line ?? ''}</td><td>${r.equipment_class ?? ''}</td>
+          <td class="num">${r.f ? `<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>` : '—'}</td>
+          <td class="num">${r.f && Number.isFinite(r.f.rul_h) ? `${r.f.rul_h.toFixed(0)} (${r.f.rul_lo_h.toFixed(0)}–${r.f.rul_hi_h.toFixed(0)})` : '—'}</td>
+          <td>${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : '<span class="muted">idle</span>'}</td>
+          <td>${r.f?.maintenance_window ? `${fmtTime(r.f.maintenance_window.start)} → ${fmtTime(r.f.maintenance_window.end).slice(11)}` : '—'}</td>
+        </tr>`,
+      )
+      .join('');
+  };
+  el.addEventListener('click', (e) => {
+    const t = e.target as HTMLElement;
+    const sort = t.closest('th')?.getAttribute('data-sort');
+    if (sort) {
+      sortDir = sort === sortKey ? -sortDir : sort === 'probability' ? -1 : 1;
+      sortKey = sort as typeof sortKey;
+      render();
+      return;
+    }
+    const row = t.closest('tr[data-equipment]');
+    if (row)
+      location.hash = `#/equipment/${encodeURIComponent(row.getAttribute('data-equipment') as string)}`;
+  });
+  sel('#f-line').addEventListener('change', render);
+  sel('#f-class').addEventListener('change', render);
+  sel('#f-h').addEventListener('change', () => (location.hash = `#/fleet?horizon=${sel('#f-h').value}`));
+  render();
+}

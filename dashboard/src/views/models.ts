@@ -1,0 +1,151 @@
+/** Models: the registry, backtest metrics, ROC and calibration, lead-time histogram, champion vs challenger. */
+import { get } from '../api.ts';
+import { chart } from '../charts.ts';
+
+interface Model {
+  name: string;
+  versions: string[];
+  promoted: string | null;
+  target: string | null;
+  metrics: Record<string, number | null>;
+  created_at: string | null;
+  training_window: { from: string; to: string } | null;
+  backtest: {
+    roc?: { fpr: number; tpr: number }[];
+    reliability?: { predicted: number; observed: number; count: number }[];
+    lead_time_h?: { values: number[]; median: number };
+    roc_auc?: number;
+    baseline?: { feature: string; roc_auc: number };
+  } | null;
+  challenges: {
+    at: string;
+    metric: string;
+    champion: { version: string; value: number } | null;
+    challenger: { version: string; value: number };
+    promoted: boolean;
+    reason: string;
+  }[];
+}
+
+const fmt = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v)
+    ? '—'
+    : Math.abs(v) >= 100
+      ? v.toFixed(0)
+      : v.toFixed(3);
+
+export async function modelsView(el: HTMLElement): Promise<void> {
+  const { models } = await get<{ models: Model[] }>('/v1/models');
+  const failure =
+    models.find((m) => m.name.startsWith('failure-') && m.backtest) ??
+    models.find((m) => m.name.startsWith('failure-'));
+  const bt = failure?.backtest ?? null;
+  el.innerHTML = `
+    <h1>Models</h1>
+    <div class="card"><table id="models-table"><thead><tr><th>Model</th><th>Target</th><th>Promoted</th><th>Versions</th><th>Trained on</th><th>Backtest</th></tr></thead><tbody>
+      ${models
+        .map(
+          (
+            m,
+          ) => `<tr><td>${m.name}</td><td>${m.target ?? ''}</td><td>${m.promoted ?? '—'}</td><td>${m.versions.length}</td>
+            <td class="muted">${m.training_window ? `${m.training_window.from.slice(0, 16)} → ${m.training_window.to.slice(0, 16)}` : ''}</td>
+            <td>${Object.entries(m.metrics)
+              .filter(([k]) => k.startsWith('backtest_'))
+              .map(([k, v]) => `${k.replace('backtest_', '')} ${fmt(v)}`)
+              .join(' · ')}</td></tr>`,
+        )
+        .join('')}
+    </tbody></table>${models.length === 0 ? '<p class="muted">No model registered yet: npm start trains the first ones.</p>' : ''}</div>
+    <div class="row">
+      <div class="card"><h2>ROC (walk-forward test periods)${bt?.roc_auc !== undefined ? ` — AUC ${fmt(bt.roc_auc)}, one-sensor baseline ${fmt(bt.baseline?.roc_auc)}` : ''}</h2><div id="roc" class="chart"></div></div>
+      <div class="card"><h2>Calibration</h2><div id="calibration" class="chart"></div></div>
+      <div class="card"><h2>Warning lead time (hours before failure)</h2><div id="lead" class="chart"></div></div>
+    </div>
+    <div class="card"><h2>Champion vs challenger</h2><table id="challenges"><thead><tr><th>When</th><th>Model</th><th>Metric</th><th class="num">Champion</th><th class="num">Challenger</th><th>Decision</th></tr></thead><tbody>
+      ${
+        models
+          .flatMap((m) => m.challenges.map((c) => ({ m, c })))
+          .sort((a, b) => b.c.at.localeCompare(a.c.at))
+          .map(
+            ({
+              m,
+              c,
+            }) => `<tr><td>${c.at.slice(0, 16).replace('T', ' ')}</td><td>${m.name}</td><td>${c.metric}</td>
+            <td class="num">${c.champion ? `${c.champion.version}: ${fmt(c.champion.value)}` : '—'}</td>
+            <td class="num">${c.challenger.version}: ${fmt(c.challenger.value)}</td><td>${c.promoted ? '<b>promoted</b>' : 'kept champion'} <span class="muted">${c.reason}</span></td></tr>`,
+          )
+          .join('') ||
+        '<tr><td colspan="6" class="muted">No retrain has run yet (nightly; pdm jobs run retrain runs one now).</td></tr>'
+      }
+    </tbody></table></div>`;
+
+  const roc = bt?.roc ?? [];
+  chart(el.querySelector('#roc') as HTMLElement, {
+    tooltip: { trigger: 'axis' },
+    grid: { left: 50, right: 20, top: 20, bottom: 40 },
+    xAxis: {
+      type: 'value',
+      min: 0,
+      max: 1,
+      name: 'false positive rate',
+      nameLocation: 'middle',
+      nameGap: 25,
+    },
+    yAxis: { type: 'value', min: 0, max: 1, name: 'true positive rate' },
+    series: [
+      { type: 'line', showSymbol: false, data: roc.map((p) => [p.fpr, p.tpr]) },
+      {
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { type: 'dashed', color: '#aaa' },
+        data: [
+          [0, 0],
+          [1, 1],
+        ],
+      },
+    ],
+  });
+  const rel = bt?.reliability ?? [];
+  chart(el.querySelector('#calibration') as HTMLElement, {
+    tooltip: {},
+    grid: { left: 50, right: 20, top: 20, bottom: 40 },
+    xAxis: { type: 'value', min: 0, max: 1, name: 'predicted', nameLocation: 'middle', nameGap: 25 },
+    yAxis: { type: 'value', min: 0, max: 1, name: 'observed' },
+    series: [
+      {
+        type: 'scatter',
+        symbolSize: (v: number[]) => Math.min(30, 4 + Math.sqrt(v[2] ?? 1)),
+        data: rel.map((r) => [r.predicted, r.observed, r.count]),
+      },
+      {
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { type: 'dashed', color: '#aaa' },
+        data: [
+          [0, 0],
+          [1, 1],
+        ],
+      },
+    ],
+  });
+  const leads = bt?.lead_time_h?.values ?? [];
+  const bins = Array.from({ length: 12 }, (_, i) => i * 2);
+  chart(el.querySelector('#lead') as HTMLElement, {
+    tooltip: { trigger: 'axis' },
+    grid: { left: 50, right: 20, top: 20, bottom: 40 },
+    xAxis: {
+      type: 'category',
+      data: bins.map((b) => `${b}–${b + 2}`),
+      name: 'hours',
+      nameLocation: 'middle',
+      nameGap: 25,
+    },
+    yAxis: { type: 'value', name: 'failures', minInterval: 1 },
+    series: [
+      {
+        type: 'bar',
+        data: bins.map((b) => leads.filter((v) => v >= b && (v < b + 2 || (b === 22 && v >= 24))).length),
+      },
+    ],
+  });
+}

@@ -1,0 +1,155 @@
+/// <reference lib="dom" />
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ModelRegistry } from '../../models/index.ts';
+import { PLANT_FEATURES, ensureInitialModels, forecastAll, retrainModels } from '../../pipelines/index.ts';
+import { buildApp } from '../../src/api/app.ts';
+import { KeyStore } from '../../src/api/keys.ts';
+import { LiveScorer } from '../../src/scoring/scorer.ts';
+import { QuestDbSink, simulate } from '../../src/sim/index.ts';
+import { connectStore, waitForWal } from '../../src/store/index.ts';
+import type { Store } from '../../src/store/index.ts';
+import { testConfig, uniquePrefix } from '../helpers/store.ts';
+
+/** Debian's chromium (the set-up installs it); PDM_CHROMIUM points elsewhere. */
+const CHROMIUM = process.env.PDM_CHROMIUM ?? '/usr/bin/chromium';
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+
+/**
+ * The dashboard in a real browser against a running engine on a simulated plant: each view loads,
+ * its charts drew data (each chart reports the points it drew), fleet -> equipment navigation
+ * works, and a screenshot of every view is saved in test-results/screenshots.
+ */
+describe('the dashboard in Chromium', () => {
+  let store: Store;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let page: Page;
+  let base = '';
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(CHROMIUM))
+      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install chromium (or set PDM_CHROMIUM)`);
+    if (!existsSync(path.join(ROOT, 'dashboard', 'dist', 'index.html')))
+      execFileSync('npm', ['run', 'build:dashboard'], { cwd: ROOT, stdio: 'ignore' });
+    mkdirSync(SHOTS, { recursive: true });
+    store = await connectStore(testConfig(), { start: false, tablePrefix: uniquePrefix('dashboard') });
+    const days = 8;
+    const now = Math.floor(Date.now() / 1000);
+    const start = now - days * 86400;
+    const sink = await QuestDbSink.open(store.config, store.tables);
+    await simulate(sink, { equipment: 6, days, seed: 5, start, sampleSeconds: 30 });
+    await sink.close();
+    for (const t of [
+      store.tables.telemetry,
+      store.tables.maintenance,
+      store.tables.batches,
+      store.tables.quality,
+    ])
+      await waitForWal(store.pool, store.tables, t);
+    const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-dash-models-')));
+    const range = { from: start * 1e6, to: now * 1e6 };
+    await ensureInitialModels(store, registry, PLANT_FEATURES, range, { trees: 20 });
+    await retrainModels(store, registry, PLANT_FEATURES, range, { metric: 'brier', trees: 20 });
+    const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+    await forecastAll(store, scorer.current, now * 1e6);
+    await waitForWal(store.pool, store.tables, store.tables.forecasts);
+    const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-dash-keys-')), 'k.json'));
+    app = await buildApp({ store, registry, scorer, keys });
+    base = await app.listen({ host: '127.0.0.1', port: 0 });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+    page.on('pageerror', (e) => errors.push(e.message));
+  }, 300_000);
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await store?.close();
+  });
+
+  /** Opens a view and waits until it rendered (or failed: then the test shows why). */
+  async function open(hash: string): Promise<void> {
+    await page.goto(`${base}/#/${hash}`);
+    await page.waitForFunction(
+      () => ['ready', 'error'].includes(document.getElementById('view')?.dataset.state ?? ''),
+      null,
+      {
+        timeout: 30_000,
+      },
+    );
+    const state = await page.evaluate(() => document.getElementById('view')?.dataset.state);
+    expect(state, (await page.textContent('#view')) ?? '').toBe('ready');
+  }
+  const points = (selector: string) =>
+    page.$eval(selector, (el) => Number((el as HTMLElement).dataset.points ?? 0));
+  const shot = (name: string) => page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+
+  it('fleet: every equipment in its ISA-95 place, coloured by risk, with the running batch; a click opens it', async () => {
+    await open('fleet');
+    expect(await page.locator('.tile').count()).toBe(6);
+    expect(await points('#risk-bars')).toBe(6);
+    const rows = await page.locator('#fleet-table tbody tr').count();
+    expect(rows).toBe(6);
+    expect(await page.locator('.site-name').first().textContent()).toMatch(/plant/);
+    await shot('fleet');
+    const first = await page.locator('#fleet-table tbody tr').first().getAttribute('data-equipment');
+    await page.locator(`.tile[data-equipment="${first}"]`).click();
+    await page.waitForFunction((id) => location.hash === `#/equipment/${id}`, first);
+    await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready');
+    expect(await page.textContent('h1')).toContain(first as string);
+  });
+
+  it('equipment: sensor traces with rolling bands, probability and RUL over time, drivers of the score', async () => {
+    await open('equipment/cnc-001?hours=48');
+    const sensors = await page.locator('.sensor-chart').count();
+    expect(sensors).toBeGreaterThanOrEqual(5);
+    expect(await points('.sensor-chart[data-sensor="vibration_rms"]')).toBeGreaterThan(100);
+    expect(await points('#risk')).toBeGreaterThan(0);
+    expect(await points('#drivers')).toBe(5);
+    await shot('equipment');
+  });
+
+  it('schedule: planned batches, failure windows and maintenance windows on a timeline', async () => {
+    await open('schedule');
+    expect(await points('#gantt')).toBeGreaterThan(6);
+    await shot('schedule');
+  });
+
+  it('reliability: Kaplan-Meier, Weibull plot, Pareto and the MTBF/MTTR table', async () => {
+    await open('reliability');
+    expect(await points('#km')).toBeGreaterThan(2);
+    expect(await points('#weibull')).toBeGreaterThan(1);
+    expect(await points('#pareto')).toBeGreaterThan(0);
+    expect(await page.textContent('#rel-table')).toMatch(/MTBF/);
+    await shot('reliability');
+  });
+
+  it('models: registry, ROC, calibration, lead times and champion vs challenger', async () => {
+    await open('models');
+    expect(await page.locator('#models-table tbody tr').count()).toBe(2);
+    // The ROC drawn is the stored walk-forward backtest's (plus the diagonal's two points).
+    const models = (await (await fetch(`${base}/v1/models`)).json()) as {
+      models: { name: string; backtest: { roc?: unknown[] } | null }[];
+    };
+    const roc = models.models.find((m) => m.name === 'failure-any-24h')?.backtest?.roc ?? [];
+    expect(roc.length).toBeGreaterThanOrEqual(2);
+    expect(await points('#roc')).toBe(roc.length + 2);
+    expect(await points('#calibration')).toBeGreaterThan(2);
+    expect(await page.locator('#challenges tbody tr').first().textContent()).toMatch(
+      /promoted|kept champion/,
+    );
+    await shot('models');
+    expect(errors).toEqual([]);
+  });
+});
