@@ -1,6 +1,6 @@
 /**
  * Champion/challenger retraining. A challenger is trained on the history up to the start of a
- * holdout (by default the last 24 h); champion and challenger are then scored on that holdout,
+ * holdout (by default the horizon plus 24 h); champion and challenger are then scored on that holdout,
  * which the challenger never saw and which a champion trained a run earlier did not see either
  * (when it did, the record says so: the comparison then favours the champion, which errs on the
  * side of keeping what runs). The challenger is promoted only if it beats the champion on the
@@ -128,7 +128,9 @@ export async function retrainModels(
 ): Promise<RetrainResult> {
   const H = (o.horizonHours ?? 24) * 3.6e9;
   const cap = o.rulCapHours ?? 168;
-  const cut = range.to - (o.holdoutHours ?? 24) * 3.6e9;
+  // The holdout must outlast the horizon: an instant's label is known only once its horizon has
+  // passed, so a holdout of H + 24 h scores the 24 h of instants whose outcome is now known.
+  const cut = range.to - (o.holdoutHours ?? (o.horizonHours ?? 24) + 24) * 3.6e9;
   if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
   const every = o.everySeconds ?? 600;
   const train = { from: range.from, to: cut };

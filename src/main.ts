@@ -53,7 +53,7 @@ async function loadCmapss(store: Store): Promise<void> {
 }
 
 /** Size of the plant `npm start` simulates on an empty database (see the README for the time it takes). */
-const PLANT = { equipment: 10, days: 5, seed: 1 };
+const PLANT = { equipment: 12, days: 7, seed: 1 };
 
 /**
  * Runs the simulated plant through the engine's ingestion path: on an empty database, a backfill of

@@ -68,7 +68,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
     retrain: {
       name: 'retrain',
       cron: d.config.schedules.retrain,
-      description: `trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) over the last 24 h`,
+      description: `trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) over the last 48 h (instants whose 24 h outcome is known)`,
       async run({ at }) {
         const span = await telemetrySpan(store);
         if (span.readings === 0) throw new Error('no telemetry stored yet: nothing to train on');

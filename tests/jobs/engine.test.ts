@@ -178,6 +178,9 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     expect(run.status, run.error ?? '').toBe('ok');
     const c = registry.challenges('failure-any-24h').at(-1)!;
     expect(c.metric).toBe('brier');
+    // The holdout (the last 48 h) holds the 24 h of instants whose 24 h outcome is known.
+    expect(c.holdout.rows).toBeGreaterThanOrEqual(EQUIPMENT * 6 * 20);
+    expect(Number.isFinite(c.challenger.value) && Number.isFinite(c.champion!.value)).toBe(true);
     expect(c.champion?.version).toBe(before);
     const beat = c.champion !== null && c.challenger.value < c.champion.value;
     expect(c.promoted).toBe(beat);
