@@ -11,7 +11,7 @@ import { startEngineJobs } from '../../src/jobs/index.ts';
 import type { EngineJobs, JobRun, SchedulerEvent } from '../../src/jobs/index.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { QuestDbSink, simulate } from '../../src/sim/index.ts';
-import { connectStore, parseTimestampMicros, query, waitForWal } from '../../src/store/index.ts';
+import { connectStore, parseTimestampMicros, query, waitForWal, Writer } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testConfig, uniquePrefix } from '../helpers/store.ts';
 
@@ -170,6 +170,39 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       `SELECT count() n FROM ${store.tables.events} WHERE kind = 'stale'`,
     );
     expect(Number(rows[0]!.n)).toBe(EQUIPMENT);
+  });
+
+  it('raises a silent sensor once it has had no value for 10 min while its equipment reports', async () => {
+    const t = Date.now() * 1000;
+    const eq = await Writer.open(store.config.questdb, store.config.ingest, {
+      table: store.tables.equipment,
+      symbols: ['equipment', 'site', 'line', 'equipment_class'],
+      doubles: [],
+    });
+    await eq.append(t - 7200e6, ['probe-01', 'plant-x', 'L9', 'probe'], []);
+    await eq.close();
+    const tel = await Writer.open(store.config.questdb, store.config.ingest, {
+      table: store.tables.telemetry,
+      symbols: ['equipment'],
+      doubles: ['vibration_rms', 'bearing_temp'],
+    });
+    // An hour of readings every 20 s; vibration stops 15 min before now, temperature goes on.
+    const lastVib = t - 15 * 60e6 - ((t - 15 * 60e6) % 20e6);
+    for (let ts = t - 3600e6; ts <= t; ts += 20e6) {
+      const at = ts - (ts % 20e6);
+      await tel.append(at, ['probe-01'], [at <= lastVib ? 1.5 : NaN, 40]);
+    }
+    await tel.close();
+    await waitForWal(store.pool, store.tables, store.tables.telemetry);
+    await waitForWal(store.pool, store.tables, store.tables.equipment);
+    const events = await checkFreshness(store, t, {
+      staleAfterSeconds: 300,
+      sensors: PLANT_FEATURES.sensors,
+    });
+    const mine = events.filter((e) => e.equipment === 'probe-01');
+    // Only vibration: flow, pressure, ... never had a value here, so they are not this probe's sensors.
+    expect(mine.map((e) => [e.kind, e.sensor])).toEqual([['sensor_silent', 'vibration_rms']]);
+    expect(mine[0]!.tsMicros).toBe(lastVib);
   });
 
   it('the nightly retrain promotes a challenger only if it beats the champion on the holdout', async () => {
