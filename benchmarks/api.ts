@@ -39,6 +39,9 @@ const { values: o } = parseArgs({
     connections: { type: 'string', default: '32' },
     profile: { type: 'string' },
     live: { type: 'boolean', default: false },
+    // process: `pdm serve` and the bare route each in a process of their own, as deployed;
+    // inline: both in this process (for --profile and the event-loop and GC figures).
+    server: { type: 'string', default: 'process' },
   },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -93,6 +96,31 @@ function load(
   });
 }
 
+/** Starts a server process and resolves with its URL (from its "API at URL" line). */
+function serveChild(
+  args: string[],
+  childEnv: NodeJS.ProcessEnv,
+  stops: (() => Promise<unknown>)[],
+): Promise<string> {
+  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  stops.push(
+    () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /API at (http:\/\/[^\s]+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
+  });
+}
+
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-api-'));
 const env = {
   ...process.env,
@@ -133,31 +161,43 @@ try {
   registry.promote(r.name, r.version);
   const keys = new KeyStore(config.api.keysFile);
   const key = keys.create('mes').key;
-  const app = await buildApp({
-    store,
-    registry,
-    scorer: new LiveScorer(store, registry, PLANT_FEATURES),
-    keys,
-  });
-  const scoreUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
-
-  // The bare route: same framework and body validation, a constant answer.
-  const bare = Fastify({ logger: false });
-  bare.post(
-    '/v1/score',
-    {
-      schema: {
-        body: {
-          type: 'object',
-          required: ['equipment'],
-          additionalProperties: false,
-          properties: { equipment: { type: 'string', minLength: 1, maxLength: 128 } },
+  const inline = o.server === 'inline';
+  let scoreUrl: string;
+  let bareUrl: string;
+  const stops: (() => Promise<unknown>)[] = [];
+  if (inline) {
+    const app = await buildApp({
+      store,
+      registry,
+      scorer: new LiveScorer(store, registry, PLANT_FEATURES),
+      keys,
+    });
+    scoreUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+    const bare = Fastify({ logger: false });
+    bare.post(
+      '/v1/score',
+      {
+        schema: {
+          body: {
+            type: 'object',
+            required: ['equipment'],
+            additionalProperties: false,
+            properties: { equipment: { type: 'string', minLength: 1, maxLength: 128 } },
+          },
         },
       },
-    },
-    async () => ({ equipment: 'cnc-001', probability: 0.1 }),
-  );
-  const bareUrl = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+      async () => ({ equipment: 'cnc-001', probability: 0.1 }),
+    );
+    bareUrl = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+    stops.push(
+      () => app.close(),
+      () => bare.close(),
+    );
+  } else {
+    const port = await freePort();
+    scoreUrl = `${await serveChild([path.resolve(here, '../bin/pdm.js'), 'serve'], { ...env, PDM_API_PORT: String(port) }, stops)}/v1/score`;
+    bareUrl = `${await serveChild(['--import', 'tsx', path.resolve(here, 'bare-server.ts'), String(await freePort())], env, stops)}/v1/score`;
+  }
 
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
   const body = JSON.stringify({ equipment: 'cnc-001' });
@@ -217,8 +257,10 @@ try {
     writeFileSync(o.profile, JSON.stringify(profile));
     session.disconnect();
   }
-  await app.close();
-  await bare.close();
+  // The same held rate on the bare route: how much of the tail is the load generator and the machine.
+  console.error(`bare route at ${o.rate} requests/s for ${o.duration} s...`);
+  const bareHeld = await load(bareUrl, body, headers, Number(o.duration), Number(o.rate));
+  for (const stop of stops) await stop();
   const result = {
     score_rps: scoreMax.rps,
     score_p50_ms: scoreMax.p50,
@@ -232,9 +274,16 @@ try {
     held_p50_ms: held.p50,
     held_p99_ms: held.p99,
     held_requests: held.requests,
-    held_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
-    held_loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
-    held_gc_pause_max_ms: Math.round(gcMax * 100) / 100,
+    bare_held_p50_ms: bareHeld.p50,
+    bare_held_p99_ms: bareHeld.p99,
+    server: inline ? 'inline' : 'process',
+    ...(inline
+      ? {
+          held_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
+          held_loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
+          held_gc_pause_max_ms: Math.round(gcMax * 100) / 100,
+        }
+      : {}),
     sample_seconds: Number(o['sample-seconds']),
     live: o.live === true,
     trees: Number(o.trees),

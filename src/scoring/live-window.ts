@@ -27,6 +27,8 @@ class Window {
   refreshedAt = 0;
   loadedAt = 0;
   inflight: Promise<void> | undefined;
+  /** The view handed out until the next refresh changes the window (no garbage per request). */
+  view: WindowView | undefined;
 }
 
 export interface LiveWindowOptions {
@@ -83,11 +85,13 @@ export class LiveWindows {
     )
       await w.inflight; // never loaded, or too stale to answer from: wait for the data
     if (w.end - w.start === 0) return undefined;
-    return {
-      ts: w.ts.subarray(w.start, w.end),
-      values: w.values.map((v) => v.subarray(w.start, w.end)),
-      lastTs: w.lastTs,
+    const cur = w;
+    w.view ??= {
+      ts: cur.ts.subarray(cur.start, cur.end),
+      values: cur.values.map((v) => v.subarray(cur.start, cur.end)),
+      lastTs: cur.lastTs,
     };
+    return w.view;
   }
 
   private evict(keep: string): void {
@@ -139,6 +143,7 @@ export class LiveWindows {
       w.lastTs = Math.max(w.lastTs, ts[n - 1] as number);
     }
     while (w.start < w.end && (w.ts[w.start] as number) < from) w.start++;
+    if (n > 0 || full || w.view === undefined || w.view.ts.length !== w.end - w.start) w.view = undefined;
     w.refreshedAt = nowMicros / 1000;
   }
 }
