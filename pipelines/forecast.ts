@@ -29,6 +29,8 @@ export interface PlantForecast {
     end: string | null;
   }[];
   readonly maintenance_window: { start: string; end: string } | null;
+  /** Failure probability per mode at the same instant, where per-mode models are promoted. */
+  readonly by_mode: Record<string, number>;
 }
 
 export async function forecastAll(store: Store, scorer: Scorer, atMicros: number): Promise<number> {
@@ -55,6 +57,14 @@ export async function forecastAll(store: Store, scorer: Scorer, atMicros: number
       [s.failure.probability, s.rul?.hours ?? NaN, s.rul?.low ?? NaN, s.rul?.high ?? NaN],
       [s.failure.horizon_h],
     );
+    // Per-mode probabilities beside it (RUL is not per mode).
+    for (const m of s.failure_by_mode)
+      await writer.append(
+        atMicros,
+        [equipment, m.mode, m.model],
+        [m.probability, NaN, NaN, NaN],
+        [m.horizon_h],
+      );
     written++;
   }
   await writer.close();
@@ -78,6 +88,11 @@ export async function plantForecasts(
   const latest = await query<Record<string, string | number | null>>(
     store.pool,
     sql('forecasts_latest', store.tables),
+    [horizonHours],
+  );
+  const modeRows = await query<{ ts: string; equipment: string; mode: string; probability: number }>(
+    store.pool,
+    sql('forecasts_latest_modes', store.tables),
     [horizonHours],
   );
   // Planned work of every equipment from the earliest forecast to the latest one's horizon: one query.
@@ -150,6 +165,11 @@ export async function plantForecasts(
         end: (b.ended_at ?? null) === null ? null : microsToIso(parseTimestampMicros(b.ended_at ?? null)),
       })),
       maintenance_window: window,
+      by_mode: Object.fromEntries(
+        modeRows.rows
+          .filter((m) => m.equipment === equipment && parseTimestampMicros(m.ts) === at)
+          .map((m) => [m.mode, Number(m.probability)]),
+      ),
     });
   }
   return out.sort((a, b) => b.probability - a.probability || a.rul_h - b.rul_h);

@@ -17,6 +17,10 @@ import { trainFailureModel, trainRulModel } from './train.ts';
 
 export interface InitialModels {
   readonly failure: { model: ModelMeta; backtest: FailureBacktest } | { skipped: string };
+  /** Per failure mode with at least `minModeFailures` failures in the history. */
+  readonly modes: (
+    { mode: string; model: ModelMeta; backtest: FailureBacktest } | { mode: string; skipped: string }
+  )[];
   readonly rul: { model: ModelMeta; backtest: RulBacktest } | { skipped: string };
 }
 
@@ -25,7 +29,14 @@ export async function ensureInitialModels(
   registry: ModelRegistry,
   fs: FeatureSet,
   range: TimeRange,
-  o: { trees?: number; horizonHours?: number; capHours?: number; onStep?: (what: string) => void } = {},
+  o: {
+    trees?: number;
+    horizonHours?: number;
+    capHours?: number;
+    /** A mode gets a model of its own from this many failures in the history (default 3). */
+    minModeFailures?: number;
+    onStep?: (what: string) => void;
+  } = {},
 ): Promise<InitialModels> {
   const horizon = o.horizonHours ?? 24;
   const cap = o.capHours ?? 168;
@@ -34,7 +45,8 @@ export async function ensureInitialModels(
   const needFailure = registry.promoted(failureName) === null;
   const needRul = registry.promoted(rulName) === null;
   const already = 'already promoted';
-  if (!needFailure && !needRul) return { failure: { skipped: already }, rul: { skipped: already } };
+  if (!needFailure && !needRul)
+    return { failure: { skipped: already }, rul: { skipped: already }, modes: [] };
   o.onStep?.('computing features over the stored history');
   const features = await computeStoreFeatures(store, fs, range, 600);
   const trees = o.trees ?? 100;
@@ -67,6 +79,42 @@ export async function ensureInitialModels(
       failure = { skipped: errorMessage(err) };
     }
   }
+  // Per-mode models, for the modes the history has seen fail often enough.
+  const counts = new Map<string, number>();
+  for (const f of features.failures) counts.set(f.mode, (counts.get(f.mode) ?? 0) + 1);
+  const modes: InitialModels['modes'] = [];
+  for (const [mode, n] of [...counts].sort((a, b) => b[1] - a[1])) {
+    if (n < (o.minModeFailures ?? 3) || !/^[a-z0-9_]+$/.test(mode)) continue;
+    const name = `failure-${mode}-${horizon}h`;
+    if (registry.promoted(name) !== null) continue;
+    try {
+      o.onStep?.(`backtesting failure by ${mode} within ${horizon} h (${n} failures)`);
+      const backtest = await backtestFailure(store, fs, range, {
+        horizonHours: horizon,
+        mode,
+        features,
+        forest: { trees },
+      });
+      const model = await trainFailureModel(store, registry, fs, range, {
+        horizonHours: horizon,
+        mode,
+        trees,
+        features,
+        metrics: {
+          backtest_roc_auc: backtest.roc_auc,
+          backtest_pr_auc: backtest.pr_auc,
+          backtest_brier: backtest.brier,
+          backtest_baseline_roc_auc: backtest.baseline.roc_auc,
+          backtest_lead_time_median_h: backtest.lead_time_h.median,
+        },
+      });
+      registry.saveBacktest(model.name, model.version, backtest);
+      registry.promote(model.name, model.version);
+      modes.push({ mode, model, backtest });
+    } catch (err) {
+      modes.push({ mode, skipped: errorMessage(err) });
+    }
+  }
   let rul: InitialModels['rul'] = { skipped: already };
   if (needRul) {
     try {
@@ -91,5 +139,5 @@ export async function ensureInitialModels(
       rul = { skipped: errorMessage(err) };
     }
   }
-  return { failure, rul };
+  return { failure, rul, modes };
 }

@@ -32,6 +32,8 @@ export type RetrainOutcome = ChallengeRecord | { readonly model: string; readonl
 export interface RetrainResult {
   readonly failure: RetrainOutcome;
   readonly rul: RetrainOutcome;
+  /** Challenges of the promoted per-mode failure models. */
+  readonly byMode: { readonly mode: string; readonly outcome: RetrainOutcome }[];
 }
 
 const iso = (micros: number) => new Date(micros / 1000).toISOString();
@@ -139,41 +141,55 @@ export async function retrainModels(
   const inHoldout = (i: number) => (m.ts[i] as number) >= cut;
   const pick = (rows: number[]) => m.columns.map((c) => Float64Array.from(rows, (i) => c[i] as number));
 
-  const failureName = `failure-any-${o.horizonHours ?? 24}h`;
-  let failure: RetrainOutcome;
-  try {
-    const challenger = await trainFailureModel(store, registry, fs, train, {
-      horizonHours: o.horizonHours,
-      trees: o.trees,
-      everySeconds: every,
-    });
-    const y = failureWithin(m.ts, m.equipment, run.failures, H, range.to);
-    const rows = rowsWhere(m, (i) => inHoldout(i) && y[i] === y[i]);
-    const X = pick(rows);
-    const labels = Float64Array.from(rows, (i) => y[i] as number);
-    const positives = labels.reduce((s, v) => s + v, 0);
-    const evaluate = (model: LoadedModel) => {
-      const p = probabilities(model, X);
-      if (rows.length === 0) return NaN;
-      return o.metric === 'brier'
-        ? brier(p, labels)
-        : positives > 0 && positives < rows.length
-          ? rocAuc(p, labels)
-          : NaN;
-    };
-    failure = decide(
-      registry,
-      challenger,
-      loadChampion(registry, failureName, fs),
-      evaluate,
-      o.metric,
-      o.metric === 'brier',
-      { from: iso(cut), to: iso(range.to), rows: rows.length, positives },
-      cut,
+  // The any-mode model, and every per-mode model already promoted (failure-<mode>-<H>h).
+  const hTag = `${o.horizonHours ?? 24}h`;
+  const modes = registry
+    .names()
+    .map((n) => new RegExp(`^failure-([a-z0-9_]+)-${hTag}$`).exec(n)?.[1])
+    .filter(
+      (m): m is string =>
+        m !== undefined && m !== 'any' && registry.promoted(`failure-${m}-${hTag}`) !== null,
     );
-  } catch (err) {
-    failure = { model: failureName, error: errorMessage(err) };
-  }
+  const challengeFailure = async (mode: string | undefined): Promise<RetrainOutcome> => {
+    const failureName = `failure-${mode ?? 'any'}-${hTag}`;
+    try {
+      const challenger = await trainFailureModel(store, registry, fs, train, {
+        horizonHours: o.horizonHours,
+        mode,
+        trees: o.trees,
+        everySeconds: every,
+      });
+      const y = failureWithin(m.ts, m.equipment, run.failures, H, range.to, mode);
+      const rows = rowsWhere(m, (i) => inHoldout(i) && y[i] === y[i]);
+      const X = pick(rows);
+      const labels = Float64Array.from(rows, (i) => y[i] as number);
+      const positives = labels.reduce((s, v) => s + v, 0);
+      const evaluate = (model: LoadedModel) => {
+        const p = probabilities(model, X);
+        if (rows.length === 0) return NaN;
+        return o.metric === 'brier'
+          ? brier(p, labels)
+          : positives > 0 && positives < rows.length
+            ? rocAuc(p, labels)
+            : NaN;
+      };
+      return decide(
+        registry,
+        challenger,
+        loadChampion(registry, failureName, fs),
+        evaluate,
+        o.metric,
+        o.metric === 'brier',
+        { from: iso(cut), to: iso(range.to), rows: rows.length, positives },
+        cut,
+      );
+    } catch (err) {
+      return { model: failureName, error: errorMessage(err) };
+    }
+  };
+  const failure = await challengeFailure(undefined);
+  const byMode: RetrainResult['byMode'][number][] = [];
+  for (const mode of modes) byMode.push({ mode, outcome: await challengeFailure(mode) });
 
   const rulName = `rul-${cap}h`;
   let rul: RetrainOutcome;
@@ -202,5 +218,5 @@ export async function retrainModels(
   } catch (err) {
     rul = { model: rulName, error: errorMessage(err) };
   }
-  return { failure, rul };
+  return { failure, rul, byMode };
 }

@@ -55,6 +55,7 @@ export interface Forecast {
     end: string | null;
   }[];
   maintenance_window: { start: string; end: string } | null;
+  by_mode: Record<string, number>;
 }
 
 export interface Equipment {

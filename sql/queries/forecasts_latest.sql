@@ -2,6 +2,6 @@
 -- made (ASOF on the batch start; the caller checks ended_at, which ASOF knows nothing of).
 SELECT f.ts, f.equipment, f.probability, f.rul_h, f.rul_lo_h, f.rul_hi_h, f.model_version,
        b.batch_id, b.order_id, b.product, b.ts batch_start, b.ended_at batch_end
-FROM (SELECT * FROM {{forecasts}} WHERE horizon_h = $1::int LATEST ON ts PARTITION BY equipment) f
+FROM (SELECT * FROM {{forecasts}} WHERE horizon_h = $1::int AND mode = 'any' LATEST ON ts PARTITION BY equipment) f
 ASOF JOIN (SELECT ts, equipment, batch_id, order_id, product, ended_at FROM {{batches}} WHERE status IN ('running', 'done', 'aborted')) b
 ON (equipment);

@@ -83,9 +83,14 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
             trees: d.trees,
           },
         );
-        const promoted = [r.failure, r.rul].filter((o) => !('error' in o) && o.promoted).length;
+        const all = [r.failure, r.rul, ...r.byMode.map((b) => b.outcome)];
+        const promoted = all.filter((o) => !('error' in o) && o.promoted).length;
         if (promoted > 0) d.scorer.reload();
-        return { rows: promoted, detail: `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}` };
+        const modes = r.byMode.map((b) => `; ${outcome(b.mode, b.outcome)}`).join('');
+        return {
+          rows: promoted,
+          detail: `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}`,
+        };
       },
     },
     freshness: {

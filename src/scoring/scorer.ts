@@ -74,6 +74,13 @@ export interface Score {
     readonly probability: number;
     readonly model: string;
   } | null;
+  /** Per failure mode (models `failure-<mode>-<H>h` promoted beside the any-mode one). */
+  readonly failure_by_mode: {
+    readonly mode: string;
+    readonly horizon_h: number;
+    readonly probability: number;
+    readonly model: string;
+  }[];
   readonly rul: {
     readonly hours: number;
     readonly low: number;
@@ -92,6 +99,8 @@ export class Scorer {
     readonly failure: LoadedModel | undefined,
     readonly rul: LoadedModel | undefined,
     private readonly windows: LiveWindows | undefined,
+    /** Promoted per-mode failure models, by mode. */
+    readonly byMode: ReadonlyMap<string, LoadedModel> = new Map(),
   ) {}
 
   /** Loads the promoted models that were trained on `fs` (a model on another feature set is refused). */
@@ -104,7 +113,15 @@ export class Scorer {
   ): Scorer {
     const tryLoad = (name: string) =>
       registry.promoted(name) === null ? undefined : registry.load(name, undefined, fs.hash);
-    return new Scorer(store, fs, tryLoad(names.failure), tryLoad(names.rul), windows);
+    // Per-mode models share the any-mode model's horizon: failure-bearing-24h beside failure-any-24h.
+    const horizon = /-(\d+h)$/.exec(names.failure)?.[1] ?? '24h';
+    const byMode = new Map<string, LoadedModel>();
+    for (const name of registry.names()) {
+      const m = new RegExp(`^failure-([a-z0-9_]+)-${horizon}$`).exec(name);
+      if (m === null || m[1] === 'any' || registry.promoted(name) === null) continue;
+      byMode.set(m[1] as string, registry.load(name, undefined, fs.hash));
+    }
+    return new Scorer(store, fs, tryLoad(names.failure), tryLoad(names.rul), windows, byMode);
   }
 
   get ready(): boolean {
@@ -247,16 +264,14 @@ export class Scorer {
     }
     let failure: Score['failure'] = null;
     let top: Score['top_features'] = [];
+    const byMode: Score['failure_by_mode'] = [];
+    for (const [mode, model] of this.byMode) {
+      const f = failureProbability(model, x);
+      byMode.push({ mode, ...f });
+    }
+    byMode.sort((a, b) => b.probability - a.probability);
     if (this.failure) {
-      const raw = predictRow(this.failure.compiled, x, new Float64Array(2))[1] as number;
-      const cal = this.failure.meta.calibration;
-      const p = cal ? calibrate({ x: Float64Array.from(cal.x), y: Float64Array.from(cal.y) }, raw) : raw;
-      const hours = Number(/within (\d+) h/.exec(this.failure.meta.target ?? '')?.[1] ?? NaN);
-      failure = {
-        horizon_h: hours,
-        probability: Math.round(p * 1e4) / 1e4,
-        model: `${this.failure.meta.name}@${this.failure.meta.version}`,
-      };
+      failure = failureProbability(this.failure, x);
       top = topContributions(explainRow(this.failure.compiled, x), fs.columns, 5).map((c) => ({
         feature: c.feature,
         contribution: Math.round(c.contribution * 1e4) / 1e4,
@@ -283,12 +298,28 @@ export class Scorer {
       readings_from_request: extra.length,
       mes: input.mes ?? null,
       failure,
+      failure_by_mode: byMode,
       rul,
       quality: q,
-      recommended_action: recommend(at, failure, rul, q, input.mes),
+      recommended_action: recommend(at, failure, rul, q, input.mes, byMode),
       top_features: top,
     };
   }
+}
+
+/** Calibrated probability of a failure classifier at one feature vector. */
+function failureProbability(
+  model: LoadedModel,
+  x: Float64Array,
+): { horizon_h: number; probability: number; model: string } {
+  const raw = predictRow(model.compiled, x, new Float64Array(2))[1] as number;
+  const cal = model.meta.calibration;
+  const p = cal ? calibrate({ x: Float64Array.from(cal.x), y: Float64Array.from(cal.y) }, raw) : raw;
+  return {
+    horizon_h: Number(/within (\d+) h/.exec(model.meta.target ?? '')?.[1] ?? NaN),
+    probability: Math.round(p * 1e4) / 1e4,
+    model: `${model.meta.name}@${model.meta.version}`,
+  };
 }
 
 const h = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} h`;
@@ -304,7 +335,13 @@ export function recommend(
   rul: Score['rul'],
   quality: readonly DriftForecastRow[],
   mes: ScoreInput['mes'],
+  byMode: Score['failure_by_mode'] = [],
 ): Recommendation {
+  // The mode most likely to be the one, for the reason (byMode is sorted most likely first).
+  const likely =
+    byMode[0] !== undefined && byMode[0].probability >= 0.2
+      ? `; most likely ${byMode[0].mode} (${byMode[0].probability.toFixed(2)})`
+      : '';
   const batch = mes?.batch_id === undefined ? 'the running batch' : `batch ${mes.batch_id}`;
   const out = quality.find((q) => q.to_limit_running_h === 0 || (q.cpk_now !== null && q.cpk_now < 1));
   if (out !== undefined) {
@@ -319,7 +356,7 @@ export function recommend(
   const deadline = Number.isFinite(safeH) ? microsToIso(atMicros + safeH * 3.6e9) : null;
   const toBatchEnd = mes?.batch_end === undefined ? NaN : (mes.batch_end - atMicros) / 3.6e9;
   if (p >= 0.5 || safeH <= 8) {
-    const why = `failure probability ${p.toFixed(2)} within ${failure?.horizon_h ?? '?'} h, RUL ${rul ? `${h(rul.hours)} (low ${h(rul.low)})` : 'n/a'}`;
+    const why = `failure probability ${p.toFixed(2)} within ${failure?.horizon_h ?? '?'} h, RUL ${rul ? `${h(rul.hours)} (low ${h(rul.low)})` : 'n/a'}${likely}`;
     if (toBatchEnd === toBatchEnd && toBatchEnd >= 0 && toBatchEnd < safeH) {
       return {
         action: 'maintain_after_batch',

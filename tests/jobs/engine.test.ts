@@ -31,6 +31,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
   let app: FastifyInstance;
   let key = '';
   const events: SchedulerEvent[] = [];
+  let modes: string[] = [];
   const now = Math.floor(Date.now() / 1000);
   const start = now - DAYS * 86400;
   const range = { from: start * 1e6, to: now * 1e6 };
@@ -54,7 +55,11 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-engine-keys-')), 'k.json'));
     key = keys.create('scheduler').key;
     expect(scorer.current.ready).toBe(false);
-    const first = await ensureInitialModels(store, registry, PLANT_FEATURES, range, { trees: 20 });
+    const first = await ensureInitialModels(store, registry, PLANT_FEATURES, range, {
+      trees: 20,
+      minModeFailures: 2,
+    });
+    modes = first.modes.filter((m) => 'model' in m).map((m) => m.mode);
     expect('model' in first.failure, JSON.stringify(first.failure)).toBe(true);
     expect('model' in first.rul, JSON.stringify(first.rul)).toBe(true);
     scorer.reload();
@@ -107,6 +112,10 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       running_batch: { batch_id: string } | null;
     }[];
     expect(rows.length).toBe(EQUIPMENT);
+    // Per-mode models promoted at first start are scored and served beside the any-mode one.
+    expect(modes.length).toBeGreaterThan(0);
+    for (const f of rows as unknown as { by_mode: Record<string, number> }[])
+      expect(Object.keys(f.by_mode).sort()).toEqual([...modes].sort());
     // Check each answer's running batch against the batches table at the forecast's instant
     // (planned and replanned rows are plans, not work that ran).
     let named = 0;

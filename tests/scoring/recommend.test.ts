@@ -39,8 +39,12 @@ describe('the recommended action', () => {
     expect(after.action).toBe('maintain_after_batch');
     expect(after.reason).toMatch(/^finish batch B-17 \(ends in 2.0 h\), then maintain/);
     expect(after.before).toBe('2026-01-01T14:00:00.000000Z');
-    const now = recommend(AT, failure(0.7), rul(3, 1), [], mes);
+    const now = recommend(AT, failure(0.7), rul(3, 1), [], mes, [
+      { mode: 'bearing', horizon_h: 24, probability: 0.64, model: 'b@v0001' },
+      { mode: 'seal_wear', horizon_h: 24, probability: 0.05, model: 's@v0001' },
+    ]);
     expect(now.action).toBe('maintain_now');
+    expect(now.reason).toMatch(/most likely bearing \(0.64\)$/);
   });
 
   it('plans maintenance on rising risk or drift, and says no action when the risk is low', () => {

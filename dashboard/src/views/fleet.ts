@@ -3,6 +3,11 @@ import { get } from '../api.ts';
 import type { Equipment, Forecast } from '../api.ts';
 import { chart, fmtTime, pct, riskColour } from '../charts.ts';
 
+function likelyMode(f: Forecast | undefined): string {
+  const top = Object.entries(f?.by_mode ?? {}).sort((a, b) => b[1] - a[1])[0];
+  return top === undefined ? '<span class="muted">—</span>' : `${top[0]} ${pct(top[1])}`;
+}
+
 export async function fleetView(el: HTMLElement): Promise<void> {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const horizon = params.get('horizon') ?? '24';
@@ -94,12 +99,13 @@ export async function fleetView(el: HTMLElement): Promise<void> {
     const th = (key: typeof sortKey | '', label: string, num = false) =>
       `<th ${key ? `data-sort="${key}"` : ''} class="${num ? 'num' : ''}">${label}${key === sortKey ? (sortDir < 0 ? ' ▼' : ' ▲') : ''}</th>`;
     (el.querySelector('#fleet-table thead') as HTMLElement).innerHTML =
-      `<tr>${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}</tr>`;
+      `<tr>${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('', 'Likely mode')}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}</tr>`;
     (el.querySelector('#fleet-table tbody') as HTMLElement).innerHTML = shown
       .map(
         (r) => `<tr class="clickable" data-equipment="${r.equipment}">
           <td>${r.equipment}</td><td>${r.line ?? ''}</td><td>${r.equipment_class ?? ''}</td>
           <td class="num">${r.f ? `<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>` : '—'}</td>
+          <td>${likelyMode(r.f)}</td>
           <td class="num">${r.f && Number.isFinite(r.f.rul_h) ? `${r.f.rul_h.toFixed(0)} (${r.f.rul_lo_h.toFixed(0)}–${r.f.rul_hi_h.toFixed(0)})` : '—'}</td>
           <td>${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : '<span class="muted">idle</span>'}</td>
           <td>${r.f?.maintenance_window ? `${fmtTime(r.f.maintenance_window.start)} → ${fmtTime(r.f.maintenance_window.end).slice(11)}` : '—'}</td>
