@@ -108,6 +108,15 @@ function describeModels(m: InitialModels): string[] {
     );
   } else if (m.failure.skipped !== 'already promoted')
     lines.push(`  failure model not trained: ${m.failure.skipped}`);
+  for (const x of m.modes) {
+    if ('model' in x) {
+      const b = x.backtest;
+      lines.push(
+        `  ${x.model.name}@${x.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} (baseline ${f2(b.baseline.roc_auc)}), ` +
+          `PR-AUC ${f2(b.pr_auc)}, ${b.failures_warned}/${b.failures_in_test} ${x.mode} failures warned`,
+      );
+    } else lines.push(`  ${x.mode} model not trained: ${x.skipped}`);
+  }
   if ('model' in m.rul) {
     const b = m.rul.backtest;
     lines.push(
