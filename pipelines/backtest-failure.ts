@@ -35,6 +35,8 @@ export interface FailureBacktestOptions {
   readonly forest?: Partial<ForestOptions>;
   /** Features already computed over `range` (at everySeconds). */
   readonly features?: FeatureRun;
+  /** Equipment kept out of training and calibration and tested alone (the model never saw them). */
+  readonly holdOutEquipment?: readonly string[];
 }
 
 export interface FailureBacktest {
@@ -64,6 +66,8 @@ export interface FailureBacktest {
   readonly roc: { fpr: number; tpr: number }[];
   readonly baseline: { readonly feature: string; readonly roc_auc: number };
   readonly top_features: { feature: string; importance: number }[];
+  /** Equipment tested but never trained on; empty: every equipment in both. */
+  readonly held_out_equipment: string[];
 }
 
 /** ROC points at up to 100 score thresholds (ties kept together), from (0,0) to (1,1). */
@@ -119,6 +123,11 @@ export async function backtestFailure(
   }
   const cuts = Array.from({ length: folds + 1 }, (_, k) => t0 + (0.5 + (0.5 * k) / folds) * (t1 - t0));
   const pick = (rows: number[]) => X.map((col) => Float64Array.from(rows, (r) => col[r] as number));
+  const heldOut = new Set(options.holdOutEquipment ?? []);
+  const unknown = [...heldOut].filter((e) => !equipment.includes(e));
+  if (unknown.length > 0) throw new Error(`hold-out equipment not in the history: ${unknown.join(', ')}`);
+  const trainable = (i: number) => !heldOut.has(equipment[i] as string);
+  const testable = (i: number) => heldOut.size === 0 || heldOut.has(equipment[i] as string);
   const testP: number[] = [];
   const testY: number[] = [];
   const testRows: number[] = [];
@@ -128,7 +137,7 @@ export async function backtestFailure(
     const cut = cuts[k] as number;
     const next = cuts[k + 1] as number;
     const known = Array.from({ length: ts.length }, (_, i) => i).filter(
-      (i) => y[i] === y[i] && (ts[i] as number) + H <= cut,
+      (i) => y[i] === y[i] && (ts[i] as number) + H <= cut && trainable(i),
     );
     known.sort((a, b) => (ts[a] as number) - (ts[b] as number));
     const split = Math.floor(known.length * 0.75);
@@ -136,7 +145,10 @@ export async function backtestFailure(
     const cal = known.slice(split);
     const test = Array.from({ length: ts.length }, (_, i) => i).filter(
       (i) =>
-        y[i] === y[i] && (ts[i] as number) >= cut && (ts[i] as number) < (k === folds - 1 ? next + 1 : next),
+        y[i] === y[i] &&
+        testable(i) &&
+        (ts[i] as number) >= cut &&
+        (ts[i] as number) < (k === folds - 1 ? next + 1 : next),
     );
     const yFit = Float64Array.from(fit, (i) => y[i] as number);
     if (fit.length === 0 || test.length === 0 || !yFit.some((v) => v === 1) || !yFit.some((v) => v === 0))
@@ -185,7 +197,11 @@ export async function backtestFailure(
   const alerts = testRows.filter((_, j) => (testP[j] as number) >= threshold);
   const testStart = cuts[0] as number;
   const failures = run.failures.filter(
-    (e) => e.ts >= testStart && e.ts <= t1 && (options.mode === undefined || e.mode === options.mode),
+    (e) =>
+      e.ts >= testStart &&
+      e.ts <= t1 &&
+      (options.mode === undefined || e.mode === options.mode) &&
+      (heldOut.size === 0 || heldOut.has(e.equipment)),
   );
   const leads: number[] = [];
   for (const e of failures) {
@@ -208,7 +224,7 @@ export async function backtestFailure(
       if (j === 0 || t - (times[j - 1] as number) > 1.5 * every * 1e6) episodes++;
     });
   }
-  const months = (new Set(equipment).size * (t1 - testStart)) / (30 * 86400e6);
+  const months = ((heldOut.size || new Set(equipment).size) * (t1 - testStart)) / (30 * 86400e6);
   let tp = 0;
   let fp = 0;
   let fn = 0;
@@ -264,5 +280,6 @@ export async function backtestFailure(
     }))
       .sort((a, b) => b.importance - a.importance)
       .slice(0, 10),
+    held_out_equipment: [...heldOut],
   };
 }

@@ -1,14 +1,60 @@
-/** A markdown report of a failure backtest, for engineers: the figures, the reliability table, the lead times. */
+/**
+ * A markdown report of a failure backtest, for engineers: the figures, the ROC curve, the
+ * calibration (reliability) plot and table, the lead-time histogram, the features that mattered.
+ * Plots are static SVG files beside the markdown.
+ */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FailureBacktest } from './backtest-failure.ts';
+import { plotHistogram, plotSeries } from './svg-plot.ts';
 
-export function backtestMarkdown(r: FailureBacktest, title: string): string {
+/** The report's plots as SVG text, by file suffix. */
+export function backtestPlots(r: FailureBacktest): Record<'roc' | 'calibration' | 'lead-times', string> {
+  const diagonal = {
+    points: [
+      [0, 0],
+      [1, 1],
+    ] as [number, number][],
+    colour: '#aaa',
+    dashed: true,
+  };
+  return {
+    roc: plotSeries(`ROC (AUC ${r.roc_auc})`, 'false positive rate', 'true positive rate', [
+      diagonal,
+      { points: r.roc.map((p) => [p.fpr, p.tpr] as [number, number]), colour: '#2b7bd9' },
+    ]),
+    calibration: plotSeries('Calibration', 'mean predicted probability', 'observed frequency', [
+      diagonal,
+      {
+        points: r.reliability.map((b) => [b.predicted, b.observed] as [number, number]),
+        colour: '#d9342b',
+        markers: true,
+      },
+    ]),
+    'lead-times': plotHistogram(
+      `Warning lead time (${r.failures_warned} of ${r.failures_in_test} warned)`,
+      'hours before failure',
+      r.lead_time_h.values,
+      r.horizon_h,
+    ),
+  };
+}
+
+export function backtestMarkdown(r: FailureBacktest, title: string, plotBase?: string): string {
   const lines = [
     `# ${title}`,
     '',
-    `Failure (${r.mode}) within ${r.horizon_h} h, walk-forward over ${r.folds} later periods; ${r.test_rows} test instants, ${r.positives} positive.`,
+    `Failure (${r.mode}) within ${r.horizon_h} h, walk-forward over ${r.folds} later periods; ${r.test_rows} test instants, ${r.positives} positive.` +
+      (r.held_out_equipment.length > 0
+        ? ` Tested on held-out equipment only: ${r.held_out_equipment.join(', ')}.`
+        : ''),
     '',
+    ...(plotBase === undefined
+      ? []
+      : [
+          `![ROC](${plotBase}-roc.svg) ![Calibration](${plotBase}-calibration.svg) ![Lead times](${plotBase}-lead-times.svg)`,
+          '',
+        ]),
     '| metric | model | baseline (one feature) |',
     '|---|---:|---:|',
     `| ROC-AUC | ${r.roc_auc} | ${r.baseline.roc_auc} (${r.baseline.feature}) |`,
@@ -43,6 +89,9 @@ export function writeBacktestReport(dir: string, r: FailureBacktest, title: stri
     dir,
     `backtest-failure-${r.mode}-${r.horizon_h}h-${new Date().toISOString().replace(/[:.]/g, '-')}.md`,
   );
-  writeFileSync(file, backtestMarkdown(r, title));
+  const base = path.basename(file, '.md');
+  for (const [name, svg] of Object.entries(backtestPlots(r)))
+    writeFileSync(path.join(dir, `${base}-${name}.svg`), svg);
+  writeFileSync(file, backtestMarkdown(r, title, base));
   return file;
 }

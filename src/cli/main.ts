@@ -88,9 +88,10 @@ const COMMANDS: Record<string, Command> = {
   },
   backtest: {
     usage:
-      'backtest failure [--horizon HOURS] [--folds N] [--mode MODE] [--threshold P] [--from ISO] [--to ISO] [--report DIR]',
+      'backtest failure [--horizon HOURS] [--folds N] [--mode MODE] [--threshold P] [--hold-out EQ,...] [--from ISO] [--to ISO] [--report DIR]\n' +
+      '              | backtest rul [--cap HOURS] [--folds N]',
     summary:
-      'Walk-forward backtest of failure-within-horizon on stored history; JSON figures and a markdown report',
+      'Walk-forward backtest on stored history (failure within a horizon, or RUL); JSON figures, a markdown report with plots',
     run: backtestCommand,
   },
   models: {

@@ -50,6 +50,44 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(r.brier).toBeLessThan(0.25);
   });
 
+  it('holds equipment out: trained on the others, tested on them alone', async () => {
+    const h = await backtestFailure(
+      store,
+      PLANT_FEATURES,
+      { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
+      { horizonHours: 24, folds: 2, holdOutEquipment: ['cnc-001', 'pump-001'], forest: { trees: 30 } },
+    );
+    expect(h.held_out_equipment).toEqual(['cnc-001', 'pump-001']);
+    // Only the held-out machines' instants are tested: a quarter of the plant's (2 of 8).
+    expect(h.test_rows).toBeGreaterThan(0);
+    expect(h.test_rows).toBeLessThan(r.test_rows * 0.4);
+    await expect(
+      backtestFailure(
+        store,
+        PLANT_FEATURES,
+        { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
+        {
+          horizonHours: 24,
+          holdOutEquipment: ['nope-9'],
+        },
+      ),
+    ).rejects.toThrow(/hold-out equipment not in the history: nope-9/);
+  });
+
+  it('writes a markdown report with ROC, calibration and lead-time plots', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-report-'));
+    const file = writeBacktestReport(dir, r, 'test report');
+    const md = readFileSync(file, 'utf8');
+    const svgs = [...md.matchAll(/\]\(([^)]+\.svg)\)/g)].map((m) => m[1] as string);
+    expect(svgs).toHaveLength(3);
+    for (const svg of svgs)
+      expect(readFileSync(path.join(dir, svg), 'utf8')).toMatch(/^<svg [^>]+>.*<\/svg>\n$/s);
+    const roc = readFileSync(path.join(dir, svgs[0]!), 'utf8');
+    // One polyline per series: the diagonal and the curve with every ROC point.
+    const curve = [...roc.matchAll(/points="([^"]+)"/g)].map((m) => (m[1] as string).split(' ').length);
+    expect(curve).toEqual([2, r.roc.length]);
+  });
+
   it('trains and registers the failure and RUL models on all history', async () => {
     const { ModelRegistry, predictColumns } = await import('../../models/index.ts');
     const { trainFailureModel, trainRulModel } = await import('../../pipelines/index.ts');

@@ -4,6 +4,7 @@ import { connectStore } from '../../store/index.ts';
 import {
   FEATURE_SETS,
   backtestFailure,
+  backtestRul,
   telemetrySpan,
   writeBacktestReport,
 } from '../../../pipelines/index.ts';
@@ -19,11 +20,14 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     from: { type: 'string' },
     to: { type: 'string' },
     report: { type: 'string' },
+    'hold-out': { type: 'string' },
+    cap: { type: 'string' },
   });
-  if (positionals[0] !== 'failure')
+  const kind = positionals[0];
+  if (kind !== 'failure' && kind !== 'rul')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--horizon 24] [--folds 3] [--mode bearing] [--report DIR]',
+      'usage: pdm backtest failure [--horizon 24] [--folds 3] [--mode bearing] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--cap 168] [--folds 3]',
     );
   const horizon = Number(values.horizon ?? 24);
   const threshold = Number(values.threshold ?? 0.5);
@@ -42,6 +46,22 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     const to = values.to === undefined ? span.last + 1 : parseIsoMicros(values.to);
     if (Number.isNaN(from) || Number.isNaN(to))
       throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest: --from and --to must be ISO 8601');
+    if (kind === 'rul') {
+      const cap = Number(values.cap ?? 168);
+      if (!(cap > 0)) throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest rul: --cap must be > 0 hours');
+      const b = await backtestRul(
+        store,
+        fs,
+        { from, to },
+        { capHours: cap, folds: intOption('backtest', 'folds', values.folds, 3) },
+      );
+      out.result(
+        { ok: true, ...b },
+        `RUL (cap ${cap} h), ${b.test_rows} test instants: RMSE ${b.rmse_h} h, MAE ${b.mae_h} h, PHM08 ${b.phm08}; ` +
+          `10-90 % interval covers ${b.interval_coverage}; baseline (${b.baseline.name}) RMSE ${b.baseline.rmse_h} h`,
+      );
+      return;
+    }
     const r = await backtestFailure(
       store,
       fs,
@@ -51,6 +71,10 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
         folds: intOption('backtest', 'folds', values.folds, 3),
         mode: values.mode,
         threshold,
+        holdOutEquipment: values['hold-out']
+          ?.split(',')
+          .map((e) => e.trim())
+          .filter(Boolean),
       },
     );
     const file = writeBacktestReport(
