@@ -30,6 +30,14 @@ export interface RulBacktest {
   readonly phm08: number;
   /** Share of test rows whose true RUL lies in the trees' 10-90 % interval. */
   readonly interval_coverage: number;
+  /**
+   * The 10th and 90th percentiles of the test residuals (truth - prediction, hours) over all
+   * folds: added to a prediction they give an interval calibrated out of sample.
+   */
+  readonly residual_q10_h: number;
+  readonly residual_q90_h: number;
+  /** Coverage of that residual interval checked out of sample: each fold uses the earlier folds' residuals. */
+  readonly residual_interval_coverage: number;
   readonly baseline: { readonly name: string; readonly rmse_h: number; readonly mae_h: number };
 }
 
@@ -58,6 +66,7 @@ export async function backtestRul(
   const hi: number[] = [];
   const actual: number[] = [];
   const base: number[] = [];
+  const foldOf: number[] = [];
   for (let k = 0; k < folds; k++) {
     const cut = cuts[k] as number;
     const next = cuts[k + 1] as number;
@@ -112,11 +121,35 @@ export async function backtestRul(
       lo.push(each[Math.floor(0.1 * each.length)] as number);
       hi.push(each[Math.min(each.length - 1, Math.floor(0.9 * each.length))] as number);
       actual.push(truth[i] as number);
+      foldOf.push(k);
       const h = sinceRepair < 0 ? NaN : ((X[sinceRepair] as Float64Array)[i] as number);
       base.push(Math.min(cap, Math.max(0, meanLife - (h === h ? h : 0))));
     });
   }
   const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
+  const residuals = (keep: (j: number) => boolean) =>
+    actual
+      .map((a, j) => (keep(j) ? a - (pred[j] as number) : NaN))
+      .filter((v) => v === v)
+      .sort((a, b) => a - b);
+  const q = (sorted: number[], p: number) =>
+    sorted.length ? (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number) : NaN;
+  // Out of sample: fold k's interval from the residuals of folds before k.
+  let covered = 0;
+  let checked = 0;
+  for (let k = 1; k < folds; k++) {
+    const before = residuals((j) => (foldOf[j] as number) < k);
+    if (before.length < 20) continue;
+    const lo10 = q(before, 0.1);
+    const hi90 = q(before, 0.9);
+    actual.forEach((a, j) => {
+      if (foldOf[j] !== k) return;
+      checked++;
+      const p = pred[j] as number;
+      if (a >= Math.max(0, p + lo10) && a <= p + hi90) covered++;
+    });
+  }
+  const all = residuals(() => true);
   let inside = 0;
   actual.forEach((a, j) => {
     if (a >= (lo[j] as number) && a <= (hi[j] as number)) inside++;
@@ -129,6 +162,9 @@ export async function backtestRul(
     mae_h: round(actual.length ? mae(pred, actual) : NaN),
     phm08: round(actual.length ? phm08(pred, actual) : NaN, 1),
     interval_coverage: round(actual.length ? inside / actual.length : NaN),
+    residual_q10_h: round(q(all, 0.1)),
+    residual_q90_h: round(q(all, 0.9)),
+    residual_interval_coverage: round(checked ? covered / checked : NaN),
     baseline: {
       name: 'mean hours from maintenance to failure, minus hours since maintenance',
       rmse_h: round(actual.length ? rmse(base, actual) : NaN),

@@ -130,6 +130,10 @@ export async function ensureInitialModels(
           backtest_mae_h: backtest.mae_h,
           backtest_baseline_rmse_h: backtest.baseline.rmse_h,
           backtest_interval_coverage: backtest.interval_coverage,
+          // The interval the scorer gives: prediction + these out-of-sample residual quantiles.
+          interval_residual_q10_h: backtest.residual_q10_h,
+          interval_residual_q90_h: backtest.residual_q90_h,
+          backtest_residual_interval_coverage: backtest.residual_interval_coverage,
         },
       });
       registry.saveBacktest(model.name, model.version, backtest);

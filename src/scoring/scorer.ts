@@ -282,10 +282,17 @@ export class Scorer {
       const each = treePredictions(this.rul.compiled, x).sort();
       const mean = each.reduce((s, v) => s + v, 0) / each.length;
       const q = (p: number) => each[Math.min(each.length - 1, Math.floor(p * each.length))] as number;
+      // The interval: backtest residual quantiles when the model has them (calibrated out of
+      // sample), else the trees' spread (which the backtests show to be far too narrow).
+      const r10 = this.rul.meta.metrics.interval_residual_q10_h;
+      const r90 = this.rul.meta.metrics.interval_residual_q90_h;
+      const calibrated = typeof r10 === 'number' && typeof r90 === 'number' && r10 === r10 && r90 === r90;
+      const low = calibrated ? Math.max(0, mean + r10) : q(0.1);
+      const high = calibrated ? Math.max(low, mean + r90) : q(0.9);
       rul = {
         hours: Math.round(mean * 10) / 10,
-        low: Math.round(q(0.1) * 10) / 10,
-        high: Math.round(q(0.9) * 10) / 10,
+        low: Math.round(Math.min(low, mean) * 10) / 10,
+        high: Math.round(Math.max(high, mean) * 10) / 10,
         model: `${this.rul.meta.name}@${this.rul.meta.version}`,
       };
     }

@@ -87,6 +87,18 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     expect(r.metrics.backtest_rmse_h).toBeGreaterThan(0);
   });
 
+  it('gives RUL intervals from the backtest residuals, calibrated out of sample', async () => {
+    const r = registry.meta('rul-168h', registry.promoted('rul-168h')!);
+    const q10 = r.metrics.interval_residual_q10_h as number;
+    const q90 = r.metrics.interval_residual_q90_h as number;
+    expect(q10).toBeLessThanOrEqual(q90);
+    const s = await scorer.current.score('cnc-001', now * 1e6);
+    const rul = s.rul!;
+    // low = max(0, mean + q10), high = mean + q90, to the 0.1 h the score is rounded to.
+    expect(Math.abs(rul.low - Math.min(rul.hours, Math.max(0, rul.hours + q10)))).toBeLessThanOrEqual(0.11);
+    expect(Math.abs(rul.high - Math.max(rul.hours, rul.hours + q90))).toBeLessThanOrEqual(0.11);
+  });
+
   it('the scheduled scoring job writes forecasts that /v1/forecasts serves with the running batch', async () => {
     const finished = async () => {
       const end = Date.now() + 30_000;
