@@ -17,7 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import Fastify from 'fastify';
+import { bareApp } from './bare-route.ts';
 import { ModelRegistry } from '../models/index.ts';
 import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
 import { buildApp } from '../src/api/app.ts';
@@ -173,21 +173,7 @@ try {
       keys,
     });
     scoreUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
-    const bare = Fastify({ logger: false });
-    bare.post(
-      '/v1/score',
-      {
-        schema: {
-          body: {
-            type: 'object',
-            required: ['equipment'],
-            additionalProperties: false,
-            properties: { equipment: { type: 'string', minLength: 1, maxLength: 128 } },
-          },
-        },
-      },
-      async () => ({ equipment: 'cnc-001', probability: 0.1 }),
-    );
+    const bare = bareApp();
     bareUrl = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
     stops.push(
       () => app.close(),

@@ -50,31 +50,38 @@ export async function ensureInitialModels(
   o.onStep?.('computing features over the stored history');
   const features = await computeStoreFeatures(store, fs, range, 600);
   const trees = o.trees ?? 100;
+  // One recipe for the any-mode model and each per-mode one: backtest, train on all, promote.
+  const bootstrapFailure = async (mode: string | undefined) => {
+    const what = mode === undefined ? '' : ` by ${mode}`;
+    o.onStep?.(`backtesting failure${what} within ${horizon} h (walk-forward)`);
+    const backtest = await backtestFailure(store, fs, range, {
+      horizonHours: horizon,
+      mode,
+      features,
+      forest: { trees },
+    });
+    o.onStep?.(`training failure-${mode ?? 'any'}-${horizon}h on all history`);
+    const model = await trainFailureModel(store, registry, fs, range, {
+      horizonHours: horizon,
+      mode,
+      trees,
+      features,
+      metrics: {
+        backtest_roc_auc: backtest.roc_auc,
+        backtest_pr_auc: backtest.pr_auc,
+        backtest_brier: backtest.brier,
+        backtest_baseline_roc_auc: backtest.baseline.roc_auc,
+        backtest_lead_time_median_h: backtest.lead_time_h.median,
+      },
+    });
+    registry.saveBacktest(model.name, model.version, backtest);
+    registry.promote(model.name, model.version);
+    return { model, backtest };
+  };
   let failure: InitialModels['failure'] = { skipped: already };
   if (needFailure) {
     try {
-      o.onStep?.(`backtesting failure within ${horizon} h (walk-forward)`);
-      const backtest = await backtestFailure(store, fs, range, {
-        horizonHours: horizon,
-        features,
-        forest: { trees },
-      });
-      o.onStep?.(`training ${failureName} on all history`);
-      const model = await trainFailureModel(store, registry, fs, range, {
-        horizonHours: horizon,
-        trees,
-        features,
-        metrics: {
-          backtest_roc_auc: backtest.roc_auc,
-          backtest_pr_auc: backtest.pr_auc,
-          backtest_brier: backtest.brier,
-          backtest_baseline_roc_auc: backtest.baseline.roc_auc,
-          backtest_lead_time_median_h: backtest.lead_time_h.median,
-        },
-      });
-      registry.saveBacktest(model.name, model.version, backtest);
-      registry.promote(model.name, model.version);
-      failure = { model, backtest };
+      failure = await bootstrapFailure(undefined);
     } catch (err) {
       failure = { skipped: errorMessage(err) };
     }
@@ -85,32 +92,9 @@ export async function ensureInitialModels(
   const modes: InitialModels['modes'] = [];
   for (const [mode, n] of [...counts].sort((a, b) => b[1] - a[1])) {
     if (n < (o.minModeFailures ?? 3) || !/^[a-z0-9_]+$/.test(mode)) continue;
-    const name = `failure-${mode}-${horizon}h`;
-    if (registry.promoted(name) !== null) continue;
+    if (registry.promoted(`failure-${mode}-${horizon}h`) !== null) continue;
     try {
-      o.onStep?.(`backtesting failure by ${mode} within ${horizon} h (${n} failures)`);
-      const backtest = await backtestFailure(store, fs, range, {
-        horizonHours: horizon,
-        mode,
-        features,
-        forest: { trees },
-      });
-      const model = await trainFailureModel(store, registry, fs, range, {
-        horizonHours: horizon,
-        mode,
-        trees,
-        features,
-        metrics: {
-          backtest_roc_auc: backtest.roc_auc,
-          backtest_pr_auc: backtest.pr_auc,
-          backtest_brier: backtest.brier,
-          backtest_baseline_roc_auc: backtest.baseline.roc_auc,
-          backtest_lead_time_median_h: backtest.lead_time_h.median,
-        },
-      });
-      registry.saveBacktest(model.name, model.version, backtest);
-      registry.promote(model.name, model.version);
-      modes.push({ mode, model, backtest });
+      modes.push({ mode, ...(await bootstrapFailure(mode)) });
     } catch (err) {
       modes.push({ mode, skipped: errorMessage(err) });
     }

@@ -13,9 +13,8 @@ import { PLANT_FEATURES, backtestDrift, ensureInitialModels, telemetrySpan } fro
 import type { InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
 import { KeyStore } from './api/keys.ts';
-import { describeJobEvent } from './cli/commands/jobs.ts';
 import { progressBar } from './cli/output.ts';
-import { startEngineJobs } from './jobs/index.ts';
+import { jobLogging, startEngineJobs } from './jobs/index.ts';
 import type { EngineJobs } from './jobs/index.ts';
 import { LiveScorer } from './scoring/scorer.ts';
 import { loadConfig } from './config.ts';
@@ -202,11 +201,7 @@ export async function runMain(): Promise<void> {
     registry,
     scorer,
     featureSet: PLANT_FEATURES,
-    onEvent: (e) => {
-      const line = describeJobEvent(e);
-      if (line !== undefined) console.log(line);
-    },
-    onLeaderChange: (leader, reason) => console.log(`jobs: ${leader ? 'leading' : 'following'} (${reason})`),
+    ...jobLogging((line) => console.log(line)),
   });
   const keys = new KeyStore(config.api.keysFile);
   const firstKey = keys.size === 0 ? keys.create('admin').key : undefined;

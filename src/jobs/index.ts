@@ -9,3 +9,4 @@ export { plantJobs } from './plant-jobs.ts';
 export type { PlantJobDeps } from './plant-jobs.ts';
 export { startEngineJobs } from './engine.ts';
 export type { EngineJobs, EngineJobOptions } from './engine.ts';
+export { describeJobEvent, jobLogging, secondsOf } from './describe.ts';

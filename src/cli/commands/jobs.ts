@@ -2,31 +2,12 @@ import { ModelRegistry } from '../../../models/index.ts';
 import { PLANT_FEATURES } from '../../../pipelines/index.ts';
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { StoreRunLog, startEngineJobs } from '../../jobs/index.ts';
-import type { JobRun, SchedulerEvent } from '../../jobs/index.ts';
+import { secondsOf } from '../../jobs/index.ts';
+import type { JobRun } from '../../jobs/index.ts';
 import { LiveScorer } from '../../scoring/scorer.ts';
 import { connectStore } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
 import type { CommandContext } from '../main.ts';
-
-/** One log line per job event worth a person's attention (ticks skipped as a follower are not). */
-export function describeJobEvent(e: SchedulerEvent): string | undefined {
-  switch (e.type) {
-    case 'finished':
-      return `job ${e.run.job}: ok in ${secondsOf(e.run)} s, ${e.run.rows} rows (${e.run.detail})`;
-    case 'failed':
-      return `job ${e.run.job}: FAILED after ${secondsOf(e.run)} s: ${e.run.error}`;
-    case 'overlap':
-      return `job ${e.job}: skipped a tick, the previous run is still going`;
-    case 'log-error':
-      return `job ${e.job}: could not record the run: ${e.error}`;
-    default:
-      return undefined;
-  }
-}
-
-function secondsOf(r: JobRun): string {
-  return r.ended === null ? '?' : ((Date.parse(r.ended) - Date.parse(r.started)) / 1000).toFixed(1);
-}
 
 function table(runs: JobRun[]): string {
   if (runs.length === 0) return 'no job runs recorded';

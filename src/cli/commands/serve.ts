@@ -2,13 +2,12 @@ import { ModelRegistry } from '../../../models/index.ts';
 import { PLANT_FEATURES } from '../../../pipelines/index.ts';
 import { buildApp } from '../../api/app.ts';
 import { KeyStore } from '../../api/keys.ts';
-import { startEngineJobs } from '../../jobs/index.ts';
+import { jobLogging, startEngineJobs } from '../../jobs/index.ts';
 import type { EngineJobs } from '../../jobs/index.ts';
 import { LiveScorer } from '../../scoring/scorer.ts';
 import { connectStore } from '../../store/index.ts';
 import type { CommandContext } from '../main.ts';
 import { parseOptions } from '../args.ts';
-import { describeJobEvent } from './jobs.ts';
 
 /** Serves the API until Ctrl-C (the QuestDB must be running: `pdm db start`); --jobs runs the scheduled jobs too. */
 export async function serveCommand({ args, config, out }: CommandContext): Promise<void> {
@@ -24,11 +23,7 @@ export async function serveCommand({ args, config, out }: CommandContext): Promi
       registry,
       scorer,
       featureSet: PLANT_FEATURES,
-      onEvent: (e) => {
-        const line = describeJobEvent(e);
-        if (line !== undefined) out.info(line);
-      },
-      onLeaderChange: (leader, reason) => out.info(`jobs: ${leader ? 'leading' : 'following'} (${reason})`),
+      ...jobLogging((line) => out.info(line)),
     });
   }
   const app = await buildApp({ store, registry, scorer, keys, jobs });
