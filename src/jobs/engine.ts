@@ -45,7 +45,7 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
           onChange: o.onLeaderChange,
         });
   const log = new StoreRunLog(o.store);
-  const scheduler = new JobScheduler({ log, leader, onEvent: o.onEvent });
+  const scheduler = new JobScheduler({ log, leader, onEvent: o.onEvent, host: log.hostId });
   for (const spec of Object.values(
     plantJobs({
       store: o.store,

@@ -53,6 +53,8 @@ export interface SchedulerOptions {
   readonly leader: Leadership;
   readonly timezone?: string;
   readonly onEvent?: (e: SchedulerEvent) => void;
+  /** Who runs the jobs, recorded with each run (e.g. hostname:pid). */
+  readonly host?: string;
 }
 
 export class JobScheduler {
@@ -140,7 +142,7 @@ export class JobScheduler {
       return Promise.resolve(undefined);
     }
     const started = microsToIso(this.startMicros());
-    const base = { job: spec.name, started, host: '' };
+    const base = { job: spec.name, started, host: this.o.host ?? '' };
     const done = (async (): Promise<JobRun> => {
       const running: JobRun = {
         ...base,

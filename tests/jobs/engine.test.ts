@@ -152,6 +152,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     });
     expect(hist.statusCode, hist.body).toBe(200);
     expect(hist.json().runs.some((r: JobRun) => r.status === 'ok' && r.rows === EQUIPMENT)).toBe(true);
+    expect(run.host).toMatch(/^.+:\d+$/); // hostname:pid of the process that ran it
     expect(hist.json().jobs.find((j: { name: string }) => j.name === 'score').cron).toBe('*/2 * * * * *');
   }, 60_000);
 
