@@ -8,6 +8,7 @@
 import { microsToIso, parseTimestampMicros, query, sql, Writer } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { Scorer } from '../src/scoring/scorer.ts';
+import { errorMessage } from '../src/errors.ts';
 
 export interface PlantForecast {
   readonly equipment: string;
@@ -33,7 +34,16 @@ export interface PlantForecast {
   readonly by_mode: Record<string, number>;
 }
 
-export async function forecastAll(store: Store, scorer: Scorer, atMicros: number): Promise<number> {
+/**
+ * Scores every equipment at `atMicros` and writes the forecasts; returns how many equipment got
+ * one. Equipment that cannot be scored (no readings in the 24 h before) are passed to `onSkip`.
+ */
+export async function forecastAll(
+  store: Store,
+  scorer: Scorer,
+  atMicros: number,
+  onSkip?: (equipment: string, reason: string) => void,
+): Promise<number> {
   const eq = await query<{ equipment: string }>(store.pool, sql('equipment_current', store.tables));
   const writer = await Writer.open(store.config.questdb, store.config.ingest, {
     table: store.tables.forecasts,
@@ -47,8 +57,9 @@ export async function forecastAll(store: Store, scorer: Scorer, atMicros: number
     let s;
     try {
       s = await scorer.score(equipment, atMicros, context);
-    } catch {
-      continue; // silent equipment (no readings in 24 h): nothing to forecast
+    } catch (err) {
+      onSkip?.(equipment, errorMessage(err)); // e.g. silent for 24 h: nothing to forecast from
+      continue;
     }
     if (s.failure === null) continue;
     await writer.append(

@@ -55,13 +55,16 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const scorer = d.scorer.current;
         if (!scorer.ready)
           throw new Error('no promoted model to score with (pdm train failure, or wait for retrain)');
-        const rows = await forecastAll(store, scorer, at.getTime() * 1000);
+        const skipped: string[] = [];
+        const rows = await forecastAll(store, scorer, at.getTime() * 1000, (e) => skipped.push(e));
         return {
           rows,
-          detail: `${rows} forecasts by ${[scorer.failure, scorer.rul]
-            .filter((m) => m !== undefined)
-            .map((m) => `${m.meta.name}@${m.meta.version}`)
-            .join(', ')}`,
+          detail:
+            `${rows} forecasts by ${[scorer.failure, scorer.rul]
+              .filter((m) => m !== undefined)
+              .map((m) => `${m.meta.name}@${m.meta.version}`)
+              .join(', ')}` +
+            (skipped.length > 0 ? `; not scored (no readings in 24 h): ${skipped.join(', ')}` : ''),
         };
       },
     },

@@ -17,13 +17,17 @@ export async function forecastCommand({ args, config, out }: CommandContext): Pr
     const scorer = Scorer.load(store, new ModelRegistry(config.modelsDir), PLANT_FEATURES);
     if (!scorer.ready)
       throw new PdmError(ErrorCodes.MODEL_NOT_FOUND, 'no promoted model: pdm train failure (and rul) first');
-    const written = await forecastAll(store, scorer, at);
+    const skipped: { equipment: string; reason: string }[] = [];
+    const written = await forecastAll(store, scorer, at, (equipment, reason) =>
+      skipped.push({ equipment, reason }),
+    );
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
     const rows = await plantForecasts(store, 24, { line: values.line });
     out.result(
-      { ok: true, written, forecasts: rows },
+      { ok: true, written, skipped, forecasts: rows },
       [
         `${written} forecasts written; ranked by failure probability within 24 h:`,
+        ...skipped.map((x) => `  (not scored: ${x.reason})`),
         ...rows.map(
           (r) =>
             `  ${r.equipment.padEnd(10)} p=${r.probability.toFixed(3)}  RUL ${r.rul_h} h [${r.rul_lo_h}, ${r.rul_hi_h}]  ` +
