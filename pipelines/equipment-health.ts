@@ -121,6 +121,7 @@ export async function equipmentHealth(
     };
   });
   const range = [microsToIso(from), microsToIso(toMicros)];
+  // Every query below takes args = [equipment, from, to]: this equipment's rows only.
   const iso = (s: string | null) => (s === null ? null : microsToIso(parseTimestampMicros(s)));
   const m = await query<{
     ts: string;
@@ -128,14 +129,14 @@ export async function equipmentHealth(
     kind: string;
     mode: string | null;
     ended_at: string | null;
-  }>(store.pool, sql('maintenance_range', store.tables), range);
+  }>(store.pool, sql('maintenance_range_equipment', store.tables), args);
   const b = await query<{
     ts: string;
     equipment: string;
     batch_id: string;
     product: string;
     ended_at: string | null;
-  }>(store.pool, sql('batches_range', store.tables), range);
+  }>(store.pool, sql('batches_range_equipment', store.tables), args);
   const f = await query<Record<string, string | number | null>>(
     store.pool,
     sql('forecasts_equipment', store.tables),
@@ -156,12 +157,18 @@ export async function equipmentHealth(
     readings: table.numRows,
     t,
     sensors: traces.filter((tr) => tr.mean.some((x) => x !== null)), // sensors this equipment has
-    maintenance: m.rows
-      .filter((r) => r.equipment === equipment)
-      .map((r) => ({ ts: iso(r.ts)!, kind: r.kind, mode: r.mode, ended_at: iso(r.ended_at) })),
-    batches: b.rows
-      .filter((r) => r.equipment === equipment)
-      .map((r) => ({ batch_id: r.batch_id, product: r.product, start: iso(r.ts)!, end: iso(r.ended_at) })),
+    maintenance: m.rows.map((r) => ({
+      ts: iso(r.ts)!,
+      kind: r.kind,
+      mode: r.mode,
+      ended_at: iso(r.ended_at),
+    })),
+    batches: b.rows.map((r) => ({
+      batch_id: r.batch_id,
+      product: r.product,
+      start: iso(r.ts)!,
+      end: iso(r.ended_at),
+    })),
     events: e.rows.map((r) => ({ ts: iso(r.ts)!, kind: r.kind, sensor: r.sensor || null, detail: r.detail })),
     forecasts: f.rows.map((r) => ({
       ts: iso(r.ts as string)!,
