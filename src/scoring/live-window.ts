@@ -143,7 +143,7 @@ export class LiveWindows {
       w.lastTs = Math.max(w.lastTs, ts[n - 1] as number);
     }
     while (w.start < w.end && (w.ts[w.start] as number) < from) w.start++;
-    if (n > 0 || full || w.view === undefined || w.view.ts.length !== w.end - w.start) w.view = undefined;
+    w.view = undefined; // rebuilt on the next get: cheap, and at most once per refresh
     w.refreshedAt = nowMicros / 1000;
   }
 }
