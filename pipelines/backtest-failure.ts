@@ -22,6 +22,7 @@ import type { ForestOptions } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, featureMatrix } from './features.ts';
+import { FAILURE_FOREST } from './train.ts';
 import type { FeatureRun } from './features.ts';
 
 export interface FailureBacktestOptions {
@@ -154,12 +155,8 @@ export async function backtestFailure(
     if (fit.length === 0 || test.length === 0 || !yFit.some((v) => v === 1) || !yFit.some((v) => v === 0))
       continue;
     const forest = await trainForestParallel(pick(fit), yFit, {
-      task: 'classification',
+      ...FAILURE_FOREST,
       trees: 100,
-      maxDepth: 12,
-      minSamplesLeaf: 5,
-      maxFeatures: 'sqrt',
-      classWeight: 'balanced',
       seed: 11 + k,
       ...options.forest,
     });

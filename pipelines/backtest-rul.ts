@@ -18,6 +18,7 @@ import {
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, featureMatrix } from './features.ts';
+import { RUL_FOREST } from './train.ts';
 import type { FeatureRun } from './features.ts';
 
 export interface RulBacktest {
@@ -82,14 +83,7 @@ export async function backtestRul(
     const forest = await trainForestParallel(
       pick(fit),
       Float64Array.from(fit, (i) => known[i] as number),
-      {
-        task: 'regression',
-        trees: o.trees ?? 100,
-        maxDepth: 16,
-        minSamplesLeaf: 5,
-        maxFeatures: 'third',
-        seed: 29 + k,
-      },
+      { ...RUL_FOREST, trees: o.trees ?? 100, seed: 29 + k },
     );
     const compiled = compileForest(forest);
     const Xt = pick(test);

@@ -6,7 +6,7 @@
 import { failureWithin, remainingLife } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
 import { compileForest, fitIsotonic, predictColumns, trainForestParallel } from '../models/index.ts';
-import type { ModelMeta, ModelRegistry } from '../models/index.ts';
+import type { ForestOptions, ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, featureMatrix } from './features.ts';
@@ -25,6 +25,25 @@ export interface TrainOptions {
 }
 
 const iso = (micros: number) => new Date(micros / 1000).toISOString();
+
+/**
+ * The forest recipes, one per model kind: training and the walk-forward backtests use the same,
+ * so a backtest measures the model that is trained (only trees and seed vary).
+ */
+export const FAILURE_FOREST = {
+  task: 'classification',
+  maxDepth: 12,
+  minSamplesLeaf: 5,
+  maxFeatures: 'sqrt',
+  classWeight: 'balanced',
+} as const satisfies Partial<ForestOptions>;
+
+export const RUL_FOREST = {
+  task: 'regression',
+  maxDepth: 16,
+  minSamplesLeaf: 5,
+  maxFeatures: 'third',
+} as const satisfies Partial<ForestOptions>;
 
 export async function trainFailureModel(
   store: Store,
@@ -46,11 +65,8 @@ export async function trainFailureModel(
   if (!yFit.some((v) => v === 1))
     throw new Error('no failure inside the horizon in the training history: simulate or ingest more');
   const forest = await trainForestParallel(pick(rows.slice(0, split)), yFit, {
-    task: 'classification',
+    ...FAILURE_FOREST,
     trees: o.trees ?? 100,
-    maxDepth: 12,
-    minSamplesLeaf: 5,
-    classWeight: 'balanced',
     seed: 17,
   });
   const cal = rows.slice(split);
@@ -90,14 +106,7 @@ export async function trainRulModel(
   const forest = await trainForestParallel(
     X.map((col) => Float64Array.from(rows, (i) => col[i] as number)),
     Float64Array.from(rows, (i) => rul[i] as number),
-    {
-      task: 'regression',
-      trees: o.trees ?? 100,
-      maxDepth: 16,
-      minSamplesLeaf: 5,
-      maxFeatures: 'third',
-      seed: 19,
-    },
+    { ...RUL_FOREST, trees: o.trees ?? 100, seed: 19 },
   );
   return registry.save(`rul-${cap}h`, forest, {
     kind: 'rul-forest',
