@@ -8,6 +8,7 @@ import type {
   MaintenanceEvent,
 } from '../features/index.ts';
 import { microsToIso, parseTimestampMicros, query, queryTable, sql } from '../src/store/index.ts';
+import { ErrorCodes, PdmError } from '../src/errors.ts';
 import type { Store } from '../src/store/index.ts';
 
 export interface TimeRange {
@@ -77,4 +78,18 @@ export async function telemetrySpan(
     last: parseTimestampMicros(r?.last_ts ?? null),
     readings: Number(r?.readings ?? 0),
   };
+}
+
+/**
+ * The span of stored telemetry as a range [first, last + 1 µs), for work that needs history;
+ * throws, naming `who`, when nothing is stored yet.
+ */
+export async function storedHistory(store: Store, who: string): Promise<TimeRange> {
+  const span = await telemetrySpan(store);
+  if (span.readings === 0)
+    throw new PdmError(
+      ErrorCodes.CLI_USAGE,
+      `${who}: the telemetry table is empty; ingest or \`pdm simulate\` first`,
+    );
+  return { from: span.first, to: span.last + 1 };
 }

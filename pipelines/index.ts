@@ -1,6 +1,6 @@
 /** Declared recipes joining features, models and the store. */
 export { PLANT_FEATURES, FEATURE_SETS } from './feature-sets.ts';
-export { loadReadings, loadContext, telemetrySpan } from './data.ts';
+export { loadReadings, loadContext, telemetrySpan, storedHistory } from './data.ts';
 export type { TimeRange } from './data.ts';
 export { computeStoreFeatures, persistFeatures } from './features.ts';
 export type { FeatureRun } from './features.ts';

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ModelRegistry } from '../models/index.ts';
-import { PLANT_FEATURES, backtestDrift, ensureInitialModels, telemetrySpan } from '../pipelines/index.ts';
+import { PLANT_FEATURES, backtestDrift, ensureInitialModels, storedHistory } from '../pipelines/index.ts';
 import type { InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
 import { KeyStore } from './api/keys.ts';
@@ -168,22 +168,18 @@ export async function runMain(): Promise<void> {
 
   // Models: first ones backtested, trained and promoted when none is registered.
   const registry = new ModelRegistry(config.modelsDir);
-  const span = await telemetrySpan(store);
+  const history = await storedHistory(store, 'npm start');
   const trainStart = performance.now();
-  const models = await ensureInitialModels(
-    store,
-    registry,
-    PLANT_FEATURES,
-    { from: span.first, to: span.last + 1 },
-    { onStep: (what) => console.log(`models: ${what}...`) },
-  );
+  const models = await ensureInitialModels(store, registry, PLANT_FEATURES, history, {
+    onStep: (what) => console.log(`models: ${what}...`),
+  });
   const trained = 'model' in models.failure || 'model' in models.rul;
   if (trained) {
     console.log(`models: trained in ${((performance.now() - trainStart) / 1000).toFixed(1)} s; backtests:`);
     for (const line of describeModels(models)) console.log(line);
     // Quality drift is fitted per maintenance cycle when scoring (a stored curve would be stale at
     // the next tool change); its method is backtested here against the simulator's truth.
-    const d = await backtestDrift(store, { from: span.first, to: span.last + 1 });
+    const d = await backtestDrift(store, history);
     console.log(
       `  quality drift (fitted per maintenance cycle): time to spec limit MAE ${f2(d.mae_running_h)} running h ` +
         `over ${d.within_horizon} batches (baseline ${f2(d.baseline.mae_running_h)} h), 90 % interval covers ` +

@@ -5,7 +5,7 @@
  */
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
-import { computeStoreFeatures, forecastAll, persistFeatures, telemetrySpan } from '../../pipelines/index.ts';
+import { computeStoreFeatures, forecastAll, persistFeatures, storedHistory } from '../../pipelines/index.ts';
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
 import { retrainModels } from '../../pipelines/retrain.ts';
 import type { RetrainOutcome } from '../../pipelines/retrain.ts';
@@ -73,14 +73,13 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       cron: d.config.schedules.retrain,
       description: `trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) over the last 48 h (instants whose 24 h outcome is known)`,
       async run({ at }) {
-        const span = await telemetrySpan(store);
-        if (span.readings === 0) throw new Error('no telemetry stored yet: nothing to train on');
-        const to = Math.min(at.getTime() * 1000, span.last + 1);
+        const history = await storedHistory(store, 'retrain');
+        const to = Math.min(at.getTime() * 1000, history.to);
         const r = await retrainModels(
           store,
           d.registry,
           fs,
-          { from: span.first, to },
+          { from: history.from, to },
           {
             metric: d.config.retrainMetric,
             trees: d.trees,

@@ -5,7 +5,7 @@ import {
   FEATURE_SETS,
   backtestFailure,
   backtestRul,
-  telemetrySpan,
+  storedHistory,
   writeBacktestReport,
 } from '../../../pipelines/index.ts';
 import { intOption, parseOptions } from '../args.ts';
@@ -36,14 +36,9 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
   const fs = FEATURE_SETS['plant-v1']!;
   const store = await connectStore(config, { start: false });
   try {
-    const span = await telemetrySpan(store);
-    if (span.readings === 0)
-      throw new PdmError(
-        ErrorCodes.CLI_USAGE,
-        'backtest: the telemetry table is empty; `pdm simulate` first',
-      );
-    const from = values.from === undefined ? span.first : parseIsoMicros(values.from);
-    const to = values.to === undefined ? span.last + 1 : parseIsoMicros(values.to);
+    const history = await storedHistory(store, 'backtest');
+    const from = values.from === undefined ? history.from : parseIsoMicros(values.from);
+    const to = values.to === undefined ? history.to : parseIsoMicros(values.to);
     if (Number.isNaN(from) || Number.isNaN(to))
       throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest: --from and --to must be ISO 8601');
     if (kind === 'rul') {

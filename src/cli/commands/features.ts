@@ -7,7 +7,7 @@ import {
   computeStoreFeatures,
   persistFeatures,
   summariseFeatures,
-  telemetrySpan,
+  storedHistory,
 } from '../../../pipelines/index.ts';
 import { parseOptions } from '../args.ts';
 import type { CommandContext } from '../main.ts';
@@ -50,14 +50,9 @@ export async function featuresCommand({ args, config, out }: CommandContext): Pr
     throw new PdmError(ErrorCodes.CLI_USAGE, 'features: --every and --horizon must be positive');
   const store = await connectStore(config, { start: false });
   try {
-    const span = await telemetrySpan(store);
-    if (span.readings === 0)
-      throw new PdmError(
-        ErrorCodes.CLI_USAGE,
-        'features: the telemetry table is empty; ingest or `pdm simulate` first',
-      );
-    const to = time('to', values.to) ?? span.last + 1;
-    const from = time('from', values.from) ?? Math.max(span.first, to - 7 * DAY);
+    const history = await storedHistory(store, 'features');
+    const to = time('to', values.to) ?? history.to;
+    const from = time('from', values.from) ?? Math.max(history.from, to - 7 * DAY);
     const started = performance.now();
     const run = await computeStoreFeatures(store, fs, { from, to }, every);
     const computeS = (performance.now() - started) / 1000;

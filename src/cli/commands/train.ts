@@ -1,6 +1,6 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { ModelRegistry } from '../../../models/index.ts';
-import { FEATURE_SETS, telemetrySpan, trainFailureModel, trainRulModel } from '../../../pipelines/index.ts';
+import { FEATURE_SETS, storedHistory, trainFailureModel, trainRulModel } from '../../../pipelines/index.ts';
 import { connectStore } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
 import type { CommandContext } from '../main.ts';
@@ -23,10 +23,7 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
   const registry = new ModelRegistry(config.modelsDir);
   const store = await connectStore(config, { start: false });
   try {
-    const span = await telemetrySpan(store);
-    if (span.readings === 0)
-      throw new PdmError(ErrorCodes.CLI_USAGE, 'train: the telemetry table is empty; `pdm simulate` first');
-    const range = { from: span.first, to: span.last + 1 };
+    const range = await storedHistory(store, 'train');
     const opts = {
       horizonHours: intOption('train', 'horizon', values.horizon, 24),
       mode: values.mode,
