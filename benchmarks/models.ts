@@ -102,9 +102,16 @@ const { RandomForestClassifier } = await import('ml-random-forest');
 const mlrf = RandomForestClassifier.load(JSON.parse(JSON.stringify(toMlRandomForestJSON(forest))));
 const mlRows = Math.min(TEST, 5000);
 const rowsArr = Array.from({ length: mlRows }, (_, r) => testCols.map((c) => c[r] as number));
-const tMl = performance.now();
-mlrf.predict(rowsArr);
-const mlRowsPerS = mlRows / ((performance.now() - tMl) / 1000);
+// Warmed up and best of three, as the compiled batch is: a cold first call is ~15 % slower and
+// would flatter the ratio.
+mlrf.predict(rowsArr.slice(0, 1000));
+let mlBest = Infinity;
+for (let k = 0; k < 3; k++) {
+  const tMl = performance.now();
+  mlrf.predict(rowsArr);
+  mlBest = Math.min(mlBest, (performance.now() - tMl) / 1000);
+}
+const mlRowsPerS = mlRows / mlBest;
 
 const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { stdio: 'ignore' });
 if (probe.status !== 0) {

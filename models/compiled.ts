@@ -2,6 +2,17 @@
  * A forest compiled into flat typed arrays (all trees' nodes back to back): feature index,
  * threshold, children, leaf outputs. Prediction walks `x[feature] > threshold ? right : left`
  * (NaN goes left, as in training) with no objects on the way: the form scoring uses.
+ *
+ * Batch and single-row prediction use a second, coded form when the forest fits it (<= 256
+ * features, <= 255 distinct thresholds per feature, < 65,536 nodes per tree: every forest the
+ * engine trains with its default 256 bins). Each input value is first replaced by its code, the
+ * number of the forest's thresholds on that feature below it, so `x > threshold` becomes
+ * `code > rank` on small integers; each node is one Int32 (left child, feature, rank); leaves loop
+ * onto themselves, so every row takes exactly the tree's depth in steps. That makes the walk
+ * branch-free (`(a > b) | 0` compiles to a flag, a ternary to a jump the CPU mispredicts half the
+ * time) and lets eight rows walk a tree side by side, their memory loads overlapping: ~4x the
+ * plain walk's batch throughput here (benchmarks/models.ts). Results are identical, not close:
+ * the same leaves, summed in the same order.
  */
 import type { Forest } from './forest.ts';
 
@@ -21,7 +32,26 @@ export interface CompiledForest {
    * pairs): the walk reads one pair and one threshold per node, integers staying integers.
    */
   readonly links: Int32Array;
+  /** The coded form (see the file comment), or null when the forest does not fit it. */
+  readonly coded: CodedForest | null;
 }
+
+export interface CodedForest {
+  /** Per node: (left child - tree root) << 16 | feature << 8 | rank; leaves: self << 16 | 255. */
+  readonly nodes: Int32Array;
+  /** Per tree: its nodes (a view of `nodes`) and its depth (steps to reach any leaf). */
+  readonly treeNodes: readonly Int32Array[];
+  readonly depth: Int32Array;
+  /** Per group of four trees (0-3, 4-7, ...): the deepest one's depth. */
+  readonly groupDepth: Int32Array;
+  /** Per feature: its thresholds ascending, padded to 256 with +Infinity. */
+  readonly cuts: readonly Float64Array[];
+  /** Scratch for one row's codes (predictRow stays allocation-free). */
+  readonly rowCodes: Uint8Array;
+}
+
+const CUTS = 256;
+const LEAF_RANK = 255;
 
 export function compileForest(forest: Forest): CompiledForest {
   const total = forest.trees.reduce((s, t) => s + t.feature.length, 0);
@@ -65,7 +95,97 @@ export function compileForest(forest: Forest): CompiledForest {
     right,
     value,
     links,
+    coded: codeForest(forest.features, roots, feature, threshold, left),
   };
+}
+
+function codeForest(
+  features: number,
+  roots: Int32Array,
+  feature: Int32Array,
+  threshold: Float64Array,
+  left: Int32Array,
+): CodedForest | null {
+  const total = feature.length;
+  if (features > 256) return null;
+  const perFeature: Set<number>[] = Array.from({ length: features }, () => new Set<number>());
+  for (let i = 0; i < total; i++) {
+    const f = feature[i] as number;
+    if (f < 0) continue;
+    const t = threshold[i] as number;
+    if (Number.isNaN(t)) return null;
+    (perFeature[f] as Set<number>).add(t);
+  }
+  if (perFeature.some((set) => set.size >= CUTS)) return null;
+  const ranks = perFeature.map((set) => new Map([...set].sort((a, b) => a - b).map((t, i) => [t, i])));
+  const cuts = ranks.map((m) => {
+    const c = new Float64Array(CUTS).fill(Infinity);
+    for (const [t, i] of m) c[i] = t;
+    return c;
+  });
+  const nodes = new Int32Array(total);
+  const depth = new Int32Array(roots.length);
+  const treeNodes: Int32Array[] = [];
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t] as number;
+    const end = t + 1 < roots.length ? (roots[t + 1] as number) : total;
+    if (end - root > 65_536) return null;
+    const level = new Int32Array(end - root);
+    let deepest = 0;
+    for (let i = root; i < end; i++) {
+      const f = feature[i] as number;
+      if (f < 0) {
+        nodes[i] = ((i - root) << 16) | LEAF_RANK;
+        continue;
+      }
+      const l = (left[i] as number) - root;
+      if (l <= i - root) return null; // the level pass below needs children after their parent
+      const rank = (ranks[f] as Map<number, number>).get(threshold[i] as number) as number;
+      nodes[i] = (l << 16) | (f << 8) | rank;
+      const d = (level[i - root] as number) + 1;
+      level[l] = d;
+      level[l + 1] = d;
+      if (d > deepest) deepest = d;
+    }
+    depth[t] = deepest;
+    treeNodes.push(nodes.subarray(root, end));
+  }
+  const groupDepth = new Int32Array(Math.ceil(roots.length / 4));
+  depth.forEach((d, t) => (groupDepth[t >> 2] = Math.max(groupDepth[t >> 2] as number, d)));
+  return { nodes, treeNodes, depth, groupDepth, cuts, rowCodes: new Uint8Array(features) };
+}
+
+/**
+ * Codes rows `from..to` of the columns into `codes` (row-major, `p` per row): each value becomes
+ * the count of its feature's cuts below it (NaN: 0, so it goes left everywhere, as in training),
+ * found in eight branch-free halving steps over the padded cuts.
+ */
+function codeRows(
+  cuts: readonly Float64Array[],
+  columns: readonly Float64Array[],
+  from: number,
+  to: number,
+  codes: Uint8Array,
+): void {
+  const p = cuts.length;
+  for (let f = 0; f < p; f++) {
+    const e = cuts[f] as Float64Array;
+    const col = columns[f] as Float64Array;
+    for (let r = from, o = f; r < to; r++, o += p) {
+      codes[o] = codeOf(e, col[r] as number);
+    }
+  }
+}
+
+function codeOf(e: Float64Array, x: number): number {
+  let pos = +((e[127] as number) < x) << 7;
+  pos += +((e[pos + 63] as number) < x) << 6;
+  pos += +((e[pos + 31] as number) < x) << 5;
+  pos += +((e[pos + 15] as number) < x) << 4;
+  pos += +((e[pos + 7] as number) < x) << 3;
+  pos += +((e[pos + 3] as number) < x) << 2;
+  pos += +((e[pos + 1] as number) < x) << 1;
+  return pos + +((e[pos] as number) < x);
 }
 
 /**
@@ -87,14 +207,61 @@ export function leafOf(c: CompiledForest, node: number, x: ArrayLike<number>, ba
  * Allocation-free: pass the same `out` every call.
  */
 export function predictRow(c: CompiledForest, x: ArrayLike<number>, out: Float64Array): Float64Array {
-  const { roots, value, nOut } = c;
+  const { roots, value, nOut, coded } = c;
   out.fill(0);
-  for (let t = 0; t < c.trees; t++) {
-    const base = leafOf(c, roots[t] as number, x) * nOut;
-    for (let k = 0; k < nOut; k++) out[k] = (out[k] as number) + (value[base + k] as number);
+  if (coded) {
+    const codes = coded.rowCodes;
+    for (let f = 0; f < c.features; f++) codes[f] = codeOf(coded.cuts[f] as Float64Array, x[f] as number);
+    const { treeNodes, groupDepth } = coded;
+    // Four trees side by side (leaves loop onto themselves, so the deepest of the four sets the
+    // steps): independent chains, as in the batch walk.
+    let t = 0;
+    for (; t + 4 <= c.trees; t += 4) {
+      const t0 = treeNodes[t] as Int32Array,
+        t1 = treeNodes[t + 1] as Int32Array;
+      const t2 = treeNodes[t + 2] as Int32Array,
+        t3 = treeNodes[t + 3] as Int32Array;
+      let n0 = 0,
+        n1 = 0,
+        n2 = 0,
+        n3 = 0;
+      for (let d = groupDepth[t >> 2] as number; d > 0; d--) {
+        let v = t0[n0] as number;
+        n0 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        v = t1[n1] as number;
+        n1 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        v = t2[n2] as number;
+        n2 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        v = t3[n3] as number;
+        n3 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+      }
+      addLeaf(c, t, n0, out);
+      addLeaf(c, t + 1, n1, out);
+      addLeaf(c, t + 2, n2, out);
+      addLeaf(c, t + 3, n3, out);
+    }
+    for (; t < c.trees; t++) {
+      const tree = treeNodes[t] as Int32Array;
+      let nd = 0;
+      for (let d = coded.depth[t] as number; d > 0; d--) {
+        const v = tree[nd] as number;
+        nd = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+      }
+      addLeaf(c, t, nd, out);
+    }
+  } else {
+    for (let t = 0; t < c.trees; t++) {
+      const base = leafOf(c, roots[t] as number, x) * nOut;
+      for (let k = 0; k < nOut; k++) out[k] = (out[k] as number) + (value[base + k] as number);
+    }
   }
   for (let k = 0; k < nOut; k++) out[k] = (out[k] as number) / c.trees;
   return out;
+}
+
+function addLeaf(c: CompiledForest, t: number, node: number, out: Float64Array): void {
+  const base = ((c.roots[t] as number) + node) * c.nOut;
+  for (let k = 0; k < c.nOut; k++) out[k] = (out[k] as number) + (c.value[base + k] as number);
 }
 
 /** Every tree's prediction for one row (regression intervals from their spread). */
@@ -110,11 +277,99 @@ export function treePredictions(
 
 /**
  * Batch prediction over feature columns (`columns[f][r]`): the positive-class probability for
- * binary classification, the value for regression. Tree-major: each tree walks every row while its
- * nodes are hot in cache, over a row-major copy of the input.
+ * binary classification, the value for regression. Tree-major over blocks of rows, so a tree's
+ * nodes stay hot in cache while the block walks it.
  */
 export function predictColumns(c: CompiledForest, columns: readonly Float64Array[]): Float64Array {
   const n = columns[0]?.length ?? 0;
+  if (columns.length !== c.features) {
+    throw new Error(`predictColumns: the forest takes ${c.features} features, got ${columns.length}`);
+  }
+  const out = c.coded ? predictCoded(c, c.coded, columns, n) : predictWalk(c, columns, n);
+  for (let r = 0; r < n; r++) out[r] = (out[r] as number) / c.trees;
+  return out;
+}
+
+const BLOCK = 4096;
+
+/** Sums over trees of the output (last class or value) per row, through the coded form. */
+function predictCoded(c: CompiledForest, coded: CodedForest, columns: readonly Float64Array[], n: number) {
+  const p = c.features;
+  const { value, nOut, roots } = c;
+  const k = nOut - 1;
+  const { treeNodes, depth, cuts } = coded;
+  const out = new Float64Array(n);
+  const codes = new Uint8Array(Math.min(n, BLOCK) * p);
+  for (let r0 = 0; r0 < n; r0 += BLOCK) {
+    const m = Math.min(n, r0 + BLOCK) - r0;
+    codeRows(cuts, columns, r0, r0 + m, codes);
+    for (let t = 0; t < c.trees; t++) {
+      const tree = treeNodes[t] as Int32Array;
+      const steps = depth[t] as number;
+      const vb = roots[t] as number;
+      let i = 0;
+      // Eight rows side by side: independent chains the CPU overlaps.
+      for (; i + 8 <= m; i += 8) {
+        const b0 = i * p,
+          b1 = b0 + p,
+          b2 = b1 + p,
+          b3 = b2 + p;
+        const b4 = b3 + p,
+          b5 = b4 + p,
+          b6 = b5 + p,
+          b7 = b6 + p;
+        let n0 = 0,
+          n1 = 0,
+          n2 = 0,
+          n3 = 0,
+          n4 = 0,
+          n5 = 0,
+          n6 = 0,
+          n7 = 0;
+        for (let d = 0; d < steps; d++) {
+          let v = tree[n0] as number;
+          n0 = (v >>> 16) + +((codes[b0 + ((v >>> 8) & 255)] as number) > (v & 255));
+          v = tree[n1] as number;
+          n1 = (v >>> 16) + +((codes[b1 + ((v >>> 8) & 255)] as number) > (v & 255));
+          v = tree[n2] as number;
+          n2 = (v >>> 16) + +((codes[b2 + ((v >>> 8) & 255)] as number) > (v & 255));
+          v = tree[n3] as number;
+          n3 = (v >>> 16) + +((codes[b3 + ((v >>> 8) & 255)] as number) > (v & 255));
+          v = tree[n4] as number;
+          n4 = (v >>> 16) + +((codes[b4 + ((v >>> 8) & 255)] as number) > (v & 255));
+          v = tree[n5] as number;
+          n5 = (v >>> 16) + +((codes[b5 + ((v >>> 8) & 255)] as number) > (v & 255));
+          v = tree[n6] as number;
+          n6 = (v >>> 16) + +((codes[b6 + ((v >>> 8) & 255)] as number) > (v & 255));
+          v = tree[n7] as number;
+          n7 = (v >>> 16) + +((codes[b7 + ((v >>> 8) & 255)] as number) > (v & 255));
+        }
+        const o = r0 + i;
+        out[o] = (out[o] as number) + (value[(vb + n0) * nOut + k] as number);
+        out[o + 1] = (out[o + 1] as number) + (value[(vb + n1) * nOut + k] as number);
+        out[o + 2] = (out[o + 2] as number) + (value[(vb + n2) * nOut + k] as number);
+        out[o + 3] = (out[o + 3] as number) + (value[(vb + n3) * nOut + k] as number);
+        out[o + 4] = (out[o + 4] as number) + (value[(vb + n4) * nOut + k] as number);
+        out[o + 5] = (out[o + 5] as number) + (value[(vb + n5) * nOut + k] as number);
+        out[o + 6] = (out[o + 6] as number) + (value[(vb + n6) * nOut + k] as number);
+        out[o + 7] = (out[o + 7] as number) + (value[(vb + n7) * nOut + k] as number);
+      }
+      for (; i < m; i++) {
+        const b = i * p;
+        let nd = 0;
+        for (let d = 0; d < steps; d++) {
+          const v = tree[nd] as number;
+          nd = (v >>> 16) + +((codes[b + ((v >>> 8) & 255)] as number) > (v & 255));
+        }
+        out[r0 + i] = (out[r0 + i] as number) + (value[(vb + nd) * nOut + k] as number);
+      }
+    }
+  }
+  return out;
+}
+
+/** The plain walk over a row-major copy, for forests the coded form cannot hold. */
+function predictWalk(c: CompiledForest, columns: readonly Float64Array[], n: number): Float64Array {
   const p = c.features;
   const rows = new Float64Array(n * p);
   columns.forEach((col, f) => {
@@ -128,6 +383,5 @@ export function predictColumns(c: CompiledForest, columns: readonly Float64Array
     for (let r = 0; r < n; r++)
       out[r] = (out[r] as number) + (value[leafOf(c, root, rows, r * p) * nOut + k] as number);
   }
-  for (let r = 0; r < n; r++) out[r] = (out[r] as number) / c.trees;
   return out;
 }

@@ -98,6 +98,66 @@ describe('the forest trainer', () => {
     }
   });
 
+  it('the coded batch and row paths give exactly the plain walk: NaN, infinities, values on a threshold', () => {
+    const rng = new Rng(17, 'coded');
+    for (const task of ['classification', 'regression'] as const) {
+      const forest = trainForest(train.cols, task === 'classification' ? train.y : train.cols[0]!, {
+        task,
+        trees: 12,
+        maxDepth: 9,
+        seed: 4,
+      });
+      const compiled = compileForest(forest);
+      expect(compiled.coded).not.toBeNull();
+      // More rows than one coding block (4096) and not a multiple of eight.
+      const n = 4096 + 8 * 3 + 5;
+      const thresholds = forest.trees.flatMap((t) =>
+        Array.from(t.threshold).filter((v, i) => t.feature[i]! >= 0),
+      );
+      const cols = Array.from({ length: 8 }, () => new Float64Array(n));
+      for (let r = 0; r < n; r++) {
+        for (const c of cols) {
+          const u = rng.uniform(0, 1);
+          c[r] =
+            u < 0.05
+              ? NaN
+              : u < 0.08
+                ? rng.chance(0.5)
+                  ? Infinity
+                  : -Infinity
+                : u < 0.4
+                  ? (thresholds[Math.floor(rng.uniform(0, 1) * thresholds.length)] as number)
+                  : rng.normal();
+        }
+      }
+      const batch = predictColumns(compiled, cols);
+      const x = new Float64Array(8);
+      const out = new Float64Array(compiled.nOut);
+      for (let r = 0; r < n; r++) {
+        cols.forEach((c, f) => (x[f] = c[r] as number));
+        const ref = forest.trees.reduce((s, t) => s + walk(t, x), 0) / forest.trees.length;
+        expect(batch[r]).toBe(ref);
+        expect(predictRow(compiled, x, out)[compiled.nOut - 1]).toBe(ref);
+      }
+    }
+  });
+
+  it('a forest the coded form cannot hold (300 features) still predicts by the plain walk', () => {
+    const rng = new Rng(3, 'wide');
+    const n = 300;
+    const cols = Array.from({ length: 300 }, () => Float64Array.from({ length: n }, () => rng.normal()));
+    const y = Float64Array.from({ length: n }, (_, r) => ((cols[7]![r] as number) > 0 ? 1 : 0));
+    const forest = trainForest(cols, y, { task: 'classification', trees: 5, seed: 1 });
+    const compiled = compileForest(forest);
+    expect(compiled.coded).toBeNull();
+    const batch = predictColumns(compiled, cols);
+    const x = new Float64Array(300);
+    for (let r = 0; r < n; r += 17) {
+      cols.forEach((c, f) => (x[f] = c[r] as number));
+      expect(batch[r]).toBe(forest.trees.reduce((s, t) => s + walk(t, x), 0) / forest.trees.length);
+    }
+  });
+
   it('fits a regression step and respects minSamplesLeaf and maxDepth', () => {
     const n = 2000;
     const x = Float64Array.from({ length: n }, (_, i) => i / n);
