@@ -3,7 +3,10 @@
  * the next period, repeat; never a random split. In each fold the forest trains on instants whose
  * label was known before the test period began (t + H <= cut), the earliest 75 % of them; an
  * isotonic calibration is fitted on the latest 25 %; the test period follows. Metrics are pooled
- * over the test periods and set beside a one-sensor threshold baseline.
+ * over the test periods and set beside two baselines: a threshold rule on the one feature that
+ * ranked failures best on the first fold's training rows (direction chosen there too, never on the
+ * test rows), and persistence (alert while the equipment failed within the last H hours: what was
+ * true one horizon ago stays true).
  */
 import { failureWithin } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
@@ -65,7 +68,18 @@ export interface FailureBacktest {
   readonly reliability: { predicted: number; observed: number; count: number }[];
   /** The ROC curve, at most ~100 points (false and true positive rates). */
   readonly roc: { fpr: number; tpr: number }[];
-  readonly baseline: { readonly feature: string; readonly roc_auc: number };
+  readonly baseline: {
+    readonly feature: string;
+    /** 1: higher values mean failure; -1: lower values do (chosen on training rows). */
+    readonly direction: 1 | -1;
+    readonly roc_auc: number;
+  };
+  /** Persistence: scored 1 while the equipment failed within the last H hours, else 0. */
+  readonly persistence: {
+    readonly roc_auc: number;
+    readonly precision: number;
+    readonly recall: number;
+  };
   readonly top_features: { feature: string; importance: number }[];
   /** Equipment tested but never trained on; empty: every equipment in both. */
   readonly held_out_equipment: string[];
@@ -94,6 +108,20 @@ function rocCurve(score: readonly number[], label: readonly number[]): { fpr: nu
     }
   }
   return pts;
+}
+
+/** 1 when `equipment` failed (in `mode`, or any) in (from, to], else 0. */
+function failedWithin(
+  failures: readonly { equipment: string; ts: number; mode: string }[],
+  equipment: string,
+  from: number,
+  to: number,
+  mode: string | undefined,
+): number {
+  for (const e of failures)
+    if (e.equipment === equipment && e.ts > from && e.ts <= to && (mode === undefined || e.mode === mode))
+      return 1;
+  return 0;
 }
 
 function quantile(sorted: number[], q: number): number {
@@ -134,6 +162,7 @@ export async function backtestFailure(
   const testRows: number[] = [];
   const importance = new Float64Array(fs.columns.length);
   let baselineFeature = -1;
+  let baselineDirection: 1 | -1 = 1;
   for (let k = 0; k < folds; k++) {
     const cut = cuts[k] as number;
     const next = cuts[k + 1] as number;
@@ -186,6 +215,7 @@ export async function backtestFailure(
         if (score > best) {
           best = score;
           baselineFeature = j;
+          baselineDirection = a >= 0.5 ? 1 : -1;
         }
       });
     }
@@ -236,8 +266,18 @@ export async function backtestFailure(
       ? []
       : testRows
           .map((i) => (X[baselineFeature] as Float64Array)[i] as number)
-          .map((v) => (v === v ? v : -Infinity));
+          .map((v) => (v === v ? baselineDirection * v : -Infinity));
   const baselineAuc = baselineFeature < 0 ? NaN : rocAuc(baselineScores, testY);
+  const persistence = testRows.map((i) =>
+    failedWithin(run.failures, equipment[i] as string, (ts[i] as number) - H, ts[i] as number, options.mode),
+  );
+  let ptp = 0;
+  let pfp = 0;
+  persistence.forEach((p, j) => {
+    if (p === 1 && testY[j] === 1) ptp++;
+    else if (p === 1) pfp++;
+  });
+  const positivesInTest = testY.filter((v) => v === 1).length;
   const total = importance.reduce((s, v) => s + v, 0) || 1;
   const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
   return {
@@ -245,7 +285,7 @@ export async function backtestFailure(
     mode: options.mode ?? 'any',
     folds,
     test_rows: testY.length,
-    positives: testY.filter((v) => v === 1).length,
+    positives: positivesInTest,
     roc_auc: round(rocAuc(testP, testY)),
     pr_auc: round(prAuc(testP, testY)),
     brier: round(brier(testP, testY)),
@@ -269,7 +309,13 @@ export async function backtestFailure(
     })),
     baseline: {
       feature: baselineFeature < 0 ? 'none' : (fs.columns[baselineFeature] as string),
-      roc_auc: round(Math.max(baselineAuc, 1 - baselineAuc)),
+      direction: baselineDirection,
+      roc_auc: round(baselineAuc),
+    },
+    persistence: {
+      roc_auc: round(rocAuc(persistence, testY)),
+      precision: round(ptp + pfp > 0 ? ptp / (ptp + pfp) : NaN),
+      recall: round(positivesInTest > 0 ? ptp / positivesInTest : NaN),
     },
     top_features: Array.from(importance, (v, j) => ({
       feature: fs.columns[j] as string,
