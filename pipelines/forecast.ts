@@ -68,7 +68,15 @@ export async function forecastAll(
       [s.failure.probability, s.rul?.hours ?? NaN, s.rul?.low ?? NaN, s.rul?.high ?? NaN],
       [s.failure.horizon_h],
     );
-    // Per-mode probabilities beside it (RUL is not per mode).
+    // Longer horizons (any mode), then per-mode probabilities beside it (RUL is not per mode).
+    for (const h of s.failure_by_horizon)
+      if (h.horizon_h !== s.failure.horizon_h)
+        await writer.append(
+          atMicros,
+          [equipment, 'any', h.model],
+          [h.probability, NaN, NaN, NaN],
+          [h.horizon_h],
+        );
     for (const m of s.failure_by_mode)
       await writer.append(
         atMicros,

@@ -1,7 +1,8 @@
 /**
- * First models for a plant: when no failure or RUL model is promoted yet, backtest each recipe
+ * First models for a plant: when a failure or RUL model is not promoted yet, backtest its recipe
  * walk-forward on the stored history, then train it on all of it, record the backtest with the
- * model and promote it. Used by `npm start` on a fresh database and by `pdm train --initial`.
+ * model and promote it. Used by `npm start` on a fresh database and by the retrain job, which so
+ * adds a longer horizon's model once the history has grown enough to backtest it.
  */
 import type { FeatureSet } from '../features/index.ts';
 import type { ModelMeta, ModelRegistry } from '../models/index.ts';
@@ -16,7 +17,13 @@ import { computeStoreFeatures } from './features.ts';
 import { trainFailureModel, trainRulModel } from './train.ts';
 
 export interface InitialModels {
+  /** The primary horizon's any-mode model. */
   readonly failure: { model: ModelMeta; backtest: FailureBacktest } | { skipped: string };
+  /** The other horizons' any-mode models. */
+  readonly horizons: (
+    | { horizon_h: number; model: ModelMeta; backtest: FailureBacktest }
+    | { horizon_h: number; skipped: string }
+  )[];
   /** Per failure mode with at least `minModeFailures` failures in the history. */
   readonly modes: (
     { mode: string; model: ModelMeta; backtest: FailureBacktest } | { mode: string; skipped: string }
@@ -31,27 +38,47 @@ export async function ensureInitialModels(
   range: TimeRange,
   o: {
     trees?: number;
-    horizonHours?: number;
+    /** "Failure within H" horizons, the first primary (per-mode models use it). Default [24]. */
+    horizons?: readonly number[];
     capHours?: number;
     /** A mode gets a model of its own from this many failures in the history (default 3). */
     minModeFailures?: number;
     onStep?: (what: string) => void;
   } = {},
 ): Promise<InitialModels> {
-  const horizon = o.horizonHours ?? 24;
+  const horizons = o.horizons ?? [24];
+  const horizon = horizons[0] as number;
   const cap = o.capHours ?? 168;
-  const failureName = `failure-any-${horizon}h`;
   const rulName = `rul-${cap}h`;
-  const needFailure = registry.promoted(failureName) === null;
-  const needRul = registry.promoted(rulName) === null;
+  const spanHours = (range.to - range.from) / 3.6e9;
   const already = 'already promoted';
-  if (!needFailure && !needRul)
-    return { failure: { skipped: already }, rul: { skipped: already }, modes: [] };
+  // A horizon needs a walk-forward backtest: its first training period ends half-way through the
+  // history and must hold instants whose outcome H hours later is known, a day's worth at least.
+  const tooShort = (h: number) =>
+    spanHours < 2 * h + 48
+      ? `the history spans ${spanHours.toFixed(0)} h; a ${h} h horizon needs ${2 * h + 48} h (twice the horizon plus two days) to be backtested`
+      : undefined;
+  const needFailure = (h: number) =>
+    registry.promoted(`failure-any-${h}h`) === null && tooShort(h) === undefined;
+  const needRul = registry.promoted(rulName) === null;
+  if (!horizons.some(needFailure) && !needRul) {
+    return {
+      failure: {
+        skipped: registry.promoted(`failure-any-${horizon}h`) ? already : (tooShort(horizon) ?? already),
+      },
+      horizons: horizons.slice(1).map((h) => ({
+        horizon_h: h,
+        skipped: registry.promoted(`failure-any-${h}h`) ? already : (tooShort(h) ?? already),
+      })),
+      rul: { skipped: already },
+      modes: [],
+    };
+  }
   o.onStep?.('computing features over the stored history');
   const features = await computeStoreFeatures(store, fs, range, 600);
   const trees = o.trees ?? 100;
-  // One recipe for the any-mode model and each per-mode one: backtest, train on all, promote.
-  const bootstrapFailure = async (mode: string | undefined) => {
+  // One recipe for each horizon's any-mode model and each per-mode one: backtest, train on all, promote.
+  const bootstrapFailure = async (mode: string | undefined, horizon: number) => {
     const what = mode === undefined ? '' : ` by ${mode}`;
     o.onStep?.(`backtesting failure${what} within ${horizon} h (walk-forward)`);
     const backtest = await backtestFailure(store, fs, range, {
@@ -71,6 +98,7 @@ export async function ensureInitialModels(
         backtest_pr_auc: backtest.pr_auc,
         backtest_brier: backtest.brier,
         backtest_baseline_roc_auc: backtest.baseline.roc_auc,
+        backtest_persistence_roc_auc: backtest.persistence.roc_auc,
         backtest_lead_time_median_h: backtest.lead_time_h.median,
       },
     });
@@ -78,23 +106,29 @@ export async function ensureInitialModels(
     registry.promote(model.name, model.version);
     return { model, backtest };
   };
-  let failure: InitialModels['failure'] = { skipped: already };
-  if (needFailure) {
+  const bootstrapHorizon = async (h: number): Promise<InitialModels['failure']> => {
+    if (registry.promoted(`failure-any-${h}h`) !== null) return { skipped: already };
+    const short = tooShort(h);
+    if (short !== undefined) return { skipped: short };
     try {
-      failure = await bootstrapFailure(undefined);
+      return await bootstrapFailure(undefined, h);
     } catch (err) {
-      failure = { skipped: errorMessage(err) };
+      return { skipped: errorMessage(err) };
     }
-  }
+  };
+  const failure = await bootstrapHorizon(horizon);
+  const longer: InitialModels['horizons'] = [];
+  for (const h of horizons.slice(1)) longer.push({ horizon_h: h, ...(await bootstrapHorizon(h)) });
   // Per-mode models, for the modes the history has seen fail often enough.
   const counts = new Map<string, number>();
   for (const f of features.failures) counts.set(f.mode, (counts.get(f.mode) ?? 0) + 1);
   const modes: InitialModels['modes'] = [];
   for (const [mode, n] of [...counts].sort((a, b) => b[1] - a[1])) {
     if (n < (o.minModeFailures ?? 3) || !/^[a-z0-9_]+$/.test(mode)) continue;
-    if (registry.promoted(`failure-${mode}-${horizon}h`) !== null) continue;
+    if (registry.promoted(`failure-${mode}-${horizon}h`) !== null || tooShort(horizon) !== undefined)
+      continue;
     try {
-      modes.push({ mode, ...(await bootstrapFailure(mode)) });
+      modes.push({ mode, ...(await bootstrapFailure(mode, horizon)) });
     } catch (err) {
       modes.push({ mode, skipped: errorMessage(err) });
     }
@@ -127,5 +161,5 @@ export async function ensureInitialModels(
       rul = { skipped: errorMessage(err) };
     }
   }
-  return { failure, rul, modes };
+  return { failure, horizons: longer, rul, modes };
 }

@@ -51,6 +51,16 @@ export interface Config {
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
   readonly jobs: JobsConfig;
+  readonly models: ModelsConfig;
+}
+
+export interface ModelsConfig {
+  /**
+   * Horizons (hours) of the "failure within H" models, the first one primary: per-mode models,
+   * recommendations and the schedule use it. A longer one is trained once the history spans its
+   * walk-forward backtest (twice the horizon plus two days).
+   */
+  readonly failureHorizonsHours: readonly number[];
 }
 
 export interface JobsConfig {
@@ -183,6 +193,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     help: 'Metric a challenger must beat the champion on: brier (lower wins) or roc_auc',
   },
   {
+    name: 'PDM_FAILURE_HORIZONS',
+    default: '24,168',
+    help: 'Hours of the "failure within H" models, comma-separated, the first primary (a longer one trains once the history spans 2 H + 48 h)',
+  },
+  {
     name: 'PDM_POSTGRES_URL',
     default: '',
     help: 'PostgreSQL for leader election between engine processes (advisory lock); unset: this process leads',
@@ -285,7 +300,24 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     questdb,
     ingest,
     jobs: jobsConfig(env),
+    models: { failureHorizonsHours: horizons(read(env, 'PDM_FAILURE_HORIZONS')) },
   };
+}
+
+function horizons(raw: string): number[] {
+  const parts = raw.split(',').map((s) => s.trim());
+  const hours = parts.map(Number);
+  const bad = parts.find(
+    (s, i) => !/^\d+$/.test(s) || !((hours[i] as number) > 0 && (hours[i] as number) <= 8760),
+  );
+  if (bad !== undefined || new Set(hours).size !== hours.length) {
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_FAILURE_HORIZONS=${JSON.stringify(raw)}: expected distinct whole hours (1-8760), comma-separated, e.g. "24,168"` +
+        (bad !== undefined ? ` (${JSON.stringify(bad)} is not one)` : ''),
+    );
+  }
+  return hours;
 }
 
 function jobsConfig(env: Env): JobsConfig {

@@ -101,12 +101,24 @@ function describeModels(m: InitialModels): string[] {
     const b = m.failure.backtest;
     lines.push(
       `  ${m.failure.model.name}@${m.failure.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} ` +
-        `(one-sensor baseline ${f2(b.baseline.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, Brier ${b.brier.toFixed(3)}, ` +
+        `(baselines: one sensor ${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, Brier ${b.brier.toFixed(3)}, ` +
         `${b.failures_warned}/${b.failures_in_test} failures warned, median lead ${f2(b.lead_time_h.median)} h, ` +
         `${f2(b.false_alarms_per_equipment_month)} false alarms per equipment-month`,
     );
   } else if (m.failure.skipped !== 'already promoted')
     lines.push(`  failure model not trained: ${m.failure.skipped}`);
+  for (const x of m.horizons) {
+    if ('model' in x) {
+      const b = x.backtest;
+      lines.push(
+        `  ${x.model.name}@${x.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} (baselines: one sensor ` +
+          `${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}`,
+      );
+    } else if (x.skipped !== 'already promoted')
+      lines.push(
+        `  failure-any-${x.horizon_h}h not trained yet: ${x.skipped} (the nightly retrain adds it then)`,
+      );
+  }
   for (const x of m.modes) {
     if ('model' in x) {
       const b = x.backtest;
@@ -171,6 +183,7 @@ export async function runMain(): Promise<void> {
   const history = await storedHistory(store, 'npm start');
   const trainStart = performance.now();
   const models = await ensureInitialModels(store, registry, PLANT_FEATURES, history, {
+    horizons: config.models.failureHorizonsHours,
     onStep: (what) => console.log(`models: ${what}...`),
   });
   const trained = 'model' in models.failure || 'model' in models.rul;
@@ -188,8 +201,13 @@ export async function runMain(): Promise<void> {
   } else {
     const names = registry.names().map((n) => `${n}@${registry.promoted(n) ?? 'none'}`);
     console.log(`models: using the registered ${names.join(', ')} (${config.modelsDir})`);
+    for (const x of models.horizons)
+      if ('skipped' in x && x.skipped !== 'already promoted')
+        console.log(
+          `  failure-any-${x.horizon_h}h not trained yet: ${x.skipped} (the nightly retrain adds it then)`,
+        );
   }
-  const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+  const scorer = new LiveScorer(store, registry, PLANT_FEATURES, config.models.failureHorizonsHours[0]);
 
   // Jobs, then the API (which reports their state).
   const jobs = await startEngineJobs({

@@ -5,7 +5,13 @@
  */
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
-import { computeStoreFeatures, forecastAll, persistFeatures, storedHistory } from '../../pipelines/index.ts';
+import {
+  computeStoreFeatures,
+  ensureInitialModels,
+  forecastAll,
+  persistFeatures,
+  storedHistory,
+} from '../../pipelines/index.ts';
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
 import { retrainModels } from '../../pipelines/retrain.ts';
 import type { RetrainOutcome } from '../../pipelines/retrain.ts';
@@ -34,6 +40,8 @@ function outcome(name: string, o: RetrainOutcome): string {
 
 export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
   const { store, featureSet: fs } = d;
+  const horizons = store.config.models.failureHorizonsHours;
+  const primary = horizons[0] as number;
   return {
     features: {
       name: 'features',
@@ -71,27 +79,34 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
     retrain: {
       name: 'retrain',
       cron: d.config.schedules.retrain,
-      description: `trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) over the last 48 h (instants whose 24 h outcome is known)`,
+      description:
+        `trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) ` +
+        `over the last ${primary + 24} h (instants whose ${primary} h outcome is known); ` +
+        `first trains any model still missing that the history can now backtest (e.g. a longer horizon)`,
       async run({ at }) {
         const history = await storedHistory(store, 'retrain');
-        const to = Math.min(at.getTime() * 1000, history.to);
-        const r = await retrainModels(
-          store,
-          d.registry,
-          fs,
-          { from: history.from, to },
-          {
-            metric: d.config.retrainMetric,
-            trees: d.trees,
-          },
-        );
+        const range = { from: history.from, to: Math.min(at.getTime() * 1000, history.to) };
+        const first = await ensureInitialModels(store, d.registry, fs, range, {
+          horizons,
+          trees: d.trees,
+        });
+        const added = [first.failure, ...first.horizons, first.rul, ...first.modes]
+          .filter((m) => 'model' in m)
+          .map((m) => `${m.model.name}@${m.model.version}`);
+        const r = await retrainModels(store, d.registry, fs, range, {
+          metric: d.config.retrainMetric,
+          trees: d.trees,
+          horizonHours: primary,
+        });
         const all = [r.failure, r.rul, ...r.byMode.map((b) => b.outcome)];
-        const promoted = all.filter((o) => !('error' in o) && o.promoted).length;
+        const promoted = all.filter((o) => !('error' in o) && o.promoted).length + added.length;
         if (promoted > 0) d.scorer.reload();
         const modes = r.byMode.map((b) => `; ${outcome(b.mode, b.outcome)}`).join('');
         return {
           rows: promoted,
-          detail: `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}`,
+          detail:
+            (added.length > 0 ? `first models trained: ${added.join(', ')}; ` : '') +
+            `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}`,
         };
       },
     },

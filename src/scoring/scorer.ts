@@ -74,6 +74,12 @@ export interface Score {
     readonly probability: number;
     readonly model: string;
   } | null;
+  /** Any mode at every horizon with a promoted model (`failure-any-<H>h`), shortest first. */
+  readonly failure_by_horizon: {
+    readonly horizon_h: number;
+    readonly probability: number;
+    readonly model: string;
+  }[];
   /** Per failure mode (models `failure-<mode>-<H>h` promoted beside the any-mode one). */
   readonly failure_by_mode: {
     readonly mode: string;
@@ -101,6 +107,8 @@ export class Scorer {
     private readonly windows: LiveWindows | undefined,
     /** Promoted per-mode failure models, by mode. */
     readonly byMode: ReadonlyMap<string, LoadedModel> = new Map(),
+    /** Promoted any-mode failure models at other horizons than the primary one, by hours. */
+    readonly byHorizon: ReadonlyMap<number, LoadedModel> = new Map(),
   ) {}
 
   /** Loads the promoted models that were trained on `fs` (a model on another feature set is refused). */
@@ -116,12 +124,19 @@ export class Scorer {
     // Per-mode models share the any-mode model's horizon: failure-bearing-24h beside failure-any-24h.
     const horizon = /-(\d+h)$/.exec(names.failure)?.[1] ?? '24h';
     const byMode = new Map<string, LoadedModel>();
+    const byHorizon = new Map<number, LoadedModel>();
     for (const name of registry.names()) {
+      if (registry.promoted(name) === null) continue;
+      const other = /^failure-any-(\d+)h$/.exec(name);
+      if (other !== null && name !== names.failure) {
+        byHorizon.set(Number(other[1]), registry.load(name, undefined, fs.hash));
+        continue;
+      }
       const m = new RegExp(`^failure-([a-z0-9_]+)-${horizon}$`).exec(name);
-      if (m === null || m[1] === 'any' || registry.promoted(name) === null) continue;
+      if (m === null || m[1] === 'any') continue;
       byMode.set(m[1] as string, registry.load(name, undefined, fs.hash));
     }
-    return new Scorer(store, fs, tryLoad(names.failure), tryLoad(names.rul), windows, byMode);
+    return new Scorer(store, fs, tryLoad(names.failure), tryLoad(names.rul), windows, byMode, byHorizon);
   }
 
   get ready(): boolean {
@@ -270,8 +285,11 @@ export class Scorer {
       byMode.push({ mode, ...f });
     }
     byMode.sort((a, b) => b.probability - a.probability);
+    const byHorizon: Score['failure_by_horizon'] = [];
+    for (const model of this.byHorizon.values()) byHorizon.push(failureProbability(model, x));
     if (this.failure) {
       failure = failureProbability(this.failure, x);
+      byHorizon.push(failure);
       top = topContributions(explainRow(this.failure.compiled, x), fs.columns, 5).map((c) => ({
         feature: c.feature,
         contribution: Math.round(c.contribution * 1e4) / 1e4,
@@ -305,6 +323,7 @@ export class Scorer {
       readings_from_request: extra.length,
       mes: input.mes ?? null,
       failure,
+      failure_by_horizon: byHorizon.sort((a, b) => a.horizon_h - b.horizon_h),
       failure_by_mode: byMode,
       rul,
       quality: q,
@@ -407,9 +426,15 @@ export class LiveScorer {
     private readonly store: Store,
     private readonly registry: ModelRegistry,
     private readonly fs: FeatureSet,
+    /** The primary "failure within H" horizon (PDM_FAILURE_HORIZONS' first). */
+    private readonly primaryHorizonHours = 24,
   ) {
     this.windows = new LiveWindows(store, fs.sensors);
-    this.scorer = Scorer.load(store, registry, fs, undefined, this.windows);
+    this.scorer = Scorer.load(store, registry, fs, this.names(), this.windows);
+  }
+
+  private names() {
+    return { failure: `failure-any-${this.primaryHorizonHours}h`, rul: 'rul-168h' };
   }
 
   get current(): Scorer {
@@ -417,7 +442,7 @@ export class LiveScorer {
   }
 
   reload(): Scorer {
-    this.scorer = Scorer.load(this.store, this.registry, this.fs, undefined, this.windows);
+    this.scorer = Scorer.load(this.store, this.registry, this.fs, this.names(), this.windows);
     return this.scorer;
   }
 }

@@ -38,6 +38,62 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(r.pr_auc).toBeGreaterThan(r.positives / r.test_rows); // better than the base rate
   });
 
+  it('sets the model beside persistence and a one-feature rule whose direction was chosen on training rows', () => {
+    // Persistence ("failed within the last 24 h, so it will fail within the next") scores 0/1.
+    expect(r.persistence.roc_auc).toBeGreaterThanOrEqual(0);
+    expect(r.persistence.roc_auc).toBeLessThanOrEqual(1);
+    expect(r.persistence.recall).toBeGreaterThanOrEqual(0);
+    expect(r.persistence.recall).toBeLessThanOrEqual(1);
+    expect(r.roc_auc).toBeGreaterThan(r.persistence.roc_auc);
+    expect([1, -1]).toContain(r.baseline.direction);
+    expect(PLANT_FEATURES.columns).toContain(r.baseline.feature);
+  });
+
+  it('trains a 7-day model beside the 24 h one when the history is long enough, says why not otherwise; both are scored and written', async () => {
+    const { ModelRegistry } = await import('../../models/index.ts');
+    const { ensureInitialModels, forecastAll } = await import('../../pipelines/index.ts');
+    const { Scorer } = await import('../../src/scoring/scorer.ts');
+    const { query } = await import('../../src/store/index.ts');
+    const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-horizons-')));
+    const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
+    // 24 days = 576 h: a 400 h horizon needs 848 h of history to be backtested.
+    const m = await ensureInitialModels(store, registry, PLANT_FEATURES, range, {
+      horizons: [24, 168, 400],
+      trees: 20,
+      minModeFailures: 1000,
+    });
+    expect('model' in m.failure).toBe(true);
+    const week = m.horizons.find((h) => h.horizon_h === 168)!;
+    expect('model' in week && week.model.name).toBe('failure-any-168h');
+    if (!('model' in week)) throw new Error('no 168 h model');
+    expect(week.backtest.horizon_h).toBe(168);
+    expect(week.backtest.positives).toBeGreaterThan(0);
+    expect(week.backtest.roc_auc).toBeGreaterThan(0.5);
+    const long = m.horizons.find((h) => h.horizon_h === 400)!;
+    expect('skipped' in long && long.skipped).toMatch(/spans 576 h; a 400 h horizon needs 848 h/);
+    expect(registry.promoted('failure-any-400h')).toBeNull();
+
+    const scorer = Scorer.load(store, registry, PLANT_FEATURES);
+    const at = range.to;
+    const s = await scorer.score('cnc-001', at);
+    expect(s.failure_by_horizon.map((h) => h.horizon_h)).toEqual([24, 168]);
+    expect(s.failure_by_horizon[0]).toEqual(s.failure);
+    for (const h of s.failure_by_horizon) {
+      expect(h.probability).toBeGreaterThanOrEqual(0);
+      expect(h.probability).toBeLessThanOrEqual(1);
+    }
+    const written = await forecastAll(store, scorer, at);
+    await waitForWal(store.pool, store.tables, store.tables.forecasts);
+    const rows = await query<{ horizon_h: number; n: number }>(
+      store.pool,
+      `select horizon_h, count() n from ${store.tables.forecasts} where mode = 'any' order by horizon_h`,
+    );
+    expect(rows.rows.map((x) => [Number(x.horizon_h), Number(x.n)])).toEqual([
+      [24, written],
+      [168, written],
+    ]);
+  }, 240_000);
+
   it('reports calibration, lead times and false alarms consistently', () => {
     expect(r.reliability.reduce((s, b) => s + b.count, 0)).toBe(r.test_rows);
     expect(r.failures_warned).toBeLessThanOrEqual(r.failures_in_test);

@@ -38,6 +38,7 @@ interface Health {
     at: string;
     failure: { probability: number; horizon_h: number; model: string } | null;
     failure_by_mode: { mode: string; probability: number }[];
+    failure_by_horizon?: { horizon_h: number; probability: number }[];
     rul: { hours: number; low: number; high: number } | null;
     top_features: { feature: string; contribution: number }[];
     recommended_action: { action: string; reason: string };
@@ -69,6 +70,10 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
     <h1>${h.equipment} <span class="muted">${[h.site, h.line, h.equipment_class].filter(Boolean).join(' · ')}</span></h1>
     <div class="kpis">
       <div class="kpi">Failure within ${s?.failure?.horizon_h ?? '—'} h<b id="kpi-p">${s?.failure ? pct(s.failure.probability) : '—'}</b></div>
+      ${(s?.failure_by_horizon ?? [])
+        .filter((h) => h.horizon_h !== s?.failure?.horizon_h)
+        .map((h) => `<div class="kpi">Failure within ${h.horizon_h} h<b>${pct(h.probability)}</b></div>`)
+        .join('')}
       ${(s?.failure_by_mode ?? []).map((m) => `<div class="kpi">${m.mode}<b>${pct(m.probability)}</b></div>`).join('')}
       <div class="kpi">RUL (10–90 %)<b>${s?.rul ? `${s.rul.hours.toFixed(0)} h (${s.rul.low.toFixed(0)}–${s.rul.high.toFixed(0)})` : '—'}</b></div>
       <div class="kpi" style="flex:1">Recommended<b style="font-size:1rem">${s ? `${s.recommended_action.action.replace(/_/g, ' ')}` : '—'}</b><span class="muted">${s?.recommended_action.reason ?? 'no recent readings to score'}</span></div>

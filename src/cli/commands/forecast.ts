@@ -14,7 +14,10 @@ export async function forecastCommand({ args, config, out }: CommandContext): Pr
   if (Number.isNaN(at)) throw new PdmError(ErrorCodes.CLI_USAGE, 'forecast: --at must be ISO 8601');
   const store = await connectStore(config, { start: false });
   try {
-    const scorer = Scorer.load(store, new ModelRegistry(config.modelsDir), PLANT_FEATURES);
+    const scorer = Scorer.load(store, new ModelRegistry(config.modelsDir), PLANT_FEATURES, {
+      failure: `failure-any-${config.models.failureHorizonsHours[0]}h`,
+      rul: 'rul-168h',
+    });
     if (!scorer.ready)
       throw new PdmError(ErrorCodes.MODEL_NOT_FOUND, 'no promoted model: pdm train failure (and rul) first');
     const skipped: { equipment: string; reason: string }[] = [];

@@ -43,7 +43,7 @@ export async function jobsCommand({ args, config, out }: CommandContext): Promis
         const jobs = await startEngineJobs({
           store,
           registry,
-          scorer: new LiveScorer(store, registry, PLANT_FEATURES),
+          scorer: new LiveScorer(store, registry, PLANT_FEATURES, config.models.failureHorizonsHours[0]),
           featureSet: PLANT_FEATURES,
           schedule: false,
         });

@@ -13,7 +13,7 @@ import { parseOptions } from '../args.ts';
 export async function serveCommand({ args, config, out }: CommandContext): Promise<void> {
   const store = await connectStore(config, { start: false });
   const registry = new ModelRegistry(config.modelsDir);
-  const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+  const scorer = new LiveScorer(store, registry, PLANT_FEATURES, config.models.failureHorizonsHours[0]);
   const keys = new KeyStore(config.api.keysFile);
   let jobs: EngineJobs | undefined;
   const { values } = parseOptions('serve', args, { jobs: { type: 'boolean' } });
