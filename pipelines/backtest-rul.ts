@@ -1,8 +1,10 @@
 /**
  * Walk-forward backtest of remaining useful life on stored history: in each fold the forest trains
- * on instants whose capped RUL was already known at the cut (failure seen, or the cap reached),
- * and predicts the next period. Set beside a mean-life baseline: the mean hours from a maintenance
- * to a failure seen in training, minus the hours since the last maintenance, capped.
+ * on the instants before the cut, with the capped RUL known at the cut (failure seen, or the cap
+ * reached) or, for censored ones, its expectation (rul-targets.ts), and predicts the next period's
+ * instants whose RUL is known. Set beside two baselines: mean life (the mean hours from a
+ * maintenance to a failure seen in training, minus the hours since the last maintenance, capped)
+ * and the fold's Weibull survival model alone.
  */
 import { remainingLife } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
@@ -18,6 +20,7 @@ import {
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, featureMatrix } from './features.ts';
+import { expectedCappedRul, rulTargets } from './rul-targets.ts';
 import { RUL_FOREST } from './train.ts';
 import type { FeatureRun } from './features.ts';
 
@@ -40,13 +43,27 @@ export interface RulBacktest {
   /** Coverage of that residual interval checked out of sample: each fold uses the earlier folds' residuals. */
   readonly residual_interval_coverage: number;
   readonly baseline: { readonly name: string; readonly rmse_h: number; readonly mae_h: number };
+  /**
+   * A second baseline, the survival model alone: the expected capped RUL at the instant's age under
+   * the Weibull fitted (censored lives included) to each fold's training history; over the rows
+   * it could score (`rows`).
+   */
+  readonly weibull_baseline: { readonly rmse_h: number; readonly mae_h: number; readonly rows: number };
 }
 
 export async function backtestRul(
   store: Store,
   fs: FeatureSet,
   range: TimeRange,
-  o: { capHours?: number; folds?: number; everySeconds?: number; trees?: number; features?: FeatureRun } = {},
+  o: {
+    capHours?: number;
+    folds?: number;
+    everySeconds?: number;
+    trees?: number;
+    features?: FeatureRun;
+    /** Impute censored instants' targets (default true; see rul-targets.ts); false drops them. */
+    censoring?: boolean;
+  } = {},
 ): Promise<RulBacktest> {
   const cap = o.capHours ?? 168;
   const folds = o.folds ?? 3;
@@ -67,11 +84,16 @@ export async function backtestRul(
   const hi: number[] = [];
   const actual: number[] = [];
   const base: number[] = [];
+  const weib: number[] = [];
   const foldOf: number[] = [];
   for (let k = 0; k < folds; k++) {
     const cut = cuts[k] as number;
     const next = cuts[k + 1] as number;
-    const known = remainingLife(ts, equipment, run.failures, cut, cap);
+    const age = sinceRepair < 0 ? undefined : (X[sinceRepair] as Float64Array);
+    const targets = rulTargets(ts, equipment, run.failures, cut, cap, age);
+    const known =
+      o.censoring === false ? remainingLife(ts, equipment, run.failures, cut, cap) : targets.target;
+    const weibull = targets.weibull;
     const fit: number[] = [];
     for (let i = 0; i < ts.length; i++) if ((ts[i] as number) < cut && known[i] === known[i]) fit.push(i);
     const test: number[] = [];
@@ -118,6 +140,8 @@ export async function backtestRul(
       foldOf.push(k);
       const h = sinceRepair < 0 ? NaN : ((X[sinceRepair] as Float64Array)[i] as number);
       base.push(Math.min(cap, Math.max(0, meanLife - (h === h ? h : 0))));
+      // The survival model alone: E[min(T - age, cap) | T > age] under the fold's Weibull.
+      weib.push(weibull && h === h ? expectedCappedRul(weibull, h, 0, cap) : NaN);
     });
   }
   const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
@@ -159,6 +183,16 @@ export async function backtestRul(
     residual_q10_h: round(q(all, 0.1)),
     residual_q90_h: round(q(all, 0.9)),
     residual_interval_coverage: round(checked ? covered / checked : NaN),
+    weibull_baseline: (() => {
+      const keep = weib.map((_, j) => j).filter((j) => (weib[j] as number) === (weib[j] as number));
+      const w = keep.map((j) => weib[j] as number);
+      const a = keep.map((j) => actual[j] as number);
+      return {
+        rmse_h: round(w.length ? rmse(w, a) : NaN),
+        mae_h: round(w.length ? mae(w, a) : NaN),
+        rows: w.length,
+      };
+    })(),
     baseline: {
       name: 'mean hours from maintenance to failure, minus hours since maintenance',
       rmse_h: round(actual.length ? rmse(base, actual) : NaN),

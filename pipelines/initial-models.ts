@@ -147,6 +147,7 @@ export async function ensureInitialModels(
           backtest_rmse_h: backtest.rmse_h,
           backtest_mae_h: backtest.mae_h,
           backtest_baseline_rmse_h: backtest.baseline.rmse_h,
+          backtest_weibull_baseline_rmse_h: backtest.weibull_baseline.rmse_h,
           backtest_interval_coverage: backtest.interval_coverage,
           // The interval the scorer gives: prediction + these out-of-sample residual quantiles.
           interval_residual_q10_h: backtest.residual_q10_h,

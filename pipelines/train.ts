@@ -1,15 +1,17 @@
 /**
  * Training recipes over stored history, registering what they train: "failure within H hours"
  * (classifier + isotonic calibration fitted on the latest quarter of labelled instants) and
- * remaining useful life (regression on capped RUL, trees' spread for intervals).
+ * remaining useful life (regression on capped RUL, censored instants given their expected capped
+ * RUL under a Weibull of the history's lives: see rul-targets.ts).
  */
-import { failureWithin, remainingLife } from '../features/index.ts';
+import { failureWithin } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
 import { compileForest, fitIsotonic, predictColumns, trainForestParallel } from '../models/index.ts';
 import type { ForestOptions, ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, featureMatrix } from './features.ts';
+import { rulTargets } from './rul-targets.ts';
 import type { FeatureRun } from './features.ts';
 
 export interface TrainOptions {
@@ -99,7 +101,10 @@ export async function trainRulModel(
   const cap = o.rulCapHours ?? 168;
   const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
   const { ts, equipment: eq, columns: X } = featureMatrix(run.features, fs);
-  const rul = remainingLife(ts, eq, run.failures, range.to, cap);
+  // Censored instants (no failure seen yet, the cap not reached) keep an expected target.
+  const age = fs.columns.indexOf('hours_since_maintenance');
+  const targets = rulTargets(ts, eq, run.failures, range.to, cap, age < 0 ? undefined : X[age]);
+  const rul = targets.target;
   const rows = Array.from({ length: ts.length }, (_, i) => i).filter((i) => rul[i] === rul[i]);
   if (rows.length === 0)
     throw new Error('no instant with a known RUL: the history needs failures or spans longer than the cap');
@@ -116,6 +121,12 @@ export async function trainRulModel(
     featureNames: fs.columns,
     trainingWindow: { from: iso(range.from), to: iso(range.to) },
     rows: rows.length,
-    metrics: { ...o.metrics },
+    metrics: {
+      censored_rows_imputed: targets.imputed,
+      ...(targets.weibull
+        ? { weibull_shape: targets.weibull.shape, weibull_scale_h: targets.weibull.scale }
+        : {}),
+      ...o.metrics,
+    },
   });
 }

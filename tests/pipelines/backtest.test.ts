@@ -130,6 +130,20 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     ).rejects.toThrow(/hold-out equipment not in the history: nope-9/);
   });
 
+  it('RUL walk-forward on 24 days: the forest beats both the mean-life and the Weibull baselines', async () => {
+    const { backtestRul } = await import('../../pipelines/index.ts');
+    const b = await backtestRul(
+      store,
+      PLANT_FEATURES,
+      { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
+      { trees: 40 },
+    );
+    expect(b.test_rows).toBeGreaterThan(1000);
+    expect(b.weibull_baseline.rows).toBeGreaterThan(b.test_rows / 2);
+    expect(b.rmse_h).toBeLessThan(b.baseline.rmse_h);
+    expect(b.rmse_h).toBeLessThan(b.weibull_baseline.rmse_h);
+  }, 120_000);
+
   it('writes a markdown report with ROC, calibration and lead-time plots', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-report-'));
     const file = writeBacktestReport(dir, r, 'test report');
