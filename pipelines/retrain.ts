@@ -194,10 +194,25 @@ export async function retrainModels(
   const rulName = `rul-${cap}h`;
   let rul: RetrainOutcome;
   try {
+    // The RUL interval is the prediction plus out-of-sample residual quantiles, measured by the
+    // recipe's walk-forward backtest: a challenger of the same recipe carries the champion's, so a
+    // promotion does not fall back to the trees' spread (which under-covers badly).
+    const champion = loadChampion(registry, rulName, fs);
+    const carried: Record<string, number> = {};
+    if (typeof champion !== 'string')
+      for (const k of [
+        'interval_residual_q10_h',
+        'interval_residual_q90_h',
+        'backtest_residual_interval_coverage',
+      ]) {
+        const v = champion.meta.metrics[k];
+        if (typeof v === 'number') carried[k] = v;
+      }
     const challenger = await trainRulModel(store, registry, fs, train, {
       rulCapHours: cap,
       trees: o.trees,
       everySeconds: every,
+      metrics: carried,
     });
     const truth = remainingLife(m.ts, m.equipment, run.failures, range.to, cap);
     const rows = rowsWhere(m, (i) => inHoldout(i) && truth[i] === truth[i]);
@@ -208,7 +223,7 @@ export async function retrainModels(
     rul = decide(
       registry,
       challenger,
-      loadChampion(registry, rulName, fs),
+      champion,
       evaluate,
       'rmse',
       true,

@@ -242,5 +242,13 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     expect(registry.promoted('failure-any-24h')).toBe(beat ? c.challenger.version : before);
     expect(scorer.current.failure?.meta.version).toBe(registry.promoted('failure-any-24h'));
     expect(run.detail).toContain(c.reason);
+    // The RUL challenger carries the champion's out-of-sample residual quantiles for its interval.
+    const rc = registry.challenges('rul-168h').at(-1)!;
+    const champion = registry.meta('rul-168h', rc.champion!.version);
+    const challenger = registry.meta('rul-168h', rc.challenger.version);
+    expect(typeof champion.metrics.interval_residual_q10_h).toBe('number');
+    expect(challenger.metrics.interval_residual_q10_h).toBe(champion.metrics.interval_residual_q10_h);
+    expect(challenger.metrics.interval_residual_q90_h).toBe(champion.metrics.interval_residual_q90_h);
+    expect(challenger.metrics.censored_rows_imputed).toBeGreaterThanOrEqual(0);
   }, 120_000);
 });
