@@ -19,8 +19,10 @@ export interface DriftFit {
   readonly replicates: readonly ((x: number) => number)[];
   /** Residual standard deviation on all points. */
   readonly sigma: number;
-  /** Error on the held-out latest points that chose this fit. */
+  /** Error on the held-out latest points (that chose this fit, unless the shape was pooled). */
   readonly validationRmse: number;
+  /** The power law's exponent when it was pooled over maintenance cycles, else null. */
+  readonly exponent: number | null;
 }
 
 export interface DriftForecast {
@@ -36,13 +38,59 @@ export interface DriftForecast {
   readonly predictedAtHorizon: number;
 }
 
+/** The exponents a power law may take: running in (< 1) to strongly accelerating wear (3). */
+const EXPONENTS = Array.from({ length: 11 }, (_, k) => 0.5 + 0.25 * k);
+
+/** Sum of squared residuals of y = a + b x^p fitted by least squares (NaN below 3 points). */
+function powerSse(x: readonly number[], y: readonly number[], p: number): number {
+  if (x.length < 3) return NaN;
+  const xp = x.map((v) => Math.pow(Math.max(0, v), p));
+  const m = new SimpleLinearRegression(xp, y as number[]);
+  let err = 0;
+  for (let i = 0; i < xp.length; i++) err += ((m.predict(xp[i] as number) as number) - (y[i] as number)) ** 2;
+  return err;
+}
+
+/**
+ * The wear law's shape learned across maintenance cycles: the exponent p of y = a_c + b_c x^p that
+ * fits all of them best, each cycle with its own level and rate (a tool starts a little worn or
+ * not, a recipe mix wears it faster or slower; the law's curvature is the tool's). A single cycle's
+ * first points cannot tell a line from a curve; a few cycles can. Null below 2 cycles.
+ */
+export function poolExponent(
+  cycles: readonly { readonly x: readonly number[]; readonly y: readonly number[] }[],
+): PooledShape | null {
+  const usable = cycles.filter((c) => c.x.length >= 6 && c.x.length === c.y.length);
+  if (usable.length < 2) return null;
+  const sse = EXPONENTS.map((p) => usable.reduce((s, c) => s + powerSse(c.x, c.y, p), 0));
+  let k = -1;
+  sse.forEach((v, j) => {
+    if (Number.isFinite(v) && (k < 0 || v < (sse[k] as number))) k = j;
+  });
+  if (k < 0) return null;
+  // The neighbouring exponents stay plausible: their refits widen the interval by the shape's uncertainty.
+  const plausible = EXPONENTS.slice(Math.max(0, k - 1), k + 2);
+  return { exponent: EXPONENTS[k] as number, plausible, cycles: usable.length };
+}
+
+export interface PooledShape {
+  readonly exponent: number;
+  /** Exponents whose refits count towards the interval (the best and its neighbours on the grid). */
+  readonly plausible: readonly number[];
+  readonly cycles: number;
+}
+
 /**
  * Shifted power law y = a + b * x^p (wear curves: p > 1 accelerating, p < 1 running in), the
  * exponent chosen on the training points by least squares over a grid, then a linear fit in x^p.
  */
-function trainPower(x: number[], y: number[]): (v: number) => number {
+function trainPower(
+  x: number[],
+  y: number[],
+  exponents: readonly number[] = EXPONENTS,
+): (v: number) => number {
   let best: { err: number; p: number; m: SimpleLinearRegression } | undefined;
-  for (let p = 0.5; p <= 3.0001; p += 0.25) {
+  for (const p of exponents) {
     const xp = x.map((v) => Math.pow(Math.max(0, v), p));
     const m = new SimpleLinearRegression(xp, y);
     let err = 0;
@@ -100,8 +148,16 @@ function rmseOf(f: (v: number) => number, x: number[], y: number[]): number {
   return Math.sqrt(s / Math.max(1, x.length));
 }
 
-/** Chooses and fits the drift model; needs at least 6 points. */
-export function fitDrift(x: readonly number[], y: readonly number[]): DriftFit {
+/**
+ * Chooses and fits the drift model; needs at least 6 points. With `exponent` (the shape pooled
+ * over maintenance cycles, see poolExponent) the law is that power law, its level and rate fitted on
+ * this cycle's points; without, the candidate with the least error on the latest quarter of points.
+ */
+export function fitDrift(
+  x: readonly number[],
+  y: readonly number[],
+  o: { exponent?: number; plausible?: readonly number[] } = {},
+): DriftFit {
   if (x.length !== y.length || x.length < 6)
     throw new RangeError(`fitDrift needs >= 6 paired points, got ${x.length} and ${y.length}`);
   const order = x.map((_, i) => i).sort((a, b) => (x[a] as number) - (x[b] as number));
@@ -121,7 +177,11 @@ export function fitDrift(x: readonly number[], y: readonly number[]): DriftFit {
       // a candidate that cannot fit these points (e.g. degenerate x) is skipped
     }
   }
-  const chosen = CANDIDATES.find((c) => c.kind === (best?.kind ?? 'linear')) as Candidate;
+  const pooled: Candidate | undefined =
+    o.exponent === undefined
+      ? undefined
+      : { kind: 'power', train: (xx, yy) => trainPower(xx, yy, [o.exponent as number]) };
+  const chosen = pooled ?? (CANDIDATES.find((c) => c.kind === (best?.kind ?? 'linear')) as Candidate);
   const f = chosen.train(xs, ys);
   const residuals = xs.map((v, i) => (ys[i] as number) - f(v));
   // Residual bootstrap (fixed seed: the same data gives the same interval).
@@ -131,9 +191,13 @@ export function fitDrift(x: readonly number[], y: readonly number[]): DriftFit {
   // The curve's uncertainty has two parts: noise (residual bootstrap) and the choice of law itself
   // (extrapolating w^1.5 with an exponential is wrong in a way no bootstrap shows). So every law
   // that validated nearly as well as the chosen one (within 1.5x) contributes bootstrap refits.
-  const plausible = CANDIDATES.filter(
-    (c) => (errors.get(c.kind) ?? Infinity) <= 1.5 * (best?.err ?? Infinity),
-  );
+  // With a pooled shape the law is known up to its exponent: refits at the plausible exponents.
+  const plausible = pooled
+    ? (o.plausible ?? [o.exponent as number]).map((p): Candidate => ({
+        kind: 'power',
+        train: (xx, yy) => trainPower(xx, yy, [p]),
+      }))
+    : CANDIDATES.filter((c) => (errors.get(c.kind) ?? Infinity) <= 1.5 * (best?.err ?? Infinity));
   const replicates: ((x: number) => number)[] = [];
   for (const c of plausible.length > 0 ? plausible : [chosen]) {
     for (let b = 0; b < 40; b++) {
@@ -150,7 +214,10 @@ export function fitDrift(x: readonly number[], y: readonly number[]): DriftFit {
     predict: f,
     replicates,
     sigma: rmseOf(f, xs, ys),
-    validationRmse: best?.err ?? NaN,
+    validationRmse: pooled
+      ? rmseOf(pooled.train(xs.slice(0, cut), ys.slice(0, cut)), xs.slice(cut), ys.slice(cut))
+      : (best?.err ?? NaN),
+    exponent: o.exponent ?? null,
   };
 }
 

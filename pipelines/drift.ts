@@ -1,12 +1,15 @@
 /**
  * Quality drift over the plant: a characteristic drifts with the running hours since the last
  * maintenance (tool change, repair), so each forecast fits the measurements of the current
- * maintenance cycle against running hours (ml-regression candidates chosen by validation, see
- * models/drift.ts) and says how many running hours remain until a spec limit, with an interval,
- * and the Cpk now and at the horizon. The backtest replays every finished batch and compares the
+ * maintenance cycle against running hours and says how many running hours remain until a spec
+ * limit, with an interval, and the Cpk now and at the horizon. The law's shape (a power law's
+ * exponent) is pooled over the plant's maintenance cycles of the characteristic observed so far (finished or
+ * running), its level and rate fitted on the current cycle; with fewer than two cycles the ml-regression candidates
+ * are chosen by validation (models/drift.ts). The backtest replays every finished batch and compares the
  * predicted time to the limit with the simulator's truth.
  */
-import { fitDrift, forecastDrift } from '../models/index.ts';
+import { fitDrift, forecastDrift, poolExponent } from '../models/index.ts';
+import type { PooledShape } from '../models/index.ts';
 import { microsToIso, parseTimestampMicros, query, sql } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { loadContext } from './data.ts';
@@ -15,6 +18,8 @@ import type { TimeRange } from './data.ts';
 export interface DriftForecastRow {
   readonly characteristic: string;
   readonly fit: string;
+  /** The power law's exponent when the shape was pooled over the plant's cycles, else null. */
+  readonly exponent: number | null;
   readonly points: number;
   readonly running_hours_since_maintenance: number;
   /** Running hours until the predicted mean crosses the limit; null if not within the horizon. */
@@ -65,12 +70,66 @@ function cycleStart(maintenance: readonly Span[], at: number): number {
   return start;
 }
 
+/**
+ * The maintenance cycles among `points` (one equipment, one characteristic): each cycle's points
+ * against running hours since its start. Points before the first known maintenance are left out
+ * (their cycle's start, and so their running hours, are unknown).
+ */
+function observedCycles(
+  points: readonly Measurement[],
+  maintenance: readonly Span[],
+  batches: readonly Span[],
+): { x: number[]; y: number[] }[] {
+  const byStart = new Map<number, Measurement[]>();
+  for (const p of points) {
+    const start = cycleStart(maintenance, p.ts);
+    if (start === -Infinity) continue;
+    const list = byStart.get(start);
+    if (list) list.push(p);
+    else byStart.set(start, [p]);
+  }
+  return [...byStart].map(([start, pts]) => ({
+    x: pts.map((p) => runningHours(batches, start, p.ts)),
+    y: pts.map((p) => p.value),
+  }));
+}
+
+/**
+ * The wear law's shape for a characteristic at `at`, pooled over the maintenance cycles of every
+ * equipment measuring it, as observed up to `at` (finished or running): null below two cycles.
+ */
+function shapeAt(
+  quality: readonly Measurement[],
+  ctx: {
+    maintenance: readonly (Span & { equipment: string })[];
+    batches: readonly (Span & { equipment: string })[];
+  },
+  characteristic: string,
+  at: number,
+): PooledShape | null {
+  const byEquipment = new Map<string, Measurement[]>();
+  for (const p of quality) {
+    if (p.characteristic !== characteristic || p.ts > at) continue;
+    const list = byEquipment.get(p.equipment);
+    if (list) list.push(p);
+    else byEquipment.set(p.equipment, [p]);
+  }
+  const cycles: { x: number[]; y: number[] }[] = [];
+  for (const [e, points] of byEquipment) {
+    const maintenance = ctx.maintenance.filter((m) => m.equipment === e);
+    const batches = ctx.batches.filter((b) => b.equipment === e);
+    cycles.push(...observedCycles(points, maintenance, batches));
+  }
+  return poolExponent(cycles);
+}
+
 function forecastFrom(
   points: readonly Measurement[],
   batches: readonly Span[],
   start: number,
   at: number,
   horizonH: number,
+  shape?: PooledShape,
 ): DriftForecastRow | null {
   if (points.length < MIN_POINTS) return null;
   const last = points[points.length - 1] as Measurement;
@@ -78,11 +137,16 @@ function forecastFrom(
   const x = points.map((p) => runningHours(batches, from, p.ts));
   const y = points.map((p) => p.value);
   const now = runningHours(batches, from, at);
-  const fit = fitDrift(x, y);
+  const fit = fitDrift(
+    x,
+    y,
+    shape === undefined ? {} : { exponent: shape.exponent, plausible: shape.plausible },
+  );
   const f = forecastDrift(fit, now, horizonH, last.lsl, last.usl);
   return {
     characteristic: last.characteristic,
     fit: f.fit,
+    exponent: fit.exponent,
     points: points.length,
     running_hours_since_maintenance: r3(now) ?? 0,
     to_limit_running_h: r3(f.toLimit),
@@ -116,27 +180,50 @@ async function loadQuality(store: Store, range: TimeRange, equipment?: string): 
   }));
 }
 
-/** Drift forecasts of one equipment's characteristics at `at` (30 days of history at most). */
+/** Shapes pooled over the plant, per characteristic, as of an instant (see shapeAt). */
+export type DriftShapes = ReadonlyMap<string, PooledShape | null>;
+
+/**
+ * The plant's wear-law shapes per characteristic from its last 30 days: one load of the plant's
+ * quality and context; the scorer keeps the result for an hour (a shape moves with whole
+ * cycles, i.e. days).
+ */
+export async function driftShapes(store: Store, at: number): Promise<DriftShapes> {
+  const range = { from: at - 30 * 86_400e6, to: at + 1 };
+  const [ctx, quality] = await Promise.all([loadContext(store, range), loadQuality(store, range)]);
+  const out = new Map<string, PooledShape | null>();
+  for (const c of new Set(quality.map((p) => p.characteristic))) out.set(c, shapeAt(quality, ctx, c, at));
+  return out;
+}
+
+/**
+ * Drift forecasts of one equipment's characteristics at `at` (30 days of history at most), with
+ * the plant's pooled shapes when given (else its own cycles').
+ */
 export async function qualityDrift(
   store: Store,
   equipment: string,
   at: number,
   horizonH = 168,
+  shapes?: DriftShapes,
 ): Promise<DriftForecastRow[]> {
   const range = { from: at - 30 * 86_400e6, to: at + 1 };
   const ctx = await loadContext(store, range, equipment);
   const maint = ctx.maintenance.filter((m) => m.equipment === equipment);
   const batches = ctx.batches.filter((b) => b.equipment === equipment);
   const start = cycleStart(maint, at);
-  const q = (await loadQuality(store, range, equipment)).filter((p) => p.ts > start);
+  const history = await loadQuality(store, range, equipment);
+  const q = history.filter((p) => p.ts > start);
   const out: DriftForecastRow[] = [];
   for (const c of new Set(q.map((p) => p.characteristic))) {
+    const shape = shapes?.has(c) ? shapes.get(c) : shapeAt(history, ctx, c, at);
     const row = forecastFrom(
       q.filter((p) => p.characteristic === c),
       batches,
       start,
       at,
       horizonH,
+      shape ?? undefined,
     );
     if (row !== null) out.push(row);
   }
@@ -145,6 +232,8 @@ export async function qualityDrift(
 
 export interface DriftBacktest {
   readonly forecasts: number;
+  /** Forecasts whose law's shape was pooled over the plant's cycles (the rest chose by validation). */
+  readonly pooled_shape: number;
   /** Forecasts whose true time to the limit lies within the horizon (the ones a limit was predicted for or missed). */
   readonly within_horizon: number;
   readonly mae_running_h: number;
@@ -182,6 +271,7 @@ export async function backtestDrift(store: Store, range: TimeRange, horizonH = 1
   let missed = 0;
   let falseAlarms = 0;
   let n = 0;
+  let pooled = 0;
   const fits: Record<string, number> = {};
   for (const t of truth) {
     const at = parseTimestampMicros(t.ts);
@@ -192,8 +282,10 @@ export async function backtestDrift(store: Store, range: TimeRange, horizonH = 1
       (p) =>
         p.equipment === t.equipment && p.characteristic === t.characteristic && p.ts > start && p.ts <= at,
     );
-    const f = forecastFrom(pts, batches, start, at, horizonH);
+    const shape = shapeAt(quality, ctx, t.characteristic, at);
+    const f = forecastFrom(pts, batches, start, at, horizonH, shape ?? undefined);
     if (f === null) continue;
+    if (shape !== null) pooled++;
     n++;
     fits[f.fit] = (fits[f.fit] ?? 0) + 1;
     const trueH = Number(t.time_to_limit_h);
@@ -221,6 +313,7 @@ export async function backtestDrift(store: Store, range: TimeRange, horizonH = 1
   const sorted = [...errors].sort((a, b) => a - b);
   return {
     forecasts: n,
+    pooled_shape: pooled,
     within_horizon: within,
     mae_running_h: r3(mean(errors)) ?? NaN,
     median_abs_error_running_h: r3(sorted[Math.floor(sorted.length / 2)] ?? NaN) ?? NaN,

@@ -9,8 +9,8 @@ import type { FeatureSet } from '../../features/index.ts';
 import { calibrate, explainRow, predictRow, topContributions, treePredictions } from '../../models/index.ts';
 import type { LoadedModel, ModelRegistry } from '../../models/index.ts';
 import { loadContext } from '../../pipelines/data.ts';
-import { qualityDrift } from '../../pipelines/drift.ts';
-import type { DriftForecastRow } from '../../pipelines/drift.ts';
+import { driftShapes, qualityDrift } from '../../pipelines/drift.ts';
+import type { DriftForecastRow, DriftShapes } from '../../pipelines/drift.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { microsToIso, queryTable, sql } from '../store/index.ts';
 import { LiveWindows } from './live-window.ts';
@@ -178,9 +178,21 @@ export class Scorer {
     const minute = Math.floor(atMicros / 60e6);
     const hit = this.driftCache.get(equipment);
     if (hit !== undefined && hit.minute === minute) return hit.rows;
-    const rows = qualityDrift(this.store, equipment, atMicros).catch(() => []);
+    const rows = this.shapesAt(atMicros)
+      .then((shapes) => qualityDrift(this.store, equipment, atMicros, 168, shapes))
+      .catch(() => []);
     this.driftCache.set(equipment, { minute, rows });
     return rows;
+  }
+
+  /** The plant's pooled wear-law shapes, reloaded at most once an hour (they move with whole cycles). */
+  private shapes: { hour: number; shapes: Promise<DriftShapes> } | undefined;
+  private shapesAt(atMicros: number): Promise<DriftShapes> {
+    const hour = Math.floor(atMicros / 3.6e9);
+    if (this.shapes?.hour === hour) return this.shapes.shapes;
+    const shapes = driftShapes(this.store, atMicros).catch(() => new Map() as DriftShapes);
+    this.shapes = { hour, shapes };
+    return shapes;
   }
 
   /**

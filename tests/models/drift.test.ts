@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fitDrift, forecastDrift } from '../../models/index.ts';
+import { fitDrift, forecastDrift, poolExponent } from '../../models/index.ts';
 import { Rng } from '../../src/sim/rng.ts';
 
 describe('quality drift', () => {
@@ -44,5 +44,42 @@ describe('quality drift', () => {
     expect(f.toLimit).toBe(Infinity);
     expect(f.cpkNow).toBeGreaterThan(2);
     expect(() => fitDrift([1, 2, 3], [1, 2, 3])).toThrow(/>= 6 paired points/);
+  });
+
+  it("learns the wear law's shape across cycles and extrapolates a young cycle better with it", () => {
+    // Cycles of the simulator's law: mean = a + b h^1.5, each cycle with its own level and rate.
+    const rng = new Rng(11, 'pool');
+    const cycle = (n: number) => {
+      const a = 25 + 0.004 * rng.normal();
+      const b = 0.065 * Math.pow(rng.uniform(1 / 200, 1 / 100), 1.5);
+      const x = Array.from({ length: n }, (_, i) => i * 3 + rng.uniform(0, 1));
+      return { a, b, x, y: x.map((h) => a + b * h ** 1.5 + 0.003 * rng.normal()) };
+    };
+    const past = Array.from({ length: 6 }, () => cycle(30));
+    const shape = poolExponent(past)!;
+    expect(shape.cycles).toBe(6);
+    expect(Math.abs(shape.exponent - 1.5)).toBeLessThanOrEqual(0.25);
+    expect(shape.plausible).toContain(shape.exponent);
+    expect(poolExponent(past.slice(0, 1))).toBeNull(); // one cycle cannot tell the shape
+
+    // Young cycles (their first 10 points, 27 h): time to the upper limit, with and without the shape.
+    let errPooled = 0;
+    let errAlone = 0;
+    for (let k = 0; k < 30; k++) {
+      const c = cycle(10);
+      const now = c.x[9]!;
+      const truth = Math.pow((25.05 - c.a) / c.b, 1 / 1.5) - now;
+      const pooled = fitDrift(c.x, c.y, { exponent: shape.exponent, plausible: shape.plausible });
+      expect(pooled.kind).toBe('power');
+      expect(pooled.exponent).toBe(shape.exponent);
+      const horizon = 2000;
+      errPooled += Math.abs(
+        Math.min(forecastDrift(pooled, now, horizon, 24.95, 25.05).toLimit, horizon) - truth,
+      );
+      errAlone += Math.abs(
+        Math.min(forecastDrift(fitDrift(c.x, c.y), now, horizon, 24.95, 25.05).toLimit, horizon) - truth,
+      );
+    }
+    expect(errPooled).toBeLessThan(0.8 * errAlone);
   });
 });

@@ -144,6 +144,14 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(b.rmse_h).toBeLessThan(b.weibull_baseline.rmse_h);
   }, 120_000);
 
+  it('quality drift on 24 days: the plant-pooled wear law beats a straight line to the spec limit', async () => {
+    const { backtestDrift } = await import('../../pipelines/index.ts');
+    const d = await backtestDrift(store, { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 });
+    expect(d.within_horizon).toBeGreaterThan(100);
+    expect(d.pooled_shape).toBeGreaterThan(d.forecasts / 2);
+    expect(d.mae_running_h).toBeLessThan(d.baseline.mae_running_h);
+  });
+
   it('writes a markdown report with ROC, calibration and lead-time plots', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-report-'));
     const file = writeBacktestReport(dir, r, 'test report');

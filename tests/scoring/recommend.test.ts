@@ -8,6 +8,7 @@ const rul = (hours: number, low: number) => ({ hours, low, high: hours * 1.5, mo
 const drift = (o: Partial<DriftForecastRow>): DriftForecastRow => ({
   characteristic: 'diameter_mm',
   fit: 'linear',
+  exponent: null,
   points: 8,
   running_hours_since_maintenance: 20,
   to_limit_running_h: null,
