@@ -9,12 +9,14 @@
  * number of the forest's thresholds on that feature below it, so `x > threshold` becomes
  * `code > rank` on small integers; each node is one Int32 (left child, feature, rank); leaves loop
  * onto themselves, so every row takes exactly the tree's depth in steps. That makes the walk
- * branch-free (`(a > b) | 0` compiles to a flag, a ternary to a jump the CPU mispredicts half the
- * time) and lets eight rows walk a tree side by side, their memory loads overlapping: ~4x the
- * plain walk's batch throughput here (benchmarks/models.ts). Results are identical, not close:
- * the same leaves, summed in the same order.
+ * branch-free (`+(a > b)` compiles to a flag, a ternary to a jump the CPU mispredicts half the
+ * time) and lets several rows (batch: forest-kernel.ts, in WebAssembly) or trees (one row, here)
+ * walk side by side, their memory loads overlapping: ~6x the plain walk's batch throughput
+ * (benchmarks/models.ts). Results are identical, not close: the same leaves, summed in the same
+ * order.
  */
 import type { Forest } from './forest.ts';
+import { predictKernel } from './forest-kernel.ts';
 
 export interface CompiledForest {
   readonly task: Forest['task'];
@@ -156,27 +158,9 @@ function codeForest(
 }
 
 /**
- * Codes rows `from..to` of the columns into `codes` (row-major, `p` per row): each value becomes
- * the count of its feature's cuts below it (NaN: 0, so it goes left everywhere, as in training),
- * found in eight branch-free halving steps over the padded cuts.
+ * A value's code: the count of its feature's cuts below it (NaN: 0, so it goes left everywhere, as
+ * in training), found in eight branch-free halving steps over the padded cuts.
  */
-function codeRows(
-  cuts: readonly Float64Array[],
-  columns: readonly Float64Array[],
-  from: number,
-  to: number,
-  codes: Uint8Array,
-): void {
-  const p = cuts.length;
-  for (let f = 0; f < p; f++) {
-    const e = cuts[f] as Float64Array;
-    const col = columns[f] as Float64Array;
-    for (let r = from, o = f; r < to; r++, o += p) {
-      codes[o] = codeOf(e, col[r] as number);
-    }
-  }
-}
-
 function codeOf(e: Float64Array, x: number): number {
   let pos = +((e[127] as number) < x) << 7;
   pos += +((e[pos + 63] as number) < x) << 6;
@@ -285,86 +269,8 @@ export function predictColumns(c: CompiledForest, columns: readonly Float64Array
   if (columns.length !== c.features) {
     throw new Error(`predictColumns: the forest takes ${c.features} features, got ${columns.length}`);
   }
-  const out = c.coded ? predictCoded(c, c.coded, columns, n) : predictWalk(c, columns, n);
+  const out = c.coded ? predictKernel(c, c.coded, columns, n) : predictWalk(c, columns, n);
   for (let r = 0; r < n; r++) out[r] = (out[r] as number) / c.trees;
-  return out;
-}
-
-const BLOCK = 4096;
-
-/** Sums over trees of the output (last class or value) per row, through the coded form. */
-function predictCoded(c: CompiledForest, coded: CodedForest, columns: readonly Float64Array[], n: number) {
-  const p = c.features;
-  const { value, nOut, roots } = c;
-  const k = nOut - 1;
-  const { treeNodes, depth, cuts } = coded;
-  const out = new Float64Array(n);
-  const codes = new Uint8Array(Math.min(n, BLOCK) * p);
-  for (let r0 = 0; r0 < n; r0 += BLOCK) {
-    const m = Math.min(n, r0 + BLOCK) - r0;
-    codeRows(cuts, columns, r0, r0 + m, codes);
-    for (let t = 0; t < c.trees; t++) {
-      const tree = treeNodes[t] as Int32Array;
-      const steps = depth[t] as number;
-      const vb = roots[t] as number;
-      let i = 0;
-      // Eight rows side by side: independent chains the CPU overlaps.
-      for (; i + 8 <= m; i += 8) {
-        const b0 = i * p,
-          b1 = b0 + p,
-          b2 = b1 + p,
-          b3 = b2 + p;
-        const b4 = b3 + p,
-          b5 = b4 + p,
-          b6 = b5 + p,
-          b7 = b6 + p;
-        let n0 = 0,
-          n1 = 0,
-          n2 = 0,
-          n3 = 0,
-          n4 = 0,
-          n5 = 0,
-          n6 = 0,
-          n7 = 0;
-        for (let d = 0; d < steps; d++) {
-          let v = tree[n0] as number;
-          n0 = (v >>> 16) + +((codes[b0 + ((v >>> 8) & 255)] as number) > (v & 255));
-          v = tree[n1] as number;
-          n1 = (v >>> 16) + +((codes[b1 + ((v >>> 8) & 255)] as number) > (v & 255));
-          v = tree[n2] as number;
-          n2 = (v >>> 16) + +((codes[b2 + ((v >>> 8) & 255)] as number) > (v & 255));
-          v = tree[n3] as number;
-          n3 = (v >>> 16) + +((codes[b3 + ((v >>> 8) & 255)] as number) > (v & 255));
-          v = tree[n4] as number;
-          n4 = (v >>> 16) + +((codes[b4 + ((v >>> 8) & 255)] as number) > (v & 255));
-          v = tree[n5] as number;
-          n5 = (v >>> 16) + +((codes[b5 + ((v >>> 8) & 255)] as number) > (v & 255));
-          v = tree[n6] as number;
-          n6 = (v >>> 16) + +((codes[b6 + ((v >>> 8) & 255)] as number) > (v & 255));
-          v = tree[n7] as number;
-          n7 = (v >>> 16) + +((codes[b7 + ((v >>> 8) & 255)] as number) > (v & 255));
-        }
-        const o = r0 + i;
-        out[o] = (out[o] as number) + (value[(vb + n0) * nOut + k] as number);
-        out[o + 1] = (out[o + 1] as number) + (value[(vb + n1) * nOut + k] as number);
-        out[o + 2] = (out[o + 2] as number) + (value[(vb + n2) * nOut + k] as number);
-        out[o + 3] = (out[o + 3] as number) + (value[(vb + n3) * nOut + k] as number);
-        out[o + 4] = (out[o + 4] as number) + (value[(vb + n4) * nOut + k] as number);
-        out[o + 5] = (out[o + 5] as number) + (value[(vb + n5) * nOut + k] as number);
-        out[o + 6] = (out[o + 6] as number) + (value[(vb + n6) * nOut + k] as number);
-        out[o + 7] = (out[o + 7] as number) + (value[(vb + n7) * nOut + k] as number);
-      }
-      for (; i < m; i++) {
-        const b = i * p;
-        let nd = 0;
-        for (let d = 0; d < steps; d++) {
-          const v = tree[nd] as number;
-          nd = (v >>> 16) + +((codes[b + ((v >>> 8) & 255)] as number) > (v & 255));
-        }
-        out[r0 + i] = (out[r0 + i] as number) + (value[(vb + nd) * nOut + k] as number);
-      }
-    }
-  }
   return out;
 }
 
