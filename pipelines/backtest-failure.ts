@@ -52,6 +52,11 @@ export interface FailureBacktest {
   readonly roc_auc: number;
   readonly pr_auc: number;
   readonly brier: number;
+  /**
+   * Brier score of the climatology forecast (each fold's training failure rate for every instant):
+   * a calibrated model should score below it; 1 - brier / base_rate_brier is its skill.
+   */
+  readonly base_rate_brier: number;
   readonly threshold: number;
   readonly precision: number;
   readonly recall: number;
@@ -158,6 +163,8 @@ export async function backtestFailure(
   const trainable = (i: number) => !heldOut.has(equipment[i] as string);
   const testable = (i: number) => heldOut.size === 0 || heldOut.has(equipment[i] as string);
   const testP: number[] = [];
+  /** Per test row, the failure rate of its fold's training and calibration rows: the climatology forecast. */
+  const baseRate: number[] = [];
   const testY: number[] = [];
   const testRows: number[] = [];
   const importance = new Float64Array(fs.columns.length);
@@ -196,7 +203,9 @@ export async function backtestFailure(
       Float64Array.from(cal, (i) => y[i] as number),
     );
     const raw = predictColumns(compiled, pick(test));
+    const rate = known.reduce((n, i) => n + (y[i] as number), 0) / known.length;
     test.forEach((i, j) => {
+      baseRate.push(rate);
       testP.push(calibrate(calibrator, raw[j] as number));
       testY.push(y[i] as number);
       testRows.push(i);
@@ -289,6 +298,7 @@ export async function backtestFailure(
     roc_auc: round(rocAuc(testP, testY)),
     pr_auc: round(prAuc(testP, testY)),
     brier: round(brier(testP, testY)),
+    base_rate_brier: round(brier(baseRate, testY)),
     threshold,
     precision: round(tp + fp > 0 ? tp / (tp + fp) : NaN),
     recall: round(tp + fn > 0 ? tp / (tp + fn) : NaN),

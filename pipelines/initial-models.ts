@@ -78,7 +78,7 @@ export async function ensureInitialModels(
   const features = await computeStoreFeatures(store, fs, range, 600);
   const trees = o.trees ?? 100;
   // One recipe for each horizon's any-mode model and each per-mode one: backtest, train on all, promote.
-  const bootstrapFailure = async (mode: string | undefined, horizon: number) => {
+  const bootstrapFailure = async (mode: string | undefined, horizon: number, mustBeatClimatology = false) => {
     const what = mode === undefined ? '' : ` by ${mode}`;
     o.onStep?.(`backtesting failure${what} within ${horizon} h (walk-forward)`);
     const backtest = await backtestFailure(store, fs, range, {
@@ -97,12 +97,22 @@ export async function ensureInitialModels(
         backtest_roc_auc: backtest.roc_auc,
         backtest_pr_auc: backtest.pr_auc,
         backtest_brier: backtest.brier,
+        backtest_base_rate_brier: backtest.base_rate_brier,
         backtest_baseline_roc_auc: backtest.baseline.roc_auc,
         backtest_persistence_roc_auc: backtest.persistence.roc_auc,
         backtest_lead_time_median_h: backtest.lead_time_h.median,
       },
     });
     registry.saveBacktest(model.name, model.version, backtest);
+    // A longer horizon is an extra: promoted only when its calibrated probabilities beat forecasting
+    // the base rate everywhere (else schedulers would plan on numbers worse than a constant). The
+    // primary horizon is always promoted: scoring needs a model, and its backtest is reported.
+    if (mustBeatClimatology && !(backtest.brier < backtest.base_rate_brier)) {
+      throw new Error(
+        `registered as ${model.name}@${model.version} but not promoted: its walk-forward Brier ` +
+          `${backtest.brier} is no better than forecasting the base rate (${backtest.base_rate_brier})`,
+      );
+    }
     registry.promote(model.name, model.version);
     return { model, backtest };
   };
@@ -111,7 +121,7 @@ export async function ensureInitialModels(
     const short = tooShort(h);
     if (short !== undefined) return { skipped: short };
     try {
-      return await bootstrapFailure(undefined, h);
+      return await bootstrapFailure(undefined, h, h !== horizon);
     } catch (err) {
       return { skipped: errorMessage(err) };
     }

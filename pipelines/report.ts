@@ -59,7 +59,7 @@ export function backtestMarkdown(r: FailureBacktest, title: string, plotBase?: s
     '|---|---:|---:|---:|',
     `| ROC-AUC | ${r.roc_auc} | ${r.baseline.roc_auc} | ${r.persistence.roc_auc} |`,
     `| PR-AUC | ${r.pr_auc} | | |`,
-    `| Brier (calibrated) | ${r.brier} | | |`,
+    `| Brier (calibrated; climatology ${r.base_rate_brier}) | ${r.brier} | | |`,
     `| precision / recall at p >= ${r.threshold} | ${r.precision} / ${r.recall} | | ${r.persistence.precision} / ${r.persistence.recall} |`,
     `| failures warned | ${r.failures_warned} of ${r.failures_in_test} | | |`,
     `| lead time (h): median, p10, p90 | ${r.lead_time_h.median}, ${r.lead_time_h.p10}, ${r.lead_time_h.p90} | | |`,

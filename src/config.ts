@@ -58,7 +58,7 @@ export interface ModelsConfig {
   /**
    * Horizons (hours) of the "failure within H" models, the first one primary: per-mode models,
    * recommendations and the schedule use it. A longer one is trained once the history spans its
-   * walk-forward backtest (twice the horizon plus two days).
+   * walk-forward backtest (twice the horizon plus two days), promoted when it beats the base rate.
    */
   readonly failureHorizonsHours: readonly number[];
 }
@@ -194,8 +194,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   {
     name: 'PDM_FAILURE_HORIZONS',
-    default: '24,168',
-    help: 'Hours of the "failure within H" models, comma-separated, the first primary (a longer one trains once the history spans 2 H + 48 h)',
+    default: '24,72',
+    help: 'Hours of the "failure within H" models, comma-separated, the first primary (a longer one trains once the history spans 2 H + 48 h, and is promoted when it beats the base rate)',
   },
   {
     name: 'PDM_POSTGRES_URL',
@@ -313,7 +313,7 @@ function horizons(raw: string): number[] {
   if (bad !== undefined || new Set(hours).size !== hours.length) {
     throw new PdmError(
       ErrorCodes.CONFIG_INVALID,
-      `PDM_FAILURE_HORIZONS=${JSON.stringify(raw)}: expected distinct whole hours (1-8760), comma-separated, e.g. "24,168"` +
+      `PDM_FAILURE_HORIZONS=${JSON.stringify(raw)}: expected distinct whole hours (1-8760), comma-separated, e.g. "24,72"` +
         (bad !== undefined ? ` (${JSON.stringify(bad)} is not one)` : ''),
     );
   }

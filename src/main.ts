@@ -101,7 +101,7 @@ function describeModels(m: InitialModels): string[] {
     const b = m.failure.backtest;
     lines.push(
       `  ${m.failure.model.name}@${m.failure.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} ` +
-        `(baselines: one sensor ${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, Brier ${b.brier.toFixed(3)}, ` +
+        `(baselines: one sensor ${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, Brier ${b.brier.toFixed(3)} (climatology ${b.base_rate_brier.toFixed(3)}), ` +
         `${b.failures_warned}/${b.failures_in_test} failures warned, median lead ${f2(b.lead_time_h.median)} h, ` +
         `${f2(b.false_alarms_per_equipment_month)} false alarms per equipment-month`,
     );

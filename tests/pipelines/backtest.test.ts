@@ -49,7 +49,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(PLANT_FEATURES.columns).toContain(r.baseline.feature);
   });
 
-  it('trains a 7-day model beside the 24 h one when the history is long enough, says why not otherwise; both are scored and written', async () => {
+  it('a longer horizon: backtested and registered, promoted only if it beats the base rate; once promoted, scored and written beside the 24 h one', async () => {
     const { ModelRegistry } = await import('../../models/index.ts');
     const { ensureInitialModels, forecastAll } = await import('../../pipelines/index.ts');
     const { Scorer } = await import('../../src/scoring/scorer.ts');
@@ -58,25 +58,34 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
     // 24 days = 576 h: a 400 h horizon needs 848 h of history to be backtested.
     const m = await ensureInitialModels(store, registry, PLANT_FEATURES, range, {
-      horizons: [24, 168, 400],
+      horizons: [24, 72, 400],
       trees: 20,
       minModeFailures: 1000,
     });
     expect('model' in m.failure).toBe(true);
-    const week = m.horizons.find((h) => h.horizon_h === 168)!;
-    expect('model' in week && week.model.name).toBe('failure-any-168h');
-    if (!('model' in week)) throw new Error('no 168 h model');
-    expect(week.backtest.horizon_h).toBe(168);
-    expect(week.backtest.positives).toBeGreaterThan(0);
-    expect(week.backtest.roc_auc).toBeGreaterThan(0.5);
-    const long = m.horizons.find((h) => h.horizon_h === 400)!;
-    expect('skipped' in long && long.skipped).toMatch(/spans 576 h; a 400 h horizon needs 848 h/);
+    const [three, long] = m.horizons;
+    expect(long && 'skipped' in long && long.skipped).toMatch(/spans 576 h; a 400 h horizon needs 848 h/);
     expect(registry.promoted('failure-any-400h')).toBeNull();
+    // On this plant (8 machines, 24 days) the 72 h model ranks failures but its calibrated
+    // probabilities lose to the base rate: registered with its backtest, not promoted, and why.
+    const meta = registry.meta('failure-any-72h', 'v0001');
+    expect(meta.metrics.backtest_roc_auc).toBeGreaterThan(0.6);
+    expect(meta.metrics.backtest_brier).toBeGreaterThanOrEqual(
+      meta.metrics.backtest_base_rate_brier as number,
+    );
+    expect(three && 'skipped' in three && three.skipped).toBe(
+      `registered as failure-any-72h@v0001 but not promoted: its walk-forward Brier ${meta.metrics.backtest_brier} ` +
+        `is no better than forecasting the base rate (${meta.metrics.backtest_base_rate_brier})`,
+    );
+    expect(registry.promoted('failure-any-72h')).toBeNull();
+    expect(Scorer.load(store, registry, PLANT_FEATURES).byHorizon.size).toBe(0);
 
+    // An engineer may promote it anyway (pdm models promote): then it is scored and written too.
+    registry.promote('failure-any-72h', 'v0001');
     const scorer = Scorer.load(store, registry, PLANT_FEATURES);
     const at = range.to;
     const s = await scorer.score('cnc-001', at);
-    expect(s.failure_by_horizon.map((h) => h.horizon_h)).toEqual([24, 168]);
+    expect(s.failure_by_horizon.map((h) => h.horizon_h)).toEqual([24, 72]);
     expect(s.failure_by_horizon[0]).toEqual(s.failure);
     for (const h of s.failure_by_horizon) {
       expect(h.probability).toBeGreaterThanOrEqual(0);
@@ -90,9 +99,9 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     );
     expect(rows.rows.map((x) => [Number(x.horizon_h), Number(x.n)])).toEqual([
       [24, written],
-      [168, written],
+      [72, written],
     ]);
-  }, 240_000);
+  }, 300_000);
 
   it('reports calibration, lead times and false alarms consistently', () => {
     expect(r.reliability.reduce((s, b) => s + b.count, 0)).toBe(r.test_rows);
@@ -104,6 +113,8 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     }
     expect(r.false_alarms_per_equipment_month).toBeGreaterThanOrEqual(0);
     expect(r.brier).toBeLessThan(0.25);
+    // Calibrated and informative: better than forecasting the training failure rate everywhere.
+    expect(r.brier).toBeLessThan(r.base_rate_brier);
   });
 
   it('holds equipment out: trained on the others, tested on them alone', async () => {

@@ -79,7 +79,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     );
     out.result(
       { ok: true, ...r, report: file },
-      `failure (${r.mode}) within ${horizon} h: ROC-AUC ${r.roc_auc} (baselines: one feature ${r.baseline.roc_auc}, persistence ${r.persistence.roc_auc}), PR-AUC ${r.pr_auc}, Brier ${r.brier}; ` +
+      `failure (${r.mode}) within ${horizon} h: ROC-AUC ${r.roc_auc} (baselines: one feature ${r.baseline.roc_auc}, persistence ${r.persistence.roc_auc}), PR-AUC ${r.pr_auc}, Brier ${r.brier} (climatology ${r.base_rate_brier}); ` +
         `${r.failures_warned}/${r.failures_in_test} failures warned, median lead ${r.lead_time_h.median} h, ` +
         `${r.false_alarms_per_equipment_month} false alarms per equipment-month\nreport: ${file}`,
     );
