@@ -150,6 +150,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const command = COMMANDS[name];
+  // `pdm <command> --help`: that command's usage and summary (what a user tries first).
+  if (command !== undefined && args.slice(1).some((a) => a === '--help' || a === '-h')) {
+    process.stdout.write(`Usage: pdm ${command.usage}\n\n${command.summary}\n`);
+    if (json) out.result({ ok: true, command: name, usage: `pdm ${command.usage}` });
+    return 0;
+  }
   try {
     if (command === undefined)
       throw new PdmError(ErrorCodes.CLI_USAGE, `Unknown command ${JSON.stringify(name)}; see pdm --help`);
