@@ -48,6 +48,18 @@ export interface RulBacktest {
    * the Weibull fitted (censored lives included) to each fold's training history; over the rows
    * it could score (`rows`).
    */
+  /**
+   * Test instants with a censored RUL (the machine ran on past the end of observation, less than
+   * the cap later): the truth is only "more than it survived", so RMSE cannot use them; a
+   * prediction below what was survived is certainly too low. Shares of such instants, model and
+   * mean-life baseline: the instants RMSE is computed on are all run-ups to failures, which favours
+   * short predictions, and this is the other side.
+   */
+  readonly censored: {
+    readonly rows: number;
+    readonly model_too_low: number;
+    readonly baseline_too_low: number;
+  };
   readonly weibull_baseline: { readonly rmse_h: number; readonly mae_h: number; readonly rows: number };
 }
 
@@ -85,6 +97,7 @@ export async function backtestRul(
   const actual: number[] = [];
   const base: number[] = [];
   const weib: number[] = [];
+  const censored = { rows: 0, modelTooLow: 0, baselineTooLow: 0 };
   const foldOf: number[] = [];
   for (let k = 0; k < folds; k++) {
     const cut = cuts[k] as number;
@@ -100,6 +113,13 @@ export async function backtestRul(
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as number;
       if (truth[i] === truth[i] && t >= cut && t < (k === folds - 1 ? next + 1 : next)) test.push(i);
+    }
+    // Test instants whose RUL is censored: no failure before the end of observation, less than the
+    // cap later. Their truth is only a bound (RUL > what they survived), so they are scored apart.
+    const censoredTest: number[] = [];
+    for (let i = 0; i < ts.length; i++) {
+      const t = ts[i] as number;
+      if (truth[i] !== truth[i] && t >= cut && t < (k === folds - 1 ? next + 1 : next)) censoredTest.push(i);
     }
     if (fit.length < 50 || test.length === 0) continue;
     const forest = await trainForestParallel(
@@ -143,6 +163,17 @@ export async function backtestRul(
       // The survival model alone: E[min(T - age, cap) | T > age] under the fold's Weibull.
       weib.push(weibull && h === h ? expectedCappedRul(weibull, h, 0, cap) : NaN);
     });
+    if (censoredTest.length > 0) {
+      const cp = predictColumns(compiled, pick(censoredTest));
+      censoredTest.forEach((i, j) => {
+        const survived = (range.to - (ts[i] as number)) / 3.6e9;
+        const h = sinceRepair < 0 ? NaN : ((X[sinceRepair] as Float64Array)[i] as number);
+        const b = Math.min(cap, Math.max(0, meanLife - (h === h ? h : 0)));
+        censored.rows++;
+        if ((cp[j] as number) < survived) censored.modelTooLow++;
+        if (b < survived) censored.baselineTooLow++;
+      });
+    }
   }
   const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
   const residuals = (keep: (j: number) => boolean) =>
@@ -183,6 +214,11 @@ export async function backtestRul(
     residual_q10_h: round(q(all, 0.1)),
     residual_q90_h: round(q(all, 0.9)),
     residual_interval_coverage: round(checked ? covered / checked : NaN),
+    censored: {
+      rows: censored.rows,
+      model_too_low: round(censored.rows ? censored.modelTooLow / censored.rows : NaN),
+      baseline_too_low: round(censored.rows ? censored.baselineTooLow / censored.rows : NaN),
+    },
     weibull_baseline: (() => {
       const keep = weib.map((_, j) => j).filter((j) => (weib[j] as number) === (weib[j] as number));
       const w = keep.map((j) => weib[j] as number);

@@ -133,7 +133,9 @@ function describeModels(m: InitialModels): string[] {
     lines.push(
       `  ${m.rul.model.name}@${m.rul.model.version}: walk-forward RMSE ${f2(b.rmse_h)} h, MAE ${f2(b.mae_h)} h ` +
         `(baselines: mean life ${f2(b.baseline.rmse_h)} h, Weibull ${f2(b.weibull_baseline.rmse_h)} h); 10-90 % interval from the trees covers ` +
-        `${f2(b.interval_coverage * 100)} %, from backtest residuals ${f2(b.residual_interval_coverage * 100)} % (out of sample)`,
+        `${f2(b.interval_coverage * 100)} %, from backtest residuals ${f2(b.residual_interval_coverage * 100)} % (out of sample); ` +
+        `on the ${b.censored.rows} instants still running at the end, certainly too low: model ${f2(b.censored.model_too_low * 100)} %, ` +
+        `mean life ${f2(b.censored.baseline_too_low * 100)} %`,
     );
   } else if (m.rul.skipped !== 'already promoted') lines.push(`  RUL model not trained: ${m.rul.skipped}`);
   return lines;

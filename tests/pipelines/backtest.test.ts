@@ -153,6 +153,9 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(b.weibull_baseline.rows).toBeGreaterThan(b.test_rows / 2);
     expect(b.rmse_h).toBeLessThan(b.baseline.rmse_h);
     expect(b.rmse_h).toBeLessThan(b.weibull_baseline.rmse_h);
+    // Instants whose machine ran on past the end: certainly too low less often than mean life.
+    expect(b.censored.rows).toBeGreaterThan(0);
+    expect(b.censored.model_too_low).toBeLessThan(b.censored.baseline_too_low);
   }, 120_000);
 
   it('quality drift on 24 days: the plant-pooled wear law beats a straight line to the spec limit', async () => {

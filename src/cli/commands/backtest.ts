@@ -53,7 +53,8 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
       out.result(
         { ok: true, ...b },
         `RUL (cap ${cap} h), ${b.test_rows} test instants: RMSE ${b.rmse_h} h, MAE ${b.mae_h} h, PHM08 ${b.phm08}; ` +
-          `10-90 % interval covers ${b.interval_coverage}; baseline (${b.baseline.name}) RMSE ${b.baseline.rmse_h} h, Weibull survival model alone RMSE ${b.weibull_baseline.rmse_h} h`,
+          `10-90 % interval covers ${b.interval_coverage}; baseline (${b.baseline.name}) RMSE ${b.baseline.rmse_h} h, Weibull survival model alone RMSE ${b.weibull_baseline.rmse_h} h; ` +
+          `${b.censored.rows} censored instants, certainly too low: model ${b.censored.model_too_low}, mean life ${b.censored.baseline_too_low}`,
       );
       return;
     }
