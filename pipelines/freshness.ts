@@ -24,7 +24,15 @@ export interface FreshnessOptions {
   /** A sensor without a value over this window, while its equipment reports, is silent. */
   readonly silentWindowSeconds?: number;
   readonly sensors: readonly string[];
+  /**
+   * Remembers (equipment, sensor) pairs found without a value for a week (a pump has no spindle
+   * speed) until the given time, so each check does not scan a week of that equipment's readings
+   * again for them: pass the same map on every run (the freshness job does). Rechecked hourly.
+   */
+  readonly absent?: Map<string, number>;
 }
+
+const ABSENT_RECHECK_MICROS = 3600e6;
 
 /** How far back a sensor's last value is looked for; a sensor silent longer is taken as absent. */
 const SENSOR_MEMORY_MICROS = 7 * 86_400e6;
@@ -79,6 +87,8 @@ export async function checkFreshness(
       for (let j = 0; j < o.sensors.length; j++) {
         if ((valued[e] as number[])[j] !== 0) continue;
         const sensor = o.sensors[j] as string;
+        const key = `${labels[e]}\u0000${sensor}`;
+        if ((o.absent?.get(key) ?? -Infinity) > nowMicros) continue;
         const { rows } = await query<{ last_ts: string | null }>(
           store.pool,
           sql('sensor_last_value', store.tables, { sensor: [sensor] }),
@@ -86,7 +96,10 @@ export async function checkFreshness(
         );
         const lastValue = parseTimestampMicros(rows[0]?.last_ts ?? null);
         // No value in a week: not a sensor this equipment has (a pump has no spindle speed).
-        if (lastValue !== lastValue) continue;
+        if (lastValue !== lastValue) {
+          o.absent?.set(key, nowMicros + ABSENT_RECHECK_MICROS);
+          continue;
+        }
         events.push({
           ts: microsToIso(lastValue),
           tsMicros: lastValue,

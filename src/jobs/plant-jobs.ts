@@ -42,6 +42,8 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
   const { store, featureSet: fs } = d;
   const horizons = store.config.models.failureHorizonsHours;
   const primary = horizons[0] as number;
+  // Sensors an equipment does not have, remembered between freshness runs (see checkFreshness).
+  const absentSensors = new Map<string, number>();
   return {
     features: {
       name: 'features',
@@ -119,6 +121,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const events = await checkFreshness(store, now, {
           staleAfterSeconds: d.config.staleAfterSeconds,
           sensors: fs.sensors,
+          absent: absentSensors,
         });
         const rows = await raiseEvents(store, events, now);
         const stale = events.filter((e) => e.kind === 'stale').length;

@@ -217,14 +217,30 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     await tel.close();
     await waitForWal(store.pool, store.tables, store.tables.telemetry);
     await waitForWal(store.pool, store.tables, store.tables.equipment);
+    const absent = new Map<string, number>();
     const events = await checkFreshness(store, t, {
       staleAfterSeconds: 300,
       sensors: PLANT_FEATURES.sensors,
+      absent,
     });
     const mine = events.filter((e) => e.equipment === 'probe-01');
     // Only vibration: flow, pressure, ... never had a value here, so they are not this probe's sensors.
     expect(mine.map((e) => [e.kind, e.sensor])).toEqual([['sensor_silent', 'vibration_rms']]);
     expect(mine[0]!.tsMicros).toBe(lastVib);
+    // Those absent sensors are remembered for an hour (not rescanned every minute); vibration is not.
+    const remembered = [...absent.keys()]
+      .filter((k) => k.startsWith('probe-01\u0000'))
+      .map((k) => k.split('\u0000')[1]);
+    expect(remembered).not.toContain('vibration_rms');
+    expect(remembered).not.toContain('bearing_temp');
+    expect(remembered.length).toBe(PLANT_FEATURES.sensors.length - 2);
+    for (const k of absent.keys()) expect(absent.get(k)).toBe(t + 3600e6);
+    const again = await checkFreshness(store, t + 60e6, {
+      staleAfterSeconds: 300,
+      sensors: PLANT_FEATURES.sensors,
+      absent,
+    });
+    expect(again.filter((e) => e.equipment === 'probe-01').map((e) => e.sensor)).toEqual(['vibration_rms']);
   });
 
   it('the nightly retrain promotes a challenger only if it beats the champion on the holdout', async () => {
