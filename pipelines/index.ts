@@ -19,7 +19,7 @@ export { backtestRul } from './backtest-rul.ts';
 export type { RulBacktest } from './backtest-rul.ts';
 export { ensureInitialModels } from './initial-models.ts';
 export type { InitialModels } from './initial-models.ts';
-export { retrainModels } from './retrain.ts';
+export { retrainFailureHorizon, retrainModels } from './retrain.ts';
 export type { RetrainOptions, RetrainResult, RetrainOutcome } from './retrain.ts';
 export { checkFreshness, raiseEvents } from './freshness.ts';
 export type { DataEvent, FreshnessOptions } from './freshness.ts';

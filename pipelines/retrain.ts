@@ -116,6 +116,108 @@ function rowsWhere(m: FeatureMatrix, keep: (i: number) => boolean): number[] {
   return out;
 }
 
+interface Holdout {
+  readonly cut: number;
+  readonly train: TimeRange;
+  readonly every: number;
+  readonly run: Awaited<ReturnType<typeof computeStoreFeatures>>;
+  readonly m: FeatureMatrix;
+  inHoldout(i: number): boolean;
+  pick(rows: number[]): Float64Array[];
+}
+
+/** The training range (history minus the holdout) and the holdout's features. */
+async function prepareHoldout(
+  store: Store,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: RetrainOptions,
+): Promise<Holdout> {
+  // The holdout must outlast the horizon: an instant's label is known only once its horizon has
+  // passed, so a holdout of H + 24 h scores the 24 h of instants whose outcome is now known.
+  const cut = range.to - (o.holdoutHours ?? (o.horizonHours ?? 24) + 24) * 3.6e9;
+  if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
+  const every = o.everySeconds ?? 600;
+  const run = await computeStoreFeatures(store, fs, { from: cut - LOOKBACK, to: range.to }, every);
+  const m = featureMatrix(run.features, fs);
+  return {
+    cut,
+    train: { from: range.from, to: cut },
+    every,
+    run,
+    m,
+    inHoldout: (i) => (m.ts[i] as number) >= cut,
+    pick: (rows) => m.columns.map((c) => Float64Array.from(rows, (i) => c[i] as number)),
+  };
+}
+
+/** Champion/challenger of one failure model (`failure-<mode|any>-<H>h`) on the holdout. */
+async function challengeFailure(
+  store: Store,
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: RetrainOptions,
+  h: Holdout,
+  mode: string | undefined,
+): Promise<RetrainOutcome> {
+  const H = (o.horizonHours ?? 24) * 3.6e9;
+  const failureName = `failure-${mode ?? 'any'}-${o.horizonHours ?? 24}h`;
+  try {
+    const challenger = await trainFailureModel(store, registry, fs, h.train, {
+      horizonHours: o.horizonHours,
+      mode,
+      trees: o.trees,
+      everySeconds: h.every,
+    });
+    const y = failureWithin(h.m.ts, h.m.equipment, h.run.failures, H, range.to, mode);
+    const rows = rowsWhere(h.m, (i) => h.inHoldout(i) && y[i] === y[i]);
+    const X = h.pick(rows);
+    const labels = Float64Array.from(rows, (i) => y[i] as number);
+    const positives = labels.reduce((s, v) => s + v, 0);
+    const evaluate = (model: LoadedModel) => {
+      const p = probabilities(model, X);
+      if (rows.length === 0) return NaN;
+      return o.metric === 'brier'
+        ? brier(p, labels)
+        : positives > 0 && positives < rows.length
+          ? rocAuc(p, labels)
+          : NaN;
+    };
+    return decide(
+      registry,
+      challenger,
+      loadChampion(registry, failureName, fs),
+      evaluate,
+      o.metric,
+      o.metric === 'brier',
+      { from: iso(h.cut), to: iso(range.to), rows: rows.length, positives },
+      h.cut,
+    );
+  } catch (err) {
+    return { model: failureName, error: errorMessage(err) };
+  }
+}
+
+/**
+ * Champion/challenger of the any-mode failure model at one horizon only: how the nightly retrain
+ * keeps a promoted longer horizon (failure-any-72h) fresh beside the primary one.
+ */
+export async function retrainFailureHorizon(
+  store: Store,
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: RetrainOptions & { readonly horizonHours: number },
+): Promise<RetrainOutcome> {
+  try {
+    const h = await prepareHoldout(store, fs, range, o);
+    return await challengeFailure(store, registry, fs, range, o, h, undefined);
+  } catch (err) {
+    return { model: `failure-any-${o.horizonHours}h`, error: errorMessage(err) };
+  }
+}
+
 /**
  * Trains challengers of the failure and RUL models on `range` minus the holdout, compares each with
  * its champion on the holdout, and promotes the winners. A model that cannot train (e.g. no
@@ -128,18 +230,9 @@ export async function retrainModels(
   range: TimeRange,
   o: RetrainOptions,
 ): Promise<RetrainResult> {
-  const H = (o.horizonHours ?? 24) * 3.6e9;
   const cap = o.rulCapHours ?? 168;
-  // The holdout must outlast the horizon: an instant's label is known only once its horizon has
-  // passed, so a holdout of H + 24 h scores the 24 h of instants whose outcome is now known.
-  const cut = range.to - (o.holdoutHours ?? (o.horizonHours ?? 24) + 24) * 3.6e9;
-  if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
-  const every = o.everySeconds ?? 600;
-  const train = { from: range.from, to: cut };
-  const run = await computeStoreFeatures(store, fs, { from: cut - LOOKBACK, to: range.to }, every);
-  const m = featureMatrix(run.features, fs);
-  const inHoldout = (i: number) => (m.ts[i] as number) >= cut;
-  const pick = (rows: number[]) => m.columns.map((c) => Float64Array.from(rows, (i) => c[i] as number));
+  const h = await prepareHoldout(store, fs, range, o);
+  const { cut, train, every, run, m, inHoldout, pick } = h;
 
   // The any-mode model, and every per-mode model already promoted (failure-<mode>-<H>h).
   const hTag = `${o.horizonHours ?? 24}h`;
@@ -150,46 +243,10 @@ export async function retrainModels(
       (m): m is string =>
         m !== undefined && m !== 'any' && registry.promoted(`failure-${m}-${hTag}`) !== null,
     );
-  const challengeFailure = async (mode: string | undefined): Promise<RetrainOutcome> => {
-    const failureName = `failure-${mode ?? 'any'}-${hTag}`;
-    try {
-      const challenger = await trainFailureModel(store, registry, fs, train, {
-        horizonHours: o.horizonHours,
-        mode,
-        trees: o.trees,
-        everySeconds: every,
-      });
-      const y = failureWithin(m.ts, m.equipment, run.failures, H, range.to, mode);
-      const rows = rowsWhere(m, (i) => inHoldout(i) && y[i] === y[i]);
-      const X = pick(rows);
-      const labels = Float64Array.from(rows, (i) => y[i] as number);
-      const positives = labels.reduce((s, v) => s + v, 0);
-      const evaluate = (model: LoadedModel) => {
-        const p = probabilities(model, X);
-        if (rows.length === 0) return NaN;
-        return o.metric === 'brier'
-          ? brier(p, labels)
-          : positives > 0 && positives < rows.length
-            ? rocAuc(p, labels)
-            : NaN;
-      };
-      return decide(
-        registry,
-        challenger,
-        loadChampion(registry, failureName, fs),
-        evaluate,
-        o.metric,
-        o.metric === 'brier',
-        { from: iso(cut), to: iso(range.to), rows: rows.length, positives },
-        cut,
-      );
-    } catch (err) {
-      return { model: failureName, error: errorMessage(err) };
-    }
-  };
-  const failure = await challengeFailure(undefined);
+  const challenge = (mode: string | undefined) => challengeFailure(store, registry, fs, range, o, h, mode);
+  const failure = await challenge(undefined);
   const byMode: RetrainResult['byMode'][number][] = [];
-  for (const mode of modes) byMode.push({ mode, outcome: await challengeFailure(mode) });
+  for (const mode of modes) byMode.push({ mode, outcome: await challenge(mode) });
 
   const rulName = `rul-${cap}h`;
   let rul: RetrainOutcome;

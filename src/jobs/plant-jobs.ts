@@ -13,7 +13,7 @@ import {
   storedHistory,
 } from '../../pipelines/index.ts';
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
-import { retrainModels } from '../../pipelines/retrain.ts';
+import { retrainFailureHorizon, retrainModels } from '../../pipelines/retrain.ts';
 import type { RetrainOutcome } from '../../pipelines/retrain.ts';
 import type { JobsConfig, JobName } from '../config.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
@@ -39,7 +39,7 @@ function outcome(name: string, o: RetrainOutcome): string {
 }
 
 export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
-  const { store, featureSet: fs } = d;
+  const { store, featureSet: fs, registry } = d;
   const horizons = store.config.models.failureHorizonsHours;
   const primary = horizons[0] as number;
   // Sensors an equipment does not have, remembered between freshness runs (see checkFreshness).
@@ -100,15 +100,32 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           trees: d.trees,
           horizonHours: primary,
         });
-        const all = [r.failure, r.rul, ...r.byMode.map((b) => b.outcome)];
+        // Promoted longer horizons are challenged too (not the ones just trained above).
+        const longer: { horizon: number; outcome: RetrainOutcome }[] = [];
+        for (const h of horizons.slice(1)) {
+          const name = `failure-any-${h}h`;
+          if (registry.promoted(name) === null || added.some((a) => a.startsWith(`${name}@`))) continue;
+          longer.push({
+            horizon: h,
+            outcome: await retrainFailureHorizon(store, registry, fs, range, {
+              metric: d.config.retrainMetric,
+              trees: d.trees,
+              horizonHours: h,
+            }),
+          });
+        }
+        const all = [r.failure, r.rul, ...r.byMode.map((b) => b.outcome), ...longer.map((l) => l.outcome)];
         const promoted = all.filter((o) => !('error' in o) && o.promoted).length + added.length;
         if (promoted > 0) d.scorer.reload();
         const modes = r.byMode.map((b) => `; ${outcome(b.mode, b.outcome)}`).join('');
+        const horizonsDetail = longer
+          .map((l) => `; ${outcome(`failure ${l.horizon} h`, l.outcome)}`)
+          .join('');
         return {
           rows: promoted,
           detail:
             (added.length > 0 ? `first models trained: ${added.join(', ')}; ` : '') +
-            `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}`,
+            `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}${horizonsDetail}`,
         };
       },
     },

@@ -101,6 +101,21 @@ describe('walk-forward failure backtest on a simulated plant', () => {
       [24, written],
       [72, written],
     ]);
+
+    // The nightly retrain challenges it alone (failure-any-72h) on a holdout of 72 + 24 h.
+    const { retrainFailureHorizon } = await import('../../pipelines/index.ts');
+    const outcome = await retrainFailureHorizon(store, registry, PLANT_FEATURES, range, {
+      metric: 'brier',
+      trees: 20,
+      horizonHours: 72,
+    });
+    if ('error' in outcome) throw new Error(outcome.error);
+    expect(outcome.champion?.version).toBe('v0001');
+    expect(outcome.challenger.version).toBe('v0002');
+    expect(outcome.holdout.rows).toBeGreaterThan(0);
+    expect(new Date(outcome.holdout.from).getTime() * 1000).toBe(range.to - 96 * 3.6e9);
+    expect(registry.challenges('failure-any-72h').at(-1)).toEqual(outcome);
+    expect(registry.promoted('failure-any-72h')).toBe(outcome.promoted ? 'v0002' : 'v0001');
   }, 300_000);
 
   it('reports calibration, lead times and false alarms consistently', () => {
