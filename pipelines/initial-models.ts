@@ -58,18 +58,13 @@ export async function ensureInitialModels(
     spanHours < 2 * h + 48
       ? `the history spans ${spanHours.toFixed(0)} h; a ${h} h horizon needs ${2 * h + 48} h (twice the horizon plus two days) to be backtested`
       : undefined;
-  const needFailure = (h: number) =>
-    registry.promoted(`failure-any-${h}h`) === null && tooShort(h) === undefined;
+  /** Why a horizon's any-mode model is not to be bootstrapped now; undefined when it is. */
+  const skipReason = (h: number) => (registry.promoted(`failure-any-${h}h`) !== null ? already : tooShort(h));
   const needRul = registry.promoted(rulName) === null;
-  if (!horizons.some(needFailure) && !needRul) {
+  if (!horizons.some((h) => skipReason(h) === undefined) && !needRul) {
     return {
-      failure: {
-        skipped: registry.promoted(`failure-any-${horizon}h`) ? already : (tooShort(horizon) ?? already),
-      },
-      horizons: horizons.slice(1).map((h) => ({
-        horizon_h: h,
-        skipped: registry.promoted(`failure-any-${h}h`) ? already : (tooShort(h) ?? already),
-      })),
+      failure: { skipped: skipReason(horizon) ?? already },
+      horizons: horizons.slice(1).map((h) => ({ horizon_h: h, skipped: skipReason(h) ?? already })),
       rul: { skipped: already },
       modes: [],
     };
@@ -117,9 +112,8 @@ export async function ensureInitialModels(
     return { model, backtest };
   };
   const bootstrapHorizon = async (h: number): Promise<InitialModels['failure']> => {
-    if (registry.promoted(`failure-any-${h}h`) !== null) return { skipped: already };
-    const short = tooShort(h);
-    if (short !== undefined) return { skipped: short };
+    const skip = skipReason(h);
+    if (skip !== undefined) return { skipped: skip };
     try {
       return await bootstrapFailure(undefined, h, h !== horizon);
     } catch (err) {
