@@ -109,17 +109,15 @@ export async function backtestRul(
     const weibull = targets.weibull;
     const fit: number[] = [];
     for (let i = 0; i < ts.length; i++) if ((ts[i] as number) < cut && known[i] === known[i]) fit.push(i);
+    // The next period's instants: those whose RUL is known are scored; the censored ones (no failure
+    // before the end of observation, less than the cap later) have only a bound, RUL > what they
+    // survived, and are scored apart.
     const test: number[] = [];
-    for (let i = 0; i < ts.length; i++) {
-      const t = ts[i] as number;
-      if (truth[i] === truth[i] && t >= cut && t < (k === folds - 1 ? next + 1 : next)) test.push(i);
-    }
-    // Test instants whose RUL is censored: no failure before the end of observation, less than the
-    // cap later. Their truth is only a bound (RUL > what they survived), so they are scored apart.
     const censoredTest: number[] = [];
     for (let i = 0; i < ts.length; i++) {
       const t = ts[i] as number;
-      if (truth[i] !== truth[i] && t >= cut && t < (k === folds - 1 ? next + 1 : next)) censoredTest.push(i);
+      if (t < cut || t >= (k === folds - 1 ? next + 1 : next)) continue;
+      (truth[i] === truth[i] ? test : censoredTest).push(i);
     }
     if (fit.length < 50 || test.length === 0) continue;
     const forest = await trainForestParallel(
@@ -148,6 +146,11 @@ export async function backtestRul(
       })
       .filter((v) => v === v);
     const meanLife = lives.length > 0 ? lives.reduce((s, v) => s + v, 0) / lives.length : cap;
+    const ageAt = (i: number) => (age === undefined ? NaN : (age[i] as number));
+    const meanLifeAt = (i: number) => {
+      const h = ageAt(i);
+      return Math.min(cap, Math.max(0, meanLife - (h === h ? h : 0)));
+    };
     const row = new Float64Array(X.length);
     const each = new Float64Array(compiled.trees);
     test.forEach((i, j) => {
@@ -158,20 +161,18 @@ export async function backtestRul(
       hi.push(each[Math.min(each.length - 1, Math.floor(0.9 * each.length))] as number);
       actual.push(truth[i] as number);
       foldOf.push(k);
-      const h = sinceRepair < 0 ? NaN : ((X[sinceRepair] as Float64Array)[i] as number);
-      base.push(Math.min(cap, Math.max(0, meanLife - (h === h ? h : 0))));
+      base.push(meanLifeAt(i));
       // The survival model alone: E[min(T - age, cap) | T > age] under the fold's Weibull.
+      const h = ageAt(i);
       weib.push(weibull && h === h ? expectedCappedRul(weibull, h, 0, cap) : NaN);
     });
     if (censoredTest.length > 0) {
       const cp = predictColumns(compiled, pick(censoredTest));
       censoredTest.forEach((i, j) => {
         const survived = (range.to - (ts[i] as number)) / 3.6e9;
-        const h = sinceRepair < 0 ? NaN : ((X[sinceRepair] as Float64Array)[i] as number);
-        const b = Math.min(cap, Math.max(0, meanLife - (h === h ? h : 0)));
         censored.rows++;
         if ((cp[j] as number) < survived) censored.modelTooLow++;
-        if (b < survived) censored.baselineTooLow++;
+        if (meanLifeAt(i) < survived) censored.baselineTooLow++;
       });
     }
   }
