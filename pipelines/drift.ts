@@ -282,6 +282,7 @@ export async function backtestDrift(store: Store, range: TimeRange, horizonH = 1
       (p) =>
         p.equipment === t.equipment && p.characteristic === t.characteristic && p.ts > start && p.ts <= at,
     );
+    if (pts.length < MIN_POINTS) continue; // no forecast: spare pooling the shape
     const shape = shapeAt(quality, ctx, t.characteristic, at);
     const f = forecastFrom(pts, batches, start, at, horizonH, shape ?? undefined);
     if (f === null) continue;
