@@ -95,6 +95,17 @@ async function runPlant(store: Store, signal: AbortSignal, ready: () => void): P
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 
+/** The longer horizons without a promoted model yet, and why (too little history, or not better than the base rate). */
+function waitingHorizons(m: InitialModels): string[] {
+  const lines: string[] = [];
+  for (const x of m.horizons)
+    if ('skipped' in x && x.skipped !== 'already promoted')
+      lines.push(
+        `  failure-any-${x.horizon_h}h not promoted yet: ${x.skipped} (the nightly retrain tries again)`,
+      );
+  return lines;
+}
+
 function describeModels(m: InitialModels): string[] {
   const lines: string[] = [];
   if ('model' in m.failure) {
@@ -108,17 +119,15 @@ function describeModels(m: InitialModels): string[] {
   } else if (m.failure.skipped !== 'already promoted')
     lines.push(`  failure model not trained: ${m.failure.skipped}`);
   for (const x of m.horizons) {
-    if ('model' in x) {
-      const b = x.backtest;
-      lines.push(
-        `  ${x.model.name}@${x.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} (baselines: one sensor ` +
-          `${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}`,
-      );
-    } else if (x.skipped !== 'already promoted')
-      lines.push(
-        `  failure-any-${x.horizon_h}h not trained yet: ${x.skipped} (the nightly retrain adds it then)`,
-      );
+    if (!('model' in x)) continue;
+    const b = x.backtest;
+    lines.push(
+      `  ${x.model.name}@${x.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} (baselines: one sensor ` +
+        `${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, ` +
+        `Brier ${b.brier.toFixed(3)} (climatology ${b.base_rate_brier.toFixed(3)})`,
+    );
   }
+  lines.push(...waitingHorizons(m));
   for (const x of m.modes) {
     if ('model' in x) {
       const b = x.backtest;
@@ -203,11 +212,7 @@ export async function runMain(): Promise<void> {
   } else {
     const names = registry.names().map((n) => `${n}@${registry.promoted(n) ?? 'none'}`);
     console.log(`models: using the registered ${names.join(', ')} (${config.modelsDir})`);
-    for (const x of models.horizons)
-      if ('skipped' in x && x.skipped !== 'already promoted')
-        console.log(
-          `  failure-any-${x.horizon_h}h not trained yet: ${x.skipped} (the nightly retrain adds it then)`,
-        );
+    for (const line of waitingHorizons(models)) console.log(line);
   }
   const scorer = new LiveScorer(store, registry, PLANT_FEATURES, config.models.failureHorizonsHours[0]);
 
