@@ -88,14 +88,15 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       async run({ at }) {
         const history = await storedHistory(store, 'retrain');
         const range = { from: history.from, to: Math.min(at.getTime() * 1000, history.to) };
-        const first = await ensureInitialModels(store, d.registry, fs, range, {
+        const first = await ensureInitialModels(store, registry, fs, range, {
           horizons,
           trees: d.trees,
         });
-        const added = [first.failure, ...first.horizons, first.rul, ...first.modes]
+        const addedModels = [first.failure, ...first.horizons, first.rul, ...first.modes]
           .filter((m) => 'model' in m)
-          .map((m) => `${m.model.name}@${m.model.version}`);
-        const r = await retrainModels(store, d.registry, fs, range, {
+          .map((m) => m.model);
+        const added = addedModels.map((m) => `${m.name}@${m.version}`);
+        const r = await retrainModels(store, registry, fs, range, {
           metric: d.config.retrainMetric,
           trees: d.trees,
           horizonHours: primary,
@@ -104,7 +105,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const longer: { horizon: number; outcome: RetrainOutcome }[] = [];
         for (const h of horizons.slice(1)) {
           const name = `failure-any-${h}h`;
-          if (registry.promoted(name) === null || added.some((a) => a.startsWith(`${name}@`))) continue;
+          if (registry.promoted(name) === null || addedModels.some((m) => m.name === name)) continue;
           longer.push({
             horizon: h,
             outcome: await retrainFailureHorizon(store, registry, fs, range, {
