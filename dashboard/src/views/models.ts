@@ -1,6 +1,18 @@
 /** Models: the registry, backtest metrics, ROC and calibration, lead-time histogram, champion vs challenger. */
 import { get } from '../api.ts';
 import { chart } from '../charts.ts';
+import type { LineSeriesOption } from 'echarts';
+
+/** The dashed y = x line of the ROC and calibration plots (chance, and perfect calibration). */
+const DIAGONAL: LineSeriesOption = {
+  type: 'line',
+  showSymbol: false,
+  lineStyle: { type: 'dashed', color: '#aaa' },
+  data: [
+    [0, 0],
+    [1, 1],
+  ],
+};
 
 interface Model {
   name: string;
@@ -92,18 +104,7 @@ export async function modelsView(el: HTMLElement): Promise<void> {
       nameGap: 25,
     },
     yAxis: { type: 'value', min: 0, max: 1, name: 'true positive rate' },
-    series: [
-      { type: 'line', showSymbol: false, data: roc.map((p) => [p.fpr, p.tpr]) },
-      {
-        type: 'line',
-        showSymbol: false,
-        lineStyle: { type: 'dashed', color: '#aaa' },
-        data: [
-          [0, 0],
-          [1, 1],
-        ],
-      },
-    ],
+    series: [{ type: 'line', showSymbol: false, data: roc.map((p) => [p.fpr, p.tpr]) }, DIAGONAL],
   });
   const rel = bt?.reliability ?? [];
   chart(el.querySelector('#calibration') as HTMLElement, {
@@ -117,15 +118,7 @@ export async function modelsView(el: HTMLElement): Promise<void> {
         symbolSize: (v: number[]) => Math.min(30, 4 + Math.sqrt(v[2] ?? 1)),
         data: rel.map((r) => [r.predicted, r.observed, r.count]),
       },
-      {
-        type: 'line',
-        showSymbol: false,
-        lineStyle: { type: 'dashed', color: '#aaa' },
-        data: [
-          [0, 0],
-          [1, 1],
-        ],
-      },
+      DIAGONAL,
     ],
   });
   const leads = bt?.lead_time_h?.values ?? [];
