@@ -1,0 +1,128 @@
+/**
+ * The harness's leakage property: whatever happens at or after a fold's cut (telemetry changed,
+ * added or deleted; maintenance and failures changed, added or deleted) leaves that fold's
+ * training matrix, labels and trained model bit-identical.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { trainForest } from '../../models/index.ts';
+import { PLANT_FEATURES } from '../../pipelines/index.ts';
+import { failureTrainingSet, rulTrainingSet, walkForwardFolds } from '../../pipelines/harness.ts';
+import type { Evidence, TrainingSet } from '../../pipelines/harness.ts';
+import { Rng } from '../../src/sim/rng.ts';
+import { evidenceOf, simulatedHistory } from '../helpers/plant-evidence.ts';
+import type { PlantHistory } from '../helpers/plant-evidence.ts';
+
+const START = Date.UTC(2025, 5, 1) / 1000;
+
+/** Everything a training side is made of, keyed by (equipment, instant), in a canonical order. */
+function snapshot(ev: Evidence, set: TrainingSet): string[] {
+  const row = (i: number, y: number, part: string) =>
+    [part, ev.equipment[i], ev.ts[i], y, ...ev.columns.map((c) => c[i] as number)]
+      .map((v) => (typeof v === 'number' ? (Object.is(v, -0) ? '-0' : String(v)) : String(v)))
+      .join('|');
+  return [
+    ...set.rows.map((i, j) => row(i, set.y[j] as number, 'fit')),
+    ...set.calRows.map((i, j) => row(i, set.calY[j] as number, 'cal')),
+  ];
+}
+
+/** A forest trained on the set, serialised: equal strings mean bit-identical models. */
+function model(ev: Evidence, set: TrainingSet, task: 'classification' | 'regression'): string {
+  if (set.rows.length === 0) return 'no rows';
+  const X = ev.columns.map((c) => Float64Array.from(set.rows, (i) => c[i] as number));
+  const f = trainForest(X, Float64Array.from(set.y), { task, trees: 4, maxDepth: 6, seed: 3 });
+  return JSON.stringify(
+    f.trees.map((t) => [Array.from(t.feature), Array.from(t.threshold), Array.from(t.value)]),
+  );
+}
+
+/** History changed at and after `cut` only, in one of several ways chosen by `rng`. */
+function changeAfter(h: PlantHistory, cut: number, rng: Rng): { history: PlantHistory; what: string } {
+  const readings = h.readings.flatMap((r) => {
+    if (r.ts < cut) return [r];
+    const u = rng.next();
+    if (u < 0.1) return []; // deleted
+    if (u < 0.3) return [{ ...r, values: r.values.map((v) => v * rng.uniform(0.5, 2)) }]; // changed
+    if (u < 0.35) return [r, { ...r, ts: r.ts + 7e6, values: r.values.map(() => rng.normal()) }]; // added
+    return [r];
+  });
+  const maintenance = h.maintenance.filter((m) => m.ts < cut || rng.chance(0.5)); // deleted
+  const equipment = [...new Set(h.readings.map((r) => r.equipment))];
+  for (let k = 0; k < 4; k++) {
+    // Failures and repairs added after the cut.
+    const ts = cut + rng.uniform(0, h.to - cut);
+    maintenance.push({
+      equipment: rng.pick(equipment),
+      ts,
+      endedAt: ts + 3.6e9,
+      kind: rng.chance(0.7) ? 'failure' : 'preventive',
+      mode: rng.pick(['bearing', 'seal_wear', 'thermal']),
+    });
+  }
+  const batches = h.batches
+    .filter((b) => b.ts < cut || rng.chance(0.7))
+    .map((b) => (b.ts >= cut ? { ...b, load: b.load * 1.5 } : b));
+  return {
+    history: { ...h, readings, maintenance, batches },
+    what: `${h.readings.length - readings.length} readings fewer, ${maintenance.length - h.maintenance.length} maintenance events more`,
+  };
+}
+
+describe('evaluation harness: no fold sees past its cut', () => {
+  let history: PlantHistory;
+  let base: Evidence;
+  beforeAll(async () => {
+    history = await simulatedHistory({ equipment: 4, days: 12, seed: 21, start: START, sampleSeconds: 120 });
+    base = evidenceOf(history, PLANT_FEATURES);
+  }, 120_000);
+
+  it('changing, adding or deleting telemetry or maintenance after a cut leaves the training side bit-identical', () => {
+    const rng = new Rng(5, 'leak');
+    const folds = walkForwardFolds(base.ts, 3);
+    expect(folds).toHaveLength(3);
+    const kinds = [
+      {
+        name: 'failure any 24 h',
+        task: 'classification',
+        set: (ev: Evidence, cut: number) => failureTrainingSet(ev, cut, { horizonHours: 24 }),
+      },
+      {
+        name: 'failure bearing 24 h',
+        task: 'classification',
+        set: (ev: Evidence, cut: number) =>
+          failureTrainingSet(ev, cut, { horizonHours: 24, mode: 'bearing' }),
+      },
+      {
+        name: 'failure any 72 h',
+        task: 'classification',
+        set: (ev: Evidence, cut: number) => failureTrainingSet(ev, cut, { horizonHours: 72 }),
+      },
+      {
+        name: 'RUL cap 168 h',
+        task: 'regression',
+        set: (ev: Evidence, cut: number) => rulTrainingSet(ev, cut, { capHours: 168 }),
+      },
+    ] as const;
+    for (const fold of folds) {
+      const changed = changeAfter(history, fold.cut, rng);
+      const ev = evidenceOf(changed.history, PLANT_FEATURES);
+      for (const kind of kinds) {
+        const before = kind.set(base, fold.cut);
+        const after = kind.set(ev, fold.cut);
+        const label = `${kind.name}, fold ${fold.k} (${changed.what})`;
+        expect(before.rows.length, label).toBeGreaterThan(50);
+        const a = snapshot(ev, after);
+        const b = snapshot(base, before);
+        const first = b.findIndex((r, j) => a[j] !== r);
+        // One line for the first difference (a whole matrix is unreadable in a failure message).
+        expect(
+          first < 0 && a.length === b.length
+            ? 'identical'
+            : `${a.length} vs ${b.length} rows; first differs at ${first}: ${(a[first] ?? '').slice(0, 80)} vs ${(b[first] ?? '').slice(0, 80)}`,
+          label,
+        ).toBe('identical');
+        expect(model(ev, after, kind.task), label).toBe(model(base, before, kind.task));
+      }
+    }
+  }, 240_000);
+});
