@@ -1,7 +1,10 @@
 /**
  * Labels for prediction instants, from what happens strictly after each instant (never at or
- * before it). Unknown is NaN: an instant whose horizon runs past the end of observation without a
- * failure is censored, not negative.
+ * before it) and strictly before `observedUntil`, the exclusive end of observation: an event at or
+ * after it is ignored, so a label function cannot look past the time it is given (a walk-forward
+ * fold passes its cut). Unknown is NaN, whatever happened: an instant whose horizon is not over
+ * by `observedUntil` is unlabelled even if a failure already fell inside it, so the last H hours
+ * of a period are not positives-only.
  *
  * Instants and events are epoch microseconds; `equipment` arrays align with `instants`.
  */
@@ -12,10 +15,14 @@ export interface FailureEvent {
   readonly mode: string;
 }
 
-function byEquipment(events: readonly FailureEvent[], mode?: string): Map<string, Float64Array> {
+function byEquipment(
+  events: readonly FailureEvent[],
+  observedUntil: number,
+  mode?: string,
+): Map<string, Float64Array> {
   const m = new Map<string, number[]>();
   for (const e of events) {
-    if (mode !== undefined && e.mode !== mode) continue;
+    if ((mode !== undefined && e.mode !== mode) || !(e.ts < observedUntil)) continue;
     const list = m.get(e.equipment);
     if (list) list.push(e.ts);
     else m.set(e.equipment, [e.ts]);
@@ -37,8 +44,8 @@ function nextAfter(times: Float64Array | undefined, t: number): number {
 }
 
 /**
- * 1 if a failure (of `mode`, or any) happens in (t, t + horizon]; 0 if none does and the horizon
- * lies within observation (`observedUntil`); NaN otherwise (censored).
+ * 1 if a failure (of `mode`, or any) happens in (t, t + horizon], 0 if none does, when that
+ * horizon is over before `observedUntil`; NaN otherwise (not known yet, whatever it will be).
  */
 export function failureWithin(
   instants: Float64Array,
@@ -48,12 +55,16 @@ export function failureWithin(
   observedUntil: number,
   mode?: string,
 ): Float64Array {
-  const idx = byEquipment(failures, mode);
+  const idx = byEquipment(failures, observedUntil, mode);
   const out = new Float64Array(instants.length);
   for (let i = 0; i < instants.length; i++) {
     const t = instants[i] as number;
+    if (!(t + horizonMicros < observedUntil)) {
+      out[i] = NaN;
+      continue;
+    }
     const next = nextAfter(idx.get(equipment[i] as string), t);
-    out[i] = next === next && next <= t + horizonMicros ? 1 : t + horizonMicros <= observedUntil ? 0 : NaN;
+    out[i] = next === next && next <= t + horizonMicros ? 1 : 0;
   }
   return out;
 }
@@ -61,7 +72,8 @@ export function failureWithin(
 /**
  * Remaining useful life in hours: time to the next failure (any mode) after t, capped at
  * `capHours` (the usual piecewise-linear target). Without a failure before `observedUntil`, the
- * RUL is known only if the cap is reached inside observation (then it is the cap); else NaN.
+ * RUL is known only if the cap is passed inside observation (then it is the cap); else NaN (right
+ * censored). An instant at or after `observedUntil` has no label.
  */
 export function remainingLife(
   instants: Float64Array,
@@ -70,14 +82,14 @@ export function remainingLife(
   observedUntil: number,
   capHours = Infinity,
 ): Float64Array {
-  const idx = byEquipment(failures);
+  const idx = byEquipment(failures, observedUntil);
   const out = new Float64Array(instants.length);
   const capMicros = capHours * 3.6e9;
   for (let i = 0; i < instants.length; i++) {
     const t = instants[i] as number;
-    const next = nextAfter(idx.get(equipment[i] as string), t);
+    const next = t < observedUntil ? nextAfter(idx.get(equipment[i] as string), t) : NaN;
     if (next === next) out[i] = Math.min(next - t, capMicros) / 3.6e9;
-    else out[i] = observedUntil - t >= capMicros ? capHours : NaN;
+    else out[i] = t + capMicros < observedUntil ? capHours : NaN;
   }
   return out;
 }
@@ -119,6 +131,7 @@ export function timeToSpecLimit(
     measurements
       .filter((q) => q.value < q.lsl || q.value > q.usl)
       .map((q) => ({ equipment: q.equipment, ts: q.ts, mode: '' })),
+    Infinity,
   );
   const res = new Float64Array(instants.length);
   for (let i = 0; i < instants.length; i++) {

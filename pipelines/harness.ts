@@ -1,11 +1,24 @@
 /**
- * The one evaluation harness: walk-forward folds, what each fold's training side may see, and the
- * training sets of the model kinds. Backtests, training, first models and champion/challenger all
- * take their rows from here, so a rule about cuts and purges is written once.
+ * The one evaluation harness: walk-forward folds, what each fold's training side may see, the
+ * purge gaps, and the training sets of the model kinds. Backtests, training, first models and
+ * champion/challenger all take their rows from here, so a rule about cuts and purges is written
+ * once.
+ *
+ * The rules, by construction:
+ * - A training side at `cut` gets labels from label functions told that observation ends at
+ *   `cut`: they ignore every failure at or after it, and an instant whose outcome is not known by
+ *   then is unlabelled whatever it will turn out to be (so the last H hours before a cut are not
+ *   positives-only). Features are causal (features/compute.ts), so nothing at or after the cut
+ *   reaches a training row; tests/pipelines/harness.test.ts changes, adds and deletes history after
+ *   each cut and checks the training side and the model stay bit-identical.
+ * - A purge gap separates fitting rows from calibration rows and training rows from test rows: a
+ *   fitting row's label is decided before the calibration slice starts (failure: its horizon is
+ *   over; RUL: targets censored at the slice's start), and training labels end before the cut.
  */
-import { failureWithin } from '../features/index.ts';
+import { failureWithin, remainingLife } from '../features/index.ts';
 import type { FailureEvent } from '../features/index.ts';
 import { rulTargets } from './rul-targets.ts';
+import type { RulTargets } from './rul-targets.ts';
 
 /** Instants with their features and the failures observed, as a model kind sees them. */
 export interface Evidence {
@@ -21,53 +34,21 @@ export interface Evidence {
 }
 
 export interface TrainingSet {
-  /** Row indices into the evidence the set was built from, in time order. */
+  /** Fitting rows: indices into the evidence, in (time, equipment) order. */
   readonly rows: readonly number[];
   /** Targets aligned with `rows`. */
   readonly y: Float64Array;
-  /** Calibration rows (after the fitting rows), when the kind calibrates. */
+  /** Calibration rows, a later slice than the fitting rows with a purge gap between. */
   readonly calRows: readonly number[];
   readonly calY: Float64Array;
+  /** Where the calibration slice starts (µs); the fitting rows' labels are decided before it. */
+  readonly calStart: number;
 }
 
-/** Failure within `horizonHours` (of `mode`, or any) as the training side at `cut` knows it. */
-export function failureTrainingSet(
-  ev: Evidence,
-  cut: number,
-  o: { horizonHours: number; mode?: string },
-): TrainingSet {
-  const H = o.horizonHours * 3.6e9;
-  const y = failureWithin(ev.ts, ev.equipment, ev.failures, H, ev.observedUntil, o.mode);
-  const known: number[] = [];
-  for (let i = 0; i < ev.ts.length; i++) if (y[i] === y[i] && (ev.ts[i] as number) + H <= cut) known.push(i);
-  known.sort((a, b) => (ev.ts[a] as number) - (ev.ts[b] as number));
-  const split = Math.floor(known.length * 0.75);
-  const rows = known.slice(0, split);
-  const calRows = known.slice(split);
-  return {
-    rows,
-    y: Float64Array.from(rows, (i) => y[i] as number),
-    calRows,
-    calY: Float64Array.from(calRows, (i) => y[i] as number),
-  };
-}
-
-/** Capped RUL targets (censored instants imputed) as the training side at `cut` knows them. */
-export function rulTrainingSet(ev: Evidence, cut: number, o: { capHours: number }): TrainingSet {
-  const a = ev.names.indexOf('hours_since_maintenance');
-  const age = a < 0 ? undefined : ev.columns[a];
-  const target = rulTargets(ev.ts, ev.equipment, ev.failures, cut, o.capHours, age).target;
-  const rows: number[] = [];
-  for (let i = 0; i < ev.ts.length; i++)
-    if ((ev.ts[i] as number) < cut && target[i] === target[i]) rows.push(i);
-  rows.sort((x, z) => (ev.ts[x] as number) - (ev.ts[z] as number));
-  return {
-    rows,
-    y: Float64Array.from(rows, (i) => target[i] as number),
-    calRows: [],
-    calY: new Float64Array(0),
-  };
-}
+/** Share of the labelled training instants (the latest) that calibrates instead of fitting. */
+export const CALIBRATION_SHARE = 0.25;
+/** Purge of the RUL kind (its labels have no horizon): the plant feature set's longest window. */
+export const RUL_PURGE_HOURS = 24;
 
 export interface Fold {
   readonly k: number;
@@ -77,21 +58,112 @@ export interface Fold {
   readonly end: number;
 }
 
-/**
- * Walk-forward folds over the instants: the first cut half-way through, the rest of the span split
- * into `folds` test periods, each fold trained on everything before its own cut.
- */
-export function walkForwardFolds(ts: Float64Array, folds: number): Fold[] {
+function span(ts: Float64Array): { t0: number; t1: number } {
   let t0 = Infinity;
   let t1 = -Infinity;
   for (const t of ts) {
     t0 = Math.min(t0, t);
     t1 = Math.max(t1, t);
   }
+  return { t0, t1 };
+}
+
+/**
+ * Walk-forward folds over the instants: the first cut half-way through, the rest of the span split
+ * into `folds` test periods, each fold trained on everything before its own cut.
+ */
+export function walkForwardFolds(ts: Float64Array, folds: number): Fold[] {
+  const { t0, t1 } = span(ts);
   const at = (k: number) => t0 + (0.5 + (0.5 * k) / folds) * (t1 - t0);
   return Array.from({ length: folds }, (_, k) => ({
     k,
     cut: at(k),
     end: k === folds - 1 ? t1 + 1 : at(k + 1),
   }));
+}
+
+/** Row indices where `keep` holds, in (time, equipment) order: one canonical order for training. */
+export function rowsWhere(ev: Evidence, keep: (i: number) => boolean): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < ev.ts.length; i++) if (keep(i)) rows.push(i);
+  return rows.sort(
+    (a, b) =>
+      (ev.ts[a] as number) - (ev.ts[b] as number) ||
+      ((ev.equipment[a] as string) < (ev.equipment[b] as string) ? -1 : 1),
+  );
+}
+
+/** Columns of the given rows, as a forest takes them. */
+export function pick(ev: Evidence, rows: readonly number[]): Float64Array[] {
+  return ev.columns.map((c) => Float64Array.from(rows, (i) => c[i] as number));
+}
+
+/** Where the calibration slice starts: at the instant of the first of its latest `share` of rows. */
+function calibrationStart(ev: Evidence, labelled: readonly number[]): number {
+  const k = Math.floor(labelled.length * (1 - CALIBRATION_SHARE));
+  return labelled.length === 0 ? Infinity : (ev.ts[labelled[k] as number] as number);
+}
+
+/**
+ * Failure within `horizonHours` (of `mode`, or any) as the training side at `cut` knows it: rows
+ * whose horizon is over before the cut; fitting rows' horizons also over before the calibration
+ * slice (a purge of H).
+ */
+export function failureTrainingSet(
+  ev: Evidence,
+  cut: number,
+  o: { horizonHours: number; mode?: string },
+): TrainingSet {
+  const H = o.horizonHours * 3.6e9;
+  const y = failureWithin(ev.ts, ev.equipment, ev.failures, H, cut, o.mode);
+  const labelled = rowsWhere(ev, (i) => y[i] === y[i]);
+  const calStart = calibrationStart(ev, labelled);
+  const rows = labelled.filter((i) => (ev.ts[i] as number) + H < calStart);
+  const calRows = labelled.filter((i) => (ev.ts[i] as number) >= calStart);
+  return {
+    rows,
+    y: Float64Array.from(rows, (i) => y[i] as number),
+    calRows,
+    calY: Float64Array.from(calRows, (i) => y[i] as number),
+    calStart,
+  };
+}
+
+/**
+ * Capped RUL as the training side at `cut` knows it. Fitting rows: targets as known at the start
+ * of the calibration slice (censored instants imputed, see rul-targets.ts), rows a purge before it.
+ * Calibration rows (for the interval): the later slice's instants whose RUL is known by the cut
+ * (a failure seen, or the cap passed), a purge before the cut.
+ */
+export function rulTrainingSet(
+  ev: Evidence,
+  cut: number,
+  o: { capHours: number; purgeHours?: number },
+): TrainingSet & { readonly targets: RulTargets } {
+  const purge = (o.purgeHours ?? RUL_PURGE_HOURS) * 3.6e9;
+  const a = ev.names.indexOf('hours_since_maintenance');
+  const age = a < 0 ? undefined : ev.columns[a];
+  const truth = remainingLife(ev.ts, ev.equipment, ev.failures, cut, o.capHours);
+  const labelled = rowsWhere(ev, (i) => (ev.ts[i] as number) < cut - purge);
+  const calStart = calibrationStart(ev, labelled);
+  const targets = rulTargets(ev.ts, ev.equipment, ev.failures, calStart, o.capHours, age);
+  const t = targets.target;
+  const rows = labelled.filter((i) => (ev.ts[i] as number) < calStart - purge && t[i] === t[i]);
+  const calRows = labelled.filter((i) => (ev.ts[i] as number) >= calStart && truth[i] === truth[i]);
+  return {
+    rows,
+    y: Float64Array.from(rows, (i) => t[i] as number),
+    calRows,
+    calY: Float64Array.from(calRows, (i) => truth[i] as number),
+    calStart,
+    targets,
+  };
+}
+
+/** Test rows of a fold: instants in [cut, end) whose label (by `label`) is known. */
+export function testRows(ev: Evidence, fold: Fold, label: Float64Array): number[] {
+  return rowsWhere(
+    ev,
+    (i) => (ev.ts[i] as number) >= fold.cut && (ev.ts[i] as number) < fold.end && label[i] === label[i],
+  );
 }

@@ -7,7 +7,9 @@
  * history's lives (censored ones included) its target is
  *   E[min(T - a, cap) | T > a + c] = c + integral from c to cap of S(a + s) / S(a + c) ds.
  * Age is the `hours_since_maintenance` feature, the clock that any maintenance resets; a life ends
- * in a failure or is censored by a maintenance (or the end of observation).
+ * in a failure or is censored by a maintenance (or the end of observation). Everything here stops
+ * at `observedUntil` (exclusive): instants, ages and failures at or after it are not looked at, so
+ * a walk-forward fold that passes its cut gets targets that nothing after the cut can change.
  */
 import { remainingLife } from '../features/index.ts';
 import type { FailureEvent } from '../features/index.ts';
@@ -36,7 +38,8 @@ export function livesFromAges(
 ): { hours: number[]; failed: number[] } {
   const byEq = new Map<string, number[]>();
   for (let i = 0; i < ts.length; i++) {
-    if (!((age[i] as number) >= 0)) continue;
+    // Only what was observed: instants (and so ages) and failures before observedUntil.
+    if (!((age[i] as number) >= 0) || !((ts[i] as number) < observedUntil)) continue;
     const list = byEq.get(equipment[i] as string);
     if (list) list.push(i);
     else byEq.set(equipment[i] as string, [i]);
@@ -46,7 +49,7 @@ export function livesFromAges(
   for (const [eq, rows] of byEq) {
     rows.sort((a, b) => (ts[a] as number) - (ts[b] as number));
     const fails = failures
-      .filter((f) => f.equipment === eq && f.ts <= observedUntil)
+      .filter((f) => f.equipment === eq && f.ts < observedUntil)
       .map((f) => f.ts)
       .sort((a, b) => a - b);
     for (let j = 0; j < rows.length; j++) {
@@ -105,7 +108,7 @@ export function rulTargets(
   let imputed = 0;
   for (let i = 0; i < ts.length; i++) {
     const a = age[i] as number;
-    if (target[i] === target[i] || !(a >= 0) || (ts[i] as number) > observedUntil) continue;
+    if (target[i] === target[i] || !(a >= 0) || !((ts[i] as number) < observedUntil)) continue;
     target[i] = expectedCappedRul(weibull, a, (observedUntil - (ts[i] as number)) / 3.6e9, cap);
     imputed++;
   }

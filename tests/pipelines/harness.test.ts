@@ -72,7 +72,7 @@ describe('evaluation harness: no fold sees past its cut', () => {
   let history: PlantHistory;
   let base: Evidence;
   beforeAll(async () => {
-    history = await simulatedHistory({ equipment: 4, days: 12, seed: 21, start: START, sampleSeconds: 120 });
+    history = await simulatedHistory({ equipment: 4, days: 18, seed: 21, start: START, sampleSeconds: 120 });
     base = evidenceOf(history, PLANT_FEATURES);
   }, 120_000);
 
