@@ -96,3 +96,10 @@ export function reliability(
     count: n[b] as number,
   })).filter((r) => r.count > 0);
 }
+
+/** Expected calibration error: the count-weighted mean gap between predicted and observed per bin. */
+export function expectedCalibrationError(p: ArrayLike<number>, y: ArrayLike<number>, bins = 10): number {
+  const table = reliability(p, y, bins);
+  const n = table.reduce((s, r) => s + r.count, 0);
+  return n === 0 ? NaN : table.reduce((s, r) => s + r.count * Math.abs(r.predicted - r.observed), 0) / n;
+}

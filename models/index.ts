@@ -16,9 +16,18 @@ export { explainRow, topContributions } from './explain.ts';
 export type { Explanation } from './explain.ts';
 export { ModelRegistry } from './registry.ts';
 export type { ModelMeta, LoadedModel, ChallengeRecord } from './registry.ts';
-export { fitIsotonic, calibrate, brier, prAuc, reliability } from './calibration.ts';
+export {
+  fitIsotonic,
+  calibrate,
+  brier,
+  prAuc,
+  reliability,
+  expectedCalibrationError,
+} from './calibration.ts';
+export { baselineName, failureBaselineAt, oneSensorScore, rulBaselineAt } from './baselines.ts';
+export type { FailureBaseline, RulBaseline, ResidualIntervals } from './baselines.ts';
 export type { Calibrator } from './calibration.ts';
 export { fitDrift, forecastDrift, poolExponent } from './drift.ts';
 export type { DriftFit, DriftForecast, PooledShape } from './drift.ts';
-export { fitWeibull, kaplanMeier, availability } from './reliability.ts';
+export { fitWeibull, kaplanMeier, availability, expectedCappedRul } from './reliability.ts';
 export type { Lifetimes, WeibullFit, Availability } from './reliability.ts';

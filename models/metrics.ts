@@ -24,9 +24,12 @@ export function phm08(pred: ArrayLike<number>, truth: ArrayLike<number>): number
 
 /** ROC-AUC by the rank statistic (ties get half credit); NaN without both classes. */
 export function rocAuc(score: ArrayLike<number>, label: ArrayLike<number>): number {
-  const idx = Array.from({ length: score.length }, (_, i) => i).sort(
-    (a, b) => (score[a] as number) - (score[b] as number),
-  );
+  // Compared, not subtracted: -Infinity (a missing value ranked lowest) minus itself is NaN.
+  const idx = Array.from({ length: score.length }, (_, i) => i).sort((a, b) => {
+    const x = score[a] as number;
+    const y = score[b] as number;
+    return x < y ? -1 : x > y ? 1 : 0;
+  });
   let pos = 0;
   let neg = 0;
   let rankSum = 0;

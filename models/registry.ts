@@ -22,6 +22,7 @@ import path from 'node:path';
 import { ErrorCodes, PdmError } from '../src/errors.ts';
 import { compileForest } from './compiled.ts';
 import type { CompiledForest } from './compiled.ts';
+import type { FailureBaseline, RulBaseline } from './baselines.ts';
 import type { Forest } from './forest.ts';
 import type { Tree } from './tree.ts';
 
@@ -40,6 +41,23 @@ export interface ModelMeta {
   readonly calibration?: { readonly x: readonly number[]; readonly y: readonly number[] };
   /** What the target is, e.g. "failure within 24 h (any mode)" or "RUL hours, capped at 168". */
   readonly target?: string;
+  /** Declared fields the scorer resolves models by (never the name): a failure model's horizon and mode. */
+  readonly horizonHours?: number;
+  readonly mode?: string;
+  /** A RUL model's cap. */
+  readonly capHours?: number;
+  /** The references fitted beside the model on the same training side (they answer when it loses). */
+  readonly baselines?: readonly (FailureBaseline | RulBaseline)[];
+  /** The promotion gate's verdict: what answers when this version is promoted, and why. */
+  readonly gate?: { readonly passed: boolean; readonly serve: string; readonly reason: string };
+  /** A failure model's alert threshold for the false-alarm budget (null: none meets it). */
+  readonly alertThreshold?: number | null;
+  /** A RUL model's conformal residual bounds per nominal level (truth - prediction). */
+  readonly intervals?: readonly { readonly level: number; readonly low: number; readonly high: number }[];
+  /** The sets of sensors the training equipment reported (one per distinct set). */
+  readonly sensorProfiles?: readonly (readonly string[])[];
+  /** How it was trained (trees, seed, cut), so a comparison can re-fit the recipe on another cut. */
+  readonly recipe?: Readonly<Record<string, number | string>>;
   readonly checksum: string;
 }
 
@@ -58,11 +76,16 @@ export interface ChallengeRecord {
   readonly champion: {
     readonly version: string;
     readonly value: number;
+    /** The champion had trained on the holdout... */
     readonly sawHoldout: boolean;
+    /** ...so its recipe was re-fitted at the holdout's cut, and `value` is the re-fit's. */
+    readonly refit?: boolean;
   } | null;
   readonly challenger: { readonly version: string; readonly value: number };
   readonly promoted: boolean;
   readonly reason: string;
+  /** What both sides were judged on, in words. */
+  readonly compared_on?: string;
 }
 
 export interface LoadedModel {

@@ -122,3 +122,25 @@ export function availability(data: Lifetimes, repairHours: readonly number[]): A
   const mttr = repairHours.length > 0 ? repairHours.reduce((s, v) => s + v, 0) / repairHours.length : 0;
   return { mtbf_h: mtbf, mttr_h: mttr, availability: mtbf === Infinity ? 1 : mtbf / (mtbf + mttr) };
 }
+
+/** E[min(T - a, cap) | T > a + c] under the Weibull, by the trapezoid rule on 64 steps. */
+export function expectedCappedRul(
+  w: Pick<WeibullFit, 'shape' | 'scale'>,
+  age: number,
+  survived: number,
+  cap: number,
+): number {
+  const S = (x: number) => Math.exp(-Math.pow(Math.max(0, x) / w.scale, w.shape));
+  const s0 = S(age + survived);
+  if (!(s0 > 1e-300) || survived >= cap) return Math.min(survived, cap);
+  const steps = 64;
+  const h = (cap - survived) / steps;
+  let area = 0;
+  let prev = 1;
+  for (let k = 1; k <= steps; k++) {
+    const cur = S(age + survived + k * h) / s0;
+    area += (prev + cur) * 0.5 * h;
+    prev = cur;
+  }
+  return survived + area;
+}
