@@ -1,39 +1,38 @@
 /**
- * Walk-forward backtest of "failure within H hours" on stored history: train on the past, test on
- * the next period, repeat; never a random split. In each fold the forest trains on instants whose
- * label was known before the test period began (t + H <= cut), the earliest 75 % of them; an
- * isotonic calibration is fitted on the latest 25 %; the test period follows. Metrics are pooled
- * over the test periods and set beside two baselines: a threshold rule on the one feature that
- * ranked failures best on the first fold's training rows (direction chosen there too, never on the
- * test rows), and persistence (alert while the equipment failed within the last H hours: what was
- * true one horizon ago stays true).
+ * Walk-forward backtest of "failure within H hours" on stored history, through the harness: each
+ * fold fits the failure kind on what is known before its cut (forest on the fitting rows, isotonic
+ * calibration and the alert threshold on the purged calibration slice after them) and is tested
+ * on the next period's instants whose outcome is known by the end of observation, the unknown
+ * ones dropped whatever they will be. Pooled over the test periods and set beside the references
+ * (one-sensor rule, persistence, climatology), then judged by the promotion gate.
  */
-import { failureWithin } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
-import {
-  brier,
-  calibrate,
-  compileForest,
-  fitIsotonic,
-  prAuc,
-  predictColumns,
-  reliability,
-  rocAuc,
-  trainForestParallel,
-} from '../models/index.ts';
+import { failureWithin } from '../features/index.ts';
+import { brier, expectedCalibrationError, prAuc, reliability, rocAuc } from '../models/index.ts';
 import type { ForestOptions } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
-import { computeStoreFeatures, featureMatrix } from './features.ts';
-import { FAILURE_FOREST } from './train.ts';
+import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
+import {
+  equipmentMonths,
+  failureScores,
+  falseAlarmEpisodes,
+  fitFailure,
+  NotEnoughHistory,
+} from './failure-kind.ts';
+import { failureGate } from './gate.ts';
+import type { Gate } from './gate.ts';
+import { testRows, walkForwardFolds, withoutEquipment } from './harness.ts';
 
 export interface FailureBacktestOptions {
   readonly horizonHours: number;
   readonly folds?: number;
   readonly everySeconds?: number;
-  /** Alert when the calibrated probability reaches this. */
+  /** Alert at this calibrated probability; default: each fold's threshold for the alert budget. */
   readonly threshold?: number;
+  /** False alarms per equipment-month the alert threshold is chosen for (default 1). */
+  readonly alertBudget?: number;
   /** One failure mode, or any. */
   readonly mode?: string;
   readonly forest?: Partial<ForestOptions>;
@@ -47,17 +46,32 @@ export interface FailureBacktest {
   readonly horizon_h: number;
   readonly mode: string;
   readonly folds: number;
+  /** Folds that could be fitted and tested (a fold whose training side holds no failure is skipped). */
+  readonly folds_used: number;
   readonly test_rows: number;
   readonly positives: number;
+  /**
+   * Ranking: each fold's ROC-AUC on raw scores (calibration's steps would tie instants), averaged
+   * weighted by test instants; the references are ranked the same way (the rule's feature may
+   * differ between folds, so pooling its raw values across folds would mix scales).
+   */
   readonly roc_auc: number;
   readonly pr_auc: number;
   readonly brier: number;
   /**
    * Brier score of the climatology forecast (each fold's training failure rate for every instant):
-   * a calibrated model should score below it; 1 - brier / base_rate_brier is its skill.
+   * a calibrated model should score below it.
    */
   readonly base_rate_brier: number;
-  readonly threshold: number;
+  /** 1 - brier / base_rate_brier: the share of climatology's error the model removes. */
+  readonly brier_skill: number;
+  /** Expected calibration error of the out-of-sample reliability table (10 bins). */
+  readonly ece: number;
+  /** The fixed alert threshold asked for, or null when each fold chose one for the budget. */
+  readonly threshold: number | null;
+  readonly alert_budget_per_equipment_month: number;
+  /** Per fold, the threshold its training side chose for the budget (null: none meets it). */
+  readonly alert_thresholds: (number | null)[];
   readonly precision: number;
   readonly recall: number;
   readonly failures_in_test: number;
@@ -73,11 +87,14 @@ export interface FailureBacktest {
   readonly reliability: { predicted: number; observed: number; count: number }[];
   /** The ROC curve, at most ~100 points (false and true positive rates). */
   readonly roc: { fpr: number; tpr: number }[];
+  /** The one-sensor rule, chosen on each fold's fitting rows (the first fold's choice named). */
   readonly baseline: {
     readonly feature: string;
     /** 1: higher values mean failure; -1: lower values do (chosen on training rows). */
     readonly direction: 1 | -1;
     readonly roc_auc: number;
+    /** Brier of its calibrated probabilities (calibrated on each fold's calibration slice). */
+    readonly brier: number;
   };
   /** Persistence: scored 1 while the equipment failed within the last H hours, else 0. */
   readonly persistence: {
@@ -85,6 +102,8 @@ export interface FailureBacktest {
     readonly precision: number;
     readonly recall: number;
   };
+  /** The promotion gate on these figures: what would answer, and why. */
+  readonly gate: Gate;
   readonly top_features: { feature: string; importance: number }[];
   /** Equipment tested but never trained on; empty: every equipment in both. */
   readonly held_out_equipment: string[];
@@ -143,102 +162,95 @@ export async function backtestFailure(
   const H = options.horizonHours * 3.6e9;
   const folds = options.folds ?? 3;
   const every = options.everySeconds ?? 600;
-  const threshold = options.threshold ?? 0.5;
+  const budget = options.alertBudget ?? 1;
   const run = options.features ?? (await computeStoreFeatures(store, fs, range, every));
-  const f = run.features;
-  const { ts, equipment, columns: X } = featureMatrix(f, fs);
-  const observedUntil = range.to;
-  const y = failureWithin(ts, equipment, run.failures, H, observedUntil, options.mode);
-  let t0 = Infinity;
-  let t1 = -Infinity;
-  for (const t of ts) {
-    t0 = Math.min(t0, t);
-    t1 = Math.max(t1, t);
-  }
-  const cuts = Array.from({ length: folds + 1 }, (_, k) => t0 + (0.5 + (0.5 * k) / folds) * (t1 - t0));
-  const pick = (rows: number[]) => X.map((col) => Float64Array.from(rows, (r) => col[r] as number));
+  const ev = evidenceOf(run, fs, range.to);
+  const { ts, equipment } = ev;
+  // Test labels: known by the end of observation, the rest dropped whatever they will be.
+  const y = failureWithin(ts, equipment, run.failures, H, range.to, options.mode);
   const heldOut = new Set(options.holdOutEquipment ?? []);
   const unknown = [...heldOut].filter((e) => !equipment.includes(e));
   if (unknown.length > 0) throw new Error(`hold-out equipment not in the history: ${unknown.join(', ')}`);
-  const trainable = (i: number) => !heldOut.has(equipment[i] as string);
-  const testable = (i: number) => heldOut.size === 0 || heldOut.has(equipment[i] as string);
-  const testP: number[] = [];
-  /** Per test row, the failure rate of its fold's training and calibration rows: the climatology forecast. */
-  const baseRate: number[] = [];
+  const trainEv = withoutEquipment(ev, heldOut);
+  const plan = walkForwardFolds(ts, folds);
+  const p: number[] = [];
+  const raw: number[] = [];
+  const ruleP: number[] = [];
+  const ruleRaw: number[] = [];
+  const climate: number[] = [];
+  const alerted: boolean[] = [];
   const testY: number[] = [];
-  const testRows: number[] = [];
+  const rows: number[] = [];
+  const foldOf: number[] = [];
+  const thresholds: (number | null)[] = [];
   const importance = new Float64Array(fs.columns.length);
-  let baselineFeature = -1;
-  let baselineDirection: 1 | -1 = 1;
-  for (let k = 0; k < folds; k++) {
-    const cut = cuts[k] as number;
-    const next = cuts[k + 1] as number;
-    const known = Array.from({ length: ts.length }, (_, i) => i).filter(
-      (i) => y[i] === y[i] && (ts[i] as number) + H <= cut && trainable(i),
+  let rule: { feature: string; direction: 1 | -1 } | null = null;
+  let used = 0;
+  for (const fold of plan) {
+    const test = testRows(ev, fold, y).filter(
+      (i) => heldOut.size === 0 || heldOut.has(equipment[i] as string),
     );
-    known.sort((a, b) => (ts[a] as number) - (ts[b] as number));
-    const split = Math.floor(known.length * 0.75);
-    const fit = known.slice(0, split);
-    const cal = known.slice(split);
-    const test = Array.from({ length: ts.length }, (_, i) => i).filter(
-      (i) =>
-        y[i] === y[i] &&
-        testable(i) &&
-        (ts[i] as number) >= cut &&
-        (ts[i] as number) < (k === folds - 1 ? next + 1 : next),
-    );
-    const yFit = Float64Array.from(fit, (i) => y[i] as number);
-    if (fit.length === 0 || test.length === 0 || !yFit.some((v) => v === 1) || !yFit.some((v) => v === 0))
-      continue;
-    const forest = await trainForestParallel(pick(fit), yFit, {
-      ...FAILURE_FOREST,
-      trees: 100,
-      seed: 11 + k,
-      ...options.forest,
-    });
-    forest.importance.forEach((v, j) => (importance[j] = (importance[j] as number) + v));
-    const compiled = compileForest(forest);
-    const calibrator = fitIsotonic(
-      predictColumns(compiled, pick(cal)),
-      Float64Array.from(cal, (i) => y[i] as number),
-    );
-    const raw = predictColumns(compiled, pick(test));
-    const rate = known.reduce((n, i) => n + (y[i] as number), 0) / known.length;
-    test.forEach((i, j) => {
-      baseRate.push(rate);
-      testP.push(calibrate(calibrator, raw[j] as number));
-      testY.push(y[i] as number);
-      testRows.push(i);
-    });
-    if (baselineFeature < 0) {
-      // Baseline: the single feature that ranked failures best on this fold's training rows.
-      let best = 0.5;
-      X.forEach((col, j) => {
-        const a = rocAuc(
-          Float64Array.from(fit, (i) =>
-            (col[i] as number) === (col[i] as number) ? (col[i] as number) : -Infinity,
-          ),
-          yFit,
-        );
-        const score = Math.max(a, 1 - a);
-        if (score > best) {
-          best = score;
-          baselineFeature = j;
-          baselineDirection = a >= 0.5 ? 1 : -1;
-        }
+    if (test.length === 0) continue;
+    let fit;
+    try {
+      fit = await fitFailure(trainEv, fold.cut, {
+        horizonHours: options.horizonHours,
+        mode: options.mode,
+        trees: 100,
+        seed: 11 + fold.k,
+        forest: options.forest,
+        alertBudget: budget,
+        everySeconds: every,
       });
+    } catch (err) {
+      if (err instanceof NotEnoughHistory) continue;
+      throw err;
     }
+    used++;
+    fit.forest.importance.forEach((v, j) => (importance[j] = (importance[j] as number) + v));
+    rule ??= fit.oneSensor && { feature: fit.oneSensor.feature, direction: fit.oneSensor.direction };
+    const threshold = options.threshold ?? fit.alertThreshold;
+    thresholds.push(options.threshold === undefined ? fit.alertThreshold : options.threshold);
+    const s = failureScores(fit, ev, test);
+    test.forEach((i, j) => {
+      p.push(s.model[j] as number);
+      raw.push(s.modelRaw[j] as number);
+      ruleP.push(s.oneSensor[j] as number);
+      ruleRaw.push(s.oneSensorRaw[j] as number);
+      climate.push(s.climatology[j] as number);
+      alerted.push(threshold !== null && (s.model[j] as number) >= threshold);
+      testY.push(y[i] as number);
+      rows.push(i);
+      foldOf.push(fold.k);
+    });
   }
-  // Lead time and false alarms from the alerts in the test periods.
-  const alerts = testRows.filter((_, j) => (testP[j] as number) >= threshold);
-  const testStart = cuts[0] as number;
+  /** Per-fold ROC-AUC of a score, averaged weighted by the fold's test instants. */
+  const foldAuc = (score: readonly number[]) => {
+    let sum = 0;
+    let n = 0;
+    for (const k of new Set(foldOf)) {
+      const js = foldOf.flatMap((f, j) => (f === k ? [j] : []));
+      const a = rocAuc(
+        js.map((j) => score[j] as number),
+        js.map((j) => testY[j] as number),
+      );
+      if (a === a) {
+        sum += a * js.length;
+        n += js.length;
+      }
+    }
+    return n > 0 ? sum / n : NaN;
+  };
+  // Lead time: per failure in the tested span, its first alert within the horizon before it.
+  const testStart = (plan[0] as { cut: number }).cut;
   const failures = run.failures.filter(
     (e) =>
       e.ts >= testStart &&
-      e.ts <= t1 &&
+      e.ts < range.to &&
       (options.mode === undefined || e.mode === options.mode) &&
       (heldOut.size === 0 || heldOut.has(e.equipment)),
   );
+  const alerts = rows.filter((_, j) => alerted[j]);
   const leads: number[] = [];
   for (const e of failures) {
     let first = Infinity;
@@ -248,58 +260,47 @@ export async function backtestFailure(
     if (first < Infinity) leads.push((e.ts - first) / 3.6e9);
   }
   leads.sort((a, b) => a - b);
-  // False alarms: episodes of consecutive alerts on an equipment with no failure within H.
-  let episodes = 0;
-  const byEq = new Map<string, number[]>();
-  for (const i of alerts)
-    if (y[i] === 0)
-      byEq.set(equipment[i] as string, [...(byEq.get(equipment[i] as string) ?? []), ts[i] as number]);
-  for (const times of byEq.values()) {
-    times.sort((a, b) => a - b);
-    times.forEach((t, j) => {
-      if (j === 0 || t - (times[j - 1] as number) > 1.5 * every * 1e6) episodes++;
-    });
-  }
-  const months = ((heldOut.size || new Set(equipment).size) * (t1 - testStart)) / (30 * 86400e6);
+  const episodes = falseAlarmEpisodes(ev, rows, (j) => alerted[j] as boolean, testY, every);
+  const months = equipmentMonths(ev, rows);
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  testP.forEach((p, j) => {
+  alerted.forEach((a, j) => {
     const pos = testY[j] === 1;
-    if (p >= threshold && pos) tp++;
-    else if (p >= threshold) fp++;
+    if (a && pos) tp++;
+    else if (a) fp++;
     else if (pos) fn++;
   });
-  const baselineScores =
-    baselineFeature < 0
-      ? []
-      : testRows
-          .map((i) => (X[baselineFeature] as Float64Array)[i] as number)
-          .map((v) => (v === v ? baselineDirection * v : -Infinity));
-  const baselineAuc = baselineFeature < 0 ? NaN : rocAuc(baselineScores, testY);
-  const persistence = testRows.map((i) =>
+  const persistence = rows.map((i) =>
     failedWithin(run.failures, equipment[i] as string, (ts[i] as number) - H, ts[i] as number, options.mode),
   );
   let ptp = 0;
   let pfp = 0;
-  persistence.forEach((p, j) => {
-    if (p === 1 && testY[j] === 1) ptp++;
-    else if (p === 1) pfp++;
+  persistence.forEach((v, j) => {
+    if (v === 1 && testY[j] === 1) ptp++;
+    else if (v === 1) pfp++;
   });
   const positivesInTest = testY.filter((v) => v === 1).length;
   const total = importance.reduce((s, v) => s + v, 0) || 1;
   const round = (v: number, d = 4) => Math.round(v * 10 ** d) / 10 ** d;
-  return {
+  const modelBrier = p.length ? brier(p, testY) : NaN;
+  const climBrier = p.length ? brier(climate, testY) : NaN;
+  const figures = {
     horizon_h: options.horizonHours,
     mode: options.mode ?? 'any',
     folds,
+    folds_used: used,
     test_rows: testY.length,
     positives: positivesInTest,
-    roc_auc: round(rocAuc(testP, testY)),
-    pr_auc: round(prAuc(testP, testY)),
-    brier: round(brier(testP, testY)),
-    base_rate_brier: round(brier(baseRate, testY)),
-    threshold,
+    roc_auc: round(foldAuc(raw)),
+    pr_auc: round(prAuc(p, testY)),
+    brier: round(modelBrier),
+    base_rate_brier: round(climBrier),
+    brier_skill: round(1 - modelBrier / climBrier),
+    ece: round(expectedCalibrationError(p, testY)),
+    threshold: options.threshold ?? null,
+    alert_budget_per_equipment_month: budget,
+    alert_thresholds: thresholds.map((t) => (t === null ? null : round(t))),
     precision: round(tp + fp > 0 ? tp / (tp + fp) : NaN),
     recall: round(tp + fn > 0 ? tp / (tp + fn) : NaN),
     failures_in_test: failures.length,
@@ -311,19 +312,20 @@ export async function backtestFailure(
       values: leads.map((v) => round(v, 2)),
     },
     false_alarms_per_equipment_month: round(months > 0 ? episodes / months : NaN, 3),
-    roc: rocCurve(testP, testY).map((p) => ({ fpr: round(p.fpr), tpr: round(p.tpr) })),
-    reliability: reliability(testP, testY).map((r) => ({
+    roc: rocCurve(raw, testY).map((r) => ({ fpr: round(r.fpr), tpr: round(r.tpr) })),
+    reliability: reliability(p, testY).map((r) => ({
       predicted: round(r.predicted),
       observed: round(r.observed),
       count: r.count,
     })),
     baseline: {
-      feature: baselineFeature < 0 ? 'none' : (fs.columns[baselineFeature] as string),
-      direction: baselineDirection,
-      roc_auc: round(baselineAuc),
+      feature: rule?.feature ?? 'none',
+      direction: rule?.direction ?? 1,
+      roc_auc: round(rule === null ? NaN : foldAuc(ruleRaw)),
+      brier: round(ruleP.length ? brier(ruleP, testY) : NaN),
     },
     persistence: {
-      roc_auc: round(rocAuc(persistence, testY)),
+      roc_auc: round(foldAuc(persistence)),
       precision: round(ptp + pfp > 0 ? ptp / (ptp + pfp) : NaN),
       recall: round(positivesInTest > 0 ? ptp / positivesInTest : NaN),
     },
@@ -334,5 +336,6 @@ export async function backtestFailure(
       .sort((a, b) => b.importance - a.importance)
       .slice(0, 10),
     held_out_equipment: [...heldOut],
-  };
+  } satisfies Omit<FailureBacktest, 'gate'>;
+  return { ...figures, gate: failureGate(figures) };
 }

@@ -10,6 +10,7 @@ import type { Store } from '../src/store/index.ts';
 import { Writer } from '../src/store/index.ts';
 import { loadContext, loadReadings } from './data.ts';
 import type { TimeRange } from './data.ts';
+import type { Evidence } from './harness.ts';
 
 export interface FeatureRun {
   readonly features: Table;
@@ -47,6 +48,11 @@ export function featureMatrix(features: Table, fs: FeatureSet): FeatureMatrix {
     equipment: Array.from(codes, (c) => labels[c] as string),
     columns: fs.columns.map((c) => float64Values(features.getChild(c)!)),
   };
+}
+
+/** A feature run as the harness takes it, observed until `observedUntil` (exclusive, µs). */
+export function evidenceOf(run: FeatureRun, fs: FeatureSet, observedUntil: number): Evidence {
+  return { ...featureMatrix(run.features, fs), names: fs.columns, failures: run.failures, observedUntil };
 }
 
 /**

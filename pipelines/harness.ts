@@ -167,3 +167,55 @@ export function testRows(ev: Evidence, fold: Fold, label: Float64Array): number[
     (i) => (ev.ts[i] as number) >= fold.cut && (ev.ts[i] as number) < fold.end && label[i] === label[i],
   );
 }
+
+/** The evidence without some equipment (held out of training to be tested alone). */
+export function withoutEquipment(ev: Evidence, out: ReadonlySet<string>): Evidence {
+  if (out.size === 0) return ev;
+  const keep = rowsWhere(ev, (i) => !out.has(ev.equipment[i] as string));
+  return {
+    ...ev,
+    ts: Float64Array.from(keep, (i) => ev.ts[i] as number),
+    equipment: keep.map((i) => ev.equipment[i] as string),
+    columns: pick(ev, keep),
+    failures: ev.failures.filter((f) => !out.has(f.equipment)),
+  };
+}
+
+/**
+ * The sets of sensors the training equipment reported (a sensor counts when any of its value
+ * columns, not its missing share or count, has a value on one of the equipment's rows), distinct,
+ * each sorted. An equipment scored
+ * later that reports less than every one of them lacks sensors the model learnt from.
+ */
+export function sensorProfiles(
+  ev: Evidence,
+  rows: readonly number[],
+  sensors: readonly string[],
+): string[][] {
+  // Columns that are NaN without a value (a window's missing share or count is a number even then).
+  const valued = (n: string) => !/__(missing|count)__/.test(n);
+  const cols = sensors.map((s) =>
+    ev.names.flatMap((n, j) => (n.startsWith(`${s}__`) && valued(n) ? [j] : [])),
+  );
+  const byEq = new Map<string, Set<string>>();
+  for (const i of rows) {
+    const eq = ev.equipment[i] as string;
+    let set = byEq.get(eq);
+    if (set === undefined) byEq.set(eq, (set = new Set()));
+    sensors.forEach((s, k) => {
+      if (
+        !set.has(s) &&
+        (cols[k] as number[]).some(
+          (j) => (ev.columns[j] as Float64Array)[i] === (ev.columns[j] as Float64Array)[i],
+        )
+      )
+        set.add(s);
+    });
+  }
+  const distinct = new Map<string, string[]>();
+  for (const set of byEq.values()) {
+    const list = [...set].sort();
+    distinct.set(list.join(','), list);
+  }
+  return [...distinct.values()];
+}

@@ -1,7 +1,9 @@
 /**
  * First models for a plant: when a failure or RUL model is not promoted yet, backtest its recipe
- * walk-forward on the stored history, then train it on all of it, record the backtest with the
- * model and promote it. Used by `npm start` on a fresh database and by the retrain job, which so
+ * walk-forward on the stored history (the harness: leak-free folds, purged calibration), then fit
+ * it at the end of the history, record the backtest and the gate's verdict with the model and
+ * promote it: the model answers if it beat its references out of sample, else the best reference
+ * does, named as such. Used by `npm start` on a fresh database and by the retrain job, which so
  * adds a longer horizon's model once the history has grown enough to backtest it.
  */
 import type { FeatureSet } from '../features/index.ts';
@@ -43,6 +45,8 @@ export async function ensureInitialModels(
     capHours?: number;
     /** A mode gets a model of its own from this many failures in the history (default 3). */
     minModeFailures?: number;
+    /** False alarms per equipment-month the alert thresholds are chosen for (default 1). */
+    alertBudget?: number;
     onStep?: (what: string) => void;
   } = {},
 ): Promise<InitialModels> {
@@ -73,7 +77,7 @@ export async function ensureInitialModels(
   const features = await computeStoreFeatures(store, fs, range, 600);
   const trees = o.trees ?? 100;
   // One recipe for each horizon's any-mode model and each per-mode one: backtest, train on all, promote.
-  const bootstrapFailure = async (mode: string | undefined, horizon: number, mustBeatClimatology = false) => {
+  const bootstrapFailure = async (mode: string | undefined, horizon: number) => {
     const what = mode === undefined ? '' : ` by ${mode}`;
     o.onStep?.(`backtesting failure${what} within ${horizon} h (walk-forward)`);
     const backtest = await backtestFailure(store, fs, range, {
@@ -88,26 +92,26 @@ export async function ensureInitialModels(
       mode,
       trees,
       features,
+      alertBudget: o.alertBudget,
+      gate: backtest.gate,
       metrics: {
         backtest_roc_auc: backtest.roc_auc,
         backtest_pr_auc: backtest.pr_auc,
         backtest_brier: backtest.brier,
         backtest_base_rate_brier: backtest.base_rate_brier,
+        backtest_brier_skill: backtest.brier_skill,
+        backtest_ece: backtest.ece,
         backtest_baseline_roc_auc: backtest.baseline.roc_auc,
+        backtest_baseline_brier: backtest.baseline.brier,
         backtest_persistence_roc_auc: backtest.persistence.roc_auc,
         backtest_lead_time_median_h: backtest.lead_time_h.median,
+        backtest_false_alarms_per_equipment_month: backtest.false_alarms_per_equipment_month,
       },
     });
     registry.saveBacktest(model.name, model.version, backtest);
-    // A longer horizon is an extra: promoted only when its calibrated probabilities beat forecasting
-    // the base rate everywhere (else schedulers would plan on numbers worse than a constant). The
-    // primary horizon is always promoted: scoring needs a model, and its backtest is reported.
-    if (mustBeatClimatology && !(backtest.brier < backtest.base_rate_brier)) {
-      throw new Error(
-        `registered as ${model.name}@${model.version} but not promoted: its walk-forward Brier ` +
-          `${backtest.brier} is no better than forecasting the base rate (${backtest.base_rate_brier})`,
-      );
-    }
+    // Promoted either way: the version is what this name serves now, and its gate says whether
+    // the model answers or, having lost to its references out of sample, the best reference does
+    // (named as such wherever it answers).
     registry.promote(model.name, model.version);
     return { model, backtest };
   };
@@ -115,7 +119,7 @@ export async function ensureInitialModels(
     const skip = skipReason(h);
     if (skip !== undefined) return { skipped: skip };
     try {
-      return await bootstrapFailure(undefined, h, h !== horizon);
+      return await bootstrapFailure(undefined, h);
     } catch (err) {
       return { skipped: errorMessage(err) };
     }
@@ -147,16 +151,13 @@ export async function ensureInitialModels(
         rulCapHours: cap,
         trees,
         features,
+        gate: backtest.gate,
         metrics: {
           backtest_rmse_h: backtest.rmse_h,
           backtest_mae_h: backtest.mae_h,
           backtest_baseline_rmse_h: backtest.baseline.rmse_h,
           backtest_weibull_baseline_rmse_h: backtest.weibull_baseline.rmse_h,
           backtest_interval_coverage: backtest.interval_coverage,
-          // The interval the scorer gives: prediction + these out-of-sample residual quantiles.
-          interval_residual_q10_h: backtest.residual_q10_h,
-          interval_residual_q90_h: backtest.residual_q90_h,
-          backtest_residual_interval_coverage: backtest.residual_interval_coverage,
         },
       });
       registry.saveBacktest(model.name, model.version, backtest);

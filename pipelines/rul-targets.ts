@@ -13,7 +13,9 @@
  */
 import { remainingLife } from '../features/index.ts';
 import type { FailureEvent } from '../features/index.ts';
-import { fitWeibull } from '../models/index.ts';
+import { expectedCappedRul, fitWeibull } from '../models/index.ts';
+
+export { expectedCappedRul };
 import type { WeibullFit } from '../models/index.ts';
 
 export interface RulTargets {
@@ -69,23 +71,6 @@ export function livesFromAges(
     }
   }
   return { hours, failed };
-}
-
-/** E[min(T - a, cap) | T > a + c] under the Weibull, by the trapezoid rule on 64 steps. */
-export function expectedCappedRul(w: WeibullFit, age: number, survived: number, cap: number): number {
-  const S = (x: number) => Math.exp(-Math.pow(Math.max(0, x) / w.scale, w.shape));
-  const s0 = S(age + survived);
-  if (!(s0 > 1e-300) || survived >= cap) return Math.min(survived, cap);
-  const steps = 64;
-  const h = (cap - survived) / steps;
-  let area = 0;
-  let prev = 1;
-  for (let k = 1; k <= steps; k++) {
-    const cur = S(age + survived + k * h) / s0;
-    area += (prev + cur) * 0.5 * h;
-    prev = cur;
-  }
-  return survived + area;
 }
 
 export function rulTargets(

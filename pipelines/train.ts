@@ -1,18 +1,27 @@
 /**
- * Training recipes over stored history, registering what they train: "failure within H hours"
- * (classifier + isotonic calibration fitted on the latest quarter of labelled instants) and
- * remaining useful life (regression on capped RUL, censored instants given their expected capped
- * RUL under a Weibull of the history's lives: see rul-targets.ts).
+ * Training recipes over stored history, registering what they train: the failure and RUL kinds
+ * fitted through the harness at a cut (by default the end of the history), with the references
+ * fitted beside them and the gate's verdict when a backtest judged the recipe. What the training
+ * side is: the failure forest fits the instants whose horizon was over before the calibration
+ * slice (the latest quarter of labelled instants), which calibrates it and chooses its alert
+ * threshold; the RUL forest fits the instants before its calibration slice, which gives its
+ * conformal interval. Instants whose outcome is not known by the cut train nothing.
  */
-import { failureWithin } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
-import { compileForest, fitIsotonic, predictColumns, trainForestParallel } from '../models/index.ts';
 import type { ForestOptions, ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
-import { computeStoreFeatures, featureMatrix } from './features.ts';
-import { rulTargets } from './rul-targets.ts';
+import { fitFailure, FAILURE_FOREST } from './failure-kind.ts';
+import type { FailureFit } from './failure-kind.ts';
+import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
+import type { Gate } from './gate.ts';
+import { sensorProfiles } from './harness.ts';
+import type { Evidence } from './harness.ts';
+import { fitRul, RUL_FOREST } from './rul-kind.ts';
+import type { RulFit } from './rul-kind.ts';
+
+export { FAILURE_FOREST, RUL_FOREST };
 
 export interface TrainOptions {
   readonly horizonHours?: number;
@@ -20,33 +29,31 @@ export interface TrainOptions {
   readonly rulCapHours?: number;
   readonly everySeconds?: number;
   readonly trees?: number;
+  readonly seed?: number;
+  readonly forest?: Partial<ForestOptions>;
+  /** False alarms per equipment-month for the alert threshold (default 1). */
+  readonly alertBudget?: number;
   /** Features already computed over `range` (at everySeconds): saves recomputing them. */
   readonly features?: FeatureRun;
   /** Figures to record with the model, e.g. its backtest. */
   readonly metrics?: Readonly<Record<string, number>>;
+  /** The gate's verdict on the recipe's walk-forward, recorded with the model. */
+  readonly gate?: Gate;
 }
 
 const iso = (micros: number) => new Date(micros / 1000).toISOString();
 
-/**
- * The forest recipes, one per model kind: training and the walk-forward backtests use the same,
- * so a backtest measures the model that is trained (only trees and seed vary).
- */
-export const FAILURE_FOREST = {
-  task: 'classification',
-  maxDepth: 12,
-  minSamplesLeaf: 5,
-  maxFeatures: 'sqrt',
-  classWeight: 'balanced',
-} as const satisfies Partial<ForestOptions>;
+async function evidenceFor(
+  store: Store,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: TrainOptions,
+): Promise<Evidence> {
+  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
+  return evidenceOf(run, fs, range.to);
+}
 
-export const RUL_FOREST = {
-  task: 'regression',
-  maxDepth: 16,
-  minSamplesLeaf: 5,
-  maxFeatures: 'third',
-} as const satisfies Partial<ForestOptions>;
-
+/** Fits the failure kind at `range.to` (everything in the range is before the cut) and registers it. */
 export async function trainFailureModel(
   store: Store,
   registry: ModelRegistry,
@@ -54,43 +61,64 @@ export async function trainFailureModel(
   range: TimeRange,
   o: TrainOptions = {},
 ): Promise<ModelMeta> {
-  const H = (o.horizonHours ?? 24) * 3.6e9;
-  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
-  const { ts, equipment: eq, columns: X } = featureMatrix(run.features, fs);
-  const y = failureWithin(ts, eq, run.failures, H, range.to, o.mode);
-  const rows = Array.from({ length: ts.length }, (_, i) => i)
-    .filter((i) => y[i] === y[i])
-    .sort((a, b) => (ts[a] as number) - (ts[b] as number));
-  const split = Math.floor(rows.length * 0.75);
-  const pick = (r: number[]) => X.map((col) => Float64Array.from(r, (i) => col[i] as number));
-  const yFit = Float64Array.from(rows.slice(0, split), (i) => y[i] as number);
-  if (!yFit.some((v) => v === 1))
-    throw new Error('no failure inside the horizon in the training history: simulate or ingest more');
-  const forest = await trainForestParallel(pick(rows.slice(0, split)), yFit, {
-    ...FAILURE_FOREST,
-    trees: o.trees ?? 100,
-    seed: 17,
-  });
-  const cal = rows.slice(split);
-  const calibrator = fitIsotonic(
-    predictColumns(compileForest(forest), pick(cal)),
-    Float64Array.from(cal, (i) => y[i] as number),
-  );
+  const ev = await evidenceFor(store, fs, range, o);
   const hours = o.horizonHours ?? 24;
-  const name = `failure-${o.mode ?? 'any'}-${hours}h`;
-  return registry.save(name, forest, {
+  const recipe = {
+    horizonHours: hours,
+    mode: o.mode,
+    trees: o.trees ?? 100,
+    seed: o.seed ?? 17,
+    forest: o.forest,
+    alertBudget: o.alertBudget ?? 1,
+    everySeconds: o.everySeconds ?? 600,
+  };
+  const fit = await fitFailure(ev, range.to, recipe);
+  return saveFailure(registry, fs, range, fit, recipe, { ...o, ev });
+}
+
+export function saveFailure(
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  fit: FailureFit,
+  recipe: { horizonHours: number; mode?: string; trees: number; seed: number; alertBudget: number },
+  o: Pick<TrainOptions, 'metrics' | 'gate'> & { ev?: Evidence } = {},
+): ModelMeta {
+  const { horizonHours: hours, mode } = recipe;
+  return registry.save(`failure-${mode ?? 'any'}-${hours}h`, fit.forest, {
     kind: 'failure-classifier',
-    target: `failure within ${hours} h (${o.mode ?? 'any mode'})`,
+    target: `failure within ${hours} h (${mode ?? 'any mode'})`,
+    horizonHours: hours,
+    mode: mode ?? 'any',
     featureSet: fs.name,
     featureSetHash: fs.hash,
     featureNames: fs.columns,
     trainingWindow: { from: iso(range.from), to: iso(range.to) },
-    rows: split,
-    metrics: { positives: yFit.filter((v) => v === 1).length, calibration_rows: cal.length, ...o.metrics },
-    calibration: { x: Array.from(calibrator.x), y: Array.from(calibrator.y) },
+    rows: fit.set.rows.length,
+    metrics: {
+      positives: fit.set.y.reduce((s, v) => s + v, 0),
+      calibration_rows: fit.set.calRows.length,
+      climatology: fit.climatology.rate,
+      ...o.metrics,
+    },
+    calibration: { x: Array.from(fit.calibrator.x), y: Array.from(fit.calibrator.y) },
+    baselines: [...(fit.oneSensor ? [fit.oneSensor] : []), fit.climatology],
+    alertThreshold: fit.alertThreshold,
+    ...(o.ev
+      ? { sensorProfiles: sensorProfiles(o.ev, [...fit.set.rows, ...fit.set.calRows], fs.sensors) }
+      : {}),
+    ...(o.gate ? { gate: o.gate } : {}),
+    recipe: {
+      trees: recipe.trees,
+      seed: recipe.seed,
+      alertBudget: recipe.alertBudget,
+      calibrationFrom: iso(fit.set.calStart),
+      cut: iso(range.to),
+    },
   });
 }
 
+/** Fits the RUL kind at `range.to` and registers it with its conformal interval and references. */
 export async function trainRulModel(
   store: Store,
   registry: ModelRegistry,
@@ -98,35 +126,48 @@ export async function trainRulModel(
   range: TimeRange,
   o: TrainOptions = {},
 ): Promise<ModelMeta> {
-  const cap = o.rulCapHours ?? 168;
-  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
-  const { ts, equipment: eq, columns: X } = featureMatrix(run.features, fs);
-  // Censored instants (no failure seen yet, the cap not reached) keep an expected target.
-  const age = fs.columns.indexOf('hours_since_maintenance');
-  const targets = rulTargets(ts, eq, run.failures, range.to, cap, age < 0 ? undefined : X[age]);
-  const rul = targets.target;
-  const rows = Array.from({ length: ts.length }, (_, i) => i).filter((i) => rul[i] === rul[i]);
-  if (rows.length === 0)
-    throw new Error('no instant with a known RUL: the history needs failures or spans longer than the cap');
-  const forest = await trainForestParallel(
-    X.map((col) => Float64Array.from(rows, (i) => col[i] as number)),
-    Float64Array.from(rows, (i) => rul[i] as number),
-    { ...RUL_FOREST, trees: o.trees ?? 100, seed: 19 },
-  );
-  return registry.save(`rul-${cap}h`, forest, {
+  const ev = await evidenceFor(store, fs, range, o);
+  const recipe = { capHours: o.rulCapHours ?? 168, trees: o.trees ?? 100, seed: o.seed ?? 19 };
+  const fit = await fitRul(ev, range.to, recipe);
+  return saveRul(registry, fs, range, fit, recipe, { ...o, ev });
+}
+
+export function saveRul(
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  range: TimeRange,
+  fit: RulFit,
+  recipe: { capHours: number; trees: number; seed: number },
+  o: Pick<TrainOptions, 'metrics' | 'gate'> & { ev?: Evidence } = {},
+): ModelMeta {
+  const cap = recipe.capHours;
+  const t = fit.set;
+  return registry.save(`rul-${cap}h`, fit.forest, {
     kind: 'rul-forest',
     target: `RUL hours, capped at ${cap}`,
+    capHours: cap,
     featureSet: fs.name,
     featureSetHash: fs.hash,
     featureNames: fs.columns,
     trainingWindow: { from: iso(range.from), to: iso(range.to) },
-    rows: rows.length,
+    rows: t.rows.length,
     metrics: {
-      censored_rows_imputed: targets.imputed,
-      ...(targets.weibull
-        ? { weibull_shape: targets.weibull.shape, weibull_scale_h: targets.weibull.scale }
+      calibration_rows: t.calRows.length,
+      censored_rows_imputed: t.targets.imputed,
+      ...(t.targets.weibull
+        ? { weibull_shape: t.targets.weibull.shape, weibull_scale_h: t.targets.weibull.scale }
         : {}),
       ...o.metrics,
+    },
+    baselines: [...(fit.meanLife ? [fit.meanLife] : []), ...(fit.weibull ? [fit.weibull] : [])],
+    intervals: fit.intervals,
+    ...(o.ev ? { sensorProfiles: sensorProfiles(o.ev, [...t.rows, ...t.calRows], fs.sensors) } : {}),
+    ...(o.gate ? { gate: o.gate } : {}),
+    recipe: {
+      trees: recipe.trees,
+      seed: recipe.seed,
+      calibrationFrom: iso(t.calStart),
+      cut: iso(range.to),
     },
   });
 }
