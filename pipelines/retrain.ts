@@ -1,10 +1,11 @@
 /**
- * Champion/challenger retraining. A challenger is trained on the history up to the start of a
- * holdout (by default the horizon plus 24 h); champion and challenger are then scored on that holdout,
- * which the challenger never saw and which a champion trained a run earlier did not see either
- * (when it did, the record says so: the comparison then favours the champion, which errs on the
- * side of keeping what runs). The challenger is promoted only if it beats the champion on the
- * declared metric; otherwise it stays in the registry, unpromoted, and the comparison is recorded.
+ * Champion/challenger retraining, on equal terms. A challenger is fitted through the harness at a
+ * holdout cut (by default the horizon plus 24 h before the end of the history); both are judged on
+ * the holdout's instants whose outcome is known now, which the challenger never saw. A champion
+ * that did see them (trained later than the cut, e.g. the first model, fitted on all history) is
+ * not scored in sample: its recipe is re-fitted at the same cut, and the re-fit is what competes.
+ * The record says which. The challenger is also judged by the promotion gate against its own
+ * references on the holdout; when promoted and losing there, its best reference answers.
  */
 import { failureWithin, remainingLife } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
@@ -13,9 +14,16 @@ import type { ChallengeRecord, LoadedModel, ModelMeta, ModelRegistry } from '../
 import { errorMessage } from '../src/errors.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
-import { computeStoreFeatures, featureMatrix } from './features.ts';
-import type { FeatureMatrix } from './features.ts';
-import { trainFailureModel, trainRulModel } from './train.ts';
+import { failureScores, fitFailure } from './failure-kind.ts';
+import type { FailureFit } from './failure-kind.ts';
+import { computeStoreFeatures, evidenceOf } from './features.ts';
+import { failureGate, rulGate } from './gate.ts';
+import type { Gate } from './gate.ts';
+import { pick, rowsWhere } from './harness.ts';
+import type { Evidence } from './harness.ts';
+import { conformalPoint, fitRul, rulPoints, rulPredictions } from './rul-kind.ts';
+import type { RulFit } from './rul-kind.ts';
+import { saveFailure, saveRul } from './train.ts';
 
 export interface RetrainOptions {
   /** Declared metric for the failure model: brier (lower wins) or roc_auc (higher wins). RUL uses RMSE. */
@@ -25,6 +33,7 @@ export interface RetrainOptions {
   readonly rulCapHours?: number;
   readonly trees?: number;
   readonly everySeconds?: number;
+  readonly alertBudget?: number;
 }
 
 export type RetrainOutcome = ChallengeRecord | { readonly model: string; readonly error: string };
@@ -37,18 +46,98 @@ export interface RetrainResult {
 }
 
 const iso = (micros: number) => new Date(micros / 1000).toISOString();
-const LOOKBACK = 86_400e6; // the longest window of the plant feature set
 
-function loadChampion(registry: ModelRegistry, name: string, fs: FeatureSet): LoadedModel | string {
-  const v = registry.promoted(name);
-  if (v === null) return 'no champion yet';
-  try {
-    return registry.load(name, v, fs.hash);
-  } catch (err) {
-    return `champion ${v} cannot be scored on ${fs.name}: ${errorMessage(err)}`;
-  }
+interface Holdout {
+  readonly cut: number;
+  readonly range: TimeRange;
+  readonly ev: Evidence;
 }
 
+/** The history's evidence and the holdout cut (the holdout must outlast the horizon). */
+async function prepareHoldout(
+  store: Store,
+  fs: FeatureSet,
+  range: TimeRange,
+  o: RetrainOptions,
+  horizonHours: number,
+): Promise<Holdout> {
+  const cut = range.to - (o.holdoutHours ?? horizonHours + 24) * 3.6e9;
+  if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
+  const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
+  return { cut, range, ev: evidenceOf(run, fs, range.to) };
+}
+
+/** When the champion's training side ended (its cut), from its recipe or its training window. */
+function championCut(meta: ModelMeta): number {
+  return (
+    Date.parse(meta.recipe?.cut !== undefined ? String(meta.recipe.cut) : (meta.trainingWindow?.to ?? '')) *
+    1000
+  );
+}
+
+function recipeNumber(meta: ModelMeta, key: string, fallback: number): number {
+  const v = meta.recipe?.[key];
+  return typeof v === 'number' ? v : fallback;
+}
+
+interface Contender {
+  readonly version: string;
+  readonly value: number;
+  readonly sawHoldout: boolean;
+  readonly refit: boolean;
+}
+
+function decide(
+  registry: ModelRegistry,
+  name: string,
+  challenger: { meta: ModelMeta; value: number },
+  champion: Contender | string,
+  metric: string,
+  lowerIsBetter: boolean,
+  holdout: ChallengeRecord['holdout'],
+): ChallengeRecord {
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
+  let promoted: boolean;
+  let reason: string;
+  if (typeof champion === 'string') {
+    promoted = true;
+    reason = `promoted: ${champion}`;
+  } else if (!Number.isFinite(challenger.value) || !Number.isFinite(champion.value)) {
+    promoted = false;
+    reason = `kept champion ${champion.version}: ${metric} not defined on the holdout (${holdout.rows} rows${
+      holdout.positives === undefined ? '' : `, ${holdout.positives} positives`
+    })`;
+  } else {
+    const who = champion.refit
+      ? `champion ${champion.version}'s recipe re-fitted at the cut`
+      : `champion ${champion.version}`;
+    const better = lowerIsBetter ? challenger.value < champion.value : challenger.value > champion.value;
+    promoted = better;
+    reason = better
+      ? `promoted: ${metric} ${fmt(challenger.value)} beats ${who} (${fmt(champion.value)})`
+      : `kept champion ${champion.version}: ${who} scores ${metric} ${fmt(champion.value)} vs challenger ${fmt(challenger.value)}`;
+  }
+  if (promoted) registry.promote(name, challenger.meta.version);
+  const record: ChallengeRecord = {
+    at: new Date().toISOString(),
+    metric,
+    lowerIsBetter,
+    holdout,
+    champion: typeof champion === 'string' ? null : champion,
+    challenger: { version: challenger.meta.version, value: challenger.value },
+    promoted,
+    reason,
+    compared_on:
+      `instants from ${holdout.from} to ${holdout.to} whose outcome is known now, which neither side trained on` +
+      (typeof champion !== 'string' && champion.refit
+        ? ` (the champion had trained on them, so its recipe was re-fitted at ${holdout.from})`
+        : ''),
+  };
+  registry.recordChallenge(name, record);
+  return record;
+}
+
+/** Calibrated probabilities of a registered failure model. */
 function probabilities(model: LoadedModel, X: readonly Float64Array[]): Float64Array {
   const raw = predictColumns(model.compiled, X);
   const cal = model.meta.calibration;
@@ -57,145 +146,182 @@ function probabilities(model: LoadedModel, X: readonly Float64Array[]): Float64A
   return raw.map((s) => calibrate(c, s));
 }
 
-/** Compares and promotes (or not); records the comparison in the registry. */
-function decide(
-  registry: ModelRegistry,
-  challenger: ModelMeta,
-  champion: LoadedModel | string,
-  evaluate: (m: LoadedModel) => number,
-  metric: string,
-  lowerIsBetter: boolean,
-  holdout: ChallengeRecord['holdout'],
-  cut: number,
-): ChallengeRecord {
-  const challengerValue = evaluate(registry.load(challenger.name, challenger.version));
-  const champ =
-    typeof champion === 'string'
-      ? null
-      : {
-          version: champion.meta.version,
-          value: evaluate(champion),
-          sawHoldout: Date.parse(champion.meta.trainingWindow?.to ?? '') * 1000 > cut,
-        };
-  let promoted: boolean;
-  let reason: string;
-  const fmt = (v: number) => (Number.isFinite(v) ? v.toFixed(4) : String(v));
-  if (champ === null) {
-    promoted = true;
-    reason = `promoted: ${champion as string}`;
-  } else if (!Number.isFinite(challengerValue) || !Number.isFinite(champ.value)) {
-    promoted = false;
-    reason = `kept champion ${champ.version}: ${metric} not defined on the holdout (${holdout.rows} rows${
-      holdout.positives === undefined ? '' : `, ${holdout.positives} positives`
-    })`;
-  } else {
-    const better = lowerIsBetter ? challengerValue < champ.value : challengerValue > champ.value;
-    promoted = better;
-    reason = better
-      ? `promoted: ${metric} ${fmt(challengerValue)} beats champion ${champ.version}'s ${fmt(champ.value)}`
-      : `kept champion ${champ.version}: ${metric} ${fmt(champ.value)} vs challenger ${fmt(challengerValue)}`;
-  }
-  if (promoted) registry.promote(challenger.name, challenger.version);
-  const record: ChallengeRecord = {
-    at: new Date().toISOString(),
-    metric,
-    lowerIsBetter,
-    holdout,
-    champion: champ,
-    challenger: { version: challenger.version, value: challengerValue },
-    promoted,
-    reason,
-  };
-  registry.recordChallenge(challenger.name, record);
-  return record;
-}
-
-function rowsWhere(m: FeatureMatrix, keep: (i: number) => boolean): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < m.ts.length; i++) if (keep(i)) out.push(i);
-  return out;
-}
-
-interface Holdout {
-  readonly cut: number;
-  readonly train: TimeRange;
-  readonly every: number;
-  readonly run: Awaited<ReturnType<typeof computeStoreFeatures>>;
-  readonly m: FeatureMatrix;
-  inHoldout(i: number): boolean;
-  pick(rows: number[]): Float64Array[];
-}
-
-/** The training range (history minus the holdout) and the holdout's features. */
-async function prepareHoldout(
-  store: Store,
-  fs: FeatureSet,
-  range: TimeRange,
-  o: RetrainOptions,
-): Promise<Holdout> {
-  // The holdout must outlast the horizon: an instant's label is known only once its horizon has
-  // passed, so a holdout of H + 24 h scores the 24 h of instants whose outcome is now known.
-  const cut = range.to - (o.holdoutHours ?? (o.horizonHours ?? 24) + 24) * 3.6e9;
-  if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
-  const every = o.everySeconds ?? 600;
-  const run = await computeStoreFeatures(store, fs, { from: cut - LOOKBACK, to: range.to }, every);
-  const m = featureMatrix(run.features, fs);
-  return {
-    cut,
-    train: { from: range.from, to: cut },
-    every,
-    run,
-    m,
-    inHoldout: (i) => (m.ts[i] as number) >= cut,
-    pick: (rows) => m.columns.map((c) => Float64Array.from(rows, (i) => c[i] as number)),
-  };
+/** The gate on one holdout: the challenger against its own references on the same instants. */
+function holdoutFailureGate(
+  fit: FailureFit,
+  h: Holdout,
+  rows: number[],
+  y: Float64Array,
+  H: number,
+  mode?: string,
+): Gate {
+  const s = failureScores(fit, h.ev, rows);
+  const persistence = rows.map((i) =>
+    h.ev.failures.some(
+      (f) =>
+        f.equipment === h.ev.equipment[i] &&
+        f.ts > (h.ev.ts[i] as number) - H &&
+        f.ts <= (h.ev.ts[i] as number) &&
+        (mode === undefined || f.mode === mode),
+    )
+      ? 1
+      : 0,
+  );
+  return failureGate({
+    roc_auc: rocAuc(s.modelRaw, y),
+    brier: brier(s.model, y),
+    base_rate_brier: brier(s.climatology, y),
+    baseline: {
+      feature: fit.oneSensor?.feature ?? 'none',
+      roc_auc: fit.oneSensor ? rocAuc(s.oneSensorRaw, y) : NaN,
+      brier: brier(s.oneSensor, y),
+    },
+    persistence: { roc_auc: rocAuc(persistence, y) },
+  });
 }
 
 /** Champion/challenger of one failure model (`failure-<mode|any>-<H>h`) on the holdout. */
 async function challengeFailure(
-  store: Store,
   registry: ModelRegistry,
   fs: FeatureSet,
-  range: TimeRange,
   o: RetrainOptions,
   h: Holdout,
+  horizonHours: number,
   mode: string | undefined,
 ): Promise<RetrainOutcome> {
-  const H = (o.horizonHours ?? 24) * 3.6e9;
-  const failureName = `failure-${mode ?? 'any'}-${o.horizonHours ?? 24}h`;
+  const H = horizonHours * 3.6e9;
+  const name = `failure-${mode ?? 'any'}-${horizonHours}h`;
   try {
-    const challenger = await trainFailureModel(store, registry, fs, h.train, {
-      horizonHours: o.horizonHours,
-      mode,
-      trees: o.trees,
-      everySeconds: h.every,
-    });
-    const y = failureWithin(h.m.ts, h.m.equipment, h.run.failures, H, range.to, mode);
-    const rows = rowsWhere(h.m, (i) => h.inHoldout(i) && y[i] === y[i]);
-    const X = h.pick(rows);
+    const y = failureWithin(h.ev.ts, h.ev.equipment, h.ev.failures, H, h.range.to, mode);
+    const rows = rowsWhere(h.ev, (i) => (h.ev.ts[i] as number) >= h.cut && y[i] === y[i]);
     const labels = Float64Array.from(rows, (i) => y[i] as number);
     const positives = labels.reduce((s, v) => s + v, 0);
-    const evaluate = (model: LoadedModel) => {
-      const p = probabilities(model, X);
-      if (rows.length === 0) return NaN;
-      return o.metric === 'brier'
-        ? brier(p, labels)
-        : positives > 0 && positives < rows.length
-          ? rocAuc(p, labels)
-          : NaN;
+    const X = pick(h.ev, rows);
+    const score = (p: Float64Array) =>
+      rows.length === 0
+        ? NaN
+        : o.metric === 'brier'
+          ? brier(p, labels)
+          : positives > 0 && positives < rows.length
+            ? rocAuc(p, labels)
+            : NaN;
+    const recipe = {
+      horizonHours,
+      mode,
+      trees: o.trees ?? 100,
+      seed: 17,
+      alertBudget: o.alertBudget ?? 1,
+      everySeconds: o.everySeconds ?? 600,
     };
+    const fit = await fitFailure(h.ev, h.cut, recipe);
+    const gate = holdoutFailureGate(fit, h, rows, labels, H, mode);
+    const range = { from: h.range.from, to: h.cut };
+    const meta = saveFailure(registry, fs, range, fit, recipe, { gate, ev: h.ev });
+    const challengerValue = score(failureScores(fit, h.ev, rows).model);
+    let champion: Contender | string = 'no champion yet';
+    const v = registry.promoted(name);
+    if (v !== null) {
+      const champ = registry.load(name, v, fs.hash);
+      const saw = championCut(champ.meta) > h.cut;
+      if (!saw)
+        champion = { version: v, value: score(probabilities(champ, X)), sawHoldout: false, refit: false };
+      else {
+        const refit = await fitFailure(h.ev, h.cut, {
+          ...recipe,
+          trees: recipeNumber(champ.meta, 'trees', recipe.trees),
+          seed: recipeNumber(champ.meta, 'seed', recipe.seed),
+          alertBudget: recipeNumber(champ.meta, 'alertBudget', recipe.alertBudget),
+        });
+        champion = {
+          version: v,
+          value: score(failureScores(refit, h.ev, rows).model),
+          sawHoldout: true,
+          refit: true,
+        };
+      }
+    }
     return decide(
       registry,
-      challenger,
-      loadChampion(registry, failureName, fs),
-      evaluate,
+      name,
+      { meta, value: challengerValue },
+      champion,
       o.metric,
       o.metric === 'brier',
-      { from: iso(h.cut), to: iso(range.to), rows: rows.length, positives },
-      h.cut,
+      {
+        from: iso(h.cut),
+        to: iso(h.range.to),
+        rows: rows.length,
+        positives,
+      },
     );
   } catch (err) {
-    return { model: failureName, error: errorMessage(err) };
+    return { model: name, error: errorMessage(err) };
+  }
+}
+
+async function challengeRul(
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  o: RetrainOptions,
+  h: Holdout,
+): Promise<RetrainOutcome> {
+  const cap = o.rulCapHours ?? 168;
+  const name = `rul-${cap}h`;
+  try {
+    const truth = remainingLife(h.ev.ts, h.ev.equipment, h.ev.failures, h.range.to, cap);
+    const rows = rowsWhere(h.ev, (i) => (h.ev.ts[i] as number) >= h.cut && truth[i] === truth[i]);
+    const t = Float64Array.from(rows, (i) => truth[i] as number);
+    const score = (p: Float64Array) => (rows.length === 0 ? NaN : rmse(p, t));
+    const recipe = { capHours: cap, trees: o.trees ?? 100, seed: 19 };
+    const fit: RulFit = await fitRul(h.ev, h.cut, recipe);
+    const s = rulPoints(fit, rulPredictions(fit, h.ev, rows));
+    const keep = Array.from(s.weibull, (w, j) => (w === w ? j : -1)).filter((j) => j >= 0);
+    const sub = (a: Float64Array) => keep.map((j) => a[j] as number);
+    const gate = rulGate({
+      rmse_h: score(s.model),
+      baseline: { rmse_h: score(s.meanLife) },
+      weibull_baseline: {
+        rmse_h: keep.length ? rmse(sub(s.weibull), sub(t)) : NaN,
+        model_rmse_h: keep.length ? rmse(sub(s.model), sub(t)) : NaN,
+      },
+    });
+    const meta = saveRul(registry, fs, { from: h.range.from, to: h.cut }, fit, recipe, { gate, ev: h.ev });
+    let champion: Contender | string = 'no champion yet';
+    const v = registry.promoted(name);
+    if (v !== null) {
+      const champ = registry.load(name, v, fs.hash);
+      if (!(championCut(champ.meta) > h.cut))
+        champion = {
+          version: v,
+          value: score(
+            predictColumns(champ.compiled, pick(h.ev, rows)).map((v) =>
+              conformalPoint(v, champ.meta.intervals ?? []),
+            ),
+          ),
+          sawHoldout: false,
+          refit: false,
+        };
+      else {
+        const refit = await fitRul(h.ev, h.cut, {
+          capHours: cap,
+          trees: recipeNumber(champ.meta, 'trees', recipe.trees),
+          seed: recipeNumber(champ.meta, 'seed', recipe.seed),
+        });
+        champion = {
+          version: v,
+          value: score(rulPoints(refit, rulPredictions(refit, h.ev, rows)).model),
+          sawHoldout: true,
+          refit: true,
+        };
+      }
+    }
+    return decide(registry, name, { meta, value: score(s.model) }, champion, 'rmse', true, {
+      from: iso(h.cut),
+      to: iso(h.range.to),
+      rows: rows.length,
+    });
+  } catch (err) {
+    return { model: name, error: errorMessage(err) };
   }
 }
 
@@ -211,17 +337,17 @@ export async function retrainFailureHorizon(
   o: RetrainOptions & { readonly horizonHours: number },
 ): Promise<RetrainOutcome> {
   try {
-    const h = await prepareHoldout(store, fs, range, o);
-    return await challengeFailure(store, registry, fs, range, o, h, undefined);
+    const h = await prepareHoldout(store, fs, range, o, o.horizonHours);
+    return await challengeFailure(registry, fs, o, h, o.horizonHours, undefined);
   } catch (err) {
     return { model: `failure-any-${o.horizonHours}h`, error: errorMessage(err) };
   }
 }
 
 /**
- * Trains challengers of the failure and RUL models on `range` minus the holdout, compares each with
- * its champion on the holdout, and promotes the winners. A model that cannot train (e.g. no
- * failure in the history yet) is reported with its reason; the other still runs.
+ * Fits challengers of the failure and RUL models at the holdout cut, compares each with its
+ * champion on the holdout, and promotes the winners. A model that cannot train (e.g. no failure
+ * in the history yet) is reported with its reason; the others still run.
  */
 export async function retrainModels(
   store: Store,
@@ -230,65 +356,25 @@ export async function retrainModels(
   range: TimeRange,
   o: RetrainOptions,
 ): Promise<RetrainResult> {
-  const cap = o.rulCapHours ?? 168;
-  const h = await prepareHoldout(store, fs, range, o);
-  const { cut, train, every, run, m, inHoldout, pick } = h;
-
-  // The any-mode model, and every per-mode model already promoted (failure-<mode>-<H>h).
-  const hTag = `${o.horizonHours ?? 24}h`;
+  const horizon = o.horizonHours ?? 24;
+  const h = await prepareHoldout(store, fs, range, o, horizon);
+  // The any-mode model, and every per-mode model already promoted at this horizon (declared fields).
   const modes = registry
     .names()
-    .map((n) => new RegExp(`^failure-([a-z0-9_]+)-${hTag}$`).exec(n)?.[1])
+    .filter((n) => registry.promoted(n) !== null)
+    .map((n) => registry.meta(n, registry.promoted(n) as string))
     .filter(
-      (m): m is string =>
-        m !== undefined && m !== 'any' && registry.promoted(`failure-${m}-${hTag}`) !== null,
-    );
-  const challenge = (mode: string | undefined) => challengeFailure(store, registry, fs, range, o, h, mode);
-  const failure = await challenge(undefined);
+      (m) =>
+        m.kind === 'failure-classifier' &&
+        m.horizonHours === horizon &&
+        m.mode !== undefined &&
+        m.mode !== 'any',
+    )
+    .map((m) => m.mode as string);
+  const failure = await challengeFailure(registry, fs, o, h, horizon, undefined);
   const byMode: RetrainResult['byMode'][number][] = [];
-  for (const mode of modes) byMode.push({ mode, outcome: await challenge(mode) });
-
-  const rulName = `rul-${cap}h`;
-  let rul: RetrainOutcome;
-  try {
-    // The RUL interval is the prediction plus out-of-sample residual quantiles, measured by the
-    // recipe's walk-forward backtest: a challenger of the same recipe carries the champion's, so a
-    // promotion does not fall back to the trees' spread (which under-covers badly).
-    const champion = loadChampion(registry, rulName, fs);
-    const carried: Record<string, number> = {};
-    if (typeof champion !== 'string')
-      for (const k of [
-        'interval_residual_q10_h',
-        'interval_residual_q90_h',
-        'backtest_residual_interval_coverage',
-      ]) {
-        const v = champion.meta.metrics[k];
-        if (typeof v === 'number') carried[k] = v;
-      }
-    const challenger = await trainRulModel(store, registry, fs, train, {
-      rulCapHours: cap,
-      trees: o.trees,
-      everySeconds: every,
-      metrics: carried,
-    });
-    const truth = remainingLife(m.ts, m.equipment, run.failures, range.to, cap);
-    const rows = rowsWhere(m, (i) => inHoldout(i) && truth[i] === truth[i]);
-    const X = pick(rows);
-    const t = Float64Array.from(rows, (i) => truth[i] as number);
-    const evaluate = (model: LoadedModel) =>
-      rows.length === 0 ? NaN : rmse(predictColumns(model.compiled, X), t);
-    rul = decide(
-      registry,
-      challenger,
-      champion,
-      evaluate,
-      'rmse',
-      true,
-      { from: iso(cut), to: iso(range.to), rows: rows.length },
-      cut,
-    );
-  } catch (err) {
-    rul = { model: rulName, error: errorMessage(err) };
-  }
+  for (const mode of modes)
+    byMode.push({ mode, outcome: await challengeFailure(registry, fs, o, h, horizon, mode) });
+  const rul = await challengeRul(registry, fs, o, h);
   return { failure, rul, byMode };
 }

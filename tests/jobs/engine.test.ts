@@ -3,8 +3,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES, checkFreshness, ensureInitialModels, raiseEvents } from '../../pipelines/index.ts';
+import { failureWithin } from '../../features/index.ts';
+import { brier, ModelRegistry } from '../../models/index.ts';
+import { failureScores, fitFailure } from '../../pipelines/failure-kind.ts';
+import { evidenceOf } from '../../pipelines/features.ts';
+import {
+  PLANT_FEATURES,
+  checkFreshness,
+  computeStoreFeatures,
+  ensureInitialModels,
+  raiseEvents,
+  storedHistory,
+} from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { startEngineJobs } from '../../src/jobs/index.ts';
@@ -87,16 +97,28 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     expect(r.metrics.backtest_rmse_h).toBeGreaterThan(0);
   });
 
-  it('gives RUL intervals from the backtest residuals, calibrated out of sample', async () => {
+  it('gives RUL intervals from conformal residuals, never pinned to the point, and one story with the failure probability', async () => {
     const r = registry.meta('rul-168h', registry.promoted('rul-168h')!);
-    const q10 = r.metrics.interval_residual_q10_h as number;
-    const q90 = r.metrics.interval_residual_q90_h as number;
-    expect(q10).toBeLessThanOrEqual(q90);
-    const s = await scorer.current.score('cnc-001', now * 1e6);
-    const rul = s.rul!;
-    // low = max(0, mean + q10), high = mean + q90, to the 0.1 h the score is rounded to.
-    expect(Math.abs(rul.low - Math.min(rul.hours, Math.max(0, rul.hours + q10)))).toBeLessThanOrEqual(0.11);
-    expect(Math.abs(rul.high - Math.max(rul.hours, rul.hours + q90))).toBeLessThanOrEqual(0.11);
+    const levels = (r.intervals ?? []).map((i) => i.level);
+    expect(levels).toEqual([0, 0.5, 0.8, 0.9]);
+    // Nested: a higher nominal coverage is at least as wide.
+    const [, i50, i80, i90] = r.intervals!;
+    expect(i80!.low).toBeLessThanOrEqual(i50!.low);
+    expect(i90!.low).toBeLessThanOrEqual(i80!.low);
+    expect(i80!.high).toBeGreaterThanOrEqual(i50!.high);
+    expect(i90!.high).toBeGreaterThanOrEqual(i80!.high);
+    for (const eq of ['cnc-001', 'pump-001', 'comp-001']) {
+      const s = await scorer.current.score(eq, now * 1e6);
+      expect(s.status, s.insufficient?.reason).toBe('ok');
+      const rul = s.rul!;
+      expect(rul.interval).toBe('conformal');
+      expect(rul.low).toBeLessThanOrEqual(rul.hours);
+      expect(rul.high).toBeGreaterThanOrEqual(rul.hours);
+      // One story: within the failure horizon exactly when the probability says so (story.ts).
+      const p = s.failure!.probability;
+      expect(rul.low <= 24, `${eq}: p ${p}, RUL low ${rul.low}`).toBe(p >= 0.1);
+      expect(rul.hours <= 24, `${eq}: p ${p}, RUL ${rul.hours}`).toBe(p >= 0.5);
+    }
   });
 
   it('the scheduled scoring job writes forecasts that /v1/forecasts serves with the running batch', async () => {
@@ -256,15 +278,37 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const beat = c.champion !== null && c.challenger.value < c.champion.value;
     expect(c.promoted).toBe(beat);
     expect(registry.promoted('failure-any-24h')).toBe(beat ? c.challenger.version : before);
-    expect(scorer.current.failure?.meta.version).toBe(registry.promoted('failure-any-24h'));
+    expect(scorer.current.failure?.version).toBe(`failure-any-24h@${registry.promoted('failure-any-24h')}`);
     expect(run.detail).toContain(c.reason);
-    // The RUL challenger carries the champion's out-of-sample residual quantiles for its interval.
+    // The champion was fitted on all history at the first start, the holdout included: it is not
+    // scored in sample; its recipe is re-fitted at the holdout's cut and that re-fit competes.
+    expect(c.champion?.sawHoldout).toBe(true);
+    expect(c.champion?.refit).toBe(true);
+    expect(c.compared_on).toMatch(/its recipe was re-fitted at/);
+    const cut = Date.parse(c.holdout.from) * 1000;
+    const holdoutEnd = Date.parse(c.holdout.to) * 1000;
+    const hist = { from: (await storedHistory(store, 'test')).from, to: holdoutEnd };
+    const ev = evidenceOf(
+      await computeStoreFeatures(store, PLANT_FEATURES, hist, 600),
+      PLANT_FEATURES,
+      hist.to,
+    );
+    const refit = await fitFailure(ev, cut, { horizonHours: 24, trees: 20, seed: 17 });
+    const y = failureWithin(ev.ts, ev.equipment, ev.failures, 24 * 3.6e9, hist.to);
+    const rows = Array.from(ev.ts.keys()).filter((i) => (ev.ts[i] as number) >= cut && y[i] === y[i]);
+    const p = failureScores(refit, ev, rows).model;
+    expect(c.champion!.value).toBeCloseTo(
+      brier(
+        p,
+        rows.map((i) => y[i] as number),
+      ),
+      10,
+    );
+    // The RUL challenger has conformal bounds of its own, from its own calibration slice.
     const rc = registry.challenges('rul-168h').at(-1)!;
-    const champion = registry.meta('rul-168h', rc.champion!.version);
     const challenger = registry.meta('rul-168h', rc.challenger.version);
-    expect(typeof champion.metrics.interval_residual_q10_h).toBe('number');
-    expect(challenger.metrics.interval_residual_q10_h).toBe(champion.metrics.interval_residual_q10_h);
-    expect(challenger.metrics.interval_residual_q90_h).toBe(champion.metrics.interval_residual_q90_h);
+    expect(challenger.intervals?.map((i) => i.level)).toEqual([0, 0.5, 0.8, 0.9]);
+    expect(challenger.gate?.serve).toMatch(/^(model|baseline:mean-life|baseline:weibull)$/);
     expect(challenger.metrics.censored_rows_imputed).toBeGreaterThanOrEqual(0);
   }, 120_000);
 });
