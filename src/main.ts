@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ModelRegistry } from '../models/index.ts';
 import { PLANT_FEATURES, backtestDrift, ensureInitialModels, storedHistory } from '../pipelines/index.ts';
-import type { InitialModels } from '../pipelines/index.ts';
+import type { FailureBacktest, Gate, InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
 import { KeyStore } from './api/keys.ts';
 import { progressBar } from './cli/output.ts';
@@ -106,45 +106,46 @@ function waitingHorizons(m: InitialModels): string[] {
   return lines;
 }
 
+/** "name@version answers" with the figures, or which reference answers instead and why. */
+function verdict(model: { name: string; version: string }, gate: Gate, figures: string): string {
+  return gate.passed
+    ? `  ${model.name}@${model.version} answers: ${figures}`
+    : `  ${model.name}@${model.version} lost to its references (${gate.reason}); ${gate.serve} answers instead. ${figures}`;
+}
+
+function failureFigures(b: FailureBacktest): string {
+  return (
+    `walk-forward ROC-AUC ${f2(b.roc_auc)} (one sensor ${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), ` +
+    `Brier ${f2(b.brier)} (climatology ${f2(b.base_rate_brier)}, skill ${f2(b.brier_skill)}), ECE ${f2(b.ece)}; ` +
+    `at ${b.alert_budget_per_equipment_month} false alarm per equipment-month: ${b.failures_warned}/${b.failures_in_test} failures warned, ` +
+    `median lead ${f2(b.lead_time_h.median)} h, ${f2(b.false_alarms_per_equipment_month)} false alarms per equipment-month measured`
+  );
+}
+
 function describeModels(m: InitialModels): string[] {
   const lines: string[] = [];
-  if ('model' in m.failure) {
-    const b = m.failure.backtest;
-    lines.push(
-      `  ${m.failure.model.name}@${m.failure.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} ` +
-        `(baselines: one sensor ${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, Brier ${b.brier.toFixed(3)} (climatology ${b.base_rate_brier.toFixed(3)}), ` +
-        `${b.failures_warned}/${b.failures_in_test} failures warned, median lead ${f2(b.lead_time_h.median)} h, ` +
-        `${f2(b.false_alarms_per_equipment_month)} false alarms per equipment-month`,
-    );
-  } else if (m.failure.skipped !== 'already promoted')
+  if ('model' in m.failure)
+    lines.push(verdict(m.failure.model, m.failure.backtest.gate, failureFigures(m.failure.backtest)));
+  else if (m.failure.skipped !== 'already promoted')
     lines.push(`  failure model not trained: ${m.failure.skipped}`);
-  for (const x of m.horizons) {
-    if (!('model' in x)) continue;
-    const b = x.backtest;
-    lines.push(
-      `  ${x.model.name}@${x.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} (baselines: one sensor ` +
-        `${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), PR-AUC ${f2(b.pr_auc)}, ` +
-        `Brier ${b.brier.toFixed(3)} (climatology ${b.base_rate_brier.toFixed(3)})`,
-    );
-  }
+  for (const x of m.horizons)
+    if ('model' in x) lines.push(verdict(x.model, x.backtest.gate, failureFigures(x.backtest)));
   lines.push(...waitingHorizons(m));
   for (const x of m.modes) {
-    if ('model' in x) {
-      const b = x.backtest;
-      lines.push(
-        `  ${x.model.name}@${x.model.version}: walk-forward ROC-AUC ${f2(b.roc_auc)} (baseline ${f2(b.baseline.roc_auc)}), ` +
-          `PR-AUC ${f2(b.pr_auc)}, ${b.failures_warned}/${b.failures_in_test} ${x.mode} failures warned`,
-      );
-    } else lines.push(`  ${x.mode} model not trained: ${x.skipped}`);
+    if ('model' in x) lines.push(verdict(x.model, x.backtest.gate, failureFigures(x.backtest)));
+    else lines.push(`  ${x.mode} model not trained: ${x.skipped}`);
   }
   if ('model' in m.rul) {
     const b = m.rul.backtest;
     lines.push(
-      `  ${m.rul.model.name}@${m.rul.model.version}: walk-forward RMSE ${f2(b.rmse_h)} h, MAE ${f2(b.mae_h)} h ` +
-        `(baselines: mean life ${f2(b.baseline.rmse_h)} h, Weibull ${f2(b.weibull_baseline.rmse_h)} h); 10-90 % interval from the trees covers ` +
-        `${f2(b.interval_coverage * 100)} %, from backtest residuals ${f2(b.residual_interval_coverage * 100)} % (out of sample); ` +
-        `on the ${b.censored.rows} instants still running at the end, certainly too low: model ${f2(b.censored.model_too_low * 100)} %, ` +
-        `mean life ${f2(b.censored.baseline_too_low * 100)} %`,
+      verdict(
+        m.rul.model,
+        b.gate,
+        `walk-forward RMSE ${f2(b.rmse_h)} h, MAE ${f2(b.mae_h)} h (mean life ${f2(b.baseline.rmse_h)} h, ` +
+          `Weibull ${f2(b.weibull_baseline.rmse_h)} h); 10-90 % conformal interval covers ${f2(b.interval_coverage * 100)} % ` +
+          `out of sample; of the ${b.censored.rows} instants still running at the end, certainly too low: model ` +
+          `${f2(b.censored.model_too_low * 100)} %, mean life ${f2(b.censored.baseline_too_low * 100)} %`,
+      ),
     );
   } else if (m.rul.skipped !== 'already promoted') lines.push(`  RUL model not trained: ${m.rul.skipped}`);
   return lines;

@@ -229,7 +229,9 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     return {
       status: 'ready',
       questdb,
-      models: [deps.scorer.current.failure?.meta.name, deps.scorer.current.rul?.meta.name].filter(Boolean),
+      models: [deps.scorer.current.failure?.model.meta.name, deps.scorer.current.rul?.model.meta.name].filter(
+        Boolean,
+      ),
     };
   });
 
@@ -242,6 +244,14 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
         name,
         versions,
         promoted,
+        // What answers for this name: the model if it beat its references out of sample, else the
+        // reference it lost to, and why (the gate's verdict on the promoted version).
+        answered_by:
+          meta === undefined ? null : meta.gate === undefined || meta.gate.passed ? 'model' : meta.gate.serve,
+        gate: meta?.gate ?? null,
+        baselines: meta?.baselines ?? [],
+        alert_threshold: meta?.alertThreshold ?? null,
+        intervals: meta?.intervals ?? null,
         target: meta?.target ?? null,
         metrics: meta?.metrics ?? {},
         feature_set: meta?.featureSet ?? null,

@@ -72,7 +72,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           detail:
             `${rows} forecasts by ${[scorer.failure, scorer.rul]
               .filter((m) => m !== undefined)
-              .map((m) => `${m.meta.name}@${m.meta.version}`)
+              .map((m) => (m.answeredBy === 'model' ? m.version : `${m.answeredBy} (for ${m.version})`))
               .join(', ')}` +
             (skipped.length > 0 ? `; not scored (no readings in 24 h): ${skipped.join(', ')}` : ''),
         };

@@ -1,19 +1,28 @@
 /**
  * The online scorer: for one equipment at an instant, its last 24 h of readings from the store,
  * the declared feature vector at that instant (features/online), MES/maintenance context as of
- * then, and the promoted models: calibrated failure probability, RUL with an interval from the
- * trees' spread, and the features that drove the failure score.
+ * then, and what answers for each promoted version (served.ts: the model, or the reference it lost
+ * to): calibrated failure probability, RUL with its conformal 10-90 % interval reconciled with the
+ * probability (story.ts), the features that drove the failure score, and the recommendation
+ * (recommend.ts). An equipment without enough data to score says so instead (sufficiency.ts).
  */
 import { ContextIndex, featuresAtLast, float64Values, timestampMicros } from '../../features/index.ts';
 import type { FeatureSet } from '../../features/index.ts';
-import { calibrate, explainRow, predictRow, topContributions, treePredictions } from '../../models/index.ts';
-import type { LoadedModel, ModelRegistry } from '../../models/index.ts';
+import type { ModelRegistry } from '../../models/index.ts';
 import { loadContext } from '../../pipelines/data.ts';
 import { driftShapes, qualityDrift } from '../../pipelines/drift.ts';
 import type { DriftForecastRow, DriftShapes } from '../../pipelines/drift.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
-import { microsToIso, queryTable, sql } from '../store/index.ts';
+import { microsToIso, query, queryTable, sql } from '../store/index.ts';
 import { LiveWindows } from './live-window.ts';
+import { recommend } from './recommend.ts';
+import { resolveServed } from './served.ts';
+import type { ServedFailure, ServedModels, ServedRul } from './served.ts';
+import { reconcile } from './story.ts';
+import { COVERAGE_NEEDED, coveredSeconds, judgeData, longestWindowSeconds } from './sufficiency.ts';
+import type { Sufficiency } from './sufficiency.ts';
+
+export { recommend };
 import type { WindowView } from './live-window.ts';
 import type { Store } from '../store/index.ts';
 
@@ -60,38 +69,49 @@ export interface Recommendation {
   readonly before: string | null;
 }
 
+/** One failure forecast: what answered it, and the registered version behind it. */
+export interface FailureForecast {
+  readonly horizon_h: number;
+  readonly probability: number;
+  /** What answered: the version (`failure-any-24h@v0001`) or a baseline (`baseline:climatology`). */
+  readonly model: string;
+  /** The registered version behind the answer (the one a baseline stands in for). */
+  readonly version?: string;
+  /** Why a baseline answers, or that the model was never judged; absent when the model passed its gate. */
+  readonly note?: string;
+  /** The probability at which this forecast alerts (chosen for the false-alarm budget). */
+  readonly alert_threshold?: number | null;
+}
+
 export interface Score {
   readonly equipment: string;
   readonly at: string;
+  /** `insufficient_data`: too little history or sensors missing; no forecast is given then. */
+  readonly status: 'ok' | 'insufficient_data';
+  /** With insufficient_data: why, how much history is covered, which sensors are absent. */
+  readonly insufficient: Sufficiency | null;
   readonly readings: number;
   /** Readings from the request that were used (later than the stored ones). */
   readonly readings_from_request: number;
   readonly mes: ScoreInput['mes'] | null;
   readonly quality: DriftForecastRow[];
   readonly recommended_action: Recommendation;
-  readonly failure: {
-    readonly horizon_h: number;
-    readonly probability: number;
-    readonly model: string;
-  } | null;
-  /** Any mode at every horizon with a promoted model (`failure-any-<H>h`), shortest first. */
-  readonly failure_by_horizon: {
-    readonly horizon_h: number;
-    readonly probability: number;
-    readonly model: string;
-  }[];
-  /** Per failure mode (models `failure-<mode>-<H>h` promoted beside the any-mode one). */
-  readonly failure_by_mode: {
-    readonly mode: string;
-    readonly horizon_h: number;
-    readonly probability: number;
-    readonly model: string;
-  }[];
+  readonly failure: FailureForecast | null;
+  /** Any mode at every horizon with a promoted model, shortest first. */
+  readonly failure_by_horizon: FailureForecast[];
+  /** Per failure mode (models of one mode promoted beside the any-mode one). */
+  readonly failure_by_mode: (FailureForecast & { readonly mode: string })[];
   readonly rul: {
     readonly hours: number;
     readonly low: number;
     readonly high: number;
     readonly model: string;
+    readonly version?: string;
+    readonly note?: string;
+    /** Where the bounds come from: conformal residuals out of sample, or (old versions) the trees' spread. */
+    readonly interval?: 'conformal' | 'trees';
+    /** True when the quantiles were moved to agree with the failure probability (story.ts). */
+    readonly reconciled?: boolean;
   } | null;
   readonly top_features: { feature: string; contribution: number }[];
 }
@@ -102,41 +122,39 @@ export class Scorer {
   private constructor(
     private readonly store: Store,
     private readonly fs: FeatureSet,
-    readonly failure: LoadedModel | undefined,
-    readonly rul: LoadedModel | undefined,
+    readonly served: ServedModels,
     private readonly windows: LiveWindows | undefined,
-    /** Promoted per-mode failure models, by mode. */
-    readonly byMode: ReadonlyMap<string, LoadedModel> = new Map(),
-    /** Promoted any-mode failure models at other horizons than the primary one, by hours. */
-    readonly byHorizon: ReadonlyMap<number, LoadedModel> = new Map(),
   ) {}
 
-  /** Loads the promoted models that were trained on `fs` (a model on another feature set is refused). */
+  /**
+   * Loads what answers for the promoted versions trained on `fs` (a model on another feature set
+   * is refused), resolved by declared fields: the any-mode failure model at `primaryHorizonHours`,
+   * the other horizons, the per-mode models at that horizon, and the RUL model.
+   */
   static load(
     store: Store,
     registry: ModelRegistry,
     fs: FeatureSet,
-    names = { failure: 'failure-any-24h', rul: 'rul-168h' },
+    primaryHorizonHours = 24,
     windows?: LiveWindows,
   ): Scorer {
-    const tryLoad = (name: string) =>
-      registry.promoted(name) === null ? undefined : registry.load(name, undefined, fs.hash);
-    // Per-mode models share the any-mode model's horizon: failure-bearing-24h beside failure-any-24h.
-    const horizon = /-(\d+h)$/.exec(names.failure)?.[1] ?? '24h';
-    const byMode = new Map<string, LoadedModel>();
-    const byHorizon = new Map<number, LoadedModel>();
-    for (const name of registry.names()) {
-      if (registry.promoted(name) === null) continue;
-      const other = /^failure-any-(\d+)h$/.exec(name);
-      if (other !== null && name !== names.failure) {
-        byHorizon.set(Number(other[1]), registry.load(name, undefined, fs.hash));
-        continue;
-      }
-      const m = new RegExp(`^failure-([a-z0-9_]+)-${horizon}$`).exec(name);
-      if (m === null || m[1] === 'any') continue;
-      byMode.set(m[1] as string, registry.load(name, undefined, fs.hash));
-    }
-    return new Scorer(store, fs, tryLoad(names.failure), tryLoad(names.rul), windows, byMode, byHorizon);
+    return new Scorer(store, fs, resolveServed(registry, fs, primaryHorizonHours), windows);
+  }
+
+  get failure(): ServedFailure | undefined {
+    return this.served.failure;
+  }
+
+  get rul(): ServedRul | undefined {
+    return this.served.rul;
+  }
+
+  get byHorizon(): ReadonlyMap<number, ServedFailure> {
+    return this.served.byHorizon;
+  }
+
+  get byMode(): ReadonlyMap<string, ServedFailure> {
+    return this.served.byMode;
   }
 
   get ready(): boolean {
@@ -193,6 +211,23 @@ export class Scorer {
     const shapes = driftShapes(this.store, atMicros).catch(() => new Map() as DriftShapes);
     this.shapes = { hour, shapes };
     return shapes;
+  }
+
+  /** Seconds of an equipment's last 30 days covered by readings; a known-long history is not asked again. */
+  private readonly coverage = new Map<string, { seconds: number; checkedAt: number }>();
+  private async historyCoverage(equipment: string, atMicros: number): Promise<number> {
+    const hit = this.coverage.get(equipment);
+    const enough = COVERAGE_NEEDED * longestWindowSeconds(this.fs);
+    if (hit !== undefined && (hit.seconds >= enough || Math.abs(atMicros - hit.checkedAt) < 600e6))
+      return hit.seconds;
+    const { rows } = await query<{ buckets: string | number }>(
+      this.store.pool,
+      sql('telemetry_coverage', this.store.tables),
+      [equipment, microsToIso(atMicros - 30 * DAY), microsToIso(atMicros + 1)],
+    );
+    const seconds = Number(rows[0]?.buckets ?? 0) * 600;
+    this.coverage.set(equipment, { seconds, checkedAt: atMicros });
+    return seconds;
   }
 
   /**
@@ -289,140 +324,101 @@ export class Scorer {
       ctx.at(equipment, ts[ts.length - 1] as number, ctxNames, buf, 0);
       x.set(buf, fs.columns.length - ctxNames.length);
     }
-    let failure: Score['failure'] = null;
-    let top: Score['top_features'] = [];
-    const byMode: Score['failure_by_mode'] = [];
-    for (const [mode, model] of this.byMode) {
-      const f = failureProbability(model, x);
-      byMode.push({ mode, ...f });
+    const at = ts[ts.length - 1] as number;
+    const q = await quality;
+    const base = {
+      equipment,
+      at: microsToIso(at),
+      readings: stored,
+      readings_from_request: extra.length,
+      mes: input.mes ?? null,
+      quality: q,
+    };
+    const all = [
+      ...[this.failure, this.rul, ...this.byHorizon.values(), ...this.byMode.values()].filter(
+        (m) => m !== undefined,
+      ),
+    ];
+    const required = longestWindowSeconds(fs);
+    const history =
+      coveredSeconds(ts, at, required) >= COVERAGE_NEEDED * required
+        ? 0
+        : await this.historyCoverage(equipment, at);
+    const enough = judgeData(fs, ts, values, at, all, history);
+    if (!enough.ok) {
+      return {
+        ...base,
+        status: 'insufficient_data',
+        insufficient: enough,
+        failure: null,
+        failure_by_horizon: [],
+        failure_by_mode: [],
+        rul: null,
+        top_features: [],
+        recommended_action: { action: 'none', reason: `insufficient data: ${enough.reason}`, before: null },
+      };
     }
+    const byMode: Score['failure_by_mode'] = [];
+    for (const [mode, model] of this.byMode) byMode.push({ mode, ...failureForecast(model, x) });
     byMode.sort((a, b) => b.probability - a.probability);
-    const byHorizon: Score['failure_by_horizon'] = [];
-    for (const model of this.byHorizon.values()) byHorizon.push(failureProbability(model, x));
+    const byHorizon: FailureForecast[] = [];
+    for (const model of this.byHorizon.values()) byHorizon.push(failureForecast(model, x));
+    let failure: FailureForecast | null = null;
+    let top: Score['top_features'] = [];
     if (this.failure) {
-      failure = failureProbability(this.failure, x);
+      failure = failureForecast(this.failure, x);
       byHorizon.push(failure);
-      top = topContributions(explainRow(this.failure.compiled, x), fs.columns, 5).map((c) => ({
+      top = this.failure.drivers(x, 5).map((c) => ({
         feature: c.feature,
         contribution: Math.round(c.contribution * 1e4) / 1e4,
       }));
     }
     let rul: Score['rul'] = null;
     if (this.rul) {
-      const each = treePredictions(this.rul.compiled, x).sort();
-      const mean = each.reduce((s, v) => s + v, 0) / each.length;
-      const q = (p: number) => each[Math.min(each.length - 1, Math.floor(p * each.length))] as number;
-      // The interval: backtest residual quantiles when the model has them (calibrated out of
-      // sample), else the trees' spread (which the backtests show to be far too narrow).
-      const r10 = this.rul.meta.metrics.interval_residual_q10_h;
-      const r90 = this.rul.meta.metrics.interval_residual_q90_h;
-      const calibrated = typeof r10 === 'number' && typeof r90 === 'number' && r10 === r10 && r90 === r90;
-      const low = calibrated ? Math.max(0, mean + r10) : q(0.1);
-      const high = calibrated ? Math.max(low, mean + r90) : q(0.9);
+      const r = this.rul.predict(x);
+      // One story: the RUL's quantiles agree with the failure probability at its horizon.
+      const s =
+        failure === null ? { ...r, reconciled: false } : reconcile(failure.probability, failure.horizon_h, r);
+      const round = (v: number) => Math.round(v * 10) / 10;
       rul = {
-        hours: Math.round(mean * 10) / 10,
-        low: Math.round(Math.min(low, mean) * 10) / 10,
-        high: Math.round(Math.max(high, mean) * 10) / 10,
-        model: `${this.rul.meta.name}@${this.rul.meta.version}`,
+        hours: round(s.hours),
+        low: round(s.low),
+        high: round(s.high),
+        ...answered(this.rul),
+        interval: r.interval,
+        reconciled: s.reconciled,
       };
     }
-    const at = ts[ts.length - 1] as number;
-    const q = await quality;
     return {
-      equipment,
-      at: microsToIso(at),
-      readings: stored,
-      readings_from_request: extra.length,
-      mes: input.mes ?? null,
+      ...base,
+      status: 'ok',
+      insufficient: null,
       failure,
       failure_by_horizon: byHorizon.sort((a, b) => a.horizon_h - b.horizon_h),
       failure_by_mode: byMode,
       rul,
-      quality: q,
       recommended_action: recommend(at, failure, rul, q, input.mes, byMode),
       top_features: top,
     };
   }
 }
 
-/** Calibrated probability of a failure classifier at one feature vector. */
-function failureProbability(
-  model: LoadedModel,
-  x: Float64Array,
-): { horizon_h: number; probability: number; model: string } {
-  const raw = predictRow(model.compiled, x, new Float64Array(2))[1] as number;
-  const cal = model.meta.calibration;
-  const p = cal ? calibrate({ x: Float64Array.from(cal.x), y: Float64Array.from(cal.y) }, raw) : raw;
+/** `model` (what answered), `version` and, when a baseline answers or nothing judged the model, `note`. */
+function answered(m: ServedFailure | ServedRul): { model: string; version: string; note?: string } {
   return {
-    horizon_h: Number(/within (\d+) h/.exec(model.meta.target ?? '')?.[1] ?? NaN),
-    probability: Math.round(p * 1e4) / 1e4,
-    model: `${model.meta.name}@${model.meta.version}`,
+    model: m.answeredBy === 'model' ? m.version : m.answeredBy,
+    version: m.version,
+    ...(m.note === null ? {} : { note: m.note }),
   };
 }
 
-const h = (v: number) => `${v < 10 ? v.toFixed(1) : Math.round(v)} h`;
-
-/**
- * The action a planner would take from the forecasts: hold for inspection when quality is already
- * out of capability; maintain now when failure is likely before the running batch can finish;
- * finish the batch and then maintain when it can; plan maintenance when the risk is rising.
- */
-export function recommend(
-  atMicros: number,
-  failure: Score['failure'],
-  rul: Score['rul'],
-  quality: readonly DriftForecastRow[],
-  mes: ScoreInput['mes'],
-  byMode: Score['failure_by_mode'] = [],
-): Recommendation {
-  // The mode most likely to be the one, for the reason (byMode is sorted most likely first).
-  const likely =
-    byMode[0] !== undefined && byMode[0].probability >= 0.2
-      ? `; most likely ${byMode[0].mode} (${byMode[0].probability.toFixed(2)})`
-      : '';
-  const batch = mes?.batch_id === undefined ? 'the running batch' : `batch ${mes.batch_id}`;
-  const out = quality.find((q) => q.to_limit_running_h === 0 || (q.cpk_now !== null && q.cpk_now < 1));
-  if (out !== undefined) {
-    return {
-      action: 'hold_for_inspection',
-      reason: `${out.characteristic} predicted out of spec (${out.limit ?? 'limit'}; Cpk now ${out.cpk_now ?? 'n/a'})`,
-      before: null,
-    };
-  }
-  const p = failure?.probability ?? 0;
-  const safeH = rul === null ? Infinity : rul.low; // the pessimistic end of the RUL interval
-  const deadline = Number.isFinite(safeH) ? microsToIso(atMicros + safeH * 3.6e9) : null;
-  const toBatchEnd = mes?.batch_end === undefined ? NaN : (mes.batch_end - atMicros) / 3.6e9;
-  if (p >= 0.5 || safeH <= 8) {
-    const why = `failure probability ${p.toFixed(2)} within ${failure?.horizon_h ?? '?'} h, RUL ${rul ? `${h(rul.hours)} (low ${h(rul.low)})` : 'n/a'}${likely}`;
-    if (toBatchEnd === toBatchEnd && toBatchEnd >= 0 && toBatchEnd < safeH) {
-      return {
-        action: 'maintain_after_batch',
-        reason: `finish ${batch} (ends in ${h(toBatchEnd)}), then maintain: ${why}`,
-        before: deadline,
-      };
-    }
-    return { action: 'maintain_now', reason: `maintain before ${batch} ends: ${why}`, before: deadline };
-  }
-  const drifting = quality.find((q) => q.to_limit_low_h !== null && q.to_limit_low_h <= 24);
-  if (p >= 0.2 || (rul !== null && rul.hours <= 48) || drifting !== undefined) {
-    const parts = [
-      p >= 0.2 ? `failure probability ${p.toFixed(2)}` : '',
-      rul !== null && rul.hours <= 48 ? `RUL ${h(rul.hours)} (low ${h(rul.low)})` : '',
-      drifting
-        ? `${drifting.characteristic} may reach its ${drifting.limit} in ${h(drifting.to_limit_low_h ?? 0)} of running`
-        : '',
-    ].filter(Boolean);
-    return {
-      action: 'plan_maintenance',
-      reason: `plan maintenance in the next gap between batches: ${parts.join('; ')}`,
-      before: deadline,
-    };
-  }
+/** The calibrated probability of a served failure model at one feature vector. */
+function failureForecast(m: ServedFailure, x: Float64Array): FailureForecast {
   return {
-    action: 'none',
-    reason: `risk low: failure probability ${p.toFixed(2)}${rul ? `, RUL at least ${h(rul.low)}` : ''}`,
-    before: null,
+    horizon_h: m.horizonHours,
+    probability: Math.round(m.probability(x) * 1e4) / 1e4,
+    ...answered(m),
+    alert_threshold: m.alertThreshold,
   };
 }
 
@@ -442,11 +438,7 @@ export class LiveScorer {
     private readonly primaryHorizonHours = 24,
   ) {
     this.windows = new LiveWindows(store, fs.sensors);
-    this.scorer = Scorer.load(store, registry, fs, this.names(), this.windows);
-  }
-
-  private names() {
-    return { failure: `failure-any-${this.primaryHorizonHours}h`, rul: 'rul-168h' };
+    this.scorer = Scorer.load(store, registry, fs, primaryHorizonHours, this.windows);
   }
 
   get current(): Scorer {
@@ -454,7 +446,7 @@ export class LiveScorer {
   }
 
   reload(): Scorer {
-    this.scorer = Scorer.load(this.store, this.registry, this.fs, this.names(), this.windows);
+    this.scorer = Scorer.load(this.store, this.registry, this.fs, this.primaryHorizonHours, this.windows);
     return this.scorer;
   }
 }

@@ -49,9 +49,9 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(PLANT_FEATURES.columns).toContain(r.baseline.feature);
   });
 
-  it('a longer horizon: backtested and registered, promoted only if it beats the base rate; once promoted, scored and written beside the 24 h one', async () => {
+  it('a longer horizon: backtested, registered and judged by the gate; scored and written beside the 24 h one, by the model or the reference it lost to', async () => {
     const { ModelRegistry } = await import('../../models/index.ts');
-    const { ensureInitialModels, forecastAll } = await import('../../pipelines/index.ts');
+    const { ensureInitialModels, failureGate, forecastAll } = await import('../../pipelines/index.ts');
     const { Scorer } = await import('../../src/scoring/scorer.ts');
     const { query } = await import('../../src/store/index.ts');
     const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-horizons-')));
@@ -66,27 +66,26 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     const [three, long] = m.horizons;
     expect(long && 'skipped' in long && long.skipped).toMatch(/spans 576 h; a 400 h horizon needs 848 h/);
     expect(registry.promoted('failure-any-400h')).toBeNull();
-    // On this plant (8 machines, 24 days) the 72 h model ranks failures but its calibrated
-    // probabilities lose to the base rate: registered with its backtest, not promoted, and why.
+    // The 72 h version is in service with the gate's verdict on its walk-forward recorded beside it.
+    expect(three && 'model' in three).toBe(true);
     const meta = registry.meta('failure-any-72h', 'v0001');
-    expect(meta.metrics.backtest_roc_auc).toBeGreaterThan(0.6);
-    expect(meta.metrics.backtest_brier).toBeGreaterThanOrEqual(
-      meta.metrics.backtest_base_rate_brier as number,
-    );
-    expect(three && 'skipped' in three && three.skipped).toBe(
-      `registered as failure-any-72h@v0001 but not promoted: its walk-forward Brier ${meta.metrics.backtest_brier} ` +
-        `is no better than forecasting the base rate (${meta.metrics.backtest_base_rate_brier})`,
-    );
-    expect(registry.promoted('failure-any-72h')).toBeNull();
-    expect(Scorer.load(store, registry, PLANT_FEATURES).byHorizon.size).toBe(0);
+    const backtest = registry.backtest('failure-any-72h', 'v0001') as unknown as FailureBacktest;
+    expect(meta.gate).toEqual(failureGate(backtest));
+    expect(meta.gate).toEqual(backtest.gate);
+    expect(registry.promoted('failure-any-72h')).toBe('v0001');
+    const answeredBy = meta.gate!.passed ? 'failure-any-72h@v0001' : meta.gate!.serve;
+    expect(answeredBy).toMatch(/^(failure-any-72h@v0001|baseline:one-sensor .+|baseline:climatology)$/);
 
-    // An engineer may promote it anyway (pdm models promote): then it is scored and written too.
-    registry.promote('failure-any-72h', 'v0001');
     const scorer = Scorer.load(store, registry, PLANT_FEATURES);
     const at = range.to;
     const s = await scorer.score('cnc-001', at);
+    expect(s.status, s.insufficient?.reason).toBe('ok');
     expect(s.failure_by_horizon.map((h) => h.horizon_h)).toEqual([24, 72]);
     expect(s.failure_by_horizon[0]).toEqual(s.failure);
+    // What answers is named: the version, or the reference it lost to (with why, and the version behind it).
+    expect(s.failure_by_horizon[1]!.model).toBe(answeredBy);
+    expect(s.failure_by_horizon[1]!.version).toBe('failure-any-72h@v0001');
+    expect(s.failure_by_horizon[1]!.note === undefined).toBe(meta.gate!.passed);
     for (const h of s.failure_by_horizon) {
       expect(h.probability).toBeGreaterThanOrEqual(0);
       expect(h.probability).toBeLessThanOrEqual(1);
@@ -97,6 +96,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
       store.pool,
       `select horizon_h, count() n from ${store.tables.forecasts} where mode = 'any' order by horizon_h`,
     );
+    expect(written).toBe(8);
     expect(rows.rows.map((x) => [Number(x.horizon_h), Number(x.n)])).toEqual([
       [24, written],
       [72, written],

@@ -14,10 +14,12 @@ export async function forecastCommand({ args, config, out }: CommandContext): Pr
   if (Number.isNaN(at)) throw new PdmError(ErrorCodes.CLI_USAGE, 'forecast: --at must be ISO 8601');
   const store = await connectStore(config, { start: false });
   try {
-    const scorer = Scorer.load(store, new ModelRegistry(config.modelsDir), PLANT_FEATURES, {
-      failure: `failure-any-${config.models.failureHorizonsHours[0]}h`,
-      rul: 'rul-168h',
-    });
+    const scorer = Scorer.load(
+      store,
+      new ModelRegistry(config.modelsDir),
+      PLANT_FEATURES,
+      config.models.failureHorizonsHours[0],
+    );
     if (!scorer.ready)
       throw new PdmError(ErrorCodes.MODEL_NOT_FOUND, 'no promoted model: pdm train failure (and rul) first');
     const skipped: { equipment: string; reason: string }[] = [];

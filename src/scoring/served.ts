@@ -1,0 +1,224 @@
+/**
+ * What answers a score: the promoted versions, found in the registry by their declared fields
+ * (kind, horizon, mode, cap; never by parsing names), each wrapped with what actually answers for
+ * it. A version whose gate failed answers through the reference it lost to, named as such
+ * (`baseline:one-sensor <feature>`, `baseline:climatology`, `baseline:mean-life`, ...) with the
+ * reason; a version no backtest judged answers as a model and says it was not judged.
+ */
+import type { FeatureSet } from '../../features/index.ts';
+import {
+  baselineName,
+  calibrate,
+  explainRow,
+  failureBaselineAt,
+  predictRow,
+  rulBaselineAt,
+  topContributions,
+  treePredictions,
+} from '../../models/index.ts';
+import type {
+  FailureBaseline,
+  LoadedModel,
+  ModelMeta,
+  ModelRegistry,
+  ResidualIntervals,
+  RulBaseline,
+} from '../../models/index.ts';
+
+export interface Served {
+  /** The registered version behind the answer, `name@version`. */
+  readonly version: string;
+  /** What answers: "model", or the baseline's name. */
+  readonly answeredBy: string;
+  /** Why a baseline answers, or that no backtest judged the model; null when the model passed. */
+  readonly note: string | null;
+  readonly model: LoadedModel;
+  /** Sensors whose features the answering predictor reads (an equipment without them cannot be scored). */
+  readonly sensors: readonly string[];
+}
+
+export interface ServedFailure extends Served {
+  readonly horizonHours: number;
+  readonly mode: string;
+  /** Alert threshold for the false-alarm budget when the model answers (null: none meets it). */
+  readonly alertThreshold: number | null;
+  probability(x: Float64Array): number;
+  drivers(x: Float64Array, n: number): { feature: string; contribution: number }[];
+}
+
+export interface ServedRul extends Served {
+  readonly capHours: number;
+  /** Point and 10-90 % interval, hours. `interval` says where the bounds come from. */
+  predict(x: Float64Array): { hours: number; low: number; high: number; interval: 'conformal' | 'trees' };
+}
+
+/** Declared fields of a version; versions saved before they were declared state them in `target`. */
+export function declared(meta: ModelMeta): { horizonHours?: number; mode?: string; capHours?: number } {
+  const within = /within (\d+) h \(([^)]*)\)/.exec(meta.target ?? '');
+  const capped = /capped at (\d+)/.exec(meta.target ?? '');
+  return {
+    horizonHours: meta.horizonHours ?? (within ? Number(within[1]) : undefined),
+    mode: meta.mode ?? (within ? (within[2] === 'any mode' ? 'any' : within[2]) : undefined),
+    capHours: meta.capHours ?? (capped ? Number(capped[1]) : undefined),
+  };
+}
+
+/** The sensor a feature column reads (`<sensor>__<stat>__<window>`), or none for context features. */
+function sensorOf(feature: string): string | null {
+  const k = feature.indexOf('__');
+  return k < 0 ? null : feature.slice(0, k);
+}
+
+function sensorsOfModel(model: LoadedModel): string[] {
+  const used = new Set<string>();
+  model.forest.importance.forEach((v, j) => {
+    const s = v > 0 ? sensorOf(model.meta.featureNames[j] ?? '') : null;
+    if (s !== null) used.add(s);
+  });
+  return [...used].sort();
+}
+
+/** The baseline a failed gate names, if the version carries it. */
+function gateBaseline<B extends FailureBaseline | RulBaseline>(meta: ModelMeta): B | null {
+  if (meta.gate === undefined || meta.gate.passed) return null;
+  const b = (meta.baselines ?? []).find((x) => baselineName(x) === meta.gate?.serve);
+  return (b as B | undefined) ?? null;
+}
+
+function note(meta: ModelMeta, baseline: object | null): string | null {
+  if (meta.gate === undefined) return 'no backtest judged this model against its references';
+  if (meta.gate.passed) return null;
+  return baseline === null
+    ? `lost to its references (${meta.gate.reason}) but carries no ${meta.gate.serve}: the model answers`
+    : `the model lost to its references (${meta.gate.reason}); ${meta.gate.serve} answers`;
+}
+
+export function servedFailure(model: LoadedModel): ServedFailure {
+  const meta = model.meta;
+  const d = declared(meta);
+  const baseline = gateBaseline<FailureBaseline>(meta);
+  const version = `${meta.name}@${meta.version}`;
+  const cal = meta.calibration && {
+    x: Float64Array.from(meta.calibration.x),
+    y: Float64Array.from(meta.calibration.y),
+  };
+  const out = new Float64Array(2);
+  const climatology = (meta.baselines ?? []).find((b) => b.kind === 'climatology');
+  return {
+    version,
+    answeredBy: baseline === null ? 'model' : baselineName(baseline),
+    note: note(meta, baseline),
+    model,
+    sensors:
+      baseline === null
+        ? sensorsOfModel(model)
+        : baseline.kind === 'one-sensor'
+          ? [sensorOf(baseline.feature)].filter((s): s is string => s !== null)
+          : [],
+    horizonHours: d.horizonHours ?? NaN,
+    mode: d.mode ?? 'any',
+    alertThreshold: baseline === null ? (meta.alertThreshold ?? null) : null,
+    probability(x) {
+      if (baseline !== null) return failureBaselineAt(baseline, x);
+      const raw = predictRow(model.compiled, x, out)[1] as number;
+      return cal ? calibrate(cal, raw) : raw;
+    },
+    drivers(x, n) {
+      if (baseline === null) return topContributions(explainRow(model.compiled, x), meta.featureNames, n);
+      if (baseline.kind === 'climatology') return [];
+      // The rule's one feature drives it: its contribution is how far it moves the probability off climatology.
+      const base = climatology?.kind === 'climatology' ? climatology.rate : 0;
+      return [{ feature: baseline.feature, contribution: failureBaselineAt(baseline, x) - base }];
+    },
+  };
+}
+
+/**
+ * The served RUL from a raw prediction and its conformal residual bounds: the point is the
+ * prediction plus the median residual, the 10-90 % interval the prediction plus the 10th and 90th
+ * percentile ones (never pinned to the point), all within [0, cap]; null without bounds.
+ */
+export function rulInterval(
+  prediction: number,
+  intervals: ResidualIntervals | undefined,
+  cap: number,
+): { hours: number; low: number; high: number } | null {
+  const iv = intervals?.find((i) => i.level === 0.8);
+  const median = intervals?.find((i) => i.level === 0);
+  if (iv === undefined) return null;
+  const clip = (v: number) => Math.min(cap, Math.max(0, v));
+  return {
+    hours: clip(prediction + (median?.low ?? 0)),
+    low: clip(prediction + iv.low),
+    high: clip(prediction + iv.high),
+  };
+}
+
+export function servedRul(model: LoadedModel): ServedRul {
+  const meta = model.meta;
+  const cap = declared(meta).capHours ?? 168;
+  const baseline = gateBaseline<RulBaseline>(meta);
+  return {
+    version: `${meta.name}@${meta.version}`,
+    answeredBy: baseline === null ? 'model' : baselineName(baseline),
+    note: note(meta, baseline),
+    model,
+    sensors: baseline === null ? sensorsOfModel(model) : [],
+    capHours: cap,
+    predict(x) {
+      if (baseline !== null) {
+        const raw = rulBaselineAt(baseline, x);
+        const iv = rulInterval(raw, baseline.intervals, cap);
+        return { hours: iv?.hours ?? raw, low: iv?.low ?? NaN, high: iv?.high ?? NaN, interval: 'conformal' };
+      }
+      const each = treePredictions(model.compiled, x).sort();
+      const hours = each.reduce((s, v) => s + v, 0) / each.length;
+      const iv = rulInterval(hours, meta.intervals, cap);
+      if (iv !== null) return { ...iv, interval: 'conformal' };
+      // A version saved without conformal bounds: the trees' spread, which backtests show too narrow.
+      const q = (p: number) => each[Math.min(each.length - 1, Math.floor(p * each.length))] as number;
+      return { hours, low: q(0.1), high: q(0.9), interval: 'trees' };
+    },
+  };
+}
+
+export interface ServedModels {
+  /** The primary horizon's any-mode failure model. */
+  readonly failure: ServedFailure | undefined;
+  /** Any-mode failure models at the other horizons, by hours. */
+  readonly byHorizon: ReadonlyMap<number, ServedFailure>;
+  /** Per-mode failure models at the primary horizon, by mode. */
+  readonly byMode: ReadonlyMap<string, ServedFailure>;
+  readonly rul: ServedRul | undefined;
+}
+
+/** The promoted versions trained on `fs`, by declared fields. */
+export function resolveServed(
+  registry: ModelRegistry,
+  fs: FeatureSet,
+  primaryHorizonHours: number,
+  rulCapHours = 168,
+): ServedModels {
+  let failure: ServedFailure | undefined;
+  let rul: ServedRul | undefined;
+  const byHorizon = new Map<number, ServedFailure>();
+  const byMode = new Map<string, ServedFailure>();
+  for (const name of registry.names()) {
+    const v = registry.promoted(name);
+    if (v === null) continue;
+    const meta = registry.meta(name, v);
+    const d = declared(meta);
+    if (meta.kind === 'rul-forest') {
+      if (d.capHours === rulCapHours) rul = servedRul(registry.load(name, v, fs.hash));
+      continue;
+    }
+    if (meta.kind !== 'failure-classifier' || d.horizonHours === undefined) continue;
+    if (d.mode === 'any') {
+      const s = servedFailure(registry.load(name, v, fs.hash));
+      if (d.horizonHours === primaryHorizonHours) failure = s;
+      else byHorizon.set(d.horizonHours, s);
+    } else if (d.mode !== undefined && d.horizonHours === primaryHorizonHours)
+      byMode.set(d.mode, servedFailure(registry.load(name, v, fs.hash)));
+  }
+  return { failure, byHorizon, byMode, rul };
+}

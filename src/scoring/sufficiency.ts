@@ -1,0 +1,92 @@
+/**
+ * Enough data to score, or say so. An equipment is scored only when its readings cover the
+ * feature set's longest window (coverage: the time between consecutive readings, a gap longer than
+ * a few sampling steps counting only up to that, so one stray old reading does not make a day of
+ * history) and it reports the sensors its models learnt from: every model records the sensor sets
+ * its training equipment reported, and an equipment that reports less than the closest of them,
+ * among the sensors the answering predictor reads, lacks what the model depends on.
+ */
+import type { FeatureSet } from '../../features/index.ts';
+import type { Served } from './served.ts';
+
+/** Share of the longest window the readings must cover. */
+export const COVERAGE_NEEDED = 0.9;
+
+export interface Sufficiency {
+  readonly ok: boolean;
+  /** Why not, in words (empty when ok). */
+  readonly reason: string;
+  readonly covered_h: number;
+  readonly required_h: number;
+  readonly sensors_absent: string[];
+}
+
+/** The longest time window of the feature set, seconds (count windows assume one reading a second). */
+export function longestWindowSeconds(fs: FeatureSet): number {
+  return Math.max(...fs.windows.map((w) => (w.kind === 'time' ? w.seconds : w.rows)));
+}
+
+/** Seconds of [at - window, at] covered by readings (µs times, ascending). */
+export function coveredSeconds(ts: Float64Array, atMicros: number, windowSeconds: number): number {
+  const from = atMicros - windowSeconds * 1e6;
+  let first = 0;
+  while (first < ts.length && (ts[first] as number) < from) first++;
+  const gaps: number[] = [];
+  for (let i = first + 1; i < ts.length; i++) gaps.push((ts[i] as number) - (ts[i - 1] as number));
+  if (gaps.length === 0) return 0;
+  const sorted = [...gaps].sort((a, b) => a - b);
+  const step = sorted[Math.floor(sorted.length / 2)] as number;
+  const maxGap = Math.max(60e6, 5 * step);
+  let covered = 0;
+  for (const g of gaps) covered += Math.min(g, maxGap);
+  return covered / 1e6;
+}
+
+/**
+ * Judges the readings of one equipment at an instant. `historySeconds`: the coverage of its stored
+ * history (ten-minute buckets with readings), for an equipment whose last window is not covered
+ * (it was down or idle part of the day): a long history is enough even if today has gaps.
+ */
+export function judgeData(
+  fs: FeatureSet,
+  ts: Float64Array,
+  values: readonly Float64Array[],
+  atMicros: number,
+  models: readonly Served[],
+  historySeconds = 0,
+): Sufficiency {
+  const required = longestWindowSeconds(fs);
+  const covered = Math.max(coveredSeconds(ts, atMicros, required), historySeconds);
+  const present = new Set(fs.sensors.filter((_, j) => (values[j] as Float64Array).some((v) => v === v)));
+  const absent = new Set<string>();
+  for (const m of models) {
+    const profiles = m.model.meta.sensorProfiles ?? [];
+    if (profiles.length === 0) continue;
+    let closest: readonly string[] = [];
+    let fewest = Infinity;
+    for (const p of profiles) {
+      const missing = p.filter((s) => !present.has(s));
+      if (missing.length < fewest) {
+        fewest = missing.length;
+        closest = missing;
+      }
+    }
+    for (const s of closest) if (m.sensors.includes(s)) absent.add(s);
+  }
+  const problems: string[] = [];
+  if (covered < COVERAGE_NEEDED * required)
+    problems.push(
+      `the readings cover ${(covered / 3600).toFixed(1)} h of history; the longest feature window needs ${(required / 3600).toFixed(0)} h`,
+    );
+  if (absent.size > 0)
+    problems.push(
+      `no values for ${[...absent].sort().join(', ')}, which the models read for equipment like this one`,
+    );
+  return {
+    ok: problems.length === 0,
+    reason: problems.join('; '),
+    covered_h: Math.round((covered / 3600) * 10) / 10,
+    required_h: Math.round((required / 3600) * 10) / 10,
+    sensors_absent: [...absent].sort(),
+  };
+}
