@@ -9,6 +9,8 @@ export interface BatchRow {
   readonly recipe: string;
   readonly status: 'planned' | 'replanned' | 'running' | 'done' | 'aborted';
   readonly endedAt: number;
+  /** When the plan has it end: start plus the planned duration. */
+  readonly plannedEnd: number;
   readonly load: number;
   readonly speedSetpoint: number;
   readonly tempSetpoint: number;

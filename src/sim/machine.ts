@@ -480,6 +480,7 @@ export class Machine {
       recipe: b.recipe.recipe,
       status,
       endedAt: end === end ? us(end) : NaN,
+      plannedEnd: us(start + b.durationS),
       load: b.recipe.load,
       speedSetpoint: b.recipe.speed,
       tempSetpoint: b.recipe.tempSetpoint,

@@ -143,7 +143,7 @@ export function simLayouts(t: Tables) {
       table: t.batches,
       symbols: ['equipment', 'batch_id', 'order_id', 'product', 'recipe', 'status'],
       doubles: ['load', 'speed_setpoint', 'temp_setpoint'],
-      timestamps: ['ended_at'],
+      timestamps: ['ended_at', 'planned_end'],
     },
     orders: {
       table: t.orders,
@@ -224,7 +224,7 @@ export class QuestDbSink implements SimSink {
         [b.equipment, b.batchId, b.orderId, b.product, b.recipe, b.status],
         [b.load, b.speedSetpoint, b.tempSetpoint],
         [],
-        [b.endedAt],
+        [b.endedAt, b.plannedEnd],
       );
     }
     for (const o of log.orders)

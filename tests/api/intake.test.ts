@@ -80,6 +80,8 @@ describe('intake routes', () => {
         product: 'lid',
         status: 'planned',
         start: '2026-01-05T09:00:00Z',
+        // A plan says when the batch ends: the MES can send it (kept as planned_end, not as an actual end).
+        end: '2026-01-05T11:30:00Z',
       },
     ];
     const quality = [
@@ -125,6 +127,12 @@ describe('intake routes', () => {
     );
     expect(rows[0]).toMatchObject({ status: 'done' });
     expect(String(rows[0]!.ended_at)).toMatch(/^2026-01-05 08:00:00/);
+    const plan = await query<{ ended_at: string | null; planned_end: string }>(
+      store.pool,
+      `SELECT ended_at, planned_end FROM ${store.tables.batches} WHERE batch_id = 'B-2'`,
+    );
+    expect(plan.rows[0]!.ended_at).toBeNull();
+    expect(String(plan.rows[0]!.planned_end)).toMatch(/^2026-01-05 11:30:00/);
   });
 
   it('refuses a whole request for one bad item, naming it, and writes nothing', async () => {
@@ -143,6 +151,12 @@ describe('intake routes', () => {
       [[good, { ...good, batch_id: 'B-10', start: 'tomorrow' }], 'body.1.start', /date-time/],
       [[good, { ...good, batch_id: 'B-10', load: '0.5' }], 'body.1.load', /number/],
       [[{ ...good, status: 'done', end: '2026-01-06T05:00:00Z' }], 'body.0.end', /before it starts/],
+      [
+        [good, { ...good, end: '2026-01-06T09:00:00Z' }],
+        'body.1.end',
+        /running batch has not ended yet: send its expected end as planned_end/,
+      ],
+      [[{ ...good, planned_end: '2026-01-06T05:00:00Z' }], 'body.0.planned_end', /before it starts/],
       [[good, { ...good, equipment: 'press-99' }], 'body.1.equipment', /unknown equipment "press-99"/],
       [[], 'body', /fewer than 1/],
     ];

@@ -46,7 +46,10 @@ export const BatchItem = Type.Object(
     recipe: Type.Optional(Id('recipe')),
     status: Type.Union(BATCH_STATUS.map((s) => Type.Literal(s))),
     start: Time('planned or actual start (its key with equipment and batch_id)'),
-    end: Type.Optional(Time('actual end, once known')),
+    end: Type.Optional(
+      Time('done or aborted: the actual end; planned or replanned: the planned end (stored as planned_end)'),
+    ),
+    planned_end: Type.Optional(Time('when the plan has the batch end (a running batch: its expected end)')),
     load: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
     speed_setpoint: Type.Optional(Num('speed setpoint (normalised)')),
     temp_setpoint: Type.Optional(Num('temperature setpoint offset')),
@@ -229,14 +232,25 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
       'mes',
     ]),
     async (req) => {
+      const plan = (b: Static<typeof BatchItem>) => b.status === 'planned' || b.status === 'replanned';
       req.body.forEach((b, i) => {
         if (b.end !== undefined && µs(b.end) < µs(b.start))
           throw new InvalidInput(`body.${i}.end`, `ends (${b.end}) before it starts (${b.start})`);
-        if (
-          b.end !== undefined &&
-          (b.status === 'planned' || b.status === 'replanned' || b.status === 'running')
-        )
-          throw new InvalidInput(`body.${i}.end`, `a ${b.status} batch has no end yet`);
+        if (b.planned_end !== undefined && µs(b.planned_end) < µs(b.start))
+          throw new InvalidInput(
+            `body.${i}.planned_end`,
+            `ends (${b.planned_end}) before it starts (${b.start})`,
+          );
+        if (b.end !== undefined && b.status === 'running')
+          throw new InvalidInput(
+            `body.${i}.end`,
+            'a running batch has not ended yet: send its expected end as planned_end',
+          );
+        if (b.end !== undefined && b.planned_end !== undefined && plan(b) && b.end !== b.planned_end)
+          throw new InvalidInput(
+            `body.${i}.end`,
+            `a ${b.status} batch's end is its planned end: give one of end, planned_end`,
+          );
       });
       await checkEquipment(store, req.body);
       const n = await writeAll(
@@ -245,7 +259,7 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
           table: t.batches,
           symbols: ['equipment', 'batch_id', 'order_id', 'product', 'recipe', 'status'],
           doubles: ['load', 'speed_setpoint', 'temp_setpoint'],
-          timestamps: ['ended_at'],
+          timestamps: ['ended_at', 'planned_end'],
         },
         req.body,
         (w, b) =>
@@ -254,7 +268,8 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
             [b.equipment, b.batch_id, b.order_id, b.product, b.recipe ?? null, b.status],
             [b.load ?? NaN, b.speed_setpoint ?? NaN, b.temp_setpoint ?? NaN],
             [],
-            [µs(b.end)],
+            // A plan's end is planned, not actual: ended_at stays empty until the batch is done.
+            plan(b) ? [NaN, µs(b.planned_end ?? b.end)] : [µs(b.end), µs(b.planned_end)],
           ),
       );
       return reply(t.batches, n);
