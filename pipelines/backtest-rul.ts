@@ -9,7 +9,7 @@
  */
 import { remainingLife } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
-import { mae, phm08, rmse } from '../models/index.ts';
+import { mae, phm08, rmse, rulInterval } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { NotEnoughHistory } from './failure-kind.ts';
@@ -69,6 +69,8 @@ export async function backtestRul(
     everySeconds?: number;
     trees?: number;
     features?: FeatureRun;
+    /** Receives every out-of-sample served RUL (µs, equipment, point and 10-90 % bounds, hours). */
+    onTestScore?: (ts: number, equipment: string, rul: { hours: number; low: number; high: number }) => void;
   } = {},
 ): Promise<RulBacktest> {
   const cap = o.capHours ?? 168;
@@ -110,6 +112,15 @@ export async function backtestRul(
         if (iv !== undefined && t >= m + iv.low && t <= m + iv.high) inside[l] = (inside[l] as number) + 1;
       });
     });
+    if (o.onTestScore !== undefined) {
+      // The served answer at every test instant, known truth or not (forecast history).
+      const every = [...test, ...censoredTest];
+      const all = rulPredictions(fit, ev, every).model;
+      every.forEach((i, j) => {
+        const served = rulInterval(all[j] as number, fit.intervals, cap);
+        if (served !== null) o.onTestScore?.(ev.ts[i] as number, ev.equipment[i] as string, served);
+      });
+    }
     if (censoredTest.length > 0) {
       const c = rulPoints(fit, rulPredictions(fit, ev, censoredTest));
       censoredTest.forEach((i, j) => {

@@ -2,16 +2,26 @@
  * Forecasts for the whole plant: score every equipment at an instant, write the forecasts to the
  * store (the scheduled job's work), and read them back joined with MES context for schedulers:
  * the batch running when the forecast was made, the planned batches ahead, and a suggested
- * maintenance window (the first gap of at least `windowHours` between planned work before the
- * predicted failure).
+ * maintenance window (maintenance-window.ts: the first gap of at least `windowHours` between the
+ * running and planned batches that ends before the pessimistic failure time, the RUL's low end;
+ * else when to stop and which batch that interrupts).
  */
 import { microsToIso, parseTimestampMicros, query, sql, Writer } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { Scorer } from '../src/scoring/scorer.ts';
+import { reconcile } from '../models/index.ts';
+import type { RulQuantiles } from '../models/index.ts';
 import { errorMessage } from '../src/errors.ts';
+import { batchEnd, maintenanceWindow, medianDuration } from './maintenance-window.ts';
+import type { BusySpan } from './maintenance-window.ts';
+
+/** The model_version of a forecast row written for an equipment that could not be scored. */
+export const INSUFFICIENT = 'insufficient_data';
 
 export interface PlantForecast {
   readonly equipment: string;
+  /** `insufficient_data`: the equipment could not be scored (too little history or sensors absent). */
+  readonly status: 'ok' | 'insufficient_data';
   readonly site: string | null;
   readonly line: string | null;
   readonly equipment_class: string | null;
@@ -27,9 +37,14 @@ export interface PlantForecast {
     order_id: string;
     product: string;
     start: string;
+    /** The planned end, else start plus the product's median duration there; null if neither is known. */
     end: string | null;
   }[];
+  /** Until when the running batch keeps the equipment busy (its end, planned end or typical length). */
+  readonly running_until: string | null;
   readonly maintenance_window: { start: string; end: string } | null;
+  /** Without a window: no gap fits before the predicted failure; stop by then, and what it interrupts. */
+  readonly no_window: { stop_at: string; interrupts: string | null; reason: string } | null;
   /** Failure probability per mode at the same instant, where per-mode models are promoted. */
   readonly by_mode: Record<string, number>;
 }
@@ -61,6 +76,17 @@ export async function forecastAll(
       onSkip?.(equipment, errorMessage(err)); // e.g. silent for 24 h: nothing to forecast from
       continue;
     }
+    if (s.status === 'insufficient_data') {
+      // Written as such (no probability), so schedulers and the fleet view see why there is no risk.
+      onSkip?.(equipment, s.recommended_action.reason);
+      await writer.append(
+        atMicros,
+        [equipment, 'any', INSUFFICIENT],
+        [NaN, NaN, NaN, NaN],
+        [scorer.failure?.horizonHours ?? 24],
+      );
+      continue;
+    }
     if (s.failure === null) continue;
     await writer.append(
       atMicros,
@@ -88,6 +114,40 @@ export async function forecastAll(
   }
   await writer.close();
   return written;
+}
+
+/** The model_version prefix of forecast rows that are a walk-forward's out-of-sample scores. */
+export const BACKTEST_PREFIX = 'backtest:';
+
+/**
+ * Writes a walk-forward's out-of-sample scores as forecast history, marked `backtest:<model>`: a
+ * fresh install's equipment views then show the past weeks' probability and RUL with the failures
+ * on them (every score was made by a fold that never saw that instant). The RUL is reconciled with
+ * the probability the same way the live scorer does it. Returns the rows written.
+ */
+export async function writeBacktestHistory(
+  store: Store,
+  model: string,
+  horizonHours: number,
+  scores: ReadonlyMap<string, { ts: number; equipment: string; p: number; rul?: RulQuantiles }>,
+): Promise<number> {
+  const writer = await Writer.open(store.config.questdb, store.config.ingest, {
+    table: store.tables.forecasts,
+    symbols: ['equipment', 'mode', 'model_version'],
+    doubles: ['probability', 'rul_h', 'rul_lo_h', 'rul_hi_h'],
+    ints: ['horizon_h'],
+  });
+  for (const s of scores.values()) {
+    const r = s.rul === undefined ? undefined : reconcile(s.p, horizonHours, s.rul);
+    await writer.append(
+      s.ts,
+      [s.equipment, 'any', `${BACKTEST_PREFIX}${model}`],
+      [s.p, r?.hours ?? NaN, r?.low ?? NaN, r?.high ?? NaN],
+      [horizonHours],
+    );
+  }
+  await writer.close();
+  return writer.stats.rowsAcknowledged;
 }
 
 export async function plantForecasts(
@@ -127,6 +187,24 @@ export async function plantForecasts(
             microsToIso(to),
           ])
         ).rows;
+  // A product's typical length per equipment, from the last 30 days' finished batches.
+  const typical = new Map<string, number>();
+  if (latest.rows.length > 0) {
+    const done = await query<{ equipment: string; product: string; ts: string; ended_at: string }>(
+      store.pool,
+      sql('batches_durations', store.tables),
+      [microsToIso(from - 30 * 86_400e6), microsToIso(to)],
+    );
+    const lists = new Map<string, number[]>();
+    for (const b of done.rows) {
+      const key = `${b.equipment}\u0000${b.product}`;
+      const d = parseTimestampMicros(b.ended_at) - parseTimestampMicros(b.ts);
+      lists.set(key, [...(lists.get(key) ?? []), d]);
+    }
+    for (const [k, v] of lists) typical.set(k, medianDuration(v));
+  }
+  const typicalOf = (equipment: string, product: string) =>
+    typical.get(`${equipment}\u0000${product}`) ?? NaN;
   const out: PlantForecast[] = [];
   for (const r of latest.rows) {
     const equipment = String(r.equipment);
@@ -134,38 +212,51 @@ export async function plantForecasts(
     if (filter.line !== undefined && place?.line !== filter.line) continue;
     if (filter.site !== undefined && place?.site !== filter.site) continue;
     const at = parseTimestampMicros(r.ts as string);
-    const batchEnd = parseTimestampMicros(r.batch_end as string | null);
-    const running = r.batch_id !== null && !(batchEnd <= at);
+    const ended = parseTimestampMicros(r.batch_end as string | null);
+    const running = r.batch_id !== null && !(ended <= at);
     const rulH = Number(r.rul_h);
-    const failAt = at + (Number.isFinite(rulH) ? rulH : horizonHours) * 3.6e9;
+    const rulLo = Number(r.rul_lo_h);
+    // The pessimistic failure time: the RUL's low end, else its point, else the horizon's end.
+    const failAt =
+      at + (Number.isFinite(rulLo) ? rulLo : Number.isFinite(rulH) ? rulH : horizonHours) * 3.6e9;
     const planned = plannedAll.filter((b) => {
       const start = parseTimestampMicros(b.ts as string);
       return b.equipment === equipment && start >= at && start < at + horizonHours * 3.6e9;
     });
-    // The first gap of windowHours in the planned work (after the running batch) before the failure.
-    // A batch still running with no end yet: assume the window can start once it is reported done.
-    let cursor = running && batchEnd === batchEnd ? batchEnd : at;
-    let window: PlantForecast['maintenance_window'] = null;
-    for (const b of [...planned, null]) {
-      const start = b === null ? failAt : parseTimestampMicros(b.ts as string);
-      if (start - cursor >= windowHours * 3.6e9 && cursor + windowHours * 3.6e9 <= failAt) {
-        window = { start: microsToIso(cursor), end: microsToIso(cursor + windowHours * 3.6e9) };
-        break;
-      }
-      if (b !== null) {
-        const end = parseTimestampMicros(b.ended_at as string | null);
-        cursor = Math.max(cursor, end === end ? end : start);
-      }
+    const busy: BusySpan[] = [];
+    let runningUntil = NaN;
+    if (running) {
+      const start = parseTimestampMicros(r.batch_start as string);
+      runningUntil = batchEnd({
+        start,
+        endedAt: ended,
+        plannedEnd: parseTimestampMicros(r.batch_planned_end as string | null),
+        typicalMicros: typicalOf(equipment, String(r.product)),
+      });
+      busy.push({ batch_id: String(r.batch_id), start, end: runningUntil });
     }
+    const plannedSpans = planned.map((b) => {
+      const start = parseTimestampMicros(b.ts as string);
+      const end = batchEnd({
+        start,
+        endedAt: NaN,
+        plannedEnd: parseTimestampMicros(b.planned_end ?? null),
+        typicalMicros: typicalOf(equipment, String(b.product)),
+      });
+      busy.push({ batch_id: String(b.batch_id), start, end });
+      return { b, start, end };
+    });
+    const answer = maintenanceWindow(at, busy, failAt, windowHours * 3.6e9);
     out.push({
       equipment,
+      status: r.model_version === INSUFFICIENT ? 'insufficient_data' : 'ok',
       site: place?.site ?? null,
       line: place?.line ?? null,
       equipment_class: place?.equipment_class ?? null,
       forecast_at: microsToIso(at),
       probability: Number(r.probability),
       rul_h: rulH,
-      rul_lo_h: Number(r.rul_lo_h),
+      rul_lo_h: rulLo,
       rul_hi_h: Number(r.rul_hi_h),
       model_version: String(r.model_version),
       running_batch: running
@@ -176,14 +267,26 @@ export async function plantForecasts(
             started: microsToIso(parseTimestampMicros(r.batch_start as string)),
           }
         : null,
-      planned_batches: planned.map((b) => ({
+      running_until: running && runningUntil === runningUntil ? microsToIso(runningUntil) : null,
+      planned_batches: plannedSpans.map(({ b, start, end }) => ({
         batch_id: String(b.batch_id),
         order_id: String(b.order_id),
         product: String(b.product),
-        start: microsToIso(parseTimestampMicros(b.ts as string)),
-        end: (b.ended_at ?? null) === null ? null : microsToIso(parseTimestampMicros(b.ended_at ?? null)),
+        start: microsToIso(start),
+        end: end === end ? microsToIso(end) : null,
       })),
-      maintenance_window: window,
+      maintenance_window:
+        answer.window === null
+          ? null
+          : { start: microsToIso(answer.window.start), end: microsToIso(answer.window.end) },
+      no_window:
+        answer.stop === null
+          ? null
+          : {
+              stop_at: microsToIso(answer.stop.at),
+              interrupts: answer.stop.interrupts,
+              reason: answer.stop.reason,
+            },
       by_mode: Object.fromEntries(
         modeRows.rows
           .filter((m) => m.equipment === equipment && parseTimestampMicros(m.ts) === at)
@@ -191,5 +294,7 @@ export async function plantForecasts(
       ),
     });
   }
-  return out.sort((a, b) => b.probability - a.probability || a.rul_h - b.rul_h);
+  // Most at risk first; equipment without a probability (insufficient data) last.
+  const risk = (f: PlantForecast) => (Number.isFinite(f.probability) ? f.probability : -1);
+  return out.sort((a, b) => risk(b) - risk(a) || a.rul_h - b.rul_h);
 }

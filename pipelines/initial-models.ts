@@ -16,6 +16,8 @@ import { backtestRul } from './backtest-rul.ts';
 import type { RulBacktest } from './backtest-rul.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures } from './features.ts';
+import { writeBacktestHistory } from './forecast.ts';
+import type { RulQuantiles } from '../models/index.ts';
 import { trainFailureModel, trainRulModel } from './train.ts';
 
 export interface InitialModels {
@@ -31,6 +33,8 @@ export interface InitialModels {
     { mode: string; model: ModelMeta; backtest: FailureBacktest } | { mode: string; skipped: string }
   )[];
   readonly rul: { model: ModelMeta; backtest: RulBacktest } | { skipped: string };
+  /** Forecast rows written from the walk-forward's out-of-sample scores (marked backtest:<model>). */
+  readonly history_rows: number;
 }
 
 export async function ensureInitialModels(
@@ -71,20 +75,28 @@ export async function ensureInitialModels(
       horizons: horizons.slice(1).map((h) => ({ horizon_h: h, skipped: skipReason(h) ?? already })),
       rul: { skipped: already },
       modes: [],
+      history_rows: 0,
     };
   }
   o.onStep?.('computing features over the stored history');
   const features = await computeStoreFeatures(store, fs, range, 600);
   const trees = o.trees ?? 100;
   // One recipe for each horizon's any-mode model and each per-mode one: backtest, train on all, promote.
+  // The primary model's and the RUL's out-of-sample scores, written as forecast history below.
+  const history = new Map<string, { ts: number; equipment: string; p: number; rul?: RulQuantiles }>();
+  const key = (ts: number, equipment: string) => `${equipment}\u0000${ts}`;
   const bootstrapFailure = async (mode: string | undefined, horizon: number) => {
     const what = mode === undefined ? '' : ` by ${mode}`;
     o.onStep?.(`backtesting failure${what} within ${horizon} h (walk-forward)`);
+    const primary = mode === undefined && horizon === horizons[0];
     const backtest = await backtestFailure(store, fs, range, {
       horizonHours: horizon,
       mode,
       features,
       forest: { trees },
+      ...(primary
+        ? { onTestScore: (ts, equipment, p) => history.set(key(ts, equipment), { ts, equipment, p }) }
+        : {}),
     });
     o.onStep?.(`training failure-${mode ?? 'any'}-${horizon}h on all history`);
     const model = await trainFailureModel(store, registry, fs, range, {
@@ -145,7 +157,15 @@ export async function ensureInitialModels(
   if (needRul) {
     try {
       o.onStep?.(`backtesting RUL capped at ${cap} h (walk-forward)`);
-      const backtest = await backtestRul(store, fs, range, { capHours: cap, trees, features });
+      const backtest = await backtestRul(store, fs, range, {
+        capHours: cap,
+        trees,
+        features,
+        onTestScore: (ts, equipment, r) => {
+          const h = history.get(key(ts, equipment));
+          if (h !== undefined) h.rul = r;
+        },
+      });
       o.onStep?.(`training ${rulName} on all history`);
       const model = await trainRulModel(store, registry, fs, range, {
         rulCapHours: cap,
@@ -167,5 +187,10 @@ export async function ensureInitialModels(
       rul = { skipped: errorMessage(err) };
     }
   }
-  return { failure, horizons: longer, rul, modes };
+  let historyRows = 0;
+  if (history.size > 0 && 'model' in failure) {
+    o.onStep?.('writing the walk-forward scores as forecast history');
+    historyRows = await writeBacktestHistory(store, failure.model.name, horizon, history);
+  }
+  return { failure, horizons: longer, rul, modes, history_rows: historyRows };
 }

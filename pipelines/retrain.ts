@@ -9,7 +9,7 @@
  */
 import { failureWithin, remainingLife } from '../features/index.ts';
 import type { FeatureSet } from '../features/index.ts';
-import { brier, calibrate, predictColumns, rmse, rocAuc } from '../models/index.ts';
+import { brier, calibrate, conformalPoint, predictColumns, rmse, rocAuc } from '../models/index.ts';
 import type { ChallengeRecord, LoadedModel, ModelMeta, ModelRegistry } from '../models/index.ts';
 import { errorMessage } from '../src/errors.ts';
 import type { Store } from '../src/store/index.ts';
@@ -21,7 +21,7 @@ import { failureGate, rulGate } from './gate.ts';
 import type { Gate } from './gate.ts';
 import { pick, rowsWhere } from './harness.ts';
 import type { Evidence } from './harness.ts';
-import { conformalPoint, fitRul, rulPoints, rulPredictions } from './rul-kind.ts';
+import { fitRul, rulPoints, rulPredictions } from './rul-kind.ts';
 import type { RulFit } from './rul-kind.ts';
 import { saveFailure, saveRul } from './train.ts';
 

@@ -7,12 +7,22 @@
  */
 import {
   compileForest,
+  conformalIntervals,
+  conformalPoint,
   fitWeibull,
   predictColumns,
   rulBaselineAt,
   trainForestParallel,
 } from '../models/index.ts';
-import type { CompiledForest, Forest, ForestOptions, RulBaseline } from '../models/index.ts';
+import type {
+  CompiledForest,
+  Forest,
+  ForestOptions,
+  ResidualInterval,
+  RulBaseline,
+} from '../models/index.ts';
+
+export { INTERVAL_LEVELS } from '../models/index.ts';
 import { pick, rulTrainingSet } from './harness.ts';
 import type { Evidence } from './harness.ts';
 import { livesFromAges } from './rul-targets.ts';
@@ -25,21 +35,11 @@ export const RUL_FOREST = {
   maxFeatures: 'third',
 } as const satisfies Partial<ForestOptions>;
 
-/** Nominal coverages whose intervals are kept and checked; 0.8 is the served 10-90 % interval. */
-export const INTERVAL_LEVELS = [0.5, 0.8, 0.9] as const;
-
 export interface RulKindOptions {
   readonly capHours: number;
   readonly trees?: number;
   readonly seed?: number;
   readonly purgeHours?: number;
-}
-
-/** A conformal interval: truth - prediction lies in [low, high] with the nominal probability. */
-export interface ResidualInterval {
-  readonly level: number;
-  readonly low: number;
-  readonly high: number;
 }
 
 export interface RulFit {
@@ -50,35 +50,6 @@ export interface RulFit {
   readonly intervals: readonly ResidualInterval[];
   readonly meanLife: Extract<RulBaseline, { kind: 'mean-life' }> | null;
   readonly weibull: Extract<RulBaseline, { kind: 'weibull' }> | null;
-}
-
-/**
- * Split-conformal bounds: with n residuals, the ceil((n + 1)(1 - a/2))-th smallest as the upper
- * bound and its mirror as the lower one, so the interval covers a new residual with probability
- * at least the level when residuals are exchangeable. Level 0 is the median residual: the served
- * point is the prediction plus it, so the point is the middle of its own interval (a forest that
- * runs long on the calibration slice is corrected by as much, and the interval is not pinned to it).
- */
-export function conformalIntervals(residuals: readonly number[]): ResidualInterval[] {
-  const r = [...residuals].filter((v) => v === v).sort((a, b) => a - b);
-  const n = r.length;
-  if (n < 10) return [];
-  const m = n >> 1;
-  const median = n % 2 === 1 ? (r[m] as number) : ((r[m - 1] as number) + (r[m] as number)) / 2;
-  return [
-    { level: 0, low: median, high: median },
-    ...INTERVAL_LEVELS.map((level) => {
-      const a = 1 - level;
-      const k = Math.min(n, Math.ceil((n + 1) * (1 - a / 2)));
-      return { level, low: r[n - k] as number, high: r[k - 1] as number };
-    }),
-  ];
-}
-
-/** A prediction with its conformal point (plus the median residual; the prediction without bounds). */
-export function conformalPoint(prediction: number, intervals: readonly ResidualInterval[]): number {
-  const median = intervals.find((i) => i.level === 0);
-  return median === undefined ? prediction : prediction + median.low;
 }
 
 export async function fitRul(ev: Evidence, cut: number, o: RulKindOptions): Promise<RulFit> {

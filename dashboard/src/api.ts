@@ -37,6 +37,7 @@ export async function get<T>(path: string): Promise<T> {
 
 export interface Forecast {
   equipment: string;
+  status: 'ok' | 'insufficient_data';
   site: string | null;
   line: string | null;
   equipment_class: string | null;
@@ -54,7 +55,9 @@ export interface Forecast {
     start: string;
     end: string | null;
   }[];
+  running_until: string | null;
   maintenance_window: { start: string; end: string } | null;
+  no_window: { stop_at: string; interrupts: string | null; reason: string } | null;
   by_mode: Record<string, number>;
 }
 

@@ -3,7 +3,7 @@
  * the declared feature vector at that instant (features/online), MES/maintenance context as of
  * then, and what answers for each promoted version (served.ts: the model, or the reference it lost
  * to): calibrated failure probability, RUL with its conformal 10-90 % interval reconciled with the
- * probability (story.ts), the features that drove the failure score, and the recommendation
+ * probability (models/reconcile.ts), the features that drove the failure score, and the recommendation
  * (recommend.ts). An equipment without enough data to score says so instead (sufficiency.ts).
  */
 import { ContextIndex, featuresAtLast, float64Values, timestampMicros } from '../../features/index.ts';
@@ -18,7 +18,7 @@ import { LiveWindows } from './live-window.ts';
 import { recommend } from './recommend.ts';
 import { resolveServed } from './served.ts';
 import type { ServedFailure, ServedModels, ServedRul } from './served.ts';
-import { reconcile } from './story.ts';
+import { reconcile } from '../../models/index.ts';
 import { COVERAGE_NEEDED, coveredSeconds, judgeData, longestWindowSeconds } from './sufficiency.ts';
 import type { Sufficiency } from './sufficiency.ts';
 
@@ -110,7 +110,7 @@ export interface Score {
     readonly note?: string;
     /** Where the bounds come from: conformal residuals out of sample, or (old versions) the trees' spread. */
     readonly interval?: 'conformal' | 'trees';
-    /** True when the quantiles were moved to agree with the failure probability (story.ts). */
+    /** True when the quantiles were moved to agree with the failure probability (models/reconcile.ts). */
     readonly reconciled?: boolean;
   } | null;
   readonly top_features: { feature: string; contribution: number }[];

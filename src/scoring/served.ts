@@ -9,6 +9,7 @@ import type { FeatureSet } from '../../features/index.ts';
 import {
   baselineName,
   calibrate,
+  rulInterval,
   explainRow,
   failureBaselineAt,
   predictRow,
@@ -21,7 +22,6 @@ import type {
   LoadedModel,
   ModelMeta,
   ModelRegistry,
-  ResidualIntervals,
   RulBaseline,
 } from '../../models/index.ts';
 
@@ -130,27 +130,6 @@ export function servedFailure(model: LoadedModel): ServedFailure {
       const base = climatology?.kind === 'climatology' ? climatology.rate : 0;
       return [{ feature: baseline.feature, contribution: failureBaselineAt(baseline, x) - base }];
     },
-  };
-}
-
-/**
- * The served RUL from a raw prediction and its conformal residual bounds: the point is the
- * prediction plus the median residual, the 10-90 % interval the prediction plus the 10th and 90th
- * percentile ones (never pinned to the point), all within [0, cap]; null without bounds.
- */
-export function rulInterval(
-  prediction: number,
-  intervals: ResidualIntervals | undefined,
-  cap: number,
-): { hours: number; low: number; high: number } | null {
-  const iv = intervals?.find((i) => i.level === 0.8);
-  const median = intervals?.find((i) => i.level === 0);
-  if (iv === undefined) return null;
-  const clip = (v: number) => Math.min(cap, Math.max(0, v));
-  return {
-    hours: clip(prediction + (median?.low ?? 0)),
-    low: clip(prediction + iv.low),
-    high: clip(prediction + iv.high),
   };
 }
 

@@ -116,7 +116,13 @@ describe('the dashboard in Chromium', () => {
     expect(sensors).toBeGreaterThanOrEqual(5);
     expect(await points('.sensor-chart[data-sensor="vibration_rms"]')).toBeGreaterThan(100);
     expect(await points('#risk')).toBeGreaterThan(0);
-    expect(await points('#drivers')).toBe(5);
+    // The drivers of what answered (five for a forest, one for a one-sensor rule, none for
+    // climatology), and what answered is named beside the probability.
+    const health = (await (await fetch(`${base}/v1/equipment/cnc-001/health?hours=48`)).json()) as {
+      latest_score: { failure: { model: string }; top_features: unknown[] };
+    };
+    expect(await points('#drivers')).toBe(health.latest_score.top_features.length);
+    expect(await page.textContent('.kpis')).toContain(`by ${health.latest_score.failure.model}`);
     await shot('equipment');
   });
 

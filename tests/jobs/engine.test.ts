@@ -42,6 +42,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
   let key = '';
   const events: SchedulerEvent[] = [];
   let modes: string[] = [];
+  let historyRows = 0;
   const now = Math.floor(Date.now() / 1000);
   const start = now - DAYS * 86400;
   const range = { from: start * 1e6, to: now * 1e6 };
@@ -70,6 +71,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       minModeFailures: 2,
     });
     modes = first.modes.filter((m) => 'model' in m).map((m) => m.mode);
+    historyRows = first.history_rows;
     expect('model' in first.failure, JSON.stringify(first.failure)).toBe(true);
     expect('model' in first.rul, JSON.stringify(first.rul)).toBe(true);
     scorer.reload();
@@ -87,6 +89,20 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     await jobs?.stop();
     await app?.close();
     await store?.close();
+  });
+
+  it('writes the walk-forward out-of-sample scores as forecast history, so a fresh install has a past to show', async () => {
+    expect(historyRows).toBeGreaterThan(EQUIPMENT * 24 * 6); // over a day per equipment at one score per 10 min
+    await waitForWal(store.pool, store.tables, store.tables.forecasts);
+    const { rows } = await query<{ model_version: string; n: string; first: string; with_rul: string }>(
+      store.pool,
+      `SELECT model_version, count() n, min(ts) first, count(rul_h) with_rul FROM ${store.tables.forecasts} WHERE model_version LIKE 'backtest:%'`,
+    );
+    expect(rows[0]!.model_version).toBe('backtest:failure-any-24h');
+    expect(Number(rows[0]!.n)).toBe(historyRows);
+    expect(Number(rows[0]!.with_rul)).toBe(historyRows);
+    // The history starts at the first fold's cut, half-way through the simulated days.
+    expect(parseTimestampMicros(rows[0]!.first)).toBeLessThan(range.from + (DAYS / 2 + 1) * 86_400e6);
   });
 
   it('trained and promoted first models with their walk-forward backtests recorded', () => {
@@ -114,7 +130,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       expect(rul.interval).toBe('conformal');
       expect(rul.low).toBeLessThanOrEqual(rul.hours);
       expect(rul.high).toBeGreaterThanOrEqual(rul.hours);
-      // One story: within the failure horizon exactly when the probability says so (story.ts).
+      // One story: within the failure horizon exactly when the probability says so (models/reconcile.ts).
       const p = s.failure!.probability;
       expect(rul.low <= 24, `${eq}: p ${p}, RUL low ${rul.low}`).toBe(p >= 0.1);
       expect(rul.hours <= 24, `${eq}: p ${p}, RUL ${rul.hours}`).toBe(p >= 0.5);
@@ -167,6 +183,30 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       if (running) named++;
     }
     expect(named).toBeGreaterThan(0);
+    // Every suggested window lies in a real gap: after the running batch's end (actual, planned or
+    // typical), clear of every planned batch, and over before the RUL's low end; or there is none,
+    // and the answer says when to stop.
+    const full = res.json().forecasts as {
+      forecast_at: string;
+      rul_lo_h: number;
+      running_until: string | null;
+      running_batch: { started: string } | null;
+      planned_batches: { start: string; end: string | null }[];
+      maintenance_window: { start: string; end: string } | null;
+      no_window: { stop_at: string; reason: string } | null;
+    }[];
+    for (const f of full) {
+      expect((f.maintenance_window === null) !== (f.no_window === null)).toBe(true);
+      const w = f.maintenance_window;
+      const spans = [
+        ...(f.running_batch ? [{ start: f.running_batch.started, end: f.running_until }] : []),
+        ...f.planned_batches,
+      ].map((b) => ({ start: Date.parse(b.start), end: b.end === null ? Infinity : Date.parse(b.end) }));
+      const ws = w === null ? NaN : Date.parse(w.start);
+      const we = w === null ? NaN : Date.parse(w.end);
+      for (const b of spans) expect(ws < b.end && b.start < we).toBe(false);
+      expect(w === null || we <= Date.parse(f.forecast_at) + f.rul_lo_h * 3.6e6 + 1).toBe(true);
+    }
     const hist = await app.inject({
       method: 'GET',
       url: '/v1/jobs?job=score',

@@ -6,7 +6,7 @@ import { ModelRegistry, trainForest } from '../../models/index.ts';
 import type { ModelMeta } from '../../models/index.ts';
 import { failureGate, rulGate } from '../../pipelines/index.ts';
 import { resolveServed } from '../../src/scoring/served.ts';
-import { reconcile } from '../../src/scoring/story.ts';
+import { reconcile } from '../../models/index.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { defineFeatureSet } from '../../features/index.ts';
 

@@ -36,10 +36,18 @@ interface Health {
   }[];
   latest_score: {
     at: string;
-    failure: { probability: number; horizon_h: number; model: string } | null;
+    status?: 'ok' | 'insufficient_data';
+    insufficient?: { reason: string } | null;
+    failure: {
+      probability: number;
+      horizon_h: number;
+      model: string;
+      version?: string;
+      note?: string;
+    } | null;
     failure_by_mode: { mode: string; probability: number }[];
     failure_by_horizon?: { horizon_h: number; probability: number }[];
-    rul: { hours: number; low: number; high: number } | null;
+    rul: { hours: number; low: number; high: number; model: string; note?: string } | null;
     top_features: { feature: string; contribution: number }[];
     recommended_action: { action: string; reason: string };
     quality: {
@@ -68,14 +76,15 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
   const s = h.latest_score;
   el.innerHTML = `
     <h1>${h.equipment} <span class="muted">${[h.site, h.line, h.equipment_class].filter(Boolean).join(' · ')}</span></h1>
+    ${s?.status === 'insufficient_data' ? `<p class="warn" id="insufficient">Not scored: insufficient data — ${s.insufficient?.reason ?? ''}</p>` : ''}
     <div class="kpis">
-      <div class="kpi">Failure within ${s?.failure?.horizon_h ?? '—'} h<b id="kpi-p">${s?.failure ? pct(s.failure.probability) : '—'}</b></div>
+      <div class="kpi">Failure within ${s?.failure?.horizon_h ?? '—'} h<b id="kpi-p">${s?.failure ? pct(s.failure.probability) : '—'}</b>${s?.failure ? `<span class="muted ${s.failure.model.startsWith('baseline:') ? 'warn' : ''}" title="${(s.failure.note ?? '').replace(/"/g, '&quot;')}">by ${s.failure.model}</span>` : ''}</div>
       ${(s?.failure_by_horizon ?? [])
         .filter((h) => h.horizon_h !== s?.failure?.horizon_h)
         .map((h) => `<div class="kpi">Failure within ${h.horizon_h} h<b>${pct(h.probability)}</b></div>`)
         .join('')}
       ${(s?.failure_by_mode ?? []).map((m) => `<div class="kpi">${m.mode}<b>${pct(m.probability)}</b></div>`).join('')}
-      <div class="kpi">RUL (10–90 %)<b>${s?.rul ? `${s.rul.hours.toFixed(0)} h (${s.rul.low.toFixed(0)}–${s.rul.high.toFixed(0)})` : '—'}</b></div>
+      <div class="kpi">RUL (10–90 %)<b>${s?.rul ? `${s.rul.hours.toFixed(0)} h (${s.rul.low.toFixed(0)}–${s.rul.high.toFixed(0)})` : '—'}</b>${s?.rul ? `<span class="muted ${s.rul.model.startsWith('baseline:') ? 'warn' : ''}" title="${(s.rul.note ?? '').replace(/"/g, '&quot;')}">by ${s.rul.model}</span>` : ''}</div>
       <div class="kpi" style="flex:1">Recommended<b style="font-size:1rem">${s ? `${s.recommended_action.action.replace(/_/g, ' ')}` : '—'}</b><span class="muted">${s?.recommended_action.reason ?? 'no recent readings to score'}</span></div>
       ${(s?.quality ?? []).map((q) => `<div class="kpi">${q.characteristic}<b>${q.to_limit_running_h === null ? 'in spec' : `${q.to_limit_running_h.toFixed(0)} h to ${q.limit}`}</b><span class="muted">Cpk ${q.cpk_now ?? '—'}</span></div>`).join('')}
     </div>

@@ -69,8 +69,8 @@ export async function fleetView(el: HTMLElement): Promise<void> {
                     (
                       r,
                     ) => `<a class="tile" href="#/equipment/${encodeURIComponent(r.equipment)}" data-equipment="${r.equipment}"
-                  style="background:${r.f ? riskColour(r.f.probability) : '#b8c2cc'}">
-                  <b>${r.equipment}</b><span>${r.f ? pct(r.f.probability) : 'no forecast'}</span>
+                  style="background:${r.f && r.f.status === 'ok' ? riskColour(r.f.probability) : '#b8c2cc'}">
+                  <b>${r.equipment}</b><span>${r.f ? (r.f.status === 'insufficient_data' ? 'insufficient data' : pct(r.f.probability)) : 'no forecast'}</span>
                   <small>${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : 'idle'}</small></a>`,
                   )
                   .join('')}</div></div>`,
@@ -104,7 +104,7 @@ export async function fleetView(el: HTMLElement): Promise<void> {
       .map(
         (r) => `<tr class="clickable" data-equipment="${r.equipment}">
           <td>${r.equipment}</td><td>${r.line ?? ''}</td><td>${r.equipment_class ?? ''}</td>
-          <td class="num">${r.f ? `<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>` : '—'}</td>
+          <td class="num">${r.f ? (r.f.status === 'insufficient_data' ? '<span class="warn">insufficient data</span>' : `<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>`) : '—'}</td>
           <td>${likelyMode(r.f)}</td>
           <td class="num">${r.f && Number.isFinite(r.f.rul_h) ? `${r.f.rul_h.toFixed(0)} (${r.f.rul_lo_h.toFixed(0)}–${r.f.rul_hi_h.toFixed(0)})` : '—'}</td>
           <td>${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : '<span class="muted">idle</span>'}</td>

@@ -18,6 +18,9 @@ interface Model {
   name: string;
   versions: string[];
   promoted: string | null;
+  /** What answers for the promoted version: "model", or the reference it lost to. */
+  answered_by: string | null;
+  gate: { passed: boolean; serve: string; reason: string } | null;
   target: string | null;
   metrics: Record<string, number | null>;
   created_at: string | null;
@@ -54,12 +57,19 @@ export async function modelsView(el: HTMLElement): Promise<void> {
   const bt = failure?.backtest ?? null;
   el.innerHTML = `
     <h1>Models</h1>
-    <div class="card"><table id="models-table"><thead><tr><th>Model</th><th>Target</th><th>Promoted</th><th>Versions</th><th>Trained on</th><th>Backtest</th></tr></thead><tbody>
+    <div class="card"><table id="models-table"><thead><tr><th>Model</th><th>Target</th><th>Promoted</th><th>Answers</th><th>Versions</th><th>Trained on</th><th>Backtest (model vs references)</th></tr></thead><tbody>
       ${models
         .map(
-          (
-            m,
-          ) => `<tr><td>${m.name}</td><td>${m.target ?? ''}</td><td>${m.promoted ?? '—'}</td><td>${m.versions.length}</td>
+          (m) => `<tr><td>${m.name}</td><td>${m.target ?? ''}</td><td>${m.promoted ?? '—'}</td>
+            <td class="${m.answered_by !== null && m.answered_by !== 'model' ? 'warn' : ''}" title="${(m.gate?.reason ?? 'no backtest judged this model').replace(/"/g, '&quot;')}">${
+              m.answered_by === null
+                ? '—'
+                : m.answered_by === 'model'
+                  ? m.gate
+                    ? 'the model (beats its references)'
+                    : 'the model (not judged by a backtest)'
+                  : `${m.answered_by} — the model lost: ${m.gate?.reason ?? ''}`
+            }</td><td>${m.versions.length}</td>
             <td class="muted">${m.training_window ? `${m.training_window.from.slice(0, 16)} → ${m.training_window.to.slice(0, 16)}` : ''}</td>
             <td>${Object.entries(m.metrics)
               .filter(([k]) => k.startsWith('backtest_'))

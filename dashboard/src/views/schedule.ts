@@ -1,6 +1,7 @@
 /**
  * Schedule: a Gantt of the batch running now and the planned batches per equipment, with the
- * predicted failure window (RUL 10-90 %) and the suggested maintenance window drawn on it.
+ * predicted failure window (RUL 10-90 %) and the suggested maintenance window drawn on it (or,
+ * when no gap fits before the failure, when to stop).
  */
 import * as echarts from 'echarts';
 import { get } from '../api.ts';
@@ -20,14 +21,20 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
     const at = Date.parse(f.forecast_at);
     tMin = Math.min(tMin, at);
     tMax = Math.max(tMax, at + 24 * 3.6e6);
+    // The running batch until its end as the engine plans around it (actual, planned, or typical).
     if (f.running_batch)
-      bars.push([r, Date.parse(f.running_batch.started), at, 'running', f.running_batch.batch_id]);
+      bars.push([
+        r,
+        Date.parse(f.running_batch.started),
+        f.running_until ? Date.parse(f.running_until) : at,
+        'running',
+        `${f.running_batch.batch_id} · ${f.running_batch.product} (running${f.running_until ? `, until ${f.running_until.slice(11, 16)} UTC` : ''})`,
+      ]);
     for (const b of f.planned_batches) {
       const start = Date.parse(b.start);
-      // A planned batch without an end: drawn to the next planned start (or 4 h).
-      const next = f.planned_batches.find((x) => Date.parse(x.start) > start);
-      const end = b.end ? Date.parse(b.end) : next ? Date.parse(next.start) - 15 * 60e3 : start + 4 * 3.6e6;
-      bars.push([r, start, end, 'planned', `${b.batch_id} · ${b.product}`]);
+      // A planned batch whose end nobody knows (no plan, no history of the product): drawn 4 h long.
+      const end = b.end ? Date.parse(b.end) : start + 4 * 3.6e6;
+      bars.push([r, start, end, 'planned', `${b.batch_id} · ${b.product}${b.end ? '' : ' (end unknown)'}`]);
       tMax = Math.max(tMax, end);
     }
     if (Number.isFinite(f.rul_lo_h) && Number.isFinite(f.rul_hi_h))
@@ -46,17 +53,26 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
         'maintenance',
         'suggested maintenance window',
       ]);
+    else if (f.no_window)
+      bars.push([
+        r,
+        Date.parse(f.no_window.stop_at),
+        Date.parse(f.no_window.stop_at) + 2 * 3.6e6,
+        'stop',
+        f.no_window.reason,
+      ]);
   });
   tMax = Math.min(tMax, tMin + horizon * 3.6e6);
   el.innerHTML = `
     <h1>Schedule — planned batches, predicted failure windows and suggested maintenance</h1>
-    <p class="muted">Blue: running and planned batches · red: RUL 10–90 % failure window · green: suggested maintenance window (first gap of 2 h before the predicted failure). Rows ordered by risk.</p>
+    <p class="muted">Blue: running and planned batches · red: RUL 10–90 % failure window · green: suggested maintenance window (the first gap of 2 h between batches that ends before the RUL's low end) · dark red: no such gap, stop here (the tooltip names the batch it interrupts). Times in UTC; rows ordered by risk.</p>
     <div class="card"><div id="gantt" class="chart" style="height:${Math.max(260, 46 * rows.length + 80)}px"></div></div>`;
   const COLOURS: Record<string, string> = {
     running: '#2b7bd9',
     planned: '#8ab8e6',
     failure: 'rgba(217,52,43,0.35)',
     maintenance: '#2b9d5c',
+    stop: '#8c1d18',
   };
   chart(
     el.querySelector('#gantt') as HTMLElement,
@@ -88,7 +104,9 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
             const start = api.coord([api.value(1), row]);
             const end = api.coord([api.value(2), row]);
             const size = api.size?.([0, 1]) as number[];
-            const h = (size[1] ?? 20) * (kind === 'failure' ? 0.9 : kind === 'maintenance' ? 0.35 : 0.6);
+            const h =
+              (size[1] ?? 20) *
+              (kind === 'failure' ? 0.9 : kind === 'maintenance' || kind === 'stop' ? 0.35 : 0.6);
             const rect = echarts.graphic.clipRectByRect(
               {
                 x: start[0] as number,
