@@ -58,9 +58,15 @@ export interface ModelsConfig {
   /**
    * Horizons (hours) of the "failure within H" models, the first one primary: per-mode models,
    * recommendations and the schedule use it. A longer one is trained once the history spans its
-   * walk-forward backtest (twice the horizon plus two days), promoted when it beats the base rate.
+   * walk-forward backtest (twice the horizon plus two days); what answers for it is the model if
+   * it beats its references out of sample, else the best reference.
    */
   readonly failureHorizonsHours: readonly number[];
+  /**
+   * False alarms per equipment-month the alert threshold of a failure model is chosen for, on its
+   * training side's calibration slice (PDM_ALERT_BUDGET).
+   */
+  readonly alertBudget: number;
 }
 
 export interface JobsConfig {
@@ -195,7 +201,12 @@ export const ENV_VARS: readonly EnvVar[] = [
   {
     name: 'PDM_FAILURE_HORIZONS',
     default: '24,72',
-    help: 'Hours of the "failure within H" models, comma-separated, the first primary (a longer one trains once the history spans 2 H + 48 h, and is promoted when it beats the base rate)',
+    help: 'Hours of the "failure within H" models, comma-separated, the first primary (a longer one trains once the history spans 2 H + 48 h; a model that loses to its references out of sample is replaced by the best of them, named)',
+  },
+  {
+    name: 'PDM_ALERT_BUDGET',
+    default: '1',
+    help: "False alarms per equipment-month a failure model's alert threshold is chosen for (on its calibration slice); the recommendation alerts at that threshold",
   },
   {
     name: 'PDM_POSTGRES_URL',
@@ -221,6 +232,14 @@ function int(env: Env, name: string, min: number, max: number): number {
       `${name}=${JSON.stringify(raw)}: expected an integer in [${min}, ${max}]`,
     );
   }
+  return n;
+}
+
+function positive(env: Env, name: string): number {
+  const raw = read(env, name);
+  const n = Number(raw);
+  if (!(Number.isFinite(n) && n > 0))
+    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: expected a number > 0`);
   return n;
 }
 
@@ -300,7 +319,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     questdb,
     ingest,
     jobs: jobsConfig(env),
-    models: { failureHorizonsHours: horizons(read(env, 'PDM_FAILURE_HORIZONS')) },
+    models: {
+      failureHorizonsHours: horizons(read(env, 'PDM_FAILURE_HORIZONS')),
+      alertBudget: positive(env, 'PDM_ALERT_BUDGET'),
+    },
   };
 }
 

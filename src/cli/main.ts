@@ -76,8 +76,10 @@ const COMMANDS: Record<string, Command> = {
     run: evaluateCommand,
   },
   train: {
-    usage: 'train failure|rul [--horizon HOURS] [--mode MODE] [--cap HOURS] [--trees N] [--promote]',
-    summary: 'Train on all stored history and register the model (the first version is promoted)',
+    usage:
+      'train failure|rul [--horizon HOURS] [--mode MODE] [--cap HOURS] [--trees N] [--promote] [--skip-backtest]',
+    summary:
+      'Backtest the recipe walk-forward, fit it on the stored history (forest on the earlier 3/4 of labelled instants, calibration on the purged rest) and register it with the gate verdict (the first version is promoted)',
     run: trainCommand,
   },
   forecast: {
@@ -88,10 +90,10 @@ const COMMANDS: Record<string, Command> = {
   },
   backtest: {
     usage:
-      'backtest failure [--horizon HOURS] [--folds N] [--mode MODE] [--threshold P] [--hold-out EQ,...] [--from ISO] [--to ISO] [--report DIR]\n' +
+      'backtest failure [--horizon HOURS] [--folds N] [--mode MODE] [--budget N | --threshold P] [--hold-out EQ,...] [--from ISO] [--to ISO] [--report DIR]\n' +
       '              | backtest rul [--cap HOURS] [--folds N]',
     summary:
-      'Walk-forward backtest on stored history (failure within a horizon, or RUL); JSON figures, a markdown report with plots',
+      'Leak-free walk-forward backtest on stored history (failure within a horizon, or RUL) against its references, with the gate verdict; JSON figures, a markdown report with plots',
     run: backtestCommand,
   },
   models: {

@@ -91,6 +91,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const first = await ensureInitialModels(store, registry, fs, range, {
           horizons,
           trees: d.trees,
+          alertBudget: store.config.models.alertBudget,
         });
         const addedModels = [first.failure, ...first.horizons, first.rul, ...first.modes]
           .filter((m) => 'model' in m)
@@ -99,6 +100,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const r = await retrainModels(store, registry, fs, range, {
           metric: d.config.retrainMetric,
           trees: d.trees,
+          alertBudget: store.config.models.alertBudget,
           horizonHours: primary,
         });
         // Promoted longer horizons are challenged too (not the ones just trained above).
@@ -111,6 +113,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
             outcome: await retrainFailureHorizon(store, registry, fs, range, {
               metric: d.config.retrainMetric,
               trees: d.trees,
+              alertBudget: store.config.models.alertBudget,
               horizonHours: h,
             }),
           });

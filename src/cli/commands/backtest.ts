@@ -17,6 +17,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     folds: { type: 'string' },
     mode: { type: 'string' },
     threshold: { type: 'string' },
+    budget: { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     report: { type: 'string' },
@@ -27,12 +28,17 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
   if (kind !== 'failure' && kind !== 'rul')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--horizon 24] [--folds 3] [--mode bearing] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--cap 168] [--folds 3]',
+      'usage: pdm backtest failure [--horizon 24] [--folds 3] [--mode bearing] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--cap 168] [--folds 3]',
     );
   const horizon = Number(values.horizon ?? 24);
-  const threshold = Number(values.threshold ?? 0.5);
-  if (!(horizon > 0) || !(threshold > 0 && threshold < 1))
-    throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest: --horizon > 0 and 0 < --threshold < 1');
+  // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
+  const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
+  const budget = Number(values.budget ?? config.models.alertBudget);
+  if (!(horizon > 0) || (threshold !== undefined && !(threshold > 0 && threshold < 1)) || !(budget > 0))
+    throw new PdmError(
+      ErrorCodes.CLI_USAGE,
+      'backtest: --horizon > 0, 0 < --threshold < 1, --budget > 0 (false alarms per equipment-month)',
+    );
   const fs = FEATURE_SETS['plant-v1']!;
   const store = await connectStore(config, { start: false });
   try {
@@ -54,7 +60,9 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
         { ok: true, ...b },
         `RUL (cap ${cap} h), ${b.test_rows} test instants: RMSE ${b.rmse_h} h, MAE ${b.mae_h} h, PHM08 ${b.phm08}; ` +
           `10-90 % interval covers ${b.interval_coverage}; baseline (${b.baseline.name}) RMSE ${b.baseline.rmse_h} h, Weibull survival model alone RMSE ${b.weibull_baseline.rmse_h} h; ` +
-          `${b.censored.rows} censored instants, certainly too low: model ${b.censored.model_too_low}, mean life ${b.censored.baseline_too_low}`,
+          `${b.censored.rows} censored instants, certainly too low: model ${b.censored.model_too_low}, mean life ${b.censored.baseline_too_low}\n` +
+          `coverage by nominal level: ${b.coverage.map((c) => `${c.level}: ${c.observed}`).join(', ')}\n` +
+          `gate: ${b.gate.passed ? 'the model passes' : `${b.gate.serve} would answer`} (${b.gate.reason})`,
       );
       return;
     }
@@ -67,6 +75,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
         folds: intOption('backtest', 'folds', values.folds, 3),
         mode: values.mode,
         threshold,
+        alertBudget: budget,
         holdOutEquipment: values['hold-out']
           ?.split(',')
           .map((e) => e.trim())
@@ -80,9 +89,12 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     );
     out.result(
       { ok: true, ...r, report: file },
-      `failure (${r.mode}) within ${horizon} h: ROC-AUC ${r.roc_auc} (baselines: one feature ${r.baseline.roc_auc}, persistence ${r.persistence.roc_auc}), PR-AUC ${r.pr_auc}, Brier ${r.brier} (climatology ${r.base_rate_brier}); ` +
+      `failure (${r.mode}) within ${horizon} h: ROC-AUC ${r.roc_auc} (baselines: one feature ${r.baseline.roc_auc}, persistence ${r.persistence.roc_auc}), PR-AUC ${r.pr_auc}, ` +
+        `Brier ${r.brier} (climatology ${r.base_rate_brier}, skill ${r.brier_skill}), ECE ${r.ece}; ` +
+        `alerting ${threshold === undefined ? `for ${budget} false alarm(s) per equipment-month` : `at p >= ${threshold}`}: ` +
         `${r.failures_warned}/${r.failures_in_test} failures warned, median lead ${r.lead_time_h.median} h, ` +
-        `${r.false_alarms_per_equipment_month} false alarms per equipment-month\nreport: ${file}`,
+        `${r.false_alarms_per_equipment_month} false alarms per equipment-month measured\n` +
+        `gate: ${r.gate.passed ? 'the model passes' : `${r.gate.serve} would answer`} (${r.gate.reason})\nreport: ${file}`,
     );
   } finally {
     await store.close();

@@ -9,9 +9,33 @@ export async function modelsCommand({ args, config, out }: CommandContext): Prom
   const registry = new ModelRegistry(config.modelsDir);
   switch (action) {
     case 'list': {
-      const models = registry
-        .names()
-        .map((n) => ({ name: n, versions: registry.versions(n), promoted: registry.promoted(n) }));
+      // Each version with its walk-forward figures beside its references', and what answers for it.
+      const f = (v: number | undefined) =>
+        typeof v === 'number' && Number.isFinite(v) ? v.toFixed(3) : 'n/a';
+      const models = registry.names().map((n) => {
+        const promoted = registry.promoted(n);
+        return {
+          name: n,
+          promoted,
+          versions: registry.versions(n).map((v) => {
+            const meta = registry.meta(n, v);
+            const answers =
+              meta.gate === undefined ? 'model (not judged)' : meta.gate.passed ? 'model' : meta.gate.serve;
+            return { version: v, answers, gate: meta.gate ?? null, metrics: meta.metrics };
+          }),
+        };
+      });
+      const line = (v: (typeof models)[number]['versions'][number]) => {
+        const m = v.metrics;
+        const figures =
+          m.backtest_roc_auc !== undefined
+            ? `ROC-AUC ${f(m.backtest_roc_auc)} (one sensor ${f(m.backtest_baseline_roc_auc)}, persistence ${f(m.backtest_persistence_roc_auc)}), ` +
+              `Brier ${f(m.backtest_brier)} (climatology ${f(m.backtest_base_rate_brier)})`
+            : m.backtest_rmse_h !== undefined
+              ? `RMSE ${f(m.backtest_rmse_h)} h (mean life ${f(m.backtest_baseline_rmse_h)} h, Weibull ${f(m.backtest_weibull_baseline_rmse_h)} h)`
+              : 'no walk-forward figures recorded';
+        return `  ${v.version}: answers: ${v.answers}; ${figures}${v.gate && !v.gate.passed ? `; ${v.gate.reason}` : ''}`;
+      };
       out.result(
         { ok: true, dir: config.modelsDir, models },
         models.length === 0
@@ -19,7 +43,7 @@ export async function modelsCommand({ args, config, out }: CommandContext): Prom
           : models
               .map(
                 (m) =>
-                  `${m.name}: ${m.versions.join(', ')}${m.promoted ? ` (promoted ${m.promoted})` : ' (none promoted)'}`,
+                  `${m.name}${m.promoted ? ` (promoted ${m.promoted})` : ' (none promoted)'}\n${m.versions.map(line).join('\n')}`,
               )
               .join('\n'),
       );

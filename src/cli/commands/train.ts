@@ -1,6 +1,14 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { ModelRegistry } from '../../../models/index.ts';
-import { FEATURE_SETS, storedHistory, trainFailureModel, trainRulModel } from '../../../pipelines/index.ts';
+import {
+  FEATURE_SETS,
+  backtestFailure,
+  backtestRul,
+  computeStoreFeatures,
+  storedHistory,
+  trainFailureModel,
+  trainRulModel,
+} from '../../../pipelines/index.ts';
 import { connectStore } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
 import type { CommandContext } from '../main.ts';
@@ -12,12 +20,13 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
     cap: { type: 'string' },
     trees: { type: 'string' },
     promote: { type: 'boolean' },
+    'skip-backtest': { type: 'boolean' },
   });
   const what = positionals[0];
   if (what !== 'failure' && what !== 'rul')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm train failure|rul [--horizon H] [--mode M] [--cap H] [--trees N] [--promote]',
+      'usage: pdm train failure|rul [--horizon H] [--mode M] [--cap H] [--trees N] [--promote] [--skip-backtest]',
     );
   const fs = FEATURE_SETS['plant-v1']!;
   const registry = new ModelRegistry(config.modelsDir);
@@ -31,10 +40,22 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
       trees: intOption('train', 'trees', values.trees, 100),
     };
     const started = performance.now();
+    // The recipe is backtested walk-forward first, so the gate's verdict goes with the model (what
+    // answers when it is promoted: the model, or the reference it lost to). --skip-backtest trains
+    // an unjudged model, which says so wherever it answers.
+    const features = await computeStoreFeatures(store, fs, range, 600);
+    const judged = { ...opts, features, alertBudget: config.models.alertBudget };
+    let gate;
+    if (!values['skip-backtest'])
+      gate =
+        what === 'failure'
+          ? (await backtestFailure(store, fs, range, { ...judged, forest: { trees: opts.trees } })).gate
+          : (await backtestRul(store, fs, range, { capHours: opts.rulCapHours, trees: opts.trees, features }))
+              .gate;
     const meta =
       what === 'failure'
-        ? await trainFailureModel(store, registry, fs, range, opts)
-        : await trainRulModel(store, registry, fs, range, opts);
+        ? await trainFailureModel(store, registry, fs, range, { ...judged, gate })
+        : await trainRulModel(store, registry, fs, range, { ...judged, gate });
     if (values.promote || registry.promoted(meta.name) === null) registry.promote(meta.name, meta.version);
     const s = Math.round((performance.now() - started) / 100) / 10;
     out.result(
@@ -45,9 +66,15 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
         target: meta.target,
         rows: meta.rows,
         promoted: registry.promoted(meta.name),
+        gate: meta.gate ?? null,
         train_s: s,
       },
-      `${meta.name} ${meta.version} (${meta.target}) trained on ${meta.rows} instants in ${s} s; promoted: ${registry.promoted(meta.name)}`,
+      `${meta.name} ${meta.version} (${meta.target}) fitted on ${meta.rows} instants (the calibration slice after them: ${meta.metrics.calibration_rows}) in ${s} s; promoted: ${registry.promoted(meta.name)}; ` +
+        (meta.gate === undefined
+          ? 'not judged by a backtest (--skip-backtest)'
+          : meta.gate.passed
+            ? `the model answers: ${meta.gate.reason}`
+            : `${meta.gate.serve} answers for it: ${meta.gate.reason}`),
     );
   } finally {
     await store.close();
