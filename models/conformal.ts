@@ -13,25 +13,68 @@ export interface ResidualInterval {
   readonly high: number;
 }
 
+/** A calibration residual: known (truth - prediction), or censored (the truth is only known to exceed it). */
+export interface Residual {
+  readonly value: number;
+  readonly known: boolean;
+}
+
 /**
- * Split-conformal bounds: with n residuals, the ceil((n + 1)(1 - a/2))-th smallest as the upper
- * bound and its mirror as the lower one, so the interval covers a new residual with probability
- * at least the level when residuals are exchangeable. Level 0 is the median residual: the served
- * point is the prediction plus it, so the point is the middle of its own interval (a forest that
- * runs long on the calibration slice is corrected by as much, and the interval is not pinned to it).
+ * Kaplan-Meier distribution function of residuals some of which are right-censored: the share of
+ * residuals at or below each known value. Censored ones count as at risk until their bound.
  */
-export function conformalIntervals(residuals: readonly number[]): ResidualInterval[] {
-  const r = [...residuals].filter((v) => v === v).sort((a, b) => a - b);
-  const n = r.length;
-  if (n < 10) return [];
-  const m = n >> 1;
-  const median = n % 2 === 1 ? (r[m] as number) : ((r[m - 1] as number) + (r[m] as number)) / 2;
+function kaplanMeierCdf(residuals: readonly Residual[]): { value: number; cdf: number }[] {
+  // Ties: a known residual before a censored one at the same value (censored at v means > v).
+  const r = residuals
+    .filter((x) => x.value === x.value)
+    .sort((a, b) => a.value - b.value || (a.known === b.known ? 0 : a.known ? -1 : 1));
+  let atRisk = r.length;
+  let survival = 1;
+  const out: { value: number; cdf: number }[] = [];
+  for (let i = 0; i < r.length;) {
+    const v = (r[i] as Residual).value;
+    let events = 0;
+    let leaving = 0;
+    while (i < r.length && (r[i] as Residual).value === v) {
+      if ((r[i] as Residual).known) events++;
+      leaving++;
+      i++;
+    }
+    if (events > 0) {
+      survival *= 1 - events / atRisk;
+      out.push({ value: v, cdf: 1 - survival });
+    }
+    atRisk -= leaving;
+  }
+  return out;
+}
+
+/**
+ * Split-conformal bounds from calibration residuals, censored ones included: the level's lower and
+ * upper quantiles of the residuals' Kaplan-Meier distribution, the upper one at (n + 1)/n of its
+ * nominal share (the finite-sample correction of split conformal). Without censoring this is the
+ * usual split-conformal interval; with it, the long lives that the calibration slice saw begin but
+ * not end still widen the interval (dropping them would keep only lives short enough to end there).
+ * Where the distribution never reaches a level (heavy censoring), the bound is the largest
+ * residual seen, known or censored. Level 0 is the median: the served point is the prediction plus
+ * it, so the point lies in its own interval.
+ */
+export function conformalIntervals(residuals: readonly (Residual | number)[]): ResidualInterval[] {
+  const r = residuals.map((x) => (typeof x === 'number' ? { value: x, known: true } : x));
+  const n = r.filter((x) => x.value === x.value).length;
+  if (r.filter((x) => x.known && x.value === x.value).length < 10) return [];
+  const cdf = kaplanMeierCdf(r);
+  const largest = Math.max(...r.filter((x) => x.value === x.value).map((x) => x.value));
+  // Upper bound: the first residual whose share at or below reaches u; lower: the first past 1 - u
+  // (its mirror, as the (n - k + 1)-th smallest mirrors the k-th).
+  const upper = (u: number) => cdf.find((c) => c.cdf >= u - 1e-12)?.value ?? largest;
+  const lower = (u: number) => cdf.find((c) => c.cdf > u + 1e-12)?.value ?? largest;
+  const median = upper(0.5);
   return [
     { level: 0, low: median, high: median },
     ...INTERVAL_LEVELS.map((level) => {
-      const a = 1 - level;
-      const k = Math.min(n, Math.ceil((n + 1) * (1 - a / 2)));
-      return { level, low: r[n - k] as number, high: r[k - 1] as number };
+      const hi = Math.min(1, (1 - (1 - level) / 2) * ((n + 1) / n));
+      return { level, low: lower(1 - hi), high: upper(hi) };
     }),
   ];
 }
@@ -61,4 +104,22 @@ export function rulInterval(
     low: clip(prediction + iv.low),
     high: clip(prediction + iv.high),
   };
+}
+
+/**
+ * Out-of-sample coverage of residual bounds [low, high] on residuals some of which are censored:
+ * F(high) - F(low-) of their Kaplan-Meier distribution, so instants whose RUL was still unknown at
+ * the end of observation count too (under independent censoring) instead of only the short lives
+ * that ended in time to be seen. NaN without a known residual.
+ */
+export function censoredCoverage(residuals: readonly Residual[], low: number, high: number): number {
+  const cdf = kaplanMeierCdf(residuals);
+  if (cdf.length === 0) return NaN;
+  let below = 0;
+  let upTo = 0;
+  for (const c of cdf) {
+    if (c.value < low) below = c.cdf;
+    if (c.value <= high) upTo = c.cdf;
+  }
+  return upTo - below;
 }

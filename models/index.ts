@@ -25,8 +25,14 @@ export {
   expectedCalibrationError,
 } from './calibration.ts';
 export { baselineName, failureBaselineAt, oneSensorScore, rulBaselineAt } from './baselines.ts';
-export { conformalIntervals, conformalPoint, INTERVAL_LEVELS, rulInterval } from './conformal.ts';
-export type { ResidualInterval } from './conformal.ts';
+export {
+  censoredCoverage,
+  conformalIntervals,
+  conformalPoint,
+  INTERVAL_LEVELS,
+  rulInterval,
+} from './conformal.ts';
+export type { Residual, ResidualInterval } from './conformal.ts';
 export { reconcile } from './reconcile.ts';
 export type { RulQuantiles } from './reconcile.ts';
 export type { FailureBaseline, RulBaseline, ResidualIntervals } from './baselines.ts';

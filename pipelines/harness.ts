@@ -132,8 +132,9 @@ export function failureTrainingSet(
 /**
  * Capped RUL as the training side at `cut` knows it. Fitting rows: targets as known at the start
  * of the calibration slice (censored instants imputed, see rul-targets.ts), rows a purge before it.
- * Calibration rows (for the interval): the later slice's instants whose RUL is known by the cut
- * (a failure seen, or the cap passed), a purge before the cut.
+ * Calibration rows (for the interval): the later slice's instants a purge before the cut, with
+ * their RUL as known by the cut (a failure seen, or the cap passed) or NaN: censored, the machine
+ * ran at least until the cut.
  */
 export function rulTrainingSet(
   ev: Evidence,
@@ -149,7 +150,8 @@ export function rulTrainingSet(
   const targets = rulTargets(ev.ts, ev.equipment, ev.failures, calStart, o.capHours, age);
   const t = targets.target;
   const rows = labelled.filter((i) => (ev.ts[i] as number) < calStart - purge && t[i] === t[i]);
-  const calRows = labelled.filter((i) => (ev.ts[i] as number) >= calStart && truth[i] === truth[i]);
+  // Censored ones too (NaN target): the interval learns that they lived at least until the cut.
+  const calRows = labelled.filter((i) => (ev.ts[i] as number) >= calStart);
   return {
     rows,
     y: Float64Array.from(rows, (i) => t[i] as number),

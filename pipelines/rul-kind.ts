@@ -65,7 +65,15 @@ export async function fitRul(ev: Evidence, cut: number, o: RulKindOptions): Prom
   });
   const compiled = compileForest(forest);
   const calPred = predictColumns(compiled, pick(ev, set.calRows));
-  const intervals = conformalIntervals(Array.from(set.calY, (t, j) => t - (calPred[j] as number)));
+  // Residuals of the calibration rows: known, or censored at what the machine survived by the cut.
+  const residualsOf = (pred: (j: number) => number) =>
+    set.calRows.map((i, j) => {
+      const t = set.calY[j] as number;
+      return t === t
+        ? { value: t - pred(j), known: true }
+        : { value: Math.min(o.capHours, (cut - (ev.ts[i] as number)) / 3.6e9) - pred(j), known: false };
+    });
+  const intervals = conformalIntervals(residualsOf((j) => calPred[j] as number));
   // References from the lives seen before the cut (ages are the hours_since_maintenance feature).
   const ageIndex = ev.names.indexOf('hours_since_maintenance');
   let meanLife: RulFit['meanLife'] = null;
@@ -90,11 +98,11 @@ export async function fitRul(ev: Evidence, cut: number, o: RulKindOptions): Prom
   const withIntervals = <B extends RulBaseline>(b: B | null): B | null => {
     if (b === null) return null;
     const row = new Float64Array(ev.columns.length);
-    const residuals = set.calRows.map((i, j) => {
+    const pred = set.calRows.map((i) => {
       row[b.ageIndex] = ev.columns[b.ageIndex]![i] as number;
-      return (set.calY[j] as number) - rulBaselineAt(b, row);
+      return rulBaselineAt(b, row);
     });
-    return { ...b, intervals: conformalIntervals(residuals) };
+    return { ...b, intervals: conformalIntervals(residualsOf((j) => pred[j] as number)) };
   };
   return {
     set,
