@@ -55,11 +55,16 @@ function kaplanMeierCdf(residuals: readonly Residual[]): { value: number; cdf: n
  * nominal share (the finite-sample correction of split conformal). Without censoring this is the
  * usual split-conformal interval; with it, the long lives that the calibration slice saw begin but
  * not end still widen the interval (dropping them would keep only lives short enough to end there).
- * Where the distribution never reaches a level (heavy censoring), the bound is the largest
- * residual seen, known or censored. Level 0 is the median: the served point is the prediction plus
+ * Where the distribution never reaches a level (heavy censoring: most calibration instants still
+ * running), an upper bound is `maxResidual` when given (nothing smaller is supported by the data),
+ * else the largest residual seen; the median is then the largest seen, a lower bound. Level 0 is the median: the served point is the prediction plus
  * it, so the point lies in its own interval.
  */
-export function conformalIntervals(residuals: readonly (Residual | number)[]): ResidualInterval[] {
+export function conformalIntervals(
+  residuals: readonly (Residual | number)[],
+  /** The largest residual possible (a capped RUL's: the cap): an upper bound the data cannot reach. */
+  maxResidual?: number,
+): ResidualInterval[] {
   const r = residuals.map((x) => (typeof x === 'number' ? { value: x, known: true } : x));
   const n = r.filter((x) => x.value === x.value).length;
   if (r.filter((x) => x.known && x.value === x.value).length < 10) return [];
@@ -67,9 +72,9 @@ export function conformalIntervals(residuals: readonly (Residual | number)[]): R
   const largest = Math.max(...r.filter((x) => x.value === x.value).map((x) => x.value));
   // Upper bound: the first residual whose share at or below reaches u; lower: the first past 1 - u
   // (its mirror, as the (n - k + 1)-th smallest mirrors the k-th).
-  const upper = (u: number) => cdf.find((c) => c.cdf >= u - 1e-12)?.value ?? largest;
+  const upper = (u: number) => cdf.find((c) => c.cdf >= u - 1e-12)?.value ?? maxResidual ?? largest;
   const lower = (u: number) => cdf.find((c) => c.cdf > u + 1e-12)?.value ?? largest;
-  const median = upper(0.5);
+  const median = cdf.find((c) => c.cdf >= 0.5 - 1e-12)?.value ?? largest;
   return [
     { level: 0, low: median, high: median },
     ...INTERVAL_LEVELS.map((level) => {

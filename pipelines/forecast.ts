@@ -130,6 +130,7 @@ export async function writeBacktestHistory(
   model: string,
   horizonHours: number,
   scores: ReadonlyMap<string, { ts: number; equipment: string; p: number; rul?: RulQuantiles }>,
+  capHours: number,
 ): Promise<number> {
   const writer = await Writer.open(store.config.questdb, store.config.ingest, {
     table: store.tables.forecasts,
@@ -138,7 +139,7 @@ export async function writeBacktestHistory(
     ints: ['horizon_h'],
   });
   for (const s of scores.values()) {
-    const r = s.rul === undefined ? undefined : reconcile(s.p, horizonHours, s.rul);
+    const r = s.rul === undefined ? undefined : reconcile(s.p, horizonHours, s.rul, capHours);
     await writer.append(
       s.ts,
       [s.equipment, 'any', `${BACKTEST_PREFIX}${model}`],

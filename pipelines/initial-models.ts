@@ -98,7 +98,9 @@ export async function ensureInitialModels(
         ? { onTestScore: (ts, equipment, p) => history.set(key(ts, equipment), { ts, equipment, p }) }
         : {}),
     });
-    o.onStep?.(`training failure-${mode ?? 'any'}-${horizon}h on all history`);
+    o.onStep?.(
+      `fitting failure-${mode ?? 'any'}-${horizon}h on the stored history (forest on the earlier labelled instants, calibration on the latest quarter)`,
+    );
     const model = await trainFailureModel(store, registry, fs, range, {
       horizonHours: horizon,
       mode,
@@ -166,7 +168,9 @@ export async function ensureInitialModels(
           if (h !== undefined) h.rul = r;
         },
       });
-      o.onStep?.(`training ${rulName} on all history`);
+      o.onStep?.(
+        `fitting ${rulName} on the stored history (forest, then its conformal interval on the latest quarter)`,
+      );
       const model = await trainRulModel(store, registry, fs, range, {
         rulCapHours: cap,
         trees,
@@ -190,7 +194,7 @@ export async function ensureInitialModels(
   let historyRows = 0;
   if (history.size > 0 && 'model' in failure) {
     o.onStep?.('writing the walk-forward scores as forecast history');
-    historyRows = await writeBacktestHistory(store, failure.model.name, horizon, history);
+    historyRows = await writeBacktestHistory(store, failure.model.name, horizon, history, cap);
   }
   return { failure, horizons: longer, rul, modes, history_rows: historyRows };
 }

@@ -73,7 +73,10 @@ export async function fitRul(ev: Evidence, cut: number, o: RulKindOptions): Prom
         ? { value: t - pred(j), known: true }
         : { value: Math.min(o.capHours, (cut - (ev.ts[i] as number)) / 3.6e9) - pred(j), known: false };
     });
-  const intervals = conformalIntervals(residualsOf((j) => calPred[j] as number));
+  const intervals = conformalIntervals(
+    residualsOf((j) => calPred[j] as number),
+    o.capHours,
+  );
   // References from the lives seen before the cut (ages are the hours_since_maintenance feature).
   const ageIndex = ev.names.indexOf('hours_since_maintenance');
   let meanLife: RulFit['meanLife'] = null;
@@ -102,7 +105,13 @@ export async function fitRul(ev: Evidence, cut: number, o: RulKindOptions): Prom
       row[b.ageIndex] = ev.columns[b.ageIndex]![i] as number;
       return rulBaselineAt(b, row);
     });
-    return { ...b, intervals: conformalIntervals(residualsOf((j) => pred[j] as number)) };
+    return {
+      ...b,
+      intervals: conformalIntervals(
+        residualsOf((j) => pred[j] as number),
+        o.capHours,
+      ),
+    };
   };
   return {
     set,

@@ -378,7 +378,9 @@ export class Scorer {
       const r = this.rul.predict(x);
       // One story: the RUL's quantiles agree with the failure probability at its horizon.
       const s =
-        failure === null ? { ...r, reconciled: false } : reconcile(failure.probability, failure.horizon_h, r);
+        failure === null
+          ? { ...r, reconciled: false }
+          : reconcile(failure.probability, failure.horizon_h, r, this.rul.capHours);
       const round = (v: number) => Math.round(v * 10) / 10;
       rul = {
         hours: round(s.hours),

@@ -132,8 +132,9 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       expect(rul.high).toBeGreaterThanOrEqual(rul.hours);
       // One story: within the failure horizon exactly when the probability says so (models/reconcile.ts).
       const p = s.failure!.probability;
-      expect(rul.low <= 24, `${eq}: p ${p}, RUL low ${rul.low}`).toBe(p >= 0.1);
-      expect(rul.hours <= 24, `${eq}: p ${p}, RUL ${rul.hours}`).toBe(p >= 0.5);
+      // (the figures are rounded to 0.1 h, so a quantile just past 24 h may read 24.0)
+      expect(p >= 0.1 ? rul.low <= 24 : rul.low >= 24, `${eq}: p ${p}, RUL low ${rul.low}`).toBe(true);
+      expect(p >= 0.5 ? rul.hours <= 24 : rul.hours >= 24, `${eq}: p ${p}, RUL ${rul.hours}`).toBe(true);
     }
   });
 

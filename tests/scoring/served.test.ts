@@ -130,21 +130,26 @@ describe('one story: RUL quantiles agree with the failure probability at its hor
       const H = rng.pick([24, 72]);
       const low = rng.uniform(0, 100);
       const hours = low + rng.uniform(0, 80);
-      const r = reconcile(p, H, { low, hours, high: hours + rng.uniform(0, 80) });
-      expect(r.low <= H).toBe(p >= 0.1);
-      expect(r.hours <= H).toBe(p >= 0.5);
-      expect(r.high <= H).toBe(p >= 0.9);
+      const r = reconcile(p, H, { low, hours, high: hours + rng.uniform(0, 80) }, 168);
+      const what = `p ${p}, H ${H}, in ${low} ${hours}, out ${r.low} ${r.hours} ${r.high}`;
+      expect(r.low <= H, what).toBe(p >= 0.1);
+      expect(r.hours <= H, what).toBe(p >= 0.5);
+      expect(r.high <= H, what).toBe(p >= 0.9);
       expect(r.low).toBeLessThanOrEqual(r.hours);
       expect(r.hours).toBeLessThanOrEqual(r.high);
     }
   });
 
   it('leaves an agreeing forecast alone', () => {
-    expect(reconcile(0.3, 24, { low: 10, hours: 40, high: 90 })).toEqual({
-      low: 10,
-      hours: 40,
-      high: 90,
-      reconciled: false,
-    });
+    // Its own probability within 24 h is 0.1 + (24 - 10) / (38 - 10) * 0.4 = 0.3: it agrees with p.
+    const same = reconcile(0.3, 24, { low: 10, hours: 38, high: 90 }, 168);
+    expect(same.reconciled).toBe(false);
+    expect(same.low).toBeCloseTo(10, 9);
+    expect(same.hours).toBeCloseTo(38, 9);
+    // p = 0.95 within 24 h: the RUL's own shape within 24 h, squeezed into 95 % of the mass.
+    const urgent = reconcile(0.95, 24, { low: 10, hours: 38, high: 90 }, 168);
+    expect(urgent.high).toBeLessThanOrEqual(24);
+    expect(urgent.low).toBeLessThan(urgent.hours);
+    expect(urgent.hours).toBeLessThan(urgent.high);
   });
 });
