@@ -57,7 +57,7 @@ function kaplanMeierCdf(residuals: readonly Residual[]): { value: number; cdf: n
  * not end still widen the interval (dropping them would keep only lives short enough to end there).
  * Where the distribution never reaches a level (heavy censoring: most calibration instants still
  * running), an upper bound is `maxResidual` when given (nothing smaller is supported by the data),
- * else the largest residual seen; the median is then the largest seen, a lower bound. Level 0 is the median: the served point is the prediction plus
+ * else the largest residual seen. Level 0 is the median: the served point is the prediction plus
  * it, so the point lies in its own interval.
  */
 export function conformalIntervals(
@@ -66,15 +66,24 @@ export function conformalIntervals(
   maxResidual?: number,
 ): ResidualInterval[] {
   const r = residuals.map((x) => (typeof x === 'number' ? { value: x, known: true } : x));
-  const n = r.filter((x) => x.value === x.value).length;
-  if (r.filter((x) => x.known && x.value === x.value).length < 10) return [];
+  const values = r
+    .filter((x) => x.value === x.value)
+    .map((x) => x.value)
+    .sort((a, b) => a - b);
+  const n = values.length;
+  if (n < 10) return []; // fewer say nothing about a distribution
   const cdf = kaplanMeierCdf(r);
-  const largest = Math.max(...r.filter((x) => x.value === x.value).map((x) => x.value));
+  const largest = values[n - 1] as number;
+  // Where Kaplan-Meier cannot reach a level (too few known residuals): the empirical quantile of
+  // every value, censored bounds included, for a lower bound or the median (a censored value is
+  // below the truth, so this errs low: wider, not narrower); the largest possible residual for an
+  // upper bound.
+  const empirical = (u: number) => values[Math.min(n - 1, Math.max(0, Math.ceil(u * n) - 1))] as number;
   // Upper bound: the first residual whose share at or below reaches u; lower: the first past 1 - u
   // (its mirror, as the (n - k + 1)-th smallest mirrors the k-th).
   const upper = (u: number) => cdf.find((c) => c.cdf >= u - 1e-12)?.value ?? maxResidual ?? largest;
-  const lower = (u: number) => cdf.find((c) => c.cdf > u + 1e-12)?.value ?? largest;
-  const median = cdf.find((c) => c.cdf >= 0.5 - 1e-12)?.value ?? largest;
+  const lower = (u: number) => cdf.find((c) => c.cdf > u + 1e-12)?.value ?? empirical(u);
+  const median = cdf.find((c) => c.cdf >= 0.5 - 1e-12)?.value ?? empirical(0.5);
   return [
     { level: 0, low: median, high: median },
     ...INTERVAL_LEVELS.map((level) => {

@@ -93,7 +93,7 @@ const COMMANDS: Record<string, Command> = {
       'backtest failure [--horizon HOURS] [--folds N] [--mode MODE] [--budget N | --threshold P] [--hold-out EQ,...] [--from ISO] [--to ISO] [--report DIR]\n' +
       '              | backtest rul [--cap HOURS] [--folds N]',
     summary:
-      'Leak-free walk-forward backtest on stored history (failure within a horizon, or RUL) against its references, with the gate verdict; JSON figures, a markdown report with plots',
+      'Walk-forward backtest on stored history (failure within a horizon, or RUL), leak-free, against its references, with the gate verdict; JSON figures, a markdown report with plots',
     run: backtestCommand,
   },
   models: {

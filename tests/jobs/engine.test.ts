@@ -94,15 +94,29 @@ describe('end to end: empty database to a scheduled forecast served with its MES
   it('writes the walk-forward out-of-sample scores as forecast history, so a fresh install has a past to show', async () => {
     expect(historyRows).toBeGreaterThan(EQUIPMENT * 24 * 6); // over a day per equipment at one score per 10 min
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
-    const { rows } = await query<{ model_version: string; n: string; first: string; with_rul: string }>(
+    const { rows: versions } = await query<{ model_version: string }>(
       store.pool,
-      `SELECT model_version, count() n, min(ts) first, count(rul_h) with_rul FROM ${store.tables.forecasts} WHERE model_version LIKE 'backtest:%'`,
+      `SELECT DISTINCT model_version FROM ${store.tables.forecasts} WHERE model_version LIKE 'backtest:%'`,
     );
-    expect(rows[0]!.model_version).toBe('backtest:failure-any-24h');
+    expect(versions.map((r) => r.model_version)).toEqual(['backtest:failure-any-24h']);
+    // Polled: the scoring job writes to the same table every 2 s, and a count can trail the WAL.
+    const history = () =>
+      query<{ n: string; first_ts: string; with_rul: string }>(
+        store.pool,
+        `SELECT count() n, min(ts) first_ts, count(rul_h) with_rul FROM ${store.tables.forecasts} WHERE model_version = 'backtest:failure-any-24h'`,
+      );
+    let { rows } = await history();
+    for (let k = 0; k < 100 && Number(rows[0]!.n) < historyRows; k++) {
+      await new Promise((r) => setTimeout(r, 100));
+      ({ rows } = await history());
+    }
     expect(Number(rows[0]!.n)).toBe(historyRows);
-    expect(Number(rows[0]!.with_rul)).toBe(historyRows);
+    // RUL beside the probability where the RUL walk-forward could fit that fold (its first fold
+    // may hold too few instants with a known age on a week).
+    expect(Number(rows[0]!.with_rul)).toBeGreaterThan(0);
+    expect(Number(rows[0]!.with_rul)).toBeLessThanOrEqual(historyRows);
     // The history starts at the first fold's cut, half-way through the simulated days.
-    expect(parseTimestampMicros(rows[0]!.first)).toBeLessThan(range.from + (DAYS / 2 + 1) * 86_400e6);
+    expect(parseTimestampMicros(rows[0]!.first_ts)).toBeLessThan(range.from + (DAYS / 2 + 1) * 86_400e6);
   });
 
   it('trained and promoted first models with their walk-forward backtests recorded', () => {
