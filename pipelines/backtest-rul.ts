@@ -161,7 +161,15 @@ export async function backtestRul(
   }
   const round = (v: number, d = 3) => Math.round(v * 10 ** d) / 10 ** d;
   const n = actual.length;
+  // The Weibull cannot answer without an age: it and the model are compared on the rows it can.
   const keepW = weib.flatMap((w, j) => (w === w ? [j] : []));
+  const onWeibullRows = (metric: (p: number[], t: number[]) => number, p: number[]) =>
+    keepW.length
+      ? metric(
+          keepW.map((j) => p[j] as number),
+          keepW.map((j) => actual[j] as number),
+        )
+      : NaN;
   const coverage = INTERVAL_LEVELS.map((level, l) => ({
     level,
     observed: round(kmRows ? (kmCovered[l] as number) / kmRows : NaN),
@@ -183,31 +191,10 @@ export async function backtestRul(
       baseline_too_low: round(censored.rows ? censored.baselineTooLow / censored.rows : NaN),
     },
     weibull_baseline: {
-      rmse_h: round(
-        keepW.length
-          ? rmse(
-              keepW.map((j) => weib[j] as number),
-              keepW.map((j) => actual[j] as number),
-            )
-          : NaN,
-      ),
-      mae_h: round(
-        keepW.length
-          ? mae(
-              keepW.map((j) => weib[j] as number),
-              keepW.map((j) => actual[j] as number),
-            )
-          : NaN,
-      ),
+      rmse_h: round(onWeibullRows(rmse, weib)),
+      mae_h: round(onWeibullRows(mae, weib)),
       rows: keepW.length,
-      model_rmse_h: round(
-        keepW.length
-          ? rmse(
-              keepW.map((j) => pred[j] as number),
-              keepW.map((j) => actual[j] as number),
-            )
-          : NaN,
-      ),
+      model_rmse_h: round(onWeibullRows(rmse, pred)),
     },
     baseline: {
       name: 'mean hours from maintenance to failure, minus hours since maintenance',
