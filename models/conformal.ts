@@ -75,15 +75,16 @@ export function conformalIntervals(
   const cdf = kaplanMeierCdf(r);
   const largest = values[n - 1] as number;
   // Where Kaplan-Meier cannot reach a level (too few known residuals): the empirical quantile of
-  // every value, censored bounds included, for a lower bound or the median (a censored value is
-  // below the truth, so this errs low: wider, not narrower); the largest possible residual for an
-  // upper bound.
+  // every value, censored bounds included, for a lower bound (a censored value is below the truth,
+  // so this errs low: wider, not narrower); the largest possible residual for an upper bound.
   const empirical = (u: number) => values[Math.min(n - 1, Math.max(0, Math.ceil(u * n) - 1))] as number;
   // Upper bound: the first residual whose share at or below reaches u; lower: the first past 1 - u
   // (its mirror, as the (n - k + 1)-th smallest mirrors the k-th).
   const upper = (u: number) => cdf.find((c) => c.cdf >= u - 1e-12)?.value ?? maxResidual ?? largest;
   const lower = (u: number) => cdf.find((c) => c.cdf > u + 1e-12)?.value ?? empirical(u);
-  const median = cdf.find((c) => c.cdf >= 0.5 - 1e-12)?.value ?? empirical(0.5);
+  // A median Kaplan-Meier cannot reach is unknown: no correction of the point (an empirical
+  // median of censored bounds would pull every prediction down to what machines had survived).
+  const median = cdf.find((c) => c.cdf >= 0.5 - 1e-12)?.value ?? 0;
   return [
     { level: 0, low: median, high: median },
     ...INTERVAL_LEVELS.map((level) => {
@@ -126,7 +127,13 @@ export function rulInterval(
  * the end of observation count too (under independent censoring) instead of only the short lives
  * that ended in time to be seen. NaN without a known residual.
  */
-export function censoredCoverage(residuals: readonly Residual[], low: number, high: number): number {
+export function censoredCoverage(
+  residuals: readonly Residual[],
+  low: number,
+  high: number,
+  /** The largest residual possible: bounds reaching it cover everything above `low`. */
+  maxResidual = Infinity,
+): number {
   const cdf = kaplanMeierCdf(residuals);
   if (cdf.length === 0) return NaN;
   let below = 0;
@@ -135,5 +142,7 @@ export function censoredCoverage(residuals: readonly Residual[], low: number, hi
     if (c.value < low) below = c.cdf;
     if (c.value <= high) upTo = c.cdf;
   }
-  return upTo - below;
+  // Kaplan-Meier says nothing past its last known residual; an upper bound at the largest
+  // possible residual covers that unseen mass too.
+  return (high >= maxResidual ? 1 : upTo) - below;
 }

@@ -144,7 +144,7 @@ export async function backtestRul(
       const residuals = [...known, ...cens];
       INTERVAL_LEVELS.forEach((level, l) => {
         const iv = fit.intervals.find((x) => x.level === level);
-        const c = iv === undefined ? NaN : censoredCoverage(residuals, iv.low, iv.high);
+        const c = iv === undefined ? NaN : censoredCoverage(residuals, iv.low, iv.high, cap);
         if (c === c) kmCovered[l] = (kmCovered[l] as number) + c * residuals.length;
       });
       kmRows += residuals.length;

@@ -45,7 +45,7 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
         'failure',
         `failure window (RUL ${f.rul_lo_h.toFixed(0)}–${f.rul_hi_h.toFixed(0)} h), p24h ${pct(f.probability)}`,
       ]);
-    if (f.maintenance_window)
+    if (f.maintenance_window) {
       bars.push([
         r,
         Date.parse(f.maintenance_window.start),
@@ -53,7 +53,8 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
         'maintenance',
         'suggested maintenance window',
       ]);
-    else if (f.no_window)
+      tMax = Math.max(tMax, Date.parse(f.maintenance_window.end)); // a window after the horizon is still shown
+    } else if (f.no_window)
       bars.push([
         r,
         Date.parse(f.no_window.stop_at),
