@@ -131,6 +131,52 @@ describe('the HTTP API on a simulated plant', () => {
     expect(bad.json().field).toBe('body.readings.0.vibraton');
   });
 
+  it('says insufficient data instead of a risk for a machine with minutes of history or sensors its models read absent', async () => {
+    const post = (url: string, key: string, payload: unknown) =>
+      app.inject({ method: 'POST', url, headers: as(key), payload: payload as object });
+    const reg = await post('/v1/equipment', engineer, [
+      { equipment: 'cnc-new', site: 'plant-1', line: 'L9', equipment_class: 'cnc_spindle' },
+    ]);
+    expect(reg.statusCode, reg.body).toBe(200);
+    const end = Date.parse(END_ISO);
+    // Ten minutes at 1 s, of a spindle that reports no vibration; and one stray reading a day earlier
+    // (history is judged by coverage, not by the first and last timestamps).
+    const readings = [
+      { ts: new Date(end - 30 * 3_600_000).toISOString(), equipment: 'cnc-new', bearing_temp: 50 },
+      ...Array.from({ length: 600 }, (_, i) => ({
+        ts: new Date(end - (600 - i) * 1000).toISOString(),
+        equipment: 'cnc-new',
+        bearing_temp: 50 + i / 600,
+        motor_temp: 45,
+        current: 12,
+        speed: 9000,
+        torque: 30,
+      })),
+    ];
+    const t = await post('/v1/telemetry', mes, readings);
+    expect(t.statusCode, t.body).toBe(200);
+    await waitForWal(store.pool, store.tables, store.tables.telemetry);
+    const res = await post('/v1/score', mes, { equipment: 'cnc-new', at: END_ISO });
+    expect(res.statusCode, res.body).toBe(200);
+    const s = res.json();
+    expect(s.status).toBe('insufficient_data');
+    expect(s.failure).toBeNull();
+    expect(s.rul).toBeNull();
+    expect(s.top_features).toEqual([]);
+    expect(s.insufficient.required_h).toBe(24);
+    expect(s.insufficient.covered_h).toBeLessThan(1);
+    expect(s.insufficient.sensors_absent).toEqual(
+      expect.arrayContaining(['vibration_kurtosis', 'vibration_rms']),
+    );
+    expect(s.insufficient.reason).toMatch(/cover 0\.\d h of history; the longest feature window needs 24 h/);
+    expect(s.insufficient.reason).toMatch(/no values for .*vibration_rms/);
+    expect(s.recommended_action.reason).toMatch(/^insufficient data: /);
+    // A machine of the fleet with its day of history and all its sensors is scored as before.
+    const ok = (await post('/v1/score', mes, { equipment: 'cnc-002', at: END_ISO })).json();
+    expect(ok.status).toBe('ok');
+    expect(ok.insufficient).toBeNull();
+  });
+
   it('rejects wrong types and unknown fields with problem+json naming the field', async () => {
     const wrongType = await app.inject({
       method: 'POST',
