@@ -35,7 +35,9 @@ export interface ConnectOptions {
 export async function connectStore(config: Config, options: ConnectOptions = {}): Promise<Store> {
   const cfg = config.questdb;
   let server: ManagedServer | undefined;
-  if (!(await ping(cfg))) {
+  // A busy server (WAL apply, GC, a loaded machine) can miss a 1 s ping: ask once more, longer, before
+  // calling it down (a server that is not there refuses at once, so this costs nothing then).
+  if (!(await ping(cfg)) && !(await ping(cfg, 5000))) {
     if (cfg.external) {
       throw new PdmError(
         ErrorCodes.QUESTDB_UNREACHABLE,
