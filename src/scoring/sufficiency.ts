@@ -31,14 +31,18 @@ export function coveredSeconds(ts: Float64Array, atMicros: number, windowSeconds
   const from = atMicros - windowSeconds * 1e6;
   let first = 0;
   while (first < ts.length && (ts[first] as number) < from) first++;
-  const gaps: number[] = [];
-  for (let i = first + 1; i < ts.length; i++) gaps.push((ts[i] as number) - (ts[i - 1] as number));
-  if (gaps.length === 0) return 0;
-  const sorted = [...gaps].sort((a, b) => a - b);
-  const step = sorted[Math.floor(sorted.length / 2)] as number;
+  if (ts.length - first < 2) return 0;
+  // The sampling step: the median of the latest (at most 2,000) gaps; this runs on every live score,
+  // so a day of 1 s readings is not sorted each time.
+  const recent: number[] = [];
+  for (let i = ts.length - 1; i > first && recent.length < 2000; i--)
+    recent.push((ts[i] as number) - (ts[i - 1] as number));
+  recent.sort((a, b) => a - b);
+  const step = recent[recent.length >> 1] as number;
   const maxGap = Math.max(60e6, 5 * step);
   let covered = 0;
-  for (const g of gaps) covered += Math.min(g, maxGap);
+  for (let i = first + 1; i < ts.length; i++)
+    covered += Math.min((ts[i] as number) - (ts[i - 1] as number), maxGap);
   return covered / 1e6;
 }
 
