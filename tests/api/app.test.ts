@@ -138,6 +138,7 @@ describe('the HTTP API on a simulated plant', () => {
       { equipment: 'cnc-new', site: 'plant-1', line: 'L9', equipment_class: 'cnc_spindle' },
     ]);
     expect(reg.statusCode, reg.body).toBe(200);
+    await waitForWal(store.pool, store.tables, store.tables.equipment); // the intake checks it is known
     const end = Date.parse(END_ISO);
     // Ten minutes at 1 s, of a spindle that reports no vibration; and one stray reading a day earlier
     // (history is judged by coverage, not by the first and last timestamps).
