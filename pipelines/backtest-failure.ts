@@ -20,6 +20,7 @@ import {
   falseAlarmEpisodes,
   fitFailure,
   NotEnoughHistory,
+  persistenceScores,
 } from './failure-kind.ts';
 import { failureGate } from './gate.ts';
 import type { Gate } from './gate.ts';
@@ -136,20 +137,6 @@ function rocCurve(score: readonly number[], label: readonly number[]): { fpr: nu
   return pts;
 }
 
-/** 1 when `equipment` failed (in `mode`, or any) in (from, to], else 0. */
-function failedWithin(
-  failures: readonly { equipment: string; ts: number; mode: string }[],
-  equipment: string,
-  from: number,
-  to: number,
-  mode: string | undefined,
-): number {
-  for (const e of failures)
-    if (e.equipment === equipment && e.ts > from && e.ts <= to && (mode === undefined || e.mode === mode))
-      return 1;
-  return 0;
-}
-
 function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
@@ -212,7 +199,7 @@ export async function backtestFailure(
     fit.forest.importance.forEach((v, j) => (importance[j] = (importance[j] as number) + v));
     rule ??= fit.oneSensor && { feature: fit.oneSensor.feature, direction: fit.oneSensor.direction };
     const threshold = options.threshold ?? fit.alertThreshold;
-    thresholds.push(options.threshold === undefined ? fit.alertThreshold : options.threshold);
+    thresholds.push(threshold);
     const s = failureScores(fit, ev, test);
     test.forEach((i, j) => {
       p.push(s.model[j] as number);
@@ -274,9 +261,7 @@ export async function backtestFailure(
     else if (a) fp++;
     else if (pos) fn++;
   });
-  const persistence = rows.map((i) =>
-    failedWithin(run.failures, equipment[i] as string, (ts[i] as number) - H, ts[i] as number, options.mode),
-  );
+  const persistence = persistenceScores(ev, rows, H, options.mode);
   let ptp = 0;
   let pfp = 0;
   persistence.forEach((v, j) => {

@@ -60,6 +60,31 @@ export class NotEnoughHistory extends Error {
   }
 }
 
+/**
+ * Persistence, the ranking reference that needs no model: 1 at an instant whose equipment failed
+ * (in `mode`, or any) in the H hours up to it, else 0 (what was true one horizon ago stays true).
+ */
+export function persistenceScores(
+  ev: Evidence,
+  rows: readonly number[],
+  horizonMicros: number,
+  mode?: string,
+): number[] {
+  return rows.map((i) => {
+    const t = ev.ts[i] as number;
+    const eq = ev.equipment[i] as string;
+    return ev.failures.some(
+      (f) =>
+        f.equipment === eq &&
+        f.ts > t - horizonMicros &&
+        f.ts <= t &&
+        (mode === undefined || f.mode === mode),
+    )
+      ? 1
+      : 0;
+  });
+}
+
 /** Episodes of consecutive alerts on instants without a failure within the horizon, per equipment. */
 export function falseAlarmEpisodes(
   ev: Evidence,

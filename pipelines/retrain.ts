@@ -14,7 +14,7 @@ import type { ChallengeRecord, LoadedModel, ModelMeta, ModelRegistry } from '../
 import { errorMessage } from '../src/errors.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
-import { failureScores, fitFailure } from './failure-kind.ts';
+import { failureScores, fitFailure, persistenceScores } from './failure-kind.ts';
 import type { FailureFit } from './failure-kind.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
 import { failureGate, rulGate } from './gate.ts';
@@ -156,17 +156,7 @@ function holdoutFailureGate(
   mode?: string,
 ): Gate {
   const s = failureScores(fit, h.ev, rows);
-  const persistence = rows.map((i) =>
-    h.ev.failures.some(
-      (f) =>
-        f.equipment === h.ev.equipment[i] &&
-        f.ts > (h.ev.ts[i] as number) - H &&
-        f.ts <= (h.ev.ts[i] as number) &&
-        (mode === undefined || f.mode === mode),
-    )
-      ? 1
-      : 0,
-  );
+  const persistence = persistenceScores(h.ev, rows, H, mode);
   return failureGate({
     roc_auc: rocAuc(s.modelRaw, y),
     brier: brier(s.model, y),
