@@ -16,6 +16,7 @@ import { backtestRul } from './backtest-rul.ts';
 import type { RulBacktest } from './backtest-rul.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures } from './features.ts';
+import type { FeatureRun } from './features.ts';
 import { writeBacktestHistory } from './forecast.ts';
 import type { RulQuantiles } from '../models/index.ts';
 import { trainFailureModel, trainRulModel } from './train.ts';
@@ -51,6 +52,8 @@ export async function ensureInitialModels(
     minModeFailures?: number;
     /** False alarms per equipment-month the alert thresholds are chosen for (default 1). */
     alertBudget?: number;
+    /** Features already computed over `range` at 600 s. */
+    features?: FeatureRun;
     onStep?: (what: string) => void;
   } = {},
 ): Promise<InitialModels> {
@@ -79,7 +82,7 @@ export async function ensureInitialModels(
     };
   }
   o.onStep?.('computing features over the stored history');
-  const features = await computeStoreFeatures(store, fs, range, 600);
+  const features = o.features ?? (await computeStoreFeatures(store, fs, range, 600));
   const trees = o.trees ?? 100;
   // One recipe for each horizon's any-mode model and each per-mode one: backtest, train on all, promote.
   // The primary model's and the RUL's out-of-sample scores, written as forecast history below.

@@ -17,6 +17,7 @@ import type { TimeRange } from './data.ts';
 import { failureScores, fitFailure, persistenceScores } from './failure-kind.ts';
 import type { FailureFit } from './failure-kind.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
+import type { FeatureRun } from './features.ts';
 import { failureGate, rulGate } from './gate.ts';
 import type { Gate } from './gate.ts';
 import { pick, rowsWhere } from './harness.ts';
@@ -34,6 +35,8 @@ export interface RetrainOptions {
   readonly trees?: number;
   readonly everySeconds?: number;
   readonly alertBudget?: number;
+  /** Features already computed over the range (at everySeconds): one read of the history serves every challenge. */
+  readonly features?: FeatureRun;
 }
 
 export type RetrainOutcome = ChallengeRecord | { readonly model: string; readonly error: string };
@@ -63,7 +66,7 @@ async function prepareHoldout(
 ): Promise<Holdout> {
   const cut = range.to - (o.holdoutHours ?? horizonHours + 24) * 3.6e9;
   if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
-  const run = await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600);
+  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
   return { cut, range, ev: evidenceOf(run, fs, range.to) };
 }
 

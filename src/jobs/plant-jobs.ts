@@ -88,10 +88,13 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       async run({ at }) {
         const history = await storedHistory(store, 'retrain');
         const range = { from: history.from, to: Math.min(at.getTime() * 1000, history.to) };
+        // One read of the history serves the first models and every challenge below.
+        const features = await computeStoreFeatures(store, fs, range, 600);
         const first = await ensureInitialModels(store, registry, fs, range, {
           horizons,
           trees: d.trees,
           alertBudget: store.config.models.alertBudget,
+          features,
         });
         const addedModels = [first.failure, ...first.horizons, first.rul, ...first.modes]
           .filter((m) => 'model' in m)
@@ -102,6 +105,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           trees: d.trees,
           alertBudget: store.config.models.alertBudget,
           horizonHours: primary,
+          features,
         });
         // Promoted longer horizons are challenged too (not the ones just trained above).
         const longer: { horizon: number; outcome: RetrainOutcome }[] = [];
@@ -115,6 +119,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
               trees: d.trees,
               alertBudget: store.config.models.alertBudget,
               horizonHours: h,
+              features,
             }),
           });
         }
