@@ -235,6 +235,13 @@ export class ModelRegistry {
       : { promoted: null, history: [] };
   }
 
+  /** Every name with its promoted version, as one string: it changes exactly when a promotion does. */
+  promotedSignature(): string {
+    return this.names()
+      .map((n) => `${n}@${this.promoted(n) ?? ''}`)
+      .join(',');
+  }
+
   promoted(name: string): string | null {
     return this.state(name).promoted;
   }

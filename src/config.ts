@@ -45,8 +45,23 @@ export interface Config {
     readonly keysFile: string;
     /** Requests per minute per API key (per address without a key); 0 turns the limit off. */
     readonly rateLimitPerMinute: number;
-    /** GET requests from this machine (loopback) without a key may read (the dashboard on localhost). */
+    /** Requests per minute per client address, before any key check; 0: off. */
+    readonly addressRateLimitPerMinute: number;
+    /** Failed key checks per minute per address before it is refused without a check. */
+    readonly authFailuresPerMinute: number;
+    /** fastify's trustProxy: false, true, a hop count or addresses/CIDRs. */
+    readonly trustProxy: boolean | number | string[];
+    /**
+     * Keyless read-only views for the dashboard on the same machine: only from a loopback peer, to
+     * a loopback Host, without proxy headers, on a server bound to loopback.
+     */
     readonly localReadOnly: boolean;
+    readonly requestTimeoutMs: number;
+    readonly headersTimeoutMs: number;
+    readonly maxConnections: number;
+    readonly ndjsonMaxBytes: number;
+    readonly ndjsonMaxLine: number;
+    readonly logLevel: string;
   };
   readonly questdb: QuestDbConfig;
   readonly ingest: IngestConfig;
@@ -153,13 +168,58 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   {
     name: 'PDM_API_RATE_LIMIT',
-    default: '60000',
-    help: 'Requests per minute per API key (per address without one); 0 turns the limit off',
+    default: '300000',
+    help: 'Requests per minute per verified API key (300000: 5,000/s, above what one scoring client holds); 0 turns the limit off',
+  },
+  {
+    name: 'PDM_API_ADDRESS_RATE_LIMIT',
+    default: '600000',
+    help: 'Requests per minute per client address, counted before any key is checked; 0 turns the limit off',
+  },
+  {
+    name: 'PDM_API_AUTH_FAILURES',
+    default: '60',
+    help: 'Failed key checks per minute per client address before it gets 429 without a check',
+  },
+  {
+    name: 'PDM_API_TRUST_PROXY',
+    default: '',
+    help: 'Behind a reverse proxy: "true", a hop count, or the proxy addresses/CIDRs (comma-separated) whose X-Forwarded-For is believed; "" trusts none',
   },
   {
     name: 'PDM_API_LOCAL_READONLY',
     default: 'true',
-    help: 'true: GET requests from this machine need no key for read-only views (the dashboard on localhost)',
+    help: 'true: GET requests from a loopback peer, to a loopback Host, with no proxy headers, on a server bound to loopback, need no key for read-only views',
+  },
+  {
+    name: 'PDM_API_REQUEST_TIMEOUT_MS',
+    default: '30000',
+    help: 'Longest a request may take to arrive and be answered before the server ends it',
+  },
+  {
+    name: 'PDM_API_HEADERS_TIMEOUT_MS',
+    default: '10000',
+    help: 'Longest a client may take to send the request headers',
+  },
+  {
+    name: 'PDM_API_MAX_CONNECTIONS',
+    default: '1024',
+    help: 'Concurrent connections the API accepts; more are refused',
+  },
+  {
+    name: 'PDM_API_NDJSON_MAX_BYTES',
+    default: '268435456',
+    help: 'Largest NDJSON telemetry body (bytes); a longer one is answered 413',
+  },
+  {
+    name: 'PDM_API_NDJSON_MAX_LINE',
+    default: '65536',
+    help: 'Longest NDJSON line (bytes); a longer one is answered 413',
+  },
+  {
+    name: 'PDM_LOG_LEVEL',
+    default: 'info',
+    help: 'API log level (JSON lines on stderr): fatal, error, warn, info, debug, trace or silent',
   },
   { name: 'PDM_INGEST_BATCH_ROWS', default: '50000', help: 'Rows per ILP request (bounds writer memory)' },
   {
@@ -314,7 +374,16 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       port: int(env, 'PDM_API_PORT', 1, 65535),
       keysFile: path.resolve(cwd, read(env, 'PDM_KEYS_FILE')),
       rateLimitPerMinute: int(env, 'PDM_API_RATE_LIMIT', 0, 100_000_000),
+      addressRateLimitPerMinute: int(env, 'PDM_API_ADDRESS_RATE_LIMIT', 0, 100_000_000),
+      authFailuresPerMinute: int(env, 'PDM_API_AUTH_FAILURES', 1, 1_000_000),
+      trustProxy: trustProxy(read(env, 'PDM_API_TRUST_PROXY')),
       localReadOnly: bool(env, 'PDM_API_LOCAL_READONLY'),
+      requestTimeoutMs: int(env, 'PDM_API_REQUEST_TIMEOUT_MS', 1000, 3_600_000),
+      headersTimeoutMs: int(env, 'PDM_API_HEADERS_TIMEOUT_MS', 1000, 600_000),
+      maxConnections: int(env, 'PDM_API_MAX_CONNECTIONS', 1, 1_000_000),
+      ndjsonMaxBytes: int(env, 'PDM_API_NDJSON_MAX_BYTES', 1024, 2 ** 40),
+      ndjsonMaxLine: int(env, 'PDM_API_NDJSON_MAX_LINE', 256, 64 << 20),
+      logLevel: logLevel(read(env, 'PDM_LOG_LEVEL')),
     },
     questdb,
     ingest,
@@ -324,6 +393,31 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       alertBudget: positive(env, 'PDM_ALERT_BUDGET'),
     },
   };
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+function logLevel(raw: string): string {
+  if (!LOG_LEVELS.includes(raw))
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_LOG_LEVEL=${JSON.stringify(raw)}: expected one of ${LOG_LEVELS.join(', ')}`,
+    );
+  return raw;
+}
+
+function trustProxy(raw: string): boolean | number | string[] {
+  const s = raw.trim();
+  if (s === '' || s === 'false') return false;
+  if (s === 'true') return true;
+  if (/^\d{1,2}$/.test(s)) return Number(s);
+  const parts = s.split(',').map((p) => p.trim());
+  const bad = parts.find((p) => !/^[0-9a-fA-F:.]+(\/\d{1,3})?$/.test(p));
+  if (bad !== undefined)
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_API_TRUST_PROXY=${JSON.stringify(raw)}: ${JSON.stringify(bad)} is not an address or CIDR (or use true or a hop count)`,
+    );
+  return parts;
 }
 
 function horizons(raw: string): number[] {

@@ -1,13 +1,17 @@
 /**
  * API keys with roles. A key is `pdm_<id>_<secret>`; only a salted scrypt hash of the secret is
- * stored (PDM_KEYS_FILE, written atomically), and checked with a constant-time comparison.
- * scrypt is slow on purpose (tens of ms), so a key that verified once is remembered by the
- * SHA-256 of the presented string for the life of the process: the hot path pays a hash lookup,
- * a guess still pays the full scrypt. Keys created by another process (`pdm keys create`) are
- * picked up when an unknown id is presented and the file has changed.
+ * stored (PDM_KEYS_FILE, written atomically, mode 600), and checked with a constant-time comparison.
+ *
+ * scrypt is slow on purpose (tens of ms), so the check is built for a flood of wrong keys:
+ * - it runs asynchronously (`crypto.scrypt` on libuv's thread pool, never on the event loop), at
+ *   most `concurrency` at a time, with a bounded queue: a flood waits for itself, not for the MES;
+ * - a key that verified once is remembered by the SHA-256 of the presented string, and so is a
+ *   key that failed (for `negativeTtlMs`), so a repeated guess costs a hash lookup;
+ * - every remembered answer is re-checked against the current file: a revoked or expired key
+ *   stops working as soon as the file is re-read (`watch` polls it every second or two).
  * Roles: mes (scoring, intake), scheduler (forecasts), engineer (analyses, models, training), admin.
  */
-import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -20,67 +24,223 @@ interface StoredKey {
   readonly salt: string;
   readonly hash: string;
   readonly createdAt: string;
+  /** ISO instant after which the key is refused; absent: never. */
+  readonly expiresAt?: string;
+  /** ISO instant the key was revoked; a revoked key stays listed, and refused. */
+  readonly revokedAt?: string;
+  readonly note?: string;
 }
 
-const hashOf = (secret: string, salt: string) =>
-  scryptSync(secret, Buffer.from(salt, 'hex'), 32).toString('hex');
+/** What `pdm keys list` and the admin see of a key: never its secret or hash. */
+export interface KeyInfo {
+  readonly id: string;
+  readonly role: Role;
+  readonly createdAt: string;
+  readonly expiresAt: string | null;
+  readonly revokedAt: string | null;
+  readonly status: 'active' | 'expired' | 'revoked';
+  readonly note: string | null;
+}
+
+/** The outcome of presenting a key. */
+export type Verdict =
+  | { readonly ok: true; readonly id: string; readonly role: Role }
+  | { readonly ok: false; readonly reason: 'malformed' | 'unknown' | 'expired' | 'revoked' | 'busy' };
+
+const KEY_SHAPE = /^pdm_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$/;
+
+const scryptAsync = (secret: string, salt: string) =>
+  new Promise<Buffer>((resolve, reject) =>
+    scrypt(secret, Buffer.from(salt, 'hex'), 32, (err, key) => (err ? reject(err) : resolve(key))),
+  );
+
+export interface KeyStoreOptions {
+  /** scrypt checks running at once (default 2: the thread pool has 4 threads, QuestDB's client uses some). */
+  readonly concurrency?: number;
+  /** Checks waiting for a slot; more are refused as busy at once (default 64). */
+  readonly queue?: number;
+  /** How long a wrong key is remembered as wrong (default 60 s). */
+  readonly negativeTtlMs?: number;
+  readonly now?: () => number;
+}
 
 export class KeyStore {
-  private keys: StoredKey[] = [];
+  private keys = new Map<string, StoredKey>();
   private loadedMtime = -1;
-  private readonly verified = new Map<string, Role>();
+  private readonly good = new Map<string, string>(); // digest -> key id
+  private readonly bad = new Map<string, number>(); // digest -> remembered until (ms)
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly concurrency: number;
+  private readonly queue: number;
+  private readonly negativeTtlMs: number;
+  private readonly now: () => number;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    o: KeyStoreOptions = {},
+  ) {
+    this.concurrency = o.concurrency ?? 2;
+    this.queue = o.queue ?? 64;
+    this.negativeTtlMs = o.negativeTtlMs ?? 60_000;
+    this.now = o.now ?? Date.now;
     this.load();
   }
 
-  private load(): void {
-    if (!existsSync(this.file)) return;
+  /** Re-reads the file when it changed (another process created or revoked a key). */
+  load(): void {
+    if (!existsSync(this.file)) {
+      if (this.loadedMtime !== -1) this.keys = new Map();
+      this.loadedMtime = -1;
+      return;
+    }
     const mtime = statSync(this.file).mtimeMs;
     if (mtime === this.loadedMtime) return;
-    this.keys = (JSON.parse(readFileSync(this.file, 'utf8')) as { keys: StoredKey[] }).keys ?? [];
+    const keys = (JSON.parse(readFileSync(this.file, 'utf8')) as { keys?: StoredKey[] }).keys ?? [];
+    this.keys = new Map(keys.map((k) => [k.id, k]));
     this.loadedMtime = mtime;
   }
 
-  /** Creates a key and returns it in clear: the only time it is ever shown. */
-  create(role: Role): { key: string; id: string; role: Role } {
+  /** Polls the file so revocations reach this process within `everyMs`; stop with close(). */
+  watch(everyMs = 1000): this {
+    this.timer ??= setInterval(() => {
+      try {
+        this.load();
+      } catch {
+        // a half-written file from another editor: the next poll reads it whole
+      }
+    }, everyMs).unref();
+    return this;
+  }
+
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private save(): void {
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify({ keys: [...this.keys.values()] }, null, 2) + '\n', { mode: 0o600 });
+    renameSync(tmp, this.file);
+    this.loadedMtime = statSync(this.file).mtimeMs;
+  }
+
+  /**
+   * Creates a key and returns it in clear: the only time it is ever shown.
+   * `expiresAt`: an instant after which it is refused.
+   */
+  create(role: Role, o: { expiresAt?: Date; note?: string } = {}): { key: string; id: string; role: Role } {
     if (!ROLES.includes(role)) throw new RangeError(`role must be one of ${ROLES.join(', ')}`);
+    if (o.expiresAt !== undefined && !(o.expiresAt.getTime() > this.now()))
+      throw new RangeError('the expiry must lie in the future');
+    this.load();
     const id = randomBytes(6).toString('hex');
     const secret = randomBytes(24).toString('base64url');
     const salt = randomBytes(16).toString('hex');
-    this.keys.push({ id, role, salt, hash: hashOf(secret, salt), createdAt: new Date().toISOString() });
-    mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ keys: this.keys }, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, this.file);
-    this.loadedMtime = statSync(this.file).mtimeMs;
+    this.keys.set(id, {
+      id,
+      role,
+      salt,
+      hash: scryptSync(secret, Buffer.from(salt, 'hex'), 32).toString('hex'),
+      createdAt: new Date(this.now()).toISOString(),
+      ...(o.expiresAt === undefined ? {} : { expiresAt: o.expiresAt.toISOString() }),
+      ...(o.note === undefined ? {} : { note: o.note }),
+    });
+    this.save();
     return { key: `pdm_${id}_${secret}`, id, role };
   }
 
-  get size(): number {
-    return this.keys.length;
+  /** Revokes a key by its id (the part after `pdm_`); false when there is no such key. */
+  revoke(id: string): boolean {
+    this.load();
+    const k = this.keys.get(id);
+    if (k === undefined) return false;
+    if (k.revokedAt === undefined) {
+      this.keys.set(id, { ...k, revokedAt: new Date(this.now()).toISOString() });
+      this.save();
+    }
+    return true;
   }
 
-  /** The role of a presented key, or undefined when it is unknown or wrong. */
-  verify(presented: string | undefined): Role | undefined {
-    const m = /^pdm_([0-9a-f]{12})_([A-Za-z0-9_-]{20,64})$/.exec(presented ?? '');
-    if (!m) return undefined;
-    const digest = createHash('sha256')
-      .update(presented as string)
-      .digest('base64');
-    const known = this.verified.get(digest);
-    if (known !== undefined) return known;
-    let stored = this.keys.find((k) => k.id === m[1]);
-    if (stored === undefined) {
-      this.load(); // created by another process since?
-      stored = this.keys.find((k) => k.id === m[1]);
+  list(): KeyInfo[] {
+    this.load();
+    return [...this.keys.values()].map((k) => ({
+      id: k.id,
+      role: k.role,
+      createdAt: k.createdAt,
+      expiresAt: k.expiresAt ?? null,
+      revokedAt: k.revokedAt ?? null,
+      status: this.stateOf(k),
+      note: k.note ?? null,
+    }));
+  }
+
+  /** Active keys (not revoked, not expired). */
+  get size(): number {
+    return [...this.keys.values()].filter((k) => this.stateOf(k) === 'active').length;
+  }
+
+  private stateOf(k: StoredKey): 'active' | 'expired' | 'revoked' {
+    if (k.revokedAt !== undefined) return 'revoked';
+    if (k.expiresAt !== undefined && Date.parse(k.expiresAt) <= this.now()) return 'expired';
+    return 'active';
+  }
+
+  /** The verdict on a key already checked, without scrypt; undefined when it must be checked. */
+  cached(presented: string): Verdict | undefined {
+    const digest = createHash('sha256').update(presented).digest('base64');
+    const id = this.good.get(digest);
+    if (id !== undefined) return this.current(id);
+    const until = this.bad.get(digest);
+    if (until !== undefined) {
+      if (until > this.now()) return { ok: false, reason: 'unknown' };
+      this.bad.delete(digest);
     }
-    // Hash even for an unknown id, so timing does not tell which ids exist.
-    const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
-    const actual = Buffer.from(hashOf(m[2] as string, stored?.salt ?? '00'), 'hex');
-    if (stored === undefined || !timingSafeEqual(expected, actual)) return undefined;
-    if (this.verified.size >= 10_000) this.verified.clear();
-    this.verified.set(digest, stored.role);
-    return stored.role;
+    return undefined;
+  }
+
+  private current(id: string): Verdict {
+    const k = this.keys.get(id);
+    if (k === undefined) return { ok: false, reason: 'unknown' };
+    const state = this.stateOf(k);
+    return state === 'active' ? { ok: true, id, role: k.role } : { ok: false, reason: state };
+  }
+
+  /** Checks a presented key (scrypt off the event loop, bounded); see the module comment. */
+  async verify(presented: string): Promise<Verdict> {
+    const m = KEY_SHAPE.exec(presented);
+    if (!m) return { ok: false, reason: 'malformed' };
+    const hit = this.cached(presented);
+    if (hit !== undefined) return hit;
+    if (this.running >= this.concurrency) {
+      if (this.waiting.length >= this.queue) return { ok: false, reason: 'busy' };
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    this.running++;
+    try {
+      const id = m[1] as string;
+      let stored = this.keys.get(id);
+      if (stored === undefined) {
+        this.load(); // created by another process since?
+        stored = this.keys.get(id);
+      }
+      // Hash even for an unknown id, so timing does not tell which ids exist.
+      const actual = await scryptAsync(m[2] as string, stored?.salt ?? '00');
+      const expected = Buffer.from(stored?.hash ?? '0'.repeat(64), 'hex');
+      const digest = createHash('sha256').update(presented).digest('base64');
+      if (stored === undefined || !timingSafeEqual(expected, actual)) {
+        if (this.bad.size >= 100_000) this.bad.clear();
+        this.bad.set(digest, this.now() + this.negativeTtlMs);
+        return { ok: false, reason: 'unknown' };
+      }
+      if (this.good.size >= 10_000) this.good.clear();
+      this.good.set(digest, id);
+      return this.current(id);
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
   }
 }

@@ -6,7 +6,7 @@ import type { TableLayout } from '../store/writer.ts';
 import { resolveSensors } from './mapping.ts';
 import type { MappingOptions } from './mapping.ts';
 import type { LineParser, ParsedRow, Rejection } from './types.ts';
-import { parseEquipment, parseReading, parseTime } from './values.ts';
+import { parseEquipment, parseReading, readTime } from './values.ts';
 
 /** Splits one CSV line; returns undefined for an unterminated quote. */
 export function splitCsvLine(line: string, delimiter = ','): string[] | undefined {
@@ -63,13 +63,14 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
           reason: `expected ${header.length} fields as in the header, found ${f.length}`,
         };
       }
-      const ts = parseTime(f[timeIdx], unit);
-      if (ts === undefined)
+      const t = readTime(f[timeIdx], unit);
+      if (!t.ok)
         return {
           row,
           field: header[timeIdx] as string,
-          reason: `not a valid time: ${JSON.stringify(f[timeIdx])}`,
+          reason: `${JSON.stringify(f[timeIdx])}: ${t.reason}`,
         };
+      const ts = t.micros;
       const equipment = eqIdx < 0 ? options.equipment : parseEquipment(f[eqIdx]);
       if (equipment === undefined) {
         return {

@@ -3,11 +3,12 @@
  * from the first record; a later record with a field outside that set is rejected (and named),
  * so a typo in a sensor name never silently creates nothing.
  */
+import { ErrorCodes, PdmError } from '../errors.ts';
 import type { TableLayout } from '../store/writer.ts';
 import { resolveSensors } from './mapping.ts';
 import type { MappingOptions } from './mapping.ts';
 import type { LineParser, ParsedRow, Rejection } from './types.ts';
-import { parseEquipment, parseReading, parseTime } from './values.ts';
+import { parseEquipment, parseReading, readTime } from './values.ts';
 
 function parseObject(line: string): Record<string, unknown> | string {
   let value: unknown;
@@ -22,7 +23,9 @@ function parseObject(line: string): Record<string, unknown> | string {
 
 export function ndjsonParser(firstLine: string, options: MappingOptions): LineParser {
   const first = parseObject(firstLine);
-  const fields = typeof first === 'string' ? [] : Object.keys(first);
+  // The first record names the fields: without one there is nothing to map (a 400, not an empty set).
+  if (typeof first === 'string') throw new PdmError(ErrorCodes.INGEST_INPUT, `line 1: ${first}`);
+  const fields = Object.keys(first);
   const sensors = resolveSensors(fields, options);
   const timeField = options.timeField ?? 'ts';
   const equipmentField = options.equipmentField ?? 'equipment';
@@ -50,9 +53,9 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
         if (strict && !known.has(key))
           return { row, field: key, reason: 'unexpected field (not in the first record)' };
       }
-      const ts = parseTime(obj[timeField], unit);
-      if (ts === undefined)
-        return { row, field: timeField, reason: `not a valid time: ${JSON.stringify(obj[timeField])}` };
+      const t = readTime(obj[timeField], unit);
+      if (!t.ok) return { row, field: timeField, reason: `${JSON.stringify(obj[timeField])}: ${t.reason}` };
+      const ts = t.micros;
       const equipment = options.equipment ?? parseEquipment(obj[equipmentField]);
       if (equipment === undefined) {
         return {

@@ -73,7 +73,8 @@ export class LiveWindows {
       this.windows.set(equipment, w);
     }
     if (w.inflight === undefined && nowMs - w.refreshedAt >= this.refreshMs) {
-      const full = nowMs - w.loadedAt >= this.reloadMs;
+      // Never loaded anything (a silent or unknown equipment): a full load, not a refresh after -Infinity.
+      const full = nowMs - w.loadedAt >= this.reloadMs || !Number.isFinite(w.lastTs);
       const cur = w;
       cur.inflight = this.refresh(equipment, cur, nowMs * 1000, full).finally(() => {
         cur.inflight = undefined;

@@ -12,7 +12,7 @@ import type { ModelRegistry } from '../../models/index.ts';
 import { loadContext } from '../../pipelines/data.ts';
 import { driftShapes, qualityDrift } from '../../pipelines/drift.ts';
 import type { DriftForecastRow, DriftShapes } from '../../pipelines/drift.ts';
-import { ErrorCodes, PdmError } from '../errors.ts';
+import { ErrorCodes, PdmError, errorMessage } from '../errors.ts';
 import { microsToIso, query, queryTable, sql } from '../store/index.ts';
 import { LiveWindows } from './live-window.ts';
 import { recommend } from './recommend.ts';
@@ -95,6 +95,8 @@ export interface Score {
   readonly readings_from_request: number;
   readonly mes: ScoreInput['mes'] | null;
   readonly quality: DriftForecastRow[];
+  /** Why quality drift could not be forecast (the fit failed); null when it was. */
+  readonly quality_error: string | null;
   readonly recommended_action: Recommendation;
   readonly failure: FailureForecast | null;
   /** Any mode at every horizon with a promoted model, shortest first. */
@@ -117,6 +119,11 @@ export interface Score {
 }
 
 const DAY = 86_400e6;
+
+interface DriftOutcome {
+  readonly rows: DriftForecastRow[];
+  readonly error: string | null;
+}
 
 export class Scorer {
   private constructor(
@@ -191,14 +198,25 @@ export class Scorer {
   private readonly liveScores = new Map<string, { key: string; score: Promise<Score> }>();
 
   /** Quality drift per equipment, refitted at most once a minute (measurements arrive per batch). */
-  private readonly driftCache = new Map<string, { minute: number; rows: Promise<DriftForecastRow[]> }>();
-  private drift(equipment: string, atMicros: number): Promise<DriftForecastRow[]> {
+  private readonly driftCache = new Map<string, { minute: number; rows: Promise<DriftOutcome> }>();
+  /**
+   * A failed fit is answered with its reason (the score says quality could not be forecast) and is
+   * not cached: "no drift" and "could not tell" must not look alike, or the hold-for-inspection
+   * advice silently disappears.
+   */
+  private drift(equipment: string, atMicros: number): Promise<DriftOutcome> {
     const minute = Math.floor(atMicros / 60e6);
     const hit = this.driftCache.get(equipment);
     if (hit !== undefined && hit.minute === minute) return hit.rows;
-    const rows = this.shapesAt(atMicros)
+    const rows: Promise<DriftOutcome> = this.shapesAt(atMicros)
       .then((shapes) => qualityDrift(this.store, equipment, atMicros, 168, shapes))
-      .catch(() => []);
+      .then(
+        (r) => ({ rows: r, error: null }),
+        (err: unknown) => {
+          if (this.driftCache.get(equipment)?.rows === rows) this.driftCache.delete(equipment);
+          return { rows: [], error: `quality drift not forecast: ${errorMessage(err)}` };
+        },
+      );
     this.driftCache.set(equipment, { minute, rows });
     return rows;
   }
@@ -325,7 +343,7 @@ export class Scorer {
       x.set(buf, fs.columns.length - ctxNames.length);
     }
     const at = ts[ts.length - 1] as number;
-    const q = await quality;
+    const { rows: q, error: qualityError } = await quality;
     const base = {
       equipment,
       at: microsToIso(at),
@@ -333,6 +351,7 @@ export class Scorer {
       readings_from_request: extra.length,
       mes: input.mes ?? null,
       quality: q,
+      quality_error: qualityError,
     };
     const all = [
       ...[this.failure, this.rul, ...this.byHorizon.values(), ...this.byMode.values()].filter(
@@ -449,6 +468,35 @@ export class LiveScorer {
 
   reload(): Scorer {
     this.scorer = Scorer.load(this.store, this.registry, this.fs, this.primaryHorizonHours, this.windows);
+    this.signature = this.registry.promotedSignature();
     return this.scorer;
+  }
+
+  private signature = '';
+  private timer: NodeJS.Timeout | undefined;
+
+  /**
+   * Reloads when the registry's promoted versions change (pdm models promote/rollback, the retrain
+   * job in another process): polled every `everyMs`, so every running API serves the new version
+   * within seconds. A registry being written mid-poll is read again at the next one.
+   */
+  watch(everyMs = 2000, onReload?: (signature: string) => void): this {
+    if (this.signature === '') this.signature = this.registry.promotedSignature();
+    this.timer ??= setInterval(() => {
+      try {
+        const now = this.registry.promotedSignature();
+        if (now === this.signature) return;
+        this.reload();
+        onReload?.(now);
+      } catch {
+        // half-written registry or a model failing its checksum: keep serving the loaded one
+      }
+    }, everyMs).unref();
+    return this;
+  }
+
+  unwatch(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
   }
 }

@@ -1,4 +1,5 @@
 /** The QuestDB side of the engine: the managed server, migrations, the ILP writer and Arrow queries. */
+export { storeUnavailable } from './availability.ts';
 export { startServer, stopServerByPid, serverStatus, ping, httpUrlOf } from './questdb-server.ts';
 export type { ManagedServer, ServerStatus, StartOptions } from './questdb-server.ts';
 export { findJava } from './questdb-java.ts';

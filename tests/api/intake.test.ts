@@ -228,7 +228,7 @@ describe('intake routes', () => {
       },
     );
     expect(col.statusCode).toBe(400);
-    expect(col.json().field).toBe('line 1.colour');
+    expect(col.json().field).toBe('body.line 1.colour');
     expect(await count(store.tables.telemetry)).toBe(52);
   });
 
@@ -270,7 +270,7 @@ describe('intake routes', () => {
       if (r.statusCode === 429) limited = r;
     }
     expect(limited?.headers['content-type']).toMatch(/application\/problem\+json/);
-    expect(limited?.json().detail).toMatch(/requests per minute/);
+    expect(limited?.json().detail).toMatch(/requests a minute for key/);
     const other = await app.inject({ method: 'GET', url: '/v1/equipment', headers: as(scheduler) });
     expect(other.statusCode).toBe(200);
   });

@@ -1,14 +1,12 @@
 /** The plant's equipment: the ISA-95 list with the latest forecast, and one equipment's health over time. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import type { Static } from 'typebox';
-import type { FeatureSet } from '../../../features/index.ts';
 import { equipmentHealth } from '../../../pipelines/equipment-health.ts';
-import { parseIsoMicros } from '../../ingest/index.ts';
-import type { LiveScorer } from '../../scoring/scorer.ts';
 import { microsToIso, parseTimestampMicros, query, sql } from '../../store/index.ts';
-import type { Store } from '../../store/index.ts';
-import { InvalidInput, sendProblem } from '../problem.ts';
+import { errorMessage } from '../../errors.ts';
+import { InvalidInput, sendProblem, titleOf } from '../plugins/app/problem.ts';
+import { answers, Id, Nullable, Open, Time } from '../schemas.ts';
+import { instant } from '../times.ts';
 
 const HealthQuery = Type.Object(
   {
@@ -18,11 +16,11 @@ const HealthQuery = Type.Object(
     step: Type.Optional(
       Type.String({ pattern: '^[0-9]{1,6}$', description: 'bucket seconds (default: about 300 buckets)' }),
     ),
-    at: Type.Optional(Type.String({ format: 'date-time', description: 'end of the window (default now)' })),
+    at: Type.Optional(Time('end of the window (default now)')),
   },
   { additionalProperties: false },
 );
-const Params = Type.Object({ id: Type.String({ minLength: 1, maxLength: 128 }) });
+const Params = Type.Object({ id: Id('equipment id') });
 
 interface Place {
   equipment: string;
@@ -33,12 +31,8 @@ interface Place {
   equipment_class: string | null;
 }
 
-export function registerEquipment(
-  app: FastifyInstance,
-  store: Store,
-  scorer: LiveScorer,
-  fs: FeatureSet,
-): void {
+const equipment: FastifyPluginAsyncTypebox = async (app) => {
+  const { store, scorer, featureSet: fs } = app.services;
   const places = async () =>
     (await query<Place>(store.pool, sql('equipment_current', store.tables))).rows.sort((a, b) =>
       a.equipment.localeCompare(b.equipment),
@@ -47,8 +41,14 @@ export function registerEquipment(
   app.get(
     '/v1/equipment',
     {
-      schema: { summary: 'Every equipment in the ISA-95 tree with its latest reading time' },
-      config: { roles: ['engineer', 'scheduler', 'mes'] },
+      schema: {
+        summary: 'Every equipment in the ISA-95 tree with its latest reading time (UTC)',
+        tags: ['equipment'],
+        response: answers(
+          Type.Object({ equipment: Type.Array(Open({ last_reading: Nullable(Type.String()) })) }),
+        ),
+      },
+      config: { roles: ['engineer', 'scheduler', 'mes'], store: true },
     },
     async () => {
       const last = await query<{ equipment: string; last_ts: string }>(
@@ -62,24 +62,27 @@ export function registerEquipment(
     },
   );
 
-  app.get<{ Params: Static<typeof Params>; Querystring: Static<typeof HealthQuery> }>(
+  app.get(
     '/v1/equipment/:id/health',
     {
       schema: {
         summary:
           'Recent readings (bucketed, with a rolling 1 h band), maintenance, batches, data events, forecasts over time and the latest score',
+        tags: ['equipment'],
         params: Params,
         querystring: HealthQuery,
+        response: answers(
+          Open({ latest_score: Nullable(Open({})), latest_score_error: Nullable(Type.String()) }),
+        ),
       },
-      config: { roles: ['engineer', 'scheduler'] },
+      config: { roles: ['engineer', 'scheduler'], store: true },
     },
     async (req, reply) => {
       const id = req.params.id;
       const place = (await places()).find((p) => p.equipment === id);
       if (place === undefined) {
         return sendProblem(reply, {
-          type: 'about:blank',
-          title: 'Not found',
+          title: titleOf(404),
           status: 404,
           detail: `no equipment ${JSON.stringify(id)}`,
           hint: 'GET /v1/equipment lists the known equipment',
@@ -93,15 +96,19 @@ export function registerEquipment(
           'querystring.step',
           `at most 5000 buckets: use a step of at least ${Math.ceil((hours * 3600) / 5000)} s`,
         );
-      const at = req.query.at === undefined ? Date.now() * 1000 : parseIsoMicros(req.query.at);
+      const at = req.query.at === undefined ? Date.now() * 1000 : instant(req.query.at, 'querystring.at');
       const health = await equipmentHealth(store, id, fs.sensors, at, hours, step);
       let latest = null;
+      let why: string | null = null;
       try {
         latest = await scorer.current.score(id, at);
-      } catch {
-        // no readings in the last 24 h or no model: the history is still worth showing
+      } catch (err) {
+        // no readings in the last 24 h or no model: the history is still worth showing, with why
+        why = errorMessage(err);
       }
-      return { ...place, ...health, latest_score: latest };
+      return { ...place, ...health, latest_score: latest, latest_score_error: why };
     },
   );
-}
+};
+
+export default equipment;

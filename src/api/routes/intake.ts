@@ -1,24 +1,25 @@
 /**
- * MES context and telemetry intake. MES records come as JSON arrays validated whole: one bad item
- * and the request is refused (400 naming body.<index>.<field>) with nothing written, so an MES
- * integration error never leaves half a batch behind. Writes are idempotent by natural keys
- * (QuestDB DEDUP UPSERT KEYS), so a retried request changes nothing. Telemetry also takes NDJSON,
- * streamed through the CLI's ingestion path: bad lines are rejected one by one (row, field,
- * reason) and the good ones kept, as `pdm ingest` does.
+ * MES context and telemetry intake. MES records come as JSON arrays checked whole before anything
+ * is written: the schema first, then every instant through the strict RFC 3339 reader, the domain
+ * checks (end before start, a failure without a mode, spec limits) and the equipment being known;
+ * one bad item and the request is refused (400 naming body.<index>.<field>) with nothing written,
+ * so an MES integration error never leaves half a batch behind. Writes are idempotent by natural
+ * keys (QuestDB DEDUP UPSERT KEYS), so a retried request changes nothing. Telemetry also takes
+ * NDJSON, streamed through the CLI's ingestion path within the body and line limits: bad lines are
+ * rejected one by one (row, field, reason) and the good ones kept, as `pdm ingest` does.
  */
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import type { Static, TSchema } from 'typebox';
-import { ingestLines, ndjsonParser, parseIsoMicros } from '../../ingest/index.ts';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { ingestLines, ndjsonParser } from '../../ingest/index.ts';
 import { query, sql, TELEMETRY_SENSORS, Writer } from '../../store/index.ts';
 import type { Store, TableLayout } from '../../store/index.ts';
-import { InvalidInput } from '../problem.ts';
+import { InvalidInput } from '../plugins/app/problem.ts';
+import { answers, Id, Text, Time } from '../schemas.ts';
+import { instant, optionalInstant, readingTime } from '../times.ts';
+import { boundedLines } from './ndjson-limits.ts';
 
-const Id = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\s]', description });
-const Time = (description: string) => Type.String({ format: 'date-time', description });
 const Num = (description: string) => Type.Number({ description });
 const MAX_ITEMS = 10_000;
 const batchOf = <T extends TSchema>(item: T) => Type.Array(item, { minItems: 1, maxItems: MAX_ITEMS });
@@ -82,8 +83,8 @@ export const MaintenanceItem = Type.Object(
     ]),
     mode: Type.Optional(Id('failure mode, e.g. bearing')),
     end: Type.Optional(Time('when the event ended')),
-    work_order: Type.Optional(Type.String({ maxLength: 128 })),
-    note: Type.Optional(Type.String({ maxLength: 2000 })),
+    work_order: Type.Optional(Text(128, 'CMMS work order')),
+    note: Type.Optional(Text(2000, 'free text')),
   },
   { additionalProperties: false },
 );
@@ -96,7 +97,7 @@ export const EquipmentItem = Type.Object(
     line: Id('ISA-95 line'),
     cell: Type.Optional(Id('ISA-95 work cell')),
     equipment_class: Id('class, e.g. cnc, pump'),
-    name: Type.Optional(Type.String({ maxLength: 256 })),
+    name: Type.Optional(Text(256, 'display name')),
     installed_at: Type.Optional(Time('installation date')),
   },
   { additionalProperties: false },
@@ -121,8 +122,6 @@ export const IntakeReply = Type.Object({
   rejections: Type.Array(Type.Object({ row: Type.Integer(), field: Type.String(), reason: Type.String() })),
 });
 
-const µs = (iso: string | undefined) => (iso === undefined ? NaN : parseIsoMicros(iso));
-
 async function knownEquipment(store: Store): Promise<Set<string>> {
   const { rows } = await query<{ equipment: string }>(store.pool, sql('equipment_current', store.tables));
   return new Set(rows.map((r) => r.equipment));
@@ -140,7 +139,21 @@ async function checkEquipment(store: Store, items: readonly { equipment: string 
     );
 }
 
-/** Writes rows through one writer and returns how many QuestDB acknowledged. */
+/** Refuses an end before its start, naming the end's field. */
+function ordered(
+  start: number,
+  end: number,
+  field: string,
+  startText: string,
+  endText: string | undefined,
+): void {
+  if (end < start) throw new InvalidInput(field, `ends (${endText}) before it starts (${startText})`);
+}
+
+/**
+ * Writes rows already parsed and checked through one writer; returns how many QuestDB acknowledged.
+ * Every check is done before this is called, so a refused request writes nothing.
+ */
 async function writeAll<T>(
   store: Store,
   layout: TableLayout,
@@ -160,22 +173,27 @@ async function writeAll<T>(
 
 const reply = (table: string, accepted: number) => ({ table, accepted, rejected: 0, rejections: [] });
 
-export function registerIntake(app: FastifyInstance, store: Store): void {
+const intake: FastifyPluginAsyncTypebox = async (app) => {
+  const { store } = app.services;
   const t = store.tables;
   const common = (summary: string, body: TSchema, roles: ('mes' | 'engineer')[]) => ({
-    schema: { summary, body, response: { 200: IntakeReply } },
-    config: { roles },
+    schema: { summary, tags: ['intake'], body, response: answers(IntakeReply) },
+    config: { roles, store: true },
   });
 
   app.post<{ Body: Static<typeof EquipmentItem>[] }>(
     '/v1/equipment',
     common(
-      'Register or move equipment in the ISA-95 tree (a new record per change)',
+      'Register or move equipment in the ISA-95 tree (a new record per change; all or nothing)',
       batchOf(EquipmentItem),
       ['engineer'],
     ),
     async (req) => {
       const now = Date.now() * 1000;
+      const rows = req.body.map((e, i) => ({
+        e,
+        installed: optionalInstant(e.installed_at, `body.${i}.installed_at`),
+      }));
       const n = await writeAll(
         store,
         {
@@ -185,14 +203,14 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
           timestamps: ['installed_at'],
           strings: ['name'],
         },
-        req.body,
-        (w, e) =>
+        rows,
+        (w, { e, installed }) =>
           w.append(
             now,
             [e.equipment, e.site, e.area ?? null, e.line, e.cell ?? null, e.equipment_class],
             [],
             [],
-            [µs(e.installed_at)],
+            [installed],
             [e.name ?? null],
           ),
       );
@@ -202,8 +220,17 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
 
   app.post<{ Body: Static<typeof OrderItem>[] }>(
     '/v1/mes/orders',
-    common('MES production orders (idempotent on released_at + order_id)', batchOf(OrderItem), ['mes']),
+    common(
+      'MES production orders (idempotent on released_at + order_id; all or nothing)',
+      batchOf(OrderItem),
+      ['mes'],
+    ),
     async (req) => {
+      const rows = req.body.map((o, i) => ({
+        o,
+        released: instant(o.released_at, `body.${i}.released_at`),
+        due: optionalInstant(o.due_at, `body.${i}.due_at`),
+      }));
       const n = await writeAll(
         store,
         {
@@ -212,14 +239,14 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
           doubles: ['quantity'],
           timestamps: ['due_at'],
         },
-        req.body,
-        (w, o) =>
+        rows,
+        (w, { o, released, due }) =>
           w.append(
-            µs(o.released_at),
+            released,
             [o.order_id, o.product, o.line ?? null, o.status],
             [o.quantity ?? NaN],
             [],
-            [µs(o.due_at)],
+            [due],
           ),
       );
       return reply(t.orders, n);
@@ -228,29 +255,32 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
 
   app.post<{ Body: Static<typeof BatchItem>[] }>(
     '/v1/mes/batches',
-    common('MES batches, planned to done (idempotent on start + equipment + batch_id)', batchOf(BatchItem), [
-      'mes',
-    ]),
+    common(
+      'MES batches, planned to done (idempotent on start + equipment + batch_id; all or nothing)',
+      batchOf(BatchItem),
+      ['mes'],
+    ),
     async (req) => {
       const plan = (b: Static<typeof BatchItem>) => b.status === 'planned' || b.status === 'replanned';
-      req.body.forEach((b, i) => {
-        if (b.end !== undefined && µs(b.end) < µs(b.start))
-          throw new InvalidInput(`body.${i}.end`, `ends (${b.end}) before it starts (${b.start})`);
-        if (b.planned_end !== undefined && µs(b.planned_end) < µs(b.start))
-          throw new InvalidInput(
-            `body.${i}.planned_end`,
-            `ends (${b.planned_end}) before it starts (${b.start})`,
-          );
+      const rows = req.body.map((b, i) => {
+        const start = instant(b.start, `body.${i}.start`);
+        const end = optionalInstant(b.end, `body.${i}.end`);
+        const plannedEnd = optionalInstant(b.planned_end, `body.${i}.planned_end`);
+        ordered(start, end, `body.${i}.end`, b.start, b.end);
+        ordered(start, plannedEnd, `body.${i}.planned_end`, b.start, b.planned_end);
         if (b.end !== undefined && b.status === 'running')
           throw new InvalidInput(
             `body.${i}.end`,
             'a running batch has not ended yet: send its expected end as planned_end',
           );
-        if (b.end !== undefined && b.planned_end !== undefined && plan(b) && b.end !== b.planned_end)
+        if (b.end !== undefined && b.planned_end !== undefined && plan(b) && end !== plannedEnd)
           throw new InvalidInput(
             `body.${i}.end`,
             `a ${b.status} batch's end is its planned end: give one of end, planned_end`,
           );
+        // A plan's end is planned, not actual: ended_at stays empty until the batch is done.
+        const times = plan(b) ? [NaN, Number.isNaN(plannedEnd) ? end : plannedEnd] : [end, plannedEnd];
+        return { b, start, times };
       });
       await checkEquipment(store, req.body);
       const n = await writeAll(
@@ -261,15 +291,14 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
           doubles: ['load', 'speed_setpoint', 'temp_setpoint'],
           timestamps: ['ended_at', 'planned_end'],
         },
-        req.body,
-        (w, b) =>
+        rows,
+        (w, { b, start, times }) =>
           w.append(
-            µs(b.start),
+            start,
             [b.equipment, b.batch_id, b.order_id, b.product, b.recipe ?? null, b.status],
             [b.load ?? NaN, b.speed_setpoint ?? NaN, b.temp_setpoint ?? NaN],
             [],
-            // A plan's end is planned, not actual: ended_at stays empty until the batch is done.
-            plan(b) ? [NaN, µs(b.planned_end ?? b.end)] : [µs(b.end), µs(b.planned_end)],
+            times,
           ),
       );
       return reply(t.batches, n);
@@ -278,11 +307,15 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
 
   app.post<{ Body: Static<typeof QualityItem>[] }>(
     '/v1/quality',
-    common('Quality measurements with the spec limits in force', batchOf(QualityItem), ['mes']),
+    common('Quality measurements with the spec limits in force (all or nothing)', batchOf(QualityItem), [
+      'mes',
+    ]),
     async (req) => {
-      req.body.forEach((q, i) => {
+      const rows = req.body.map((q, i) => {
+        const ts = instant(q.ts, `body.${i}.ts`);
         if (!(q.lsl < q.usl))
           throw new InvalidInput(`body.${i}.usl`, `usl (${q.usl}) must exceed lsl (${q.lsl})`);
+        return { q, ts };
       });
       await checkEquipment(store, req.body);
       const n = await writeAll(
@@ -292,8 +325,8 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
           symbols: ['equipment', 'batch_id', 'characteristic'],
           doubles: ['value', 'lsl', 'usl'],
         },
-        req.body,
-        (w, q) => w.append(µs(q.ts), [q.equipment, q.batch_id, q.characteristic], [q.value, q.lsl, q.usl]),
+        rows,
+        (w, { q, ts }) => w.append(ts, [q.equipment, q.batch_id, q.characteristic], [q.value, q.lsl, q.usl]),
       );
       return reply(t.quality, n);
     },
@@ -301,16 +334,19 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
 
   app.post<{ Body: Static<typeof MaintenanceItem>[] }>(
     '/v1/maintenance',
-    common('Failures, repairs, preventive maintenance and inspections', batchOf(MaintenanceItem), [
-      'mes',
-      'engineer',
-    ]),
+    common(
+      'Failures, repairs, preventive maintenance and inspections (all or nothing)',
+      batchOf(MaintenanceItem),
+      ['mes', 'engineer'],
+    ),
     async (req) => {
-      req.body.forEach((m, i) => {
-        if (m.end !== undefined && µs(m.end) < µs(m.ts))
-          throw new InvalidInput(`body.${i}.end`, `ends (${m.end}) before it starts (${m.ts})`);
+      const rows = req.body.map((m, i) => {
+        const ts = instant(m.ts, `body.${i}.ts`);
+        const end = optionalInstant(m.end, `body.${i}.end`);
+        ordered(ts, end, `body.${i}.end`, m.ts, m.end);
         if (m.kind === 'failure' && m.mode === undefined)
           throw new InvalidInput(`body.${i}.mode`, 'a failure needs its mode (e.g. bearing)');
+        return { m, ts, end };
       });
       await checkEquipment(store, req.body);
       const n = await writeAll(
@@ -322,14 +358,14 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
           timestamps: ['ended_at'],
           strings: ['work_order', 'note'],
         },
-        req.body,
-        (w, m) =>
+        rows,
+        (w, { m, ts, end }) =>
           w.append(
-            µs(m.ts),
+            ts,
             [m.equipment, m.kind, m.mode ?? null],
             [],
             [],
-            [µs(m.end)],
+            [end],
             [m.work_order ?? null, m.note ?? null],
           ),
       );
@@ -338,6 +374,7 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
   );
 
   // Telemetry: a JSON array (validated whole) or an NDJSON stream (line by line, as the CLI).
+  const limits = store.config.api;
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
   app.post<{ Body: Static<typeof ReadingItem>[] | Readable }>(
     '/v1/telemetry',
@@ -346,6 +383,7 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
       schema: {
         summary:
           'Equipment readings: a JSON array (refused whole if any item is invalid) or application/x-ndjson (bad lines rejected one by one, the rest kept)',
+        tags: ['intake'],
         // NDJSON bodies are streams, checked line by line: the array schema is for JSON.
         body: {
           content: {
@@ -353,17 +391,19 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
             'application/x-ndjson': { schema: {} },
           },
         },
-        response: { 200: IntakeReply },
+        response: answers(IntakeReply),
       },
-      config: { roles: ['mes'] },
+      config: { roles: ['mes'], store: true },
     },
     async (req) => {
       if (!Array.isArray(req.body)) {
         const known = await knownEquipment(store);
         // readline drops lines emitted before iteration starts: nothing may be awaited between here and ingestLines.
-        const stream = req.body as Readable;
-        stream.setEncoding('utf8');
-        const lines = createInterface({ input: stream, crlfDelay: Infinity });
+        const lines = boundedLines(req.body as Readable, {
+          maxBytes: limits.ndjsonMaxBytes,
+          maxLine: limits.ndjsonMaxLine,
+          declaredLength: Number(req.headers['content-length'] ?? NaN),
+        });
         const r = await ingestLines(
           store.config,
           lines,
@@ -387,13 +427,14 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
               const bad = p.layout.doubles.find((c) => !(TELEMETRY_SENSORS as readonly string[]).includes(c));
               if (bad !== undefined)
                 throw new InvalidInput(
-                  `line 1.${bad}`,
+                  `body.line 1.${bad}`,
                   'not a telemetry sensor',
                   `sensors: ${TELEMETRY_SENSORS.join(', ')}`,
                 );
             },
           },
         );
+        if (r.table === undefined) throw new InvalidInput('body', 'no NDJSON line: the body is empty');
         return {
           table: t.telemetry,
           accepted: r.accepted,
@@ -402,21 +443,24 @@ export function registerIntake(app: FastifyInstance, store: Store): void {
         };
       }
       const items = req.body;
+      const rows = items.map((r, i) => {
+        const ts = readingTime(r.ts, `body.${i}.ts`);
+        const values = TELEMETRY_SENSORS.map((s) => {
+          const v = (r as Record<string, unknown>)[s];
+          return typeof v === 'number' ? v : NaN;
+        });
+        return { equipment: r.equipment, ts, values: Float64Array.from(values) };
+      });
       await checkEquipment(store, items);
-      const row = new Float64Array(TELEMETRY_SENSORS.length);
       const n = await writeAll(
         store,
         { table: t.telemetry, symbols: ['equipment'], doubles: [...TELEMETRY_SENSORS] },
-        items,
-        (w, r) => {
-          TELEMETRY_SENSORS.forEach((s, j) => {
-            const v = (r as Record<string, unknown>)[s];
-            row[j] = typeof v === 'number' ? v : NaN;
-          });
-          return w.append(typeof r.ts === 'number' ? r.ts * 1000 : µs(r.ts), [r.equipment], row);
-        },
+        rows,
+        (w, r) => w.append(r.ts, [r.equipment], r.values),
       );
       return reply(t.telemetry, n);
     },
   );
-}
+};
+
+export default intake;

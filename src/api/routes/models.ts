@@ -1,0 +1,73 @@
+/** The model registry: versions, what answers for each name (the model or the reference it lost to), backtests. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { answers, Nullable, Open } from '../schemas.ts';
+
+const ModelEntry = Open({
+  name: Type.String(),
+  versions: Type.Array(Type.String()),
+  promoted: Nullable(Type.String()),
+  answered_by: Nullable(
+    Type.String({ description: '"model", or the reference answering because the gate failed' }),
+  ),
+  gate: Nullable(Open({})),
+  baselines: Type.Array(Open({})),
+  alert_threshold: Nullable(Type.Number()),
+  intervals: Nullable(Type.Array(Open({}))),
+  target: Nullable(Type.String()),
+  metrics: Open({}),
+  feature_set: Nullable(Type.String()),
+  created_at: Nullable(Type.String()),
+  training_window: Nullable(Open({})),
+  backtest: Nullable(Open({})),
+  challenges: Type.Array(Open({})),
+});
+
+const models: FastifyPluginAsyncTypebox = async (app) => {
+  const { registry } = app.services;
+  app.get(
+    '/v1/models',
+    {
+      schema: {
+        summary:
+          'Registered models: versions, the promoted one, its gate verdict, references, backtest and challenges',
+        tags: ['models'],
+        response: answers(Type.Object({ models: Type.Array(ModelEntry) })),
+      },
+      config: { roles: ['engineer'] },
+    },
+    async () => ({
+      models: registry.names().map((name) => {
+        const versions = registry.versions(name);
+        const promoted = registry.promoted(name);
+        const meta = promoted ? registry.meta(name, promoted) : undefined;
+        return {
+          name,
+          versions,
+          promoted,
+          // What answers for this name: the model if it beat its references out of sample, else the
+          // reference it lost to, and why (the gate's verdict on the promoted version).
+          answered_by:
+            meta === undefined
+              ? null
+              : meta.gate === undefined || meta.gate.passed
+                ? 'model'
+                : meta.gate.serve,
+          gate: meta?.gate ?? null,
+          baselines: meta?.baselines ?? [],
+          alert_threshold: meta?.alertThreshold ?? null,
+          intervals: meta?.intervals ?? null,
+          target: meta?.target ?? null,
+          metrics: meta?.metrics ?? {},
+          feature_set: meta?.featureSet ?? null,
+          created_at: meta?.createdAt ?? null,
+          training_window: meta?.trainingWindow ?? null,
+          backtest: promoted ? registry.backtest(name, promoted) : null,
+          challenges: registry.challenges(name).slice(-10),
+        };
+      }),
+    }),
+  );
+};
+
+export default models;

@@ -1,0 +1,115 @@
+/**
+ * Real-time scoring for the MES: failure probability within the horizons, RUL with its interval,
+ * quality drift, the top features and a recommended action, joined with the MES context given.
+ * Without `at` the score is for now, from the live window; every instant is read strictly.
+ */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { TELEMETRY_SENSORS } from '../../store/index.ts';
+import { answers, Id, Nullable, Open, Time } from '../schemas.ts';
+import { InvalidInput } from '../plugins/app/problem.ts';
+import { instant, readingTime } from '../times.ts';
+
+const sensorValues = Object.fromEntries(
+  TELEMETRY_SENSORS.map((n) => [n, Type.Optional(Type.Union([Type.Number(), Type.Null()]))]),
+);
+
+const ScoreBody = Type.Object(
+  {
+    equipment: Id('equipment id'),
+    at: Type.Optional(Time('instant to score at; default now, from the live window')),
+    readings: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            ts: Type.Union([
+              Time('reading time'),
+              Type.Number({ minimum: 0, description: 'epoch milliseconds' }),
+            ]),
+            ...sensorValues,
+          },
+          { additionalProperties: false },
+        ),
+        { maxItems: 3600, description: 'latest readings the engine may not have ingested yet (not stored)' },
+      ),
+    ),
+    mes: Type.Optional(
+      Type.Object(
+        {
+          order_id: Type.Optional(Id('running order')),
+          batch_id: Type.Optional(Id('running batch')),
+          product: Type.Optional(Id('product code')),
+          recipe: Type.Optional(Id('recipe')),
+          batch_end: Type.Optional(Time('planned end of the running batch')),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const Forecast = Open({ probability: Type.Number(), horizon_h: Type.Number(), model: Type.String() });
+const ScoreReply = Open(
+  {
+    equipment: Type.String(),
+    at: Type.String({ description: 'UTC instant scored' }),
+    status: Type.String({ description: 'ok, or insufficient_data (no forecast then; see insufficient)' }),
+    insufficient: Nullable(Open({})),
+    readings: Type.Integer(),
+    readings_from_request: Type.Integer(),
+    mes: Nullable(Open({})),
+    quality: Type.Array(Open({})),
+    quality_error: Nullable(Type.String({ description: 'why quality drift could not be forecast' })),
+    recommended_action: Open({}),
+    failure: Nullable(Forecast),
+    failure_by_horizon: Type.Array(Forecast),
+    failure_by_mode: Type.Array(Forecast),
+    rul: Nullable(
+      Open({ hours: Type.Number(), low: Type.Number(), high: Type.Number(), model: Type.String() }),
+    ),
+    top_features: Type.Array(Open({ feature: Type.String(), contribution: Type.Number() })),
+  },
+  'a score: forecasts, drift, recommendation and the features behind them',
+);
+
+const score: FastifyPluginAsyncTypebox = async (app) => {
+  const { scorer } = app.services;
+  app.post(
+    '/v1/score',
+    {
+      schema: {
+        summary:
+          'Score one equipment now (live) or at an instant, with readings and MES context from the request',
+        tags: ['scoring'],
+        body: ScoreBody,
+        response: answers(ScoreReply),
+      },
+      config: { roles: ['mes'], store: true },
+    },
+    async (req) => {
+      const { readings, mes } = req.body;
+      // Every instant is read before anything is scored: a bad one is a 400 naming it.
+      const now = Date.now() * 1000;
+      const at = req.body.at === undefined ? now : instant(req.body.at, 'body.at');
+      if (at > now + 300e6)
+        throw new InvalidInput(
+          'body.at',
+          `${req.body.at} is in the future: a score reads the readings up to its instant (leave at out for now)`,
+        );
+      const extra = readings?.map((r, i) => {
+        const { ts, ...values } = r;
+        return { ts: readingTime(ts, `body.readings.${i}.ts`), values };
+      });
+      const batchEnd =
+        mes?.batch_end === undefined ? undefined : instant(mes.batch_end, 'body.mes.batch_end');
+      return scorer.current.score(req.body.equipment, at, undefined, {
+        live: req.body.at === undefined,
+        readings: extra,
+        mes: mes === undefined ? undefined : { ...mes, batch_end: batchEnd },
+      });
+    },
+  );
+};
+
+export default score;
