@@ -21,7 +21,7 @@ import type { KeyStore } from './keys.ts';
 import auth from './plugins/app/auth.ts';
 import logging, { loggerOptions } from './plugins/app/logging.ts';
 import metrics from './plugins/app/metrics.ts';
-import problems from './plugins/app/problem.ts';
+import problems, { frameworkError } from './plugins/app/problem.ts';
 import services from './plugins/app/services.ts';
 import storeHealth from './plugins/app/store-health.ts';
 import helmet from './plugins/external/helmet.ts';
@@ -65,6 +65,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
     requestTimeout: cfg.requestTimeoutMs,
     connectionTimeout: cfg.requestTimeoutMs * 2,
     keepAliveTimeout: 5_000,
+    frameworkErrors: frameworkError,
     // Strict: "12" is not 12, and an unknown field is an error, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
   };

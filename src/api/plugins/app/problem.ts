@@ -132,9 +132,17 @@ export function problemOf(err: FastifyError, req: FastifyRequest): Problem & { r
     };
   }
   if (isPdmError(err, ErrorCodes.INGEST_INPUT)) {
-    return { ...base, title: titleOf(400), status: 400, detail: err.message, field: 'body', code: err.code };
+    return { ...base, title: titleOf(400), status: 400, detail: `body: ${err.message}`, field: 'body', code: err.code };
   }
   switch (err.code) {
+    case 'FST_ERR_BAD_URL':
+      return {
+        ...base,
+        title: titleOf(400),
+        status: 400,
+        detail: 'url: not a valid URL component (bad percent-encoding)',
+        field: 'url',
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return {
@@ -173,6 +181,12 @@ export function problemOf(err: FastifyError, req: FastifyRequest): Problem & { r
     detail: `internal error; the server log has it under request id ${req.id}`,
     request_id: req.id,
   };
+}
+
+/** For fastify's `frameworkErrors` option: errors raised before routing (a bad URL encoding...). */
+export function frameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  const { retryAfter: _r, ...body } = problemOf(err, req);
+  void sendProblem(reply, body);
 }
 
 async function problems(app: FastifyInstance): Promise<void> {
