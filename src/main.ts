@@ -13,6 +13,7 @@ import { PLANT_FEATURES, backtestDrift, ensureInitialModels, storedHistory } fro
 import type { FailureBacktest, Gate, InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
 import { KeyStore } from './api/keys.ts';
+import { handleStopSignals } from './jobs/shutdown.ts';
 import { progressBar } from './cli/output.ts';
 import { jobLogging, startEngineJobs } from './jobs/index.ts';
 import type { EngineJobs } from './jobs/index.ts';
@@ -159,22 +160,30 @@ export async function runMain(): Promise<void> {
   let plant: Promise<void> = Promise.resolve();
   // What the Ctrl-C handler stops, filled in as it starts.
   const running: { jobs?: EngineJobs; api?: { close(): Promise<void> } } = {};
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    const also = store.server?.startedHere ? ' (and the QuestDB started here)' : '';
-    console.log(`\n${signal}: stopping${also}...`);
-    await running.api?.close().catch(() => {});
-    await running.jobs?.stop().catch(() => {}); // waits for a running job
-    live.abort();
-    await plant.catch((err: unknown) => console.error(`plant stream: ${errorMessage(err)}`)); // flushes ingestion
-    await store.close();
-    console.log('stopped');
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  const stop = handleStopSignals({
+    stop: async (signal) => {
+      const also = store.server?.startedHere ? ' (and the QuestDB started here)' : '';
+      console.log(`\n${signal}: stopping${also}...`);
+      live.abort(); // first: the plant stream and any long step watching the signal end now
+      await running.api?.close().catch(() => {});
+      await running.jobs?.stop().catch(() => {}); // waits for a running job
+      await plant.catch((err: unknown) => console.error(`plant stream: ${errorMessage(err)}`)); // flushes ingestion
+      await store.close();
+      console.log('stopped');
+      return signal === 'error' ? 1 : 0;
+    },
+    // A QuestDB that went away can keep a flush retrying: stop what was started here and leave.
+    force: () => {
+      if (store.server?.startedHere) {
+        try {
+          process.kill(store.server.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+      }
+    },
+    deadlineMs: 10_000,
+  });
 
   const { applied } = store.migrations;
   console.log(applied.length > 0 ? `schema: applied ${applied.join(', ')}` : 'schema: up to date');
@@ -183,7 +192,7 @@ export async function runMain(): Promise<void> {
     plant = runPlant(store, live.signal, resolve);
     plant.catch((err: unknown) => {
       console.error(`npm start: the plant stream failed: ${errorMessage(err)}`);
-      void stop('error');
+      stop('error');
     });
   });
   await isLive;
@@ -236,7 +245,8 @@ export async function runMain(): Promise<void> {
 
   const readings = await rowCount(store, store.tables.telemetry);
   const http = httpUrlOf(config.questdb);
-  const key = firstKey ?? '<your key>';
+  // The admin key is printed once; the example commands read it from $PDM_KEY.
+  const key = '$PDM_KEY';
   const schedule = jobs.scheduler
     .status()
     .filter((j) => j.cron !== '')
@@ -247,13 +257,13 @@ export async function runMain(): Promise<void> {
       '',
       `Up in ${((performance.now() - started) / 1000).toFixed(1)} s, ${readings.toLocaleString('en')} readings stored.`,
       firstKey === undefined
-        ? `  API keys:         in ${config.api.keysFile} (npx pdm keys create --role mes|scheduler|engineer|admin)`
-        : `  Admin API key:    ${firstKey}   (shown once; only its hash is stored in ${config.api.keysFile})`,
+        ? `  API keys:         in ${config.api.keysFile}; export PDM_KEY=<a key> for the commands below (npx pdm keys create --role mes|scheduler|engineer|admin)`
+        : `  Admin API key:    export PDM_KEY=${firstKey}   (shown once; only its hash is stored in ${config.api.keysFile})`,
       `  API:              ${api}  (OpenAPI docs and UI: ${api}/docs)`,
       `  Dashboard:        ${api}/`,
-      `  Score:            curl -s -X POST ${api}/v1/score -H 'authorization: Bearer ${key}' -H 'content-type: application/json' -d '{"equipment":"cnc-001"}'`,
-      `  Forecasts:        curl -s ${api}/v1/forecasts?horizon=24 -H 'authorization: Bearer ${key}'`,
-      `  Job runs:         curl -s ${api}/v1/jobs -H 'authorization: Bearer ${key}'   (or npx pdm jobs list)`,
+      `  Score:            curl -s -X POST ${api}/v1/score -H "authorization: Bearer ${key}" -H 'content-type: application/json' -d '{"equipment":"cnc-001"}'`,
+      `  Forecasts:        curl -s ${api}/v1/forecasts?horizon=24 -H "authorization: Bearer ${key}"`,
+      `  Job runs:         curl -s ${api}/v1/jobs -H "authorization: Bearer ${key}"   (or npx pdm jobs list)`,
       `  Jobs:             ${schedule} (${jobs.leader.describe})`,
       `  QuestDB console:  ${http}`,
       `  Live telemetry:   ${PLANT.equipment} simulated machines, one reading a second each, with MES batches and maintenance`,
