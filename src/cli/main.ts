@@ -102,7 +102,8 @@ const COMMANDS: Record<string, Command> = {
     run: modelsCommand,
   },
   keys: {
-    usage: 'keys create --role mes|scheduler|engineer|admin [--expires 90d|INSTANT] [--note TEXT] | list | revoke ID',
+    usage:
+      'keys create --role mes|scheduler|engineer|admin [--expires 90d|INSTANT] [--note TEXT] | list | revoke ID',
     summary:
       'API keys: create one for a role (printed once; only a salted hash is stored), list them, revoke one (running servers refuse it within seconds)',
     run: keysCommand,

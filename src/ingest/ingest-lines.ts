@@ -6,6 +6,7 @@
  */
 import type { Config } from '../config.ts';
 import { Writer } from '../store/writer.ts';
+import type { WriterOptions } from '../store/writer.ts';
 import { newRow } from './types.ts';
 import type { LineParser, Rejection } from './types.ts';
 
@@ -27,6 +28,8 @@ export interface LinesOptions {
   readonly onProgress?: (p: LinesProgress) => void;
   /** Checked once, on the parser the first line chose (e.g. the API refuses columns the table lacks). */
   readonly checkParser?: (parser: LineParser) => void;
+  /** Writer options (the API bounds retries to answer within its request timeout). */
+  readonly writer?: WriterOptions;
 }
 
 export async function ingestLines(
@@ -51,7 +54,7 @@ export async function ingestLines(
         if (line.trim() === '') continue;
         parser = makeParser(line);
         o.checkParser?.(parser);
-        writer = await Writer.open(config.questdb, config.ingest, parser.layout);
+        writer = await Writer.open(config.questdb, config.ingest, parser.layout, o.writer);
         row = newRow(parser.layout);
         if (parser.headerLines > 0) continue;
       }

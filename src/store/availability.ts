@@ -5,13 +5,15 @@
  */
 import { ErrorCodes, isPdmError } from '../errors.ts';
 
-const CONNECTION_CODES = new Set([
+const CONNECTION_CODES = new Set<string>([
   'ECONNREFUSED',
   'ECONNRESET',
   'EPIPE',
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENOTFOUND',
+  // A flush that does not settle within its deadline: the server is not taking writes.
+  ErrorCodes.WRITE_TIMEOUT,
 ]);
 const CONNECTION_TEXT =
   /ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Connection terminated|timeout exceeded when trying to connect|connect(ion)? (refused|timed out)|socket hang up|fetch failed|not connected|Client has encountered a connection error/i;

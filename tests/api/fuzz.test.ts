@@ -377,7 +377,8 @@ describe('the API under malformed input generated from its OpenAPI document', ()
       statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
       // /ready answers 503 by design while no model is promoted (a readiness probe's job).
       const probe = c.url.startsWith('/ready') && res.statusCode === 503;
-      if (res.statusCode >= 500 && !probe) failures.push(`${c.what}: ${res.statusCode} ${res.body.slice(0, 200)}`);
+      if (res.statusCode >= 500 && !probe)
+        failures.push(`${c.what}: ${res.statusCode} ${res.body.slice(0, 200)}`);
       if (ms > 2000) failures.push(`${c.what}: took ${ms.toFixed(0)} ms`);
       if (res.statusCode >= 400) {
         if (!/application\/problem\+json/.test(String(res.headers['content-type'])))

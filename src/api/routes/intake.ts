@@ -160,7 +160,7 @@ async function writeAll<T>(
   items: readonly T[],
   put: (w: Writer, item: T) => Promise<void>,
 ): Promise<number> {
-  const w = await Writer.open(store.config.questdb, store.config.ingest, layout);
+  const w = await Writer.open(store.config.questdb, store.config.ingest, layout, API_WRITES);
   try {
     for (const it of items) await put(w, it);
     await w.close();
@@ -170,6 +170,12 @@ async function writeAll<T>(
   }
   return w.stats.rowsAcknowledged;
 }
+
+/**
+ * A request must be answered within the request timeout: one short retry instead of the file
+ * ingester's patient ones (a QuestDB that went away is a 503 the client retries, not a hang).
+ */
+const API_WRITES = { flushTimeoutMs: 5000, maxRetries: 1 } as const;
 
 const reply = (table: string, accepted: number) => ({ table, accepted, rejected: 0, rejections: [] });
 
@@ -423,6 +429,7 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
             };
           },
           {
+            writer: API_WRITES,
             checkParser: (p) => {
               const bad = p.layout.doubles.find((c) => !(TELEMETRY_SENSORS as readonly string[]).includes(c));
               if (bad !== undefined)

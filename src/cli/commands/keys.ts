@@ -61,11 +61,15 @@ export async function keysCommand({ args, config, out }: CommandContext): Promis
     }
     case 'revoke': {
       const id = positionals[1];
-      if (id === undefined) throw new PdmError(ErrorCodes.CLI_USAGE, `keys revoke: give the key id (pdm keys list)\n${USAGE}`);
+      if (id === undefined)
+        throw new PdmError(ErrorCodes.CLI_USAGE, `keys revoke: give the key id (pdm keys list)\n${USAGE}`);
       // A whole key is accepted too: its id is the part after pdm_.
       const bare = /^pdm_([0-9a-f]{12})_/.exec(id)?.[1] ?? id;
       if (!store.revoke(bare))
-        throw new PdmError(ErrorCodes.CLI_USAGE, `keys revoke: no key ${JSON.stringify(bare)} in ${config.api.keysFile}`);
+        throw new PdmError(
+          ErrorCodes.CLI_USAGE,
+          `keys revoke: no key ${JSON.stringify(bare)} in ${config.api.keysFile}`,
+        );
       out.result(
         { ok: true, revoked: bare },
         `revoked ${bare}; running servers refuse it within a few seconds (they re-read ${config.api.keysFile})`,

@@ -132,7 +132,14 @@ export function problemOf(err: FastifyError, req: FastifyRequest): Problem & { r
     };
   }
   if (isPdmError(err, ErrorCodes.INGEST_INPUT)) {
-    return { ...base, title: titleOf(400), status: 400, detail: `body: ${err.message}`, field: 'body', code: err.code };
+    return {
+      ...base,
+      title: titleOf(400),
+      status: 400,
+      detail: `body: ${err.message}`,
+      field: 'body',
+      code: err.code,
+    };
   }
   switch (err.code) {
     case 'FST_ERR_BAD_URL':

@@ -35,6 +35,7 @@ async function storeHealth(app: FastifyInstance, opts: { everyMs?: number }): Pr
     },
   };
   app.decorate('storeHealth', health);
+  await health.check(); // known from the start, not 2 s after it
   let checking = false;
   const timer = setInterval(() => {
     if (checking) return;
