@@ -28,6 +28,23 @@ export default tseslint.config(
     },
   },
   {
+    // MES and user strings reach the page only through dashboard/src/html.ts (escaped) or textContent.
+    files: ['dashboard/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "AssignmentExpression[left.property.name=/^(innerHTML|outerHTML)$/]",
+          message: 'write markup with setHtml(el, html`...`) from dashboard/src/html.ts (it escapes every value)',
+        },
+        {
+          selector: "CallExpression[callee.property.name='insertAdjacentHTML']",
+          message: 'write markup with setHtml(el, html`...`) from dashboard/src/html.ts',
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

@@ -1,4 +1,5 @@
 /** A small hash router over five views; each view renders into #view from /v1 data. */
+import { html, setHtml } from './html.ts';
 import { apiKey, setApiKey } from './api.ts';
 import { disposeAll } from './charts.ts';
 import { equipmentView } from './views/equipment.ts';
@@ -28,7 +29,7 @@ async function route(): Promise<void> {
     a.classList.toggle('active', a.dataset.view === name);
   });
   disposeAll();
-  root.innerHTML = '<p class="muted">Loading…</p>';
+  setHtml(root, html`<p class="muted">Loading…</p>`);
   root.dataset.view = name;
   root.dataset.state = 'loading';
   status.textContent = '';
@@ -39,7 +40,7 @@ async function route(): Promise<void> {
   } catch (err) {
     root.dataset.state = 'error';
     const msg = err instanceof Error ? err.message : String(err);
-    root.innerHTML = `<div class="error"></div>`;
+    setHtml(root, html`<div class="error"></div>`);
     (root.firstElementChild as HTMLElement).textContent = /: 401/.test(msg)
       ? `${msg}. Set an API key (button at the top right) to use the dashboard from another machine.`
       : msg;

@@ -33,6 +33,7 @@ describe('the dashboard in Chromium', () => {
   let browser: Browser;
   let page: Page;
   let base = '';
+  let adminKey = '';
   const errors: string[] = [];
 
   beforeAll(async () => {
@@ -63,6 +64,7 @@ describe('the dashboard in Chromium', () => {
     await forecastAll(store, scorer.current, now * 1e6);
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
     const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-dash-keys-')), 'k.json'));
+    adminKey = keys.create('admin').key;
     app = await buildApp({ store, registry, scorer, keys });
     base = await app.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({
@@ -158,5 +160,57 @@ describe('the dashboard in Chromium', () => {
     );
     await shot('models');
     expect(errors).toEqual([]);
+  });
+
+  it('renders MES strings as text on every view: a stored <img onerror> never runs', async () => {
+    const img = (n: number) => `<img src=x onerror=window.__pwned=${n}>`;
+    const post = async (url: string, body: unknown) => {
+      const r = await fetch(`${base}${url}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(r.status, await r.text()).toBe(200);
+    };
+    const evil = img(1);
+    await post('/v1/equipment', [
+      {
+        equipment: evil,
+        site: `<svg onload=window.__pwned=2>`,
+        line: img(3),
+        equipment_class: img(4),
+        name: img(5),
+      },
+    ]);
+    await waitForWal(store.pool, store.tables, store.tables.equipment);
+    const start = new Date(Date.now() - 3600e3).toISOString();
+    await post('/v1/mes/batches', [
+      { batch_id: img(6), equipment: 'cnc-001', order_id: img(7), product: img(8), status: 'running', start },
+    ]);
+    await waitForWal(store.pool, store.tables, store.tables.batches);
+    for (const hash of [
+      'fleet',
+      'schedule',
+      'reliability',
+      'models',
+      'equipment/cnc-001',
+      `equipment/${encodeURIComponent(evil)}`,
+    ]) {
+      await page.goto(`${base}/#/${hash}`);
+      await page.waitForFunction(
+        () => ['ready', 'error'].includes(document.getElementById('view')?.dataset.state ?? ''),
+        null,
+        { timeout: 30_000 },
+      );
+      await page.mouse.move(700, 400); // tooltips render on hover
+      const found = await page.evaluate(() => ({
+        pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
+        injected: document.querySelectorAll('#view img[src="x"], #view svg[onload]').length,
+        text: document.getElementById('view')?.textContent ?? '',
+      }));
+      expect(found.pwned, hash).toBeNull();
+      expect(found.injected, hash).toBe(0);
+      if (hash === 'fleet') expect(found.text).toContain(evil); // shown, as text
+    }
   });
 });

@@ -7,8 +7,11 @@ import type { Store } from '../../src/store/index.ts';
 
 let counter = 0;
 
+/** Tests log warnings and errors only (PDM_LOG_LEVEL overrides): a 500 is still seen. */
+const LOGS = { PDM_LOG_LEVEL: process.env.PDM_LOG_LEVEL ?? 'warn' };
+
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ ...process.env, ...inject('questdbEnv'), ...overrides });
+  return loadConfig({ ...process.env, ...LOGS, ...inject('questdbEnv'), ...overrides });
 }
 
 /** Environment for a child process (the CLI) pointed at the test server. */

@@ -3,6 +3,7 @@
  * batch bands (which product ran), the failure probability and RUL over time with intervals, and
  * the drivers of the latest score.
  */
+import { html, setHtml } from '../html.ts';
 import { get } from '../api.ts';
 import { chart, fmtTime, pct } from '../charts.ts';
 
@@ -74,27 +75,54 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
     `/v1/equipment/${encodeURIComponent(id)}/health?hours=${encodeURIComponent(hours)}`,
   );
   const s = h.latest_score;
-  el.innerHTML = `
-    <h1>${h.equipment} <span class="muted">${[h.site, h.line, h.equipment_class].filter(Boolean).join(' · ')}</span></h1>
-    ${s?.status === 'insufficient_data' ? `<p class="warn" id="insufficient">Not scored: insufficient data — ${s.insufficient?.reason ?? ''}</p>` : ''}
-    <div class="kpis">
-      <div class="kpi">Failure within ${s?.failure?.horizon_h ?? '—'} h<b id="kpi-p">${s?.failure ? pct(s.failure.probability) : '—'}</b>${s?.failure ? `<span class="muted ${s.failure.model.startsWith('baseline:') ? 'warn' : ''}" title="${(s.failure.note ?? '').replace(/"/g, '&quot;')}">by ${s.failure.model}</span>` : ''}</div>
-      ${(s?.failure_by_horizon ?? [])
-        .filter((h) => h.horizon_h !== s?.failure?.horizon_h)
-        .map((h) => `<div class="kpi">Failure within ${h.horizon_h} h<b>${pct(h.probability)}</b></div>`)
-        .join('')}
-      ${(s?.failure_by_mode ?? []).map((m) => `<div class="kpi">${m.mode}<b>${pct(m.probability)}</b></div>`).join('')}
-      <div class="kpi">RUL (10–90 %)<b>${s?.rul ? `${s.rul.hours.toFixed(0)} h (${s.rul.low.toFixed(0)}–${s.rul.high.toFixed(0)})` : '—'}</b>${s?.rul ? `<span class="muted ${s.rul.model.startsWith('baseline:') ? 'warn' : ''}" title="${(s.rul.note ?? '').replace(/"/g, '&quot;')}">by ${s.rul.model}</span>` : ''}</div>
-      <div class="kpi" style="flex:1">Recommended<b style="font-size:1rem">${s ? `${s.recommended_action.action.replace(/_/g, ' ')}` : '—'}</b><span class="muted">${s?.recommended_action.reason ?? 'no recent readings to score'}</span></div>
-      ${(s?.quality ?? []).map((q) => `<div class="kpi">${q.characteristic}<b>${q.to_limit_running_h === null ? 'in spec' : `${q.to_limit_running_h.toFixed(0)} h to ${q.limit}`}</b><span class="muted">Cpk ${q.cpk_now ?? '—'}</span></div>`).join('')}
-    </div>
-    <p class="muted">${h.readings.toLocaleString()} readings from ${fmtTime(h.from)} to ${fmtTime(h.to)} in ${h.step_s} s buckets ·
-      <a href="#/equipment/${encodeURIComponent(id)}?hours=24">24 h</a> · <a href="#/equipment/${encodeURIComponent(id)}?hours=48">48 h</a> · <a href="#/equipment/${encodeURIComponent(id)}?hours=168">7 d</a></p>
-    <div class="row">
-      <div class="card" style="flex-basis:100%"><h2>Failure probability and RUL over time</h2><div id="risk" class="chart"></div></div>
-      <div class="card"><h2>Drivers of the latest score</h2><div id="drivers" class="chart short"></div></div>
-    </div>
-    <div class="row" id="sensors"></div>`;
+  setHtml(
+    el,
+    html` <h1>
+        ${h.equipment}
+        <span class="muted">${[h.site, h.line, h.equipment_class].filter(Boolean).join(' · ')}</span>
+      </h1>
+      ${s?.status === 'insufficient_data' ? html`<p class="warn" id="insufficient">Not scored: insufficient data — ${s.insufficient?.reason ?? ''}</p>` : ''}
+      <div class="kpis">
+        <div class="kpi">
+          Failure within ${s?.failure?.horizon_h ?? '—'} h<b id="kpi-p"
+            >${s?.failure ? pct(s.failure.probability) : '—'}</b
+          >${s?.failure ? html`<span class="muted ${s.failure.model.startsWith('baseline:') ? 'warn' : ''}" title="${s.failure.note ?? ''}">by ${s.failure.model}</span>` : ''}
+        </div>
+        ${(s?.failure_by_horizon ?? [])
+          .filter((h) => h.horizon_h !== s?.failure?.horizon_h)
+          .map(
+            (h) => html`<div class="kpi">Failure within ${h.horizon_h} h<b>${pct(h.probability)}</b></div>`,
+          )}
+        ${(s?.failure_by_mode ?? []).map((m) => html`<div class="kpi">${m.mode}<b>${pct(m.probability)}</b></div>`)}
+        <div class="kpi">
+          RUL (10–90
+          %)<b>${s?.rul ? `${s.rul.hours.toFixed(0)} h (${s.rul.low.toFixed(0)}–${s.rul.high.toFixed(0)})` : '—'}</b>${s?.rul ? html`<span class="muted ${s.rul.model.startsWith('baseline:') ? 'warn' : ''}" title="${s.rul.note ?? ''}">by ${s.rul.model}</span>` : ''}
+        </div>
+        <div class="kpi" style="flex:1">
+          Recommended<b style="font-size:1rem"
+            >${s ? `${s.recommended_action.action.replaceAll('_', ' ')}` : '—'}</b
+          ><span class="muted">${s?.recommended_action.reason ?? 'no recent readings to score'}</span>
+        </div>
+        ${(s?.quality ?? []).map((q) => html`<div class="kpi">${q.characteristic}<b>${q.to_limit_running_h === null ? 'in spec' : `${q.to_limit_running_h.toFixed(0)} h to ${q.limit}`}</b><span class="muted">Cpk ${q.cpk_now ?? '—'}</span></div>`)}
+      </div>
+      <p class="muted">
+        ${h.readings.toLocaleString()} readings from ${fmtTime(h.from)} to ${fmtTime(h.to)} in ${h.step_s} s
+        buckets · <a href="#/equipment/${encodeURIComponent(id)}?hours=24">24 h</a> ·
+        <a href="#/equipment/${encodeURIComponent(id)}?hours=48">48 h</a> ·
+        <a href="#/equipment/${encodeURIComponent(id)}?hours=168">7 d</a>
+      </p>
+      <div class="row">
+        <div class="card" style="flex-basis:100%">
+          <h2>Failure probability and RUL over time</h2>
+          <div id="risk" class="chart"></div>
+        </div>
+        <div class="card">
+          <h2>Drivers of the latest score</h2>
+          <div id="drivers" class="chart short"></div>
+        </div>
+      </div>
+      <div class="row" id="sensors"></div>`,
+  );
 
   // Batch bands and maintenance markers shared by every time chart.
   const products = [...new Set(h.batches.map((b) => b.product))];
@@ -180,7 +208,11 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
   for (const tr of h.sensors) {
     const card = document.createElement('div');
     card.className = 'card';
-    card.innerHTML = `<h2>${tr.sensor}</h2><div class="chart sensor-chart" data-sensor="${tr.sensor}"></div>`;
+    setHtml(
+      card,
+      html`<h2>${tr.sensor}</h2>
+        <div class="chart sensor-chart" data-sensor="${tr.sensor}"></div>`,
+    );
     box.appendChild(card);
     const lo = tr.rolling_mean_1h.map((m, i) =>
       m === null || tr.rolling_std_1h[i] === null ? null : m - 2 * (tr.rolling_std_1h[i] as number),

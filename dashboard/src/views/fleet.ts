@@ -1,11 +1,13 @@
 /** Fleet: every equipment in the ISA-95 tree coloured by failure risk, with the batch running now. */
+import { html, setHtml } from '../html.ts';
+import type { Html } from '../html.ts';
 import { get } from '../api.ts';
 import type { Equipment, Forecast } from '../api.ts';
 import { chart, fmtTime, pct, riskColour } from '../charts.ts';
 
-function likelyMode(f: Forecast | undefined): string {
+function likelyMode(f: Forecast | undefined): Html | string {
   const top = Object.entries(f?.by_mode ?? {}).sort((a, b) => b[1] - a[1])[0];
-  return top === undefined ? '<span class="muted">—</span>' : `${top[0]} ${pct(top[1])}`;
+  return top === undefined ? html`<span class="muted">—</span>` : `${top[0]} ${pct(top[1])}`;
 }
 
 export async function fleetView(el: HTMLElement): Promise<void> {
@@ -19,18 +21,47 @@ export async function fleetView(el: HTMLElement): Promise<void> {
   const rows = eq.equipment.map((e) => ({ ...e, f: byId.get(e.equipment) }));
   const lines = [...new Set(rows.map((r) => r.line ?? '-'))].sort();
   const classes = [...new Set(rows.map((r) => r.equipment_class ?? '-'))].sort();
-  el.innerHTML = `
-    <h1>Fleet — failure risk within ${horizon} h</h1>
-    <div class="filters">
-      <label>Line <select id="f-line"><option value="">all</option>${lines.map((l) => `<option>${l}</option>`).join('')}</select></label>
-      <label>Class <select id="f-class"><option value="">all</option>${classes.map((c) => `<option>${c}</option>`).join('')}</select></label>
-      <label>Horizon <select id="f-h">${['24', '168'].map((h) => `<option ${h === horizon ? 'selected' : ''}>${h}</option>`).join('')}</select> h</label>
-      <span class="muted">${rows.length} equipment, ${fc.forecasts.length} with a forecast</span>
-    </div>
-    <div class="row">
-      <div class="card"><div id="tree"></div><h2>Risk ranking</h2><div id="risk-bars" class="chart short"></div></div>
-      <div class="card" style="flex-basis: 640px"><table id="fleet-table"><thead></thead><tbody></tbody></table></div>
-    </div>`;
+  setHtml(
+    el,
+    html` <h1>Fleet — failure risk within ${horizon} h</h1>
+      <div class="filters">
+        <label
+          >Line
+          <select id="f-line">
+            <option value="">all</option>
+            ${lines.map((l) => html`<option>${l}</option>`)}
+          </select></label
+        >
+        <label
+          >Class
+          <select id="f-class">
+            <option value="">all</option>
+            ${classes.map((c) => html`<option>${c}</option>`)}
+          </select></label
+        >
+        <label
+          >Horizon
+          <select id="f-h">
+            ${['24', '168'].map((h) => html`<option ${h === horizon ? 'selected' : ''}>${h}</option>`)}
+          </select>
+          h</label
+        >
+        <span class="muted">${rows.length} equipment, ${fc.forecasts.length} with a forecast</span>
+      </div>
+      <div class="row">
+        <div class="card">
+          <div id="tree"></div>
+          <h2>Risk ranking</h2>
+          <div id="risk-bars" class="chart short"></div>
+        </div>
+        <div class="card" style="flex-basis: 640px">
+          <table id="fleet-table">
+            <thead></thead>
+            <tbody></tbody>
+          </table>
+        </div>
+      </div>`,
+  );
   const sel = (id: string) => el.querySelector<HTMLSelectElement>(id) as HTMLSelectElement;
   let sortKey: 'probability' | 'equipment' | 'line' | 'rul' = 'probability';
   let sortDir = -1;
@@ -58,26 +89,40 @@ export async function fleetView(el: HTMLElement): Promise<void> {
       site.set(r.line ?? '-', [...(site.get(r.line ?? '-') ?? []), r]);
       sites.set(r.site ?? '-', site);
     }
-    (el.querySelector('#tree') as HTMLElement).innerHTML = [...sites]
-      .map(
+    setHtml(
+      el.querySelector('#tree') as HTMLElement,
+      html`${[...sites].map(
         ([site, ls]) =>
-          `<div class="site"><div class="site-name">${site}</div>${[...ls]
-            .map(
+          html`<div class="site">
+            <div class="site-name">${site}</div>
+            ${[...ls].map(
               ([ln, list]) =>
-                `<div class="line"><div class="line-name">${ln}</div><div class="tiles">${list
-                  .map(
-                    (
-                      r,
-                    ) => `<a class="tile" href="#/equipment/${encodeURIComponent(r.equipment)}" data-equipment="${r.equipment}"
-                  style="background:${r.f && r.f.status === 'ok' ? riskColour(r.f.probability) : '#b8c2cc'}">
-                  <b>${r.equipment}</b><span>${r.f ? (r.f.status === 'insufficient_data' ? 'insufficient data' : pct(r.f.probability)) : 'no forecast'}</span>
-                  <small>${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : 'idle'}</small></a>`,
-                  )
-                  .join('')}</div></div>`,
-            )
-            .join('')}</div>`,
-      )
-      .join('');
+                html`<div class="line">
+                  <div class="line-name">${ln}</div>
+                  <div class="tiles">
+                    ${list.map(
+                      (r) =>
+                        html`<a
+                          class="tile"
+                          href="#/equipment/${encodeURIComponent(r.equipment)}"
+                          data-equipment="${r.equipment}"
+                          style="background:${r.f && r.f.status === 'ok' ? riskColour(r.f.probability) : '#b8c2cc'}"
+                        >
+                          <b>${r.equipment}</b
+                          ><span
+                            >${r.f ? (r.f.status === 'insufficient_data' ? 'insufficient data' : pct(r.f.probability)) : 'no forecast'}</span
+                          >
+                          <small
+                            >${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : 'idle'}</small
+                          ></a
+                        >`,
+                    )}
+                  </div>
+                </div>`,
+            )}
+          </div>`,
+      )}`,
+    );
     const ranked = [...shown]
       .filter((r) => r.f)
       .sort((a, b) => (a.f?.probability ?? 0) - (b.f?.probability ?? 0));
@@ -97,21 +142,39 @@ export async function fleetView(el: HTMLElement): Promise<void> {
       ],
     });
     const th = (key: typeof sortKey | '', label: string, num = false) =>
-      `<th ${key ? `data-sort="${key}"` : ''} class="${num ? 'num' : ''}">${label}${key === sortKey ? (sortDir < 0 ? ' ▼' : ' ▲') : ''}</th>`;
-    (el.querySelector('#fleet-table thead') as HTMLElement).innerHTML =
-      `<tr>${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('', 'Likely mode')}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}</tr>`;
-    (el.querySelector('#fleet-table tbody') as HTMLElement).innerHTML = shown
-      .map(
-        (r) => `<tr class="clickable" data-equipment="${r.equipment}">
-          <td>${r.equipment}</td><td>${r.line ?? ''}</td><td>${r.equipment_class ?? ''}</td>
-          <td class="num">${r.f ? (r.f.status === 'insufficient_data' ? '<span class="warn">insufficient data</span>' : `<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>`) : '—'}</td>
-          <td>${likelyMode(r.f)}</td>
-          <td class="num">${r.f && Number.isFinite(r.f.rul_h) ? `${r.f.rul_h.toFixed(0)} (${r.f.rul_lo_h.toFixed(0)}–${r.f.rul_hi_h.toFixed(0)})` : '—'}</td>
-          <td>${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : '<span class="muted">idle</span>'}</td>
-          <td>${r.f?.maintenance_window ? `${fmtTime(r.f.maintenance_window.start)} → ${fmtTime(r.f.maintenance_window.end).slice(11)}` : '—'}</td>
-        </tr>`,
-      )
-      .join('');
+      html`<th ${key ? html`data-sort="${key}"` : ''} class="${num ? 'num' : ''}">
+        ${label}${key === sortKey ? (sortDir < 0 ? ' ▼' : ' ▲') : ''}
+      </th>`;
+    setHtml(
+      el.querySelector('#fleet-table thead') as HTMLElement,
+      html`<tr>
+        ${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('', 'Likely mode')}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}
+      </tr>`,
+    );
+    setHtml(
+      el.querySelector('#fleet-table tbody') as HTMLElement,
+      html`${shown.map(
+        (r) =>
+          html`<tr class="clickable" data-equipment="${r.equipment}">
+            <td>${r.equipment}</td>
+            <td>${r.line ?? ''}</td>
+            <td>${r.equipment_class ?? ''}</td>
+            <td class="num">
+              ${r.f ? (r.f.status === 'insufficient_data' ? html`<span class="warn">insufficient data</span>` : html`<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>`) : '—'}
+            </td>
+            <td>${likelyMode(r.f)}</td>
+            <td class="num">
+              ${r.f && Number.isFinite(r.f.rul_h) ? `${r.f.rul_h.toFixed(0)} (${r.f.rul_lo_h.toFixed(0)}–${r.f.rul_hi_h.toFixed(0)})` : '—'}
+            </td>
+            <td>
+              ${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : html`<span class="muted">idle</span>`}
+            </td>
+            <td>
+              ${r.f?.maintenance_window ? `${fmtTime(r.f.maintenance_window.start)} → ${fmtTime(r.f.maintenance_window.end).slice(11)}` : '—'}
+            </td>
+          </tr>`,
+      )}`,
+    );
   };
   el.addEventListener('click', (e) => {
     const t = e.target as HTMLElement;

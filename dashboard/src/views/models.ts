@@ -1,4 +1,5 @@
 /** Models: the registry, backtest metrics, ROC and calibration, lead-time histogram, champion vs challenger. */
+import { html, orElse, setHtml } from '../html.ts';
 import { get } from '../api.ts';
 import { chart } from '../charts.ts';
 import type { LineSeriesOption } from 'echarts';
@@ -55,51 +56,120 @@ export async function modelsView(el: HTMLElement): Promise<void> {
     models.find((m) => m.name.startsWith('failure-') && m.backtest) ??
     models.find((m) => m.name.startsWith('failure-'));
   const bt = failure?.backtest ?? null;
-  el.innerHTML = `
-    <h1>Models</h1>
-    <div class="card"><table id="models-table"><thead><tr><th>Model</th><th>Target</th><th>Promoted</th><th>Answers</th><th>Versions</th><th>Trained on</th><th>Backtest (model vs references)</th></tr></thead><tbody>
-      ${models
-        .map(
-          (m) => `<tr><td>${m.name}</td><td>${m.target ?? ''}</td><td>${m.promoted ?? '—'}</td>
-            <td class="${m.answered_by !== null && m.answered_by !== 'model' ? 'warn' : ''}" title="${(m.gate?.reason ?? 'no backtest judged this model').replace(/"/g, '&quot;')}">${
-              m.answered_by === null
-                ? '—'
-                : m.answered_by === 'model'
-                  ? m.gate
-                    ? 'the model (beats its references)'
-                    : 'the model (not judged by a backtest)'
-                  : `${m.answered_by} — the model lost: ${m.gate?.reason ?? ''}`
-            }</td><td>${m.versions.length}</td>
-            <td class="muted">${m.training_window ? `${m.training_window.from.slice(0, 16)} → ${m.training_window.to.slice(0, 16)}` : ''}</td>
-            <td>${Object.entries(m.metrics)
-              .filter(([k]) => k.startsWith('backtest_'))
-              .map(([k, v]) => `${k.replace('backtest_', '')} ${fmt(v)}`)
-              .join(' · ')}</td></tr>`,
-        )
-        .join('')}
-    </tbody></table>${models.length === 0 ? '<p class="muted">No model registered yet: npm start trains the first ones.</p>' : ''}</div>
-    <div class="row">
-      <div class="card"><h2>ROC (walk-forward test periods)${bt?.roc_auc !== undefined ? ` — AUC ${fmt(bt.roc_auc)}, one-sensor baseline ${fmt(bt.baseline?.roc_auc)}` : ''}</h2><div id="roc" class="chart"></div></div>
-      <div class="card"><h2>Calibration</h2><div id="calibration" class="chart"></div></div>
-      <div class="card"><h2>Warning lead time (hours before failure)</h2><div id="lead" class="chart"></div></div>
-    </div>
-    <div class="card"><h2>Champion vs challenger</h2><table id="challenges"><thead><tr><th>When</th><th>Model</th><th>Metric</th><th class="num">Champion</th><th class="num">Challenger</th><th>Decision</th></tr></thead><tbody>
-      ${
-        models
-          .flatMap((m) => m.challenges.map((c) => ({ m, c })))
-          .sort((a, b) => b.c.at.localeCompare(a.c.at))
-          .map(
-            ({
-              m,
-              c,
-            }) => `<tr><td>${c.at.slice(0, 16).replace('T', ' ')}</td><td>${m.name}</td><td>${c.metric}</td>
-            <td class="num">${c.champion ? `${c.champion.version}: ${fmt(c.champion.value)}` : '—'}</td>
-            <td class="num">${c.challenger.version}: ${fmt(c.challenger.value)}</td><td>${c.promoted ? '<b>promoted</b>' : 'kept champion'} <span class="muted">${c.reason}</span></td></tr>`,
-          )
-          .join('') ||
-        '<tr><td colspan="6" class="muted">No retrain has run yet (nightly; pdm jobs run retrain runs one now).</td></tr>'
-      }
-    </tbody></table></div>`;
+  setHtml(
+    el,
+    html` <h1>Models</h1>
+      <div class="card">
+        <table id="models-table">
+          <thead>
+            <tr>
+              <th>Model</th>
+              <th>Target</th>
+              <th>Promoted</th>
+              <th>Answers</th>
+              <th>Versions</th>
+              <th>Trained on</th>
+              <th>Backtest (model vs references)</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${models.map(
+              (m) =>
+                html`<tr>
+                  <td>${m.name}</td>
+                  <td>${m.target ?? ''}</td>
+                  <td>${m.promoted ?? '—'}</td>
+                  <td
+                    class="${m.answered_by !== null && m.answered_by !== 'model' ? 'warn' : ''}"
+                    title="${m.gate?.reason ?? 'no backtest judged this model'}"
+                  >
+                    ${
+                      m.answered_by === null
+                        ? '—'
+                        : m.answered_by === 'model'
+                          ? m.gate
+                            ? 'the model (beats its references)'
+                            : 'the model (not judged by a backtest)'
+                          : `${m.answered_by} — the model lost: ${m.gate?.reason ?? ''}`
+                    }
+                  </td>
+                  <td>${m.versions.length}</td>
+                  <td class="muted">
+                    ${m.training_window ? `${m.training_window.from.slice(0, 16)} → ${m.training_window.to.slice(0, 16)}` : ''}
+                  </td>
+                  <td>
+                    ${Object.entries(m.metrics)
+                      .filter(([k]) => k.startsWith('backtest_'))
+                      .map(([k, v]) => `${k.replace('backtest_', '')} ${fmt(v)}`)
+                      .join(' · ')}
+                  </td>
+                </tr>`,
+            )}
+          </tbody>
+        </table>
+        ${models.length === 0 ? html`<p class="muted">No model registered yet: npm start trains the first ones.</p>` : ''}
+      </div>
+      <div class="row">
+        <div class="card">
+          <h2>
+            ROC (walk-forward test
+            periods)${bt?.roc_auc !== undefined ? ` — AUC ${fmt(bt.roc_auc)}, one-sensor baseline ${fmt(bt.baseline?.roc_auc)}` : ''}
+          </h2>
+          <div id="roc" class="chart"></div>
+        </div>
+        <div class="card">
+          <h2>Calibration</h2>
+          <div id="calibration" class="chart"></div>
+        </div>
+        <div class="card">
+          <h2>Warning lead time (hours before failure)</h2>
+          <div id="lead" class="chart"></div>
+        </div>
+      </div>
+      <div class="card">
+        <h2>Champion vs challenger</h2>
+        <table id="challenges">
+          <thead>
+            <tr>
+              <th>When</th>
+              <th>Model</th>
+              <th>Metric</th>
+              <th class="num">Champion</th>
+              <th class="num">Challenger</th>
+              <th>Decision</th>
+            </tr>
+          </thead>
+          <tbody>
+            ${orElse(
+              models
+                .flatMap((m) => m.challenges.map((c) => ({ m, c })))
+                .sort((a, b) => b.c.at.localeCompare(a.c.at))
+                .map(
+                  ({ m, c }) =>
+                    html`<tr>
+                      <td>${c.at.slice(0, 16).replace('T', ' ')}</td>
+                      <td>${m.name}</td>
+                      <td>${c.metric}</td>
+                      <td class="num">
+                        ${c.champion ? `${c.champion.version}: ${fmt(c.champion.value)}` : '—'}
+                      </td>
+                      <td class="num">${c.challenger.version}: ${fmt(c.challenger.value)}</td>
+                      <td>
+                        ${c.promoted ? html`<b>promoted</b>` : 'kept champion'}
+                        <span class="muted">${c.reason}</span>
+                      </td>
+                    </tr>`,
+                ),
+              html`<tr>
+                <td colspan="6" class="muted">
+                  No retrain has run yet (nightly; pdm jobs run retrain runs one now).
+                </td>
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>`,
+  );
 
   const roc = bt?.roc ?? [];
   chart(el.querySelector('#roc') as HTMLElement, {

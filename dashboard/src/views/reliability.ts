@@ -1,4 +1,5 @@
 /** Reliability: Weibull plot and Kaplan-Meier curve per class and mode, MTBF/MTTR, failure Pareto. */
+import { html, setHtml } from '../html.ts';
 import { get } from '../api.ts';
 import type { Equipment } from '../api.ts';
 import { chart } from '../charts.ts';
@@ -32,24 +33,77 @@ export async function reliabilityView(el: HTMLElement): Promise<void> {
   const classes = [...new Set(eq.equipment.map((e) => e.equipment_class).filter(Boolean))].sort() as string[];
   const modes = all.pareto.map((p) => p.mode);
   const w = r.weibull;
-  el.innerHTML = `
-    <h1>Reliability ${cls ? `— ${cls}` : ''}${mode ? ` — ${mode}` : ''}</h1>
-    <div class="filters">
-      <label>Class <select id="r-class"><option value="">all</option>${classes.map((c) => `<option ${c === cls ? 'selected' : ''}>${c}</option>`).join('')}</select></label>
-      <label>Mode <select id="r-mode"><option value="">all</option>${modes.map((m) => `<option ${m === mode ? 'selected' : ''}>${m}</option>`).join('')}</select></label>
-    </div>
-    <div class="row"><div class="card">
-      <table id="rel-table"><tbody>
-        <tr><th>Equipment</th><td class="num">${r.equipment}</td><th>Failures</th><td class="num">${r.failures}</td><th>Censored runs</th><td class="num">${r.censored}</td></tr>
-        <tr><th>MTBF</th><td class="num">${r.mtbf_h === null ? '—' : `${r.mtbf_h.toFixed(1)} h`}</td><th>MTTR</th><td class="num">${r.mttr_h.toFixed(2)} h</td><th>Availability</th><td class="num">${(r.availability * 100).toFixed(2)} %</td></tr>
-        <tr><th>Weibull shape β</th><td class="num">${w ? `${w.shape.toFixed(2)} (${w.shapeCi[0].toFixed(2)}–${w.shapeCi[1].toFixed(2)})` : '—'}</td><th>scale η</th><td class="num">${w ? `${w.scale.toFixed(0)} h (${w.scaleCi[0].toFixed(0)}–${w.scaleCi[1].toFixed(0)})` : '—'}</td><td colspan="2" class="muted">${w ? (w.shape > 1 ? 'wear-out (β > 1)' : 'early or random failures (β ≤ 1)') : 'too few failures for a fit'}</td></tr>
-      </tbody></table>
-    </div></div>
-    <div class="row">
-      <div class="card"><h2>Kaplan–Meier survival (censored runs included)</h2><div id="km" class="chart"></div></div>
-      <div class="card"><h2>Weibull plot</h2><div id="weibull" class="chart"></div></div>
-      <div class="card"><h2>Failure Pareto by mode</h2><div id="pareto" class="chart"></div></div>
-    </div>`;
+  setHtml(
+    el,
+    html` <h1>Reliability ${cls ? `— ${cls}` : ''}${mode ? ` — ${mode}` : ''}</h1>
+      <div class="filters">
+        <label
+          >Class
+          <select id="r-class">
+            <option value="">all</option>
+            ${classes.map((c) => html`<option ${c === cls ? 'selected' : ''}>${c}</option>`)}
+          </select></label
+        >
+        <label
+          >Mode
+          <select id="r-mode">
+            <option value="">all</option>
+            ${modes.map((m) => html`<option ${m === mode ? 'selected' : ''}>${m}</option>`)}
+          </select></label
+        >
+      </div>
+      <div class="row">
+        <div class="card">
+          <table id="rel-table">
+            <tbody>
+              <tr>
+                <th>Equipment</th>
+                <td class="num">${r.equipment}</td>
+                <th>Failures</th>
+                <td class="num">${r.failures}</td>
+                <th>Censored runs</th>
+                <td class="num">${r.censored}</td>
+              </tr>
+              <tr>
+                <th>MTBF</th>
+                <td class="num">${r.mtbf_h === null ? '—' : `${r.mtbf_h.toFixed(1)} h`}</td>
+                <th>MTTR</th>
+                <td class="num">${r.mttr_h.toFixed(2)} h</td>
+                <th>Availability</th>
+                <td class="num">${(r.availability * 100).toFixed(2)} %</td>
+              </tr>
+              <tr>
+                <th>Weibull shape β</th>
+                <td class="num">
+                  ${w ? `${w.shape.toFixed(2)} (${w.shapeCi[0].toFixed(2)}–${w.shapeCi[1].toFixed(2)})` : '—'}
+                </td>
+                <th>scale η</th>
+                <td class="num">
+                  ${w ? `${w.scale.toFixed(0)} h (${w.scaleCi[0].toFixed(0)}–${w.scaleCi[1].toFixed(0)})` : '—'}
+                </td>
+                <td colspan="2" class="muted">
+                  ${w ? (w.shape > 1 ? 'wear-out (β > 1)' : 'early or random failures (β ≤ 1)') : 'too few failures for a fit'}
+                </td>
+              </tr>
+            </tbody>
+          </table>
+        </div>
+      </div>
+      <div class="row">
+        <div class="card">
+          <h2>Kaplan–Meier survival (censored runs included)</h2>
+          <div id="km" class="chart"></div>
+        </div>
+        <div class="card">
+          <h2>Weibull plot</h2>
+          <div id="weibull" class="chart"></div>
+        </div>
+        <div class="card">
+          <h2>Failure Pareto by mode</h2>
+          <div id="pareto" class="chart"></div>
+        </div>
+      </div>`,
+  );
   const go = () => {
     const p = new URLSearchParams();
     const c = (el.querySelector('#r-class') as HTMLSelectElement).value;

@@ -3,6 +3,7 @@
  * predicted failure window (RUL 10-90 %) and the suggested maintenance window drawn on it (or,
  * when no gap fits before the failure, when to stop).
  */
+import { escapeHtml, html, setHtml } from '../html.ts';
 import * as echarts from 'echarts';
 import { get } from '../api.ts';
 import type { Forecast } from '../api.ts';
@@ -64,10 +65,18 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
       ]);
   });
   tMax = Math.min(tMax, tMin + horizon * 3.6e6);
-  el.innerHTML = `
-    <h1>Schedule — planned batches, predicted failure windows and suggested maintenance</h1>
-    <p class="muted">Blue: running and planned batches · red: RUL 10–90 % failure window · green: suggested maintenance window (the first gap of 2 h between batches that ends before the RUL's low end) · dark red: no such gap, stop here (the tooltip names the batch it interrupts). Times in UTC; rows ordered by risk.</p>
-    <div class="card"><div id="gantt" class="chart" style="height:${Math.max(260, 46 * rows.length + 80)}px"></div></div>`;
+  setHtml(
+    el,
+    html` <h1>Schedule — planned batches, predicted failure windows and suggested maintenance</h1>
+      <p class="muted">
+        Blue: running and planned batches · red: RUL 10–90 % failure window · green: suggested maintenance
+        window (the first gap of 2 h between batches that ends before the RUL's low end) · dark red: no such
+        gap, stop here (the tooltip names the batch it interrupts). Times in UTC; rows ordered by risk.
+      </p>
+      <div class="card">
+        <div id="gantt" class="chart" style="height:${Math.max(260, 46 * rows.length + 80)}px"></div>
+      </div>`,
+  );
   const COLOURS: Record<string, string> = {
     running: '#2b7bd9',
     planned: '#8ab8e6',
@@ -78,7 +87,8 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
   chart(
     el.querySelector('#gantt') as HTMLElement,
     {
-      tooltip: { formatter: (p: unknown) => String((p as { value: Bar }).value[4]) },
+      // ECharts renders a formatter's string as HTML: the label carries MES text (batch, product).
+      tooltip: { formatter: (p: unknown) => escapeHtml(String((p as { value: Bar }).value[4])) },
       grid: { left: 110, right: 30, top: 20, bottom: 40 },
       xAxis: { type: 'time', min: tMin - 6 * 3.6e6, max: tMax },
       yAxis: {
