@@ -214,7 +214,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   {
     name: 'PDM_API_NDJSON_MAX_LINE',
     default: '65536',
-    help: 'Longest NDJSON line (bytes); a longer one is answered 413',
+    help: 'Longest NDJSON line (characters); a longer one is answered 413',
   },
   {
     name: 'PDM_LOG_LEVEL',

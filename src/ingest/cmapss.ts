@@ -5,6 +5,7 @@
  */
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { TableLayout } from '../store/writer.ts';
+import { quoted } from './values.ts';
 import type { LineParser, ParsedRow, Rejection } from './types.ts';
 
 export const CMAPSS_SETTINGS = ['setting1', 'setting2', 'setting3'] as const;
@@ -46,15 +47,15 @@ export function cmapssParser(options: CmapssOptions): LineParser {
       }
       const unit = Number(fields[0]);
       if (!Number.isInteger(unit) || unit <= 0)
-        return { row, field: 'unit', reason: `not a positive integer: ${JSON.stringify(fields[0])}` };
+        return { row, field: 'unit', reason: `not a positive integer: ${quoted(fields[0])}` };
       const cycle = Number(fields[1]);
       if (!Number.isInteger(cycle) || cycle <= 0)
-        return { row, field: 'cycle', reason: `not a positive integer: ${JSON.stringify(fields[1])}` };
+        return { row, field: 'cycle', reason: `not a positive integer: ${quoted(fields[1])}` };
       for (let j = 2; j < 26; j++) {
         const s = fields[j] as string;
         const v = Number(s);
         if (s === '' || !Number.isFinite(v))
-          return { row, field: names[j] as string, reason: `not a number: ${JSON.stringify(s)}` };
+          return { row, field: names[j] as string, reason: `not a number: ${quoted(s)}` };
         out.doubles[j - 2] = v;
       }
       out.ts = start + cycle * cycleMicros;

@@ -6,7 +6,7 @@ import type { TableLayout } from '../store/writer.ts';
 import { resolveSensors } from './mapping.ts';
 import type { MappingOptions } from './mapping.ts';
 import type { LineParser, ParsedRow, Rejection } from './types.ts';
-import { parseEquipment, parseReading, readTime } from './values.ts';
+import { parseEquipment, parseReading, readTime, quoted } from './values.ts';
 
 /** Splits one CSV line; returns undefined for an unterminated quote. */
 export function splitCsvLine(line: string, delimiter = ','): string[] | undefined {
@@ -68,7 +68,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
         return {
           row,
           field: header[timeIdx] as string,
-          reason: `${JSON.stringify(f[timeIdx])}: ${t.reason}`,
+          reason: `${quoted(f[timeIdx])}: ${t.reason}`,
         };
       const ts = t.micros;
       const equipment = eqIdx < 0 ? options.equipment : parseEquipment(f[eqIdx]);
@@ -76,7 +76,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
         return {
           row,
           field: header[eqIdx] as string,
-          reason: `not a valid equipment id: ${JSON.stringify(f[eqIdx])}`,
+          reason: `not a valid equipment id: ${quoted(f[eqIdx])}`,
         };
       }
       for (let j = 0; j < sensorIdx.length; j++) {
@@ -85,7 +85,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
           return {
             row,
             field: sensors[j]!.field,
-            reason: `not a number: ${JSON.stringify(f[sensorIdx[j] as number])}`,
+            reason: `not a number: ${quoted(f[sensorIdx[j] as number])}`,
           };
         }
         out.doubles[j] = v;

@@ -10,3 +10,5 @@ export { cmapssLayout, CMAPSS_SENSORS, CMAPSS_SETTINGS } from './cmapss.ts';
 export { ingestLines } from './ingest-lines.ts';
 export type { LinesOptions, LinesProgress, LinesResult } from './ingest-lines.ts';
 export { ndjsonParser } from './ndjson.ts';
+export { boundedLines } from './bounded-lines.ts';
+export type { LineLimits } from './bounded-lines.ts';

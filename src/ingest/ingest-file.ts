@@ -5,10 +5,10 @@
  */
 import { createReadStream, statSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Config } from '../config.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { Tables } from '../store/tables.ts';
+import { boundedLines } from './bounded-lines.ts';
 import { cmapssParser } from './cmapss.ts';
 import { csvParser } from './csv.ts';
 import type { MappingOptions } from './mapping.ts';
@@ -18,6 +18,9 @@ import type { LinesResult } from './ingest-lines.ts';
 import type { LineParser, Rejection } from './types.ts';
 
 export type FileFormat = 'csv' | 'ndjson' | 'cmapss';
+
+/** A line longer than this is not telemetry (a 10 MB header once became 42 MB of output). */
+const FILE_MAX_LINE = 1 << 20;
 
 export interface IngestFileOptions extends Omit<MappingOptions, 'table'> {
   readonly format?: FileFormat;
@@ -104,8 +107,15 @@ export async function ingestFile(
   }
   const format = options.format ?? detectFormat(file);
   const started = performance.now();
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 20 });
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  // Bounded lines, strict UTF-8 and no BOM: the same reader as the API's NDJSON intake.
+  const lines = boundedLines(stream, {
+    maxBytes: Number.MAX_SAFE_INTEGER,
+    maxLine: FILE_MAX_LINE,
+    declaredLength: size,
+    what: path.basename(file),
+    settings: { bytes: '-', line: 'a line of at most 1 Mi characters' },
+  });
   let result: LinesResult;
   try {
     result = await ingestLines(config, lines, (first) => makeParser(format, first, file, tables, options), {
@@ -115,7 +125,7 @@ export async function ingestFile(
         ((p) => options.onProgress?.({ ...p, bytesRead: stream.bytesRead, bytesTotal: size })),
     });
   } finally {
-    lines.close();
+    await lines.return(undefined);
     stream.destroy();
   }
   const { rowsRead, rejected, rejections, accepted, table } = result;

@@ -5,6 +5,7 @@
  */
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { assertIdentifier } from '../store/tables.ts';
+import { fieldList, quoted } from './values.ts';
 import type { TimeUnit } from './values.ts';
 
 export interface SensorMapping {
@@ -45,13 +46,13 @@ export function resolveSensors(fields: readonly string[], options: MappingOption
   if (!fields.includes(timeField)) {
     throw new PdmError(
       ErrorCodes.INGEST_INPUT,
-      `Time field ${JSON.stringify(timeField)} not found (fields: ${fields.join(', ')}); name it with --time-field`,
+      `Time field ${quoted(timeField)} not found (fields: ${fieldList(fields)}); name it with --time-field`,
     );
   }
   if (options.equipment === undefined && !fields.includes(equipmentField)) {
     throw new PdmError(
       ErrorCodes.INGEST_INPUT,
-      `Equipment field ${JSON.stringify(equipmentField)} not found (fields: ${fields.join(', ')}); ` +
+      `Equipment field ${quoted(equipmentField)} not found (fields: ${fieldList(fields)}); ` +
         'name it with --equipment-field or give one id with --equipment',
     );
   }
@@ -63,7 +64,7 @@ export function resolveSensors(fields: readonly string[], options: MappingOption
     if (options.sensors && !fields.includes(s.field)) {
       throw new PdmError(
         ErrorCodes.INGEST_INPUT,
-        `Sensor field ${JSON.stringify(s.field)} not found (fields: ${fields.join(', ')})`,
+        `Sensor field ${quoted(s.field)} not found (fields: ${fieldList(fields)})`,
       );
     }
     try {
@@ -71,13 +72,13 @@ export function resolveSensors(fields: readonly string[], options: MappingOption
     } catch {
       throw new PdmError(
         ErrorCodes.INGEST_INPUT,
-        `Field ${JSON.stringify(s.field)} is not a valid sensor column name; map it, e.g. --sensors my_sensor=${JSON.stringify(s.field)}`,
+        `Field ${quoted(s.field)} is not a valid sensor column name; map it, e.g. --sensors my_sensor=${quoted(s.field)}`,
       );
     }
     if (s.column === 'ts' || s.column === 'equipment') {
       throw new PdmError(
         ErrorCodes.INGEST_INPUT,
-        `Sensor column ${JSON.stringify(s.column)} clashes with a key column`,
+        `Sensor column ${quoted(s.column)} clashes with a key column`,
       );
     }
   }

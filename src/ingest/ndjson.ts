@@ -8,7 +8,7 @@ import type { TableLayout } from '../store/writer.ts';
 import { resolveSensors } from './mapping.ts';
 import type { MappingOptions } from './mapping.ts';
 import type { LineParser, ParsedRow, Rejection } from './types.ts';
-import { parseEquipment, parseReading, readTime } from './values.ts';
+import { parseEquipment, parseReading, readTime, quoted } from './values.ts';
 
 function parseObject(line: string): Record<string, unknown> | string {
   let value: unknown;
@@ -54,20 +54,20 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
           return { row, field: key, reason: 'unexpected field (not in the first record)' };
       }
       const t = readTime(obj[timeField], unit);
-      if (!t.ok) return { row, field: timeField, reason: `${JSON.stringify(obj[timeField])}: ${t.reason}` };
+      if (!t.ok) return { row, field: timeField, reason: `${quoted(obj[timeField])}: ${t.reason}` };
       const ts = t.micros;
       const equipment = options.equipment ?? parseEquipment(obj[equipmentField]);
       if (equipment === undefined) {
         return {
           row,
           field: equipmentField,
-          reason: `not a valid equipment id: ${JSON.stringify(obj[equipmentField])}`,
+          reason: `not a valid equipment id: ${quoted(obj[equipmentField])}`,
         };
       }
       for (let j = 0; j < sensors.length; j++) {
         const field = sensors[j]!.field;
         const v = parseReading(obj[field]);
-        if (v === undefined) return { row, field, reason: `not a number: ${JSON.stringify(obj[field])}` };
+        if (v === undefined) return { row, field, reason: `not a number: ${quoted(obj[field])}` };
         out.doubles[j] = v;
       }
       out.ts = ts;

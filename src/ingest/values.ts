@@ -14,7 +14,9 @@ export function parseReading(raw: unknown): number | undefined {
   if (s === '' || s === 'NaN' || s === 'null' || s === 'NULL' || s === 'nan') return NaN;
   // Number('') is 0 and Number('0x10') is 16: accept decimal notation only.
   if (!/^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(s)) return undefined;
-  return Number(s);
+  const n = Number(s);
+  // "1e999" is decimal notation too, and Infinity: refused like "Infinity", never stored as NULL.
+  return Number.isFinite(n) ? n : undefined;
 }
 
 /** Epoch microseconds from ISO 8601 text or an epoch number in `unit`; undefined when invalid. */
@@ -129,4 +131,16 @@ export function parseEquipment(raw: unknown): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (s === '' || s.length > 128 || /[\u0000-\u001f\u007f]/.test(s)) return undefined;
   return s;
+}
+
+/** A value quoted for a message, cut to `max` characters (a 10 MB field must not become 10 MB of output). */
+export function quoted(v: unknown, max = 60): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length <= max ? s : `${s.slice(0, max)}…(${s.length} characters)`;
+}
+
+/** A list of field names for a message: the first dozen, each cut short, and how many there are. */
+export function fieldList(fields: readonly string[]): string {
+  const shown = fields.slice(0, 12).map((f) => (f.length > 40 ? `${f.slice(0, 40)}…` : f));
+  return fields.length > 12 ? `${shown.join(', ')}, … (${fields.length} fields)` : shown.join(', ');
 }

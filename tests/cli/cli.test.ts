@@ -44,6 +44,45 @@ describe('pdm CLI', () => {
     });
   });
 
+  it('exits non-zero and says why when a file gave nothing to ingest; 1e999 is refused like Infinity', async () => {
+    const cases: [string, string | Buffer, string[], RegExp][] = [
+      ['empty.csv', '', [], /no data line/],
+      ['header.csv', 'ts,equipment,flow\n', [], /no data line/],
+      [
+        'bad.csv',
+        'ts,equipment,flow\nyesterday,a,1\n2024-01-01T00:00:00Z,a,x\n',
+        [],
+        /every one of its 2 rows was rejected/,
+      ],
+      [
+        'latin1.csv',
+        Buffer.from('ts,equipment,flow\n2024-01-01T00:00:00Z,\xe9,1\n', 'latin1'),
+        [],
+        /not valid UTF-8/,
+      ],
+      [
+        'wrong.csv',
+        'ts,equipment,flow\n2024-01-01T00:00:00Z,a,1\n',
+        ['--format', 'cmapss'],
+        /rejected \(cmapss: is --format right\?\)/,
+      ],
+      ['inf.csv', 'ts,equipment,flow\n2024-01-01T00:00:00Z,a,1e999\n', [], /not a number: "1e999"/],
+    ];
+    for (const [name, text, extra, reason] of cases) {
+      const run = await pdm(['ingest', scratchFile(name, text), ...extra, '--json'], env);
+      expect(run.code, `${name}: ${run.stdout}`).toBe(1);
+      expect(run.stderr, name).toMatch(reason);
+      expect(run.json).toMatchObject({ ok: false });
+    }
+    // A 10 MB header line: a short refusal, not tens of megabytes of output.
+    const wide = await pdm(
+      ['ingest', scratchFile('wide.csv', `${'x'.repeat(10 << 20)}\n1,2\n`), '--json'],
+      env,
+    );
+    expect(wide.code).toBe(1);
+    expect(wide.stdout.length + wide.stderr.length).toBeLessThan(20_000);
+  });
+
   it('binds query parameters and prints a table without --json', async () => {
     const run = await pdm(['query', 'SELECT $1::varchar AS greeting, 2 AS two', '--param', 'hello'], env);
     expect(run.code, run.stderr).toBe(0);

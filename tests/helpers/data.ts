@@ -10,7 +10,7 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 export const CMAPSS_DIR = path.join(loadConfig(process.env, REPO_ROOT).dataDir, 'cmapss');
 
 /** Writes a scratch file in a fresh temporary directory and returns its path. */
-export function scratchFile(name: string, content: string): string {
+export function scratchFile(name: string, content: string | Buffer): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-test-'));
   const file = path.join(dir, name);
   writeFileSync(file, content);

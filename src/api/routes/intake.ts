@@ -12,13 +12,12 @@ import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { Static, TSchema } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ingestLines, ndjsonParser } from '../../ingest/index.ts';
+import { boundedLines, ingestLines, ndjsonParser } from '../../ingest/index.ts';
 import { query, sql, TELEMETRY_SENSORS, Writer } from '../../store/index.ts';
 import type { Store, TableLayout } from '../../store/index.ts';
 import { InvalidInput } from '../plugins/app/problem.ts';
 import { answers, Id, Text, Time } from '../schemas.ts';
 import { instant, optionalInstant, readingTime } from '../times.ts';
-import { boundedLines } from './ndjson-limits.ts';
 
 const Num = (description: string) => Type.Number({ description });
 const MAX_ITEMS = 10_000;

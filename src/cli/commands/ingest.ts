@@ -65,6 +65,20 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
     ];
     if (summary.rejected > summary.rejections.length)
       lines.push(`  ... and ${summary.rejected - summary.rejections.length} more`);
+    // Nothing ingested is a failure, whatever the reason: a script must not carry on as if it worked.
+    if (summary.accepted === 0) {
+      const why =
+        summary.rows_read === 0
+          ? 'the file has no data line (empty, or a header only)'
+          : `every one of its ${summary.rows_read} rows was rejected (${summary.format}: is --format right?)`;
+      throw new PdmError(
+        ErrorCodes.INGEST_INPUT,
+        `nothing ingested from ${summary.file}: ${why}\n${lines.join('\n')}`,
+        {
+          detail: { ...summary },
+        },
+      );
+    }
     out.result({ ok: true, ...summary }, lines.join('\n'));
   } finally {
     bar.end();

@@ -128,6 +128,7 @@ export function problemOf(err: FastifyError, req: FastifyRequest): Problem & { r
       status: err.detail.status,
       detail: err.message,
       code: err.code,
+      ...(typeof err.detail.field === 'string' ? { field: err.detail.field } : {}),
       ...(typeof err.detail.hint === 'string' ? { hint: err.detail.hint } : {}),
     };
   }
