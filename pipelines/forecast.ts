@@ -51,13 +51,15 @@ export interface PlantForecast {
 
 /**
  * Scores every equipment at `atMicros` and writes the forecasts; returns how many equipment got
- * one. Equipment that cannot be scored (no readings in the 24 h before) are passed to `onSkip`.
+ * one. Equipment that cannot be scored are passed to `onSkip`: with the error when scoring failed
+ * (silent for 24 h, or a real failure the caller must not hide), without one when the data was
+ * insufficient (that forecast row is written as such).
  */
 export async function forecastAll(
   store: Store,
   scorer: Scorer,
   atMicros: number,
-  onSkip?: (equipment: string, reason: string) => void,
+  onSkip?: (equipment: string, reason: string, error?: unknown) => void,
 ): Promise<number> {
   const eq = await query<{ equipment: string }>(store.pool, sql('equipment_current', store.tables));
   const writer = await Writer.open(store.config.questdb, store.config.ingest, {
@@ -73,7 +75,7 @@ export async function forecastAll(
     try {
       s = await scorer.score(equipment, atMicros, context);
     } catch (err) {
-      onSkip?.(equipment, errorMessage(err)); // e.g. silent for 24 h: nothing to forecast from
+      onSkip?.(equipment, errorMessage(err), err); // e.g. silent for 24 h: nothing to forecast from
       continue;
     }
     if (s.status === 'insufficient_data') {

@@ -6,7 +6,9 @@ import type { SchedulerEvent } from './scheduler.ts';
 export function describeJobEvent(e: SchedulerEvent): string | undefined {
   switch (e.type) {
     case 'finished':
-      return `job ${e.run.job}: ok in ${secondsOf(e.run)} s, ${e.run.rows} rows (${e.run.detail})`;
+      return e.run.status === 'partial'
+        ? `job ${e.run.job}: PARTIAL in ${secondsOf(e.run)} s, ${e.run.rows} rows (${e.run.detail}); ${e.run.error}`
+        : `job ${e.run.job}: ok in ${secondsOf(e.run)} s, ${e.run.rows} rows (${e.run.detail})`;
     case 'failed':
       return `job ${e.run.job}: FAILED after ${secondsOf(e.run)} s: ${e.run.error}`;
     case 'overlap':

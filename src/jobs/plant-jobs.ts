@@ -3,6 +3,7 @@
  * with champion/challenger, check data freshness. Each returns the rows it wrote and one line of
  * detail for the run history.
  */
+import { isPdmError } from '../errors.ts';
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
 import {
@@ -65,16 +66,30 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const scorer = d.scorer.current;
         if (!scorer.ready)
           throw new Error('no promoted model to score with (pdm train failure, or wait for retrain)');
-        const skipped: string[] = [];
-        const rows = await forecastAll(store, scorer, at.getTime() * 1000, (e) => skipped.push(e));
+        // Three different outcomes, recorded as such: silent equipment (no readings in 24 h), too
+        // little data (an insufficient_data forecast is written), and failures, which make the
+        // run partial (or failed when nothing was scored) with the real error.
+        const silent: string[] = [];
+        const insufficient: string[] = [];
+        const failed: string[] = [];
+        const rows = await forecastAll(store, scorer, at.getTime() * 1000, (e, reason, err) => {
+          if (err === undefined) insufficient.push(e);
+          else if (isPdmError(err) && err.detail?.status === 404) silent.push(e);
+          else failed.push(`${e}: ${reason}`);
+        });
+        if (failed.length > 0 && rows === 0)
+          throw new Error(`no equipment scored; ${failed.length} failed: ${failed.slice(0, 5).join('; ')}`);
         return {
           rows,
+          status: failed.length > 0 ? 'partial' : 'ok',
+          error: failed.length > 0 ? `${failed.length} not scored: ${failed.slice(0, 5).join('; ')}` : null,
           detail:
             `${rows} forecasts by ${[scorer.failure, scorer.rul]
               .filter((m) => m !== undefined)
               .map((m) => (m.answeredBy === 'model' ? m.version : `${m.answeredBy} (for ${m.version})`))
               .join(', ')}` +
-            (skipped.length > 0 ? `; not scored (no readings in 24 h): ${skipped.join(', ')}` : ''),
+            (insufficient.length > 0 ? `; insufficient data: ${insufficient.join(', ')}` : '') +
+            (silent.length > 0 ? `; not scored (no readings in 24 h): ${silent.join(', ')}` : ''),
         };
       },
     },

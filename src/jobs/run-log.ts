@@ -6,7 +6,8 @@ import os from 'node:os';
 import { microsToIso, parseTimestampMicros, query, sql } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 
-export type RunStatus = 'running' | 'ok' | 'failed';
+/** partial: the run finished but some of its work failed (the error says which). */
+export type RunStatus = 'running' | 'ok' | 'partial' | 'failed';
 
 export interface JobRun {
   readonly job: string;

@@ -23,6 +23,9 @@ export interface JobResult {
   readonly rows: number;
   /** One line for the run history, e.g. "promoted failure-any-24h@v0004 (brier 0.061 < 0.074)". */
   readonly detail?: string;
+  /** 'partial' when some of the work failed (default 'ok'), with what failed in `error`. */
+  readonly status?: 'ok' | 'partial';
+  readonly error?: string | null;
 }
 
 export interface JobSpec {
@@ -160,10 +163,10 @@ export class JobScheduler {
         run = {
           ...base,
           ended: microsToIso(Date.now() * 1000),
-          status: 'ok',
+          status: r.status ?? 'ok',
           rows: r.rows,
           detail: r.detail ?? '',
-          error: null,
+          error: r.error ?? null,
         };
       } catch (err) {
         run = {
@@ -176,7 +179,7 @@ export class JobScheduler {
         };
       }
       await this.record(run);
-      this.o.onEvent?.({ type: run.status === 'ok' ? 'finished' : 'failed', run } as SchedulerEvent);
+      this.o.onEvent?.({ type: run.status === 'failed' ? 'failed' : 'finished', run } as SchedulerEvent);
       return run;
     })();
     this.inFlight.set(spec.name, done);

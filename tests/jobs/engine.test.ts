@@ -164,6 +164,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     };
     const run = await finished();
     expect(run.rows).toBe(EQUIPMENT);
+    expect([run.status, run.error]).toEqual(['ok', null]);
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
     const res = await app.inject({
       method: 'GET',

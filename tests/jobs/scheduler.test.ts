@@ -109,6 +109,23 @@ describe('the job scheduler (fake timers, fixed reference time)', () => {
     expect(events.filter((e) => e.type === 'failed').length).toBe(1);
   });
 
+  it('records a run whose work partly failed as partial, with what failed', async () => {
+    scheduler.add({
+      name: 'score',
+      cron: '*/5 * * * *',
+      description: 'some equipment fail',
+      run: async () => ({ rows: 5, status: 'partial', error: '1 not scored: press-3: division by zero' }),
+    });
+    scheduler.start();
+    await vi.advanceTimersByTimeAsync(3 * MIN);
+    const [run] = await log.recent('score');
+    expect([run?.status, run?.error, run?.rows]).toEqual([
+      'partial',
+      '1 not scored: press-3: division by zero',
+      5,
+    ]);
+  });
+
   it('runs scheduled ticks only while leading; a manual run goes regardless', async () => {
     let runs = 0;
     scheduler.add({
