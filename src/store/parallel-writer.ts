@@ -17,6 +17,9 @@ import type { RowWriter, TableLayout, WriterStats } from './writer.ts';
 interface Slot {
   readonly worker: Worker;
   busy: Promise<void> | undefined;
+  /** Settles the batch in flight; called by the worker's answer, or by its death. */
+  settle: (() => void) | undefined;
+  dead: boolean;
 }
 
 export class ParallelWriter implements RowWriter {
@@ -25,12 +28,29 @@ export class ParallelWriter implements RowWriter {
   private next = 0;
   private failure: Error | undefined;
 
+  private closing = false;
+
   private constructor(
     readonly layout: TableLayout,
     private readonly slots: Slot[],
     private readonly batchRows: number,
   ) {
     this.batch = new RowBatch(batchRows, layout);
+    // A worker that dies (an exception, out of memory, killed) fails the ingestion with a clear
+    // error at once; without this, `append` would wait forever for its answer.
+    slots.forEach((slot, i) => {
+      const died = (why: string) => {
+        slot.dead = true;
+        if (!this.closing || slot.settle !== undefined)
+          this.failure ??= new PdmError(
+            ErrorCodes.WRITE_FAILED,
+            `Writer worker ${i + 1} of ${slots.length} for ${layout.table} died (${why}); rows it held were not acknowledged`,
+          );
+        slot.settle?.();
+      };
+      slot.worker.on('error', (err) => died(err.message));
+      slot.worker.on('exit', (code) => died(`exit code ${code}`));
+    });
   }
 
   static async open(
@@ -41,9 +61,11 @@ export class ParallelWriter implements RowWriter {
   ): Promise<ParallelWriter> {
     assertIdentifier(layout.table, 'table name');
     const url = new URL('./parallel-writer-worker.js', import.meta.url);
-    const slots = Array.from({ length: workers }, () => ({
+    const slots: Slot[] = Array.from({ length: workers }, () => ({
       worker: new Worker(url, { workerData: { cfg, ingest, layout, batchRows: ingest.batchRows } }),
       busy: undefined,
+      settle: undefined,
+      dead: false,
     }));
     return new ParallelWriter(layout, slots, ingest.batchRows);
   }
@@ -70,7 +92,16 @@ export class ParallelWriter implements RowWriter {
     if (this.failure) throw this.failure;
     const cols = this.batch;
     const n = cols.n;
+    if (slot.dead)
+      throw (this.failure ??= new PdmError(
+        ErrorCodes.WRITE_FAILED,
+        `Writer worker for ${this.layout.table} is gone`,
+      ));
     slot.busy = new Promise<void>((resolve) => {
+      slot.settle = () => {
+        slot.settle = undefined;
+        resolve();
+      };
       slot.worker.once('message', (m: { ok: boolean; error?: string }) => {
         if (m.ok) {
           this.stats.rowsAcknowledged += n;
@@ -80,7 +111,7 @@ export class ParallelWriter implements RowWriter {
             ErrorCodes.WRITE_FAILED,
             `Writing ${n} rows to ${this.layout.table} failed: ${m.error}`,
           );
-        resolve();
+        slot.settle?.();
       });
     });
     const { ts, sym, dbl, int, tsc, str } = cols;
@@ -105,10 +136,13 @@ export class ParallelWriter implements RowWriter {
     try {
       if (!this.failure) await this.flush();
     } finally {
+      this.closing = true;
       await Promise.all(
         this.slots.map(
           (s) =>
             new Promise<void>((resolve) => {
+              if (s.dead) return resolve();
+              s.worker.once('exit', () => resolve());
               s.worker.once('message', (m: { retries?: number }) => {
                 this.stats.retries += m.retries ?? 0;
                 resolve();

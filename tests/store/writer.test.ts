@@ -215,4 +215,31 @@ describe('ParallelWriter', () => {
     expect(isPdmError(err, 'PDM_ERR_WRITE_FAILED')).toBe(true);
     expect(String((err as Error).message)).toContain(store.tables.telemetry);
   }, 60_000);
+
+  it('fails the ingestion with a clear error when a worker dies, instead of waiting forever', async () => {
+    const { ParallelWriter } = await import('../../src/store/index.ts');
+    const layout: TableLayout = {
+      table: store.tables.telemetry,
+      symbols: ['equipment'],
+      doubles: ['torque'],
+    };
+    const w = await ParallelWriter.open(
+      store.config.questdb,
+      { ...store.config.ingest, batchRows: 100 },
+      layout,
+      2,
+    );
+    // A worker killed from outside (as an out-of-memory or a crash would end it).
+    const slots = (w as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+    await slots[0]!.worker.terminate();
+    const t0 = performance.now();
+    const err = await (async () => {
+      for (let i = 0; i < 1000; i++) await w.append(T0 + i * 1000, ['dead'], [i]);
+      await w.close();
+    })().catch((e: unknown) => e);
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(isPdmError(err, 'PDM_ERR_WRITE_FAILED')).toBe(true);
+    expect(String((err as Error).message)).toMatch(/worker 1 of 2 .* died/);
+    await w.close().catch(() => {});
+  }, 60_000);
 });
