@@ -25,6 +25,7 @@ describe('the HTTP API on a simulated plant', () => {
   let engineer = '';
   let scheduler = '';
   let written = 0;
+  let registryDir = '';
   const as = (key: string) => ({ authorization: `Bearer ${key}` });
   beforeAll(async () => {
     store = await openTestStore('api');
@@ -33,7 +34,8 @@ describe('the HTTP API on a simulated plant', () => {
     await sink.close();
     for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
       await waitForWal(store.pool, store.tables, t);
-    const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-api-models-')));
+    registryDir = mkdtempSync(path.join(os.tmpdir(), 'pdm-api-models-'));
+    const registry = new ModelRegistry(registryDir);
     const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
     const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
     const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
@@ -339,5 +341,32 @@ describe('the HTTP API on a simulated plant', () => {
     const res = await app.inject({ method: 'GET', url: '/v1/models', headers: as(engineer) });
     const names = res.json().models.map((m: { name: string }) => m.name);
     expect(names).toEqual(['failure-any-24h', 'rul-168h']);
+  });
+
+  it('serves a version promoted by another process within seconds (pdm models promote, the retrain job)', async () => {
+    const score = async () =>
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/v1/score',
+          headers: as(mes),
+          payload: { equipment: 'cnc-001', at: END_ISO },
+        })
+      ).json().failure.model as string;
+    expect(await score()).toMatch(/@v0001$/);
+    // Another process: its own registry handle on the same directory saves and promotes v0002.
+    const other = new ModelRegistry(registryDir);
+    const current = other.load('failure-any-24h');
+    const { name: _n, version: _v, createdAt: _c, checksum: _s, ...info } = current.meta;
+    const next = other.save('failure-any-24h', current.forest, info);
+    other.promote('failure-any-24h', next.version);
+    const deadline = Date.now() + 8000;
+    let served = await score();
+    while (!served.endsWith(next.version) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 250));
+      served = await score();
+    }
+    expect(served).toBe(`failure-any-24h@${next.version}`);
+    other.rollback('failure-any-24h');
   });
 });
