@@ -34,8 +34,9 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "AssignmentExpression[left.property.name=/^(innerHTML|outerHTML)$/]",
-          message: 'write markup with setHtml(el, html`...`) from dashboard/src/html.ts (it escapes every value)',
+          selector: 'AssignmentExpression[left.property.name=/^(innerHTML|outerHTML)$/]',
+          message:
+            'write markup with setHtml(el, html`...`) from dashboard/src/html.ts (it escapes every value)',
         },
         {
           selector: "CallExpression[callee.property.name='insertAdjacentHTML']",

@@ -9,7 +9,6 @@
  *
  * Last line: {"score_rps","score_p50_ms","score_p99_ms","bare_rps","errors",...}
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -18,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bareApp } from './bare-route.ts';
+import { autocannon, serveChild } from './load.ts';
 import { ModelRegistry } from '../models/index.ts';
 import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
 import { buildApp } from '../src/api/app.ts';
@@ -45,81 +45,8 @@ const { values: o } = parseArgs({
   },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
-const AUTOCANNON = path.resolve(here, '../node_modules/autocannon/autocannon.js');
-
-interface Load {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: number;
-  non2xx: number;
-  requests: number;
-}
-
-/** Runs autocannon in its own process; resolves with its JSON summary. */
-function load(
-  url: string,
-  body: string,
-  headers: Record<string, string>,
-  seconds: number,
-  rate?: number,
-): Promise<Load> {
-  const args = [AUTOCANNON, '--json', '-c', o.connections!, '-d', String(seconds), '-m', 'POST', '-b', body];
-  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
-  if (rate !== undefined) args.push('-R', String(rate));
-  args.push(url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        const r = JSON.parse(out) as {
-          requests: { average: number; total: number };
-          latency: { p50: number; p99: number };
-          errors: number;
-          non2xx: number;
-        };
-        resolve({
-          rps: Math.round(r.requests.average),
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          errors: r.errors,
-          non2xx: r.non2xx,
-          requests: r.requests.total,
-        });
-      } catch (err) {
-        reject(new Error(`autocannon gave no JSON: ${out.slice(0, 300)} (${String(err)})`));
-      }
-    });
-  });
-}
-
-/** Starts a server process and resolves with its URL (from its "API at URL" line). */
-function serveChild(
-  args: string[],
-  childEnv: NodeJS.ProcessEnv,
-  stops: (() => Promise<unknown>)[],
-): Promise<string> {
-  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
-  stops.push(
-    () =>
-      new Promise((resolve) => {
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }),
-  );
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /API at (http:\/\/[^\s]+)/.exec(out);
-      if (m) resolve(m[1] as string);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
-  });
-}
+const load = (url: string, body: string, headers: Record<string, string>, seconds: number, rate?: number) =>
+  autocannon(url, body, headers, seconds, Number(o.connections), rate);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-api-'));
 const env = {

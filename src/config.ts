@@ -289,7 +289,7 @@ function int(env: Env, name: string, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new PdmError(
       ErrorCodes.CONFIG_INVALID,
-      `${name}=${JSON.stringify(raw)}: expected an integer in [${min}, ${max}]`,
+      `${name}=${shown(raw)}: expected an integer in [${min}, ${max}]`,
     );
   }
   return n;
@@ -299,7 +299,7 @@ function positive(env: Env, name: string): number {
   const raw = read(env, name);
   const n = Number(raw);
   if (!(Number.isFinite(n) && n > 0))
-    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: expected a number > 0`);
+    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${shown(raw)}: expected a number > 0`);
   return n;
 }
 
@@ -307,7 +307,12 @@ function bool(env: Env, name: string): boolean {
   const raw = read(env, name).toLowerCase();
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
-  throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: expected true or false`);
+  throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${shown(raw)}: expected true or false`);
+}
+
+/** A value for an error message, with any URL's user and password masked (never echo a secret). */
+function shown(raw: string): string {
+  return JSON.stringify(raw.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@'));
 }
 
 function parseUrl(env: Env, name: string): URL | undefined {
@@ -316,7 +321,7 @@ function parseUrl(env: Env, name: string): URL | undefined {
   try {
     return new URL(raw);
   } catch {
-    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${JSON.stringify(raw)}: not a URL`);
+    throw new PdmError(ErrorCodes.CONFIG_INVALID, `${name}=${shown(raw)}: not a URL`);
   }
 }
 
@@ -400,7 +405,7 @@ function logLevel(raw: string): string {
   if (!LOG_LEVELS.includes(raw))
     throw new PdmError(
       ErrorCodes.CONFIG_INVALID,
-      `PDM_LOG_LEVEL=${JSON.stringify(raw)}: expected one of ${LOG_LEVELS.join(', ')}`,
+      `PDM_LOG_LEVEL=${shown(raw)}: expected one of ${LOG_LEVELS.join(', ')}`,
     );
   return raw;
 }
@@ -415,7 +420,7 @@ function trustProxy(raw: string): boolean | number | string[] {
   if (bad !== undefined)
     throw new PdmError(
       ErrorCodes.CONFIG_INVALID,
-      `PDM_API_TRUST_PROXY=${JSON.stringify(raw)}: ${JSON.stringify(bad)} is not an address or CIDR (or use true or a hop count)`,
+      `PDM_API_TRUST_PROXY=${shown(raw)}: ${JSON.stringify(bad)} is not an address or CIDR (or use true or a hop count)`,
     );
   return parts;
 }
@@ -429,7 +434,7 @@ function horizons(raw: string): number[] {
   if (bad !== undefined || new Set(hours).size !== hours.length) {
     throw new PdmError(
       ErrorCodes.CONFIG_INVALID,
-      `PDM_FAILURE_HORIZONS=${JSON.stringify(raw)}: expected distinct whole hours (1-8760), comma-separated, e.g. "24,72"` +
+      `PDM_FAILURE_HORIZONS=${shown(raw)}: expected distinct whole hours (1-8760), comma-separated, e.g. "24,72"` +
         (bad !== undefined ? ` (${JSON.stringify(bad)} is not one)` : ''),
     );
   }
@@ -445,7 +450,7 @@ function jobsConfig(env: Env): JobsConfig {
     if (raw !== '' && !cron.validate(raw)) {
       throw new PdmError(
         ErrorCodes.CONFIG_INVALID,
-        `${name}=${JSON.stringify(raw)}: not a cron expression (e.g. "*/5 * * * *"; "" disables the job)`,
+        `${name}=${shown(raw)}: not a cron expression (e.g. "*/5 * * * *"; "" disables the job)`,
       );
     }
     schedules[job] = raw;

@@ -3,8 +3,9 @@
  * stored (PDM_KEYS_FILE, written atomically, mode 600), and checked with a constant-time comparison.
  *
  * scrypt is slow on purpose (tens of ms), so the check is built for a flood of wrong keys:
- * - it runs asynchronously (`crypto.scrypt` on libuv's thread pool, never on the event loop), at
- *   most `concurrency` at a time, with a bounded queue: a flood waits for itself, not for the MES;
+ * - it runs asynchronously (`crypto.scrypt` on libuv's thread pool, never on the event loop), one
+ *   at a time by default, with a bounded queue (more are refused as busy): a flood waits for
+ *   itself, not for the MES;
  * - a key that verified once is remembered by the SHA-256 of the presented string, and so is a
  *   key that failed (for `negativeTtlMs`), so a repeated guess costs a hash lookup;
  * - every remembered answer is re-checked against the current file: a revoked or expired key
@@ -55,7 +56,12 @@ const scryptAsync = (secret: string, salt: string) =>
   );
 
 export interface KeyStoreOptions {
-  /** scrypt checks running at once (default 2: the thread pool has 4 threads, QuestDB's client uses some). */
+  /**
+   * scrypt checks running at once (default 1): each holds a core for ~50 ms, and on a small
+   * machine the MES's requests need the others. Measured on 2 cores (bench:api-flood): two at a
+   * time let 200 made-up keys a second raise the score route's p99 2.5x; one at a time keeps it
+   * within 2x.
+   */
   readonly concurrency?: number;
   /** Checks waiting for a slot; more are refused as busy at once (default 64). */
   readonly queue?: number;
@@ -81,7 +87,7 @@ export class KeyStore {
     readonly file: string,
     o: KeyStoreOptions = {},
   ) {
-    this.concurrency = o.concurrency ?? 2;
+    this.concurrency = o.concurrency ?? 1;
     this.queue = o.queue ?? 64;
     this.negativeTtlMs = o.negativeTtlMs ?? 60_000;
     this.now = o.now ?? Date.now;

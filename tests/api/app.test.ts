@@ -218,6 +218,34 @@ describe('the HTTP API on a simulated plant', () => {
     expect(res.statusCode).toBe(404);
     expect(res.json().hint).toMatch(/equipment id/);
     expect((await app.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
+    // Live (no `at`): an unknown equipment, and a known one silent for 24 h, are 404 every time
+    // (the live window once cached the empty answer and the second call was a 500).
+    const reg = await app.inject({
+      method: 'POST',
+      url: '/v1/equipment',
+      headers: as(engineer),
+      payload: [{ equipment: 'silent-1', site: 'plant-1', line: 'L9', equipment_class: 'cnc' }],
+    });
+    expect(reg.statusCode, reg.body).toBe(200);
+    for (const equipment of ['nope-998', 'silent-1', 'silent-1', 'nope-998']) {
+      const live = await app.inject({
+        method: 'POST',
+        url: '/v1/score',
+        headers: as(mes),
+        payload: { equipment },
+      });
+      expect(live.statusCode, `${equipment}: ${live.body}`).toBe(404);
+      expect(live.headers['content-type']).toMatch(/application\/problem\+json/);
+    }
+    // A future instant is the client's mistake, named.
+    const future = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      headers: as(mes),
+      payload: { equipment: 'cnc-001', at: '2099-01-01T00:00:00Z' },
+    });
+    expect(future.statusCode).toBe(400);
+    expect(future.json().field).toBe('body.at');
   });
 
   it('needs a key (401), the right role (403), and never stores keys in clear', async () => {

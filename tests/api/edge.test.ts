@@ -280,4 +280,23 @@ describe('the hardened HTTP edge', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
     expect(closed === '' || /^HTTP\/1\.1 408/.test(closed)).toBe(true);
   });
+
+  it('answers 413 naming the limit for an NDJSON body or line over it, before reading it', async () => {
+    const keys = new KeyStore(keysFile);
+    const mes = keys.create('mes').key;
+    const a = await app({ PDM_API_NDJSON_MAX_BYTES: '4096', PDM_API_NDJSON_MAX_LINE: '512' });
+    const send = (payload: string) =>
+      a.inject({
+        method: 'POST',
+        url: '/v1/telemetry',
+        headers: { authorization: `Bearer ${mes}`, 'content-type': 'application/x-ndjson' },
+        payload,
+      });
+    const big = await send(`${'{"ts":1,"equipment":"x"}\n'.repeat(400)}`);
+    expect(big.statusCode).toBe(413);
+    expect(big.json().detail).toMatch(/4096 bytes.*PDM_API_NDJSON_MAX_BYTES/);
+    const long = await send(`{"ts":1,"equipment":"${'x'.repeat(1000)}"}\n`);
+    expect(long.statusCode).toBe(413);
+    expect(long.json().field).toBe('body.line 1');
+  });
 });

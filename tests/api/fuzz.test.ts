@@ -358,6 +358,22 @@ describe('the API under malformed input generated from its OpenAPI document', ()
     await store?.close();
   });
 
+  it('documents every operation: a summary, and a schema for its answer and its errors', () => {
+    const doc = app.swagger() as unknown as {
+      paths: Record<string, Record<string, { summary?: string; responses?: Record<string, unknown> }>>;
+    };
+    const ops = Object.entries(doc.paths).flatMap(([route, o]) =>
+      Object.entries(o).map(([m, op]) => ({ route, m, op })),
+    );
+    expect(ops.length).toBeGreaterThanOrEqual(14);
+    for (const { route, m, op } of ops) {
+      expect(op.summary, `${m} ${route}`).toBeTruthy();
+      if (route === '/metrics') continue; // Prometheus text, not JSON
+      expect(op.responses?.['200'], `${m} ${route}`).toBeDefined();
+      expect(op.responses?.['400'], `${m} ${route}`).toBeDefined();
+    }
+  });
+
   it('answers at least 2,000 malformed requests with 4xx problem+json naming the field, fast, writing nothing', async () => {
     const doc = app.swagger() as unknown as { paths: Record<string, Record<string, Operation>> };
     const all = cases(doc, key);

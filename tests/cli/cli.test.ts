@@ -100,6 +100,14 @@ describe('pdm CLI', () => {
     const badEnv = await pdm(['db', 'status'], { ...env, PDM_QUESTDB_HTTP_PORT: 'abc' });
     expect(badEnv.code).toBe(1);
     expect(badEnv.stderr).toMatch(/PDM_QUESTDB_HTTP_PORT="abc": expected an integer/);
+    // A URL that does not parse is named, its password is not echoed.
+    const badUrl = await pdm(['db', 'status'], {
+      ...env,
+      PDM_POSTGRES_URL: 'postgres://pdm:hunter2@[db:5432/x',
+    });
+    expect(badUrl.code).toBe(1);
+    expect(badUrl.stderr).toMatch(/PDM_POSTGRES_URL="postgres:\/\/\*\*\*@\[db:5432\/x": not a URL/);
+    expect(badUrl.stderr + badUrl.stdout).not.toContain('hunter2');
   });
 
   it('documents every environment variable in --help', async () => {

@@ -1,0 +1,95 @@
+/** Load generation shared by the API benchmarks: autocannon and servers in processes of their own. */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const AUTOCANNON = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '../node_modules/autocannon/autocannon.js',
+);
+
+export interface Load {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+}
+
+/** Runs autocannon in its own process; resolves with its JSON summary. */
+export function autocannon(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  seconds: number,
+  connections: number,
+  rate?: number,
+): Promise<Load> {
+  const args = [
+    AUTOCANNON,
+    '--json',
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-b',
+    body,
+  ];
+  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
+  if (rate !== undefined) args.push('-R', String(rate));
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      try {
+        const r = JSON.parse(out) as {
+          requests: { average: number; total: number };
+          latency: { p50: number; p99: number };
+          errors: number;
+          non2xx: number;
+        };
+        resolve({
+          rps: Math.round(r.requests.average),
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          errors: r.errors,
+          non2xx: r.non2xx,
+          requests: r.requests.total,
+        });
+      } catch (err) {
+        reject(new Error(`autocannon gave no JSON: ${out.slice(0, 300)} (${String(err)})`));
+      }
+    });
+  });
+}
+
+/** Starts a server process and resolves with its URL (from its "API at URL" line). */
+export function serveChild(
+  args: string[],
+  childEnv: NodeJS.ProcessEnv,
+  stops: (() => Promise<unknown>)[],
+): Promise<string> {
+  const child = spawn(process.execPath, args, { env: childEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+  stops.push(
+    () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      }),
+  );
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /API at (http:\/\/[^\s]+)/.exec(out);
+      if (m) resolve(m[1] as string);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
+  });
+}
