@@ -26,6 +26,8 @@ describe('the HTTP API on a simulated plant', () => {
   let scheduler = '';
   let written = 0;
   let registryDir = '';
+  let registry: ModelRegistry;
+  let scorer: LiveScorer;
   const as = (key: string) => ({ authorization: `Bearer ${key}` });
   beforeAll(async () => {
     store = await openTestStore('api');
@@ -35,7 +37,7 @@ describe('the HTTP API on a simulated plant', () => {
     for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
       await waitForWal(store.pool, store.tables, t);
     registryDir = mkdtempSync(path.join(os.tmpdir(), 'pdm-api-models-'));
-    const registry = new ModelRegistry(registryDir);
+    registry = new ModelRegistry(registryDir);
     const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
     const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
     const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
@@ -45,7 +47,7 @@ describe('the HTTP API on a simulated plant', () => {
     mes = keys.create('mes').key;
     scheduler = keys.create('scheduler').key;
     engineer = keys.create('engineer').key;
-    const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+    scorer = new LiveScorer(store, registry, PLANT_FEATURES);
     app = await buildApp({ store, registry, scorer, keys });
     written = await forecastAll(store, scorer.current, Date.parse(END_ISO) * 1000);
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
@@ -80,6 +82,21 @@ describe('the HTTP API on a simulated plant', () => {
     expect(s.rul.high).toBeGreaterThanOrEqual(s.rul.hours);
     expect(s.top_features.length).toBeGreaterThan(0);
     expect(s.failure.model).toMatch(/^failure-any-24h@v\d{4}$/);
+  });
+
+  it('says when quality drift could not be forecast, every time, instead of "no drift"', async () => {
+    // The quality table gone (a real failed query on the real QuestDB): the score still answers,
+    // with the reason, and a second score does not find a cached empty answer.
+    const broken: Store = { ...store, tables: { ...store.tables, quality: `${store.tables.quality}_gone` } };
+    const s = new LiveScorer(broken, registry, PLANT_FEATURES);
+    const at = Date.parse(END_ISO) * 1000;
+    for (let i = 0; i < 2; i++) {
+      const r = await s.current.score('cnc-001', at);
+      expect(r.quality).toEqual([]);
+      expect(r.quality_error).toMatch(/^quality drift not forecast: /);
+    }
+    const ok = await scorer.current.score('cnc-001', at);
+    expect(ok.quality_error).toBeNull();
   });
 
   it('scores with readings not yet ingested and the MES context: quality drift and a recommended action', async () => {

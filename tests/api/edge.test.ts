@@ -299,4 +299,22 @@ describe('the hardened HTTP edge', () => {
     expect(long.statusCode).toBe(413);
     expect(long.json().field).toBe('body.line 1');
   });
+
+  it('behind a trusted proxy, counts clients by X-Forwarded-For, not the proxy', async () => {
+    const a = await app({ PDM_API_TRUST_PROXY: '127.0.0.1', PDM_API_AUTH_FAILURES: '3' });
+    let n = 0;
+    const from = (client: string) =>
+      a.inject({
+        method: 'GET',
+        url: '/v1/models',
+        headers: {
+          authorization: `Bearer pdm_${(++n).toString(16).padStart(12, 'e')}_${'C'.repeat(32)}`,
+          'x-forwarded-for': client,
+        },
+      });
+    const first = [];
+    for (let i = 0; i < 5; i++) first.push((await from('198.51.100.1')).statusCode);
+    expect(first).toEqual([401, 401, 401, 429, 429]);
+    expect((await from('198.51.100.2')).statusCode).toBe(401); // another client: its own budget
+  });
 });

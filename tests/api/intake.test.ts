@@ -146,9 +146,14 @@ describe('intake routes', () => {
       start: '2026-01-06T06:00:00Z',
     };
     const cases: [unknown[], string, RegExp][] = [
-      [[good, { ...good, batch_id: 'B-10', status: 'paused' }], 'body.1.status', /./],
+      [
+        [good, { ...good, batch_id: 'B-10', status: 'paused' }],
+        'body.1.status',
+        /must be one of "planned", "replanned", "running", "done", "aborted"/,
+      ],
       [[good, { ...good, batch_id: 'B-10', colour: 'red' }], 'body.1.colour', /unknown field/],
-      [[good, { ...good, batch_id: 'B-10', start: 'tomorrow' }], 'body.1.start', /date-time/],
+      [[good, { ...good, batch_id: 'B-10', start: 'tomorrow' }], 'body.1.start', /RFC 3339/],
+      [[good, { ...good, batch_id: 'B-10', start: '2026-01-06T06:00:00+05' }], 'body.1.start', /ambiguous/],
       [[good, { ...good, batch_id: 'B-10', load: '0.5' }], 'body.1.load', /number/],
       [[{ ...good, status: 'done', end: '2026-01-06T05:00:00Z' }], 'body.0.end', /before it starts/],
       [

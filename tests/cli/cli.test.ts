@@ -83,6 +83,31 @@ describe('pdm CLI', () => {
     expect(wide.stdout.length + wide.stderr.length).toBeLessThan(20_000);
   });
 
+  it('creates keys with an expiry, lists them without secrets, and revokes one', async () => {
+    const keysEnv = { ...env, PDM_KEYS_FILE: scratchFile('keys.json', '{"keys":[]}') };
+    const made = await pdm(
+      ['keys', 'create', '--role', 'mes', '--expires', '30d', '--note', 'line 2 MES', '--json'],
+      keysEnv,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    const key = made.json.key as string;
+    expect(key).toMatch(/^pdm_[0-9a-f]{12}_/);
+    expect(Date.parse(made.json.expires_at as string)).toBeGreaterThan(Date.now() + 29 * 86400e3);
+    const list = await pdm(['keys', 'list', '--json'], keysEnv);
+    expect(list.json.keys).toMatchObject([
+      { id: made.json.id, role: 'mes', status: 'active', note: 'line 2 MES' },
+    ]);
+    expect(list.stdout).not.toContain(key.split('_')[2]);
+    const revoked = await pdm(['keys', 'revoke', made.json.id as string, '--json'], keysEnv);
+    expect(revoked.code, revoked.stderr).toBe(0);
+    expect((await pdm(['keys', 'list', '--json'], keysEnv)).json.keys).toMatchObject([{ status: 'revoked' }]);
+    const unknown = await pdm(['keys', 'revoke', 'ffffffffffff'], keysEnv);
+    expect(unknown.code).toBe(1);
+    expect((await pdm(['keys', 'create', '--role', 'mes', '--expires', 'soon'], keysEnv)).stderr).toMatch(
+      /--expires "soon"/,
+    );
+  });
+
   it('binds query parameters and prints a table without --json', async () => {
     const run = await pdm(['query', 'SELECT $1::varchar AS greeting, 2 AS two', '--param', 'hello'], env);
     expect(run.code, run.stderr).toBe(0);
