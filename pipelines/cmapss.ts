@@ -4,7 +4,6 @@
  * Sensors are normalised per operating condition with statistics fitted on train only (FD001 has
  * one condition, FD002/FD004 six), then the engine's rolling features and forest regression.
  */
-import { readFileSync } from 'node:fs';
 import { Float64, Table, TimestampMicrosecond, Utf8, Vector, makeData, vectorFromArray } from 'apache-arrow';
 import {
   computeFeatures,
@@ -18,6 +17,7 @@ import { compileForest, predictColumns } from '../models/compiled.ts';
 import { trainForestParallel } from '../models/forest.ts';
 import type { Forest, ForestOptions } from '../models/forest.ts';
 import { mae, phm08, rmse } from '../models/metrics.ts';
+import { readText } from '../src/ingest/data-file.ts';
 
 /** The 14 informative sensors of the usual protocol. */
 export const CMAPSS_INFORMATIVE = [
@@ -52,7 +52,7 @@ export class CmapssError extends Error {
 }
 
 export function readCmapss(file: string): CmapssRows {
-  const lines = readFileSync(file, 'utf8').split('\n');
+  const lines = readText(file).split('\n');
   const unit: number[] = [];
   const cycle: number[] = [];
   const cols: number[][] = Array.from({ length: 24 }, () => []);
@@ -76,7 +76,7 @@ export function readCmapss(file: string): CmapssRows {
 
 export function readRul(file: string): Float64Array {
   return Float64Array.from(
-    readFileSync(file, 'utf8')
+    readText(file)
       .split('\n')
       .map((l) => l.trim())
       .filter((l) => l !== '')

@@ -3,10 +3,13 @@
  * `ENV_VARS` with its default and meaning: `pdm --help` and the README print the same table.
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import pkg from '../package.json' with { type: 'json' };
 import { ErrorCodes, PdmError } from './errors.ts';
 
+/** datasets/ of this package: the public data that ships with it (see datasets/README.md). */
+export const DATASETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../datasets');
 export interface QuestDbConfig {
   /** true when PDM_QUESTDB_HTTP_URL / PDM_QUESTDB_PG_URL point at a server the engine does not manage. */
   readonly external: boolean;
@@ -151,8 +154,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   {
     name: 'PDM_DATA_DIR',
-    default: '../shared/data',
-    help: 'Public development data (C-MAPSS) read by npm start and tests',
+    default: '',
+    help: "Public data (NASA C-MAPSS FD001) read by npm start, tests and pdm evaluate; default: the package's datasets/ (gzip copies shipped with it)",
   },
   {
     name: 'PDM_MODELS_DIR',
@@ -372,7 +375,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   return {
     tablePrefix,
-    dataDir: path.resolve(cwd, read(env, 'PDM_DATA_DIR')),
+    // The package's own copy by default, wherever the command runs from.
+    dataDir: read(env, 'PDM_DATA_DIR') === '' ? DATASETS_DIR : path.resolve(cwd, read(env, 'PDM_DATA_DIR')),
     modelsDir: path.resolve(cwd, read(env, 'PDM_MODELS_DIR')),
     api: {
       host: read(env, 'PDM_API_HOST'),

@@ -20,7 +20,7 @@ import type { EngineJobs } from './jobs/index.ts';
 import { LiveScorer } from './scoring/scorer.ts';
 import { loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
-import { ingestFile } from './ingest/index.ts';
+import { dataFile, ingestFile } from './ingest/index.ts';
 import { QuestDbSink, simulate } from './sim/index.ts';
 import { connectStore, httpUrlOf, parseTimestampMicros, query, sql, waitForWal } from './store/index.ts';
 import type { Store } from './store/index.ts';
@@ -37,7 +37,7 @@ async function loadCmapss(store: Store): Promise<void> {
     return;
   }
   for (const name of ['train_FD001.txt', 'test_FD001.txt']) {
-    const file = path.join(store.config.dataDir, 'cmapss', name);
+    const file = dataFile(path.join(store.config.dataDir, 'cmapss'), name);
     if (!existsSync(file)) {
       console.log(`(${file} not found: skipping C-MAPSS)`);
       return;

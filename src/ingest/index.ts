@@ -12,3 +12,4 @@ export type { LinesOptions, LinesProgress, LinesResult } from './ingest-lines.ts
 export { ndjsonParser } from './ndjson.ts';
 export { boundedLines } from './bounded-lines.ts';
 export type { LineLimits } from './bounded-lines.ts';
+export { dataFile, readText, isGzip } from './data-file.ts';

@@ -3,12 +3,13 @@
  * A bad row is counted and described (row, field, reason) and never stops the file; good rows
  * around it are kept. Memory is bounded by the writer's two batches, whatever the file size.
  */
-import { createReadStream, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { Tables } from '../store/tables.ts';
 import { boundedLines } from './bounded-lines.ts';
+import { isGzip, openBytes } from './data-file.ts';
 import { cmapssParser } from './cmapss.ts';
 import { csvParser } from './csv.ts';
 import type { MappingOptions } from './mapping.ts';
@@ -56,10 +57,12 @@ export interface IngestSummary {
 }
 
 export function detectFormat(file: string): FileFormat {
-  const ext = path.extname(file).toLowerCase();
+  // data.csv.gz is a CSV: the format is the extension under the compression.
+  const name = isGzip(file) ? file.slice(0, -3) : file;
+  const ext = path.extname(name).toLowerCase();
   if (ext === '.csv' || ext === '.tsv') return 'csv';
   if (ext === '.ndjson' || ext === '.jsonl') return 'ndjson';
-  if (/^(train|test)_FD00\d\.txt$/i.test(path.basename(file))) return 'cmapss';
+  if (/^(train|test)_FD00\d\.txt$/i.test(path.basename(name))) return 'cmapss';
   throw new PdmError(
     ErrorCodes.INGEST_INPUT,
     `Cannot tell the format of ${file}: pass --format csv|ndjson|cmapss`,
@@ -77,7 +80,12 @@ function makeParser(
     case 'cmapss':
       return cmapssParser({
         table: o.table ?? tables.cmapss,
-        dataset: o.dataset ?? path.basename(file).replace(/\.[^.]*$/, ''),
+        dataset:
+          o.dataset ??
+          path
+            .basename(file)
+            .replace(/\.gz$/i, '')
+            .replace(/\.[^.]*$/, ''),
         cycleSeconds: o.cycleSeconds,
       });
     case 'csv':
@@ -107,12 +115,12 @@ export async function ingestFile(
   }
   const format = options.format ?? detectFormat(file);
   const started = performance.now();
-  const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+  const { bytes, raw: stream } = openBytes(file);
   // Bounded lines, strict UTF-8 and no BOM: the same reader as the API's NDJSON intake.
-  const lines = boundedLines(stream, {
+  const lines = boundedLines(bytes, {
     maxBytes: Number.MAX_SAFE_INTEGER,
     maxLine: FILE_MAX_LINE,
-    declaredLength: size,
+    declaredLength: isGzip(file) ? NaN : size,
     what: path.basename(file),
     settings: { bytes: '-', line: 'a line of at most 1 Mi characters' },
   });
@@ -126,6 +134,7 @@ export async function ingestFile(
     });
   } finally {
     await lines.return(undefined);
+    bytes.destroy();
     stream.destroy();
   }
   const { rowsRead, rejected, rejections, accepted, table } = result;

@@ -1,6 +1,5 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CMAPSS_DIR, scratchFile } from '../helpers/data.ts';
+import { cmapssFile, scratchFile } from '../helpers/data.ts';
 import { pdm } from '../helpers/cli.ts';
 import { testEnv, uniquePrefix } from '../helpers/store.ts';
 
@@ -8,7 +7,7 @@ describe('pdm CLI', () => {
   const env = testEnv({ PDM_TABLE_PREFIX: uniquePrefix('cli') });
 
   it('ingests C-MAPSS with --json, and a re-run leaves the row count unchanged', async () => {
-    const file = path.join(CMAPSS_DIR, 'train_FD001.txt');
+    const file = cmapssFile('train_FD001.txt');
     const first = await pdm(['ingest', file, '--format', 'cmapss', '--json'], env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.json).toMatchObject({

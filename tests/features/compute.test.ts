@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readText } from '../../src/ingest/index.ts';
 import { Float64, Table, TimestampMicrosecond, Utf8, makeData, vectorFromArray, Vector } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,7 +11,7 @@ import {
 import type { FeatureSet, Stat } from '../../features/index.ts';
 import { rollingStats } from '../../features/rolling.ts';
 import { Rng } from '../../src/sim/rng.ts';
-import { CMAPSS_DIR } from '../helpers/data.ts';
+import { cmapssFile } from '../helpers/data.ts';
 import { close, randomSeries } from '../helpers/series.ts';
 
 function readingsTable(ts: Float64Array, equipment: string[], sensors: Record<string, Float64Array>): Table {
@@ -213,7 +212,7 @@ describe('computeFeatures', () => {
 });
 
 describe('golden values on C-MAPSS FD001 unit 1 (pandas 1.5.3 rolling(30), numpy polyfit)', () => {
-  const lines = readFileSync(path.join(CMAPSS_DIR, 'train_FD001.txt'), 'utf8').trim().split('\n');
+  const lines = readText(cmapssFile('train_FD001.txt')).trim().split('\n');
   const unit1 = lines.map((l) => l.trim().split(/\s+/).map(Number)).filter((r) => r[0] === 1);
   const t = Float64Array.from(unit1, (r) => r[1] as number); // one cycle = one second here
   const col = (k: number) => Float64Array.from(unit1, (r) => r[k + 4] as number); // s_k

@@ -3,11 +3,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.ts';
+import { dataFile } from '../../src/ingest/index.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The shared C-MAPSS data beside the project (never copied into the repo); PDM_DATA_DIR overrides. */
+/** The C-MAPSS FD001 copy shipped in datasets/ (gzip); PDM_DATA_DIR overrides. */
 export const CMAPSS_DIR = path.join(loadConfig(process.env, REPO_ROOT).dataDir, 'cmapss');
+
+/** A C-MAPSS file by name (train_FD001.txt...): the plain file, or its .gz copy. */
+export const cmapssFile = (name: string) => dataFile(CMAPSS_DIR, name);
 
 /** Writes a scratch file in a fresh temporary directory and returns its path. */
 export function scratchFile(name: string, content: string | Buffer): string {

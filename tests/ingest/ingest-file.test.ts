@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readText } from '../../src/ingest/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ingestFile } from '../../src/ingest/index.ts';
 import { query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { CMAPSS_DIR, scratchFile } from '../helpers/data.ts';
+import { cmapssFile, scratchFile } from '../helpers/data.ts';
 import { openTestStore } from '../helpers/store.ts';
 
 async function count(store: Store, table: string): Promise<number> {
@@ -22,7 +21,7 @@ describe('ingestFile', () => {
   afterAll(async () => store?.close());
 
   it('ingests C-MAPSS FD001 (20,631 rows) and a second run adds none', async () => {
-    const file = path.join(CMAPSS_DIR, 'train_FD001.txt');
+    const file = cmapssFile('train_FD001.txt');
     const first = await ingestFile(store.config, store.tables, file);
     expect(first).toMatchObject({
       format: 'cmapss',
@@ -45,7 +44,7 @@ describe('ingestFile', () => {
   });
 
   it('reports broken rows with row, field and reason and keeps every good row', async () => {
-    const lines = readFileSync(path.join(CMAPSS_DIR, 'test_FD001.txt'), 'utf8').split('\n').slice(0, 200);
+    const lines = readText(cmapssFile('test_FD001.txt')).split('\n').slice(0, 200);
     lines[9] = lines[9]!.replace(/^(\S+ \S+ \S+ \S+ \S+ \S+) \S+/, '$1 bad'); // s2 of line 10
     lines[49] = '1 2 3';
     lines[99] = lines[99]!.replace(/^\S+ \S+/, '1 -4');

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CMAPSS_FOREST, evaluateCmapss } from '../../pipelines/cmapss.ts';
 import {
@@ -14,7 +13,7 @@ import {
 } from '../../models/index.ts';
 import type { Tree } from '../../models/index.ts';
 import { Rng } from '../../src/sim/rng.ts';
-import { CMAPSS_DIR } from '../helpers/data.ts';
+import { cmapssFile } from '../helpers/data.ts';
 
 /** A classification problem: the label depends on two of eight features, with noise and NaN. */
 function problem(n: number, seed: number) {
@@ -203,11 +202,10 @@ describe('metrics', () => {
 
 describe('NASA C-MAPSS FD001, standard protocol (one prediction per test unit, RUL capped at 125 for training)', () => {
   it('a small forest (40 trees) already beats the published random forest RMSE of 17.91', async () => {
-    const d = CMAPSS_DIR;
     const r = await evaluateCmapss(
-      path.join(d, 'train_FD001.txt'),
-      path.join(d, 'test_FD001.txt'),
-      path.join(d, 'RUL_FD001.txt'),
+      cmapssFile('train_FD001.txt'),
+      cmapssFile('test_FD001.txt'),
+      cmapssFile('RUL_FD001.txt'),
       125,
       {
         ...CMAPSS_FOREST,

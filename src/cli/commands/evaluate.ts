@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, PdmError } from '../../errors.ts';
+import { dataFile } from '../../ingest/index.ts';
 import { ModelRegistry } from '../../../models/index.ts';
 import { CMAPSS_FEATURES, CMAPSS_FOREST, evaluateCmapss } from '../../../pipelines/cmapss.ts';
 import type { CmapssResult } from '../../../pipelines/cmapss.ts';
@@ -25,9 +26,9 @@ export async function evaluateCommand({ args, config, out }: CommandContext): Pr
   const subset = values.subset ?? 'FD001';
   const dir = path.join(config.dataDir, 'cmapss');
   const files = {
-    train: values.train ?? path.join(dir, `train_${subset}.txt`),
-    test: values.test ?? path.join(dir, `test_${subset}.txt`),
-    rul: values.rul ?? path.join(dir, `RUL_${subset}.txt`),
+    train: values.train ?? dataFile(dir, `train_${subset}.txt`),
+    test: values.test ?? dataFile(dir, `test_${subset}.txt`),
+    rul: values.rul ?? dataFile(dir, `RUL_${subset}.txt`),
   };
   for (const [k, f] of Object.entries(files))
     if (!existsSync(f)) throw new PdmError(ErrorCodes.INGEST_INPUT, `evaluate: --${k} file not found: ${f}`);
