@@ -6,6 +6,8 @@ export interface Output {
   readonly json: boolean;
   /** Human-readable line (suppressed with --json). */
   info(line: string): void;
+  /** Something a person should check, on stderr (also with --json: the JSON result carries it too). */
+  warn(line: string): void;
   /** The command's result: a JSON object as the last line with --json, else `human` lines. */
   result(value: object, human?: string): void;
 }
@@ -15,6 +17,9 @@ export function makeOutput(json: boolean): Output {
     json,
     info(line: string) {
       if (!json) process.stdout.write(line + '\n');
+    },
+    warn(line: string) {
+      process.stderr.write(line + '\n');
     },
     result(value: object, human?: string) {
       if (json) process.stdout.write(JSON.stringify(value, jsonSafe) + '\n');

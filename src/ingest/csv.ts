@@ -50,8 +50,10 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
     symbols: ['equipment'],
     doubles: sensors.map((s) => s.column),
   };
+  let epoch = 0;
   return {
     layout,
+    epochTimes: () => epoch,
     headerLines: 1,
     parse(line: string, row: number, out: ParsedRow): Rejection | null {
       const f = splitCsvLine(line, delimiter);
@@ -71,6 +73,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
           reason: `${quoted(f[timeIdx])}: ${t.reason}`,
         };
       const ts = t.micros;
+      if (typeof f[timeIdx] === 'number' || /^[+-]?\d+(\.\d+)?$/.test(String(f[timeIdx]).trim())) epoch++;
       const equipment = eqIdx < 0 ? options.equipment : parseEquipment(f[eqIdx]);
       if (equipment === undefined) {
         return {

@@ -54,6 +54,8 @@ export interface IngestSummary {
   readonly rejections: readonly Rejection[];
   readonly duration_s: number;
   readonly rows_per_s: number;
+  /** What a person should check: an assumed time unit, times that look wrong. */
+  readonly warnings: readonly string[];
 }
 
 export function detectFormat(file: string): FileFormat {
@@ -99,6 +101,23 @@ function makeParser(
   }
 }
 
+/**
+ * Files go to telemetry (or the C-MAPSS table): the engine's own context tables (maintenance,
+ * batches, forecasts...) have routes that check what they store, and a CSV mapped onto one once
+ * wrote 10,000 junk maintenance events.
+ */
+function refuseContextTable(tables: Tables, format: FileFormat, table: string | undefined): void {
+  if (table === undefined) return;
+  const allowed = format === 'cmapss' ? [tables.cmapss, tables.telemetry] : [tables.telemetry];
+  const own = Object.entries(tables).find(([, name]) => name === table && !allowed.includes(name));
+  if (own !== undefined)
+    throw new PdmError(
+      ErrorCodes.INGEST_INPUT,
+      `--table ${table} is the engine's ${own[0]} table: files are ingested as telemetry (the default) or into a table of your own; ` +
+        'MES and maintenance records go through their API routes (POST /v1/maintenance, /v1/mes/batches, ...), which validate them',
+    );
+}
+
 export async function ingestFile(
   config: Config,
   tables: Tables,
@@ -114,6 +133,7 @@ export async function ingestFile(
     });
   }
   const format = options.format ?? detectFormat(file);
+  refuseContextTable(tables, format, options.table);
   const started = performance.now();
   const { bytes, raw: stream } = openBytes(file);
   // Bounded lines, strict UTF-8 and no BOM: the same reader as the API's NDJSON intake.
@@ -138,6 +158,17 @@ export async function ingestFile(
     stream.destroy();
   }
   const { rowsRead, rejected, rejections, accepted, table } = result;
+  const warnings: string[] = [];
+  if (result.epochTimes > 0 && options.timeUnit === undefined && format !== 'cmapss') {
+    const unit = 'milliseconds (the default)';
+    const early = result.maxTs < Date.UTC(2000, 0, 1) * 1000;
+    warnings.push(
+      `${result.epochTimes} rows had epoch-number times, read as ${unit}` +
+        (early
+          ? `: they all fall before 2000 (latest ${new Date(result.maxTs / 1000).toISOString()}), so they were probably seconds: ingest again with --time-unit s`
+          : '; pass --time-unit s|ms|us|ns to say which'),
+    );
+  }
   options.onProgress?.({ bytesRead: size, bytesTotal: size, rowsRead, accepted, rejected });
   const duration = (performance.now() - started) / 1000;
   return {
@@ -150,5 +181,6 @@ export async function ingestFile(
     rejections,
     duration_s: Math.round(duration * 1000) / 1000,
     rows_per_s: duration > 0 ? Math.round(accepted / duration) : 0,
+    warnings,
   };
 }

@@ -20,6 +20,10 @@ export interface LinesResult extends LinesProgress {
   readonly rejections: readonly Rejection[];
   /** The table written to; undefined when there was no data line. */
   readonly table: string | undefined;
+  /** Rows whose time was an epoch number, and the range of accepted times (µs; NaN without rows). */
+  readonly epochTimes: number;
+  readonly minTs: number;
+  readonly maxTs: number;
 }
 
 export interface LinesOptions {
@@ -47,6 +51,8 @@ export async function ingestLines(
   let rejected = 0;
   const rejections: Rejection[] = [];
   let lastProgress = 0;
+  let minTs = NaN;
+  let maxTs = NaN;
   try {
     for await (const line of lines) {
       lineNo++;
@@ -67,6 +73,8 @@ export async function ingestLines(
         continue;
       }
       const r = row as NonNullable<typeof row>;
+      if (!(r.ts >= minTs)) minTs = r.ts;
+      if (!(r.ts <= maxTs)) maxTs = r.ts;
       await (writer as Writer).append(r.ts, r.symbols, r.doubles, r.ints);
       if ((rowsRead & 0x3fff) === 0 && o.onProgress) {
         const now = performance.now();
@@ -87,5 +95,8 @@ export async function ingestLines(
     rejected,
     rejections,
     table: parser?.layout.table,
+    epochTimes: parser?.epochTimes?.() ?? 0,
+    minTs,
+    maxTs,
   };
 }

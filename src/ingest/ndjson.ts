@@ -43,8 +43,10 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
     symbols: ['equipment'],
     doubles: sensors.map((s) => s.column),
   };
+  let epoch = 0;
   return {
     layout,
+    epochTimes: () => epoch,
     headerLines: 0,
     parse(line: string, row: number, out: ParsedRow): Rejection | null {
       const obj = parseObject(line);
@@ -56,6 +58,8 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
       const t = readTime(obj[timeField], unit);
       if (!t.ok) return { row, field: timeField, reason: `${quoted(obj[timeField])}: ${t.reason}` };
       const ts = t.micros;
+      if (typeof obj[timeField] === 'number' || /^[+-]?\d+(\.\d+)?$/.test(String(obj[timeField]).trim()))
+        epoch++;
       const equipment = options.equipment ?? parseEquipment(obj[equipmentField]);
       if (equipment === undefined) {
         return {

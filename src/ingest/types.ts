@@ -25,6 +25,8 @@ export interface LineParser {
   readonly headerLines: number;
   header?(line: string): void;
   parse(line: string, row: number, out: ParsedRow): Rejection | null;
+  /** Rows whose time was an epoch number (read in the parser's unit), for the unit warning. */
+  readonly epochTimes?: () => number;
 }
 
 export function newRow(layout: TableLayout): ParsedRow {

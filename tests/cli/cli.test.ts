@@ -107,6 +107,22 @@ describe('pdm CLI', () => {
     );
   });
 
+  it("refuses the engine's own context tables, and warns when epoch times were read in an assumed unit", async () => {
+    const csv = scratchFile('ctx.csv', 'ts,equipment,flow\n1717200000,a,1\n1717200060,a,2\n');
+    const into = await pdm(['ingest', csv, '--table', `${env.PDM_TABLE_PREFIX}maintenance`, '--json'], env);
+    expect(into.code).toBe(1);
+    expect(into.stderr).toMatch(/engine's maintenance table.*POST \/v1\/maintenance/s);
+    // Seconds read as milliseconds land in 1970: said, with the fix.
+    const secs = await pdm(['ingest', csv, '--json'], env);
+    expect(secs.code, secs.stderr).toBe(0);
+    expect(secs.stderr).toMatch(
+      /2 rows had epoch-number times, read as milliseconds.*before 2000.*--time-unit s/,
+    );
+    expect(secs.json.warnings).toHaveLength(1);
+    const told = await pdm(['ingest', csv, '--time-unit', 's', '--json'], env);
+    expect(told.json.warnings).toEqual([]);
+  });
+
   it('binds query parameters and prints a table without --json', async () => {
     const run = await pdm(['query', 'SELECT $1::varchar AS greeting, 2 AS two', '--param', 'hello'], env);
     expect(run.code, run.stderr).toBe(0);

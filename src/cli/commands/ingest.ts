@@ -65,6 +65,7 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
     ];
     if (summary.rejected > summary.rejections.length)
       lines.push(`  ... and ${summary.rejected - summary.rejections.length} more`);
+    for (const w of summary.warnings) out.warn(`warning: ${w}`);
     // Nothing ingested is a failure, whatever the reason: a script must not carry on as if it worked.
     if (summary.accepted === 0) {
       const why =
