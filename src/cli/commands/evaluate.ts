@@ -54,9 +54,12 @@ export async function evaluateCommand({ args, config, out }: CommandContext): Pr
   }
   out.result(
     { ok: true, ...summaryOf(result), ...files, trees, saved: saved ?? null },
-    `C-MAPSS ${path.basename(files.test)}: RMSE ${result.rmse}, PHM08 score ${result.score}, MAE ${result.mae} over ${result.units} units ` +
-      `(forest of ${trees} trees on ${result.features} features x ${result.train_rows} rows, trained in ${result.train_s} s; RUL capped at ${cap} for training, true RUL uncapped)` +
-      (saved ? `; saved as ${saved}` : ''),
+    `C-MAPSS ${path.basename(files.test)}, ${result.units} units, one prediction each at its last cycle:\n` +
+      `  true RUL as published (uncapped):  RMSE ${result.rmse}, PHM08 score ${result.score}, MAE ${result.mae}\n` +
+      `  true RUL capped at ${cap} too:       RMSE ${result.capped_truth.rmse}, PHM08 score ${result.capped_truth.score}, MAE ${result.capped_truth.mae}\n` +
+      `  (forest of ${trees} trees on ${result.features} features x ${result.train_rows} rows, trained in ${result.train_s} s; training target capped at ${cap}; ` +
+      'papers use either convention: compare like with like, see docs/models.md)' +
+      (saved ? `\n  saved as ${saved}` : ''),
   );
 }
 
