@@ -49,6 +49,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
     table: options.table,
     symbols: ['equipment'],
     doubles: sensors.map((s) => s.column),
+    readings: true,
   };
   let epoch = 0;
   return {

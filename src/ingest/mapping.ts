@@ -75,7 +75,7 @@ export function resolveSensors(fields: readonly string[], options: MappingOption
         `Field ${quoted(s.field)} is not a valid sensor column name; map it, e.g. --sensors my_sensor=${quoted(s.field)}`,
       );
     }
-    if (s.column === 'ts' || s.column === 'equipment') {
+    if (s.column === 'ts' || s.column === 'equipment' || s.column === 'sensor_set') {
       throw new PdmError(
         ErrorCodes.INGEST_INPUT,
         `Sensor column ${quoted(s.column)} clashes with a key column`,

@@ -42,6 +42,7 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
     table: options.table,
     symbols: ['equipment'],
     doubles: sensors.map((s) => s.column),
+    readings: true,
   };
   let epoch = 0;
   return {

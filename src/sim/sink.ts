@@ -130,7 +130,7 @@ export class TeeSink implements SimSink {
 
 export function simLayouts(t: Tables) {
   return {
-    telemetry: { table: t.telemetry, symbols: ['equipment'], doubles: [...SENSORS] },
+    telemetry: { table: t.telemetry, symbols: ['equipment'], doubles: [...SENSORS], readings: true },
     bursts: { table: t.vibration_bursts, symbols: ['equipment'], doubles: ['accel'] },
     equipment: {
       table: t.equipment,

@@ -9,7 +9,7 @@ export type { MigrationResult } from './migrate.ts';
 export { makeTables, assertIdentifier, TABLE_KEYS } from './tables.ts';
 export type { Tables, TableKey } from './tables.ts';
 export { sql } from './sql.ts';
-export { Writer, senderConfig } from './writer.ts';
+export { Writer, senderConfig, sensorSetOf } from './writer.ts';
 export type { RowWriter, TableLayout, WriterOptions, WriterStats } from './writer.ts';
 export { waitForWal } from './wal.ts';
 export { queryBatches, queryTable } from './query.ts';

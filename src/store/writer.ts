@@ -11,6 +11,7 @@
  * rows from the client's buffer and `close()` drops unflushed rows (we keep our own copy of the
  * batch until it is acknowledged, and resend it through a fresh Sender).
  */
+import { createHash } from 'node:crypto';
 import { Sender } from '@questdb/nodejs-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IngestConfig, QuestDbConfig } from '../config.ts';
@@ -27,6 +28,20 @@ export interface TableLayout {
   readonly timestamps?: readonly string[];
   /** VARCHAR columns; null or '' is null. */
   readonly strings?: readonly string[];
+  /**
+   * Readings: every row also carries `sensor_set`, the digest of the sorted `doubles` (the sensors
+   * this writer writes), which is part of the telemetry table's DEDUP key. A re-send replaces its
+   * own rows, and never the values another source wrote for other sensors at the same instant.
+   */
+  readonly readings?: boolean;
+}
+
+/** The `sensor_set` of rows written with these sensor columns: stable, order-free, short. */
+export function sensorSetOf(doubles: readonly string[]): string {
+  return `ss_${createHash('sha256')
+    .update([...doubles].sort().join(','))
+    .digest('hex')
+    .slice(0, 12)}`;
 }
 
 export interface WriterOptions {
@@ -149,12 +164,14 @@ export class RowBatch implements ColumnBatch {
     const ni = ints.length;
     const nt = tscs.length;
     const nstr = strs.length;
+    const set = this.layout.readings === true ? sensorSetOf(doubles) : undefined;
     for (let r = 0; r < this.n; r++) {
       sender.table(table);
       for (let j = 0; j < ns; j++) {
         const v = this.sym[r * ns + j];
         if (v !== null && v !== undefined && v !== '') sender.symbol(symbols[j] as string, v);
       }
+      if (set !== undefined) sender.symbol('sensor_set', set);
       for (let j = 0; j < nd; j++) {
         const v = this.dbl[r * nd + j] as number;
         // NaN is a missing reading: leave the column out so QuestDB stores NULL.

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writer, query, waitForWal } from '../../src/store/index.ts';
+import { Writer, query, sensorSetOf, waitForWal } from '../../src/store/index.ts';
 import type { Store, TableLayout } from '../../src/store/index.ts';
 import { isPdmError } from '../../src/errors.ts';
 import { openTestStore, testConfig } from '../helpers/store.ts';
@@ -159,6 +159,67 @@ describe('Writer', () => {
         doubles: [],
       }),
     ).rejects.toThrow(/Invalid column name/);
+  });
+});
+
+describe('readings of different sensors are independent', () => {
+  let store: Store;
+  beforeAll(async () => {
+    store = await openTestStore('sensor_sets');
+  });
+  afterAll(async () => store?.close());
+
+  it('two sources writing other sensors of one machine at the same instants, in both orders, keep both; re-sends change nothing', async () => {
+    const t = store.tables.telemetry;
+    const write = async (equipment: string, sensors: string[], offset: number) => {
+      const w = await Writer.open(store.config.questdb, store.config.ingest, {
+        table: t,
+        symbols: ['equipment'],
+        doubles: sensors,
+        readings: true,
+      });
+      for (let i = 0; i < 100; i++)
+        await w.append(
+          T0 + i * 1e6,
+          [equipment],
+          sensors.map((_, j) => offset + i + j),
+        );
+      await w.close();
+    };
+    // Order A then B on one machine, B then A on another, then every source again (a re-send).
+    await write('m1', ['flow', 'pressure'], 0);
+    await write('m1', ['torque'], 1000);
+    await write('m2', ['torque'], 1000);
+    await write('m2', ['flow', 'pressure'], 0);
+    await write('m1', ['flow', 'pressure'], 0);
+    await write('m2', ['torque'], 1000);
+    await waitForWal(store.pool, store.tables, t);
+    const { rows } = await query<{
+      equipment: string;
+      flows: string;
+      pressures: string;
+      torques: string;
+      n: string;
+      flow_sum: number;
+      torque_sum: number;
+    }>(
+      store.pool,
+      `SELECT equipment, count(flow) flows, count(pressure) pressures, count(torque) torques, count() n, sum(flow) flow_sum, sum(torque) torque_sum FROM ${t} GROUP BY equipment ORDER BY equipment`,
+    );
+    for (const r of rows) {
+      expect([Number(r.flows), Number(r.pressures), Number(r.torques), Number(r.n)], r.equipment).toEqual([
+        100, 100, 100, 200,
+      ]);
+      expect(r.flow_sum).toBe((99 * 100) / 2);
+      expect(r.torque_sum).toBe(100 * 1000 + (99 * 100) / 2);
+    }
+    expect(rows.map((r) => r.equipment)).toEqual(['m1', 'm2']);
+  }, 60_000);
+
+  it('names a set by its sensors, whatever their order', () => {
+    expect(sensorSetOf(['b', 'a'])).toBe(sensorSetOf(['a', 'b']));
+    expect(sensorSetOf(['a'])).not.toBe(sensorSetOf(['a', 'b']));
+    expect(sensorSetOf(['a', 'b'])).toMatch(/^ss_[0-9a-f]{12}$/);
   });
 });
 

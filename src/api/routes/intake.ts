@@ -460,7 +460,7 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
       await checkEquipment(store, items);
       const n = await writeAll(
         store,
-        { table: t.telemetry, symbols: ['equipment'], doubles: [...TELEMETRY_SENSORS] },
+        { table: t.telemetry, symbols: ['equipment'], doubles: [...TELEMETRY_SENSORS], readings: true },
         rows,
         (w, r) => w.append(r.ts, [r.equipment], r.values),
       );
