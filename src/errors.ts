@@ -20,6 +20,7 @@ export const ErrorCodes = {
   MODEL_CORRUPT: 'PDM_ERR_MODEL_CORRUPT',
   MODEL_FEATURES_MISMATCH: 'PDM_ERR_MODEL_FEATURES_MISMATCH',
   JOB_FAILED: 'PDM_ERR_JOB_FAILED',
+  PLANT_INVALID: 'PDM_ERR_PLANT_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -8,12 +8,14 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ModelRegistry } from '../models/index.ts';
 import { PLANT_FEATURES, backtestDrift, ensureInitialModels, storedHistory } from '../pipelines/index.ts';
 import type { FailureBacktest, Gate, InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
 import { KeyStore } from './api/keys.ts';
 import { handleStopSignals } from './jobs/shutdown.ts';
+import { applyPlant, currentPlant, readPlantFile } from './plant/index.ts';
 import { progressBar } from './cli/output.ts';
 import { jobLogging, startEngineJobs } from './jobs/index.ts';
 import type { EngineJobs } from './jobs/index.ts';
@@ -51,6 +53,9 @@ async function loadCmapss(store: Store): Promise<void> {
   }
   await waitForWal(store.pool, store.tables, store.tables.cmapss);
 }
+
+/** The simulator's plant file (the same 12 machines as PLANT below). */
+const SIMULATED_PLANT = fileURLToPath(new URL('../examples/plants/simulated.yaml', import.meta.url));
 
 /** Size of the plant `npm start` simulates on an empty database (see the README for the time it takes). */
 const PLANT = { equipment: 12, days: 7, seed: 1 };
@@ -188,6 +193,12 @@ export async function runMain(): Promise<void> {
   const { applied } = store.migrations;
   console.log(applied.length > 0 ? `schema: applied ${applied.join(', ')}` : 'schema: up to date');
   await loadCmapss(store);
+  // The simulator is one plant among others: its plant file is applied on first start, as a real
+  // plant's would be (pdm plant apply FILE).
+  if ((await currentPlant(store)) === null) {
+    const applied = await applyPlant(store, readPlantFile(SIMULATED_PLANT));
+    console.log(`plant: ${applied.plant.name} applied as version ${applied.version} (${SIMULATED_PLANT})`);
+  }
   const isLive = new Promise<void>((resolve) => {
     plant = runPlant(store, live.signal, resolve);
     plant.catch((err: unknown) => {

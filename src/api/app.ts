@@ -35,6 +35,7 @@ import intake from './routes/intake.ts';
 import jobs from './routes/jobs.ts';
 import models from './routes/models.ts';
 import ops from './routes/ops.ts';
+import plant from './routes/plant.ts';
 import score from './routes/score.ts';
 
 export interface ApiDeps {
@@ -99,6 +100,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(analyses);
   await app.register(models);
   await app.register(jobs);
+  await app.register(plant);
   await app.register(dashboard);
 
   await app.ready();

@@ -14,6 +14,7 @@ import { ingestCommand } from './commands/ingest.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { keysCommand } from './commands/keys.ts';
 import { migrateCommand } from './commands/migrate.ts';
+import { plantCommand } from './commands/plant.ts';
 import { modelsCommand } from './commands/models.ts';
 import { queryCommand } from './commands/query.ts';
 import { serveCommand } from './commands/serve.ts';
@@ -100,6 +101,12 @@ const COMMANDS: Record<string, Command> = {
     usage: 'models list | show NAME [VERSION] | promote NAME VERSION | rollback NAME',
     summary: 'The model registry: versions with metrics, the promoted one, rollback',
     run: modelsCommand,
+  },
+  plant: {
+    usage: 'plant apply FILE [--accept-orphans] | show [--version N]',
+    summary:
+      'The plant as data: apply a plant file (YAML or JSON: classes, sensors with units and ranges, failure modes, quality limits, equipment; checked whole, idempotent, versioned), or show the one in force',
+    run: plantCommand,
   },
   keys: {
     usage:

@@ -20,6 +20,7 @@ export const TABLE_KEYS = [
   'vibration_bursts',
   'job_runs',
   'events',
+  'plant_versions',
 ] as const;
 
 export type TableKey = (typeof TABLE_KEYS)[number];

@@ -21,6 +21,8 @@ export interface Problem {
   hint?: string;
   code?: string;
   request_id?: string;
+  /** Every problem found, where a check reports several (a plant file: each with its path). */
+  problems?: string[];
 }
 
 /** The schema every error answer follows (for the OpenAPI document and serialisation). */
@@ -34,12 +36,17 @@ export const ProblemSchema = Type.Object(
     hint: Type.Optional(Type.String()),
     code: Type.Optional(Type.String({ description: 'stable engine error code (PDM_ERR_...)' })),
     request_id: Type.Optional(Type.String({ description: 'the id the server log carries' })),
+    problems: Type.Optional(
+      Type.Array(Type.String(), { description: 'every problem found, each with its path' }),
+    ),
   },
   { description: 'application/problem+json (RFC 9457)' },
 );
 
 /** A request that passed the schema but not a domain check (unknown equipment, end before start...). */
 export class InvalidInput extends Error {
+  /** Every problem found, when the check reports several (the field names the first). */
+  problems?: readonly string[];
   constructor(
     readonly field: string,
     reason: string,
@@ -109,6 +116,7 @@ export function problemOf(err: FastifyError, req: FastifyRequest): Problem & { r
       detail: `${err.field}: ${err.message}`,
       field: err.field,
       ...(err.hint === undefined ? {} : { hint: err.hint }),
+      ...(err.problems === undefined ? {} : { problems: [...err.problems] }),
     };
   }
   if (storeUnavailable(err)) {
@@ -129,6 +137,7 @@ export function problemOf(err: FastifyError, req: FastifyRequest): Problem & { r
       detail: err.message,
       code: err.code,
       ...(typeof err.detail.field === 'string' ? { field: err.detail.field } : {}),
+      ...(Array.isArray(err.detail.problems) ? { problems: err.detail.problems as string[] } : {}),
       ...(typeof err.detail.hint === 'string' ? { hint: err.detail.hint } : {}),
     };
   }

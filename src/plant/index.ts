@@ -1,0 +1,13 @@
+/** The plant as data: the asset model read from a plant file, checked, applied and versioned. */
+export { validatePlant, defaultFeatures, PlantFileError, STATS } from './schema.ts';
+export type {
+  Plant,
+  ClassSpec,
+  SensorSpec,
+  FailureModeSpec,
+  QualitySpec,
+  FeatureSpec,
+  EquipmentSpec,
+} from './schema.ts';
+export { applyPlant, currentPlant, parsePlant, readPlantFile } from './apply.ts';
+export type { AppliedPlant } from './apply.ts';

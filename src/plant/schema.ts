@@ -1,0 +1,332 @@
+/**
+ * The plant as data: the ISA-95 equipment list, equipment classes with their sensors (unit,
+ * plausible range, nominal sample interval, high-rate or not), failure modes (codes and names,
+ * ISO 14224-style codes welcome), quality characteristics with spec limits per product, and an
+ * optional feature set per class. A plant file (YAML or JSON) is checked whole here: every mistake
+ * is reported with its path in the file (`classes.pump.sensors[2].unit: required`), and a file
+ * with any mistake is applied not at all.
+ */
+
+export interface SensorSpec {
+  readonly name: string;
+  readonly unit: string;
+  /** Plausible range [low, high]: readings outside it are not real values of this sensor. */
+  readonly range: readonly [number, number];
+  /** Nominal seconds between readings. */
+  readonly sample_seconds: number;
+  /** Bursts of high-rate samples (vibration waveforms) rather than a steady stream. */
+  readonly high_rate: boolean;
+}
+
+export interface FailureModeSpec {
+  readonly code: string;
+  readonly name: string;
+}
+
+export interface QualitySpec {
+  readonly characteristic: string;
+  readonly unit: string;
+  /** Spec limits per product. */
+  readonly limits: Readonly<Record<string, { readonly lsl: number; readonly usl: number }>>;
+}
+
+export interface FeatureSpec {
+  readonly sensors: readonly string[];
+  readonly windows_seconds: readonly number[];
+  readonly stats: readonly string[];
+}
+
+export interface ClassSpec {
+  readonly sensors: readonly SensorSpec[];
+  readonly failure_modes: readonly FailureModeSpec[];
+  readonly quality: readonly QualitySpec[];
+  /** Absent in the file: derived from the sensors (see defaultFeatures). */
+  readonly features: FeatureSpec;
+}
+
+export interface EquipmentSpec {
+  readonly id: string;
+  readonly class: string;
+  readonly site: string;
+  readonly area: string | null;
+  readonly line: string;
+  readonly cell: string | null;
+  readonly name: string | null;
+}
+
+export interface Plant {
+  readonly name: string;
+  /** IANA time zone the plant's people read times in (answers stay UTC). */
+  readonly timezone: string;
+  readonly classes: Readonly<Record<string, ClassSpec>>;
+  readonly equipment: readonly EquipmentSpec[];
+}
+
+/** The statistics a feature set may ask for (the feature kernels compute these). */
+export const STATS = ['mean', 'std', 'min', 'max', 'slope', 'last', 'ewma'] as const;
+const DEFAULT_WINDOWS = [600, 3600, 21600];
+const DEFAULT_STATS = ['mean', 'std', 'min', 'max', 'slope'];
+
+/** A feature set when a class declares none: every steady sensor, three windows, five statistics. */
+export function defaultFeatures(sensors: readonly SensorSpec[]): FeatureSpec {
+  return {
+    sensors: sensors.filter((s) => !s.high_rate).map((s) => s.name),
+    windows_seconds: DEFAULT_WINDOWS,
+    stats: DEFAULT_STATS,
+  };
+}
+
+export class PlantFileError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(
+      `the plant file has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n  ${problems.join('\n  ')}`,
+    );
+    this.name = 'PlantFileError';
+  }
+}
+
+const IDENT = /^[a-z][a-z0-9_]{0,62}$/;
+// eslint-disable-next-line no-control-regex -- control characters are exactly what an id refuses
+const ID = /^[^\s\u0000-\u001f\u007f][^\u0000-\u001f\u007f]{0,127}$/;
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Checks a parsed plant file; returns the plant with defaults filled in, or throws every problem. */
+export function validatePlant(doc: unknown): Plant {
+  const problems: string[] = [];
+  const bad = (path: string, reason: string) => problems.push(`${path}: ${reason}`);
+  const known = (o: Obj, path: string, keys: readonly string[]) => {
+    for (const k of Object.keys(o))
+      if (!keys.includes(k))
+        bad(path === '' ? k : `${path}.${k}`, `unknown field (expected one of ${keys.join(', ')})`);
+  };
+  const str = (
+    o: Obj,
+    key: string,
+    path: string,
+    pattern: RegExp,
+    what: string,
+    optional = false,
+  ): string | null => {
+    const v = o[key];
+    const at = path === '' ? key : `${path}.${key}`;
+    if (v === undefined || v === null) {
+      if (!optional) bad(at, 'required');
+      return null;
+    }
+    if (typeof v !== 'string') {
+      bad(at, `expected ${what}, got ${Array.isArray(v) ? 'a list' : typeof v}`);
+      return null;
+    }
+    if (!pattern.test(v)) {
+      bad(at, `${JSON.stringify(v.slice(0, 60))} is not ${what}`);
+      return null;
+    }
+    return v;
+  };
+  const num = (v: unknown, at: string, check: (n: number) => boolean, what: string): number | null => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) {
+      bad(at, v === undefined ? 'required' : `expected ${what}, got ${JSON.stringify(v)}`);
+      return null;
+    }
+    if (!check(v)) {
+      bad(at, `${v} is not ${what}`);
+      return null;
+    }
+    return v;
+  };
+
+  if (!isObj(doc)) throw new PlantFileError(['(top): expected a mapping with name, classes and equipment']);
+  known(doc, '', ['version', 'name', 'timezone', 'classes', 'equipment']);
+  if (doc.version !== undefined && doc.version !== 1)
+    bad('version', `${JSON.stringify(doc.version)}: this engine reads version 1`);
+  const name = str(doc, 'name', '', ID, 'a plant name') ?? '';
+  const timezone =
+    str(doc, 'timezone', '', /^[A-Za-z_+\-/0-9]{1,64}$/, 'an IANA time zone (e.g. Europe/Berlin)', true) ??
+    'UTC';
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: timezone });
+  } catch {
+    bad('timezone', `${JSON.stringify(timezone)} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+  }
+
+  const classes: Record<string, ClassSpec> = {};
+  if (!isObj(doc.classes) || Object.keys(doc.classes).length === 0)
+    bad('classes', 'required: at least one equipment class');
+  for (const [cls, raw] of Object.entries(isObj(doc.classes) ? doc.classes : {})) {
+    const at = `classes.${cls}`;
+    if (!IDENT.test(cls)) bad(at, 'a class name is lowercase letters, digits and _');
+    if (!isObj(raw)) {
+      bad(at, 'expected a mapping with sensors');
+      continue;
+    }
+    known(raw, at, ['sensors', 'failure_modes', 'quality', 'features']);
+    const sensors: SensorSpec[] = [];
+    if (!Array.isArray(raw.sensors) || raw.sensors.length === 0)
+      bad(`${at}.sensors`, 'required: at least one sensor');
+    (Array.isArray(raw.sensors) ? raw.sensors : []).forEach((s: unknown, i: number) => {
+      const sp = `${at}.sensors[${i}]`;
+      if (!isObj(s)) return bad(sp, 'expected a mapping with name, unit, range');
+      known(s, sp, ['name', 'unit', 'range', 'sample_seconds', 'high_rate']);
+      const n = str(s, 'name', sp, IDENT, 'a sensor name (lowercase letters, digits and _, as a column)');
+      if (n !== null && ['ts', 'equipment', 'sensor_set'].includes(n))
+        bad(`${sp}.name`, `${n} is a key column of telemetry`);
+      if (n !== null && sensors.some((x) => x.name === n))
+        bad(`${sp}.name`, `${n} is declared twice in ${cls}`);
+      const unit = str(s, 'unit', sp, /^.{1,32}$/u, 'a unit (e.g. mm/s, degC, bar, 1 for none)');
+      let range: [number, number] | null = null;
+      if (!Array.isArray(s.range) || s.range.length !== 2)
+        bad(`${sp}.range`, s.range === undefined ? 'required' : 'expected [low, high]');
+      else {
+        const lo = num(s.range[0], `${sp}.range[0]`, () => true, 'a number');
+        const hi = num(s.range[1], `${sp}.range[1]`, () => true, 'a number');
+        if (lo !== null && hi !== null) {
+          if (!(lo < hi)) bad(`${sp}.range`, `low ${lo} must be below high ${hi}`);
+          else range = [lo, hi];
+        }
+      }
+      const every =
+        s.sample_seconds === undefined
+          ? 1
+          : num(
+              s.sample_seconds,
+              `${sp}.sample_seconds`,
+              (v) => v > 0 && v <= 86400,
+              'seconds in (0, 86400]',
+            );
+      if (s.high_rate !== undefined && typeof s.high_rate !== 'boolean')
+        bad(`${sp}.high_rate`, 'expected true or false');
+      const dup = n !== null && sensors.some((x) => x.name === n);
+      if (n !== null && !dup && unit !== null && range !== null && every !== null)
+        sensors.push({ name: n, unit, range, sample_seconds: every, high_rate: s.high_rate === true });
+    });
+    const modes: FailureModeSpec[] = [];
+    if (raw.failure_modes !== undefined && !Array.isArray(raw.failure_modes))
+      bad(`${at}.failure_modes`, 'expected a list of {code, name}');
+    (Array.isArray(raw.failure_modes) ? raw.failure_modes : []).forEach((m: unknown, i: number) => {
+      const mp = `${at}.failure_modes[${i}]`;
+      if (!isObj(m)) return bad(mp, 'expected a mapping with code and name');
+      known(m, mp, ['code', 'name']);
+      const code = str(m, 'code', mp, /^[A-Za-z0-9_.-]{1,32}$/, 'a failure code (e.g. BRD, VIB, ELU)');
+      const mn = str(m, 'name', mp, IDENT, 'a mode name (lowercase letters, digits and _)');
+      if (mn !== null && modes.some((x) => x.name === mn))
+        bad(`${mp}.name`, `${mn} is declared twice in ${cls}`);
+      if (code !== null && modes.some((x) => x.code === code))
+        bad(`${mp}.code`, `${code} is declared twice in ${cls}`);
+      if (code !== null && mn !== null) modes.push({ code, name: mn });
+    });
+    const quality: QualitySpec[] = [];
+    if (raw.quality !== undefined && !Array.isArray(raw.quality))
+      bad(`${at}.quality`, 'expected a list of characteristics');
+    (Array.isArray(raw.quality) ? raw.quality : []).forEach((q: unknown, i: number) => {
+      const qp = `${at}.quality[${i}]`;
+      if (!isObj(q)) return bad(qp, 'expected a mapping with characteristic, unit, limits');
+      known(q, qp, ['characteristic', 'unit', 'limits']);
+      const c = str(q, 'characteristic', qp, IDENT, 'a characteristic name (e.g. diameter_mm)');
+      const unit = str(q, 'unit', qp, /^.{1,32}$/u, 'a unit');
+      const limits: Record<string, { lsl: number; usl: number }> = {};
+      if (!isObj(q.limits) || Object.keys(q.limits).length === 0)
+        bad(`${qp}.limits`, 'required: spec limits per product, e.g. {shaft-A: {lsl: 24.95, usl: 25.05}}');
+      for (const [product, l] of Object.entries(isObj(q.limits) ? q.limits : {})) {
+        const lp = `${qp}.limits.${product}`;
+        if (!isObj(l)) {
+          bad(lp, 'expected {lsl, usl}');
+          continue;
+        }
+        known(l, lp, ['lsl', 'usl']);
+        const lsl = num(l.lsl, `${lp}.lsl`, () => true, 'a number');
+        const usl = num(l.usl, `${lp}.usl`, () => true, 'a number');
+        if (lsl !== null && usl !== null) {
+          if (!(lsl < usl)) bad(`${lp}.usl`, `usl ${usl} must exceed lsl ${lsl}`);
+          else limits[product] = { lsl, usl };
+        }
+      }
+      if (c !== null && unit !== null) quality.push({ characteristic: c, unit, limits });
+    });
+    let features = defaultFeatures(sensors);
+    if (raw.features !== undefined) {
+      const fp = `${at}.features`;
+      if (!isObj(raw.features)) bad(fp, 'expected {sensors, windows_seconds, stats}');
+      else {
+        const f = raw.features;
+        known(f, fp, ['sensors', 'windows_seconds', 'stats']);
+        const names = sensors.map((s) => s.name);
+        const fs = f.sensors === undefined ? features.sensors : f.sensors;
+        if (!Array.isArray(fs) || fs.length === 0)
+          bad(`${fp}.sensors`, 'expected a list of the class sensors');
+        else
+          fs.forEach((s: unknown, i: number) => {
+            if (typeof s !== 'string' || !names.includes(s))
+              bad(
+                `${fp}.sensors[${i}]`,
+                `${JSON.stringify(s)} is not a sensor of ${cls} (${names.join(', ')})`,
+              );
+          });
+        const ws = f.windows_seconds === undefined ? features.windows_seconds : f.windows_seconds;
+        if (!Array.isArray(ws) || ws.length === 0)
+          bad(`${fp}.windows_seconds`, 'expected a list of window lengths in seconds');
+        else
+          ws.forEach((w: unknown, i: number) =>
+            num(
+              w,
+              `${fp}.windows_seconds[${i}]`,
+              (v) => Number.isInteger(v) && v >= 10 && v <= 30 * 86400,
+              'whole seconds in [10, 2592000]',
+            ),
+          );
+        const st = f.stats === undefined ? features.stats : f.stats;
+        if (!Array.isArray(st) || st.length === 0)
+          bad(`${fp}.stats`, `expected a list of ${STATS.join(', ')}`);
+        else
+          st.forEach((s: unknown, i: number) => {
+            if (!(STATS as readonly unknown[]).includes(s))
+              bad(`${fp}.stats[${i}]`, `${JSON.stringify(s)} is not one of ${STATS.join(', ')}`);
+          });
+        features = { sensors: fs as string[], windows_seconds: ws as number[], stats: st as string[] };
+      }
+    }
+    classes[cls] = { sensors, failure_modes: modes, quality, features };
+  }
+
+  // A sensor is one telemetry column: two classes may share a name only with the same unit.
+  const units = new Map<string, string>();
+  for (const [cls, c] of Object.entries(classes))
+    c.sensors.forEach((s, i) => {
+      const u = units.get(s.name);
+      if (u !== undefined && u !== s.unit)
+        bad(
+          `classes.${cls}.sensors[${i}].unit`,
+          `${s.name} is in ${u} in another class: one column, one unit`,
+        );
+      units.set(s.name, s.unit);
+    });
+
+  const equipment: EquipmentSpec[] = [];
+  if (!Array.isArray(doc.equipment) || doc.equipment.length === 0)
+    bad('equipment', 'required: at least one equipment');
+  (Array.isArray(doc.equipment) ? doc.equipment : []).forEach((e: unknown, i: number) => {
+    const ep = `equipment[${i}]`;
+    if (!isObj(e)) return bad(ep, 'expected a mapping with id, class, site, line');
+    known(e, ep, ['id', 'class', 'site', 'area', 'line', 'cell', 'name']);
+    const id = str(e, 'id', ep, ID, 'an equipment id');
+    if (id !== null && equipment.some((x) => x.id === id)) bad(`${ep}.id`, `${id} is declared twice`);
+    const cls = str(e, 'class', ep, /^.{1,63}$/, 'a class name');
+    if (cls !== null && isObj(doc.classes) && !(cls in doc.classes))
+      bad(
+        `${ep}.class`,
+        `${JSON.stringify(cls)} is not a class of this file (${Object.keys(classes).join(', ')})`,
+      );
+    const site = str(e, 'site', ep, ID, 'a site');
+    const line = str(e, 'line', ep, ID, 'a line');
+    const area = str(e, 'area', ep, ID, 'an area', true);
+    const cell = str(e, 'cell', ep, ID, 'a cell', true);
+    // eslint-disable-next-line no-control-regex -- a display name has no control characters
+    const nm = str(e, 'name', ep, /^[^\u0000-\u001f\u007f]{1,256}$/, 'a display name', true);
+    if (id !== null && cls !== null && site !== null && line !== null)
+      equipment.push({ id, class: cls, site, area, line, cell, name: nm });
+  });
+
+  if (problems.length > 0) throw new PlantFileError(problems);
+  return { name, timezone, classes, equipment };
+}

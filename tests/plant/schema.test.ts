@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { PlantFileError } from '../../src/plant/index.ts';
+import { readPlantFile, validatePlant } from '../../src/plant/index.ts';
+
+const EXAMPLES = path.resolve(import.meta.dirname, '../../examples/plants');
+
+describe('plant files', () => {
+  it('reads both example plants: the simulator and NASA C-MAPSS FD001', () => {
+    const sim = readPlantFile(path.join(EXAMPLES, 'simulated.yaml'));
+    expect(Object.keys(sim.classes).sort()).toEqual(['cnc_spindle', 'compressor', 'filler', 'pump']);
+    expect(sim.equipment).toHaveLength(12);
+    // No feature set declared: derived from the class's sensors.
+    expect(sim.classes.pump?.features.sensors).toEqual(sim.classes.pump?.sensors.map((s) => s.name));
+    const fd = readPlantFile(path.join(EXAMPLES, 'cmapss-fd001.yaml'));
+    expect(fd.classes.turbofan?.sensors).toHaveLength(24);
+    expect(fd.classes.turbofan?.failure_modes).toEqual([{ code: 'PDE', name: 'degradation' }]);
+    expect(fd.equipment).toHaveLength(100);
+  });
+
+  it('names every mistake by its path, ten of them at once, and applies none', () => {
+    const doc = {
+      name: 'plant-x',
+      timezone: 'Mars/Olympus',
+      colour: 'red',
+      classes: {
+        pump: {
+          sensors: [
+            { name: 'flow', unit: 'm3/h', range: [0, 100] },
+            { name: 'suction_pressure', unit: 'bar', range: [5, 1] },
+            { name: 'Bad Name', range: [0, 1] },
+            { name: 'flow', unit: 'l/min', range: [0, 10] },
+          ],
+          failure_modes: [{ code: 'ELP' }],
+          quality: [{ characteristic: 'purity', unit: '%', limits: { water: { lsl: 99, usl: 98 } } }],
+          features: { stats: ['median'] },
+        },
+      },
+      equipment: [{ id: 'p-1', class: 'valve', site: 's', line: 'L' }],
+    };
+    let problems: readonly string[] = [];
+    try {
+      validatePlant(doc);
+    } catch (err) {
+      problems = (err as PlantFileError).problems;
+    }
+    expect(problems).toEqual([
+      'colour: unknown field (expected one of version, name, timezone, classes, equipment)',
+      'timezone: "Mars/Olympus" is not an IANA time zone (e.g. UTC, Europe/Berlin)',
+      'classes.pump.sensors[1].range: low 5 must be below high 1',
+      'classes.pump.sensors[2].name: "Bad Name" is not a sensor name (lowercase letters, digits and _, as a column)',
+      'classes.pump.sensors[2].unit: required',
+      'classes.pump.sensors[3].name: flow is declared twice in pump',
+      'classes.pump.failure_modes[0].name: required',
+      'classes.pump.quality[0].limits.water.usl: usl 98 must exceed lsl 99',
+      'classes.pump.features.stats[0]: "median" is not one of mean, std, min, max, slope, last, ewma',
+      'equipment[0].class: "valve" is not a class of this file (pump)',
+    ]);
+  });
+
+  it('refuses what is not a plant file at all', () => {
+    expect(() => validatePlant([1, 2])).toThrow(/expected a mapping/);
+    expect(() => validatePlant({ name: 'x' })).toThrow(/classes: required[\s\S]*equipment: required/);
+  });
+});
