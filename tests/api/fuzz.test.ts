@@ -113,6 +113,11 @@ const GOOD: Record<string, () => Record<string, unknown>> = {
   '/v1/telemetry': () => ({ ts: at(++serial), equipment: 'cnc-001', vibration_rms: 1 }),
 };
 const GOOD_OBJECT: Record<string, () => Record<string, unknown>> = {
+  '/v1/plant': () => ({
+    name: 'fuzz',
+    classes: { cnc: { sensors: [{ name: 'vibration_rms', unit: 'mm/s', range: [0, 50] }] } },
+    equipment: [{ id: 'cnc-001', class: 'cnc', site: 's', line: 'L' }],
+  }),
   '/v1/score': () => ({
     equipment: 'cnc-001',
     at: at(3600),
