@@ -15,7 +15,7 @@ import { csvParser } from './csv.ts';
 import type { MappingOptions } from './mapping.ts';
 import { ndjsonParser } from './ndjson.ts';
 import { ingestLines } from './ingest-lines.ts';
-import type { LinesResult } from './ingest-lines.ts';
+import type { LinesOptions, LinesResult } from './ingest-lines.ts';
 import type { LineParser, Rejection } from './types.ts';
 
 export type FileFormat = 'csv' | 'ndjson' | 'cmapss';
@@ -34,6 +34,8 @@ export interface IngestFileOptions extends Omit<MappingOptions, 'table'> {
   readonly dataset?: string;
   readonly cycleSeconds?: number;
   readonly onProgress?: (p: IngestProgress) => void;
+  /** Each row's values checked for its equipment (the plant's plausible ranges); see LinesOptions. */
+  readonly validate?: LinesOptions['validate'];
 }
 
 export interface IngestProgress {
@@ -148,6 +150,8 @@ export async function ingestFile(
   try {
     result = await ingestLines(config, lines, (first) => makeParser(format, first, file, tables, options), {
       maxRejections: options.maxRejections,
+      // C-MAPSS rows are not plant readings (their own table); the rest are checked when asked.
+      ...(format === 'cmapss' ? {} : { validate: options.validate }),
       onProgress:
         options.onProgress &&
         ((p) => options.onProgress?.({ ...p, bytesRead: stream.bytesRead, bytesTotal: size })),

@@ -34,6 +34,15 @@ export interface LinesOptions {
   readonly checkParser?: (parser: LineParser) => void;
   /** Writer options (the API bounds retries to answer within its request timeout). */
   readonly writer?: WriterOptions;
+  /**
+   * A check of each parsed row's values for its equipment (the plant's plausible ranges): the
+   * field at fault and why, or null. Rows refused are counted and described like parse errors.
+   */
+  readonly validate?: (
+    equipment: string,
+    columns: readonly string[],
+    values: ArrayLike<number>,
+  ) => { field: string; reason: string } | null;
 }
 
 export async function ingestLines(
@@ -67,12 +76,17 @@ export async function ingestLines(
       if (line.trim() === '') continue;
       rowsRead++;
       const rejection = parser.parse(line, lineNo, row as NonNullable<typeof row>);
-      if (rejection !== null) {
+      const r = row as NonNullable<typeof row>;
+      const why =
+        rejection === null && o.validate !== undefined
+          ? o.validate(r.symbols[0] ?? '', parser.layout.doubles, r.doubles)
+          : null;
+      if (rejection !== null || why !== null) {
         rejected++;
-        if (rejections.length < maxRejections) rejections.push(rejection);
+        if (rejections.length < maxRejections)
+          rejections.push(rejection ?? { row: lineNo, ...(why as { field: string; reason: string }) });
         continue;
       }
-      const r = row as NonNullable<typeof row>;
       if (!(r.ts >= minTs)) minTs = r.ts;
       if (!(r.ts <= maxTs)) maxTs = r.ts;
       await (writer as Writer).append(r.ts, r.symbols, r.doubles, r.ints);

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cmapssFile, scratchFile } from '../helpers/data.ts';
 import { pdm } from '../helpers/cli.ts';
@@ -121,6 +122,46 @@ describe('pdm CLI', () => {
     expect(secs.json.warnings).toHaveLength(1);
     const told = await pdm(['ingest', csv, '--time-unit', 's', '--json'], env);
     expect(told.json.warnings).toEqual([]);
+  });
+
+  it('applies a plant file, shows it, and checks file readings against it; a file with mistakes names each and applies nothing', async () => {
+    const plantEnv = testEnv({ PDM_TABLE_PREFIX: uniquePrefix('cli_plant') });
+    const bad = await pdm(
+      [
+        'plant',
+        'apply',
+        scratchFile('bad.yaml', 'name: x\nclasses:\n  pump:\n    sensors:\n      - name: flow\n'),
+        '--json',
+      ],
+      plantEnv,
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /classes\.pump\.sensors\[0\]\.unit: required[\s\S]*classes\.pump\.sensors\[0\]\.range: required[\s\S]*equipment: required/,
+    );
+    expect((await pdm(['plant', 'show'], plantEnv)).stderr).toMatch(/no plant applied yet/);
+    const applied = await pdm(
+      ['plant', 'apply', path.resolve(import.meta.dirname, '../../examples/plants/simulated.yaml'), '--json'],
+      plantEnv,
+    );
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.json).toMatchObject({ ok: true, version: 1, changed: true, equipment: 12 });
+    const shown = await pdm(['plant', 'show'], plantEnv);
+    expect(shown.stdout).toMatch(/pump: vibration_rms \[mm\/s\]/);
+    const csv = scratchFile(
+      'r.csv',
+      'ts,equipment,bearing_temp\n2025-03-01T00:00:00Z,cnc-001,900\n2025-03-01T00:00:01Z,cnc-001,60\n',
+    );
+    const run = await pdm(['ingest', csv, '--json'], plantEnv);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.json).toMatchObject({
+      accepted: 1,
+      rejected: 1,
+      rejections: [{ row: 2, field: 'bearing_temp' }],
+    });
+    expect((run.json.rejections as { reason: string }[])[0]?.reason).toMatch(
+      /outside the plausible range \[-20, 200\] degC/,
+    );
   });
 
   it('binds query parameters and prints a table without --json', async () => {

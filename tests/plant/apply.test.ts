@@ -22,6 +22,7 @@ describe('applying a plant', () => {
   let store: Store;
   let app: FastifyInstance;
   let engineer = '';
+  let mes = '';
   const columns = async () =>
     (await query<{ name: string }>(store.pool, sql('telemetry_columns', store.tables))).rows.map(
       (r) => r.name,
@@ -31,6 +32,7 @@ describe('applying a plant', () => {
     const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-plant-models-')));
     const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-plant-keys-')), 'k.json'));
     engineer = keys.create('engineer').key;
+    mes = keys.create('mes').key;
     app = await buildApp({ store, registry, scorer: new LiveScorer(store, registry, PLANT_FEATURES), keys });
   }, 60_000);
   afterAll(async () => {
@@ -132,5 +134,41 @@ describe('applying a plant', () => {
       headers: { authorization: `Bearer ${engineer}` },
     });
     expect(shown.json().plant.name).toBe('simulated');
+  });
+
+  it('checks readings against the plant in force: a value outside its range or a sensor the class lacks is refused, naming it', async () => {
+    // The simulator's plant is in force (the previous test applied it); cnc-001 is a cnc_spindle.
+    const as = { authorization: `Bearer ${mes}` };
+    const at = '2025-03-01T00:00:00Z';
+    const hot = await app.inject({
+      method: 'POST',
+      url: '/v1/telemetry',
+      headers: as,
+      payload: [
+        { ts: at, equipment: 'cnc-001', bearing_temp: 61.5 },
+        { ts: at, equipment: 'cnc-002', bearing_temp: 900 },
+      ],
+    });
+    expect(hot.statusCode).toBe(400);
+    expect(hot.json().field).toBe('body.1.bearing_temp');
+    expect(hot.json().detail).toMatch(
+      /900 is outside the plausible range \[-20, 200\] degC of bearing_temp on cnc_spindle/,
+    );
+    const nd = await app.inject({
+      method: 'POST',
+      url: '/v1/telemetry',
+      headers: { ...as, 'content-type': 'application/x-ndjson' },
+      payload: [
+        JSON.stringify({ ts: at, equipment: 'cnc-001', bearing_temp: 61.5, flow: null }),
+        JSON.stringify({ ts: at, equipment: 'cnc-002', bearing_temp: 62, flow: 30 }),
+        JSON.stringify({ ts: at, equipment: 'cnc-003', bearing_temp: -400, flow: null }),
+      ].join('\n'),
+    });
+    expect(nd.statusCode, nd.body).toBe(200);
+    expect(nd.json()).toMatchObject({ accepted: 1, rejected: 2 });
+    expect(nd.json().rejections).toEqual([
+      { row: 2, field: 'flow', reason: expect.stringMatching(/not a sensor of class cnc_spindle/) },
+      { row: 3, field: 'bearing_temp', reason: expect.stringMatching(/-400 is outside the plausible range/) },
+    ]);
   });
 });

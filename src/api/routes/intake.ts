@@ -15,6 +15,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { boundedLines, ingestLines, ndjsonParser } from '../../ingest/index.ts';
 import { query, sql, TELEMETRY_SENSORS, Writer } from '../../store/index.ts';
 import type { Store, TableLayout } from '../../store/index.ts';
+import { currentPlant, readingCheck } from '../../plant/index.ts';
+import type { ReadingCheck } from '../../plant/index.ts';
 import { InvalidInput } from '../plugins/app/problem.ts';
 import { answers, Id, Text, Time } from '../schemas.ts';
 import { instant, optionalInstant, readingTime } from '../times.ts';
@@ -380,6 +382,14 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
 
   // Telemetry: a JSON array (validated whole) or an NDJSON stream (line by line, as the CLI).
   const limits = store.config.api;
+  // Readings of equipment the plant file declares are checked against its sensors and ranges;
+  // the plant in force is re-read at most every 5 s (an apply reaches intake within seconds).
+  let plant: { at: number; check: ReadingCheck } | undefined;
+  const plantCheck = async (): Promise<ReadingCheck> => {
+    if (plant === undefined || Date.now() - plant.at > 5000)
+      plant = { at: Date.now(), check: readingCheck((await currentPlant(store))?.plant ?? null) };
+    return plant.check;
+  };
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
   app.post<{ Body: Static<typeof ReadingItem>[] | Readable }>(
     '/v1/telemetry',
@@ -401,6 +411,7 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
       config: { roles: ['mes'], store: true },
     },
     async (req) => {
+      const check = await plantCheck();
       if (!Array.isArray(req.body)) {
         const known = await knownEquipment(store);
         // readline drops lines emitted before iteration starts: nothing may be awaited between here and ingestLines.
@@ -429,6 +440,7 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
           },
           {
             writer: API_WRITES,
+            validate: check.check,
             checkParser: (p) => {
               const bad = p.layout.doubles.find((c) => !(TELEMETRY_SENSORS as readonly string[]).includes(c));
               if (bad !== undefined)
@@ -455,6 +467,8 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
           const v = (r as Record<string, unknown>)[s];
           return typeof v === 'number' ? v : NaN;
         });
+        const bad = check.check(r.equipment, TELEMETRY_SENSORS, values);
+        if (bad !== null) throw new InvalidInput(`body.${i}.${bad.field}`, bad.reason);
         return { equipment: r.equipment, ts, values: Float64Array.from(values) };
       });
       await checkEquipment(store, items);

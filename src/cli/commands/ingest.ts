@@ -1,6 +1,7 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { ingestFile, parseSensorList } from '../../ingest/index.ts';
 import type { FileFormat, TimeUnit } from '../../ingest/index.ts';
+import { currentPlant, readingCheck } from '../../plant/index.ts';
 import { connectStore } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
 import { progressBar } from '../output.ts';
@@ -38,7 +39,10 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
   const store = await connectStore(config, { start: false });
   const bar = progressBar('ingest');
   try {
+    // Readings of equipment the plant file declares are checked against its sensors and ranges.
+    const plant = await currentPlant(store);
     const summary = await ingestFile(config, store.tables, file, {
+      validate: plant === null ? undefined : readingCheck(plant.plant).check,
       format: values.format as FileFormat | undefined,
       table: values.table,
       timeField: values['time-field'],
