@@ -166,6 +166,14 @@ describe('applying a plant', () => {
     });
     expect(nd.statusCode, nd.body).toBe(200);
     expect(nd.json()).toMatchObject({ accepted: 1, rejected: 2 });
+    // The equipment view's answer carries each sensor's unit from the plant file.
+    const health = await app.inject({
+      method: 'GET',
+      url: `/v1/equipment/cnc-001/health?at=${encodeURIComponent('2025-03-01T01:00:00Z')}`,
+      headers: { authorization: `Bearer ${engineer}` },
+    });
+    expect(health.statusCode, health.body).toBe(200);
+    expect(health.json().units).toMatchObject({ bearing_temp: 'degC', vibration_rms: 'mm/s' });
     expect(nd.json().rejections).toEqual([
       { row: 2, field: 'flow', reason: expect.stringMatching(/not a sensor of class cnc_spindle/) },
       { row: 3, field: 'bearing_temp', reason: expect.stringMatching(/-400 is outside the plausible range/) },

@@ -28,6 +28,9 @@ interface Health {
   maintenance: { ts: string; kind: string; mode: string | null; ended_at: string | null }[];
   batches: { batch_id: string; product: string; start: string; end: string | null }[];
   events: { ts: string; kind: string; sensor: string | null; detail: string }[];
+  /** Unit of each sensor from the plant file (empty without one). */
+  units: Record<string, string>;
+  timezone: string;
   forecasts: {
     ts: string;
     probability: number;
@@ -210,7 +213,9 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
     card.className = 'card';
     setHtml(
       card,
-      html`<h2>${tr.sensor}</h2>
+      html`<h2>
+          ${tr.sensor}${h.units[tr.sensor] ? html` <span class="muted">[${h.units[tr.sensor]}]</span>` : ''}
+        </h2>
         <div class="chart sensor-chart" data-sensor="${tr.sensor}"></div>`,
     );
     box.appendChild(card);
@@ -221,8 +226,8 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
     chart(card.querySelector('.chart') as HTMLElement, {
       tooltip: { trigger: 'axis' },
       grid: { left: 50, right: 20, top: 20, bottom: 30 },
-      xAxis: { type: 'time', min: h.from, max: h.to },
-      yAxis: { type: 'value', scale: true },
+      xAxis: { type: 'time', min: h.from, max: h.to, name: 'UTC', nameGap: 8 },
+      yAxis: { type: 'value', scale: true, name: h.units[tr.sensor] ?? '' },
       series: [
         {
           name: 'band low',

@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import { equipmentHealth } from '../../../pipelines/equipment-health.ts';
 import { microsToIso, parseTimestampMicros, query, sql } from '../../store/index.ts';
 import { errorMessage } from '../../errors.ts';
+import { currentPlant } from '../../plant/index.ts';
 import { InvalidInput, sendProblem, titleOf } from '../plugins/app/problem.ts';
 import { answers, Id, Nullable, Open, Time } from '../schemas.ts';
 import { instant } from '../times.ts';
@@ -106,7 +107,18 @@ const equipment: FastifyPluginAsyncTypebox = async (app) => {
         // no readings in the last 24 h or no model: the history is still worth showing, with why
         why = errorMessage(err);
       }
-      return { ...place, ...health, latest_score: latest, latest_score_error: why };
+      // Units from the plant in force (the plant file), where it declares this equipment.
+      const p = (await currentPlant(store))?.plant;
+      const cls = p?.classes[p.equipment.find((e) => e.id === id)?.class ?? ''];
+      const units = Object.fromEntries((cls?.sensors ?? []).map((x) => [x.name, x.unit]));
+      return {
+        ...place,
+        ...health,
+        units,
+        timezone: p?.timezone ?? 'UTC',
+        latest_score: latest,
+        latest_score_error: why,
+      };
     },
   );
 };
