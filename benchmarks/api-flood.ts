@@ -26,7 +26,7 @@ import { loadConfig } from '../src/config.ts';
 import { QuestDbSink, simulate } from '../src/sim/index.ts';
 import { connectStore, waitForWal } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
-import { autocannon, serveChild } from './load.ts';
+import { autocannon, benchEnv, serveChild } from './load.ts';
 import type { Load } from './load.ts';
 
 const { values: o } = parseArgs({
@@ -97,17 +97,7 @@ function flood(
 }
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-flood-'));
-const env = {
-  ...process.env,
-  PDM_QUESTDB_DATA_DIR: path.join(dir, 'questdb'),
-  PDM_QUESTDB_HTTP_PORT: String(await freePort()),
-  PDM_QUESTDB_PG_PORT: String(await freePort()),
-  PDM_QUESTDB_ILP_TCP_PORT: String(await freePort()),
-  PDM_QUESTDB_HEALTH_PORT: String(await freePort()),
-  PDM_MODELS_DIR: path.join(dir, 'models'),
-  PDM_KEYS_FILE: path.join(dir, 'keys.json'),
-  PDM_LOG_LEVEL: 'error',
-};
+const env = await benchEnv(dir, { PDM_LOG_LEVEL: 'error' });
 const config = loadConfig(env);
 const store = await connectStore(config, { onLog: (l) => console.error(l) });
 const stops: (() => Promise<unknown>)[] = [];

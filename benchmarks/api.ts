@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bareApp } from './bare-route.ts';
-import { autocannon, serveChild } from './load.ts';
+import { autocannon, benchEnv, serveChild } from './load.ts';
 import { ModelRegistry } from '../models/index.ts';
 import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
 import { buildApp } from '../src/api/app.ts';
@@ -49,17 +49,7 @@ const load = (url: string, body: string, headers: Record<string, string>, second
   autocannon(url, body, headers, seconds, Number(o.connections), rate);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-api-'));
-const env = {
-  ...process.env,
-  PDM_QUESTDB_DATA_DIR: path.join(dir, 'questdb'),
-  PDM_QUESTDB_HTTP_PORT: String(await freePort()),
-  PDM_QUESTDB_PG_PORT: String(await freePort()),
-  PDM_QUESTDB_ILP_TCP_PORT: String(await freePort()),
-  PDM_QUESTDB_HEALTH_PORT: String(await freePort()),
-  PDM_MODELS_DIR: path.join(dir, 'models'),
-  PDM_KEYS_FILE: path.join(dir, 'keys.json'),
-  PDM_API_RATE_LIMIT: '0',
-};
+const env = await benchEnv(dir, { PDM_API_RATE_LIMIT: '0' });
 const config = loadConfig(env);
 const store = await connectStore(config, { onLog: (l) => console.error(l) });
 try {

@@ -1,5 +1,6 @@
 /** Load generation shared by the API benchmarks: autocannon and servers in processes of their own. */
 import { spawn } from 'node:child_process';
+import { freePort } from '../tests/helpers/ports.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -92,4 +93,22 @@ export function serveChild(
     });
     child.once('exit', (code) => reject(new Error(`server exited (${code}) before listening: ${out}`)));
   });
+}
+
+/**
+ * The environment of a benchmark's own engine: a managed QuestDB on free ports in `dir`, models
+ * and keys beside it, plus `extra` (each benchmark's limits).
+ */
+export async function benchEnv(dir: string, extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
+  return {
+    ...process.env,
+    PDM_QUESTDB_DATA_DIR: path.join(dir, 'questdb'),
+    PDM_QUESTDB_HTTP_PORT: String(await freePort()),
+    PDM_QUESTDB_PG_PORT: String(await freePort()),
+    PDM_QUESTDB_ILP_TCP_PORT: String(await freePort()),
+    PDM_QUESTDB_HEALTH_PORT: String(await freePort()),
+    PDM_MODELS_DIR: path.join(dir, 'models'),
+    PDM_KEYS_FILE: path.join(dir, 'keys.json'),
+    ...extra,
+  };
 }

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { assertIdentifier, microsToIso, query, sql, waitForWal, Writer } from '../store/index.ts';
-import type { Store } from '../store/index.ts';
+import type { EquipmentPlace, Store } from '../store/index.ts';
 import { PlantFileError, validatePlant } from './schema.ts';
 import type { Plant } from './schema.ts';
 
@@ -162,14 +162,7 @@ export async function applyPlant(
   }
 
   // Equipment records: a new one only where the place or class changed.
-  const { rows: current } = await query<{
-    equipment: string;
-    site: string | null;
-    area: string | null;
-    line: string | null;
-    cell: string | null;
-    equipment_class: string | null;
-  }>(store.pool, sql('equipment_current', store.tables));
+  const { rows: current } = await query<EquipmentPlace>(store.pool, sql('equipment_current', store.tables));
   const byId = new Map(current.map((r) => [r.equipment, r]));
   const changed = plant.equipment.filter((e) => {
     const r = byId.get(e.id);

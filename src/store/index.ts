@@ -18,3 +18,13 @@ export { connectStore } from './store.ts';
 export type { Store } from './store.ts';
 export { TELEMETRY_SENSORS } from './telemetry.ts';
 export { ParallelWriter } from './parallel-writer.ts';
+
+/** A row of sql/queries/equipment_current.sql: an equipment's current ISA-95 place and class. */
+export interface EquipmentPlace {
+  readonly equipment: string;
+  readonly site: string | null;
+  readonly area: string | null;
+  readonly line: string | null;
+  readonly cell: string | null;
+  readonly equipment_class: string | null;
+}

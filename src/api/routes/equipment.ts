@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { equipmentHealth } from '../../../pipelines/equipment-health.ts';
 import { microsToIso, parseTimestampMicros, query, sql } from '../../store/index.ts';
+import type { EquipmentPlace as Place } from '../../store/index.ts';
 import { errorMessage } from '../../errors.ts';
 import { currentPlant } from '../../plant/index.ts';
 import { InvalidInput, sendProblem, titleOf } from '../plugins/app/problem.ts';
@@ -22,15 +23,6 @@ const HealthQuery = Type.Object(
   { additionalProperties: false },
 );
 const Params = Type.Object({ id: Id('equipment id') });
-
-interface Place {
-  equipment: string;
-  site: string | null;
-  area: string | null;
-  line: string | null;
-  cell: string | null;
-  equipment_class: string | null;
-}
 
 const equipment: FastifyPluginAsyncTypebox = async (app) => {
   const { store, scorer, featureSet: fs } = app.services;
