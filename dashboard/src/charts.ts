@@ -9,7 +9,8 @@ window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
 
 export function chart(el: HTMLElement, option: echarts.EChartsOption): echarts.ECharts {
   const c = echarts.init(el, undefined, { renderer: 'canvas' });
-  c.setOption({ animation: false, ...option });
+  // Time axes and tooltips in UTC, like every table here (ECharts would use the browser's zone).
+  c.setOption({ animation: false, useUTC: true, ...option });
   charts.add(c);
   const series = (Array.isArray(option.series) ? option.series : option.series ? [option.series] : []) as {
     data?: unknown[];
@@ -33,5 +34,8 @@ export function riskColour(p: number): string {
   return `rgb(${r},${g},60)`;
 }
 
-export const fmtTime = (iso: string) => iso.replace('T', ' ').slice(0, 16);
+/** An instant as people read it here: minutes, in UTC, and saying so. */
+export const fmtTime = (iso: string) => `${iso.replace('T', ' ').slice(0, 16)} UTC`;
+/** The time of day of an instant (UTC), e.g. the end of a window that starts the same day. */
+export const fmtClock = (iso: string) => `${iso.slice(11, 16)} UTC`;
 export const pct = (p: number) => `${(p * 100).toFixed(1)} %`;

@@ -36,7 +36,7 @@ async function route(): Promise<void> {
   try {
     await view(root, arg);
     root.dataset.state = 'ready';
-    status.textContent = `updated ${new Date().toLocaleTimeString()}`;
+    status.textContent = `updated ${new Date().toISOString().slice(11, 16)} UTC`;
   } catch (err) {
     root.dataset.state = 'error';
     const msg = err instanceof Error ? err.message : String(err);

@@ -213,4 +213,25 @@ describe('the dashboard in Chromium', () => {
       if (hash === 'fleet') expect(found.text).toContain(evil); // shown, as text
     }
   });
+
+  it("states times in UTC whatever the browser's zone (a Berlin browser here)", async () => {
+    const ctx = await browser.newContext({
+      timezoneId: 'Europe/Berlin',
+      viewport: { width: 1400, height: 1000 },
+    });
+    const berlin = await ctx.newPage();
+    await berlin.goto(`${base}/#/models`);
+    await berlin.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready', null, {
+      timeout: 30_000,
+    });
+    const status = (await berlin.textContent('#status')) ?? '';
+    expect(status).toMatch(/^updated \d{2}:\d{2} UTC$/);
+    const [hh, mm] = status.slice(8, 13).split(':').map(Number);
+    const now = new Date();
+    const diff = Math.abs(hh! * 60 + mm! - (now.getUTCHours() * 60 + now.getUTCMinutes()));
+    expect(Math.min(diff, 1440 - diff)).toBeLessThanOrEqual(2);
+    // The trained models' windows and the challenges are shown with their zone.
+    expect(await berlin.textContent('#models-table')).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    await ctx.close();
+  });
 });

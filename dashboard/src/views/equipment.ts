@@ -152,7 +152,7 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
     tooltip: { trigger: 'axis' },
     legend: { top: 0 },
     grid: { left: 50, right: 60, top: 30, bottom: 30 },
-    xAxis: { type: 'time', min: h.from, max: h.to },
+    xAxis: { type: 'time', min: h.from, max: h.to, name: 'UTC', nameGap: 8 },
     yAxis: [
       { type: 'value', name: 'probability', min: 0, max: 1 },
       { type: 'value', name: 'RUL h', position: 'right' },

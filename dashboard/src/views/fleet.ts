@@ -3,7 +3,7 @@ import { html, setHtml } from '../html.ts';
 import type { Html } from '../html.ts';
 import { get } from '../api.ts';
 import type { Equipment, Forecast } from '../api.ts';
-import { chart, fmtTime, pct, riskColour } from '../charts.ts';
+import { chart, fmtClock, fmtTime, pct, riskColour } from '../charts.ts';
 
 function likelyMode(f: Forecast | undefined): Html | string {
   const top = Object.entries(f?.by_mode ?? {}).sort((a, b) => b[1] - a[1])[0];
@@ -170,7 +170,7 @@ export async function fleetView(el: HTMLElement): Promise<void> {
               ${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : html`<span class="muted">idle</span>`}
             </td>
             <td>
-              ${r.f?.maintenance_window ? `${fmtTime(r.f.maintenance_window.start)} → ${fmtTime(r.f.maintenance_window.end).slice(11)}` : '—'}
+              ${r.f?.maintenance_window ? `${fmtTime(r.f.maintenance_window.start).slice(0, -4)} → ${fmtClock(r.f.maintenance_window.end)}` : '—'}
             </td>
           </tr>`,
       )}`,

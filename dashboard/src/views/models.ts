@@ -1,7 +1,7 @@
 /** Models: the registry, backtest metrics, ROC and calibration, lead-time histogram, champion vs challenger. */
 import { html, orElse, setHtml } from '../html.ts';
 import { get } from '../api.ts';
-import { chart } from '../charts.ts';
+import { chart, fmtTime } from '../charts.ts';
 import type { LineSeriesOption } from 'echarts';
 
 /** The dashed y = x line of the ROC and calibration plots (chance, and perfect calibration). */
@@ -95,7 +95,7 @@ export async function modelsView(el: HTMLElement): Promise<void> {
                   </td>
                   <td>${m.versions.length}</td>
                   <td class="muted">
-                    ${m.training_window ? `${m.training_window.from.slice(0, 16)} → ${m.training_window.to.slice(0, 16)}` : ''}
+                    ${m.training_window ? `${fmtTime(m.training_window.from)} → ${fmtTime(m.training_window.to)}` : ''}
                   </td>
                   <td>
                     ${Object.entries(m.metrics)
@@ -147,7 +147,7 @@ export async function modelsView(el: HTMLElement): Promise<void> {
                 .map(
                   ({ m, c }) =>
                     html`<tr>
-                      <td>${c.at.slice(0, 16).replace('T', ' ')}</td>
+                      <td>${fmtTime(c.at)}</td>
                       <td>${m.name}</td>
                       <td>${c.metric}</td>
                       <td class="num">

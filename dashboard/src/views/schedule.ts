@@ -90,7 +90,7 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
       // ECharts renders a formatter's string as HTML: the label carries MES text (batch, product).
       tooltip: { formatter: (p: unknown) => escapeHtml(String((p as { value: Bar }).value[4])) },
       grid: { left: 110, right: 30, top: 20, bottom: 40 },
-      xAxis: { type: 'time', min: tMin - 6 * 3.6e6, max: tMax },
+      xAxis: { type: 'time', min: tMin - 6 * 3.6e6, max: tMax, name: 'UTC', nameGap: 8 },
       yAxis: {
         type: 'category',
         data: rows,
