@@ -12,7 +12,15 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ErrorCodes, PdmError } from '../errors.ts';
-import { assertIdentifier, microsToIso, query, sql, waitForWal, Writer } from '../store/index.ts';
+import {
+  assertIdentifier,
+  microsToIso,
+  parseTimestampMicros,
+  query,
+  sql,
+  waitForWal,
+  Writer,
+} from '../store/index.ts';
 import type { EquipmentPlace, Store } from '../store/index.ts';
 import { PlantFileError, validatePlant } from './schema.ts';
 import type { Plant } from './schema.ts';
@@ -94,7 +102,7 @@ export async function currentPlant(
   return {
     version: Number(r.version),
     sha256: r.sha256,
-    applied_at: r.ts,
+    applied_at: microsToIso(parseTimestampMicros(r.ts)),
     plant: JSON.parse(r.document) as Plant,
   };
 }

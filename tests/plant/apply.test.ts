@@ -134,6 +134,7 @@ describe('applying a plant', () => {
       headers: { authorization: `Bearer ${engineer}` },
     });
     expect(shown.json().plant.name).toBe('simulated');
+    expect(shown.json().applied_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
   });
 
   it('checks readings against the plant in force: a value outside its range or a sensor the class lacks is refused, naming it', async () => {

@@ -51,7 +51,7 @@ export async function plantCommand({ args, config, out }: CommandContext): Promi
       );
     out.result(
       { ok: true, ...cur },
-      `plant ${cur.plant.name}, version ${cur.version} (applied ${cur.applied_at} UTC), time zone ${cur.plant.timezone}\n` +
+      `plant ${cur.plant.name}, version ${cur.version} (applied ${cur.applied_at}), time zone ${cur.plant.timezone}\n` +
         Object.entries(cur.plant.classes)
           .map(
             ([name, c]) =>
