@@ -19,6 +19,7 @@ import {
   migrate,
   query,
   senderConfig,
+  sensorSetOf,
   waitForWal,
 } from '../src/store/index.ts';
 import type { RowWriter, Store } from '../src/store/index.ts';
@@ -55,7 +56,14 @@ async function viaEngine(writer: RowWriter): Promise<number> {
   return performance.now() - t;
 }
 
-const layoutOf = (table: string) => ({ table, symbols: ['equipment'], doubles: [...SENSORS] });
+// Readings as telemetry is written: each row carries its sensor_set (the DEDUP key), on both sides.
+const layoutOf = (table: string) => ({
+  table,
+  symbols: ['equipment'],
+  doubles: [...SENSORS],
+  readings: true,
+});
+const SET = sensorSetOf([...SENSORS]);
 const viaWriter = async (store: Store, table: string) =>
   viaEngine(await Writer.open(store.config.questdb, store.config.ingest, layoutOf(table)));
 const viaParallelWriter = async (store: Store, table: string) =>
@@ -69,7 +77,10 @@ async function viaBareClient(store: Store, table: string): Promise<number> {
   const t = performance.now();
   for (let i = 0; i < ROWS; i++) {
     const base = (i & (POOL - 1)) * 8;
-    sender.table(table).symbol('equipment', EQUIPMENT[i % EQUIPMENT.length] as string);
+    sender
+      .table(table)
+      .symbol('equipment', EQUIPMENT[i % EQUIPMENT.length] as string)
+      .symbol('sensor_set', SET);
     for (let j = 0; j < 8; j++) sender.floatColumn(SENSORS[j] as string, pool[base + j] as number);
     await sender.at(tsOf(i), 'us');
     if ((i + 1) % batch === 0) await sender.flush();
