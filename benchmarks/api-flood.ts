@@ -19,14 +19,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ModelRegistry } from '../models/index.ts';
-import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
 import { KeyStore } from '../src/api/keys.ts';
 import { loadConfig } from '../src/config.ts';
-import { QuestDbSink, simulate } from '../src/sim/index.ts';
-import { connectStore, waitForWal } from '../src/store/index.ts';
+import { connectStore } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
-import { autocannon, benchEnv, serveChild } from './load.ts';
+import { autocannon, benchEnv, plantWithModels, serveChild } from './load.ts';
 import type { Load } from './load.ts';
 
 const { values: o } = parseArgs({
@@ -102,21 +99,12 @@ const config = loadConfig(env);
 const store = await connectStore(config, { onLog: (l) => console.error(l) });
 const stops: (() => Promise<unknown>)[] = [];
 try {
-  const days = Number(o.days);
-  const start = Math.floor(Date.now() / 1000) - days * 86400;
-  console.error(`simulating ${o.equipment} machines x ${days} days...`);
-  const sink = await QuestDbSink.open(store.config, store.tables);
-  await simulate(sink, { equipment: Number(o.equipment), days, seed: 3, start, sampleSeconds: 30 });
-  await sink.close();
-  for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
-    await waitForWal(store.pool, store.tables, t, 300_000);
-  const registry = new ModelRegistry(config.modelsDir);
-  const range = { from: start * 1e6, to: (start + days * 86400) * 1e6 };
-  console.error(`training (${o.trees} trees)...`);
-  const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: Number(o.trees) });
-  const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: Number(o.trees) });
-  registry.promote(f.name, f.version);
-  registry.promote(r.name, r.version);
+  await plantWithModels(store, config.modelsDir, {
+    equipment: Number(o.equipment),
+    days: Number(o.days),
+    sampleSeconds: 30,
+    trees: Number(o.trees),
+  });
   const key = new KeyStore(config.api.keysFile).create('mes').key;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
   const body = JSON.stringify({ equipment: 'cnc-001' });

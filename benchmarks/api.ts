@@ -17,15 +17,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bareApp } from './bare-route.ts';
-import { autocannon, benchEnv, serveChild } from './load.ts';
-import { ModelRegistry } from '../models/index.ts';
-import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
+import { autocannon, benchEnv, plantWithModels, serveChild } from './load.ts';
+import { PLANT_FEATURES } from '../pipelines/index.ts';
 import { buildApp } from '../src/api/app.ts';
 import { KeyStore } from '../src/api/keys.ts';
 import { loadConfig } from '../src/config.ts';
 import { LiveScorer } from '../src/scoring/scorer.ts';
 import { QuestDbSink, simulate } from '../src/sim/index.ts';
-import { connectStore, waitForWal } from '../src/store/index.ts';
+import { connectStore } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
 
 const { values: o } = parseArgs({
@@ -54,28 +53,12 @@ const config = loadConfig(env);
 const store = await connectStore(config, { onLog: (l) => console.error(l) });
 try {
   const days = Number(o.days);
-  const start = Math.floor(Date.now() / 1000) - days * 86400;
-  console.error(
-    `simulating ${o.equipment} machines x ${days} days (one reading per ${o['sample-seconds']} s)...`,
-  );
-  const sink = await QuestDbSink.open(store.config, store.tables);
-  await simulate(sink, {
+  const { registry, start } = await plantWithModels(store, config.modelsDir, {
     equipment: Number(o.equipment),
     days,
-    seed: 3,
-    start,
     sampleSeconds: Number(o['sample-seconds']),
+    trees: Number(o.trees),
   });
-  await sink.close();
-  for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
-    await waitForWal(store.pool, store.tables, t, 300_000);
-  const registry = new ModelRegistry(config.modelsDir);
-  const range = { from: start * 1e6, to: (start + days * 86400) * 1e6 };
-  console.error(`training (${o.trees} trees)...`);
-  const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: Number(o.trees) });
-  const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: Number(o.trees) });
-  registry.promote(f.name, f.version);
-  registry.promote(r.name, r.version);
   const keys = new KeyStore(config.api.keysFile);
   const key = keys.create('mes').key;
   const inline = o.server === 'inline';

@@ -1,5 +1,10 @@
 /** Load generation shared by the API benchmarks: autocannon and servers in processes of their own. */
 import { spawn } from 'node:child_process';
+import { ModelRegistry } from '../models/index.ts';
+import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
+import { QuestDbSink, simulate } from '../src/sim/index.ts';
+import { waitForWal } from '../src/store/index.ts';
+import type { Store } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,4 +116,39 @@ export async function benchEnv(dir: string, extra: Record<string, string> = {}):
     PDM_KEYS_FILE: path.join(dir, 'keys.json'),
     ...extra,
   };
+}
+
+/**
+ * The API benchmarks' plant: `equipment` simulated machines over the last `days` at one reading per
+ * `sampleSeconds`, then failure and RUL forests trained on it and promoted in `modelsDir`; the
+ * registry and the plant's first instant (epoch seconds).
+ */
+export async function plantWithModels(
+  store: Store,
+  modelsDir: string,
+  o: { equipment: number; days: number; sampleSeconds: number; trees: number },
+): Promise<{ registry: ModelRegistry; start: number }> {
+  const start = Math.floor(Date.now() / 1000) - o.days * 86400;
+  console.error(
+    `simulating ${o.equipment} machines x ${o.days} days (one reading per ${o.sampleSeconds} s)...`,
+  );
+  const sink = await QuestDbSink.open(store.config, store.tables);
+  await simulate(sink, {
+    equipment: o.equipment,
+    days: o.days,
+    seed: 3,
+    start,
+    sampleSeconds: o.sampleSeconds,
+  });
+  await sink.close();
+  for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
+    await waitForWal(store.pool, store.tables, t, 300_000);
+  const registry = new ModelRegistry(modelsDir);
+  const range = { from: start * 1e6, to: (start + o.days * 86400) * 1e6 };
+  console.error(`training (${o.trees} trees)...`);
+  const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: o.trees });
+  const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: o.trees });
+  registry.promote(f.name, f.version);
+  registry.promote(r.name, r.version);
+  return { registry, start };
 }
