@@ -14,6 +14,7 @@ import { KeyStore } from '../../src/api/keys.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { connectStore, createPool } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
+import { keySecret } from '../helpers/keys.ts';
 import { freePort } from '../helpers/ports.ts';
 import { testConfig, uniquePrefix } from '../helpers/store.ts';
 
@@ -183,27 +184,33 @@ describe('the hardened HTTP edge', () => {
   it('logs a 500 with its stack under the request id the answer quotes, keys redacted', async () => {
     const keys = new KeyStore(keysFile);
     const key = keys.create('engineer').key;
+    const secret = keySecret(key);
     const a = await app();
     // A registry file that is not JSON: an internal error, not the client's.
-    mkdirSync(path.join(modelsDir, 'failure-any-24h'), { recursive: true });
-    writeFileSync(path.join(modelsDir, 'failure-any-24h', 'registry.json'), '{');
-    const res = await a.inject({
-      method: 'GET',
-      url: '/v1/models',
-      headers: { authorization: `Bearer ${key}` },
-    });
-    expect(res.statusCode).toBe(500);
-    expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
-    const id = res.json().request_id as string;
-    expect(res.headers['x-request-id']).toBe(id);
-    expect(res.json().detail).toContain(id);
-    const line = logs
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.reqId === id && l.level === 50);
-    expect(line).toBeDefined();
-    expect(String((line!.err as { stack?: string }).stack)).toMatch(/JSON|SyntaxError/);
-    expect(logs.join('\n')).not.toContain(key.split('_')[2]);
-    rmSync(path.join(modelsDir, 'failure-any-24h'), { recursive: true });
+    const broken = path.join(modelsDir, 'failure-any-24h');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(path.join(broken, 'registry.json'), '{');
+    try {
+      const res = await a.inject({
+        method: 'GET',
+        url: '/v1/models',
+        headers: { authorization: `Bearer ${key}` },
+      });
+      expect(res.statusCode).toBe(500);
+      expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
+      const id = res.json().request_id as string;
+      expect(res.headers['x-request-id']).toBe(id);
+      expect(res.json().detail).toContain(id);
+      const line = logs
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.reqId === id && l.level === 50);
+      expect(line).toBeDefined();
+      expect(String((line!.err as { stack?: string }).stack)).toMatch(/JSON|SyntaxError/);
+      expect(logs.join('\n')).not.toContain(secret);
+    } finally {
+      // Later tests build scorers over the same registry: never leave the broken file behind.
+      rmSync(broken, { recursive: true, force: true });
+    }
   });
 
   it('sends a strict Content-Security-Policy and the usual security headers', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { cmapssFile, scratchFile } from '../helpers/data.ts';
 import { pdm } from '../helpers/cli.ts';
 import { testEnv, uniquePrefix } from '../helpers/store.ts';
+import { keySecret } from '../helpers/keys.ts';
 
 describe('pdm CLI', () => {
   const env = testEnv({ PDM_TABLE_PREFIX: uniquePrefix('cli') });
@@ -97,7 +98,7 @@ describe('pdm CLI', () => {
     expect(list.json.keys).toMatchObject([
       { id: made.json.id, role: 'mes', status: 'active', note: 'line 2 MES' },
     ]);
-    expect(list.stdout).not.toContain(key.split('_')[2]);
+    expect(list.stdout).not.toContain(keySecret(key));
     const revoked = await pdm(['keys', 'revoke', made.json.id as string, '--json'], keysEnv);
     expect(revoked.code, revoked.stderr).toBe(0);
     expect((await pdm(['keys', 'list', '--json'], keysEnv)).json.keys).toMatchObject([{ status: 'revoked' }]);
