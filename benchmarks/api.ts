@@ -18,7 +18,6 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bareApp } from './bare-route.ts';
 import { autocannon, benchEnv, plantWithModels, serveChild } from './load.ts';
-import { PLANT_FEATURES } from '../pipelines/index.ts';
 import { buildApp } from '../src/api/app.ts';
 import { KeyStore } from '../src/api/keys.ts';
 import { loadConfig } from '../src/config.ts';
@@ -53,7 +52,7 @@ const config = loadConfig(env);
 const store = await connectStore(config, { onLog: (l) => console.error(l) });
 try {
   const days = Number(o.days);
-  const { registry, start } = await plantWithModels(store, config.modelsDir, {
+  const { registry, start, plant } = await plantWithModels(store, config.modelsDir, {
     equipment: Number(o.equipment),
     days,
     sampleSeconds: Number(o['sample-seconds']),
@@ -69,7 +68,7 @@ try {
     const app = await buildApp({
       store,
       registry,
-      scorer: new LiveScorer(store, registry, PLANT_FEATURES),
+      scorer: new LiveScorer(store, registry, plant),
       keys,
     });
     scoreUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;

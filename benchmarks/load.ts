@@ -1,8 +1,10 @@
 /** Load generation shared by the API benchmarks: autocannon and servers in processes of their own. */
 import { spawn } from 'node:child_process';
 import { ModelRegistry } from '../models/index.ts';
-import { PLANT_FEATURES, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
-import { QuestDbSink, simulate } from '../src/sim/index.ts';
+import { modelScopes, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
+import { applyPlant } from '../src/plant/index.ts';
+import type { Plant } from '../src/plant/index.ts';
+import { QuestDbSink, simulate, simulatedPlant } from '../src/sim/index.ts';
 import { waitForWal } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
@@ -127,7 +129,7 @@ export async function plantWithModels(
   store: Store,
   modelsDir: string,
   o: { equipment: number; days: number; sampleSeconds: number; trees: number },
-): Promise<{ registry: ModelRegistry; start: number }> {
+): Promise<{ registry: ModelRegistry; start: number; plant: Plant }> {
   const start = Math.floor(Date.now() / 1000) - o.days * 86400;
   console.error(
     `simulating ${o.equipment} machines x ${o.days} days (one reading per ${o.sampleSeconds} s)...`,
@@ -143,12 +145,16 @@ export async function plantWithModels(
   await sink.close();
   for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
     await waitForWal(store.pool, store.tables, t, 300_000);
+  // The simulator's plant, applied as any plant is: the served API reads it from the store.
+  const plant = (await applyPlant(store, simulatedPlant({ equipment: o.equipment }))).plant;
   const registry = new ModelRegistry(modelsDir);
   const range = { from: start * 1e6, to: (start + o.days * 86400) * 1e6 };
   console.error(`training (${o.trees} trees)...`);
-  const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: o.trees });
-  const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: o.trees });
-  registry.promote(f.name, f.version);
-  registry.promote(r.name, r.version);
-  return { registry, start };
+  for (const scope of modelScopes(plant)) {
+    const f = await trainFailureModel(store, registry, scope, range, { trees: o.trees });
+    const r = await trainRulModel(store, registry, scope, range, { trees: o.trees });
+    registry.promote(f.name, f.version);
+    registry.promote(r.name, r.version);
+  }
+  return { registry, start, plant };
 }

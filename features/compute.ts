@@ -16,6 +16,8 @@ import { rollingStats, windowStarts } from './rolling.ts';
 export interface ComputeOptions {
   readonly everySeconds?: number;
   readonly context?: ContextData;
+  /** Only these equipment (the rest of the input is skipped: no rows, no work). */
+  readonly only?: ReadonlySet<string>;
   /** Column names in the input (defaults ts, equipment). */
   readonly tsColumn?: string;
   readonly equipmentColumn?: string;
@@ -73,8 +75,12 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
 
   // Output rows: every row, or the last row of each `everySeconds` bucket per equipment.
   const every = options.everySeconds;
+  const only = options.only;
+  const included =
+    only === undefined ? undefined : Uint8Array.from(labels, (l) => (only.has(l as string) ? 1 : 0));
   const picked: number[] = [];
   for (let i = 0; i < n; i++) {
+    if (included !== undefined && included[codes[i] as number] === 0) continue;
     const lastOfGroup = i === n - 1 || codes[i + 1] !== codes[i];
     if (
       every === undefined ||
@@ -101,6 +107,10 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
     while (b < n && codes[b] === codes[a]) b++;
     const pFrom = p;
     while (p < m && (picked[p] as number) < b) p++;
+    if (p === pFrom) {
+      a = b; // no output row in this group (an equipment left out): nothing to compute
+      continue;
+    }
     const t = tSec.subarray(a, b);
     for (let si = 0; si < fs.sensors.length; si++) {
       const x = (sensors[si] as Float64Array).subarray(a, b);

@@ -5,6 +5,8 @@
  * - running_hours_since_repair: hours spent in batches since that event ended.
  * - batch_load: the running batch's load (as-of join on batch start, and t before its end); 0 idle.
  * - product_code: a stable numeric code of the running batch's product; NaN idle.
+ * - equipment_class: a stable numeric code of the equipment's class (models pooled over several
+ *   classes split on it); NaN when the class is not known.
  * Batch end times are used only as "still running at t", never their status (which would tell an
  * aborted batch, i.e. a coming failure).
  */
@@ -26,9 +28,11 @@ export interface BatchSpan {
 export interface ContextData {
   readonly maintenance: readonly MaintenanceEvent[];
   readonly batches: readonly BatchSpan[];
+  /** Each equipment's class (from the plant), for the equipment_class feature. */
+  readonly classOf?: ReadonlyMap<string, string>;
 }
 
-/** FNV-1a of a product name, as a number a tree can split on (stable across runs and processes). */
+/** FNV-1a of a name (a product, a class), as a number a tree can split on (stable across runs and processes). */
 export function productCode(product: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < product.length; i++) h = Math.imul(h ^ product.charCodeAt(i), 0x01000193);
@@ -61,8 +65,10 @@ interface EquipmentContext {
 
 export class ContextIndex {
   private readonly byEquipment = new Map<string, EquipmentContext>();
+  private readonly classCode = new Map<string, number>();
 
   constructor(data: ContextData) {
+    for (const [eq, cls] of data.classOf ?? []) this.classCode.set(eq, productCode(cls));
     const group = <T extends { equipment: string; ts: number }>(rows: readonly T[]) => {
       const m = new Map<string, T[]>();
       for (const r of rows) {
@@ -136,6 +142,9 @@ export class ContextIndex {
           break;
         case 'product_code':
           v = c !== undefined && batch >= 0 ? (c.batchProduct[batch] as number) : NaN;
+          break;
+        case 'equipment_class':
+          v = this.classCode.get(eq) ?? NaN;
           break;
       }
       out[offset + k] = v;

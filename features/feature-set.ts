@@ -31,6 +31,7 @@ export const CONTEXT_FEATURES = [
   'running_hours_since_repair',
   'batch_load',
   'product_code',
+  'equipment_class',
 ] as const;
 export type ContextFeature = (typeof CONTEXT_FEATURES)[number];
 

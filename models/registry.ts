@@ -31,6 +31,9 @@ export interface ModelMeta {
   readonly version: string;
   readonly createdAt: string;
   readonly kind: string;
+  /** The model scope (pipelines/scopes.ts) it was trained on and serves, and that scope's classes. */
+  readonly scope?: string;
+  readonly classes?: readonly string[];
   readonly featureSet: string;
   readonly featureSetHash: string;
   readonly featureNames: readonly string[];

@@ -6,7 +6,6 @@
  * ones dropped whatever they will be. Pooled over the test periods and set beside the references
  * (one-sensor rule, persistence, climatology), then judged by the promotion gate.
  */
-import type { FeatureSet } from '../features/index.ts';
 import { failureWithin } from '../features/index.ts';
 import { brier, expectedCalibrationError, prAuc, reliability, rocAuc } from '../models/index.ts';
 import type { ForestOptions } from '../models/index.ts';
@@ -25,6 +24,7 @@ import {
 import { failureGate } from './gate.ts';
 import type { Gate } from './gate.ts';
 import { testRows, walkForwardFolds, withoutEquipment } from './harness.ts';
+import type { ModelScope } from './scopes.ts';
 
 export interface FailureBacktestOptions {
   readonly horizonHours: number;
@@ -144,15 +144,16 @@ function quantile(sorted: number[], q: number): number {
 
 export async function backtestFailure(
   store: Store,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   options: FailureBacktestOptions,
 ): Promise<FailureBacktest> {
+  const fs = scope.featureSet;
   const H = options.horizonHours * 3.6e9;
   const folds = options.folds ?? 3;
-  const every = options.everySeconds ?? 600;
+  const every = options.everySeconds ?? scope.everySeconds;
   const budget = options.alertBudget ?? 1;
-  const run = options.features ?? (await computeStoreFeatures(store, fs, range, every));
+  const run = options.features ?? (await computeStoreFeatures(store, scope, range, every));
   const ev = evidenceOf(run, fs, range.to);
   const { ts, equipment } = ev;
   // Test labels: known by the end of observation, the rest dropped whatever they will be.

@@ -8,7 +8,6 @@
  * a bound and are scored apart. Set beside mean life and the Weibull, then judged by the gate.
  */
 import { remainingLife } from '../features/index.ts';
-import type { FeatureSet } from '../features/index.ts';
 import { censoredCoverage, mae, phm08, rmse, rulInterval } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
@@ -19,6 +18,7 @@ import { rulGate } from './gate.ts';
 import type { Gate } from './gate.ts';
 import { rowsWhere, walkForwardFolds } from './harness.ts';
 import { fitRul, INTERVAL_LEVELS, rulPoints, rulPredictions } from './rul-kind.ts';
+import type { ModelScope } from './scopes.ts';
 
 export interface RulBacktest {
   readonly cap_h: number;
@@ -68,7 +68,7 @@ export interface RulBacktest {
 
 export async function backtestRul(
   store: Store,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: {
     capHours?: number;
@@ -82,7 +82,8 @@ export async function backtestRul(
 ): Promise<RulBacktest> {
   const cap = o.capHours ?? 168;
   const folds = o.folds ?? 3;
-  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
+  const fs = scope.featureSet;
+  const run = o.features ?? (await computeStoreFeatures(store, scope, range, o.everySeconds));
   const ev = evidenceOf(run, fs, range.to);
   const truth = remainingLife(ev.ts, ev.equipment, run.failures, range.to, cap);
   const pred: number[] = [];

@@ -11,6 +11,7 @@ import { Writer } from '../src/store/index.ts';
 import { loadContext, loadReadings } from './data.ts';
 import type { TimeRange } from './data.ts';
 import type { Evidence } from './harness.ts';
+import type { ModelScope } from './scopes.ts';
 
 export interface FeatureRun {
   readonly features: Table;
@@ -19,19 +20,27 @@ export interface FeatureRun {
 }
 
 /**
- * Features of every equipment over `range`, one row per `everySeconds`. Windows reach back: rows
- * in the first `lookback` of the range see less history (their count/missing columns say so).
+ * Features of a scope's equipment over `range`, one row per `everySeconds` (default the scope's).
+ * Windows reach back: rows in the first `lookback` of the range see less history (their
+ * count/missing columns say so). Failures are those of the scope's equipment.
  */
 export async function computeStoreFeatures(
   store: Store,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
-  everySeconds = 600,
+  everySeconds = scope.everySeconds,
 ): Promise<FeatureRun> {
+  const fs = scope.featureSet;
   const readings = await loadReadings(store, fs, range);
-  const context = await loadContext(store, range);
-  const features = computeFeatures(readings, fs, { everySeconds, context });
-  return { features, failures: context.failures, readings: readings.numRows };
+  const loaded = await loadContext(store, range);
+  const only = new Set(scope.equipment);
+  const context = { ...loaded, classOf: scope.classOf };
+  const features = computeFeatures(readings, fs, { everySeconds, context, only });
+  return {
+    features,
+    failures: loaded.failures.filter((f) => only.has(f.equipment)),
+    readings: readings.numRows,
+  };
 }
 
 /** A feature table as arrays: instants (µs), equipment per row, and one column per feature. */
@@ -52,7 +61,14 @@ export function featureMatrix(features: Table, fs: FeatureSet): FeatureMatrix {
 
 /** A feature run as the harness takes it, observed until `observedUntil` (exclusive, µs). */
 export function evidenceOf(run: FeatureRun, fs: FeatureSet, observedUntil: number): Evidence {
-  return { ...featureMatrix(run.features, fs), names: fs.columns, failures: run.failures, observedUntil };
+  const lookback = Math.max(...fs.windows.map((w) => (w.kind === 'time' ? w.seconds : 0)));
+  return {
+    ...featureMatrix(run.features, fs),
+    names: fs.columns,
+    failures: run.failures,
+    observedUntil,
+    ...(lookback > 0 ? { lookbackHours: lookback / 3600 } : {}),
+  };
 }
 
 /**

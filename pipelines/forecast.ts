@@ -8,7 +8,7 @@
  */
 import { microsToIso, parseTimestampMicros, query, sql, Writer } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
-import type { Scorer } from '../src/scoring/scorer.ts';
+import type { PlantScorer } from '../src/scoring/scorer.ts';
 import { reconcile } from '../models/index.ts';
 import type { RulQuantiles } from '../models/index.ts';
 import { errorMessage } from '../src/errors.ts';
@@ -50,18 +50,17 @@ export interface PlantForecast {
 }
 
 /**
- * Scores every equipment at `atMicros` and writes the forecasts; returns how many equipment got
- * one. Equipment that cannot be scored are passed to `onSkip`: with the error when scoring failed
- * (silent for 24 h, or a real failure the caller must not hide), without one when the data was
- * insufficient (that forecast row is written as such).
+ * Scores every equipment of the plant file at `atMicros` and writes the forecasts; returns how many
+ * equipment got one. Equipment that cannot be scored are passed to `onSkip`: with the error when
+ * scoring failed (silent for 24 h, or a real failure the caller must not hide), without one when
+ * the data was insufficient (that forecast row is written as such).
  */
 export async function forecastAll(
   store: Store,
-  scorer: Scorer,
+  scorer: PlantScorer,
   atMicros: number,
   onSkip?: (equipment: string, reason: string, error?: unknown) => void,
 ): Promise<number> {
-  const eq = await query<{ equipment: string }>(store.pool, sql('equipment_current', store.tables));
   const writer = await Writer.open(store.config.questdb, store.config.ingest, {
     table: store.tables.forecasts,
     symbols: ['equipment', 'mode', 'model_version'],
@@ -70,7 +69,7 @@ export async function forecastAll(
   });
   let written = 0;
   const context = await scorer.contextAt(atMicros); // once for the plant, not once per equipment
-  for (const { equipment } of eq.rows) {
+  for (const equipment of scorer.equipment) {
     let s;
     try {
       s = await scorer.score(equipment, atMicros, context);
@@ -85,7 +84,7 @@ export async function forecastAll(
         atMicros,
         [equipment, 'any', INSUFFICIENT],
         [NaN, NaN, NaN, NaN],
-        [scorer.failure?.horizonHours ?? 24],
+        [scorer.find(equipment)?.failure?.horizonHours ?? scorer.primaryHorizonHours],
       );
       continue;
     }

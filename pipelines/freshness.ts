@@ -24,6 +24,8 @@ export interface FreshnessOptions {
   /** A sensor without a value over this window, while its equipment reports, is silent. */
   readonly silentWindowSeconds?: number;
   readonly sensors: readonly string[];
+  /** The sensors an equipment has, where the plant file says (others among `sensors` are not checked for it). */
+  readonly sensorsOf?: (equipment: string) => ReadonlySet<string> | undefined;
   /**
    * Remembers (equipment, sensor) pairs found without a value for a week (a pump has no spindle
    * speed) until the given time, so each check does not scan a week of that equipment's readings
@@ -84,9 +86,11 @@ export async function checkFreshness(
     }
     for (let e = 0; e < labels.length; e++) {
       if ((counts[e] as number) < 10) continue; // too few readings to call a sensor silent
+      const has = o.sensorsOf?.(labels[e] as string);
       for (let j = 0; j < o.sensors.length; j++) {
         if ((valued[e] as number[])[j] !== 0) continue;
         const sensor = o.sensors[j] as string;
+        if (has !== undefined && !has.has(sensor)) continue;
         const key = `${labels[e]}\u0000${sensor}`;
         if ((o.absent?.get(key) ?? -Infinity) > nowMicros) continue;
         const { rows } = await query<{ last_ts: string | null }>(

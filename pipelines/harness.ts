@@ -31,6 +31,8 @@ export interface Evidence {
   readonly failures: readonly FailureEvent[];
   /** Exclusive end of observation (µs): nothing at or after it is known. */
   readonly observedUntil: number;
+  /** The features' longest window (h): the RUL kind's purge (default RUL_PURGE_HOURS). */
+  readonly lookbackHours?: number;
 }
 
 export interface TrainingSet {
@@ -47,7 +49,7 @@ export interface TrainingSet {
 
 /** Share of the labelled training instants (the latest) that calibrates instead of fitting. */
 export const CALIBRATION_SHARE = 0.25;
-/** Purge of the RUL kind (its labels have no horizon): the plant feature set's longest window. */
+/** Purge of the RUL kind (its labels have no horizon) when the evidence does not state its longest window. */
 export const RUL_PURGE_HOURS = 24;
 
 export interface Fold {
@@ -141,7 +143,7 @@ export function rulTrainingSet(
   cut: number,
   o: { capHours: number; purgeHours?: number },
 ): TrainingSet & { readonly targets: RulTargets } {
-  const purge = (o.purgeHours ?? RUL_PURGE_HOURS) * 3.6e9;
+  const purge = (o.purgeHours ?? ev.lookbackHours ?? RUL_PURGE_HOURS) * 3.6e9;
   const a = ev.names.indexOf('hours_since_maintenance');
   const age = a < 0 ? undefined : ev.columns[a];
   const truth = remainingLife(ev.ts, ev.equipment, ev.failures, cut, o.capHours);

@@ -1,5 +1,15 @@
 /** Declared recipes joining features, models and the store. */
-export { PLANT_FEATURES, FEATURE_SETS } from './feature-sets.ts';
+export {
+  modelScopes,
+  pickScope,
+  scopeFor,
+  modelName,
+  failureModelName,
+  rulModelName,
+  OWN_MODELS_FROM,
+  POOLED,
+} from './scopes.ts';
+export type { ModelScope } from './scopes.ts';
 export { loadReadings, loadContext, telemetrySpan, storedHistory } from './data.ts';
 export type { TimeRange } from './data.ts';
 export { computeStoreFeatures, persistFeatures } from './features.ts';

@@ -6,7 +6,6 @@
  * does, named as such. Used by `npm start` on a fresh database and by the retrain job, which so
  * adds a longer horizon's model once the history has grown enough to backtest it.
  */
-import type { FeatureSet } from '../features/index.ts';
 import type { ModelMeta, ModelRegistry } from '../models/index.ts';
 import { errorMessage } from '../src/errors.ts';
 import type { Store } from '../src/store/index.ts';
@@ -20,6 +19,8 @@ import type { FeatureRun } from './features.ts';
 import { writeBacktestHistory } from './forecast.ts';
 import type { RulQuantiles } from '../models/index.ts';
 import { trainFailureModel, trainRulModel } from './train.ts';
+import { failureModelName, rulModelName } from './scopes.ts';
+import type { ModelScope } from './scopes.ts';
 
 export interface InitialModels {
   /** The primary horizon's any-mode model. */
@@ -41,7 +42,7 @@ export interface InitialModels {
 export async function ensureInitialModels(
   store: Store,
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: {
     trees?: number;
@@ -52,7 +53,7 @@ export async function ensureInitialModels(
     minModeFailures?: number;
     /** False alarms per equipment-month the alert thresholds are chosen for (default 1). */
     alertBudget?: number;
-    /** Features already computed over `range` at 600 s. */
+    /** Features already computed over `range` at the scope's spacing. */
     features?: FeatureRun;
     onStep?: (what: string) => void;
   } = {},
@@ -60,7 +61,7 @@ export async function ensureInitialModels(
   const horizons = o.horizons ?? [24];
   const horizon = horizons[0] as number;
   const cap = o.capHours ?? 168;
-  const rulName = `rul-${cap}h`;
+  const rulName = rulModelName(scope, cap);
   const spanHours = (range.to - range.from) / 3.6e9;
   const already = 'already promoted';
   // A horizon needs a walk-forward backtest: its first training period ends half-way through the
@@ -70,7 +71,8 @@ export async function ensureInitialModels(
       ? `the history spans ${spanHours.toFixed(0)} h; a ${h} h horizon needs ${2 * h + 48} h (twice the horizon plus two days) to be backtested`
       : undefined;
   /** Why a horizon's any-mode model is not to be bootstrapped now; undefined when it is. */
-  const skipReason = (h: number) => (registry.promoted(`failure-any-${h}h`) !== null ? already : tooShort(h));
+  const skipReason = (h: number) =>
+    registry.promoted(failureModelName(scope, h)) !== null ? already : tooShort(h);
   const needRul = registry.promoted(rulName) === null;
   if (!horizons.some((h) => skipReason(h) === undefined) && !needRul) {
     return {
@@ -82,7 +84,7 @@ export async function ensureInitialModels(
     };
   }
   o.onStep?.('computing features over the stored history');
-  const features = o.features ?? (await computeStoreFeatures(store, fs, range, 600));
+  const features = o.features ?? (await computeStoreFeatures(store, scope, range));
   const trees = o.trees ?? 100;
   // One recipe for each horizon's any-mode model and each per-mode one: backtest, train on all, promote.
   // The primary model's and the RUL's out-of-sample scores, written as forecast history below.
@@ -92,7 +94,7 @@ export async function ensureInitialModels(
     const what = mode === undefined ? '' : ` by ${mode}`;
     o.onStep?.(`backtesting failure${what} within ${horizon} h (walk-forward)`);
     const primary = mode === undefined && horizon === horizons[0];
-    const backtest = await backtestFailure(store, fs, range, {
+    const backtest = await backtestFailure(store, scope, range, {
       horizonHours: horizon,
       mode,
       features,
@@ -102,9 +104,9 @@ export async function ensureInitialModels(
         : {}),
     });
     o.onStep?.(
-      `fitting failure-${mode ?? 'any'}-${horizon}h on the stored history (forest on the earlier labelled instants, calibration on the latest quarter)`,
+      `fitting ${failureModelName(scope, horizon, mode)} on the stored history (forest on the earlier labelled instants, calibration on the latest quarter)`,
     );
-    const model = await trainFailureModel(store, registry, fs, range, {
+    const model = await trainFailureModel(store, registry, scope, range, {
       horizonHours: horizon,
       mode,
       trees,
@@ -150,7 +152,7 @@ export async function ensureInitialModels(
   const modes: InitialModels['modes'] = [];
   for (const [mode, n] of [...counts].sort((a, b) => b[1] - a[1])) {
     if (n < (o.minModeFailures ?? 3) || !/^[a-z0-9_]+$/.test(mode)) continue;
-    if (registry.promoted(`failure-${mode}-${horizon}h`) !== null || tooShort(horizon) !== undefined)
+    if (registry.promoted(failureModelName(scope, horizon, mode)) !== null || tooShort(horizon) !== undefined)
       continue;
     try {
       modes.push({ mode, ...(await bootstrapFailure(mode, horizon)) });
@@ -162,7 +164,7 @@ export async function ensureInitialModels(
   if (needRul) {
     try {
       o.onStep?.(`backtesting RUL capped at ${cap} h (walk-forward)`);
-      const backtest = await backtestRul(store, fs, range, {
+      const backtest = await backtestRul(store, scope, range, {
         capHours: cap,
         trees,
         features,
@@ -174,7 +176,7 @@ export async function ensureInitialModels(
       o.onStep?.(
         `fitting ${rulName} on the stored history (forest, then its conformal interval on the latest quarter)`,
       );
-      const model = await trainRulModel(store, registry, fs, range, {
+      const model = await trainRulModel(store, registry, scope, range, {
         rulCapHours: cap,
         trees,
         features,

@@ -8,7 +8,6 @@
  * references on the holdout; when promoted and losing there, its best reference answers.
  */
 import { failureWithin, remainingLife } from '../features/index.ts';
-import type { FeatureSet } from '../features/index.ts';
 import { brier, calibrate, conformalPoint, predictColumns, rmse, rocAuc } from '../models/index.ts';
 import type { ChallengeRecord, LoadedModel, ModelMeta, ModelRegistry } from '../models/index.ts';
 import { errorMessage } from '../src/errors.ts';
@@ -25,6 +24,8 @@ import type { Evidence } from './harness.ts';
 import { fitRul, rulPoints, rulPredictions } from './rul-kind.ts';
 import type { RulFit } from './rul-kind.ts';
 import { saveFailure, saveRul } from './train.ts';
+import { failureModelName, rulModelName } from './scopes.ts';
+import type { ModelScope } from './scopes.ts';
 
 export interface RetrainOptions {
   /** Declared metric for the failure model: brier (lower wins) or roc_auc (higher wins). RUL uses RMSE. */
@@ -59,15 +60,29 @@ interface Holdout {
 /** The history's evidence and the holdout cut (the holdout must outlast the horizon). */
 async function prepareHoldout(
   store: Store,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: RetrainOptions,
   horizonHours: number,
 ): Promise<Holdout> {
   const cut = range.to - (o.holdoutHours ?? horizonHours + 24) * 3.6e9;
   if (cut <= range.from) throw new Error('the history is shorter than the holdout: nothing to train on');
-  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
-  return { cut, range, ev: evidenceOf(run, fs, range.to) };
+  const run = o.features ?? (await computeStoreFeatures(store, scope, range, o.everySeconds));
+  return { cut, range, ev: evidenceOf(run, scope.featureSet, range.to) };
+}
+
+/**
+ * The promoted version of `name`, or why there is no champion to compare with: none promoted, or
+ * one trained on another feature set (the plant file changed the scope's sensors or windows), which
+ * cannot score this holdout's features and is replaced by the challenger.
+ */
+function championOf(registry: ModelRegistry, name: string, scope: ModelScope): string | { version: string } {
+  const v = registry.promoted(name);
+  if (v === null) return 'no champion yet';
+  const hash = registry.meta(name, v).featureSetHash;
+  return hash === scope.featureSet.hash
+    ? { version: v }
+    : `the champion ${name}@${v} was trained on another feature set (${hash}; the plant's is now ${scope.featureSet.hash})`;
 }
 
 /** When the champion's training side ended (its cut), from its recipe or its training window. */
@@ -176,14 +191,14 @@ function holdoutFailureGate(
 /** Champion/challenger of one failure model (`failure-<mode|any>-<H>h`) on the holdout. */
 async function challengeFailure(
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   o: RetrainOptions,
   h: Holdout,
   horizonHours: number,
   mode: string | undefined,
 ): Promise<RetrainOutcome> {
   const H = horizonHours * 3.6e9;
-  const name = `failure-${mode ?? 'any'}-${horizonHours}h`;
+  const name = failureModelName(scope, horizonHours, mode);
   try {
     const y = failureWithin(h.ev.ts, h.ev.equipment, h.ev.failures, H, h.range.to, mode);
     const rows = rowsWhere(h.ev, (i) => (h.ev.ts[i] as number) >= h.cut && y[i] === y[i]);
@@ -204,17 +219,18 @@ async function challengeFailure(
       trees: o.trees ?? 100,
       seed: 17,
       alertBudget: o.alertBudget ?? 1,
-      everySeconds: o.everySeconds ?? 600,
+      everySeconds: o.everySeconds ?? scope.everySeconds,
     };
     const fit = await fitFailure(h.ev, h.cut, recipe);
     const gate = holdoutFailureGate(fit, h, rows, labels, H, mode);
     const range = { from: h.range.from, to: h.cut };
-    const meta = saveFailure(registry, fs, range, fit, recipe, { gate, ev: h.ev });
+    const meta = saveFailure(registry, scope, range, fit, recipe, { gate, ev: h.ev });
     const challengerValue = score(failureScores(fit, h.ev, rows).model);
-    let champion: Contender | string = 'no champion yet';
-    const v = registry.promoted(name);
-    if (v !== null) {
-      const champ = registry.load(name, v, fs.hash);
+    const held = championOf(registry, name, scope);
+    let champion: Contender | string = typeof held === 'string' ? held : '';
+    if (typeof held !== 'string') {
+      const v = held.version;
+      const champ = registry.load(name, v, scope.featureSet.hash);
       const saw = championCut(champ.meta) > h.cut;
       if (!saw)
         champion = { version: v, value: score(probabilities(champ, X)), sawHoldout: false, refit: false };
@@ -254,12 +270,12 @@ async function challengeFailure(
 
 async function challengeRul(
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   o: RetrainOptions,
   h: Holdout,
 ): Promise<RetrainOutcome> {
   const cap = o.rulCapHours ?? 168;
-  const name = `rul-${cap}h`;
+  const name = rulModelName(scope, cap);
   try {
     const truth = remainingLife(h.ev.ts, h.ev.equipment, h.ev.failures, h.range.to, cap);
     const rows = rowsWhere(h.ev, (i) => (h.ev.ts[i] as number) >= h.cut && truth[i] === truth[i]);
@@ -278,11 +294,15 @@ async function challengeRul(
         model_rmse_h: keep.length ? rmse(sub(s.model), sub(t)) : NaN,
       },
     });
-    const meta = saveRul(registry, fs, { from: h.range.from, to: h.cut }, fit, recipe, { gate, ev: h.ev });
-    let champion: Contender | string = 'no champion yet';
-    const v = registry.promoted(name);
-    if (v !== null) {
-      const champ = registry.load(name, v, fs.hash);
+    const meta = saveRul(registry, scope, { from: h.range.from, to: h.cut }, fit, recipe, {
+      gate,
+      ev: h.ev,
+    });
+    const held = championOf(registry, name, scope);
+    let champion: Contender | string = typeof held === 'string' ? held : '';
+    if (typeof held !== 'string') {
+      const v = held.version;
+      const champ = registry.load(name, v, scope.featureSet.hash);
       if (!(championCut(champ.meta) > h.cut))
         champion = {
           version: v,
@@ -325,15 +345,15 @@ async function challengeRul(
 export async function retrainFailureHorizon(
   store: Store,
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: RetrainOptions & { readonly horizonHours: number },
 ): Promise<RetrainOutcome> {
   try {
-    const h = await prepareHoldout(store, fs, range, o, o.horizonHours);
-    return await challengeFailure(registry, fs, o, h, o.horizonHours, undefined);
+    const h = await prepareHoldout(store, scope, range, o, o.horizonHours);
+    return await challengeFailure(registry, scope, o, h, o.horizonHours, undefined);
   } catch (err) {
-    return { model: `failure-any-${o.horizonHours}h`, error: errorMessage(err) };
+    return { model: failureModelName(scope, o.horizonHours), error: errorMessage(err) };
   }
 }
 
@@ -345,29 +365,31 @@ export async function retrainFailureHorizon(
 export async function retrainModels(
   store: Store,
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: RetrainOptions,
 ): Promise<RetrainResult> {
   const horizon = o.horizonHours ?? 24;
-  const h = await prepareHoldout(store, fs, range, o, horizon);
-  // The any-mode model, and every per-mode model already promoted at this horizon (declared fields).
+  const h = await prepareHoldout(store, scope, range, o, horizon);
+  // The any-mode model, and every per-mode model of the scope already promoted at this horizon
+  // (declared fields).
   const modes = registry
     .names()
     .filter((n) => registry.promoted(n) !== null)
     .map((n) => registry.meta(n, registry.promoted(n) as string))
     .filter(
       (m) =>
+        m.scope === scope.name &&
         m.kind === 'failure-classifier' &&
         m.horizonHours === horizon &&
         m.mode !== undefined &&
         m.mode !== 'any',
     )
     .map((m) => m.mode as string);
-  const failure = await challengeFailure(registry, fs, o, h, horizon, undefined);
+  const failure = await challengeFailure(registry, scope, o, h, horizon, undefined);
   const byMode: RetrainResult['byMode'][number][] = [];
   for (const mode of modes)
-    byMode.push({ mode, outcome: await challengeFailure(registry, fs, o, h, horizon, mode) });
-  const rul = await challengeRul(registry, fs, o, h);
+    byMode.push({ mode, outcome: await challengeFailure(registry, scope, o, h, horizon, mode) });
+  const rul = await challengeRul(registry, scope, o, h);
   return { failure, rul, byMode };
 }

@@ -7,7 +7,6 @@
  * threshold; the RUL forest fits the instants before its calibration slice, which gives its
  * conformal interval. Instants whose outcome is not known by the cut train nothing.
  */
-import type { FeatureSet } from '../features/index.ts';
 import type { ForestOptions, ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
@@ -20,6 +19,8 @@ import { sensorProfiles } from './harness.ts';
 import type { Evidence } from './harness.ts';
 import { fitRul, RUL_FOREST } from './rul-kind.ts';
 import type { RulFit } from './rul-kind.ts';
+import { failureModelName, rulModelName } from './scopes.ts';
+import type { ModelScope } from './scopes.ts';
 
 export { FAILURE_FOREST, RUL_FOREST };
 
@@ -45,23 +46,35 @@ const iso = (micros: number) => new Date(micros / 1000).toISOString();
 
 async function evidenceFor(
   store: Store,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: TrainOptions,
 ): Promise<Evidence> {
-  const run = o.features ?? (await computeStoreFeatures(store, fs, range, o.everySeconds ?? 600));
-  return evidenceOf(run, fs, range.to);
+  const run = o.features ?? (await computeStoreFeatures(store, scope, range, o.everySeconds));
+  return evidenceOf(run, scope.featureSet, range.to);
+}
+
+/** What every model of a scope records: its scope, classes and feature set. */
+function scoped(scope: ModelScope) {
+  const fs = scope.featureSet;
+  return {
+    scope: scope.name,
+    classes: [...scope.classes],
+    featureSet: fs.name,
+    featureSetHash: fs.hash,
+    featureNames: fs.columns,
+  };
 }
 
 /** Fits the failure kind at `range.to` (everything in the range is before the cut) and registers it. */
 export async function trainFailureModel(
   store: Store,
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: TrainOptions = {},
 ): Promise<ModelMeta> {
-  const ev = await evidenceFor(store, fs, range, o);
+  const ev = await evidenceFor(store, scope, range, o);
   const hours = o.horizonHours ?? 24;
   const recipe = {
     horizonHours: hours,
@@ -70,29 +83,28 @@ export async function trainFailureModel(
     seed: o.seed ?? 17,
     forest: o.forest,
     alertBudget: o.alertBudget ?? 1,
-    everySeconds: o.everySeconds ?? 600,
+    everySeconds: o.everySeconds ?? scope.everySeconds,
   };
   const fit = await fitFailure(ev, range.to, recipe);
-  return saveFailure(registry, fs, range, fit, recipe, { ...o, ev });
+  return saveFailure(registry, scope, range, fit, recipe, { ...o, ev });
 }
 
 export function saveFailure(
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   fit: FailureFit,
   recipe: { horizonHours: number; mode?: string; trees: number; seed: number; alertBudget: number },
   o: Pick<TrainOptions, 'metrics' | 'gate'> & { ev?: Evidence } = {},
 ): ModelMeta {
   const { horizonHours: hours, mode } = recipe;
-  return registry.save(`failure-${mode ?? 'any'}-${hours}h`, fit.forest, {
+  const fs = scope.featureSet;
+  return registry.save(failureModelName(scope, hours, mode), fit.forest, {
     kind: 'failure-classifier',
     target: `failure within ${hours} h (${mode ?? 'any mode'})`,
     horizonHours: hours,
     mode: mode ?? 'any',
-    featureSet: fs.name,
-    featureSetHash: fs.hash,
-    featureNames: fs.columns,
+    ...scoped(scope),
     trainingWindow: { from: iso(range.from), to: iso(range.to) },
     rows: fit.set.rows.length,
     metrics: {
@@ -122,19 +134,19 @@ export function saveFailure(
 export async function trainRulModel(
   store: Store,
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   o: TrainOptions = {},
 ): Promise<ModelMeta> {
-  const ev = await evidenceFor(store, fs, range, o);
+  const ev = await evidenceFor(store, scope, range, o);
   const recipe = { capHours: o.rulCapHours ?? 168, trees: o.trees ?? 100, seed: o.seed ?? 19 };
   const fit = await fitRul(ev, range.to, recipe);
-  return saveRul(registry, fs, range, fit, recipe, { ...o, ev });
+  return saveRul(registry, scope, range, fit, recipe, { ...o, ev });
 }
 
 export function saveRul(
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   range: TimeRange,
   fit: RulFit,
   recipe: { capHours: number; trees: number; seed: number },
@@ -142,13 +154,12 @@ export function saveRul(
 ): ModelMeta {
   const cap = recipe.capHours;
   const t = fit.set;
-  return registry.save(`rul-${cap}h`, fit.forest, {
+  const fs = scope.featureSet;
+  return registry.save(rulModelName(scope, cap), fit.forest, {
     kind: 'rul-forest',
     target: `RUL hours, capped at ${cap}`,
     capHours: cap,
-    featureSet: fs.name,
-    featureSetHash: fs.hash,
-    featureNames: fs.columns,
+    ...scoped(scope),
     trainingWindow: { from: iso(range.from), to: iso(range.to) },
     rows: t.rows.length,
     metrics: {

@@ -8,14 +8,13 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ModelRegistry } from '../models/index.ts';
-import { PLANT_FEATURES, backtestDrift, ensureInitialModels, storedHistory } from '../pipelines/index.ts';
+import { backtestDrift, ensureInitialModels, modelScopes, storedHistory } from '../pipelines/index.ts';
 import type { FailureBacktest, Gate, InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
 import { KeyStore } from './api/keys.ts';
 import { handleStopSignals } from './jobs/shutdown.ts';
-import { applyPlant, currentPlant, readPlantFile } from './plant/index.ts';
+import { applyPlant, currentPlant } from './plant/index.ts';
 import { progressBar } from './cli/output.ts';
 import { jobLogging, startEngineJobs } from './jobs/index.ts';
 import type { EngineJobs } from './jobs/index.ts';
@@ -23,7 +22,7 @@ import { LiveScorer } from './scoring/scorer.ts';
 import { loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import { dataFile, ingestFile } from './ingest/index.ts';
-import { QuestDbSink, simulate } from './sim/index.ts';
+import { QuestDbSink, SIMULATED_PLANT_FILE, simulate, simulatedPlant } from './sim/index.ts';
 import { connectStore, httpUrlOf, parseTimestampMicros, query, sql, waitForWal } from './store/index.ts';
 import type { Store } from './store/index.ts';
 
@@ -53,9 +52,6 @@ async function loadCmapss(store: Store): Promise<void> {
   }
   await waitForWal(store.pool, store.tables, store.tables.cmapss);
 }
-
-/** The simulator's plant file (the same 12 machines as PLANT below). */
-const SIMULATED_PLANT = fileURLToPath(new URL('../examples/plants/simulated.yaml', import.meta.url));
 
 /** Size of the plant `npm start` simulates on an empty database (see the README for the time it takes). */
 const PLANT = { equipment: 12, days: 7, seed: 1 };
@@ -102,12 +98,12 @@ async function runPlant(store: Store, signal: AbortSignal, ready: () => void): P
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');
 
 /** The longer horizons without a promoted model yet, and why (too little history, or not better than the base rate). */
-function waitingHorizons(m: InitialModels): string[] {
+function waitingHorizons(scope: string, m: InitialModels): string[] {
   const lines: string[] = [];
   for (const x of m.horizons)
     if ('skipped' in x && x.skipped !== 'already promoted')
       lines.push(
-        `  failure-any-${x.horizon_h}h not promoted yet: ${x.skipped} (the nightly retrain tries again)`,
+        `  ${scope}.failure-any-${x.horizon_h}h not promoted yet: ${x.skipped} (the nightly retrain tries again)`,
       );
   return lines;
 }
@@ -128,18 +124,18 @@ function failureFigures(b: FailureBacktest): string {
   );
 }
 
-function describeModels(m: InitialModels): string[] {
+function describeModels(scope: string, m: InitialModels): string[] {
   const lines: string[] = [];
   if ('model' in m.failure)
     lines.push(verdict(m.failure.model, m.failure.backtest.gate, failureFigures(m.failure.backtest)));
   else if (m.failure.skipped !== 'already promoted')
-    lines.push(`  failure model not trained: ${m.failure.skipped}`);
+    lines.push(`  ${scope}: failure model not trained: ${m.failure.skipped}`);
   for (const x of m.horizons)
     if ('model' in x) lines.push(verdict(x.model, x.backtest.gate, failureFigures(x.backtest)));
-  lines.push(...waitingHorizons(m));
+  lines.push(...waitingHorizons(scope, m));
   for (const x of m.modes) {
     if ('model' in x) lines.push(verdict(x.model, x.backtest.gate, failureFigures(x.backtest)));
-    else lines.push(`  ${x.mode} model not trained: ${x.skipped}`);
+    else lines.push(`  ${scope}: ${x.mode} model not trained: ${x.skipped}`);
   }
   if ('model' in m.rul) {
     const b = m.rul.backtest;
@@ -153,7 +149,8 @@ function describeModels(m: InitialModels): string[] {
           `${f2(b.censored.model_too_low * 100)} %, mean life ${f2(b.censored.baseline_too_low * 100)} %`,
       ),
     );
-  } else if (m.rul.skipped !== 'already promoted') lines.push(`  RUL model not trained: ${m.rul.skipped}`);
+  } else if (m.rul.skipped !== 'already promoted')
+    lines.push(`  ${scope}: RUL model not trained: ${m.rul.skipped}`);
   return lines;
 }
 
@@ -195,10 +192,17 @@ export async function runMain(): Promise<void> {
   await loadCmapss(store);
   // The simulator is one plant among others: its plant file is applied on first start, as a real
   // plant's would be (pdm plant apply FILE).
-  if ((await currentPlant(store)) === null) {
-    const applied = await applyPlant(store, readPlantFile(SIMULATED_PLANT));
-    console.log(`plant: ${applied.plant.name} applied as version ${applied.version} (${SIMULATED_PLANT})`);
+  let inForce = await currentPlant(store);
+  if (inForce === null) {
+    const applied = await applyPlant(store, simulatedPlant(PLANT));
+    console.log(
+      `plant: ${applied.plant.name} applied as version ${applied.version} (${SIMULATED_PLANT_FILE})`,
+    );
+    inForce = await currentPlant(store);
   }
+  const plantInForce = inForce!.plant;
+  const scopes = modelScopes(plantInForce);
+  for (const s of scopes) console.log(`plant: model scope ${s.why}`);
   const isLive = new Promise<void>((resolve) => {
     plant = runPlant(store, live.signal, resolve);
     plant.catch((err: unknown) => {
@@ -214,14 +218,19 @@ export async function runMain(): Promise<void> {
   const registry = new ModelRegistry(config.modelsDir);
   const history = await storedHistory(store, 'npm start');
   const trainStart = performance.now();
-  const models = await ensureInitialModels(store, registry, PLANT_FEATURES, history, {
-    horizons: config.models.failureHorizonsHours,
-    onStep: (what) => console.log(`models: ${what}...`),
-  });
-  const trained = 'model' in models.failure || 'model' in models.rul;
+  const models: { scope: string; m: InitialModels }[] = [];
+  for (const scope of scopes)
+    models.push({
+      scope: scope.name,
+      m: await ensureInitialModels(store, registry, scope, history, {
+        horizons: config.models.failureHorizonsHours,
+        onStep: (what) => console.log(`models (${scope.name}): ${what}...`),
+      }),
+    });
+  const trained = models.some(({ m }) => 'model' in m.failure || 'model' in m.rul);
   if (trained) {
     console.log(`models: trained in ${((performance.now() - trainStart) / 1000).toFixed(1)} s; backtests:`);
-    for (const line of describeModels(models)) console.log(line);
+    for (const { scope, m } of models) for (const line of describeModels(scope, m)) console.log(line);
     // Quality drift is fitted per maintenance cycle when scoring (a stored curve would be stale at
     // the next tool change); its method is backtested here against the simulator's truth.
     const d = await backtestDrift(store, history);
@@ -233,16 +242,15 @@ export async function runMain(): Promise<void> {
   } else {
     const names = registry.names().map((n) => `${n}@${registry.promoted(n) ?? 'none'}`);
     console.log(`models: using the registered ${names.join(', ')} (${config.modelsDir})`);
-    for (const line of waitingHorizons(models)) console.log(line);
+    for (const { scope, m } of models) for (const line of waitingHorizons(scope, m)) console.log(line);
   }
-  const scorer = new LiveScorer(store, registry, PLANT_FEATURES, config.models.failureHorizonsHours[0]);
+  const scorer = await LiveScorer.open(store, registry, config.models.failureHorizonsHours[0]);
 
   // Jobs, then the API (which reports their state).
   const jobs = await startEngineJobs({
     store,
     registry,
     scorer,
-    featureSet: PLANT_FEATURES,
     ...jobLogging((line) => console.log(line)),
   });
   const keys = new KeyStore(config.api.keysFile);

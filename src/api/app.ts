@@ -11,9 +11,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify from 'fastify';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES } from '../../pipelines/feature-sets.ts';
 import type { EngineJobs } from '../jobs/engine.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
 import type { Store } from '../store/index.ts';
@@ -45,8 +43,6 @@ export interface ApiDeps {
   readonly keys: KeyStore;
   /** The scheduler when this process runs the jobs; the run history is read from the store either way. */
   readonly jobs?: EngineJobs;
-  /** The feature set the models were trained on (default the plant's). */
-  readonly featureSet?: FeatureSet;
 }
 
 export interface ApiOptions {
@@ -75,9 +71,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   app.server.maxConnections = cfg.maxConnections;
 
   // The engine's services first: every other plugin reads its configuration from them.
-  await app.register(services, {
-    services: { ...deps, featureSet: deps.featureSet ?? PLANT_FEATURES },
-  });
+  await app.register(services, { services: deps });
   await app.register(problems);
   await app.register(logging);
 

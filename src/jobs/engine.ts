@@ -2,7 +2,6 @@
  * The engine's jobs as one unit: leadership (a PostgreSQL advisory lock when PDM_POSTGRES_URL is
  * set, else this process), the run log in the store, and the plant jobs on their schedules.
  */
-import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
 import type { Store } from '../store/index.ts';
@@ -23,8 +22,8 @@ export interface EngineJobs {
 export interface EngineJobOptions {
   readonly store: Store;
   readonly registry: ModelRegistry;
+  /** The live scorer: the jobs work on the plant it serves (and follow a new plant file). */
   readonly scorer: LiveScorer;
-  readonly featureSet: FeatureSet;
   readonly onEvent?: (e: SchedulerEvent) => void;
   readonly onLeaderChange?: (leader: boolean, reason: string) => void;
   /** Trees per retrained forest (default 100). */
@@ -51,7 +50,6 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
       store: o.store,
       registry: o.registry,
       scorer: o.scorer,
-      featureSet: o.featureSet,
       config: cfg,
       trees: o.trees,
     }),

@@ -1,10 +1,10 @@
 /**
- * The engine's declared jobs over the plant: refresh features, score and write forecasts, retrain
- * with champion/challenger, check data freshness. Each returns the rows it wrote and one line of
- * detail for the run history.
+ * The engine's declared jobs over the plant in force: refresh features, score and write forecasts,
+ * retrain with champion/challenger, check data freshness, each over every model scope of the plant
+ * file (read from the live scorer, which follows the plant applied). Each returns the rows it wrote
+ * and one line of detail for the run history.
  */
 import { isPdmError } from '../errors.ts';
-import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
 import {
   computeStoreFeatures,
@@ -16,6 +16,8 @@ import {
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
 import { retrainFailureHorizon, retrainModels } from '../../pipelines/retrain.ts';
 import type { RetrainOutcome } from '../../pipelines/retrain.ts';
+import { failureModelName } from '../../pipelines/scopes.ts';
+import type { ModelScope } from '../../pipelines/scopes.ts';
 import type { JobsConfig, JobName } from '../config.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
 import type { Store } from '../store/index.ts';
@@ -25,7 +27,6 @@ export interface PlantJobDeps {
   readonly store: Store;
   readonly registry: ModelRegistry;
   readonly scorer: LiveScorer;
-  readonly featureSet: FeatureSet;
   readonly config: JobsConfig;
   /** Trees per retrained forest (default 100). */
   readonly trees?: number;
@@ -39,33 +40,101 @@ function outcome(name: string, o: RetrainOutcome): string {
   return 'error' in o ? `${name}: not trained (${o.error})` : `${name}: ${o.reason}`;
 }
 
+/** The scopes of the plant in force, or an error that says no plant file is applied. */
+function scopesOf(d: PlantJobDeps): ModelScope[] {
+  const scopes = d.scorer.current.scorers.map((s) => s.scope);
+  if (scopes.length === 0)
+    throw new Error('no plant file is applied (pdm plant apply FILE): nothing to model');
+  return scopes;
+}
+
 export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
-  const { store, featureSet: fs, registry } = d;
+  const { store, registry } = d;
   const horizons = store.config.models.failureHorizonsHours;
   const primary = horizons[0] as number;
   // Sensors an equipment does not have, remembered between freshness runs (see checkFreshness).
   const absentSensors = new Map<string, number>();
+
+  /** One scope's nightly work: first models still missing, then champion/challenger. */
+  const retrainScope = async (scope: ModelScope, range: { from: number; to: number }) => {
+    // One read of the history serves the first models and every challenge below.
+    const features = await computeStoreFeatures(store, scope, range);
+    const first = await ensureInitialModels(store, registry, scope, range, {
+      horizons,
+      trees: d.trees,
+      alertBudget: store.config.models.alertBudget,
+      features,
+    });
+    const addedModels = [first.failure, ...first.horizons, first.rul, ...first.modes]
+      .filter((m) => 'model' in m)
+      .map((m) => m.model);
+    const added = addedModels.map((m) => `${m.name}@${m.version}`);
+    const r = await retrainModels(store, registry, scope, range, {
+      metric: d.config.retrainMetric,
+      trees: d.trees,
+      alertBudget: store.config.models.alertBudget,
+      horizonHours: primary,
+      features,
+    });
+    // Promoted longer horizons are challenged too (not the ones just trained above).
+    const longer: { horizon: number; outcome: RetrainOutcome }[] = [];
+    for (const h of horizons.slice(1)) {
+      const name = failureModelName(scope, h);
+      if (registry.promoted(name) === null || addedModels.some((m) => m.name === name)) continue;
+      longer.push({
+        horizon: h,
+        outcome: await retrainFailureHorizon(store, registry, scope, range, {
+          metric: d.config.retrainMetric,
+          trees: d.trees,
+          alertBudget: store.config.models.alertBudget,
+          horizonHours: h,
+          features,
+        }),
+      });
+    }
+    const all = [r.failure, r.rul, ...r.byMode.map((b) => b.outcome), ...longer.map((l) => l.outcome)];
+    const promoted = all.filter((o) => !('error' in o) && o.promoted).length + added.length;
+    const modes = r.byMode.map((b) => `; ${outcome(b.mode, b.outcome)}`).join('');
+    const horizonsDetail = longer.map((l) => `; ${outcome(`failure ${l.horizon} h`, l.outcome)}`).join('');
+    return {
+      promoted,
+      detail:
+        `${scope.name}: ` +
+        (added.length > 0 ? `first models trained: ${added.join(', ')}; ` : '') +
+        `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}${horizonsDetail}`,
+    };
+  };
+
   return {
     features: {
       name: 'features',
       cron: d.config.schedules.features,
-      description: `computes ${fs.name} for the last 30 min of every equipment and persists it`,
+      description: 'computes each model scope\'s feature set for the last 30 min of its equipment and persists it',
       async run({ at }) {
         const to = at.getTime() * 1000;
         const from = to - FEATURE_REFRESH_MICROS;
-        const run = await computeStoreFeatures(store, fs, { from: from - LOOKBACK_MICROS, to }, 600);
-        const rows = await persistFeatures(store.config, store, fs, run.features, from);
-        return { rows, detail: `${rows} feature rows from ${run.readings} readings` };
+        let rows = 0;
+        let readings = 0;
+        for (const scope of scopesOf(d)) {
+          const run = await computeStoreFeatures(store, scope, { from: from - LOOKBACK_MICROS, to });
+          rows += await persistFeatures(store.config, store, scope.featureSet, run.features, from);
+          readings += run.readings;
+        }
+        return { rows, detail: `${rows} feature rows from ${readings} readings` };
       },
     },
     score: {
       name: 'score',
       cron: d.config.schedules.score,
-      description: 'scores every equipment with the promoted models and writes the forecasts',
+      description: 'scores every equipment of the plant file with the promoted models and writes the forecasts',
       async run({ at }) {
         const scorer = d.scorer.current;
         if (!scorer.ready)
-          throw new Error('no promoted model to score with (pdm train failure, or wait for retrain)');
+          throw new Error(
+            scorer.scorers.length === 0
+              ? 'no plant file is applied (pdm plant apply FILE): nothing to score'
+              : 'no promoted model to score with (pdm train failure, or wait for retrain)',
+          );
         // Three different outcomes, recorded as such: silent equipment (no readings in 24 h), too
         // little data (an insufficient_data forecast is written), and failures, which make the
         // run partial (or failed when nothing was scored) with the real error.
@@ -79,17 +148,18 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         });
         if (failed.length > 0 && rows === 0)
           throw new Error(`no equipment scored; ${failed.length} failed: ${failed.slice(0, 5).join('; ')}`);
+        const by = scorer.scorers
+          .flatMap((s) => [s.failure, s.rul])
+          .filter((m) => m !== undefined)
+          .map((m) => (m.answeredBy === 'model' ? m.version : `${m.answeredBy} (for ${m.version})`));
         return {
           rows,
           status: failed.length > 0 ? 'partial' : 'ok',
           error: failed.length > 0 ? `${failed.length} not scored: ${failed.slice(0, 5).join('; ')}` : null,
           detail:
-            `${rows} forecasts by ${[scorer.failure, scorer.rul]
-              .filter((m) => m !== undefined)
-              .map((m) => (m.answeredBy === 'model' ? m.version : `${m.answeredBy} (for ${m.version})`))
-              .join(', ')}` +
+            `${rows} forecasts by ${by.join(', ')}` +
             (insufficient.length > 0 ? `; insufficient data: ${insufficient.join(', ')}` : '') +
-            (silent.length > 0 ? `; not scored (no readings in 24 h): ${silent.join(', ')}` : ''),
+            (silent.length > 0 ? `; not scored (no recent readings): ${silent.join(', ')}` : ''),
         };
       },
     },
@@ -97,60 +167,21 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       name: 'retrain',
       cron: d.config.schedules.retrain,
       description:
-        `trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) ` +
+        `per model scope, trains challengers and promotes those that beat the champion on ${d.config.retrainMetric} (RUL: rmse) ` +
         `over the last ${primary + 24} h (instants whose ${primary} h outcome is known); ` +
         `first trains any model still missing that the history can now backtest (e.g. a longer horizon)`,
       async run({ at }) {
         const history = await storedHistory(store, 'retrain');
         const range = { from: history.from, to: Math.min(at.getTime() * 1000, history.to) };
-        // One read of the history serves the first models and every challenge below.
-        const features = await computeStoreFeatures(store, fs, range, 600);
-        const first = await ensureInitialModels(store, registry, fs, range, {
-          horizons,
-          trees: d.trees,
-          alertBudget: store.config.models.alertBudget,
-          features,
-        });
-        const addedModels = [first.failure, ...first.horizons, first.rul, ...first.modes]
-          .filter((m) => 'model' in m)
-          .map((m) => m.model);
-        const added = addedModels.map((m) => `${m.name}@${m.version}`);
-        const r = await retrainModels(store, registry, fs, range, {
-          metric: d.config.retrainMetric,
-          trees: d.trees,
-          alertBudget: store.config.models.alertBudget,
-          horizonHours: primary,
-          features,
-        });
-        // Promoted longer horizons are challenged too (not the ones just trained above).
-        const longer: { horizon: number; outcome: RetrainOutcome }[] = [];
-        for (const h of horizons.slice(1)) {
-          const name = `failure-any-${h}h`;
-          if (registry.promoted(name) === null || addedModels.some((m) => m.name === name)) continue;
-          longer.push({
-            horizon: h,
-            outcome: await retrainFailureHorizon(store, registry, fs, range, {
-              metric: d.config.retrainMetric,
-              trees: d.trees,
-              alertBudget: store.config.models.alertBudget,
-              horizonHours: h,
-              features,
-            }),
-          });
+        let promoted = 0;
+        const details: string[] = [];
+        for (const scope of scopesOf(d)) {
+          const r = await retrainScope(scope, range);
+          promoted += r.promoted;
+          details.push(r.detail);
         }
-        const all = [r.failure, r.rul, ...r.byMode.map((b) => b.outcome), ...longer.map((l) => l.outcome)];
-        const promoted = all.filter((o) => !('error' in o) && o.promoted).length + added.length;
         if (promoted > 0) d.scorer.reload();
-        const modes = r.byMode.map((b) => `; ${outcome(b.mode, b.outcome)}`).join('');
-        const horizonsDetail = longer
-          .map((l) => `; ${outcome(`failure ${l.horizon} h`, l.outcome)}`)
-          .join('');
-        return {
-          rows: promoted,
-          detail:
-            (added.length > 0 ? `first models trained: ${added.join(', ')}; ` : '') +
-            `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}${horizonsDetail}`,
-        };
+        return { rows: promoted, detail: details.join(' | ') };
       },
     },
     freshness: {
@@ -159,9 +190,21 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       description: `raises events for equipment silent ${d.config.staleAfterSeconds} s and sensors without values for 10 min`,
       async run({ at }) {
         const now = at.getTime() * 1000;
+        const plant = d.scorer.current.plant;
+        // Every sensor the plant file declares, each checked on the equipment whose class has it.
+        const declared = new Map(
+          Object.entries(plant?.classes ?? {}).map(([c, spec]) => [
+            c,
+            new Set(spec.sensors.filter((x) => !x.high_rate).map((x) => x.name)),
+          ]),
+        );
+        const classOf = new Map((plant?.equipment ?? []).map((e) => [e.id, e.class]));
+        const sensors = [...new Set([...declared.values()].flatMap((x) => [...x]))];
+        if (sensors.length === 0) return { rows: 0, detail: 'no plant file applied: no sensor to check' };
         const events = await checkFreshness(store, now, {
           staleAfterSeconds: d.config.staleAfterSeconds,
-          sensors: fs.sensors,
+          sensors,
+          sensorsOf: (e) => declared.get(classOf.get(e) ?? ''),
           absent: absentSensors,
         });
         const rows = await raiseEvents(store, events, now);

@@ -81,6 +81,19 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * A stored plant document read back through the schema, so defaults added since it was applied
+ * (a field this engine version knows and that one did not) are filled in like a new file's.
+ */
+function storedPlant(document: string): Plant {
+  const doc = JSON.parse(document) as unknown;
+  try {
+    return validatePlant(doc);
+  } catch {
+    return doc as Plant; // checked when it was applied; rules tightened since do not unapply it
+  }
+}
+
 /** The plant in force (latest applied version), or null before the first apply. */
 export async function currentPlant(
   store: Store,
@@ -103,7 +116,7 @@ export async function currentPlant(
     version: Number(r.version),
     sha256: r.sha256,
     applied_at: microsToIso(parseTimestampMicros(r.ts)),
-    plant: JSON.parse(r.document) as Plant,
+    plant: storedPlant(r.document),
   };
 }
 

@@ -7,6 +7,8 @@
  * with any mistake is applied not at all.
  */
 
+import { STATS } from '../../features/feature-set.ts';
+
 export interface SensorSpec {
   readonly name: string;
   readonly unit: string;
@@ -34,6 +36,8 @@ export interface FeatureSpec {
   readonly sensors: readonly string[];
   readonly windows_seconds: readonly number[];
   readonly stats: readonly string[];
+  /** Maintenance and MES context features (default: all of CONTEXT). */
+  readonly context: readonly string[];
 }
 
 export interface ClassSpec {
@@ -42,6 +46,11 @@ export interface ClassSpec {
   readonly quality: readonly QualitySpec[];
   /** Absent in the file: derived from the sensors (see defaultFeatures). */
   readonly features: FeatureSpec;
+  /**
+   * Models of its own (`own`), or pooled with the plant's other small classes with the class as a
+   * feature (`pooled`); `auto` (the default): own from OWN_MODELS_FROM equipment (pipelines/scopes.ts).
+   */
+  readonly models: 'own' | 'pooled' | 'auto';
 }
 
 export interface EquipmentSpec {
@@ -62,17 +71,31 @@ export interface Plant {
   readonly equipment: readonly EquipmentSpec[];
 }
 
-/** The statistics a feature set may ask for (the feature kernels compute these). */
-export const STATS = ['mean', 'std', 'min', 'max', 'slope', 'last', 'ewma'] as const;
+/** The statistics a feature set may ask for: every one the feature kernels compute. */
+export { STATS } from '../../features/feature-set.ts';
+/** The context features a class may ask for (the engine adds equipment_class when it pools classes). */
+export const CONTEXT = [
+  'hours_since_maintenance',
+  'running_hours_since_repair',
+  'batch_load',
+  'product_code',
+] as const;
 const DEFAULT_WINDOWS = [600, 3600, 21600];
 const DEFAULT_STATS = ['mean', 'std', 'min', 'max', 'slope'];
 
-/** A feature set when a class declares none: every steady sensor, three windows, five statistics. */
+/**
+ * A feature set when a class declares none: every steady sensor, three windows (10 min, 1 h, 6 h)
+ * or, for sensors sampled less often than every minute, windows of 5, 15 and 30 samples, five
+ * statistics and every context feature.
+ */
 export function defaultFeatures(sensors: readonly SensorSpec[]): FeatureSpec {
+  const steady = sensors.filter((s) => !s.high_rate);
+  const every = Math.max(1, ...steady.map((s) => s.sample_seconds));
   return {
-    sensors: sensors.filter((s) => !s.high_rate).map((s) => s.name),
-    windows_seconds: DEFAULT_WINDOWS,
+    sensors: steady.map((s) => s.name),
+    windows_seconds: every > 60 ? [5, 15, 30].map((k) => k * every) : DEFAULT_WINDOWS,
     stats: DEFAULT_STATS,
+    context: [...CONTEXT],
   };
 }
 
@@ -161,7 +184,10 @@ export function validatePlant(doc: unknown): Plant {
       bad(at, 'expected a mapping with sensors');
       continue;
     }
-    known(raw, at, ['sensors', 'failure_modes', 'quality', 'features']);
+    known(raw, at, ['sensors', 'failure_modes', 'quality', 'features', 'models']);
+    const models = raw.models ?? 'auto';
+    if (models !== 'own' && models !== 'pooled' && models !== 'auto')
+      bad(`${at}.models`, `${JSON.stringify(models)} is not one of own, pooled, auto`);
     const sensors: SensorSpec[] = [];
     if (!Array.isArray(raw.sensors) || raw.sensors.length === 0)
       bad(`${at}.sensors`, 'required: at least one sensor');
@@ -247,10 +273,10 @@ export function validatePlant(doc: unknown): Plant {
     let features = defaultFeatures(sensors);
     if (raw.features !== undefined) {
       const fp = `${at}.features`;
-      if (!isObj(raw.features)) bad(fp, 'expected {sensors, windows_seconds, stats}');
+      if (!isObj(raw.features)) bad(fp, 'expected {sensors, windows_seconds, stats, context}');
       else {
         const f = raw.features;
-        known(f, fp, ['sensors', 'windows_seconds', 'stats']);
+        known(f, fp, ['sensors', 'windows_seconds', 'stats', 'context']);
         const names = sensors.map((s) => s.name);
         const fs = f.sensors === undefined ? features.sensors : f.sensors;
         if (!Array.isArray(fs) || fs.length === 0)
@@ -283,10 +309,32 @@ export function validatePlant(doc: unknown): Plant {
             if (!(STATS as readonly unknown[]).includes(s))
               bad(`${fp}.stats[${i}]`, `${JSON.stringify(s)} is not one of ${STATS.join(', ')}`);
           });
-        features = { sensors: fs as string[], windows_seconds: ws as number[], stats: st as string[] };
+        const cx = f.context === undefined ? features.context : f.context;
+        if (!Array.isArray(cx)) bad(`${fp}.context`, `expected a list of ${CONTEXT.join(', ')} (or [])`);
+        else
+          cx.forEach((c: unknown, i: number) => {
+            if (!(CONTEXT as readonly unknown[]).includes(c))
+              bad(`${fp}.context[${i}]`, `${JSON.stringify(c)} is not one of ${CONTEXT.join(', ')}`);
+          });
+        if (Array.isArray(fs) && new Set(fs).size !== fs.length)
+          bad(`${fp}.sensors`, 'a sensor is listed twice');
+        if (Array.isArray(ws) && new Set(ws).size !== ws.length)
+          bad(`${fp}.windows_seconds`, 'a window is listed twice');
+        features = {
+          sensors: fs as string[],
+          windows_seconds: ws as number[],
+          stats: st as string[],
+          context: cx as string[],
+        };
       }
     }
-    classes[cls] = { sensors, failure_modes: modes, quality, features };
+    classes[cls] = {
+      sensors,
+      failure_modes: modes,
+      quality,
+      features,
+      models: models as ClassSpec['models'],
+    };
   }
 
   // A sensor is one telemetry column: two classes may share a name only with the same unit.

@@ -10,6 +10,10 @@ import { ContextIndex, featuresAtLast, float64Values, timestampMicros } from '..
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
 import { loadContext } from '../../pipelines/data.ts';
+import { modelScopes } from '../../pipelines/scopes.ts';
+import type { ModelScope } from '../../pipelines/scopes.ts';
+import { currentPlant } from '../plant/index.ts';
+import type { Plant } from '../plant/index.ts';
 import { driftShapes, qualityDrift } from '../../pipelines/drift.ts';
 import type { DriftForecastRow, DriftShapes } from '../../pipelines/drift.ts';
 import { ErrorCodes, PdmError, errorMessage } from '../errors.ts';
@@ -48,10 +52,10 @@ export interface ScoreInput {
   readonly view?: WindowView;
 }
 
-function noReadings(equipment: string, atMicros: number): PdmError {
+function noReadings(equipment: string, atMicros: number, lookbackMicros: number): PdmError {
   return new PdmError(
     ErrorCodes.QUERY_FAILED,
-    `no readings for equipment ${JSON.stringify(equipment)} in the 24 h before ${microsToIso(atMicros)}`,
+    `no readings for equipment ${JSON.stringify(equipment)} in the ${Math.round(lookbackMicros / 3.6e9)} h before ${microsToIso(atMicros)}`,
     {
       detail: {
         status: 404,
@@ -125,27 +129,38 @@ interface DriftOutcome {
   readonly error: string | null;
 }
 
+/** How far back a score reads: a day, or the scope's longest window and a quarter when longer. */
+export function lookbackMicros(scope: ModelScope): number {
+  return Math.max(DAY, 1.25 * longestWindowSeconds(scope.featureSet) * 1e6);
+}
+
+/** The scorer of one model scope (pipelines/scopes.ts): its feature set and promoted models. */
 export class Scorer {
+  private readonly fs: FeatureSet;
+  private readonly lookback: number;
   private constructor(
     private readonly store: Store,
-    private readonly fs: FeatureSet,
+    readonly scope: ModelScope,
     readonly served: ServedModels,
     private readonly windows: LiveWindows | undefined,
-  ) {}
+  ) {
+    this.fs = scope.featureSet;
+    this.lookback = lookbackMicros(scope);
+  }
 
   /**
-   * Loads what answers for the promoted versions trained on `fs` (a model on another feature set
-   * is refused), resolved by declared fields: the any-mode failure model at `primaryHorizonHours`,
-   * the other horizons, the per-mode models at that horizon, and the RUL model.
+   * Loads what answers for the scope's promoted versions (a model of the scope trained on another
+   * feature set is refused), resolved by declared fields: the any-mode failure model at
+   * `primaryHorizonHours`, the other horizons, the per-mode models at that horizon, and the RUL model.
    */
   static load(
     store: Store,
     registry: ModelRegistry,
-    fs: FeatureSet,
+    scope: ModelScope,
     primaryHorizonHours = 24,
     windows?: LiveWindows,
   ): Scorer {
-    return new Scorer(store, fs, resolveServed(registry, fs, primaryHorizonHours), windows);
+    return new Scorer(store, scope, resolveServed(registry, scope, primaryHorizonHours), windows);
   }
 
   get failure(): ServedFailure | undefined {
@@ -168,16 +183,12 @@ export class Scorer {
     return this.failure !== undefined || this.rul !== undefined;
   }
 
-  /** MES/maintenance context of the whole plant as of an instant (30 days back): one load serves many scores. */
-  async contextAt(atMicros: number): Promise<ContextIndex> {
-    return new ContextIndex(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }));
-  }
-
   /** One equipment's MES/maintenance context as of an instant (the request path: narrow queries). */
   async contextFor(equipment: string, atMicros: number): Promise<ContextIndex> {
-    return new ContextIndex(
-      await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }, equipment),
-    );
+    return new ContextIndex({
+      ...(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }, equipment)),
+      classOf: this.scope.classOf,
+    });
   }
 
   /** Live requests: one equipment's context, reloaded at most every 5 s (MES events are rarer). */
@@ -243,7 +254,8 @@ export class Scorer {
       sql('telemetry_coverage', this.store.tables),
       [equipment, microsToIso(atMicros - 30 * DAY), microsToIso(atMicros + 1)],
     );
-    const seconds = Number(rows[0]?.buckets ?? 0) * 600;
+    // A bucket with a reading covers ten minutes, or one sample interval when readings are rarer.
+    const seconds = Number(rows[0]?.buckets ?? 0) * Math.max(600, this.scope.sampleSeconds);
     this.coverage.set(equipment, { seconds, checkedAt: atMicros });
     return seconds;
   }
@@ -265,7 +277,7 @@ export class Scorer {
     if (input.live === true && this.windows !== undefined) {
       // Now, from the live window: a small refresh query instead of a day of rows.
       const view = await this.windows.get(equipment);
-      if (view === undefined) throw noReadings(equipment, atMicros);
+      if (view === undefined) throw noReadings(equipment, atMicros, this.lookback);
       if (input.readings === undefined || input.readings.length === 0) {
         const ctxBucket = Math.floor(Date.now() / 5000);
         const key = `${view.lastTs}|${ctxBucket}|${JSON.stringify(input.mes ?? null)}`;
@@ -292,10 +304,10 @@ export class Scorer {
       const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
       const table = await queryTable(this.store.pool, text, [
         equipment,
-        microsToIso(atMicros - DAY),
+        microsToIso(atMicros - this.lookback),
         microsToIso(atMicros + 1),
       ]);
-      if (table.numRows === 0) throw noReadings(equipment, atMicros);
+      if (table.numRows === 0) throw noReadings(equipment, atMicros, this.lookback);
       ts = timestampMicros(table.getChild('ts')!);
       values = fs.sensors.map((s) => float64Values(table.getChild(s)!));
       stored = table.numRows;
@@ -444,43 +456,162 @@ function failureForecast(m: ServedFailure, x: Float64Array): FailureForecast {
 }
 
 /**
+ * The plant's scorers, one per model scope, and which equipment each serves (the plant file's
+ * equipment list: equipment it does not list is stored and shown, not forecast).
+ */
+export class PlantScorer {
+  private readonly byName: ReadonlyMap<string, Scorer>;
+  constructor(
+    private readonly store: Store,
+    readonly plant: Plant | null,
+    readonly scorers: readonly Scorer[],
+    /** The primary "failure within H" horizon (PDM_FAILURE_HORIZONS' first). */
+    readonly primaryHorizonHours: number,
+  ) {
+    this.byName = new Map(scorers.map((s) => [s.scope.name, s]));
+  }
+
+  static load(
+    store: Store,
+    registry: ModelRegistry,
+    plant: Plant | null,
+    primaryHorizonHours = 24,
+    windows?: (scope: ModelScope) => LiveWindows,
+  ): PlantScorer {
+    const scopes = plant === null ? [] : modelScopes(plant);
+    return new PlantScorer(
+      store,
+      plant,
+      scopes.map((sc) => Scorer.load(store, registry, sc, primaryHorizonHours, windows?.(sc))),
+      primaryHorizonHours,
+    );
+  }
+
+  /** Some scope has a promoted model to answer with. */
+  get ready(): boolean {
+    return this.scorers.some((s) => s.ready);
+  }
+
+  /** The plant's equipment that some scope forecasts, in the plant file's order. */
+  get equipment(): string[] {
+    return (this.plant?.equipment ?? []).map((e) => e.id).filter((id) => this.find(id) !== undefined);
+  }
+
+  find(equipment: string): Scorer | undefined {
+    return this.scorers.find((s) => s.scope.classOf.has(equipment));
+  }
+
+  scope(name: string): Scorer | undefined {
+    return this.byName.get(name);
+  }
+
+  /** The scorer of an equipment, or a 404 that says why it is not forecast. */
+  scorerFor(equipment: string): Scorer {
+    const s = this.find(equipment);
+    if (s !== undefined) return s;
+    throw new PdmError(
+      ErrorCodes.QUERY_FAILED,
+      this.plant === null
+        ? `equipment ${JSON.stringify(equipment)} cannot be forecast: no plant file is applied`
+        : `equipment ${JSON.stringify(equipment)} is not in the plant file in force (${this.plant.name}): it is stored and shown, not forecast`,
+      {
+        detail: {
+          status: 404,
+          hint:
+            this.plant === null
+              ? 'apply a plant file that lists it: pdm plant apply FILE (or PUT /v1/plant)'
+              : 'add it to the plant file and apply it (pdm plant apply FILE, or PUT /v1/plant); GET /v1/plant shows the equipment listed',
+        },
+      },
+    );
+  }
+
+  score(equipment: string, atMicros: number, context?: ContextIndex, input?: ScoreInput): Promise<Score> {
+    try {
+      return this.scorerFor(equipment).score(equipment, atMicros, context, input);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** MES/maintenance context of the whole plant as of an instant (30 days back): one load serves many scores. */
+  async contextAt(atMicros: number): Promise<ContextIndex> {
+    const classOf = new Map((this.plant?.equipment ?? []).map((e) => [e.id, e.class]));
+    return new ContextIndex({
+      ...(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 })),
+      classOf,
+    });
+  }
+}
+
+/**
  * The scorer the API and the jobs share: `current` is swapped atomically by `reload()` when a
- * retrain promotes a new model, so requests in flight finish on the models they started with.
+ * retrain promotes a new model or a new plant file is applied, so requests in flight finish on
+ * the models they started with.
  */
 export class LiveScorer {
-  private scorer: Scorer;
-  /** The live windows outlive model reloads: the readings do not change when the model does. */
-  private readonly windows: LiveWindows;
+  private scorer: PlantScorer;
+  /** The live windows outlive model reloads (the readings do not change when the model does), one per scope's sensors. */
+  private readonly windows = new Map<string, LiveWindows>();
   constructor(
     private readonly store: Store,
     private readonly registry: ModelRegistry,
-    private readonly fs: FeatureSet,
+    private plant: Plant | null,
     /** The primary "failure within H" horizon (PDM_FAILURE_HORIZONS' first). */
     private readonly primaryHorizonHours = 24,
+    private plantVersion = 0,
   ) {
-    this.windows = new LiveWindows(store, fs.sensors);
-    this.scorer = Scorer.load(store, registry, fs, primaryHorizonHours, this.windows);
+    this.scorer = this.build();
   }
 
-  get current(): Scorer {
+  /** The scorer of the plant in force in the store (none: nothing is forecast until one is applied). */
+  static async open(store: Store, registry: ModelRegistry, primaryHorizonHours = 24): Promise<LiveScorer> {
+    const p = await currentPlant(store);
+    return new LiveScorer(store, registry, p?.plant ?? null, primaryHorizonHours, p?.version ?? 0);
+  }
+
+  private windowsFor = (scope: ModelScope): LiveWindows => {
+    const key = `${scope.featureSet.sensors.join(',')}|${lookbackMicros(scope)}`;
+    let w = this.windows.get(key);
+    if (w === undefined) {
+      w = new LiveWindows(this.store, scope.featureSet.sensors, { windowMicros: lookbackMicros(scope) });
+      this.windows.set(key, w);
+    }
+    return w;
+  };
+
+  private build(): PlantScorer {
+    return PlantScorer.load(this.store, this.registry, this.plant, this.primaryHorizonHours, this.windowsFor);
+  }
+
+  get current(): PlantScorer {
     return this.scorer;
   }
 
-  reload(): Scorer {
-    this.scorer = Scorer.load(this.store, this.registry, this.fs, this.primaryHorizonHours, this.windows);
+  reload(): PlantScorer {
+    this.scorer = this.build();
     this.signature = this.registry.promotedSignature();
     return this.scorer;
   }
 
+  /** Serves another plant (a new plant file applied): its scopes, models and equipment. */
+  setPlant(plant: Plant | null, version = this.plantVersion + 1): PlantScorer {
+    this.plant = plant;
+    this.plantVersion = version;
+    return this.reload();
+  }
+
   private signature = '';
   private timer: NodeJS.Timeout | undefined;
+  private plantTimer: NodeJS.Timeout | undefined;
 
   /**
    * Reloads when the registry's promoted versions change (pdm models promote/rollback, the retrain
-   * job in another process): polled every `everyMs`, so every running API serves the new version
-   * within seconds. A registry being written mid-poll is read again at the next one.
+   * job in another process), polled every `everyMs`, and when another plant file is applied
+   * (pdm plant apply in another process), polled every `plantEveryMs`: every running API serves
+   * the new version within seconds. A registry being written mid-poll is read again at the next one.
    */
-  watch(everyMs = 2000, onReload?: (signature: string) => void): this {
+  watch(everyMs = 2000, onReload?: (signature: string) => void, plantEveryMs = 5000): this {
     if (this.signature === '') this.signature = this.registry.promotedSignature();
     this.timer ??= setInterval(() => {
       try {
@@ -492,11 +623,26 @@ export class LiveScorer {
         // half-written registry or a model failing its checksum: keep serving the loaded one
       }
     }, everyMs).unref();
+    let polling = false;
+    this.plantTimer ??= setInterval(() => {
+      if (polling) return;
+      polling = true;
+      currentPlant(this.store)
+        .then((p) => {
+          if (p !== null && p.version !== this.plantVersion) this.setPlant(p.plant, p.version);
+        })
+        .catch(() => {
+          // the store is down: keep serving the plant loaded (the health check reports the outage)
+        })
+        .finally(() => (polling = false));
+    }, plantEveryMs).unref();
     return this;
   }
 
   unwatch(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.plantTimer !== undefined) clearInterval(this.plantTimer);
     this.timer = undefined;
+    this.plantTimer = undefined;
   }
 }

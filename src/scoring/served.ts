@@ -5,7 +5,7 @@
  * (`baseline:one-sensor <feature>`, `baseline:climatology`, `baseline:mean-life`, ...) with the
  * reason; a version no backtest judged answers as a model and says it was not judged.
  */
-import type { FeatureSet } from '../../features/index.ts';
+import type { ModelScope } from '../../pipelines/scopes.ts';
 import {
   baselineName,
   calibrate,
@@ -169,26 +169,43 @@ export interface ServedModels {
   /** Per-mode failure models at the primary horizon, by mode. */
   readonly byMode: ReadonlyMap<string, ServedFailure>;
   readonly rul: ServedRul | undefined;
+  /**
+   * Promoted versions of the scope trained on another feature set than the plant's now (the plant
+   * file changed its sensors, windows or statistics): not served until retrained, said here.
+   */
+  readonly stale: readonly string[];
 }
 
-/** The promoted versions trained on `fs`, by declared fields. */
+/**
+ * The scope's promoted versions, by declared fields (scope, kind, horizon, mode, cap). The RUL
+ * model at `rulCapHours`, or when none is promoted at that cap, the scope's only promoted one.
+ */
 export function resolveServed(
   registry: ModelRegistry,
-  fs: FeatureSet,
+  scope: ModelScope,
   primaryHorizonHours: number,
   rulCapHours = 168,
 ): ServedModels {
+  const fs = scope.featureSet;
   let failure: ServedFailure | undefined;
   let rul: ServedRul | undefined;
+  const ruls: ModelMeta[] = [];
   const byHorizon = new Map<number, ServedFailure>();
   const byMode = new Map<string, ServedFailure>();
+  const stale: string[] = [];
   for (const name of registry.names()) {
     const v = registry.promoted(name);
     if (v === null) continue;
     const meta = registry.meta(name, v);
+    if (meta.scope !== scope.name) continue;
+    if (meta.featureSetHash !== fs.hash) {
+      stale.push(`${name}@${v}`);
+      continue;
+    }
     const d = declared(meta);
     if (meta.kind === 'rul-forest') {
       if (d.capHours === rulCapHours) rul = servedRul(registry.load(name, v, fs.hash));
+      else ruls.push(meta);
       continue;
     }
     if (meta.kind !== 'failure-classifier' || d.horizonHours === undefined) continue;
@@ -199,5 +216,9 @@ export function resolveServed(
     } else if (d.mode !== undefined && d.horizonHours === primaryHorizonHours)
       byMode.set(d.mode, servedFailure(registry.load(name, v, fs.hash)));
   }
-  return { failure, byHorizon, byMode, rul };
+  // A plant whose RUL is trained at another cap (e.g. 125 cycles) is served at that cap.
+  const only = ruls[0];
+  if (rul === undefined && ruls.length === 1 && only !== undefined)
+    rul = servedRul(registry.load(only.name, only.version, fs.hash));
+  return { failure, byHorizon, byMode, rul, stale };
 }

@@ -6,3 +6,4 @@ export type { SimSink } from './sink.ts';
 export { buildPlant, CLASSES, SENSORS, MODES } from './plant.ts';
 export type { EquipmentSpec, EquipmentClass, FailureMode, Sensor } from './plant.ts';
 export { Rng } from './rng.ts';
+export { simulatedPlant, SIMULATED_PLANT_FILE } from './plant-file.ts';

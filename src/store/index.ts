@@ -16,7 +16,7 @@ export { queryBatches, queryTable } from './query.ts';
 export type { QueryOptions } from './query.ts';
 export { connectStore } from './store.ts';
 export type { Store } from './store.ts';
-export { TELEMETRY_SENSORS } from './telemetry.ts';
+export { TELEMETRY_SENSORS, telemetrySensors } from './telemetry.ts';
 export { ParallelWriter } from './parallel-writer.ts';
 
 /** A row of sql/queries/equipment_current.sql: an equipment's current ISA-95 place and class. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES, forecastAll, trainFailureModel, trainRulModel } from '../../pipelines/index.ts';
+import { forecastAll, trainFailureModel, trainRulModel } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
@@ -13,6 +13,10 @@ import { waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/store.ts';
 import { keySecret } from '../helpers/keys.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(8);
 
 const START = Date.UTC(2025, 5, 1) / 1000;
 const DAYS = 12;
@@ -40,15 +44,15 @@ describe('the HTTP API on a simulated plant', () => {
     registryDir = mkdtempSync(path.join(os.tmpdir(), 'pdm-api-models-'));
     registry = new ModelRegistry(registryDir);
     const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
-    const f = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
-    const r = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
+    const f = await trainFailureModel(store, registry, SIM.scope, range, { trees: 30 });
+    const r = await trainRulModel(store, registry, SIM.scope, range, { trees: 30 });
     registry.promote(f.name, f.version);
     registry.promote(r.name, r.version);
     keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-keys-')), 'keys.json'));
     mes = keys.create('mes').key;
     scheduler = keys.create('scheduler').key;
     engineer = keys.create('engineer').key;
-    scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+    scorer = new LiveScorer(store, registry, SIM.plant);
     app = await buildApp({ store, registry, scorer, keys });
     written = await forecastAll(store, scorer.current, Date.parse(END_ISO) * 1000);
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
@@ -62,7 +66,7 @@ describe('the HTTP API on a simulated plant', () => {
     expect((await app.inject({ method: 'GET', url: '/health' })).json()).toEqual({ status: 'ok' });
     const ready = await app.inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(200);
-    expect(ready.json().models).toEqual(['failure-any-24h', 'rul-168h']);
+    expect(ready.json().models).toEqual(['pooled.failure-any-24h', 'pooled.rul-168h']);
   });
 
   it('scores an equipment: calibrated failure probability, RUL with an interval, top features', async () => {
@@ -89,7 +93,7 @@ describe('the HTTP API on a simulated plant', () => {
     // The quality table gone (a real failed query on the real QuestDB): the score still answers,
     // with the reason, and a second score does not find a cached empty answer.
     const broken: Store = { ...store, tables: { ...store.tables, quality: `${store.tables.quality}_gone` } };
-    const s = new LiveScorer(broken, registry, PLANT_FEATURES);
+    const s = new LiveScorer(broken, registry, SIM.plant);
     const at = Date.parse(END_ISO) * 1000;
     for (let i = 0; i < 2; i++) {
       const r = await s.current.score('cnc-001', at);
@@ -386,7 +390,7 @@ describe('the HTTP API on a simulated plant', () => {
   it('lists the registry', async () => {
     const res = await app.inject({ method: 'GET', url: '/v1/models', headers: as(engineer) });
     const names = res.json().models.map((m: { name: string }) => m.name);
-    expect(names).toEqual(['failure-any-24h', 'rul-168h']);
+    expect(names).toEqual(['pooled.failure-any-24h', 'pooled.rul-168h']);
   });
 
   it('serves a version promoted by another process within seconds (pdm models promote, the retrain job)', async () => {
@@ -402,17 +406,17 @@ describe('the HTTP API on a simulated plant', () => {
     expect(await score()).toMatch(/@v0001$/);
     // Another process: its own registry handle on the same directory saves and promotes v0002.
     const other = new ModelRegistry(registryDir);
-    const current = other.load('failure-any-24h');
+    const current = other.load('pooled.failure-any-24h');
     const { name: _n, version: _v, createdAt: _c, checksum: _s, ...info } = current.meta;
-    const next = other.save('failure-any-24h', current.forest, info);
-    other.promote('failure-any-24h', next.version);
+    const next = other.save('pooled.failure-any-24h', current.forest, info);
+    other.promote('pooled.failure-any-24h', next.version);
     const deadline = Date.now() + 8000;
     let served = await score();
     while (!served.endsWith(next.version) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
       served = await score();
     }
-    expect(served).toBe(`failure-any-24h@${next.version}`);
-    other.rollback('failure-any-24h');
+    expect(served).toBe(`pooled.failure-any-24h@${next.version}`);
+    other.rollback('pooled.failure-any-24h');
   });
 });

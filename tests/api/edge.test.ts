@@ -8,7 +8,6 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
@@ -17,6 +16,10 @@ import type { Store } from '../../src/store/index.ts';
 import { keySecret } from '../helpers/keys.ts';
 import { freePort } from '../helpers/ports.ts';
 import { testConfig, uniquePrefix } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(8);
 
 /**
  * The HTTP edge over real sockets: keyless local reads only for a loopback peer, Host and bind
@@ -38,7 +41,7 @@ describe('the hardened HTTP edge', () => {
     stream.on('data', (b: Buffer) => logs.push(...b.toString().split('\n').filter(Boolean)));
     const keys = new KeyStore(keysFile);
     const a = await buildApp(
-      { store: st, registry, scorer: new LiveScorer(st, registry, PLANT_FEATURES), keys },
+      { store: st, registry, scorer: new LiveScorer(st, registry, SIM.plant), keys },
       { logStream: stream, logLevel: 'info' },
     );
     open.push(a);
@@ -187,7 +190,7 @@ describe('the hardened HTTP edge', () => {
     const secret = keySecret(key);
     const a = await app();
     // A registry file that is not JSON: an internal error, not the client's.
-    const broken = path.join(modelsDir, 'failure-any-24h');
+    const broken = path.join(modelsDir, 'pooled.failure-any-24h');
     mkdirSync(broken, { recursive: true });
     writeFileSync(path.join(broken, 'registry.json'), '{');
     try {
@@ -234,7 +237,7 @@ describe('the hardened HTTP edge', () => {
     const keys = new KeyStore(keysFile);
     const mes = keys.create('mes').key;
     const a = await buildApp(
-      { store: down, registry, scorer: new LiveScorer(down, registry, PLANT_FEATURES), keys },
+      { store: down, registry, scorer: new LiveScorer(down, registry, SIM.plant), keys },
       { logStream: new PassThrough() },
     );
     open.push(a);

@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
@@ -12,6 +11,10 @@ import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { connectStore, query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testConfig, uniquePrefix } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(3);
 
 /**
  * Malformed requests generated from the OpenAPI document, against the real HTTP stack (inject)
@@ -356,7 +359,7 @@ describe('the API under malformed input generated from its OpenAPI document', ()
     const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-fuzz-models-')));
     const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-fuzz-keys-')), 'k.json'));
     key = keys.create('admin').key;
-    app = await buildApp({ store, registry, scorer: new LiveScorer(store, registry, PLANT_FEATURES), keys });
+    app = await buildApp({ store, registry, scorer: new LiveScorer(store, registry, SIM.plant), keys });
   }, 120_000);
   afterAll(async () => {
     await app?.close();

@@ -4,13 +4,16 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { connectStore, query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testConfig, uniquePrefix } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(8);
 
 /** MES context and telemetry intake against the real QuestDB, through the real HTTP stack (inject). */
 describe('intake routes', () => {
@@ -38,7 +41,7 @@ describe('intake routes', () => {
     mes = keys.create('mes').key;
     engineer = keys.create('engineer').key;
     scheduler = keys.create('scheduler').key;
-    app = await buildApp({ store, registry, scorer: new LiveScorer(store, registry, PLANT_FEATURES), keys });
+    app = await buildApp({ store, registry, scorer: new LiveScorer(store, registry, SIM.plant), keys });
     const res = await post('/v1/equipment', engineer, [
       { equipment: 'press-01', site: 'plant-9', line: 'L1', equipment_class: 'press', name: 'Press 1' },
       { equipment: 'press-02', site: 'plant-9', line: 'L1', equipment_class: 'press' },

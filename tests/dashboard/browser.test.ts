@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES, ensureInitialModels, forecastAll, retrainModels } from '../../pipelines/index.ts';
+import { ensureInitialModels, forecastAll, retrainModels } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
@@ -16,6 +16,10 @@ import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { connectStore, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testConfig, uniquePrefix } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(6);
 
 /** Debian's chromium (the set-up installs it); PDM_CHROMIUM points elsewhere. */
 const CHROMIUM = process.env.PDM_CHROMIUM ?? '/usr/bin/chromium';
@@ -58,9 +62,9 @@ describe('the dashboard in Chromium', () => {
       await waitForWal(store.pool, store.tables, t);
     const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-dash-models-')));
     const range = { from: start * 1e6, to: now * 1e6 };
-    await ensureInitialModels(store, registry, PLANT_FEATURES, range, { trees: 20 });
-    await retrainModels(store, registry, PLANT_FEATURES, range, { metric: 'brier', trees: 20 });
-    const scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+    await ensureInitialModels(store, registry, SIM.scope, range, { trees: 20 });
+    await retrainModels(store, registry, SIM.scope, range, { metric: 'brier', trees: 20 });
+    const scorer = new LiveScorer(store, registry, SIM.plant);
     await forecastAll(store, scorer.current, now * 1e6);
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
     const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-dash-keys-')), 'k.json'));
@@ -149,9 +153,9 @@ describe('the dashboard in Chromium', () => {
     const models = (await (await fetch(`${base}/v1/models`)).json()) as {
       models: { name: string; backtest: { roc?: unknown[] } | null }[];
     };
-    expect(models.models.map((m) => m.name)).toContain('rul-168h');
+    expect(models.models.map((m) => m.name)).toContain('pooled.rul-168h');
     expect(await page.locator('#models-table tbody tr').count()).toBe(models.models.length);
-    const roc = models.models.find((m) => m.name === 'failure-any-24h')?.backtest?.roc ?? [];
+    const roc = models.models.find((m) => m.name === 'pooled.failure-any-24h')?.backtest?.roc ?? [];
     expect(roc.length).toBeGreaterThanOrEqual(2);
     expect(await points('#roc')).toBe(roc.length + 2);
     expect(await points('#calibration')).toBeGreaterThan(2);

@@ -8,7 +8,6 @@ import { brier, ModelRegistry } from '../../models/index.ts';
 import { failureScores, fitFailure } from '../../pipelines/failure-kind.ts';
 import { evidenceOf } from '../../pipelines/features.ts';
 import {
-  PLANT_FEATURES,
   checkFreshness,
   computeStoreFeatures,
   ensureInitialModels,
@@ -24,6 +23,10 @@ import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { connectStore, parseTimestampMicros, query, waitForWal, Writer } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { testConfig, uniquePrefix } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(6);
 
 const DAYS = 8;
 const EQUIPMENT = 6;
@@ -62,11 +65,11 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
       await waitForWal(store.pool, store.tables, t);
     registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-engine-models-')));
-    scorer = new LiveScorer(store, registry, PLANT_FEATURES);
+    scorer = new LiveScorer(store, registry, SIM.plant);
     const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-engine-keys-')), 'k.json'));
     key = keys.create('scheduler').key;
     expect(scorer.current.ready).toBe(false);
-    const first = await ensureInitialModels(store, registry, PLANT_FEATURES, range, {
+    const first = await ensureInitialModels(store, registry, SIM.scope, range, {
       trees: 20,
       minModeFailures: 2,
     });
@@ -79,7 +82,6 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       store,
       registry,
       scorer,
-      featureSet: PLANT_FEATURES,
       trees: 20,
       onEvent: (e) => events.push(e),
     });
@@ -120,15 +122,15 @@ describe('end to end: empty database to a scheduled forecast served with its MES
   });
 
   it('trained and promoted first models with their walk-forward backtests recorded', () => {
-    const f = registry.meta('failure-any-24h', registry.promoted('failure-any-24h')!);
+    const f = registry.meta('pooled.failure-any-24h', registry.promoted('pooled.failure-any-24h')!);
     expect(f.metrics.backtest_roc_auc).toBeGreaterThan(0);
     expect(f.metrics.backtest_roc_auc).toBeLessThanOrEqual(1);
-    const r = registry.meta('rul-168h', registry.promoted('rul-168h')!);
+    const r = registry.meta('pooled.rul-168h', registry.promoted('pooled.rul-168h')!);
     expect(r.metrics.backtest_rmse_h).toBeGreaterThan(0);
   });
 
   it('gives RUL intervals from conformal residuals, never pinned to the point, and one story with the failure probability', async () => {
-    const r = registry.meta('rul-168h', registry.promoted('rul-168h')!);
+    const r = registry.meta('pooled.rul-168h', registry.promoted('pooled.rul-168h')!);
     const levels = (r.intervals ?? []).map((i) => i.level);
     expect(levels).toEqual([0, 0.5, 0.8, 0.9]);
     // Nested: a higher nominal coverage is at least as wide.
@@ -259,7 +261,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const later = (now + 3600) * 1e6;
     const stale = await checkFreshness(store, later, {
       staleAfterSeconds: 300,
-      sensors: PLANT_FEATURES.sensors,
+      sensors: SIM.scope.featureSet.sensors,
     });
     expect(stale.filter((e) => e.kind === 'stale').length).toBe(EQUIPMENT);
     await raiseEvents(store, stale, later);
@@ -298,7 +300,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const absent = new Map<string, number>();
     const events = await checkFreshness(store, t, {
       staleAfterSeconds: 300,
-      sensors: PLANT_FEATURES.sensors,
+      sensors: SIM.scope.featureSet.sensors,
       absent,
     });
     const mine = events.filter((e) => e.equipment === 'probe-01');
@@ -311,21 +313,21 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       .map((k) => k.split('\u0000')[1]);
     expect(remembered).not.toContain('vibration_rms');
     expect(remembered).not.toContain('bearing_temp');
-    expect(remembered.length).toBe(PLANT_FEATURES.sensors.length - 2);
+    expect(remembered.length).toBe(SIM.scope.featureSet.sensors.length - 2);
     for (const k of absent.keys()) expect(absent.get(k)).toBe(t + 3600e6);
     const again = await checkFreshness(store, t + 60e6, {
       staleAfterSeconds: 300,
-      sensors: PLANT_FEATURES.sensors,
+      sensors: SIM.scope.featureSet.sensors,
       absent,
     });
     expect(again.filter((e) => e.equipment === 'probe-01').map((e) => e.sensor)).toEqual(['vibration_rms']);
   });
 
   it('the nightly retrain promotes a challenger only if it beats the champion on the holdout', async () => {
-    const before = registry.promoted('failure-any-24h');
+    const before = registry.promoted('pooled.failure-any-24h');
     const run = await jobs.scheduler.runNow('retrain');
     expect(run.status, run.error ?? '').toBe('ok');
-    const c = registry.challenges('failure-any-24h').at(-1)!;
+    const c = registry.challenges('pooled.failure-any-24h').at(-1)!;
     expect(c.metric).toBe('brier');
     // The holdout (the last 48 h) holds the 24 h of instants whose 24 h outcome is known.
     expect(c.holdout.rows).toBeGreaterThanOrEqual(EQUIPMENT * 6 * 20);
@@ -333,8 +335,10 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     expect(c.champion?.version).toBe(before);
     const beat = c.champion !== null && c.challenger.value < c.champion.value;
     expect(c.promoted).toBe(beat);
-    expect(registry.promoted('failure-any-24h')).toBe(beat ? c.challenger.version : before);
-    expect(scorer.current.failure?.version).toBe(`failure-any-24h@${registry.promoted('failure-any-24h')}`);
+    expect(registry.promoted('pooled.failure-any-24h')).toBe(beat ? c.challenger.version : before);
+    expect(scorer.current.scope('pooled')?.failure?.version).toBe(
+      `pooled.failure-any-24h@${registry.promoted('pooled.failure-any-24h')}`,
+    );
     expect(run.detail).toContain(c.reason);
     // The champion was fitted on all history at the first start, the holdout included: it is not
     // scored in sample; its recipe is re-fitted at the holdout's cut and that re-fit competes.
@@ -345,8 +349,8 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const holdoutEnd = Date.parse(c.holdout.to) * 1000;
     const hist = { from: (await storedHistory(store, 'test')).from, to: holdoutEnd };
     const ev = evidenceOf(
-      await computeStoreFeatures(store, PLANT_FEATURES, hist, 600),
-      PLANT_FEATURES,
+      await computeStoreFeatures(store, SIM.scope, hist, 600),
+      SIM.scope.featureSet,
       hist.to,
     );
     const refit = await fitFailure(ev, cut, { horizonHours: 24, trees: 20, seed: 17 });
@@ -361,8 +365,8 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       10,
     );
     // The RUL challenger has conformal bounds of its own, from its own calibration slice.
-    const rc = registry.challenges('rul-168h').at(-1)!;
-    const challenger = registry.meta('rul-168h', rc.challenger.version);
+    const rc = registry.challenges('pooled.rul-168h').at(-1)!;
+    const challenger = registry.meta('pooled.rul-168h', rc.challenger.version);
     expect(challenger.intervals?.map((i) => i.level)).toEqual([0, 0.5, 0.8, 0.9]);
     expect(challenger.gate?.serve).toMatch(/^(model|baseline:mean-life|baseline:weibull)$/);
     expect(challenger.metrics.censored_rows_imputed).toBeGreaterThanOrEqual(0);

@@ -2,12 +2,16 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PLANT_FEATURES, backtestFailure, writeBacktestReport } from '../../pipelines/index.ts';
+import { backtestFailure, writeBacktestReport } from '../../pipelines/index.ts';
 import type { FailureBacktest } from '../../pipelines/index.ts';
 import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(8);
 
 const START = Date.UTC(2025, 3, 1) / 1000;
 const DAYS = 24;
@@ -24,7 +28,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
       await waitForWal(store.pool, store.tables, t);
     r = await backtestFailure(
       store,
-      PLANT_FEATURES,
+      SIM.scope,
       { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
       { horizonHours: 24, folds: 2 },
     );
@@ -46,18 +50,18 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(r.persistence.recall).toBeLessThanOrEqual(1);
     expect(r.roc_auc).toBeGreaterThan(r.persistence.roc_auc);
     expect([1, -1]).toContain(r.baseline.direction);
-    expect(PLANT_FEATURES.columns).toContain(r.baseline.feature);
+    expect(SIM.scope.featureSet.columns).toContain(r.baseline.feature);
   });
 
   it('a longer horizon: backtested, registered and judged by the gate; scored and written beside the 24 h one, by the model or the reference it lost to', async () => {
     const { ModelRegistry } = await import('../../models/index.ts');
     const { ensureInitialModels, failureGate, forecastAll } = await import('../../pipelines/index.ts');
-    const { Scorer } = await import('../../src/scoring/scorer.ts');
+    const { PlantScorer } = await import('../../src/scoring/scorer.ts');
     const { query } = await import('../../src/store/index.ts');
     const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-horizons-')));
     const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
     // 24 days = 576 h: a 400 h horizon needs 848 h of history to be backtested.
-    const m = await ensureInitialModels(store, registry, PLANT_FEATURES, range, {
+    const m = await ensureInitialModels(store, registry, SIM.scope, range, {
       horizons: [24, 72, 400],
       trees: 20,
       minModeFailures: 1000,
@@ -65,18 +69,18 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect('model' in m.failure).toBe(true);
     const [three, long] = m.horizons;
     expect(long && 'skipped' in long && long.skipped).toMatch(/spans 576 h; a 400 h horizon needs 848 h/);
-    expect(registry.promoted('failure-any-400h')).toBeNull();
+    expect(registry.promoted('pooled.failure-any-400h')).toBeNull();
     // The 72 h version is in service with the gate's verdict on its walk-forward recorded beside it.
     expect(three && 'model' in three).toBe(true);
-    const meta = registry.meta('failure-any-72h', 'v0001');
-    const backtest = registry.backtest('failure-any-72h', 'v0001') as unknown as FailureBacktest;
+    const meta = registry.meta('pooled.failure-any-72h', 'v0001');
+    const backtest = registry.backtest('pooled.failure-any-72h', 'v0001') as unknown as FailureBacktest;
     expect(meta.gate).toEqual(failureGate(backtest));
     expect(meta.gate).toEqual(backtest.gate);
-    expect(registry.promoted('failure-any-72h')).toBe('v0001');
-    const answeredBy = meta.gate!.passed ? 'failure-any-72h@v0001' : meta.gate!.serve;
+    expect(registry.promoted('pooled.failure-any-72h')).toBe('v0001');
+    const answeredBy = meta.gate!.passed ? 'pooled.failure-any-72h@v0001' : meta.gate!.serve;
     expect(answeredBy).toMatch(/^(failure-any-72h@v0001|baseline:one-sensor .+|baseline:climatology)$/);
 
-    const scorer = Scorer.load(store, registry, PLANT_FEATURES);
+    const scorer = PlantScorer.load(store, registry, SIM.plant);
     const at = range.to;
     const s = await scorer.score('cnc-001', at);
     expect(s.status, s.insufficient?.reason).toBe('ok');
@@ -84,7 +88,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(s.failure_by_horizon[0]).toEqual(s.failure);
     // What answers is named: the version, or the reference it lost to (with why, and the version behind it).
     expect(s.failure_by_horizon[1]!.model).toBe(answeredBy);
-    expect(s.failure_by_horizon[1]!.version).toBe('failure-any-72h@v0001');
+    expect(s.failure_by_horizon[1]!.version).toBe('pooled.failure-any-72h@v0001');
     expect(s.failure_by_horizon[1]!.note === undefined).toBe(meta.gate!.passed);
     for (const h of s.failure_by_horizon) {
       expect(h.probability).toBeGreaterThanOrEqual(0);
@@ -104,7 +108,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
 
     // The nightly retrain challenges it alone (failure-any-72h) on a holdout of 72 + 24 h.
     const { retrainFailureHorizon } = await import('../../pipelines/index.ts');
-    const outcome = await retrainFailureHorizon(store, registry, PLANT_FEATURES, range, {
+    const outcome = await retrainFailureHorizon(store, registry, SIM.scope, range, {
       metric: 'brier',
       trees: 20,
       horizonHours: 72,
@@ -114,8 +118,8 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(outcome.challenger.version).toBe('v0002');
     expect(outcome.holdout.rows).toBeGreaterThan(0);
     expect(new Date(outcome.holdout.from).getTime() * 1000).toBe(range.to - 96 * 3.6e9);
-    expect(registry.challenges('failure-any-72h').at(-1)).toEqual(outcome);
-    expect(registry.promoted('failure-any-72h')).toBe(outcome.promoted ? 'v0002' : 'v0001');
+    expect(registry.challenges('pooled.failure-any-72h').at(-1)).toEqual(outcome);
+    expect(registry.promoted('pooled.failure-any-72h')).toBe(outcome.promoted ? 'v0002' : 'v0001');
   }, 300_000);
 
   it('reports calibration, lead times and false alarms consistently', () => {
@@ -135,7 +139,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
   it('holds equipment out: trained on the others, tested on them alone', async () => {
     const h = await backtestFailure(
       store,
-      PLANT_FEATURES,
+      SIM.scope,
       { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
       { horizonHours: 24, folds: 2, holdOutEquipment: ['cnc-001', 'pump-001'], forest: { trees: 30 } },
     );
@@ -146,7 +150,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     await expect(
       backtestFailure(
         store,
-        PLANT_FEATURES,
+        SIM.scope,
         { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
         {
           horizonHours: 24,
@@ -160,7 +164,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     const { backtestRul, rulGate } = await import('../../pipelines/index.ts');
     const b = await backtestRul(
       store,
-      PLANT_FEATURES,
+      SIM.scope,
       { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
       { trees: 40 },
     );
@@ -208,13 +212,13 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     const { trainFailureModel, trainRulModel } = await import('../../pipelines/index.ts');
     const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-train-')));
     const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
-    const failure = await trainFailureModel(store, registry, PLANT_FEATURES, range, { trees: 30 });
-    const rul = await trainRulModel(store, registry, PLANT_FEATURES, range, { trees: 30, rulCapHours: 168 });
-    expect(failure.name).toBe('failure-any-24h');
+    const failure = await trainFailureModel(store, registry, SIM.scope, range, { trees: 30 });
+    const rul = await trainRulModel(store, registry, SIM.scope, range, { trees: 30, rulCapHours: 168 });
+    expect(failure.name).toBe('pooled.failure-any-24h');
     expect(failure.calibration!.y.every((v, i, a) => i === 0 || v >= a[i - 1]!)).toBe(true); // isotonic
-    const loaded = registry.load('rul-168h', rul.version, PLANT_FEATURES.hash);
-    expect(loaded.meta.featureNames).toEqual(PLANT_FEATURES.columns);
-    const zeros = PLANT_FEATURES.columns.map(() => Float64Array.of(0));
+    const loaded = registry.load('pooled.rul-168h', rul.version, SIM.scope.featureSet.hash);
+    expect(loaded.meta.featureNames).toEqual(SIM.scope.featureSet.columns);
+    const zeros = SIM.scope.featureSet.columns.map(() => Float64Array.of(0));
     const p = predictColumns(loaded.compiled, zeros)[0]!;
     expect(p).toBeGreaterThanOrEqual(0);
     expect(p).toBeLessThanOrEqual(168);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeFeatures, float64Values } from '../../features/index.ts';
 import {
-  PLANT_FEATURES,
   computeStoreFeatures,
   loadReadings,
   persistFeatures,
@@ -11,6 +10,10 @@ import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(4);
 
 const START = Date.UTC(2025, 1, 1) / 1000;
 const DAYS = 6;
@@ -29,17 +32,21 @@ describe('the feature pipeline on a simulated plant in QuestDB', () => {
   afterAll(async () => store?.close());
 
   it('computes one row per equipment and 10 minutes, equal to the kernels on the same readings', async () => {
-    const run = await computeStoreFeatures(store, PLANT_FEATURES, range, 600);
+    const run = await computeStoreFeatures(store, SIM.scope, range, 600);
     expect(run.features.numRows).toBeGreaterThan(4 * DAYS * 144 * 0.8); // silent while down (repairs, PM)
     expect(run.features.numRows).toBeLessThanOrEqual(4 * DAYS * 144);
     expect(run.features.schema.fields.map((f) => f.name)).toEqual([
       'ts',
       'equipment',
-      ...PLANT_FEATURES.columns,
+      ...SIM.scope.featureSet.columns,
     ]);
-    const again = computeFeatures(await loadReadings(store, PLANT_FEATURES, range), PLANT_FEATURES, {
-      everySeconds: 600,
-    });
+    const again = computeFeatures(
+      await loadReadings(store, SIM.scope.featureSet, range),
+      SIM.scope.featureSet,
+      {
+        everySeconds: 600,
+      },
+    );
     const col = 'vibration_rms__mean__1h';
     expect(Array.from(float64Values(again.getChild(col)!))).toEqual(
       Array.from(float64Values(run.features.getChild(col)!)),
@@ -49,14 +56,18 @@ describe('the feature pipeline on a simulated plant in QuestDB', () => {
     expect(load.some((v) => v > 0.5)).toBe(true);
     expect(load.some((v) => v === 0)).toBe(true);
     expect(run.failures.length).toBeGreaterThan(0);
+    // The pooled scope's classes are a feature: one code per class (four machines, four classes).
+    const cls = float64Values(run.features.getChild('equipment_class')!);
+    expect(new Set(cls).size).toBe(4);
+    expect(cls.every((v) => Number.isFinite(v))).toBe(true);
   });
 
   it('persists to the features table idempotently', async () => {
-    const run = await computeStoreFeatures(store, PLANT_FEATURES, range, 3600);
-    expect(await persistFeatures(store.config, store, PLANT_FEATURES, run.features)).toBe(
+    const run = await computeStoreFeatures(store, SIM.scope, range, 3600);
+    expect(await persistFeatures(store.config, store, SIM.scope.featureSet, run.features)).toBe(
       run.features.numRows,
     );
-    expect(await persistFeatures(store.config, store, PLANT_FEATURES, run.features)).toBe(
+    expect(await persistFeatures(store.config, store, SIM.scope.featureSet, run.features)).toBe(
       run.features.numRows,
     );
     await waitForWal(store.pool, store.tables, store.tables.features);
@@ -65,10 +76,10 @@ describe('the feature pipeline on a simulated plant in QuestDB', () => {
   });
 
   it('summarises for an engineer: label correlations and describe() per equipment as CSV', async () => {
-    const run = await computeStoreFeatures(store, PLANT_FEATURES, range, 600);
-    const s = await summariseFeatures(run.features, PLANT_FEATURES, run.failures, 24, range.to);
+    const run = await computeStoreFeatures(store, SIM.scope, range, 600);
+    const s = await summariseFeatures(run.features, SIM.scope.featureSet, run.failures, 24, range.to);
     expect(s.positives).toBeGreaterThan(0);
-    expect(s.correlations).toHaveLength(PLANT_FEATURES.columns.length);
+    expect(s.correlations).toHaveLength(SIM.scope.featureSet.columns.length);
     const csv = s.describeCsv.trim().split('\n');
     expect(csv[0]!.startsWith('equipment,stat,')).toBe(true);
     expect(csv.some((l) => /^cnc-001,mean,/.test(l))).toBe(true);

@@ -5,12 +5,15 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainForest } from '../../models/index.ts';
-import { PLANT_FEATURES } from '../../pipelines/index.ts';
 import { failureTrainingSet, rulTrainingSet, walkForwardFolds } from '../../pipelines/harness.ts';
 import type { Evidence, TrainingSet } from '../../pipelines/harness.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { evidenceOf, simulatedHistory } from '../helpers/plant-evidence.ts';
 import type { PlantHistory } from '../helpers/plant-evidence.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(4);
 
 const START = Date.UTC(2025, 5, 1) / 1000;
 
@@ -73,7 +76,7 @@ describe('evaluation harness: no fold sees past its cut', () => {
   let base: Evidence;
   beforeAll(async () => {
     history = await simulatedHistory({ equipment: 4, days: 18, seed: 21, start: START, sampleSeconds: 120 });
-    base = evidenceOf(history, PLANT_FEATURES);
+    base = evidenceOf(history, SIM.scope.featureSet);
   }, 120_000);
 
   it('changing, adding or deleting telemetry or maintenance after a cut leaves the training side bit-identical', () => {
@@ -105,7 +108,7 @@ describe('evaluation harness: no fold sees past its cut', () => {
     ] as const;
     for (const fold of folds) {
       const changed = changeAfter(history, fold.cut, rng);
-      const ev = evidenceOf(changed.history, PLANT_FEATURES);
+      const ev = evidenceOf(changed.history, SIM.scope.featureSet);
       for (const kind of kinds) {
         const before = kind.set(base, fold.cut);
         const after = kind.set(ev, fold.cut);

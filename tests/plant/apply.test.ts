@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
-import { PLANT_FEATURES } from '../../pipelines/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { isPdmError } from '../../src/errors.ts';
@@ -14,6 +13,10 @@ import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { query, sql, waitForWal, Writer } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/store.ts';
+import { simPlant } from '../helpers/plant.ts';
+
+/** The simulator's plant of this file's machines, and its one model scope. */
+const SIM = simPlant(12);
 
 const EXAMPLES = path.resolve(import.meta.dirname, '../../examples/plants');
 
@@ -33,7 +36,7 @@ describe('applying a plant', () => {
     const keys = new KeyStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pdm-plant-keys-')), 'k.json'));
     engineer = keys.create('engineer').key;
     mes = keys.create('mes').key;
-    app = await buildApp({ store, registry, scorer: new LiveScorer(store, registry, PLANT_FEATURES), keys });
+    app = await buildApp({ store, registry, scorer: new LiveScorer(store, registry, SIM.plant), keys });
   }, 60_000);
   afterAll(async () => {
     await app?.close();

@@ -53,7 +53,7 @@ describe('plant files', () => {
       'classes.pump.sensors[3].name: flow is declared twice in pump',
       'classes.pump.failure_modes[0].name: required',
       'classes.pump.quality[0].limits.water.usl: usl 98 must exceed lsl 99',
-      'classes.pump.features.stats[0]: "median" is not one of mean, std, min, max, slope, last, ewma',
+      'classes.pump.features.stats[0]: "median" is not one of mean, std, min, max, last, delta, slope, ewma, rms, skew, kurt, ptp, count, missing',
       'equipment[0].class: "valve" is not a class of this file (pump)',
     ]);
   });

@@ -9,6 +9,8 @@ import { resolveServed } from '../../src/scoring/served.ts';
 import { reconcile } from '../../models/index.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { defineFeatureSet } from '../../features/index.ts';
+import type { FeatureSet } from '../../features/index.ts';
+import type { ModelScope } from '../../pipelines/index.ts';
 
 const FS = defineFeatureSet({
   name: 'served-test',
@@ -17,22 +19,40 @@ const FS = defineFeatureSet({
   stats: ['mean'],
   context: ['hours_since_maintenance'],
 });
+const scopeOf = (name: string, featureSet: FeatureSet): ModelScope => ({
+  name,
+  classes: [name],
+  equipment: [],
+  classOf: new Map(),
+  featureSet,
+  everySeconds: 600,
+  sampleSeconds: 1,
+  why: '',
+});
+const SCOPE = scopeOf('served', FS);
 
-function registryWith(gate: ModelMeta['gate']): ModelRegistry {
+function registryWith(
+  gate: ModelMeta['gate'],
+  o: { scope?: string; registry?: ModelRegistry; fs?: FeatureSet } = {},
+): ModelRegistry {
   const rng = new Rng(3, 'served');
   const n = 400;
   const X = FS.columns.map(() => Float64Array.from({ length: n }, () => rng.normal()));
   const y = Float64Array.from(X[0]!, (v) => (v > 0.5 ? 1 : 0));
   const forest = trainForest(X, y, { task: 'classification', trees: 5, maxDepth: 4, seed: 1 });
-  const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-served-')));
-  const meta = registry.save('failure-any-24h', forest, {
+  const registry = o.registry ?? new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-served-')));
+  const scope = o.scope ?? 'served';
+  const fs = o.fs ?? FS;
+  const meta = registry.save(`${scope}.failure-any-24h`, forest, {
     kind: 'failure-classifier',
     target: 'failure within 24 h (any mode)',
     horizonHours: 24,
     mode: 'any',
-    featureSet: FS.name,
-    featureSetHash: FS.hash,
-    featureNames: FS.columns,
+    scope,
+    classes: [scope],
+    featureSet: fs.name,
+    featureSetHash: fs.hash,
+    featureNames: fs.columns,
     trainingWindow: null,
     rows: n,
     metrics: {},
@@ -86,11 +106,11 @@ describe('what answers a score', () => {
     const reason = "ROC-AUC 0.790 does not beat the one-sensor rule (b__mean__10m)'s 0.840 (walk-forward)";
     const served = resolveServed(
       registryWith({ passed: false, serve: 'baseline:one-sensor b__mean__10m', reason }),
-      FS,
+      SCOPE,
       24,
     ).failure!;
     expect(served.answeredBy).toBe('baseline:one-sensor b__mean__10m');
-    expect(served.version).toBe('failure-any-24h@v0001');
+    expect(served.version).toBe('served.failure-any-24h@v0001');
     expect(served.note).toContain(reason);
     expect(served.sensors).toEqual(['b']);
     // The rule's calibrated probability, whatever the forest would say.
@@ -101,7 +121,7 @@ describe('what answers a score', () => {
     ]);
     const clim = resolveServed(
       registryWith({ passed: false, serve: 'baseline:climatology', reason: 'Brier ...' }),
-      FS,
+      SCOPE,
       24,
     ).failure!;
     expect(clim.probability(Float64Array.of(5, 5, 0))).toBe(0.05);
@@ -111,14 +131,31 @@ describe('what answers a score', () => {
   it('a passing model answers itself; one no backtest judged answers and says so', () => {
     const passed = resolveServed(
       registryWith({ passed: true, serve: 'model', reason: 'beats' }),
-      FS,
+      SCOPE,
       24,
     ).failure!;
     expect(passed.answeredBy).toBe('model');
     expect(passed.note).toBeNull();
-    const unjudged = resolveServed(registryWith(undefined), FS, 24).failure!;
+    const unjudged = resolveServed(registryWith(undefined), SCOPE, 24).failure!;
     expect(unjudged.answeredBy).toBe('model');
     expect(unjudged.note).toMatch(/no backtest judged/);
+  });
+
+  it("serves a scope's own models only, and names those trained on a feature set the plant has since changed", () => {
+    const pass = { passed: true, serve: 'model', reason: 'beats' };
+    const registry = registryWith(pass);
+    registryWith(pass, { registry, scope: 'other' });
+    // The plant file changed the scope's windows: the promoted version no longer fits its features.
+    const changed = defineFeatureSet({ ...FS, windows: [{ kind: 'time', seconds: 3600 }] });
+    const served = resolveServed(registry, SCOPE, 24);
+    expect(served.failure?.version).toBe('served.failure-any-24h@v0001');
+    expect(served.stale).toEqual([]);
+    const after = resolveServed(registry, scopeOf('served', changed), 24);
+    expect(after.failure).toBeUndefined();
+    expect(after.stale).toEqual(['served.failure-any-24h@v0001']);
+    expect(resolveServed(registry, scopeOf('other', FS), 24).failure?.version).toBe(
+      'other.failure-any-24h@v0001',
+    );
   });
 });
 

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { equipmentHealth } from '../../../pipelines/equipment-health.ts';
-import { microsToIso, parseTimestampMicros, query, sql } from '../../store/index.ts';
+import { microsToIso, parseTimestampMicros, query, sql, telemetrySensors } from '../../store/index.ts';
 import type { EquipmentPlace as Place } from '../../store/index.ts';
 import { errorMessage } from '../../errors.ts';
 import { currentPlant } from '../../plant/index.ts';
@@ -25,7 +25,7 @@ const HealthQuery = Type.Object(
 const Params = Type.Object({ id: Id('equipment id') });
 
 const equipment: FastifyPluginAsyncTypebox = async (app) => {
-  const { store, scorer, featureSet: fs } = app.services;
+  const { store, scorer } = app.services;
   const places = async () =>
     (await query<Place>(store.pool, sql('equipment_current', store.tables))).rows.sort((a, b) =>
       a.equipment.localeCompare(b.equipment),
@@ -90,7 +90,23 @@ const equipment: FastifyPluginAsyncTypebox = async (app) => {
           `at most 5000 buckets: use a step of at least ${Math.ceil((hours * 3600) / 5000)} s`,
         );
       const at = req.query.at === undefined ? Date.now() * 1000 : instant(req.query.at, 'querystring.at');
-      const health = await equipmentHealth(store, id, fs.sensors, at, hours, step);
+      // The sensors of its class in the plant in force; equipment the plant file does not list shows
+      // whichever stored sensors have values in the window.
+      const p = (await currentPlant(store))?.plant;
+      const cls = p?.classes[p.equipment.find((e) => e.id === id)?.class ?? ''];
+      const declared = cls?.sensors.map((x) => x.name);
+      const all = await equipmentHealth(
+        store,
+        id,
+        declared ?? (await telemetrySensors(store)),
+        at,
+        hours,
+        step,
+      );
+      const health =
+        declared === undefined
+          ? { ...all, sensors: all.sensors.filter((t) => t.mean.some((v) => v !== null)) }
+          : all;
       let latest = null;
       let why: string | null = null;
       try {
@@ -100,8 +116,6 @@ const equipment: FastifyPluginAsyncTypebox = async (app) => {
         why = errorMessage(err);
       }
       // Units from the plant in force (the plant file), where it declares this equipment.
-      const p = (await currentPlant(store))?.plant;
-      const cls = p?.classes[p.equipment.find((e) => e.id === id)?.class ?? ''];
       const units = Object.fromEntries((cls?.sensors ?? []).map((x) => [x.name, x.unit]));
       return {
         ...place,

@@ -13,10 +13,10 @@ import { Type } from 'typebox';
 import type { Static, TSchema } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { boundedLines, ingestLines, ndjsonParser } from '../../ingest/index.ts';
-import { query, sql, TELEMETRY_SENSORS, Writer } from '../../store/index.ts';
+import { query, sql, telemetrySensors, Writer } from '../../store/index.ts';
 import type { Store, TableLayout } from '../../store/index.ts';
 import { currentPlant, readingCheck } from '../../plant/index.ts';
-import type { ReadingCheck } from '../../plant/index.ts';
+import type { Plant, ReadingCheck } from '../../plant/index.ts';
 import { InvalidInput } from '../plugins/app/problem.ts';
 import { answers, Id, Text, Time } from '../schemas.ts';
 import { instant, optionalInstant, readingTime } from '../times.ts';
@@ -104,16 +104,19 @@ export const EquipmentItem = Type.Object(
   { additionalProperties: false },
 );
 
-const sensorProps = Object.fromEntries(
-  TELEMETRY_SENSORS.map((s) => [s, Type.Optional(Type.Union([Type.Number(), Type.Null()]))]),
-);
+/** A sensor's value in a reading: a number, or null for "this sensor, no value". */
+export const SensorValue = Type.Union([Type.Number(), Type.Null()], {
+  description: 'a sensor of the equipment (a telemetry column: the plant file declares them)',
+});
 export const ReadingItem = Type.Object(
   {
     ts: Type.Union([Time('reading time'), Type.Number({ minimum: 0, description: 'epoch milliseconds' })]),
     equipment: Id('equipment id'),
-    ...sensorProps,
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: SensorValue,
+    description: 'a reading: its time, its equipment, and a value per sensor (e.g. "bearing_temp": 61.2)',
+  },
 );
 
 export const IntakeReply = Type.Object({
@@ -180,9 +183,39 @@ const API_WRITES = { flushTimeoutMs: 5000, maxRetries: 1 } as const;
 
 const reply = (table: string, accepted: number) => ({ table, accepted, rejected: 0, rejections: [] });
 
+/** A failure mode as stored: its name, whether the MES sent the name or the code. */
+function modeOf(plant: Plant, equipment: string, mode: string): string | { reason: string } | null {
+  const e = plant.equipment.find((x) => x.id === equipment);
+  const cls = e === undefined ? undefined : plant.classes[e.class];
+  if (e === undefined || cls === undefined) return null; // not in the plant file: stored as sent
+  const m = cls.failure_modes.find((x) => x.name === mode || x.code === mode);
+  if (m !== undefined) return m.name;
+  return {
+    reason:
+      cls.failure_modes.length === 0
+        ? `class ${e.class} declares no failure mode (add it to the plant file)`
+        : `${JSON.stringify(mode)} is not a failure mode of class ${e.class} (the plant file declares ${cls.failure_modes.map((x) => `${x.name} (${x.code})`).join(', ')})`,
+  };
+}
+
 const intake: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app.services;
   const t = store.tables;
+  // The plant in force (its checks of readings, modes, characteristics and classes) and the
+  // telemetry columns, re-read at most every 5 s: an apply reaches intake within seconds.
+  let cached: { at: number; plant: Plant | null; check: ReadingCheck; sensors: Set<string> } | undefined;
+  const plantNow = async () => {
+    if (cached === undefined || Date.now() - cached.at > 5000) {
+      const plant = (await currentPlant(store))?.plant ?? null;
+      cached = {
+        at: Date.now(),
+        plant,
+        check: readingCheck(plant),
+        sensors: new Set(await telemetrySensors(store)),
+      };
+    }
+    return cached;
+  };
   const common = (summary: string, body: TSchema, roles: ('mes' | 'engineer')[]) => ({
     schema: { summary, tags: ['intake'], body, response: answers(IntakeReply) },
     config: { roles, store: true },
@@ -197,10 +230,17 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
     ),
     async (req) => {
       const now = Date.now() * 1000;
-      const rows = req.body.map((e, i) => ({
-        e,
-        installed: optionalInstant(e.installed_at, `body.${i}.installed_at`),
-      }));
+      const { plant } = await plantNow();
+      const rows = req.body.map((e, i) => {
+        // With a plant file in force, equipment belongs to one of its classes.
+        if (plant !== null && plant.classes[e.equipment_class] === undefined)
+          throw new InvalidInput(
+            `body.${i}.equipment_class`,
+            `${JSON.stringify(e.equipment_class)} is not a class of the plant in force (${Object.keys(plant.classes).join(', ')})`,
+            'declare the class (and the equipment) in the plant file: pdm plant apply FILE or PUT /v1/plant',
+          );
+        return { e, installed: optionalInstant(e.installed_at, `body.${i}.installed_at`) };
+      });
       const n = await writeAll(
         store,
         {
@@ -318,10 +358,25 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
       'mes',
     ]),
     async (req) => {
+      const { plant } = await plantNow();
       const rows = req.body.map((q, i) => {
         const ts = instant(q.ts, `body.${i}.ts`);
         if (!(q.lsl < q.usl))
           throw new InvalidInput(`body.${i}.usl`, `usl (${q.usl}) must exceed lsl (${q.lsl})`);
+        // Equipment the plant file lists measures the characteristics its class declares.
+        const e = plant?.equipment.find((x) => x.id === q.equipment);
+        const cls = e === undefined ? undefined : plant?.classes[e.class];
+        if (
+          e !== undefined &&
+          cls !== undefined &&
+          !cls.quality.some((c) => c.characteristic === q.characteristic)
+        )
+          throw new InvalidInput(
+            `body.${i}.characteristic`,
+            `${JSON.stringify(q.characteristic)} is not a quality characteristic of class ${e.class} (the plant file declares ${
+              cls.quality.map((c) => c.characteristic).join(', ') || 'none'
+            })`,
+          );
         return { q, ts };
       });
       await checkEquipment(store, req.body);
@@ -347,13 +402,24 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
       ['mes', 'engineer'],
     ),
     async (req) => {
+      const { plant } = await plantNow();
       const rows = req.body.map((m, i) => {
         const ts = instant(m.ts, `body.${i}.ts`);
         const end = optionalInstant(m.end, `body.${i}.end`);
         ordered(ts, end, `body.${i}.end`, m.ts, m.end);
         if (m.kind === 'failure' && m.mode === undefined)
-          throw new InvalidInput(`body.${i}.mode`, 'a failure needs its mode (e.g. bearing)');
-        return { m, ts, end };
+          throw new InvalidInput(
+            `body.${i}.mode`,
+            "a failure needs its mode: a failure mode (name or code) of the equipment's class in the plant file",
+          );
+        let mode = m.mode ?? null;
+        if (plant !== null && mode !== null) {
+          const known = modeOf(plant, m.equipment, mode);
+          if (typeof known === 'object' && known !== null)
+            throw new InvalidInput(`body.${i}.mode`, known.reason);
+          if (typeof known === 'string') mode = known;
+        }
+        return { m, ts, end, mode };
       });
       await checkEquipment(store, req.body);
       const n = await writeAll(
@@ -366,15 +432,8 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
           strings: ['work_order', 'note'],
         },
         rows,
-        (w, { m, ts, end }) =>
-          w.append(
-            ts,
-            [m.equipment, m.kind, m.mode ?? null],
-            [],
-            [],
-            [end],
-            [m.work_order ?? null, m.note ?? null],
-          ),
+        (w, { m, ts, end, mode }) =>
+          w.append(ts, [m.equipment, m.kind, mode], [], [], [end], [m.work_order ?? null, m.note ?? null]),
       );
       return reply(t.maintenance, n);
     },
@@ -382,14 +441,9 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
 
   // Telemetry: a JSON array (validated whole) or an NDJSON stream (line by line, as the CLI).
   const limits = store.config.api;
-  // Readings of equipment the plant file declares are checked against its sensors and ranges;
-  // the plant in force is re-read at most every 5 s (an apply reaches intake within seconds).
-  let plant: { at: number; check: ReadingCheck } | undefined;
-  const plantCheck = async (): Promise<ReadingCheck> => {
-    if (plant === undefined || Date.now() - plant.at > 5000)
-      plant = { at: Date.now(), check: readingCheck((await currentPlant(store))?.plant ?? null) };
-    return plant.check;
-  };
+  const plantCheck = async (): Promise<ReadingCheck> => (await plantNow()).check;
+  /** Refuses a sensor the telemetry table has no column for (a plant file declares the sensors). */
+  const sensorColumns = async (): Promise<Set<string>> => (await plantNow()).sensors;
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
   app.post<{ Body: Static<typeof ReadingItem>[] | Readable }>(
     '/v1/telemetry',
@@ -412,6 +466,7 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (req) => {
       const check = await plantCheck();
+      const columns = await sensorColumns();
       if (!Array.isArray(req.body)) {
         const known = await knownEquipment(store);
         // readline drops lines emitted before iteration starts: nothing may be awaited between here and ingestLines.
@@ -442,12 +497,12 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
             writer: API_WRITES,
             validate: check.check,
             checkParser: (p) => {
-              const bad = p.layout.doubles.find((c) => !(TELEMETRY_SENSORS as readonly string[]).includes(c));
+              const bad = p.layout.doubles.find((c) => !columns.has(c));
               if (bad !== undefined)
                 throw new InvalidInput(
                   `body.line 1.${bad}`,
                   'not a telemetry sensor',
-                  `sensors: ${TELEMETRY_SENSORS.join(', ')}`,
+                  `sensors: ${[...columns].join(', ')} (a plant file declares the sensors: pdm plant apply FILE)`,
                 );
             },
           },
@@ -461,23 +516,49 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
         };
       }
       const items = req.body;
-      const rows = items.map((r, i) => {
+      // A reading's sensors are the fields it names (null included: "this sensor, no value"); items
+      // naming the same sensors are one source's rows, written with that sensor set (its DEDUP key).
+      const bySet = new Map<
+        string,
+        { sensors: string[]; rows: { equipment: string; ts: number; values: Float64Array }[] }
+      >();
+      items.forEach((r, i) => {
         const ts = readingTime(r.ts, `body.${i}.ts`);
-        const values = TELEMETRY_SENSORS.map((s) => {
-          const v = (r as Record<string, unknown>)[s];
+        const sensors = Object.keys(r)
+          .filter((k) => k !== 'ts' && k !== 'equipment')
+          .sort();
+        if (sensors.length === 0)
+          throw new InvalidInput(
+            `body.${i}`,
+            'a reading names at least one sensor, e.g. "bearing_temp": 61.2',
+          );
+        const unknown = sensors.find((k) => !columns.has(k));
+        if (unknown !== undefined)
+          throw new InvalidInput(
+            `body.${i}.${unknown}`,
+            'not a telemetry sensor',
+            `sensors: ${[...columns].join(', ')} (a plant file declares the sensors: pdm plant apply FILE)`,
+          );
+        const values = sensors.map((k) => {
+          const v = (r as Record<string, unknown>)[k];
           return typeof v === 'number' ? v : NaN;
         });
-        const bad = check.check(r.equipment, TELEMETRY_SENSORS, values);
+        const bad = check.check(r.equipment, sensors, values);
         if (bad !== null) throw new InvalidInput(`body.${i}.${bad.field}`, bad.reason);
-        return { equipment: r.equipment, ts, values: Float64Array.from(values) };
+        const key = sensors.join(',');
+        let group = bySet.get(key);
+        if (group === undefined) bySet.set(key, (group = { sensors, rows: [] }));
+        group.rows.push({ equipment: r.equipment, ts, values: Float64Array.from(values) });
       });
       await checkEquipment(store, items);
-      const n = await writeAll(
-        store,
-        { table: t.telemetry, symbols: ['equipment'], doubles: [...TELEMETRY_SENSORS], readings: true },
-        rows,
-        (w, r) => w.append(r.ts, [r.equipment], r.values),
-      );
+      let n = 0;
+      for (const g of bySet.values())
+        n += await writeAll(
+          store,
+          { table: t.telemetry, symbols: ['equipment'], doubles: g.sensors, readings: true },
+          g.rows,
+          (w, r) => w.append(r.ts, [r.equipment], r.values),
+        );
       return reply(t.telemetry, n);
     },
   );

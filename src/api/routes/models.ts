@@ -5,6 +5,12 @@ import { answers, Nullable, Open } from '../schemas.ts';
 
 const ModelEntry = Open({
   name: Type.String(),
+  scope: Nullable(Type.String({ description: 'the model scope: a class, or the pooled small classes' })),
+  classes: Type.Array(Type.String()),
+  served: Type.Boolean({
+    description:
+      'false when the plant in force has no such scope, or changed its feature set since (retrain to serve it)',
+  }),
   versions: Type.Array(Type.String()),
   promoted: Nullable(Type.String()),
   answered_by: Nullable(
@@ -24,7 +30,7 @@ const ModelEntry = Open({
 });
 
 const models: FastifyPluginAsyncTypebox = async (app) => {
-  const { registry } = app.services;
+  const { registry, scorer } = app.services;
   app.get(
     '/v1/models',
     {
@@ -41,8 +47,12 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
         const versions = registry.versions(name);
         const promoted = registry.promoted(name);
         const meta = promoted ? registry.meta(name, promoted) : undefined;
+        const scope = meta?.scope === undefined ? undefined : scorer.current.scope(meta.scope)?.scope;
         return {
           name,
+          scope: meta?.scope ?? null,
+          classes: [...(meta?.classes ?? [])],
+          served: scope !== undefined && meta?.featureSetHash === scope.featureSet.hash,
           versions,
           promoted,
           // What answers for this name: the model if it beat its references out of sample, else the

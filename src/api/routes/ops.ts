@@ -40,15 +40,21 @@ const ops: FastifyPluginAsyncTypebox = async (app) => {
           title: titleOf(503),
           status: 503,
           detail:
-            `${questdb ? '' : 'QuestDB does not answer; '}${models ? '' : 'no promoted model loaded (pdm train failure)'}`.trim(),
+            `${questdb ? '' : 'QuestDB does not answer; '}${
+              models
+                ? ''
+                : scorer.current.scorers.length === 0
+                  ? 'no plant file applied (pdm plant apply FILE)'
+                  : 'no promoted model loaded (pdm train failure)'
+            }`.trim(),
         });
       }
       return {
         status: 'ready' as const,
         questdb,
-        models: [scorer.current.failure?.model.meta.name, scorer.current.rul?.model.meta.name].filter(
-          (n): n is string => n !== undefined,
-        ),
+        models: scorer.current.scorers
+          .flatMap((s) => [s.failure?.model.meta.name, s.rul?.model.meta.name])
+          .filter((n): n is string => n !== undefined),
       };
     },
   );

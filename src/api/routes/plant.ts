@@ -1,4 +1,5 @@
 /** The plant as data over HTTP: the plant in force, and applying a new plant file (engineers). */
+import { modelScopes } from '../../../pipelines/scopes.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { applyPlant, currentPlant, validatePlant, PlantFileError } from '../../plant/index.ts';
@@ -87,10 +88,15 @@ const plant: FastifyPluginAsyncTypebox = async (app) => {
         e.problems = err.problems.map((x) => `body.${x}`);
         throw e;
       }
-      const { plant: _p, ...r } = await applyPlant(store, p, {
+      const { plant: applied, ...r } = await applyPlant(store, p, {
         acceptOrphans: req.query.accept_orphans === 'true',
       });
-      return r;
+      // This process serves the new plant at once (others follow within seconds: LiveScorer.watch).
+      if (r.changed) app.services.scorer.setPlant(applied, r.version);
+      return {
+        ...r,
+        scopes: modelScopes(applied).map((s) => ({ name: s.name, classes: s.classes, why: s.why })),
+      };
     },
   );
 };

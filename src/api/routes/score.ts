@@ -5,14 +5,9 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { TELEMETRY_SENSORS } from '../../store/index.ts';
 import { answers, Id, Nullable, Open, Time } from '../schemas.ts';
 import { InvalidInput } from '../plugins/app/problem.ts';
 import { instant, readingTime } from '../times.ts';
-
-const sensorValues = Object.fromEntries(
-  TELEMETRY_SENSORS.map((n) => [n, Type.Optional(Type.Union([Type.Number(), Type.Null()]))]),
-);
 
 const ScoreBody = Type.Object(
   {
@@ -26,9 +21,12 @@ const ScoreBody = Type.Object(
               Time('reading time'),
               Type.Number({ minimum: 0, description: 'epoch milliseconds' }),
             ]),
-            ...sensorValues,
           },
-          { additionalProperties: false },
+          {
+            additionalProperties: Type.Union([Type.Number(), Type.Null()], {
+              description: "a sensor of the equipment's class (plant file)",
+            }),
+          },
         ),
         { maxItems: 3600, description: 'latest readings the engine may not have ingested yet (not stored)' },
       ),
@@ -97,9 +95,20 @@ const score: FastifyPluginAsyncTypebox = async (app) => {
           'body.at',
           `${req.body.at} is in the future: a score reads the readings up to its instant (leave at out for now)`,
         );
+      // Readings name sensors of the equipment's model scope (the plant file's classes).
+      const sensors = new Set(scorer.current.scorerFor(req.body.equipment).scope.featureSet.sensors);
       const extra = readings?.map((r, i) => {
         const { ts, ...values } = r;
-        return { ts: readingTime(ts, `body.readings.${i}.ts`), values };
+        const unknown = Object.keys(values).find((k) => !sensors.has(k));
+        if (unknown !== undefined)
+          throw new InvalidInput(
+            `body.readings.${i}.${unknown}`,
+            `not a sensor the models of ${req.body.equipment} read (${[...sensors].join(', ')})`,
+          );
+        return {
+          ts: readingTime(ts, `body.readings.${i}.ts`),
+          values: values as Record<string, number | null>,
+        };
       });
       const batchEnd =
         mes?.batch_end === undefined ? undefined : instant(mes.batch_end, 'body.mes.batch_end');

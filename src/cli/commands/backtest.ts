@@ -2,13 +2,13 @@ import { ErrorCodes, PdmError } from '../../errors.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
 import { connectStore } from '../../store/index.ts';
 import {
-  FEATURE_SETS,
   backtestFailure,
   backtestRul,
   storedHistory,
   writeBacktestReport,
 } from '../../../pipelines/index.ts';
 import { intOption, parseOptions } from '../args.ts';
+import { chooseScope } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
 
 export async function backtestCommand({ args, config, out }: CommandContext): Promise<void> {
@@ -23,12 +23,13 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     report: { type: 'string' },
     'hold-out': { type: 'string' },
     cap: { type: 'string' },
+    scope: { type: 'string' },
   });
   const kind = positionals[0];
   if (kind !== 'failure' && kind !== 'rul')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--horizon 24] [--folds 3] [--mode bearing] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--cap 168] [--folds 3]',
+      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3]',
     );
   const horizon = Number(values.horizon ?? 24);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
@@ -39,9 +40,9 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
       ErrorCodes.CLI_USAGE,
       'backtest: --horizon > 0, 0 < --threshold < 1, --budget > 0 (false alarms per equipment-month)',
     );
-  const fs = FEATURE_SETS['plant-v1']!;
   const store = await connectStore(config, { start: false });
   try {
+    const scope = await chooseScope(store, 'backtest', values.scope);
     const history = await storedHistory(store, 'backtest');
     const from = values.from === undefined ? history.from : parseIsoMicros(values.from);
     const to = values.to === undefined ? history.to : parseIsoMicros(values.to);
@@ -52,13 +53,13 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
       if (!(cap > 0)) throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest rul: --cap must be > 0 hours');
       const b = await backtestRul(
         store,
-        fs,
+        scope,
         { from, to },
         { capHours: cap, folds: intOption('backtest', 'folds', values.folds, 3) },
       );
       out.result(
-        { ok: true, ...b },
-        `RUL (cap ${cap} h), ${b.test_rows} test instants: RMSE ${b.rmse_h} h, MAE ${b.mae_h} h, PHM08 ${b.phm08}; ` +
+        { ok: true, scope: scope.name, ...b },
+        `RUL (${scope.name}, cap ${cap} h), ${b.test_rows} test instants: RMSE ${b.rmse_h} h, MAE ${b.mae_h} h, PHM08 ${b.phm08}; ` +
           `10-90 % interval covers ${b.interval_coverage}; baseline (${b.baseline.name}) RMSE ${b.baseline.rmse_h} h, Weibull survival model alone RMSE ${b.weibull_baseline.rmse_h} h; ` +
           `${b.censored.rows} censored instants, certainly too low: model ${b.censored.model_too_low}, mean life ${b.censored.baseline_too_low}\n` +
           `coverage by nominal level: ${b.coverage.map((c) => `${c.level}: ${c.observed}`).join(', ')}\n` +
@@ -68,7 +69,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     }
     const r = await backtestFailure(
       store,
-      fs,
+      scope,
       { from, to },
       {
         horizonHours: horizon,
@@ -85,11 +86,11 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     const file = writeBacktestReport(
       values.report ?? 'reports',
       r,
-      `Backtest: failure within ${horizon} h (${fs.name})`,
+      `Backtest: failure within ${horizon} h (${scope.name}: ${scope.classes.join(', ')})`,
     );
     out.result(
-      { ok: true, ...r, report: file },
-      `failure (${r.mode}) within ${horizon} h: ROC-AUC ${r.roc_auc} (baselines: one feature ${r.baseline.roc_auc}, persistence ${r.persistence.roc_auc}), PR-AUC ${r.pr_auc}, ` +
+      { ok: true, scope: scope.name, ...r, report: file },
+      `${scope.name}: failure (${r.mode}) within ${horizon} h: ROC-AUC ${r.roc_auc} (baselines: one feature ${r.baseline.roc_auc}, persistence ${r.persistence.roc_auc}), PR-AUC ${r.pr_auc}, ` +
         `Brier ${r.brier} (climatology ${r.base_rate_brier}, skill ${r.brier_skill}), ECE ${r.ece}; ` +
         `alerting ${threshold === undefined ? `for ${budget} false alarm(s) per equipment-month` : `at p >= ${threshold}`}: ` +
         `${r.failures_warned}/${r.failures_in_test} failures warned, median lead ${r.lead_time_h.median} h, ` +

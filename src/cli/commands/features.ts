@@ -3,13 +3,13 @@ import { ErrorCodes, PdmError } from '../../errors.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
 import { connectStore } from '../../store/index.ts';
 import {
-  FEATURE_SETS,
   computeStoreFeatures,
   persistFeatures,
   summariseFeatures,
   storedHistory,
 } from '../../../pipelines/index.ts';
 import { parseOptions } from '../args.ts';
+import { chooseScope } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
 
 const DAY = 86_400e6;
@@ -30,7 +30,7 @@ export async function featuresCommand({ args, config, out }: CommandContext): Pr
     from: { type: 'string' },
     to: { type: 'string' },
     every: { type: 'string' },
-    'feature-set': { type: 'string' },
+    scope: { type: 'string' },
     persist: { type: 'boolean' },
     horizon: { type: 'string' },
     csv: { type: 'string' },
@@ -38,26 +38,23 @@ export async function featuresCommand({ args, config, out }: CommandContext): Pr
   const action = positionals[0];
   if (action !== 'compute' && action !== 'summary')
     throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm features compute|summary [options]');
-  const fs = FEATURE_SETS[values['feature-set'] ?? 'plant-v1'];
-  if (fs === undefined)
-    throw new PdmError(
-      ErrorCodes.CLI_USAGE,
-      `features: unknown feature set; known: ${Object.keys(FEATURE_SETS).join(', ')}`,
-    );
-  const every = Number(values.every ?? 600);
+  const every = values.every === undefined ? undefined : Number(values.every);
   const horizon = Number(values.horizon ?? 24);
-  if (!(every > 0) || !(horizon > 0))
+  if ((every !== undefined && !(every > 0)) || !(horizon > 0))
     throw new PdmError(ErrorCodes.CLI_USAGE, 'features: --every and --horizon must be positive');
   const store = await connectStore(config, { start: false });
   try {
+    const scope = await chooseScope(store, 'features', values.scope);
+    const fs = scope.featureSet;
     const history = await storedHistory(store, 'features');
     const to = time('to', values.to) ?? history.to;
     const from = time('from', values.from) ?? Math.max(history.from, to - 7 * DAY);
     const started = performance.now();
-    const run = await computeStoreFeatures(store, fs, { from, to }, every);
+    const run = await computeStoreFeatures(store, scope, { from, to }, every);
     const computeS = (performance.now() - started) / 1000;
     const base = {
       ok: true,
+      scope: scope.name,
       feature_set: fs.name,
       hash: fs.hash,
       from: new Date(from / 1000).toISOString(),

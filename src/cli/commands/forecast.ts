@@ -1,10 +1,11 @@
 import { ModelRegistry } from '../../../models/index.ts';
-import { PLANT_FEATURES, forecastAll, plantForecasts } from '../../../pipelines/index.ts';
-import { Scorer } from '../../scoring/scorer.ts';
+import { forecastAll, plantForecasts } from '../../../pipelines/index.ts';
+import { PlantScorer } from '../../scoring/scorer.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
 import { connectStore, waitForWal } from '../../store/index.ts';
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { parseOptions } from '../args.ts';
+import { plantInForce } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
 
 /** Scores every equipment now (or --at), writes the forecasts, prints them ranked with MES context. */
@@ -14,10 +15,10 @@ export async function forecastCommand({ args, config, out }: CommandContext): Pr
   if (Number.isNaN(at)) throw new PdmError(ErrorCodes.CLI_USAGE, 'forecast: --at must be ISO 8601');
   const store = await connectStore(config, { start: false });
   try {
-    const scorer = Scorer.load(
+    const scorer = PlantScorer.load(
       store,
       new ModelRegistry(config.modelsDir),
-      PLANT_FEATURES,
+      await plantInForce(store, 'forecast'),
       config.models.failureHorizonsHours[0],
     );
     if (!scorer.ready)

@@ -1,5 +1,4 @@
 import { ModelRegistry } from '../../../models/index.ts';
-import { PLANT_FEATURES } from '../../../pipelines/index.ts';
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { StoreRunLog, startEngineJobs } from '../../jobs/index.ts';
 import { secondsOf } from '../../jobs/index.ts';
@@ -43,8 +42,7 @@ export async function jobsCommand({ args, config, out }: CommandContext): Promis
         const jobs = await startEngineJobs({
           store,
           registry,
-          scorer: new LiveScorer(store, registry, PLANT_FEATURES, config.models.failureHorizonsHours[0]),
-          featureSet: PLANT_FEATURES,
+          scorer: await LiveScorer.open(store, registry, config.models.failureHorizonsHours[0]),
           schedule: false,
         });
         try {

@@ -1,5 +1,4 @@
 import { ModelRegistry } from '../../../models/index.ts';
-import { PLANT_FEATURES } from '../../../pipelines/index.ts';
 import { buildApp } from '../../api/app.ts';
 import { KeyStore } from '../../api/keys.ts';
 import { jobLogging, startEngineJobs } from '../../jobs/index.ts';
@@ -13,7 +12,7 @@ import { parseOptions } from '../args.ts';
 export async function serveCommand({ args, config, out }: CommandContext): Promise<void> {
   const store = await connectStore(config, { start: false });
   const registry = new ModelRegistry(config.modelsDir);
-  const scorer = new LiveScorer(store, registry, PLANT_FEATURES, config.models.failureHorizonsHours[0]);
+  const scorer = await LiveScorer.open(store, registry, config.models.failureHorizonsHours[0]);
   const keys = new KeyStore(config.api.keysFile);
   let jobs: EngineJobs | undefined;
   const { values } = parseOptions('serve', args, { jobs: { type: 'boolean' } });
@@ -22,14 +21,19 @@ export async function serveCommand({ args, config, out }: CommandContext): Promi
       store,
       registry,
       scorer,
-      featureSet: PLANT_FEATURES,
       ...jobLogging((line) => out.info(line)),
     });
   }
   const app = await buildApp({ store, registry, scorer, keys, jobs });
   const url = await app.listen({ host: config.api.host, port: config.api.port });
   out.info(
-    `API at ${url} (models: ${scorer.current.ready ? 'loaded' : 'none promoted yet: pdm train failure'})` +
+    `API at ${url} (models: ${
+      scorer.current.ready
+        ? 'loaded'
+        : scorer.current.scorers.length === 0
+          ? 'no plant file applied yet: pdm plant apply FILE'
+          : 'none promoted yet: pdm train failure'
+    })` +
       `${jobs ? `, jobs: ${jobs.scheduler.jobs.map((j) => j.name).join(', ')} (${jobs.leader.describe})` : ''}; Ctrl-C stops`,
   );
   await new Promise<void>((resolve) => {

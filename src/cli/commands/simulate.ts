@@ -1,5 +1,6 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
-import { ChecksumSink, QuestDbSink, TeeSink, simulate } from '../../sim/index.ts';
+import { applyPlant, currentPlant } from '../../plant/index.ts';
+import { ChecksumSink, QuestDbSink, TeeSink, simulate, simulatedPlant } from '../../sim/index.ts';
 import { connectStore, query, sql, waitForWal } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
@@ -46,6 +47,33 @@ async function storedCounts(store: Store, start: string, end: string) {
   };
 }
 
+/**
+ * The simulator's plant, applied as any plant is: when none is in force, or when the simulated
+ * plant in force lacks some of the machines asked for (then it grows; it never shrinks, which would
+ * orphan the readings of the machines left out). Another plant in force is left alone, and said.
+ */
+async function applySimulatedPlant(
+  store: Store,
+  equipment: number,
+  warn: (line: string) => void,
+): Promise<string> {
+  const cur = await currentPlant(store);
+  const wanted = simulatedPlant({ equipment });
+  if (cur !== null && cur.plant.name !== wanted.name) {
+    warn(
+      `warning: the plant in force is ${cur.plant.name}: the simulated machines are stored, not forecast ` +
+        "(apply the simulator's plant file, examples/plants/simulated.yaml, to forecast them)",
+    );
+    return `plant ${cur.plant.name} in force (not the simulator's)`;
+  }
+  const have = new Set(cur?.plant.equipment.map((e) => e.id) ?? []);
+  if (cur !== null && wanted.equipment.every((e) => have.has(e.id)))
+    return `plant ${cur.plant.name} version ${cur.version} in force`;
+  const size = Math.max(equipment, cur?.plant.equipment.length ?? 0);
+  const r = await applyPlant(store, simulatedPlant({ equipment: size }));
+  return `plant ${r.plant.name} applied as version ${r.version} (${size} machines)`;
+}
+
 export async function simulateCommand({ args, config, out }: CommandContext): Promise<void> {
   const { values } = parseOptions('simulate', args, {
     preset: { type: 'string' },
@@ -78,6 +106,13 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
     start = Math.floor(micros / 1e6);
   }
   const store = await connectStore(config, { start: false });
+  let plantLine: string;
+  try {
+    plantLine = await applySimulatedPlant(store, Math.round(equipment), (l) => out.warn(l));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const checksum = new ChecksumSink();
   const sink = new TeeSink([await QuestDbSink.open(config, store.tables), checksum]);
   const stop = new AbortController();
@@ -116,6 +151,7 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
       checksum: checksum.digest(),
       tables: store.tables.telemetry,
       stored,
+      plant: plantLine,
     };
     const f = summary.failures;
     out.result(
@@ -128,6 +164,7 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
         `  ${summary.burst_samples.toLocaleString('en')} vibration burst samples (1 s at 100 Hz hourly)`,
         `  QuestDB holds: ${stored.readings.toLocaleString('en')} readings, ${stored.failures} failures, ${stored.batches} batches, ${stored.orders} orders`,
         `  checksum ${checksum.digest()}`,
+        `  ${plantLine}`,
       ].join('\n'),
     );
   } finally {

@@ -1,7 +1,6 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { ModelRegistry } from '../../../models/index.ts';
 import {
-  FEATURE_SETS,
   backtestFailure,
   backtestRul,
   computeStoreFeatures,
@@ -11,6 +10,7 @@ import {
 } from '../../../pipelines/index.ts';
 import { connectStore } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
+import { chooseScope } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
 
 export async function trainCommand({ args, config, out }: CommandContext): Promise<void> {
@@ -21,17 +21,18 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
     trees: { type: 'string' },
     promote: { type: 'boolean' },
     'skip-backtest': { type: 'boolean' },
+    scope: { type: 'string' },
   });
   const what = positionals[0];
   if (what !== 'failure' && what !== 'rul')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm train failure|rul [--horizon H] [--mode M] [--cap H] [--trees N] [--promote] [--skip-backtest]',
+      'usage: pdm train failure|rul [--scope S] [--horizon H] [--mode M] [--cap H] [--trees N] [--promote] [--skip-backtest]',
     );
-  const fs = FEATURE_SETS['plant-v1']!;
   const registry = new ModelRegistry(config.modelsDir);
   const store = await connectStore(config, { start: false });
   try {
+    const scope = await chooseScope(store, 'train', values.scope);
     const range = await storedHistory(store, 'train');
     const opts = {
       horizonHours: intOption('train', 'horizon', values.horizon, 24),
@@ -43,25 +44,31 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
     // The recipe is backtested walk-forward first, so the gate's verdict goes with the model (what
     // answers when it is promoted: the model, or the reference it lost to). --skip-backtest trains
     // an unjudged model, which says so wherever it answers.
-    const features = await computeStoreFeatures(store, fs, range, 600);
+    const features = await computeStoreFeatures(store, scope, range);
     const judged = { ...opts, features, alertBudget: config.models.alertBudget };
     let gate;
     if (!values['skip-backtest'])
       gate =
         what === 'failure'
-          ? (await backtestFailure(store, fs, range, { ...judged, forest: { trees: opts.trees } })).gate
-          : (await backtestRul(store, fs, range, { capHours: opts.rulCapHours, trees: opts.trees, features }))
-              .gate;
+          ? (await backtestFailure(store, scope, range, { ...judged, forest: { trees: opts.trees } })).gate
+          : (
+              await backtestRul(store, scope, range, {
+                capHours: opts.rulCapHours,
+                trees: opts.trees,
+                features,
+              })
+            ).gate;
     const meta =
       what === 'failure'
-        ? await trainFailureModel(store, registry, fs, range, { ...judged, gate })
-        : await trainRulModel(store, registry, fs, range, { ...judged, gate });
+        ? await trainFailureModel(store, registry, scope, range, { ...judged, gate })
+        : await trainRulModel(store, registry, scope, range, { ...judged, gate });
     if (values.promote || registry.promoted(meta.name) === null) registry.promote(meta.name, meta.version);
     const s = Math.round((performance.now() - started) / 100) / 10;
     out.result(
       {
         ok: true,
         name: meta.name,
+        scope: scope.name,
         version: meta.version,
         target: meta.target,
         rows: meta.rows,

@@ -1,11 +1,10 @@
 /**
  * The engine's services as typed decorators (the store, the model registry, the live scorer, the
- * key store, the jobs when this process runs them, the feature set), so route files take them
+ * key store, the jobs when this process runs them), so route files take them
  * from the instance instead of a closure; what they watch is stopped in onClose.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { FeatureSet } from '../../../../features/index.ts';
 import type { ModelRegistry } from '../../../../models/index.ts';
 import type { EngineJobs } from '../../../jobs/engine.ts';
 import type { LiveScorer } from '../../../scoring/scorer.ts';
@@ -19,8 +18,6 @@ export interface Services {
   readonly keys: KeyStore;
   /** The scheduler when this process runs the jobs; the run history is read from the store either way. */
   readonly jobs?: EngineJobs;
-  /** The feature set the models were trained on. */
-  readonly featureSet: FeatureSet;
 }
 
 declare module 'fastify' {
