@@ -86,7 +86,7 @@ describe('the HTTP API on a simulated plant', () => {
     expect(s.rul.low).toBeLessThanOrEqual(s.rul.hours);
     expect(s.rul.high).toBeGreaterThanOrEqual(s.rul.hours);
     expect(s.top_features.length).toBeGreaterThan(0);
-    expect(s.failure.model).toMatch(/^failure-any-24h@v\d{4}$/);
+    expect(s.failure.model).toMatch(/^pooled\.failure-any-24h@v\d{4}$/);
   });
 
   it('says when quality drift could not be forecast, every time, instead of "no drift"', async () => {
@@ -158,11 +158,23 @@ describe('the HTTP API on a simulated plant', () => {
   it('says insufficient data instead of a risk for a machine with minutes of history or sensors its models read absent', async () => {
     const post = (url: string, key: string, payload: unknown) =>
       app.inject({ method: 'POST', url, headers: as(key), payload: payload as object });
-    const reg = await post('/v1/equipment', engineer, [
-      { equipment: 'cnc-new', site: 'plant-1', line: 'L9', equipment_class: 'cnc_spindle' },
-    ]);
+    // A new machine is onboarded as a plant does it: listed in the plant file, applied (the running
+    // API serves the new plant at once), so its class's models score it.
+    const reg = await app.inject({
+      method: 'PUT',
+      url: '/v1/plant',
+      headers: as(engineer),
+      payload: {
+        ...SIM.plant,
+        equipment: [
+          ...SIM.plant.equipment,
+          { id: 'cnc-new', class: 'cnc_spindle', site: 'plant-1', line: 'L9' },
+          { id: 'silent-1', class: 'cnc_spindle', site: 'plant-1', line: 'L9' },
+        ],
+      },
+    });
     expect(reg.statusCode, reg.body).toBe(200);
-    await waitForWal(store.pool, store.tables, store.tables.equipment); // the intake checks it is known
+    expect(reg.json().scopes).toMatchObject([{ name: 'pooled' }]);
     const end = Date.parse(END_ISO);
     // Ten minutes at 1 s, of a spindle that reports no vibration; and one stray reading a day earlier
     // (history is judged by coverage, not by the first and last timestamps).
@@ -238,17 +250,12 @@ describe('the HTTP API on a simulated plant', () => {
       payload: { equipment: 'nope-999', at: END_ISO },
     });
     expect(res.statusCode).toBe(404);
-    expect(res.json().hint).toMatch(/equipment id/);
+    expect(res.json().detail).toMatch(/"nope-999" is not in the plant file in force/);
+    expect(res.json().hint).toMatch(/add it to the plant file/);
     expect((await app.inject({ method: 'GET', url: '/v2/nothing' })).statusCode).toBe(404);
-    // Live (no `at`): an unknown equipment, and a known one silent for 24 h, are 404 every time
-    // (the live window once cached the empty answer and the second call was a 500).
-    const reg = await app.inject({
-      method: 'POST',
-      url: '/v1/equipment',
-      headers: as(engineer),
-      payload: [{ equipment: 'silent-1', site: 'plant-1', line: 'L9', equipment_class: 'cnc' }],
-    });
-    expect(reg.statusCode, reg.body).toBe(200);
+    // Live (no `at`): an unknown equipment, and a known one silent for 24 h (silent-1, in the plant
+    // file applied above), are 404 every time (the live window once cached the empty answer and the
+    // second call was a 500).
     for (const equipment of ['nope-998', 'silent-1', 'silent-1', 'nope-998']) {
       const live = await app.inject({
         method: 'POST',

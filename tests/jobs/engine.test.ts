@@ -100,7 +100,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       store.pool,
       `SELECT DISTINCT model_version FROM ${store.tables.forecasts} WHERE model_version LIKE 'backtest:%'`,
     );
-    expect(versions.map((r) => r.model_version)).toEqual(['backtest:failure-any-24h']);
+    expect(versions.map((r) => r.model_version)).toEqual(['backtest:pooled.failure-any-24h']);
     // Polled: the scoring job writes to the same table every 2 s, and a count can trail the WAL.
     const history = () =>
       query<{ n: string; first_ts: string; with_rul: string }>(

@@ -17,6 +17,13 @@ const DIAGONAL: LineSeriesOption = {
 
 interface Model {
   name: string;
+  scope: string | null;
+  classes: string[];
+  kind: string | null;
+  horizon_h: number | null;
+  mode: string | null;
+  /** False when the plant in force no longer has its scope or changed its feature set. */
+  served: boolean;
   versions: string[];
   promoted: string | null;
   /** What answers for the promoted version: "model", or the reference it lost to. */
@@ -50,11 +57,22 @@ const fmt = (v: number | null | undefined) =>
       ? v.toFixed(0)
       : v.toFixed(3);
 
+/** Failure models with a backtest, any-mode ones first, then by scope and horizon: whose curves to show. */
+function withCurves(models: Model[]): Model[] {
+  return models
+    .filter((m) => m.kind === 'failure-classifier' && m.backtest !== null)
+    .sort(
+      (a, b) =>
+        Number(a.mode !== 'any') - Number(b.mode !== 'any') ||
+        (a.scope ?? '').localeCompare(b.scope ?? '') ||
+        (a.horizon_h ?? 0) - (b.horizon_h ?? 0),
+    );
+}
+
 export async function modelsView(el: HTMLElement): Promise<void> {
   const { models } = await get<{ models: Model[] }>('/v1/models');
-  const failure =
-    models.find((m) => m.name.startsWith('failure-') && m.backtest) ??
-    models.find((m) => m.name.startsWith('failure-'));
+  const curves = withCurves(models);
+  const failure = curves[0];
   const bt = failure?.backtest ?? null;
   setHtml(
     el,
@@ -64,6 +82,7 @@ export async function modelsView(el: HTMLElement): Promise<void> {
           <thead>
             <tr>
               <th>Model</th>
+              <th>Scope (classes)</th>
               <th>Target</th>
               <th>Promoted</th>
               <th>Answers</th>
@@ -77,6 +96,12 @@ export async function modelsView(el: HTMLElement): Promise<void> {
               (m) =>
                 html`<tr>
                   <td>${m.name}</td>
+                  <td
+                    class="${m.served ? '' : 'warn'}"
+                    title="${m.served ? '' : 'not served: the plant in force has no such scope, or changed its feature set (retrain)'}"
+                  >
+                    ${m.scope ?? '—'} ${m.classes.length > 0 ? `(${m.classes.join(', ')})` : ''}
+                  </td>
                   <td>${m.target ?? ''}</td>
                   <td>${m.promoted ?? '—'}</td>
                   <td
@@ -109,12 +134,17 @@ export async function modelsView(el: HTMLElement): Promise<void> {
         </table>
         ${models.length === 0 ? html`<p class="muted">No model registered yet: npm start trains the first ones.</p>` : ''}
       </div>
+      <div class="card">
+        <label
+          >Curves of
+          <select id="curves-model">
+            ${curves.map((m) => html`<option value="${m.name}">${m.name}</option>`)}
+          </select></label
+        >
+      </div>
       <div class="row">
         <div class="card">
-          <h2>
-            ROC (walk-forward test
-            periods)${bt?.roc_auc !== undefined ? ` — AUC ${fmt(bt.roc_auc)}, one-sensor baseline ${fmt(bt.baseline?.roc_auc)}` : ''}
-          </h2>
+          <h2 id="roc-title">ROC (walk-forward test periods)</h2>
           <div id="roc" class="chart"></div>
         </div>
         <div class="card">
@@ -171,6 +201,21 @@ export async function modelsView(el: HTMLElement): Promise<void> {
       </div>`,
   );
 
+  drawCurves(el, bt, failure?.horizon_h ?? 24);
+  const pick = el.querySelector('#curves-model') as HTMLSelectElement;
+  pick.addEventListener('change', () => {
+    const m = curves.find((x) => x.name === pick.value);
+    drawCurves(el, m?.backtest ?? null, m?.horizon_h ?? 24);
+  });
+}
+
+/** ROC, calibration and lead times of one failure model's walk-forward backtest. */
+function drawCurves(el: HTMLElement, bt: Model['backtest'], horizonHours: number): void {
+  (el.querySelector('#roc-title') as HTMLElement).textContent =
+    'ROC (walk-forward test periods)' +
+    (bt?.roc_auc !== undefined
+      ? ` — AUC ${fmt(bt.roc_auc)}, one-sensor baseline ${fmt(bt.baseline?.roc_auc)}`
+      : '');
   const roc = bt?.roc ?? [];
   chart(el.querySelector('#roc') as HTMLElement, {
     tooltip: { trigger: 'axis' },
@@ -202,13 +247,16 @@ export async function modelsView(el: HTMLElement): Promise<void> {
     ],
   });
   const leads = bt?.lead_time_h?.values ?? [];
-  const bins = Array.from({ length: 12 }, (_, i) => i * 2);
+  // Twelve bins over the horizon (2 h wide at 24 h); the last holds leads at the horizon itself.
+  const width = horizonHours / 12;
+  const bins = Array.from({ length: 12 }, (_, i) => i * width);
+  const label = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(1));
   chart(el.querySelector('#lead') as HTMLElement, {
     tooltip: { trigger: 'axis' },
     grid: { left: 50, right: 20, top: 20, bottom: 40 },
     xAxis: {
       type: 'category',
-      data: bins.map((b) => `${b}–${b + 2}`),
+      data: bins.map((b) => `${label(b)}–${label(b + width)}`),
       name: 'hours',
       nameLocation: 'middle',
       nameGap: 25,
@@ -217,7 +265,10 @@ export async function modelsView(el: HTMLElement): Promise<void> {
     series: [
       {
         type: 'bar',
-        data: bins.map((b) => leads.filter((v) => v >= b && (v < b + 2 || (b === 22 && v >= 24))).length),
+        data: bins.map(
+          (b, i) =>
+            leads.filter((v) => v >= b && (v < b + width || (i === bins.length - 1 && v >= b))).length,
+        ),
       },
     ],
   });

@@ -7,6 +7,9 @@ const ModelEntry = Open({
   name: Type.String(),
   scope: Nullable(Type.String({ description: 'the model scope: a class, or the pooled small classes' })),
   classes: Type.Array(Type.String()),
+  kind: Nullable(Type.String({ description: 'failure-classifier or rul-forest' })),
+  horizon_h: Nullable(Type.Number({ description: "a failure model's horizon (hours)" })),
+  mode: Nullable(Type.String({ description: "a failure model's mode (any, or one of its classes' modes)" })),
   served: Type.Boolean({
     description:
       'false when the plant in force has no such scope, or changed its feature set since (retrain to serve it)',
@@ -52,6 +55,9 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
           name,
           scope: meta?.scope ?? null,
           classes: [...(meta?.classes ?? [])],
+          kind: meta?.kind ?? null,
+          horizon_h: meta?.horizonHours ?? null,
+          mode: meta?.mode ?? null,
           served: scope !== undefined && meta?.featureSetHash === scope.featureSet.hash,
           versions,
           promoted,
