@@ -27,8 +27,8 @@ export interface FreshnessOptions {
   /** The sensors an equipment has, where the plant file says (others among `sensors` are not checked for it). */
   readonly sensorsOf?: (equipment: string) => ReadonlySet<string> | undefined;
   /**
-   * Remembers (equipment, sensor) pairs found without a value for a week (a pump has no spindle
-   * speed) until the given time, so each check does not scan a week of that equipment's readings
+   * Remembers (equipment, sensor) pairs found without a value for a week (a sensor its class
+   * does not have) until the given time, so each check does not scan a week of that equipment's readings
    * again for them: pass the same map on every run (the freshness job does). Rechecked hourly.
    */
   readonly absent?: Map<string, number>;
@@ -99,7 +99,7 @@ export async function checkFreshness(
           [labels[e], microsToIso(nowMicros - SENSOR_MEMORY_MICROS), microsToIso(nowMicros)],
         );
         const lastValue = parseTimestampMicros(rows[0]?.last_ts ?? null);
-        // No value in a week: not a sensor this equipment has (a pump has no spindle speed).
+        // No value in a week: not a sensor this equipment has (its class lacks it).
         if (lastValue !== lastValue) {
           o.absent?.set(key, nowMicros + ABSENT_RECHECK_MICROS);
           continue;

@@ -105,7 +105,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const history = () =>
       query<{ n: string; first_ts: string; with_rul: string }>(
         store.pool,
-        `SELECT count() n, min(ts) first_ts, count(rul_h) with_rul FROM ${store.tables.forecasts} WHERE model_version = 'backtest:failure-any-24h'`,
+        `SELECT count() n, min(ts) first_ts, count(rul_h) with_rul FROM ${store.tables.forecasts} WHERE model_version = 'backtest:pooled.failure-any-24h'`,
       );
     let { rows } = await history();
     for (let k = 0; k < 100 && Number(rows[0]!.n) < historyRows; k++) {

@@ -53,7 +53,7 @@ export const BatchItem = Type.Object(
     ),
     planned_end: Type.Optional(Time('when the plan has the batch end (a running batch: its expected end)')),
     load: Type.Optional(Type.Number({ minimum: 0, maximum: 2 })),
-    speed_setpoint: Type.Optional(Num('speed setpoint (normalised)')),
+    speed_setpoint: Type.Optional(Num("the recipe's rate set-point (normalised)")),
     temp_setpoint: Type.Optional(Num('temperature setpoint offset')),
   },
   { additionalProperties: false },
@@ -64,7 +64,7 @@ export const QualityItem = Type.Object(
     ts: Time('when measured'),
     equipment: Id('equipment id'),
     batch_id: Id('batch measured'),
-    characteristic: Id('quality characteristic, e.g. diameter_mm'),
+    characteristic: Id('quality characteristic (one its class declares in the plant file)'),
     value: Num('measured value'),
     lsl: Num('lower spec limit in force'),
     usl: Num('upper spec limit in force'),
@@ -82,7 +82,7 @@ export const MaintenanceItem = Type.Object(
       Type.Literal('preventive'),
       Type.Literal('inspection'),
     ]),
-    mode: Type.Optional(Id('failure mode, e.g. bearing')),
+    mode: Type.Optional(Id('failure mode: a name or code its class declares in the plant file')),
     end: Type.Optional(Time('when the event ended')),
     work_order: Type.Optional(Text(128, 'CMMS work order')),
     note: Type.Optional(Text(2000, 'free text')),
@@ -97,7 +97,7 @@ export const EquipmentItem = Type.Object(
     area: Type.Optional(Id('ISA-95 area')),
     line: Id('ISA-95 line'),
     cell: Type.Optional(Id('ISA-95 work cell')),
-    equipment_class: Id('class, e.g. cnc, pump'),
+    equipment_class: Id('equipment class (one the plant file declares)'),
     name: Type.Optional(Text(256, 'display name')),
     installed_at: Type.Optional(Time('installation date')),
   },
@@ -115,7 +115,7 @@ export const ReadingItem = Type.Object(
   },
   {
     additionalProperties: SensorValue,
-    description: 'a reading: its time, its equipment, and a value per sensor (e.g. "bearing_temp": 61.2)',
+    description: 'a reading: its time, its equipment, and a value per sensor of its class ("<sensor>": 61.2)',
   },
 );
 
@@ -530,7 +530,7 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
         if (sensors.length === 0)
           throw new InvalidInput(
             `body.${i}`,
-            'a reading names at least one sensor, e.g. "bearing_temp": 61.2',
+            'a reading names at least one sensor of its class, as "<sensor>": <value>',
           );
         const unknown = sensors.find((k) => !columns.has(k));
         if (unknown !== undefined)
