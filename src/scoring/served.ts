@@ -78,10 +78,19 @@ function sensorsOfModel(model: LoadedModel): string[] {
   return [...used].sort();
 }
 
-/** The baseline a failed gate names, if the version carries it. */
+/**
+ * The baseline a failed gate names, if the version carries it. The walk-forward judged the kind of
+ * reference (its one-sensor rule chose a feature on each fold's training rows); the version chose
+ * its own feature on all of its training rows, and that rule is the one to answer with, whichever
+ * feature the gate's first fold happened to name.
+ */
 function gateBaseline<B extends FailureBaseline | RulBaseline>(meta: ModelMeta): B | null {
   if (meta.gate === undefined || meta.gate.passed) return null;
-  const b = (meta.baselines ?? []).find((x) => baselineName(x) === meta.gate?.serve);
+  const serve = meta.gate.serve;
+  const list = meta.baselines ?? [];
+  const b =
+    list.find((x) => baselineName(x) === serve) ??
+    (serve.startsWith('baseline:one-sensor') ? list.find((x) => x.kind === 'one-sensor') : undefined);
   return (b as B | undefined) ?? null;
 }
 
@@ -90,7 +99,7 @@ function note(meta: ModelMeta, baseline: object | null): string | null {
   if (meta.gate.passed) return null;
   return baseline === null
     ? `lost to its references (${meta.gate.reason}) but carries no ${meta.gate.serve}: the model answers`
-    : `the model lost to its references (${meta.gate.reason}); ${meta.gate.serve} answers`;
+    : `the model lost to its references (${meta.gate.reason}); ${baselineName(baseline as FailureBaseline | RulBaseline)} answers`;
 }
 
 export function servedFailure(model: LoadedModel): ServedFailure {

@@ -125,6 +125,20 @@ describe('what answers a score', () => {
       24,
     ).failure!;
     expect(clim.probability(Float64Array.of(5, 5, 0))).toBe(0.05);
+    // The walk-forward's first fold named another feature than the version's own rule (each picks
+    // its feature on its training rows): the version's one-sensor rule answers, named as it is.
+    const other = resolveServed(
+      registryWith({
+        passed: false,
+        serve: 'baseline:one-sensor a__mean__10m',
+        reason: "ROC-AUC 0.790 does not beat the one-sensor rule (a__mean__10m)'s 0.840 (walk-forward)",
+      }),
+      SCOPE,
+      24,
+    ).failure!;
+    expect(other.answeredBy).toBe('baseline:one-sensor b__mean__10m');
+    expect(other.note).toMatch(/; baseline:one-sensor b__mean__10m answers$/);
+    expect(other.probability(Float64Array.of(-5, 1, 0))).toBe(0.7);
     expect(clim.drivers(Float64Array.of(5, 5, 0), 5)).toEqual([]);
   });
 
