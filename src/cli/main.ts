@@ -49,10 +49,12 @@ const COMMANDS: Record<string, Command> = {
   },
   ingest: {
     usage:
-      'ingest FILE [--format csv|ndjson|cmapss] [--table T] [--time-field F] [--time-unit s|ms|us|ns]\n' +
-      '              [--equipment-field F | --equipment ID] [--sensors col=field,...] [--delimiter C]\n' +
-      '              [--dataset NAME] [--cycle-seconds N] [--max-rejections N]',
-    summary: 'Ingest a CSV, NDJSON or NASA C-MAPSS file; bad rows are reported, good rows kept',
+      'ingest FILE [--format csv|ndjson|cmapss] [--table T] [--time-field F] [--time-unit s|ms|us|ns|cycle]\n' +
+      '              [--cycle-seconds N --time-origin ISO] [--equipment-field F [--equipment-format fd001-%03d] | --equipment ID]\n' +
+      '              [--sensors col=field,...] [--columns a,b,c (no header)] [--delimiter C|whitespace]\n' +
+      '              [--failure-at-last MODE] [--dataset NAME] [--max-rejections N]',
+    summary:
+      "Ingest a CSV, NDJSON or NASA C-MAPSS file; bad rows are reported, good rows kept; readings of the plant file's equipment are checked against it",
     run: ingestCommand,
   },
   simulate: {
@@ -64,10 +66,10 @@ const COMMANDS: Record<string, Command> = {
   },
   features: {
     usage:
-      'features compute|summary [--from ISO] [--to ISO] [--every SECONDS] [--feature-set NAME]\n' +
+      'features compute|summary [--scope S] [--from ISO] [--to ISO] [--every SECONDS]\n' +
       '              [--persist] [--horizon HOURS] [--csv FILE]',
     summary:
-      'Compute the declared feature set from the store (and persist it), or summarise it for an engineer',
+      "Compute a model scope's feature set (from the plant file) over the store (and persist it), or summarise it for an engineer",
     run: featuresCommand,
   },
   evaluate: {
@@ -78,7 +80,7 @@ const COMMANDS: Record<string, Command> = {
   },
   train: {
     usage:
-      'train failure|rul [--horizon HOURS] [--mode MODE] [--cap HOURS] [--trees N] [--promote] [--skip-backtest]',
+      'train failure|rul [--scope S] [--horizon HOURS] [--mode MODE] [--cap HOURS] [--trees N] [--promote] [--skip-backtest]',
     summary:
       'Backtest the recipe walk-forward, fit it on the stored history (forest on the earlier 3/4 of labelled instants, calibration on the purged rest) and register it with the gate verdict (the first version is promoted)',
     run: trainCommand,
@@ -91,8 +93,8 @@ const COMMANDS: Record<string, Command> = {
   },
   backtest: {
     usage:
-      'backtest failure [--horizon HOURS] [--folds N] [--mode MODE] [--budget N | --threshold P] [--hold-out EQ,...] [--from ISO] [--to ISO] [--report DIR]\n' +
-      '              | backtest rul [--cap HOURS] [--folds N]',
+      'backtest failure [--scope S] [--horizon HOURS] [--folds N] [--mode MODE] [--budget N | --threshold P] [--hold-out EQ,...] [--from ISO] [--to ISO] [--report DIR]\n' +
+      '              | backtest rul [--scope S] [--cap HOURS] [--folds N]',
     summary:
       'Walk-forward backtest on stored history (failure within a horizon, or RUL), leak-free, against its references, with the gate verdict; JSON figures, a markdown report with plots',
     run: backtestCommand,

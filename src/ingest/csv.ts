@@ -1,15 +1,22 @@
 /**
- * CSV with a header line (RFC 4180 quoting: "a,b" and "" inside quotes; one record per line).
- * Rows whose field count differs from the header are rejected, not guessed.
+ * CSV with a header line, or without one when the fields are named (`--columns`) (RFC 4180
+ * quoting: "a,b" and "" inside quotes; one record per line). The delimiter is a character, or
+ * `whitespace`: runs of spaces and tabs, leading and trailing ones ignored (as test-rig and
+ * historian text exports write them). Rows whose field count differs from the header are
+ * rejected, not guessed.
  */
 import type { TableLayout } from '../store/writer.ts';
-import { resolveSensors } from './mapping.ts';
+import { equipmentOf, resolveSensors } from './mapping.ts';
 import type { MappingOptions } from './mapping.ts';
 import type { LineParser, ParsedRow, Rejection } from './types.ts';
-import { parseEquipment, parseReading, readTime, quoted } from './values.ts';
+import { parseReading, readTime, quoted } from './values.ts';
+
+/** The delimiter that stands for runs of spaces and tabs. */
+export const WHITESPACE = 'whitespace';
 
 /** Splits one CSV line; returns undefined for an unterminated quote. */
 export function splitCsvLine(line: string, delimiter = ','): string[] | undefined {
+  if (delimiter === WHITESPACE) return line.trim().split(/[ \t]+/);
   if (!line.includes('"')) return line.split(delimiter);
   const out: string[] = [];
   let field = '';
@@ -39,7 +46,10 @@ export function splitCsvLine(line: string, delimiter = ','): string[] | undefine
 }
 
 export function csvParser(headerLine: string, options: MappingOptions, delimiter = ','): LineParser {
-  const header = (splitCsvLine(headerLine.replace(/^\uFEFF/, ''), delimiter) ?? []).map((h) => h.trim());
+  const header =
+    options.columns !== undefined
+      ? [...options.columns]
+      : (splitCsvLine(headerLine.replace(/^\uFEFF/, ''), delimiter) ?? []).map((h) => h.trim());
   const sensors = resolveSensors(header, options);
   const timeIdx = header.indexOf(options.timeField ?? 'ts');
   const eqIdx = options.equipment === undefined ? header.indexOf(options.equipmentField ?? 'equipment') : -1;
@@ -55,7 +65,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
   return {
     layout,
     epochTimes: () => epoch,
-    headerLines: 1,
+    headerLines: options.columns !== undefined ? 0 : 1,
     parse(line: string, row: number, out: ParsedRow): Rejection | null {
       const f = splitCsvLine(line, delimiter);
       if (f === undefined) return { row, field: '*', reason: 'unterminated quoted field' };
@@ -66,7 +76,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
           reason: `expected ${header.length} fields as in the header, found ${f.length}`,
         };
       }
-      const t = readTime(f[timeIdx], unit);
+      const t = readTime(f[timeIdx], unit, options.cycle);
       if (!t.ok)
         return {
           row,
@@ -75,7 +85,7 @@ export function csvParser(headerLine: string, options: MappingOptions, delimiter
         };
       const ts = t.micros;
       if (typeof f[timeIdx] === 'number' || /^[+-]?\d+(\.\d+)?$/.test(String(f[timeIdx]).trim())) epoch++;
-      const equipment = eqIdx < 0 ? options.equipment : parseEquipment(f[eqIdx]);
+      const equipment = equipmentOf(eqIdx < 0 ? undefined : f[eqIdx], options);
       if (equipment === undefined) {
         return {
           row,

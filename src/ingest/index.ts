@@ -13,3 +13,8 @@ export { ndjsonParser } from './ndjson.ts';
 export { boundedLines } from './bounded-lines.ts';
 export type { LineLimits } from './bounded-lines.ts';
 export { dataFile, readText, isGzip } from './data-file.ts';
+export { appendMaintenance, maintenanceLayout } from './maintenance.ts';
+export type { MaintenanceKind, MaintenanceRecord } from './maintenance.ts';
+export { formatEquipment } from './values.ts';
+export type { CycleClock } from './values.ts';
+export { WHITESPACE } from './csv.ts';

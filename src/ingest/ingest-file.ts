@@ -36,6 +36,8 @@ export interface IngestFileOptions extends Omit<MappingOptions, 'table'> {
   readonly onProgress?: (p: IngestProgress) => void;
   /** Each row's values checked for its equipment (the plant's plausible ranges); see LinesOptions. */
   readonly validate?: LinesOptions['validate'];
+  /** Filled with each equipment's latest accepted reading time (µs), when given. */
+  readonly lastByEquipment?: Map<string, number>;
 }
 
 export interface IngestProgress {
@@ -152,6 +154,7 @@ export async function ingestFile(
       maxRejections: options.maxRejections,
       // C-MAPSS rows are not plant readings (their own table); the rest are checked when asked.
       ...(format === 'cmapss' ? {} : { validate: options.validate }),
+      lastByEquipment: options.lastByEquipment,
       onProgress:
         options.onProgress &&
         ((p) => options.onProgress?.({ ...p, bytesRead: stream.bytesRead, bytesTotal: size })),

@@ -43,6 +43,8 @@ export interface LinesOptions {
     columns: readonly string[],
     values: ArrayLike<number>,
   ) => { field: string; reason: string } | null;
+  /** Filled with each equipment's latest accepted reading time (µs), when given. */
+  readonly lastByEquipment?: Map<string, number>;
 }
 
 export async function ingestLines(
@@ -89,6 +91,10 @@ export async function ingestLines(
       }
       if (!(r.ts >= minTs)) minTs = r.ts;
       if (!(r.ts <= maxTs)) maxTs = r.ts;
+      if (o.lastByEquipment !== undefined) {
+        const eq = r.symbols[0] ?? '';
+        if (!((o.lastByEquipment.get(eq) ?? -Infinity) >= r.ts)) o.lastByEquipment.set(eq, r.ts);
+      }
       await (writer as Writer).append(r.ts, r.symbols, r.doubles, r.ints);
       if ((rowsRead & 0x3fff) === 0 && o.onProgress) {
         const now = performance.now();

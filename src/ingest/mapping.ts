@@ -5,8 +5,8 @@
  */
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { assertIdentifier } from '../store/tables.ts';
-import { fieldList, quoted } from './values.ts';
-import type { TimeUnit } from './values.ts';
+import { fieldList, formatEquipment, parseEquipment, quoted } from './values.ts';
+import type { CycleClock, TimeUnit } from './values.ts';
 
 export interface SensorMapping {
   /** Column in the table. */
@@ -22,7 +22,21 @@ export interface MappingOptions {
   /** One equipment id for the whole file, when the file has no equipment field. */
   readonly equipment?: string;
   readonly timeUnit?: TimeUnit;
+  /** With `timeUnit: 'cycle'`: the cycle length and the instant of cycle 0. */
+  readonly cycle?: CycleClock;
+  /** A template making equipment ids from the equipment field (`fd001-%03d`; see formatEquipment). */
+  readonly equipmentFormat?: string;
+  /** The file has no header line: these name its fields, in order. */
+  readonly columns?: readonly string[];
   readonly sensors?: readonly SensorMapping[];
+}
+
+/** The equipment id of a row: the one id given for the file, or its field through the template. */
+export function equipmentOf(raw: unknown, options: MappingOptions): string | undefined {
+  if (options.equipment !== undefined) return options.equipment;
+  return options.equipmentFormat === undefined
+    ? parseEquipment(raw)
+    : formatEquipment(raw, options.equipmentFormat);
 }
 
 /** Parses `col=field,col2` (a bare name maps a field onto the column of the same name). */

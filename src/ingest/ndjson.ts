@@ -5,10 +5,10 @@
  */
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { TableLayout } from '../store/writer.ts';
-import { resolveSensors } from './mapping.ts';
+import { equipmentOf, resolveSensors } from './mapping.ts';
 import type { MappingOptions } from './mapping.ts';
 import type { LineParser, ParsedRow, Rejection } from './types.ts';
-import { parseEquipment, parseReading, readTime, quoted } from './values.ts';
+import { parseReading, readTime, quoted } from './values.ts';
 
 function parseObject(line: string): Record<string, unknown> | string {
   let value: unknown;
@@ -56,12 +56,12 @@ export function ndjsonParser(firstLine: string, options: MappingOptions): LinePa
         if (strict && !known.has(key))
           return { row, field: key, reason: 'unexpected field (not in the first record)' };
       }
-      const t = readTime(obj[timeField], unit);
+      const t = readTime(obj[timeField], unit, options.cycle);
       if (!t.ok) return { row, field: timeField, reason: `${quoted(obj[timeField])}: ${t.reason}` };
       const ts = t.micros;
       if (typeof obj[timeField] === 'number' || /^[+-]?\d+(\.\d+)?$/.test(String(obj[timeField]).trim()))
         epoch++;
-      const equipment = options.equipment ?? parseEquipment(obj[equipmentField]);
+      const equipment = equipmentOf(obj[equipmentField], options);
       if (equipment === undefined) {
         return {
           row,

@@ -1,6 +1,13 @@
 /** Parsing of single field values, shared by every file format and the HTTP intake. */
 
-export type TimeUnit = 's' | 'ms' | 'us' | 'ns';
+/** Epoch units, or `cycle`: a count of operating cycles of `CycleClock.seconds` each from its origin. */
+export type TimeUnit = 's' | 'ms' | 'us' | 'ns' | 'cycle';
+
+/** How a cycle count becomes an instant: the origin (µs) plus the count times the cycle length. */
+export interface CycleClock {
+  readonly seconds: number;
+  readonly originMicros: number;
+}
 
 const MIN_MICROS = 0; // 1970-01-01
 const MAX_MICROS = Date.UTC(2262, 0, 1) * 1000; // QuestDB's nanosecond range ends in 2262
@@ -20,8 +27,8 @@ export function parseReading(raw: unknown): number | undefined {
 }
 
 /** Epoch microseconds from ISO 8601 text or an epoch number in `unit`; undefined when invalid. */
-export function parseTime(raw: unknown, unit: TimeUnit): number | undefined {
-  const r = readTime(raw, unit);
+export function parseTime(raw: unknown, unit: TimeUnit, cycle?: CycleClock): number | undefined {
+  const r = readTime(raw, unit, cycle);
   return r.ok ? r.micros : undefined;
 }
 
@@ -40,12 +47,18 @@ function inRange(micros: number): TimeRead {
 
 /**
  * A time from a file or a request: ISO 8601 text (see readInstant, a missing zone is UTC) or an
- * epoch number in `unit`, rounded to the microsecond; with the reason when it is refused.
+ * epoch number in `unit` (a cycle count on `cycle`'s clock), rounded to the microsecond; with the
+ * reason when it is refused.
  */
-export function readTime(raw: unknown, unit: TimeUnit): TimeRead {
+export function readTime(raw: unknown, unit: TimeUnit, cycle?: CycleClock): TimeRead {
   if (typeof raw === 'number' || (typeof raw === 'string' && /^[+-]?\d+(\.\d+)?$/.test(raw.trim()))) {
     const n = Number(raw);
     if (!Number.isFinite(n)) return refuse(`epoch ${unit} out of range`);
+    if (unit === 'cycle') {
+      if (cycle === undefined) return refuse('a cycle count needs the cycle length (--cycle-seconds)');
+      if (n < 0) return refuse('a cycle count is not negative');
+      return inRange(Math.round(cycle.originMicros + n * cycle.seconds * 1e6));
+    }
     const micros = unit === 's' ? n * 1e6 : unit === 'ms' ? n * 1e3 : unit === 'us' ? n : n / 1e3;
     return inRange(Math.round(micros));
   }
@@ -131,6 +144,27 @@ export function parseEquipment(raw: unknown): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (s === '' || s.length > 128 || /[\u0000-\u001f\u007f]/.test(s)) return undefined;
   return s;
+}
+
+/**
+ * An equipment id made from a file's field by a template: `%s` is the field as it is, `%d` or
+ * `%03d` the field as a whole number (zero-padded to 3 digits), e.g. `fd001-%03d` turns unit 7
+ * into fd001-007. Undefined when the field does not fit the template.
+ */
+export function formatEquipment(raw: unknown, template: string): string | undefined {
+  const field = parseEquipment(raw);
+  if (field === undefined) return undefined;
+  let bad = false;
+  const id = template.replace(/%(0?\d*)d|%s/g, (spec: string, width: string | undefined) => {
+    if (spec === '%s') return field;
+    if (!/^\d+$/.test(field)) {
+      bad = true;
+      return '';
+    }
+    const n = String(Number(field));
+    return width === undefined || width === '' ? n : n.padStart(Number(width), '0');
+  });
+  return bad ? undefined : parseEquipment(id);
 }
 
 /** A value quoted for a message, cut to `max` characters (a 10 MB field must not become 10 MB of output). */

@@ -109,7 +109,8 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
     features: {
       name: 'features',
       cron: d.config.schedules.features,
-      description: 'computes each model scope\'s feature set for the last 30 min of its equipment and persists it',
+      description:
+        "computes each model scope's feature set for the last 30 min of its equipment and persists it",
       async run({ at }) {
         const to = at.getTime() * 1000;
         const from = to - FEATURE_REFRESH_MICROS;
@@ -126,7 +127,8 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
     score: {
       name: 'score',
       cron: d.config.schedules.score,
-      description: 'scores every equipment of the plant file with the promoted models and writes the forecasts',
+      description:
+        'scores every equipment of the plant file with the promoted models and writes the forecasts',
       async run({ at }) {
         const scorer = d.scorer.current;
         if (!scorer.ready)

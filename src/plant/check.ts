@@ -51,3 +51,26 @@ export function readingCheck(plant: Plant | null): ReadingCheck {
     },
   };
 }
+
+/**
+ * A failure mode as stored: the name of the mode of the equipment's class that `mode` names (by
+ * name or by code, e.g. ISO 14224's), `{ reason }` when its class declares no such mode, or null
+ * when the plant does not list the equipment (then the mode is stored as sent).
+ */
+export function failureMode(
+  plant: Plant | null,
+  equipment: string,
+  mode: string,
+): string | { reason: string } | null {
+  const e = plant?.equipment.find((x) => x.id === equipment);
+  const cls = e === undefined ? undefined : plant?.classes[e.class];
+  if (e === undefined || cls === undefined) return null;
+  const m = cls.failure_modes.find((x) => x.name === mode || x.code === mode);
+  if (m !== undefined) return m.name;
+  return {
+    reason:
+      cls.failure_modes.length === 0
+        ? `class ${e.class} declares no failure mode (add it to the plant file)`
+        : `${JSON.stringify(mode)} is not a failure mode of class ${e.class} (the plant file declares ${cls.failure_modes.map((x) => `${x.name} (${x.code})`).join(', ')})`,
+  };
+}

@@ -11,5 +11,5 @@ export type {
 } from './schema.ts';
 export { applyPlant, currentPlant, parsePlant, readPlantFile } from './apply.ts';
 export type { AppliedPlant } from './apply.ts';
-export { readingCheck } from './check.ts';
+export { failureMode, readingCheck } from './check.ts';
 export type { ReadingCheck } from './check.ts';

@@ -12,10 +12,16 @@ import type { Readable } from 'node:stream';
 import { Type } from 'typebox';
 import type { Static, TSchema } from 'typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { boundedLines, ingestLines, ndjsonParser } from '../../ingest/index.ts';
+import {
+  appendMaintenance,
+  boundedLines,
+  ingestLines,
+  maintenanceLayout,
+  ndjsonParser,
+} from '../../ingest/index.ts';
 import { query, sql, telemetrySensors, Writer } from '../../store/index.ts';
 import type { Store, TableLayout } from '../../store/index.ts';
-import { currentPlant, readingCheck } from '../../plant/index.ts';
+import { currentPlant, failureMode, readingCheck } from '../../plant/index.ts';
 import type { Plant, ReadingCheck } from '../../plant/index.ts';
 import { InvalidInput } from '../plugins/app/problem.ts';
 import { answers, Id, Text, Time } from '../schemas.ts';
@@ -182,21 +188,6 @@ async function writeAll<T>(
 const API_WRITES = { flushTimeoutMs: 5000, maxRetries: 1 } as const;
 
 const reply = (table: string, accepted: number) => ({ table, accepted, rejected: 0, rejections: [] });
-
-/** A failure mode as stored: its name, whether the MES sent the name or the code. */
-function modeOf(plant: Plant, equipment: string, mode: string): string | { reason: string } | null {
-  const e = plant.equipment.find((x) => x.id === equipment);
-  const cls = e === undefined ? undefined : plant.classes[e.class];
-  if (e === undefined || cls === undefined) return null; // not in the plant file: stored as sent
-  const m = cls.failure_modes.find((x) => x.name === mode || x.code === mode);
-  if (m !== undefined) return m.name;
-  return {
-    reason:
-      cls.failure_modes.length === 0
-        ? `class ${e.class} declares no failure mode (add it to the plant file)`
-        : `${JSON.stringify(mode)} is not a failure mode of class ${e.class} (the plant file declares ${cls.failure_modes.map((x) => `${x.name} (${x.code})`).join(', ')})`,
-  };
-}
 
 const intake: FastifyPluginAsyncTypebox = async (app) => {
   const { store } = app.services;
@@ -414,7 +405,7 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
           );
         let mode = m.mode ?? null;
         if (plant !== null && mode !== null) {
-          const known = modeOf(plant, m.equipment, mode);
+          const known = failureMode(plant, m.equipment, mode);
           if (typeof known === 'object' && known !== null)
             throw new InvalidInput(`body.${i}.mode`, known.reason);
           if (typeof known === 'string') mode = known;
@@ -422,18 +413,16 @@ const intake: FastifyPluginAsyncTypebox = async (app) => {
         return { m, ts, end, mode };
       });
       await checkEquipment(store, req.body);
-      const n = await writeAll(
-        store,
-        {
-          table: t.maintenance,
-          symbols: ['equipment', 'kind', 'mode'],
-          doubles: [],
-          timestamps: ['ended_at'],
-          strings: ['work_order', 'note'],
-        },
-        rows,
-        (w, { m, ts, end, mode }) =>
-          w.append(ts, [m.equipment, m.kind, mode], [], [], [end], [m.work_order ?? null, m.note ?? null]),
+      const n = await writeAll(store, maintenanceLayout(t), rows, (w, { m, ts, end, mode }) =>
+        appendMaintenance(w, {
+          ts,
+          equipment: m.equipment,
+          kind: m.kind,
+          mode,
+          end,
+          workOrder: m.work_order ?? null,
+          note: m.note ?? null,
+        }),
       );
       return reply(t.maintenance, n);
     },

@@ -39,14 +39,13 @@ const ops: FastifyPluginAsyncTypebox = async (app) => {
         return sendProblem(reply.header('retry-after', '5'), {
           title: titleOf(503),
           status: 503,
-          detail:
-            `${questdb ? '' : 'QuestDB does not answer; '}${
-              models
-                ? ''
-                : scorer.current.scorers.length === 0
-                  ? 'no plant file applied (pdm plant apply FILE)'
-                  : 'no promoted model loaded (pdm train failure)'
-            }`.trim(),
+          detail: `${questdb ? '' : 'QuestDB does not answer; '}${
+            models
+              ? ''
+              : scorer.current.scorers.length === 0
+                ? 'no plant file applied (pdm plant apply FILE)'
+                : 'no promoted model loaded (pdm train failure)'
+          }`.trim(),
         });
       }
       return {

@@ -1,14 +1,59 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
-import { ingestFile, parseSensorList } from '../../ingest/index.ts';
-import type { FileFormat, TimeUnit } from '../../ingest/index.ts';
-import { currentPlant, readingCheck } from '../../plant/index.ts';
-import { connectStore } from '../../store/index.ts';
+import {
+  appendMaintenance,
+  ingestFile,
+  maintenanceLayout,
+  parseIsoMicros,
+  parseSensorList,
+} from '../../ingest/index.ts';
+import type { FileFormat, MaintenanceRecord, TimeUnit } from '../../ingest/index.ts';
+import { currentPlant, failureMode, readingCheck } from '../../plant/index.ts';
+import type { Plant } from '../../plant/index.ts';
+import { connectStore, microsToIso, Writer } from '../../store/index.ts';
+import type { Store } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
 import { progressBar } from '../output.ts';
 import type { CommandContext } from '../main.ts';
 
 const FORMATS = ['csv', 'ndjson', 'cmapss'];
-const UNITS = ['s', 'ms', 'us', 'ns'];
+const UNITS = ['s', 'ms', 'us', 'ns', 'cycle'];
+
+/**
+ * Run-to-failure data (a test rig, NASA's C-MAPSS): each equipment's last reading in the file is
+ * a failure of `mode` (a mode of its class in the plant file, by name or code). Written as the API
+ * writes maintenance, after the same check of the mode; returns how many.
+ */
+async function failuresAtLast(
+  store: Store,
+  plant: Plant | null,
+  last: ReadonlyMap<string, number>,
+  mode: string,
+): Promise<{ written: number; mode: string }> {
+  const rows: MaintenanceRecord[] = [];
+  let stored = mode;
+  for (const [equipment, ts] of [...last].sort((a, b) => a[0].localeCompare(b[0]))) {
+    const known = failureMode(plant, equipment, mode);
+    if (known !== null && typeof known === 'object')
+      throw new PdmError(
+        ErrorCodes.CLI_USAGE,
+        `--failure-at-last ${mode}: ${equipment}: ${known.reason}; the readings were ingested, no failure was written`,
+      );
+    if (typeof known === 'string') stored = known;
+    rows.push({
+      ts,
+      equipment,
+      kind: 'failure',
+      mode: known ?? mode,
+      end: NaN,
+      workOrder: null,
+      note: 'run-to-failure: the last reading of the file (pdm ingest --failure-at-last)',
+    });
+  }
+  const w = await Writer.open(store.config.questdb, store.config.ingest, maintenanceLayout(store.tables));
+  for (const r of rows) await appendMaintenance(w, r);
+  await w.close();
+  return { written: w.stats.rowsAcknowledged, mode: stored };
+}
 
 export async function ingestCommand({ args, config, out }: CommandContext): Promise<void> {
   const { values, positionals } = parseOptions('ingest', args, {
@@ -22,6 +67,10 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
     delimiter: { type: 'string' },
     dataset: { type: 'string' },
     'cycle-seconds': { type: 'string' },
+    'time-origin': { type: 'string' },
+    columns: { type: 'string' },
+    'equipment-format': { type: 'string' },
+    'failure-at-last': { type: 'string' },
     'max-rejections': { type: 'string' },
   });
   const file = positionals[0];
@@ -36,13 +85,39 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
   const cycleSeconds = values['cycle-seconds'] === undefined ? undefined : Number(values['cycle-seconds']);
   if (cycleSeconds !== undefined && !(cycleSeconds > 0))
     throw new PdmError(ErrorCodes.CLI_USAGE, '--cycle-seconds must be positive');
+  // Cycles as time: cycle n is at the origin plus n cycle lengths.
+  let cycle: { seconds: number; originMicros: number } | undefined;
+  if (values['time-unit'] === 'cycle') {
+    const origin = values['time-origin'] === undefined ? NaN : parseIsoMicros(values['time-origin']);
+    if (cycleSeconds === undefined || Number.isNaN(origin))
+      throw new PdmError(
+        ErrorCodes.CLI_USAGE,
+        '--time-unit cycle needs --cycle-seconds (the length of one cycle) and --time-origin (the instant of cycle 0, ISO 8601)',
+      );
+    cycle = { seconds: cycleSeconds, originMicros: origin };
+  } else if (values['time-origin'] !== undefined)
+    throw new PdmError(ErrorCodes.CLI_USAGE, '--time-origin goes with --time-unit cycle');
+  const columns = values.columns
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (columns !== undefined && columns.length < 2)
+    throw new PdmError(ErrorCodes.CLI_USAGE, '--columns names every field of a file without a header: a,b,c');
+  const atLast = values['failure-at-last'];
+  if (atLast !== undefined && !/^[A-Za-z0-9_.-]{1,32}$/.test(atLast))
+    throw new PdmError(ErrorCodes.CLI_USAGE, '--failure-at-last takes a failure mode (name or code)');
   const store = await connectStore(config, { start: false });
   const bar = progressBar('ingest');
   try {
     // Readings of equipment the plant file declares are checked against its sensors and ranges.
     const plant = await currentPlant(store);
+    const last = atLast === undefined ? undefined : new Map<string, number>();
     const summary = await ingestFile(config, store.tables, file, {
       validate: plant === null ? undefined : readingCheck(plant.plant).check,
+      lastByEquipment: last,
+      cycle,
+      columns,
+      equipmentFormat: values['equipment-format'],
       format: values.format as FileFormat | undefined,
       table: values.table,
       timeField: values['time-field'],
@@ -84,7 +159,23 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
         },
       );
     }
-    out.result({ ok: true, ...summary }, lines.join('\n'));
+    let failures: { written: number; mode: string } | undefined;
+    if (last !== undefined && atLast !== undefined) {
+      failures = await failuresAtLast(store, plant?.plant ?? null, last, atLast);
+      const times = [...last.values()];
+      lines.push(
+        `  ${failures.written} failures (${failures.mode}) written at each equipment's last reading ` +
+          `(${microsToIso(Math.min(...times))} .. ${microsToIso(Math.max(...times))})`,
+      );
+    }
+    out.result(
+      {
+        ok: true,
+        ...summary,
+        ...(failures ? { failures_written: failures.written, failure_mode: failures.mode } : {}),
+      },
+      lines.join('\n'),
+    );
   } finally {
     bar.end();
     await store.close();

@@ -44,7 +44,7 @@ export async function plantCommand({ args, config, out }: CommandContext): Promi
               ? `; orphaned readings accepted: ${r.orphans_accepted.join('; ')}`
               : '')
           : `plant ${plant.name} unchanged (version ${r.version}): nothing to apply`) +
-          `\nmodel scopes:\n${scopes.map((x) => `  ${x.name}: ${x.why}`).join('\n')}`,
+          `\nmodel scopes: ${scopes.map((x) => x.why).join('; ')}`,
       );
       return;
     }
@@ -69,7 +69,7 @@ export async function plantCommand({ args, config, out }: CommandContext): Promi
               `; ${cur.plant.equipment.filter((e) => e.class === name).length} equipment`,
           )
           .join('\n') +
-        `\nmodel scopes:\n${scopes.map((x) => `  ${x.name}: ${x.why}`).join('\n')}`,
+        `\nmodel scopes: ${scopes.map((x) => x.why).join('; ')}`,
     );
   } finally {
     await store.close();
