@@ -1,7 +1,8 @@
 /**
  * Context features from maintenance and MES, as of each prediction instant (nothing after it):
  * - hours_since_maintenance: since the end of the latest maintenance event (any kind) that ended
- *   at or before t; 0 while one is in progress; NaN if none is known.
+ *   at or before t, or since the equipment's installation when that is later (a new machine's
+ *   first life); 0 while one is in progress; NaN if neither is known.
  * - running_hours_since_repair: hours spent in batches since that event ended.
  * - batch_load: the running batch's load (as-of join on batch start, and t before its end); 0 idle.
  * - product_code: a stable numeric code of the running batch's product; NaN idle.
@@ -30,6 +31,8 @@ export interface ContextData {
   readonly batches: readonly BatchSpan[];
   /** Each equipment's class (from the plant), for the equipment_class feature. */
   readonly classOf?: ReadonlyMap<string, string>;
+  /** Each equipment's installation instant (µs, from the plant file), where known. */
+  readonly installedAt?: ReadonlyMap<string, number>;
 }
 
 /** FNV-1a of a name (a product, a class), as a number a tree can split on (stable across runs and processes). */
@@ -66,9 +69,11 @@ interface EquipmentContext {
 export class ContextIndex {
   private readonly byEquipment = new Map<string, EquipmentContext>();
   private readonly classCode = new Map<string, number>();
+  private readonly installed: ReadonlyMap<string, number>;
 
   constructor(data: ContextData) {
     for (const [eq, cls] of data.classOf ?? []) this.classCode.set(eq, productCode(cls));
+    this.installed = data.installedAt ?? new Map();
     const group = <T extends { equipment: string; ts: number }>(rows: readonly T[]) => {
       const m = new Map<string, T[]>();
       for (const r of rows) {
@@ -128,6 +133,9 @@ export class ContextIndex {
       const b = lastAtOrBefore(c.batchStart, t);
       if (b >= 0 && !((c.batchEnd[b] as number) <= t)) batch = b;
     }
+    // Installed after the last maintenance known (or with none): its life starts at installation.
+    const installed = this.installed.get(eq);
+    if (installed !== undefined && installed <= t && !(sinceEnd >= installed)) sinceEnd = installed;
     for (let k = 0; k < names.length; k++) {
       let v = NaN;
       switch (names[k]) {

@@ -23,14 +23,22 @@ export async function loadReadings(store: Store, fs: FeatureSet, range: TimeRang
   return queryTable(store.pool, text, [microsToIso(range.from), microsToIso(range.to)]);
 }
 
-/** Maintenance and batches over a range, of the whole plant or of one equipment (the scorer's hot path). */
+/**
+ * Maintenance and batches over a range, of the whole plant or of one equipment (the scorer's hot
+ * path). `maintenanceFrom` (µs) reaches further back for maintenance alone: an equipment's age is
+ * counted from its last maintenance however long ago that was (or from its installation when
+ * there was none), so features and scores load the whole maintenance history up to `range.to`.
+ */
 export async function loadContext(
   store: Store,
   range: TimeRange,
   equipment?: string,
+  o: { maintenanceFrom?: number } = {},
 ): Promise<ContextData & { failures: FailureEvent[] }> {
   const span = [microsToIso(range.from), microsToIso(range.to)];
+  const mspan = [microsToIso(Math.min(range.from, o.maintenanceFrom ?? range.from)), span[1]!];
   const args = equipment === undefined ? span : [equipment, ...span];
+  const margs = equipment === undefined ? mspan : [equipment, ...mspan];
   const suffix = equipment === undefined ? '' : '_equipment';
   const m = await query<{
     ts: string;
@@ -38,7 +46,7 @@ export async function loadContext(
     kind: string;
     mode: string | null;
     ended_at: string | null;
-  }>(store.pool, sql(`maintenance_range${suffix}`, store.tables), args);
+  }>(store.pool, sql(`maintenance_range${suffix}`, store.tables), margs);
   const b = await query<{
     ts: string;
     equipment: string;

@@ -32,13 +32,14 @@ export async function computeStoreFeatures(
 ): Promise<FeatureRun> {
   const fs = scope.featureSet;
   const readings = await loadReadings(store, fs, range);
-  const loaded = await loadContext(store, range);
+  // Every maintenance before the range too: ages count from the last one, however old.
+  const loaded = await loadContext(store, range, undefined, { maintenanceFrom: 0 });
   const only = new Set(scope.equipment);
-  const context = { ...loaded, classOf: scope.classOf };
+  const context = { ...loaded, classOf: scope.classOf, installedAt: scope.installedAt };
   const features = computeFeatures(readings, fs, { everySeconds, context, only });
   return {
     features,
-    failures: loaded.failures.filter((f) => only.has(f.equipment)),
+    failures: loaded.failures.filter((f) => only.has(f.equipment) && f.ts >= range.from),
     readings: readings.numRows,
   };
 }

@@ -33,6 +33,8 @@ export interface ModelScope {
   readonly equipment: readonly string[];
   /** Each of those equipment's class (the equipment_class feature of a pooled scope). */
   readonly classOf: ReadonlyMap<string, string>;
+  /** Installation instants (µs) the plant file gives: where an equipment's first life starts. */
+  readonly installedAt: ReadonlyMap<string, number>;
   readonly featureSet: FeatureSet;
   /** Spacing of training and backtest instants (seconds). */
   readonly everySeconds: number;
@@ -72,6 +74,9 @@ function scopeOf(plant: Plant, name: string, classes: readonly string[], why: st
     classes,
     equipment: equipment.map((e) => e.id),
     classOf: new Map(equipment.map((e) => [e.id, e.class])),
+    installedAt: new Map(
+      equipment.flatMap((e) => (e.installed_at === null ? [] : [[e.id, Date.parse(e.installed_at) * 1000]])),
+    ),
     featureSet,
     everySeconds: Math.max(MIN_EVERY_SECONDS, sampleSeconds),
     sampleSeconds,

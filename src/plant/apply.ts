@@ -36,6 +36,13 @@ export interface AppliedPlant {
   readonly plant: Plant;
 }
 
+/** Two installation instants (store or plant file text) are the same, both unknown included. */
+function sameInstant(a: string | null | undefined, b: string | null | undefined): boolean {
+  const x = parseTimestampMicros(a ?? null);
+  const y = parseTimestampMicros(b ?? null);
+  return x === y || (x !== x && y !== y);
+}
+
 /** Reads a plant file (YAML or JSON: YAML is a superset) into a checked plant. */
 export function readPlantFile(file: string): Plant {
   let text: string;
@@ -193,7 +200,8 @@ export async function applyPlant(
       (r.area ?? null) !== e.area ||
       r.line !== e.line ||
       (r.cell ?? null) !== e.cell ||
-      r.equipment_class !== e.class
+      r.equipment_class !== e.class ||
+      !sameInstant(r.installed_at, e.installed_at)
     );
   });
   const now = (o.now ?? Date.now()) * 1000;
@@ -206,7 +214,14 @@ export async function applyPlant(
       strings: ['name'],
     });
     for (const e of changed)
-      await w.append(now, [e.id, e.site, e.area, e.line, e.cell, e.class], [], [], [NaN], [e.name]);
+      await w.append(
+        now,
+        [e.id, e.site, e.area, e.line, e.cell, e.class],
+        [],
+        [],
+        [e.installed_at === null ? NaN : Date.parse(e.installed_at) * 1000],
+        [e.name],
+      );
     await w.close();
   }
 

@@ -8,6 +8,7 @@
  */
 
 import { STATS } from '../../features/feature-set.ts';
+import { readInstant } from '../ingest/values.ts';
 
 export interface SensorSpec {
   readonly name: string;
@@ -61,6 +62,11 @@ export interface EquipmentSpec {
   readonly line: string;
   readonly cell: string | null;
   readonly name: string | null;
+  /**
+   * When it was installed or commissioned (RFC 3339, UTC as written back): the start of its first
+   * life, the clock `hours_since_maintenance` counts from until a maintenance resets it.
+   */
+  readonly installed_at: string | null;
 }
 
 export interface Plant {
@@ -356,7 +362,7 @@ export function validatePlant(doc: unknown): Plant {
   (Array.isArray(doc.equipment) ? doc.equipment : []).forEach((e: unknown, i: number) => {
     const ep = `equipment[${i}]`;
     if (!isObj(e)) return bad(ep, 'expected a mapping with id, class, site, line');
-    known(e, ep, ['id', 'class', 'site', 'area', 'line', 'cell', 'name']);
+    known(e, ep, ['id', 'class', 'site', 'area', 'line', 'cell', 'name', 'installed_at']);
     const id = str(e, 'id', ep, ID, 'an equipment id');
     if (id !== null && equipment.some((x) => x.id === id)) bad(`${ep}.id`, `${id} is declared twice`);
     const cls = str(e, 'class', ep, /^.{1,63}$/, 'a class name');
@@ -371,8 +377,20 @@ export function validatePlant(doc: unknown): Plant {
     const cell = str(e, 'cell', ep, ID, 'a cell', true);
     // eslint-disable-next-line no-control-regex -- a display name has no control characters
     const nm = str(e, 'name', ep, /^[^\u0000-\u001f\u007f]{1,256}$/, 'a display name', true);
+    // YAML reads an unquoted date-time as a Date: both forms are taken, written back as RFC 3339 UTC.
+    const rawInstalled = e.installed_at instanceof Date ? e.installed_at.toISOString() : e.installed_at;
+    let installed: string | null = null;
+    if (rawInstalled !== undefined && rawInstalled !== null) {
+      const t = typeof rawInstalled === 'string' ? readInstant(rawInstalled, { zone: 'required' }) : null;
+      if (t === null || !t.ok)
+        bad(
+          `${ep}.installed_at`,
+          `${JSON.stringify(rawInstalled)}: ${t === null ? 'expected an RFC 3339 date-time' : t.reason}`,
+        );
+      else installed = new Date(Math.floor(t.micros / 1000)).toISOString();
+    }
     if (id !== null && cls !== null && site !== null && line !== null)
-      equipment.push({ id, class: cls, site, area, line, cell, name: nm });
+      equipment.push({ id, class: cls, site, area, line, cell, name: nm, installed_at: installed });
   });
 
   if (problems.length > 0) throw new PlantFileError(problems);

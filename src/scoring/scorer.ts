@@ -186,8 +186,11 @@ export class Scorer {
   /** One equipment's MES/maintenance context as of an instant (the request path: narrow queries). */
   async contextFor(equipment: string, atMicros: number): Promise<ContextIndex> {
     return new ContextIndex({
-      ...(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }, equipment)),
+      ...(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }, equipment, {
+        maintenanceFrom: 0,
+      })),
       classOf: this.scope.classOf,
+      installedAt: this.scope.installedAt,
     });
   }
 
@@ -536,10 +539,12 @@ export class PlantScorer {
 
   /** MES/maintenance context of the whole plant as of an instant (30 days back): one load serves many scores. */
   async contextAt(atMicros: number): Promise<ContextIndex> {
-    const classOf = new Map((this.plant?.equipment ?? []).map((e) => [e.id, e.class]));
     return new ContextIndex({
-      ...(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 })),
-      classOf,
+      ...(await loadContext(this.store, { from: atMicros - 30 * DAY, to: atMicros + 1 }, undefined, {
+        maintenanceFrom: 0,
+      })),
+      classOf: new Map(this.scorers.flatMap((s) => [...s.scope.classOf])),
+      installedAt: new Map(this.scorers.flatMap((s) => [...s.scope.installedAt])),
     });
   }
 }

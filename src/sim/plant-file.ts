@@ -33,6 +33,7 @@ export function simulatedPlant(o: Pick<PlantOptions, 'equipment'> & Partial<Plan
       line: e.line,
       cell: e.cell,
       name: null,
+      installed_at: null,
     })),
   };
 }

@@ -27,4 +27,6 @@ export interface EquipmentPlace {
   readonly line: string | null;
   readonly cell: string | null;
   readonly equipment_class: string | null;
+  /** As QuestDB returns a TIMESTAMP over PG wire (parseTimestampMicros reads it); null when not known. */
+  readonly installed_at: string | null;
 }

@@ -24,6 +24,7 @@ const scopeOf = (name: string, featureSet: FeatureSet): ModelScope => ({
   classes: [name],
   equipment: [],
   classOf: new Map(),
+  installedAt: new Map(),
   featureSet,
   everySeconds: 600,
   sampleSeconds: 1,
