@@ -31,7 +31,7 @@ export { reliabilityAnalysis } from './reliability.ts';
 export type { ReliabilityAnalysis } from './reliability.ts';
 export { backtestRul } from './backtest-rul.ts';
 export type { RulBacktest } from './backtest-rul.ts';
-export { ensureInitialModels } from './initial-models.ts';
+export { ensureInitialModels, failureBacktestMetrics, rulBacktestMetrics } from './initial-models.ts';
 export type { InitialModels } from './initial-models.ts';
 export { retrainFailureHorizon, retrainModels } from './retrain.ts';
 export type { RetrainOptions, RetrainResult, RetrainOutcome } from './retrain.ts';

@@ -22,6 +22,34 @@ import { trainFailureModel, trainRulModel } from './train.ts';
 import { failureModelName, rulModelName } from './scopes.ts';
 import type { ModelScope } from './scopes.ts';
 
+/** A failure backtest's figures as a version records them beside itself (`pdm models list`). */
+export function failureBacktestMetrics(b: FailureBacktest): Record<string, number> {
+  return {
+    backtest_roc_auc: b.roc_auc,
+    backtest_pr_auc: b.pr_auc,
+    backtest_brier: b.brier,
+    backtest_base_rate_brier: b.base_rate_brier,
+    backtest_brier_skill: b.brier_skill,
+    backtest_ece: b.ece,
+    backtest_baseline_roc_auc: b.baseline.roc_auc,
+    backtest_baseline_brier: b.baseline.brier,
+    backtest_persistence_roc_auc: b.persistence.roc_auc,
+    backtest_lead_time_median_h: b.lead_time_h.median,
+    backtest_false_alarms_per_equipment_month: b.false_alarms_per_equipment_month,
+  };
+}
+
+/** A RUL backtest's figures as a version records them. */
+export function rulBacktestMetrics(b: RulBacktest): Record<string, number> {
+  return {
+    backtest_rmse_h: b.rmse_h,
+    backtest_mae_h: b.mae_h,
+    backtest_baseline_rmse_h: b.baseline.rmse_h,
+    backtest_weibull_baseline_rmse_h: b.weibull_baseline.rmse_h,
+    backtest_interval_coverage: b.interval_coverage,
+  };
+}
+
 export interface InitialModels {
   /** The primary horizon's any-mode model. */
   readonly failure: { model: ModelMeta; backtest: FailureBacktest } | { skipped: string };
@@ -113,19 +141,7 @@ export async function ensureInitialModels(
       features,
       alertBudget: o.alertBudget,
       gate: backtest.gate,
-      metrics: {
-        backtest_roc_auc: backtest.roc_auc,
-        backtest_pr_auc: backtest.pr_auc,
-        backtest_brier: backtest.brier,
-        backtest_base_rate_brier: backtest.base_rate_brier,
-        backtest_brier_skill: backtest.brier_skill,
-        backtest_ece: backtest.ece,
-        backtest_baseline_roc_auc: backtest.baseline.roc_auc,
-        backtest_baseline_brier: backtest.baseline.brier,
-        backtest_persistence_roc_auc: backtest.persistence.roc_auc,
-        backtest_lead_time_median_h: backtest.lead_time_h.median,
-        backtest_false_alarms_per_equipment_month: backtest.false_alarms_per_equipment_month,
-      },
+      metrics: failureBacktestMetrics(backtest),
     });
     registry.saveBacktest(model.name, model.version, backtest);
     // Promoted either way: the version is what this name serves now, and its gate says whether
@@ -181,13 +197,7 @@ export async function ensureInitialModels(
         trees,
         features,
         gate: backtest.gate,
-        metrics: {
-          backtest_rmse_h: backtest.rmse_h,
-          backtest_mae_h: backtest.mae_h,
-          backtest_baseline_rmse_h: backtest.baseline.rmse_h,
-          backtest_weibull_baseline_rmse_h: backtest.weibull_baseline.rmse_h,
-          backtest_interval_coverage: backtest.interval_coverage,
-        },
+        metrics: rulBacktestMetrics(backtest),
       });
       registry.saveBacktest(model.name, model.version, backtest);
       registry.promote(model.name, model.version);

@@ -208,7 +208,7 @@ describe('pdm CLI', () => {
   it("answers `pdm <command> --help` with that command's usage, and runs nothing", async () => {
     const run = await pdm(['backtest', '--help'], env);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Usage: pdm backtest failure \[--horizon HOURS\]/);
+    expect(run.stdout).toMatch(/^Usage: pdm backtest failure \[--scope S\] \[--horizon HOURS\]/);
     expect(run.stdout).toContain('Walk-forward backtest');
     expect(run.stderr).not.toContain('Unknown option');
   });

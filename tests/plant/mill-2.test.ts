@@ -141,9 +141,9 @@ describe('a made-up plant onboarded from its plant file alone', () => {
 
   it('trains each scope and scores a spindle and a pump with their own scope’s models', async () => {
     for (const args of [
-      ['train', 'failure', '--scope', 'spindle', '--trees', '30', '--json'],
-      ['train', 'failure', '--scope', 'pooled', '--trees', '30', '--json'],
-      ['train', 'rul', '--scope', 'spindle', '--trees', '30', '--json'],
+      ['train', 'failure', '--scope', 'spindle', '--trees', '20', '--json'],
+      ['train', 'failure', '--scope', 'pooled', '--trees', '20', '--json'],
+      ['train', 'rul', '--scope', 'spindle', '--trees', '20', '--json'],
     ]) {
       const r = await pdm(args, env);
       expect(r.code, r.stderr).toBe(0);

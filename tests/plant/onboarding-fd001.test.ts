@@ -25,7 +25,7 @@ import { testConfig, testEnv, uniquePrefix } from '../helpers/store.ts';
 
 const PLANT_FILE = path.resolve(import.meta.dirname, '../../examples/plants/cmapss-fd001.yaml');
 /** A subset of the 100 engines keeps the run short; every step is the one a user runs on all. */
-const UNITS = 50;
+const UNITS = 40;
 const ORIGIN = '2024-01-01T00:00:00Z';
 const HOUR = 3.6e9;
 
@@ -181,8 +181,8 @@ describe('onboarding NASA C-MAPSS FD001 as a plant, through the generic path onl
 
   it('trains and promotes both, named by the scope', async () => {
     for (const args of [
-      ['train', 'rul', '--cap', '125', '--trees', '40', '--json'],
-      ['train', 'failure', '--horizon', '24', '--trees', '40', '--json'],
+      ['train', 'rul', '--cap', '125', '--trees', '30', '--json'],
+      ['train', 'failure', '--horizon', '24', '--trees', '30', '--json'],
     ]) {
       const r = await pdm(args, env);
       expect(r.code, r.stderr).toBe(0);

@@ -2,6 +2,8 @@ import { ErrorCodes, PdmError } from '../../errors.ts';
 import { ModelRegistry } from '../../../models/index.ts';
 import {
   backtestFailure,
+  failureBacktestMetrics,
+  rulBacktestMetrics,
   backtestRul,
   computeStoreFeatures,
   storedHistory,
@@ -46,22 +48,24 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
     // an unjudged model, which says so wherever it answers.
     const features = await computeStoreFeatures(store, scope, range);
     const judged = { ...opts, features, alertBudget: config.models.alertBudget };
-    let gate;
-    if (!values['skip-backtest'])
-      gate =
-        what === 'failure'
-          ? (await backtestFailure(store, scope, range, { ...judged, forest: { trees: opts.trees } })).gate
-          : (
-              await backtestRul(store, scope, range, {
-                capHours: opts.rulCapHours,
-                trees: opts.trees,
-                features,
-              })
-            ).gate;
+    // The walk-forward's figures and verdict are recorded beside the version, as the first start does.
+    const backtest = values['skip-backtest']
+      ? undefined
+      : what === 'failure'
+        ? await backtestFailure(store, scope, range, { ...judged, forest: { trees: opts.trees } })
+        : await backtestRul(store, scope, range, { capHours: opts.rulCapHours, trees: opts.trees, features });
+    const metrics =
+      backtest === undefined
+        ? undefined
+        : 'roc_auc' in backtest
+          ? failureBacktestMetrics(backtest)
+          : rulBacktestMetrics(backtest);
+    const recorded = { ...judged, gate: backtest?.gate, metrics };
     const meta =
       what === 'failure'
-        ? await trainFailureModel(store, registry, scope, range, { ...judged, gate })
-        : await trainRulModel(store, registry, scope, range, { ...judged, gate });
+        ? await trainFailureModel(store, registry, scope, range, recorded)
+        : await trainRulModel(store, registry, scope, range, recorded);
+    if (backtest !== undefined) registry.saveBacktest(meta.name, meta.version, backtest);
     if (values.promote || registry.promoted(meta.name) === null) registry.promote(meta.name, meta.version);
     const s = Math.round((performance.now() - started) / 100) / 10;
     out.result(
