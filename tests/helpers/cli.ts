@@ -1,6 +1,9 @@
 /** Runs the real `pdm` binary as a child process, as a user would. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { testEnv, uniquePrefix } from './store.ts';
 
 const BIN = path.resolve(import.meta.dirname, '../../bin/pdm.js');
 
@@ -31,4 +34,19 @@ export function pdm(args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
       resolve({ code: code ?? -1, stdout, stderr, json });
     });
   });
+}
+
+/**
+ * A CLI environment of its own on the test QuestDB: tables under a fresh prefix, and a models
+ * directory and key file in a fresh temporary directory (`dir`).
+ */
+export function isolatedCli(name: string): { dir: string; prefix: string; env: NodeJS.ProcessEnv } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `pdm-${name}-`));
+  const prefix = uniquePrefix(name);
+  const env = testEnv({
+    PDM_TABLE_PREFIX: prefix,
+    PDM_MODELS_DIR: path.join(dir, 'models'),
+    PDM_KEYS_FILE: path.join(dir, 'keys.json'),
+  });
+  return { dir, prefix, env };
 }

@@ -6,19 +6,8 @@
  * in that mode's sensor, so a failure model has something to find and a constant rule does not.
  * Test data only: the engine never sees this file, only what it writes.
  */
+import { mulberry32 } from '../../models/rng.ts';
 import type { Plant } from '../../src/plant/index.ts';
-
-/** mulberry32: a small seeded generator, so a seed gives the same plant every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Per mode, the sensor its wear shows in and how far (at failure) it moves it. */
 const SIGNS: Record<string, { sensor: string; shift: number }[]> = {
@@ -64,7 +53,7 @@ export interface Mill2History {
 
 /** `days` of history ending at `end` (ms) for every equipment of the plant file. */
 export function mill2History(plant: Plant, end: number, days: number, seed = 7): Mill2History {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const normal = () => {
     const u = Math.max(next(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * next());

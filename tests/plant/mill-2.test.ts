@@ -6,8 +6,7 @@
  * then the scopes are backtested and trained with the CLI and score through the API. No code knows
  * this plant; a change to it would be a change to the file.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,10 +17,10 @@ import { readPlantFile } from '../../src/plant/index.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { connectStore, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { pdm } from '../helpers/cli.ts';
+import { isolatedCli, pdm } from '../helpers/cli.ts';
 import { mill2History } from '../helpers/mill-2.ts';
 import type { Mill2History } from '../helpers/mill-2.ts';
-import { testConfig, testEnv, uniquePrefix } from '../helpers/store.ts';
+import { testConfig } from '../helpers/store.ts';
 
 const PLANT_FILE = path.resolve(import.meta.dirname, '../../examples/plants/mill-2.yaml');
 const DAYS = 18;
@@ -29,13 +28,7 @@ const DAYS = 18;
 const END = Math.floor(Date.now() / 3600e3) * 3600e3 - 86_400e3;
 
 describe('a made-up plant onboarded from its plant file alone', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-mill2-'));
-  const prefix = uniquePrefix('mill2');
-  const env = testEnv({
-    PDM_TABLE_PREFIX: prefix,
-    PDM_MODELS_DIR: path.join(dir, 'models'),
-    PDM_KEYS_FILE: path.join(dir, 'keys.json'),
-  });
+  const { dir, prefix, env } = isolatedCli('mill2');
   const plant = readPlantFile(PLANT_FILE);
   let history: Mill2History;
   let store: Store;

@@ -6,8 +6,7 @@
  * backtests, training, forecasts and the answers the dashboard's fleet and equipment views read.
  * Nothing on the way knows C-MAPSS: only the plant file and the CLI's generic options do.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FastifyInstance } from 'fastify';
@@ -19,9 +18,9 @@ import { readPlantFile } from '../../src/plant/index.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { connectStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { pdm } from '../helpers/cli.ts';
+import { isolatedCli, pdm } from '../helpers/cli.ts';
 import { cmapssFile } from '../helpers/data.ts';
-import { testConfig, testEnv, uniquePrefix } from '../helpers/store.ts';
+import { testConfig } from '../helpers/store.ts';
 
 const PLANT_FILE = path.resolve(import.meta.dirname, '../../examples/plants/cmapss-fd001.yaml');
 /** A subset of the 100 engines keeps the run short; every step is the one a user runs on all. */
@@ -30,16 +29,18 @@ const ORIGIN = '2024-01-01T00:00:00Z';
 const HOUR = 3.6e9;
 
 describe('onboarding NASA C-MAPSS FD001 as a plant, through the generic path only', () => {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-fd001-'));
-  const prefix = uniquePrefix('fd001');
-  const env = testEnv({
-    PDM_TABLE_PREFIX: prefix,
-    PDM_MODELS_DIR: path.join(dir, 'models'),
-    PDM_KEYS_FILE: path.join(dir, 'keys.json'),
-  });
+  const { dir, prefix, env } = isolatedCli('fd001');
   const plant = readPlantFile(PLANT_FILE);
   // The file's fields, in order: unit, cycle, then the plant file's 24 sensors as NASA lists them.
   const columns = ['unit', 'cycle', ...plant.classes.turbofan!.sensors.map((s) => s.name)];
+  /** The generic ingestion of a file laid out as FD001's (docs/onboarding.md, section 3). */
+  const ingest = (file: string) => [
+    'ingest',
+    file,
+    ...['--format', 'csv', '--delimiter', 'whitespace', '--columns', columns.join(',')],
+    ...['--time-field', 'cycle', '--time-unit', 'cycle', '--cycle-seconds', '3600', '--time-origin', ORIGIN],
+    ...['--equipment-field', 'unit', '--equipment-format', 'fd001-%03d'],
+  ];
   const lastCycle = new Map<number, number>();
   let subset = '';
   let rows = 0;
@@ -73,34 +74,7 @@ describe('onboarding NASA C-MAPSS FD001 as a plant, through the generic path onl
   });
 
   it('ingests the training file as telemetry and a failure at each engine’s last cycle', async () => {
-    const r = await pdm(
-      [
-        'ingest',
-        subset,
-        '--format',
-        'csv',
-        '--delimiter',
-        'whitespace',
-        '--columns',
-        columns.join(','),
-        '--time-field',
-        'cycle',
-        '--time-unit',
-        'cycle',
-        '--cycle-seconds',
-        '3600',
-        '--time-origin',
-        ORIGIN,
-        '--equipment-field',
-        'unit',
-        '--equipment-format',
-        'fd001-%03d',
-        '--failure-at-last',
-        'PDE', // the ISO 14224 code: stored by the plant's mode name
-        '--json',
-      ],
-      env,
-    );
+    const r = await pdm([...ingest(subset), '--failure-at-last', 'PDE', '--json'], env); // the ISO 14224 code: stored by the plant's mode name
     expect(r.code, r.stderr).toBe(0);
     expect(r.json).toMatchObject({
       ok: true,
@@ -130,32 +104,7 @@ describe('onboarding NASA C-MAPSS FD001 as a plant, through the generic path onl
     const first = readFileSync(subset, 'utf8').split('\n')[0]!.trim().split(/\s+/);
     first[columns.indexOf('t24')] = '9999'; // degR: outside [400, 2000]
     writeFileSync(bad, `${first.join(' ')}\n`);
-    const r = await pdm(
-      [
-        'ingest',
-        bad,
-        '--format',
-        'csv',
-        '--delimiter',
-        'whitespace',
-        '--columns',
-        columns.join(','),
-        '--time-field',
-        'cycle',
-        '--time-unit',
-        'cycle',
-        '--cycle-seconds',
-        '3600',
-        '--time-origin',
-        ORIGIN,
-        '--equipment-field',
-        'unit',
-        '--equipment-format',
-        'fd001-%03d',
-        '--json',
-      ],
-      env,
-    );
+    const r = await pdm([...ingest(bad), '--json'], env);
     expect(r.code).not.toBe(0); // nothing ingested
     expect(r.stderr).toMatch(/row 1, field t24: 9999 is outside the plausible range \[400, 2000\] degR/);
   });
