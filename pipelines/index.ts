@@ -1,6 +1,7 @@
 /** Declared recipes joining features, models and the store. */
 export {
   modelScopes,
+  describeScope,
   pickScope,
   scopeFor,
   modelName,

@@ -40,7 +40,7 @@ export interface ModelScope {
   readonly everySeconds: number;
   /** The slowest nominal sample interval of its featured sensors (seconds). */
   readonly sampleSeconds: number;
-  /** Why these classes are trained together or alone, in words. */
+  /** Why these classes are trained together or alone, in words (describeScope puts the names first). */
   readonly why: string;
 }
 
@@ -99,8 +99,8 @@ export function modelScopes(plant: Plant): ModelScope[] {
       c,
       [c],
       plant.classes[c]!.models === 'own'
-        ? `${c}: models of its own (declared in the plant file)`
-        : `${c}: models of its own (${count(c)} equipment, at least ${OWN_MODELS_FROM})`,
+        ? 'models of its own (declared in the plant file)'
+        : `models of its own (${count(c)} equipment, at least ${OWN_MODELS_FROM})`,
     ),
   );
   if (small.length === 1) {
@@ -110,7 +110,7 @@ export function modelScopes(plant: Plant): ModelScope[] {
         plant,
         c,
         [c],
-        `${c}: models of its own, though it has ${count(c)} equipment (no other small class to pool with)`,
+        `models of its own, though it has ${count(c)} equipment (no other small class to pool with)`,
       ),
     );
   } else if (small.length > 1)
@@ -119,10 +119,16 @@ export function modelScopes(plant: Plant): ModelScope[] {
         plant,
         POOLED,
         small,
-        `${small.join(', ')}: pooled, the class as a feature (each has fewer than ${OWN_MODELS_FROM} equipment or is declared pooled: too few failures to train and judge models of its own)`,
+        `pooled, the class as a feature (each has fewer than ${OWN_MODELS_FROM} equipment or is declared pooled: too few failures to train and judge models of its own)`,
       ),
     );
   return scopes;
+}
+
+/** One line for people: `turbofan: models of its own (...)`, `pooled (pump, gearbox): pooled, ...`. */
+export function describeScope(s: ModelScope): string {
+  const named = s.classes.length === 1 && s.classes[0] === s.name;
+  return `${s.name}${named ? '' : ` (${s.classes.join(', ')})`}: ${s.why}`;
 }
 
 /** The scope that serves an equipment (by the plant's equipment list), if any. */

@@ -9,7 +9,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ModelRegistry } from '../models/index.ts';
-import { backtestDrift, ensureInitialModels, modelScopes, storedHistory } from '../pipelines/index.ts';
+import {
+  backtestDrift,
+  describeScope,
+  ensureInitialModels,
+  modelScopes,
+  storedHistory,
+} from '../pipelines/index.ts';
 import type { FailureBacktest, Gate, InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
 import { KeyStore } from './api/keys.ts';
@@ -202,7 +208,7 @@ export async function runMain(): Promise<void> {
   }
   const plantInForce = inForce!.plant;
   const scopes = modelScopes(plantInForce);
-  for (const s of scopes) console.log(`plant: model scope ${s.why}`);
+  for (const s of scopes) console.log(`plant: model scope ${describeScope(s)}`);
   const isLive = new Promise<void>((resolve) => {
     plant = runPlant(store, live.signal, resolve);
     plant.catch((err: unknown) => {

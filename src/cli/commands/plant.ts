@@ -1,5 +1,5 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
-import { modelScopes } from '../../../pipelines/scopes.ts';
+import { describeScope, modelScopes } from '../../../pipelines/scopes.ts';
 import { applyPlant, currentPlant, readPlantFile } from '../../plant/index.ts';
 import type { Plant } from '../../plant/index.ts';
 import { connectStore } from '../../store/index.ts';
@@ -10,7 +10,12 @@ const USAGE = 'usage: pdm plant apply FILE [--accept-orphans] | show [--version 
 
 /** How the plant's classes are modelled: which scope each is in, and why. */
 function scopesOf(plant: Plant) {
-  return modelScopes(plant).map((s) => ({ name: s.name, classes: s.classes, why: s.why }));
+  return modelScopes(plant).map((s) => ({
+    name: s.name,
+    classes: s.classes,
+    why: s.why,
+    line: describeScope(s),
+  }));
 }
 
 /** The plant as data: apply a plant file (checked whole, idempotent, versioned) or show the one in force. */
@@ -44,7 +49,7 @@ export async function plantCommand({ args, config, out }: CommandContext): Promi
               ? `; orphaned readings accepted: ${r.orphans_accepted.join('; ')}`
               : '')
           : `plant ${plant.name} unchanged (version ${r.version}): nothing to apply`) +
-          `\nmodel scopes: ${scopes.map((x) => x.why).join('; ')}`,
+          `\nmodel scopes:\n${scopes.map((x) => `  ${x.line}`).join('\n')}`,
       );
       return;
     }
@@ -69,7 +74,7 @@ export async function plantCommand({ args, config, out }: CommandContext): Promi
               `; ${cur.plant.equipment.filter((e) => e.class === name).length} equipment`,
           )
           .join('\n') +
-        `\nmodel scopes: ${scopes.map((x) => x.why).join('; ')}`,
+        `\nmodel scopes:\n${scopes.map((x) => `  ${x.line}`).join('\n')}`,
     );
   } finally {
     await store.close();
