@@ -2,6 +2,7 @@
  * Configuration from environment variables, validated once. Every variable is declared in
  * `ENV_VARS` with its default and meaning: `pdm --help` and the README print the same table.
  */
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
@@ -70,6 +71,21 @@ export interface Config {
   readonly ingest: IngestConfig;
   readonly jobs: JobsConfig;
   readonly models: ModelsConfig;
+  readonly mqtt: MqttConfig;
+}
+
+/** The MQTT source (src/sources): where the broker is and how this worker reads it. */
+export interface MqttConfig {
+  /** The broker; undefined: no MQTT source runs with `npm start` (`pdm connect mqtt` defaults to localhost). */
+  readonly url: string | undefined;
+  /** The MQTT client id: fixed, so the persistent session outlives a restart. */
+  readonly clientId: string;
+  /** Shared-subscription group of the workers that split the stream; undefined: one worker reads all. */
+  readonly share: string | undefined;
+  /** How often received readings are written and acknowledged (ms). */
+  readonly batchMs: number;
+  /** Unacknowledged messages the broker may have in flight to this worker (bounds its memory). */
+  readonly receiveMaximum: number;
 }
 
 export interface ModelsConfig {
@@ -276,6 +292,31 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: '',
     help: 'PostgreSQL for leader election between engine processes (advisory lock); unset: this process leads',
   },
+  {
+    name: 'PDM_MQTT_URL',
+    default: '',
+    help: 'MQTT broker the plant publishes to (mqtt://host:1883): npm start then reads it as the plant file maps it; pdm connect mqtt defaults to mqtt://127.0.0.1:1883',
+  },
+  {
+    name: 'PDM_MQTT_CLIENT_ID',
+    default: '',
+    help: 'MQTT client id of this worker, fixed so its persistent session outlives a restart (default pdm-<host>)',
+  },
+  {
+    name: 'PDM_MQTT_SHARE',
+    default: '',
+    help: 'Shared-subscription group: workers with the same group split the stream ($share/<group>/...); unset: one worker reads all',
+  },
+  {
+    name: 'PDM_MQTT_BATCH_MS',
+    default: '100',
+    help: 'How often received readings are written, then acknowledged (ms)',
+  },
+  {
+    name: 'PDM_MQTT_RECEIVE_MAX',
+    default: '2000',
+    help: 'Unacknowledged messages the broker may have in flight to one worker (bounds its memory)',
+  },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -401,6 +442,35 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       failureHorizonsHours: horizons(read(env, 'PDM_FAILURE_HORIZONS')),
       alertBudget: positive(env, 'PDM_ALERT_BUDGET'),
     },
+    mqtt: mqttConfig(env),
+  };
+}
+
+function mqttConfig(env: Env): MqttConfig {
+  const url = parseUrl(env, 'PDM_MQTT_URL');
+  if (url !== undefined && !['mqtt:', 'mqtts:', 'ws:', 'wss:', 'tcp:'].includes(url.protocol))
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_MQTT_URL=${shown(url.toString())}: expected mqtt://, mqtts://, ws:// or wss://`,
+    );
+  const share = read(env, 'PDM_MQTT_SHARE');
+  if (share !== '' && !/^[A-Za-z0-9_.-]{1,64}$/.test(share))
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_MQTT_SHARE=${shown(share)}: a group name is letters, digits, _ . - (no / + #)`,
+    );
+  const clientId = read(env, 'PDM_MQTT_CLIENT_ID') || `pdm-${hostname()}`;
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(clientId))
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_MQTT_CLIENT_ID=${shown(clientId)}: letters, digits, _ . : - and at most 64 of them`,
+    );
+  return {
+    url: url?.toString(),
+    clientId,
+    share: share === '' ? undefined : share,
+    batchMs: int(env, 'PDM_MQTT_BATCH_MS', 10, 60_000),
+    receiveMaximum: int(env, 'PDM_MQTT_RECEIVE_MAX', 1, 65_535),
   };
 }
 

@@ -10,6 +10,7 @@ import { dbCommand } from './commands/db.ts';
 import { evaluateCommand } from './commands/evaluate.ts';
 import { featuresCommand } from './commands/features.ts';
 import { forecastCommand } from './commands/forecast.ts';
+import { connectCommand } from './commands/connect.ts';
 import { ingestCommand } from './commands/ingest.ts';
 import { jobsCommand } from './commands/jobs.ts';
 import { keysCommand } from './commands/keys.ts';
@@ -56,6 +57,12 @@ const COMMANDS: Record<string, Command> = {
     summary:
       "Ingest a CSV, NDJSON or NASA C-MAPSS file; bad rows are reported, good rows kept; readings of the plant file's equipment are checked against it",
     run: ingestCommand,
+  },
+  connect: {
+    usage: 'connect mqtt [--url mqtt://host:1883] [--client-id ID] [--share GROUP]',
+    summary:
+      "Read the plant's telemetry from an MQTT broker (Sparkplug B and JSON topics, as the plant file maps them) into QuestDB until Ctrl-C; at least once, acknowledged after QuestDB took it",
+    run: connectCommand,
   },
   simulate: {
     usage:

@@ -75,6 +75,31 @@ export interface Plant {
   readonly timezone: string;
   readonly classes: Readonly<Record<string, ClassSpec>>;
   readonly equipment: readonly EquipmentSpec[];
+  /** How its MQTT telemetry maps onto equipment and sensors (`pdm connect mqtt`); null: none. */
+  readonly mqtt: MqttSpec | null;
+}
+
+/** Sparkplug B: which groups to read, and how devices and metrics map onto equipment and sensors. */
+export interface SparkplugSpec {
+  /** Sparkplug groups to subscribe to (`+`: all). */
+  readonly groups: readonly string[];
+  /** `edge/device` (or `edge`) -> equipment id; unmapped: the device id is the equipment id. */
+  readonly devices: Readonly<Record<string, string>>;
+  /** Metric name -> sensor; unmapped: the metric name is the sensor name. */
+  readonly metrics: Readonly<Record<string, string>>;
+}
+
+/** A plain JSON topic: see src/sources/json-topics.ts. */
+export interface JsonTopicSpec {
+  readonly pattern: string;
+  readonly equipment?: string;
+  readonly time?: string;
+  readonly fields?: Readonly<Record<string, string>>;
+}
+
+export interface MqttSpec {
+  readonly sparkplug: SparkplugSpec | null;
+  readonly topics: readonly JsonTopicSpec[];
 }
 
 /** The statistics a feature set may ask for: every one the feature kernels compute. */
@@ -167,7 +192,7 @@ export function validatePlant(doc: unknown): Plant {
   };
 
   if (!isObj(doc)) throw new PlantFileError(['(top): expected a mapping with name, classes and equipment']);
-  known(doc, '', ['version', 'name', 'timezone', 'classes', 'equipment']);
+  known(doc, '', ['version', 'name', 'timezone', 'classes', 'equipment', 'mqtt']);
   if (doc.version !== undefined && doc.version !== 1)
     bad('version', `${JSON.stringify(doc.version)}: this engine reads version 1`);
   const name = str(doc, 'name', '', ID, 'a plant name') ?? '';
@@ -393,6 +418,94 @@ export function validatePlant(doc: unknown): Plant {
       equipment.push({ id, class: cls, site, area, line, cell, name: nm, installed_at: installed });
   });
 
+  const mqtt = doc.mqtt === undefined || doc.mqtt === null ? null : mqttSpec(doc.mqtt, classes, bad);
   if (problems.length > 0) throw new PlantFileError(problems);
-  return { name, timezone, classes, equipment };
+  return { name, timezone, classes, equipment, mqtt };
+}
+
+/** An MQTT topic filter with named single-level wildcards (`plant1/+line/+equipment/#`). */
+const FILTER_LEVEL = /^(\+([a-z][a-z0-9_]{0,31})?|#|[^+#\u0000]{1,128})$/;
+
+function mqttSpec(
+  raw: unknown,
+  classes: Readonly<Record<string, ClassSpec>>,
+  bad: (path: string, reason: string) => void,
+): MqttSpec | null {
+  if (!isObj(raw)) {
+    bad('mqtt', 'expected a mapping with sparkplug and/or topics');
+    return null;
+  }
+  for (const k of Object.keys(raw))
+    if (k !== 'sparkplug' && k !== 'topics')
+      bad(`mqtt.${k}`, 'unknown field (expected one of sparkplug, topics)');
+  const sensors = new Set(Object.values(classes).flatMap((c) => c.sensors.map((x) => x.name)));
+  const sensorMap = (v: unknown, at: string): Record<string, string> => {
+    if (v === undefined) return {};
+    if (!isObj(v)) {
+      bad(at, 'expected a mapping of name -> sensor');
+      return {};
+    }
+    const out: Record<string, string> = {};
+    for (const [k, x] of Object.entries(v)) {
+      if (typeof x !== 'string' || !sensors.has(x))
+        bad(`${at}.${k}`, `${JSON.stringify(x)} is not a sensor the plant's classes declare`);
+      else out[k] = x;
+    }
+    return out;
+  };
+  let sparkplug: SparkplugSpec | null = null;
+  if (raw.sparkplug !== undefined) {
+    const sp = raw.sparkplug;
+    if (!isObj(sp)) bad('mqtt.sparkplug', 'expected {groups, devices, metrics}');
+    else {
+      for (const k of Object.keys(sp))
+        if (!['groups', 'devices', 'metrics'].includes(k))
+          bad(`mqtt.sparkplug.${k}`, 'unknown field (expected one of groups, devices, metrics)');
+      const groups = sp.groups ?? ['+'];
+      if (!Array.isArray(groups) || groups.length === 0)
+        bad('mqtt.sparkplug.groups', 'expected a list of Sparkplug group ids (+ for all)');
+      const gs = (Array.isArray(groups) ? groups : []).filter((g: unknown, i: number) => {
+        const ok = typeof g === 'string' && (g === '+' || /^[^/+#\u0000]{1,128}$/.test(g));
+        if (!ok) bad(`mqtt.sparkplug.groups[${i}]`, `${JSON.stringify(g)} is not a group id`);
+        return ok;
+      }) as string[];
+      const devices: Record<string, string> = {};
+      if (sp.devices !== undefined && !isObj(sp.devices))
+        bad('mqtt.sparkplug.devices', 'expected edge/device -> equipment');
+      for (const [k, v] of Object.entries(isObj(sp.devices) ? sp.devices : {})) {
+        if (typeof v !== 'string' || v === '') bad(`mqtt.sparkplug.devices.${k}`, 'expected an equipment id');
+        else devices[k] = v;
+      }
+      sparkplug = { groups: gs, devices, metrics: sensorMap(sp.metrics, 'mqtt.sparkplug.metrics') };
+    }
+  }
+  const topics: JsonTopicSpec[] = [];
+  if (raw.topics !== undefined && !Array.isArray(raw.topics))
+    bad('mqtt.topics', 'expected a list of {pattern, ...}');
+  (Array.isArray(raw.topics) ? raw.topics : []).forEach((t: unknown, i: number) => {
+    const at = `mqtt.topics[${i}]`;
+    if (!isObj(t)) return bad(at, 'expected {pattern, time, fields, equipment}');
+    for (const k of Object.keys(t))
+      if (!['pattern', 'equipment', 'time', 'fields'].includes(k))
+        bad(`${at}.${k}`, 'unknown field (expected one of pattern, equipment, time, fields)');
+    const pattern = t.pattern;
+    if (typeof pattern !== 'string' || pattern === '')
+      return bad(`${at}.pattern`, 'required: a topic filter');
+    const levels = pattern.split('/');
+    levels.forEach((l, j) => {
+      if (!FILTER_LEVEL.test(l) || (l === '#' && j !== levels.length - 1))
+        bad(`${at}.pattern`, `level ${JSON.stringify(l)}: a name, +, +name or a final #`);
+    });
+    if (!levels.includes('+equipment') && typeof t.equipment !== 'string')
+      bad(at, 'name the equipment: a +equipment level in the pattern, or equipment: <id>');
+    if (t.time !== undefined && typeof t.time !== 'string')
+      bad(`${at}.time`, 'expected the JSON field with the time');
+    topics.push({
+      pattern,
+      ...(typeof t.equipment === 'string' ? { equipment: t.equipment } : {}),
+      ...(typeof t.time === 'string' ? { time: t.time } : {}),
+      ...(t.fields !== undefined ? { fields: sensorMap(t.fields, `${at}.fields`) } : {}),
+    });
+  });
+  return { sparkplug, topics };
 }

@@ -21,6 +21,7 @@ export const TABLE_KEYS = [
   'job_runs',
   'events',
   'plant_versions',
+  'sparkplug_births',
 ] as const;
 
 export type TableKey = (typeof TABLE_KEYS)[number];

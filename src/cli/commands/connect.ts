@@ -1,0 +1,56 @@
+import { ErrorCodes, PdmError } from '../../errors.ts';
+import { MqttSource } from '../../sources/index.ts';
+import { connectStore } from '../../store/index.ts';
+import { parseOptions } from '../args.ts';
+import type { CommandContext } from '../main.ts';
+import { plantInForce } from '../scope.ts';
+
+const USAGE = 'usage: pdm connect mqtt [--url mqtt://host:1883] [--client-id ID] [--share GROUP]';
+
+/**
+ * Reads the plant's telemetry from an MQTT broker into QuestDB until Ctrl-C, as the plant file maps
+ * it (Sparkplug B and plain JSON topics); prints what it did every 10 s and when it stops.
+ */
+export async function connectCommand({ args, config, out }: CommandContext): Promise<void> {
+  const { values, positionals } = parseOptions('connect', args, {
+    url: { type: 'string' },
+    'client-id': { type: 'string' },
+    share: { type: 'string' },
+  });
+  if (positionals[0] !== 'mqtt' || positionals.length !== 1) throw new PdmError(ErrorCodes.CLI_USAGE, USAGE);
+  const url = values.url ?? config.mqtt.url ?? 'mqtt://127.0.0.1:1883';
+  const store = await connectStore(config, { start: false });
+  let source: MqttSource | undefined;
+  try {
+    const plant = await plantInForce(store, 'connect mqtt');
+    if (plant.mqtt === null)
+      throw new PdmError(
+        ErrorCodes.CLI_USAGE,
+        'connect mqtt: the plant file maps no MQTT topic: add an mqtt section (sparkplug and/or topics; docs/connectivity.md)',
+      );
+    source = await MqttSource.start({
+      url,
+      plant,
+      store,
+      clientId: values['client-id'] ?? config.mqtt.clientId,
+      share: values.share ?? config.mqtt.share,
+      batchMs: config.mqtt.batchMs,
+      receiveMaximum: config.mqtt.receiveMaximum,
+      onLog: (line) => out.info(line),
+    });
+    const s = source;
+    const line = () =>
+      `${s.stats.messages} messages, ${s.stats.rows} readings stored, ${s.stats.rejected} rejected, ` +
+      `${s.stats.acknowledged} acknowledged, ${s.stats.writeFailures} write failures, ${s.stats.connections} connections`;
+    const progress = setInterval(() => out.info(`mqtt: ${line()}`), 10_000).unref();
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    clearInterval(progress);
+    await source.stop();
+    out.result({ ok: true, url, ...source.stats }, `stopped: ${line()}`);
+  } finally {
+    await store.close();
+  }
+}
