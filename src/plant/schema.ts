@@ -424,6 +424,7 @@ export function validatePlant(doc: unknown): Plant {
 }
 
 /** An MQTT topic filter with named single-level wildcards (`plant1/+line/+equipment/#`). */
+// eslint-disable-next-line no-control-regex -- MQTT forbids NUL in topics: a level may not hold one
 const FILTER_LEVEL = /^(\+([a-z][a-z0-9_]{0,31})?|#|[^+#\u0000]{1,128})$/;
 
 function mqttSpec(
@@ -465,6 +466,7 @@ function mqttSpec(
       if (!Array.isArray(groups) || groups.length === 0)
         bad('mqtt.sparkplug.groups', 'expected a list of Sparkplug group ids (+ for all)');
       const gs = (Array.isArray(groups) ? groups : []).filter((g: unknown, i: number) => {
+        // eslint-disable-next-line no-control-regex -- MQTT forbids NUL in topics
         const ok = typeof g === 'string' && (g === '+' || /^[^/+#\u0000]{1,128}$/.test(g));
         if (!ok) bad(`mqtt.sparkplug.groups[${i}]`, `${JSON.stringify(g)} is not a group id`);
         return ok;
