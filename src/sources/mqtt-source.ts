@@ -49,6 +49,8 @@ export interface MqttSourceOptions {
   readonly receiveMaximum?: number;
   /** How long the broker keeps the session while the worker is down (s). */
   readonly sessionExpirySeconds?: number;
+  /** A larger message is refused (reported, not read): a reading is small, a flood is not. */
+  readonly maxMessageBytes?: number;
   readonly onLog?: (line: string) => void;
 }
 
@@ -216,6 +218,17 @@ export class MqttSource {
       this.pending = this.fresh();
     }
     const at = Date.now() * 1000;
+    const max = this.o.maxMessageBytes ?? 1 << 20;
+    if (payload.length > max) {
+      this.stats.rejected++;
+      this.pending.events.push({
+        kind: 'mqtt_rejected',
+        equipment: '',
+        detail: `${topic.slice(0, 200)}: ${payload.length} bytes, over the ${max} a message may have`,
+      });
+      if (messageId !== undefined) this.pending.acks.push(messageId);
+      return;
+    }
     const decoded = topic.startsWith(`${NAMESPACE}/`)
       ? this.sparkplug.decode(topic, payload, at)
       : this.decodeTopic(topic, payload);

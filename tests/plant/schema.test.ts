@@ -45,7 +45,7 @@ describe('plant files', () => {
       problems = (err as PlantFileError).problems;
     }
     expect(problems).toEqual([
-      'colour: unknown field (expected one of version, name, timezone, classes, equipment)',
+      'colour: unknown field (expected one of version, name, timezone, classes, equipment, mqtt)',
       'timezone: "Mars/Olympus" is not an IANA time zone (e.g. UTC, Europe/Berlin)',
       'classes.pump.sensors[1].range: low 5 must be below high 1',
       'classes.pump.sensors[2].name: "Bad Name" is not a sensor name (lowercase letters, digits and _, as a column)',
@@ -55,6 +55,34 @@ describe('plant files', () => {
       'classes.pump.quality[0].limits.water.usl: usl 98 must exceed lsl 99',
       'classes.pump.features.stats[0]: "median" is not one of mean, std, min, max, last, delta, slope, ewma, rms, skew, kurt, ptp, count, missing',
       'equipment[0].class: "valve" is not a class of this file (pump)',
+    ]);
+  });
+
+  it('checks the MQTT mapping by path: topic filters, the equipment they name, sensors they map onto', () => {
+    let problems: readonly string[] = [];
+    try {
+      validatePlant({
+        name: 'p',
+        classes: { press: { sensors: [{ name: 'force', unit: 'kN', range: [0, 500] }] } },
+        equipment: [{ id: 'press-1', class: 'press', site: 's', line: 'l' }],
+        mqtt: {
+          sparkplug: { groups: ['g/1'], metrics: { Force: 'forse' }, colour: 1 },
+          topics: [
+            { pattern: 'a/b#/+equipment' },
+            { pattern: 'a/+line/t' },
+            { pattern: 'x/+equipment', fields: { f: 'force' } },
+          ],
+        },
+      });
+    } catch (err) {
+      problems = (err as PlantFileError).problems;
+    }
+    expect(problems).toEqual([
+      'mqtt.sparkplug.colour: unknown field (expected one of groups, devices, metrics)',
+      'mqtt.sparkplug.groups[0]: "g/1" is not a group id',
+      `mqtt.sparkplug.metrics.Force: "forse" is not a sensor the plant's classes declare`,
+      'mqtt.topics[0].pattern: level "b#": a name, +, +name or a final #',
+      'mqtt.topics[1]: name the equipment: a +equipment level in the pattern, or equipment: <id>',
     ]);
   });
 
