@@ -61,6 +61,9 @@ export interface MqttSourceStats {
   events: number;
   acknowledged: number;
   batches: number;
+  /** Writes QuestDB did not take at the first attempt (retried within the batch's deadline). */
+  writeRetries: number;
+  /** Batches QuestDB did not take at all: the connection was dropped, the broker re-sent them. */
   writeFailures: number;
   connections: number;
 }
@@ -84,6 +87,7 @@ export class MqttSource {
     events: 0,
     acknowledged: 0,
     batches: 0,
+    writeRetries: 0,
     writeFailures: 0,
     connections: 0,
   };
@@ -333,7 +337,12 @@ export class MqttSource {
       // The row's sensor set is the sensors its message reported: its own DEDUP key.
       await w.append(r.ts, [r.equipment, sensorSetOf(Object.keys(r.values))], values);
     }
-    await w.flush();
+    const before = w.stats.retries;
+    try {
+      await w.flush();
+    } finally {
+      this.stats.writeRetries += w.stats.retries - before;
+    }
   }
 
   private async writeEvents(events: readonly SourceEvent[]): Promise<void> {
