@@ -86,6 +86,8 @@ export interface MqttConfig {
   readonly batchMs: number;
   /** Unacknowledged messages the broker may have in flight to this worker (bounds its memory). */
   readonly receiveMaximum: number;
+  /** npm start's simulated plant publishes its live telemetry as Sparkplug B to the broker. */
+  readonly simulatorPublishes: boolean;
 }
 
 export interface ModelsConfig {
@@ -317,6 +319,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     default: '2000',
     help: 'Unacknowledged messages the broker may have in flight to one worker (bounds its memory)',
   },
+  {
+    name: 'PDM_MQTT_SIMULATOR',
+    default: 'false',
+    help: "true: npm start's simulated plant publishes its live telemetry as Sparkplug B to PDM_MQTT_URL and the engine reads it back from there (broker -> engine end to end)",
+  },
 ];
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -465,12 +472,19 @@ function mqttConfig(env: Env): MqttConfig {
       ErrorCodes.CONFIG_INVALID,
       `PDM_MQTT_CLIENT_ID=${shown(clientId)}: letters, digits, _ . : - and at most 64 of them`,
     );
+  const simulatorPublishes = bool(env, 'PDM_MQTT_SIMULATOR');
+  if (simulatorPublishes && url === undefined)
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      'PDM_MQTT_SIMULATOR=true needs PDM_MQTT_URL: the broker the simulated plant publishes to',
+    );
   return {
     url: url?.toString(),
     clientId,
     share: share === '' ? undefined : share,
     batchMs: int(env, 'PDM_MQTT_BATCH_MS', 10, 60_000),
     receiveMaximum: int(env, 'PDM_MQTT_RECEIVE_MAX', 1, 65_535),
+    simulatorPublishes,
   };
 }
 

@@ -28,7 +28,16 @@ import { LiveScorer } from './scoring/scorer.ts';
 import { loadConfig } from './config.ts';
 import { errorMessage } from './errors.ts';
 import { dataFile, ingestFile } from './ingest/index.ts';
-import { QuestDbSink, SIMULATED_PLANT_FILE, simulate, simulatedPlant } from './sim/index.ts';
+import {
+  PublishingSink,
+  QuestDbSink,
+  SIMULATED_PLANT_FILE,
+  SparkplugPublisher,
+  simulate,
+  simulatedPlant,
+} from './sim/index.ts';
+import type { SimSink } from './sim/index.ts';
+import { MqttSource } from './sources/index.ts';
 import { connectStore, httpUrlOf, parseTimestampMicros, query, sql, waitForWal } from './store/index.ts';
 import type { Store } from './store/index.ts';
 
@@ -68,7 +77,12 @@ const PLANT = { equipment: 12, days: 7, seed: 1 };
  * stored history (same seed and start, so the same machines in the same state) and the stream
  * continues, catching up on the time the engine was down. Resolves `ready` when live.
  */
-async function runPlant(store: Store, signal: AbortSignal, ready: () => void): Promise<void> {
+async function runPlant(
+  store: Store,
+  signal: AbortSignal,
+  ready: () => void,
+  publishTo?: { url: string; group: string },
+): Promise<void> {
   const { rows } = await query<{ first: string | null; last: string | null }>(
     store.pool,
     sql('plant_span', store.tables),
@@ -76,7 +90,18 @@ async function runPlant(store: Store, signal: AbortSignal, ready: () => void): P
   const first = parseTimestampMicros(rows[0]?.first ?? null);
   const last = parseTimestampMicros(rows[0]?.last ?? null);
   const resuming = first === first && last === last;
-  const sink = await QuestDbSink.open(store.config, store.tables);
+  const direct = await QuestDbSink.open(store.config, store.tables);
+  // With a broker: the history straight into QuestDB, the live telemetry as Sparkplug B through it.
+  const publishing =
+    publishTo === undefined
+      ? undefined
+      : new PublishingSink(
+          direct,
+          await SparkplugPublisher.connect({ url: publishTo.url, group: publishTo.group }, [
+            ...new Set(simulatedPlant(PLANT).equipment.map((e) => e.line)),
+          ]),
+        );
+  const sink: SimSink = publishing ?? direct;
   const bar = progressBar(resuming ? 'replaying plant state' : 'simulating plant history');
   let announced = false;
   try {
@@ -92,6 +117,7 @@ async function runPlant(store: Store, signal: AbortSignal, ready: () => void): P
       },
       onLive: () => {
         bar.end();
+        publishing?.goLive();
         if (!announced) ready();
         announced = true;
       },
@@ -167,7 +193,7 @@ export async function runMain(): Promise<void> {
   const live = new AbortController();
   let plant: Promise<void> = Promise.resolve();
   // What the Ctrl-C handler stops, filled in as it starts.
-  const running: { jobs?: EngineJobs; api?: { close(): Promise<void> } } = {};
+  const running: { jobs?: EngineJobs; api?: { close(): Promise<void> }; mqtt?: MqttSource } = {};
   const stop = handleStopSignals({
     stop: async (signal) => {
       const also = store.server?.startedHere ? ' (and the QuestDB started here)' : '';
@@ -176,6 +202,7 @@ export async function runMain(): Promise<void> {
       await running.api?.close().catch(() => {});
       await running.jobs?.stop().catch(() => {}); // waits for a running job
       await plant.catch((err: unknown) => console.error(`plant stream: ${errorMessage(err)}`)); // flushes ingestion
+      await running.mqtt?.stop().catch(() => {}); // writes and acknowledges what it read
       await store.close();
       console.log('stopped');
       return signal === 'error' ? 1 : 0;
@@ -198,19 +225,55 @@ export async function runMain(): Promise<void> {
   await loadCmapss(store);
   // The simulator is one plant among others: its plant file is applied on first start, as a real
   // plant's would be (pdm plant apply FILE).
+  // On a later start the simulator's plant is applied again, so an updated plant file takes effect
+  // (the same file changes nothing); it never shrinks below the machines `pdm simulate` added.
   let inForce = await currentPlant(store);
-  if (inForce === null) {
-    const applied = await applyPlant(store, simulatedPlant(PLANT));
-    console.log(
-      `plant: ${applied.plant.name} applied as version ${applied.version} (${SIMULATED_PLANT_FILE})`,
-    );
+  if (inForce === null || inForce.plant.name === simulatedPlant(PLANT).name) {
+    const size = Math.max(PLANT.equipment, inForce?.plant.equipment.length ?? 0);
+    const applied = await applyPlant(store, simulatedPlant({ ...PLANT, equipment: size }));
+    if (applied.changed)
+      console.log(
+        `plant: ${applied.plant.name} applied as version ${applied.version} (${SIMULATED_PLANT_FILE})`,
+      );
     inForce = await currentPlant(store);
   }
   const plantInForce = inForce!.plant;
   const scopes = modelScopes(plantInForce);
   for (const s of scopes) console.log(`plant: model scope ${describeScope(s)}`);
+  // The MQTT source reads the broker as the plant file maps it; with PDM_MQTT_SIMULATOR the
+  // simulated plant publishes its live telemetry there, so readings take the broker -> engine path.
+  const mqttUrl = config.mqtt.url;
+  if (mqttUrl !== undefined && plantInForce.mqtt !== null) {
+    const source = await MqttSource.start({
+      url: mqttUrl,
+      plant: plantInForce,
+      store,
+      clientId: config.mqtt.clientId,
+      share: config.mqtt.share,
+      batchMs: config.mqtt.batchMs,
+      receiveMaximum: config.mqtt.receiveMaximum,
+      onLog: (line) => console.log(line),
+    });
+    running.mqtt = source;
+  } else if (mqttUrl !== undefined)
+    console.log(
+      `mqtt: the plant file (${plantInForce.name}) maps no MQTT topic: nothing is read from ${mqttUrl}`,
+    );
+  const group = plantInForce.mqtt?.sparkplug?.groups.find((g) => g !== '+');
+  if (config.mqtt.simulatorPublishes && (mqttUrl === undefined || group === undefined))
+    throw new Error(
+      'PDM_MQTT_SIMULATOR=true needs PDM_MQTT_URL and a Sparkplug group in the plant file (mqtt.sparkplug.groups)',
+    );
+  const publishTo =
+    config.mqtt.simulatorPublishes && mqttUrl !== undefined && group !== undefined
+      ? { url: mqttUrl, group }
+      : undefined;
+  if (publishTo !== undefined)
+    console.log(
+      `plant: live telemetry published as Sparkplug B to ${publishTo.url} (group ${publishTo.group})`,
+    );
   const isLive = new Promise<void>((resolve) => {
-    plant = runPlant(store, live.signal, resolve);
+    plant = runPlant(store, live.signal, resolve, publishTo);
     plant.catch((err: unknown) => {
       console.error(`npm start: the plant stream failed: ${errorMessage(err)}`);
       stop('error');
@@ -291,7 +354,10 @@ export async function runMain(): Promise<void> {
       `  Job runs:         curl -s ${api}/v1/jobs -H "authorization: Bearer ${key}"   (or npx pdm jobs list)`,
       `  Jobs:             ${schedule} (${jobs.leader.describe})`,
       `  QuestDB console:  ${http}`,
-      `  Live telemetry:   ${PLANT.equipment} simulated machines, one reading a second each, with MES batches and maintenance`,
+      `  Live telemetry:   ${PLANT.equipment} simulated machines, one reading a second each, with MES batches and maintenance` +
+        (publishTo === undefined
+          ? ''
+          : `; published as Sparkplug B to ${publishTo.url} and read back by the MQTT source`),
       '',
       'Ctrl-C stops the engine' + (store.server?.startedHere ? ' and the QuestDB it started.' : '.'),
     ].join('\n'),

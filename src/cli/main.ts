@@ -67,7 +67,7 @@ const COMMANDS: Record<string, Command> = {
   simulate: {
     usage:
       'simulate [--equipment N] [--days D] [--seed S] [--start ISO] [--sample-seconds S] [--preset default|large]\n' +
-      '              [--live [--speed X]]',
+      '              [--live [--speed X] [--publish mqtt]]',
     summary: 'Backfill a simulated plant (telemetry, MES, maintenance, ground truth); --live streams on',
     run: simulateCommand,
   },

@@ -7,3 +7,5 @@ export { buildPlant, CLASSES, SENSORS, MODES } from './plant.ts';
 export type { EquipmentSpec, EquipmentClass, FailureMode, Sensor } from './plant.ts';
 export { Rng } from './rng.ts';
 export { simulatedPlant, SIMULATED_PLANT_FILE } from './plant-file.ts';
+export { PublishingSink, SparkplugPublisher } from './publish.ts';
+export type { PublisherOptions } from './publish.ts';

@@ -101,6 +101,11 @@ export function encodePayload(p: UPayload): Uint8Array {
   return codec.encodePayload(p);
 }
 
+/** Decodes a Sparkplug B payload; throws on bytes that are not one. */
+export function decodePayload(bytes: Uint8Array): UPayload {
+  return codec.decodePayload(bytes);
+}
+
 interface Source {
   /** alias -> metric name, from the birth. */
   readonly aliases: Map<number, string>;

@@ -12,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../models/rng.ts';
 import { applyPlant, validatePlant } from '../../src/plant/index.ts';
 import type { Plant } from '../../src/plant/index.ts';
+import { buildPlant, SENSORS, simulatedPlant, SparkplugPublisher } from '../../src/sim/index.ts';
+import { ReadingBuffer } from '../../src/sim/readings.ts';
 import { encodePayload, MqttSource } from '../../src/sources/index.ts';
 import { query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -333,4 +335,82 @@ describe('the MQTT source, on the real broker and QuestDB', () => {
     expect(await rows(where)).toBe(n);
     await edge.end();
   }, 180_000);
+});
+
+describe("the simulator's Sparkplug B publisher, read back by the MQTT source", () => {
+  it('publishes births and data the source stores, and answers a rebirth request with births', async () => {
+    const group = `${G}sim`;
+    const plant = validatePlant({
+      ...simulatedPlant({ equipment: 4 }),
+      mqtt: { sparkplug: { groups: [group] } },
+    });
+    const store = await openTestStore('mqttsim');
+    await applyPlant(store, plant);
+    const source = await MqttSource.start({ url: URL, plant, store, clientId: `${G}-sim`, batchMs: 50 });
+    const specs = buildPlant({ equipment: 4, seed: 1 });
+    const publisher = await SparkplugPublisher.connect({ url: URL, group, clientId: `${G}-simpub` }, [
+      ...new Set(specs.map((s) => s.line)),
+    ]);
+    await publisher.declare(specs);
+    // Two minutes of readings of every machine, at its class's sensors (NaN elsewhere: not sent).
+    const rows = 120;
+    for (const s of specs) {
+      const buf = new ReadingBuffer();
+      const row = new Float64Array(SENSORS.length).fill(NaN);
+      for (const name of s.cls.sensors) row[SENSORS.indexOf(name)] = 1;
+      for (let k = 0; k < rows; k++) buf.push((T0 + 900_000 + k * 1000) * 1000, row);
+      await publisher.readings(s.id, buf);
+    }
+    const ids = specs.map((s) => `'${s.id}'`).join(',');
+    const count = async () => {
+      await waitForWal(store.pool, store.tables, store.tables.telemetry);
+      const { rows: r } = await query<{ n: string }>(
+        store.pool,
+        `SELECT count() n FROM ${store.tables.telemetry} WHERE equipment IN (${ids})`,
+      );
+      return Number(r[0]!.n);
+    };
+    let n = await count();
+    for (let i = 0; i < 200 && n < rows * specs.length; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      n = await count();
+    }
+    expect(n).toBe(rows * specs.length);
+    // A host asks the first line's node for a rebirth: it publishes its births again.
+    const watcher = await mqtt.connectAsync(URL, { clientId: `${G}-watch`, protocolVersion: 5 });
+    const births: string[] = [];
+    watcher.on('message', (topic) => births.push(topic));
+    await watcher.subscribeAsync(`spBv1.0/${group}/NBIRTH/+`, { qos: 1 });
+    await watcher.subscribeAsync(`spBv1.0/${group}/DBIRTH/+/+`, { qos: 1 });
+    const node = specs[0]!.line;
+    await watcher.publishAsync(
+      `spBv1.0/${group}/NCMD/${node}`,
+      Buffer.from(
+        encodePayload({ metrics: [{ name: 'Node Control/Rebirth', type: 'Boolean', value: true }] }),
+      ),
+      { qos: 1 },
+    );
+    for (let i = 0; i < 50 && !births.includes(`spBv1.0/${group}/NBIRTH/${node}`); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(births).toContain(`spBv1.0/${group}/NBIRTH/${node}`);
+    expect(births.some((t) => t.startsWith(`spBv1.0/${group}/DBIRTH/${node}/`))).toBe(true);
+    await watcher.endAsync();
+    await publisher.close(); // deaths: an offline event per machine
+    await new Promise((r) => setTimeout(r, 500));
+    await source.stop();
+    await waitForWal(store.pool, store.tables, store.tables.events);
+    const { rows: off } = await query<{ equipment: string }>(
+      store.pool,
+      `SELECT DISTINCT equipment FROM ${store.tables.events} WHERE kind = 'offline' AND equipment IN (${ids})`,
+    );
+    expect(off.map((r) => r.equipment).sort()).toEqual(specs.map((s) => s.id).sort());
+    const c = await mqtt.connectAsync(URL, {
+      clientId: `${G}-sim`,
+      protocolVersion: 5,
+      clean: true,
+      properties: { sessionExpiryInterval: 0 },
+    });
+    await c.endAsync();
+    await store.close();
+  }, 60_000);
 });

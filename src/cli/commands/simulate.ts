@@ -1,6 +1,15 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { applyPlant, currentPlant } from '../../plant/index.ts';
-import { ChecksumSink, QuestDbSink, TeeSink, simulate, simulatedPlant } from '../../sim/index.ts';
+import {
+  ChecksumSink,
+  PublishingSink,
+  QuestDbSink,
+  SparkplugPublisher,
+  TeeSink,
+  simulate,
+  simulatedPlant,
+} from '../../sim/index.ts';
+import type { SimSink } from '../../sim/index.ts';
 import { connectStore, query, sql, waitForWal } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
@@ -84,7 +93,15 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
     'sample-seconds': { type: 'string' },
     live: { type: 'boolean' },
     speed: { type: 'string' },
+    publish: { type: 'string' },
   });
+  if (values.publish !== undefined && values.publish !== 'mqtt')
+    throw new PdmError(ErrorCodes.CLI_USAGE, 'simulate: --publish takes mqtt');
+  if (values.publish !== undefined && values.live !== true)
+    throw new PdmError(
+      ErrorCodes.CLI_USAGE,
+      'simulate: --publish mqtt publishes the live stream: add --live (the history is written to QuestDB directly)',
+    );
   const preset = PRESETS[values.preset ?? 'default'];
   if (preset === undefined)
     throw new PdmError(
@@ -114,7 +131,22 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
     throw err;
   }
   const checksum = new ChecksumSink();
-  const sink = new TeeSink([await QuestDbSink.open(config, store.tables), checksum]);
+  const direct = new TeeSink([await QuestDbSink.open(config, store.tables), checksum]);
+  // --publish mqtt: the live readings go to the broker as Sparkplug B (the group the plant file
+  // names), for the MQTT source (pdm connect mqtt) to read back; the history and MES context go
+  // to QuestDB directly.
+  let publishing: PublishingSink | undefined;
+  if (values.publish === 'mqtt') {
+    const group =
+      simulatedPlant({ equipment: 1 }).mqtt?.sparkplug?.groups.find((g) => g !== '+') ?? 'pdm-sim';
+    const url = config.mqtt.url ?? 'mqtt://127.0.0.1:1883';
+    const lines = [
+      ...new Set(simulatedPlant({ equipment: Math.round(equipment) }).equipment.map((e) => e.line)),
+    ];
+    publishing = new PublishingSink(direct, await SparkplugPublisher.connect({ url, group }, lines));
+    plantLine += `; live telemetry published as Sparkplug B to ${url} (group ${group})`;
+  }
+  const sink: SimSink = publishing ?? direct;
   const stop = new AbortController();
   const onSignal = () => stop.abort();
   process.once('SIGINT', onSignal);
@@ -133,6 +165,7 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
       live,
       speed: num('speed', values.speed, 1, 0.001),
       signal: stop.signal,
+      onLive: () => publishing?.goLive(),
       onProgress: (p) =>
         p.live
           ? bar.update(
