@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.ts';
+
+describe('the MQTT configuration', () => {
+  it('defaults to no broker, a fixed client id per host and one worker reading all', () => {
+    const c = loadConfig({}).mqtt;
+    expect(c.url).toBeUndefined();
+    expect(c.clientId).toMatch(/^pdm-/);
+    expect(c.share).toBeUndefined();
+    expect(c.simulatorPublishes).toBe(false);
+    expect(loadConfig({ PDM_MQTT_URL: 'mqtt://127.0.0.1:1883', PDM_MQTT_SHARE: 'pdm' }).mqtt).toMatchObject({
+      url: 'mqtt://127.0.0.1:1883',
+      share: 'pdm',
+    });
+  });
+
+  it('refuses what would fail later, saying why, without echoing a password', () => {
+    expect(() => loadConfig({ PDM_MQTT_URL: 'http://u:secret@broker:1883' })).toThrow(
+      /PDM_MQTT_URL="http:\/\/\*\*\*@broker:1883\/?": expected mqtt:\/\//,
+    );
+    expect(() => loadConfig({ PDM_MQTT_SHARE: 'a/b' })).toThrow(/PDM_MQTT_SHARE="a\/b": a group name/);
+    expect(() => loadConfig({ PDM_MQTT_SIMULATOR: 'true' })).toThrow(
+      /PDM_MQTT_SIMULATOR=true needs PDM_MQTT_URL/,
+    );
+    expect(() => loadConfig({ PDM_MQTT_RECEIVE_MAX: '0' })).toThrow(
+      /PDM_MQTT_RECEIVE_MAX="0": expected an integer in \[1, 65535\]/,
+    );
+  });
+});
