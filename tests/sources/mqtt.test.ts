@@ -166,7 +166,7 @@ describe('the MQTT source, on the real broker and QuestDB', () => {
   afterAll(async () => {
     for (const s of sources) await s.stop().catch(() => {});
     // Forget the persistent sessions this run made on the shared broker.
-    for (const id of [`${G}-w`, `${G}-a`, `${G}-b`, `${G}-k`]) {
+    for (const id of [`${G}-w`, `${G}-a`, `${G}-b1`, `${G}-b2`, `${G}-k`]) {
       const c = await mqtt.connectAsync(URL, {
         clientId: id,
         protocolVersion: 5,
