@@ -9,11 +9,19 @@
  *
  *   npm run bench:mqtt [-- --messages 40000 --rate-seconds 10]
  *
- * Needs a broker (PDM_MQTT_URL, default mqtt://127.0.0.1:1883). Last line:
+ * The broker is a Mosquitto of its own (Debian's `mosquitto`, on a free port) configured as a plant
+ * reading at this rate must configure it: no limit on the in-flight window (MQTT 5 clients then get
+ * what their Receive Maximum asks) or on queued messages. A default Mosquitto (20 in flight, 1,000
+ * queued per client) drops what a worker that acknowledges after writing cannot take at once;
+ * `--broker URL` runs against another broker all the same. Last line:
  * {"readings_per_s","bare_readings_per_s","ratio","two_workers_readings_per_s","published","stored",
  *  "p99_publish_to_visible_ms","peak_rss_mb",...}
  */
 import { Sender } from '@questdb/nodejs-client';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
@@ -31,16 +39,19 @@ import {
   waitForWal,
 } from '../src/store/index.ts';
 import type { Store, Tables } from '../src/store/index.ts';
+import { freePort } from '../tests/helpers/ports.ts';
 
 const { values: opts } = parseArgs({
   options: {
     messages: { type: 'string', default: '40000' },
     'rate-seconds': { type: 'string', default: '10' },
+    broker: { type: 'string' },
   },
 });
 const MESSAGES = Number(opts.messages);
 const RATE_SECONDS = Number(opts['rate-seconds']);
-const URL = loadConfig().mqtt.url ?? 'mqtt://127.0.0.1:1883';
+let URL = opts.broker ?? '';
+const BROKER_CONF = 'max_inflight_messages 0\nmax_queued_messages 0\npersistence false\n';
 const SENSORS = Array.from({ length: 10 }, (_, i) => `s${i}`);
 const DEVICES = Array.from({ length: 20 }, (_, i) => `m-${String(i).padStart(2, '0')}`);
 const RUN = `pdmbench${Date.now().toString(36)}`;
@@ -207,8 +218,28 @@ async function bareConsumer(store: Store, tables: Tables, group: string): Promis
   };
 }
 
+/** A Mosquitto of the benchmark's own on a free port; stops with the process. */
+async function privateBroker(): Promise<{ url: string; stop: () => void }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-mosquitto-'));
+  const port = await freePort();
+  writeFileSync(path.join(dir, 'm.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\n${BROKER_CONF}`);
+  const child = spawn('mosquitto', ['-c', path.join(dir, 'm.conf')], { stdio: 'ignore' });
+  const url = `mqtt://127.0.0.1:${port}`;
+  for (let i = 0; i < 50; i++) {
+    const ok = await mqtt
+      .connectAsync(url, { reconnectPeriod: 0, connectTimeout: 500 })
+      .then((c) => c.endAsync().then(() => true))
+      .catch(() => false);
+    if (ok) break;
+    await sleep(100);
+  }
+  return { url, stop: () => child.kill('SIGTERM') };
+}
+
 async function main(): Promise<void> {
   const config = loadConfig();
+  const broker = URL === '' ? await privateBroker() : undefined;
+  if (broker !== undefined) URL = broker.url;
   const store = await connectStore(config, { onLog: (l) => console.error(l) });
   const made: Tables[] = [];
   const tablesFor = async (tag: string) => {
@@ -324,6 +355,7 @@ async function main(): Promise<void> {
         latency_rate_readings_per_s: rate * SENSORS.length,
         latency_published: n,
         latency_stored: seen,
+        broker: broker === undefined ? URL : `private mosquitto (${BROKER_CONF.trim().replace(/\n/g, ', ')})`,
         peak_rss_mb: r(process.resourceUsage().maxRSS / 1024),
       }),
     );
@@ -332,6 +364,7 @@ async function main(): Promise<void> {
       for (const name of Object.values(t))
         await query(store.pool, `DROP TABLE IF EXISTS ${name}`).catch(() => {});
     await store.close();
+    broker?.stop();
   }
 }
 

@@ -231,6 +231,7 @@ export class MqttSource {
         detail: `${topic.slice(0, 200)}: ${payload.length} bytes, over the ${max} a message may have`,
       });
       if (messageId !== undefined) this.pending.acks.push(messageId);
+      this.onMessage();
       return;
     }
     const decoded = topic.startsWith(`${NAMESPACE}/`)
@@ -248,6 +249,7 @@ export class MqttSource {
     if ('rebirth' in decoded && decoded.rebirth)
       this.client.publish(decoded.rebirth.topic, Buffer.from(decoded.rebirth.payload), { qos: 0 });
     if (messageId !== undefined) this.pending.acks.push(messageId);
+    this.onMessage();
   }
 
   private decodeTopic(topic: string, payload: Buffer): { rows: SourceRow[]; events: SourceEvent[] } {
@@ -279,14 +281,39 @@ export class MqttSource {
     return bad === null ? null : `${bad.field}: ${bad.reason}`;
   }
 
+  /**
+   * Writes run one at a time: every `batchMs` while messages stream in, and as soon as the stream
+   * pauses with acknowledgements held. A broker sends only so many unacknowledged messages (its
+   * in-flight window; Mosquitto's default is 20) and then waits for acknowledgements: writing at
+   * the first lull keeps that wait to one QuestDB round trip instead of a whole `batchMs`.
+   */
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(
       () => {
-        this.writing = this.writeBatch().finally(() => this.schedule());
+        this.requestWrite();
+        this.schedule();
       },
       this.backoffMs > 0 ? this.backoffMs : (this.o.batchMs ?? 100),
     );
+  }
+
+  private writeQueued = false;
+  private lull: NodeJS.Timeout | undefined;
+
+  private requestWrite(): void {
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    this.writing = this.writing.then(async () => {
+      this.writeQueued = false;
+      await this.writeBatch();
+    });
+  }
+
+  /** Called per message: a write once no further message came for a moment (the broker waits on us). */
+  private onMessage(): void {
+    if (this.lull !== undefined) clearTimeout(this.lull);
+    this.lull = setTimeout(() => this.requestWrite(), 3);
   }
 
   /** Writes what was received, then acknowledges it; on failure drops the connection instead. */
@@ -401,6 +428,7 @@ export class MqttSource {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.lull !== undefined) clearTimeout(this.lull);
     await this.writing.catch(() => {});
     await this.writeBatch().catch(() => {});
     await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
