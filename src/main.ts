@@ -37,7 +37,7 @@ import {
   simulatedPlant,
 } from './sim/index.ts';
 import type { SimSink } from './sim/index.ts';
-import { MqttSource } from './sources/index.ts';
+import { MqttSource, OpcUaSource } from './sources/index.ts';
 import { connectStore, httpUrlOf, parseTimestampMicros, query, sql, waitForWal } from './store/index.ts';
 import type { Store } from './store/index.ts';
 
@@ -193,7 +193,12 @@ export async function runMain(): Promise<void> {
   const live = new AbortController();
   let plant: Promise<void> = Promise.resolve();
   // What the Ctrl-C handler stops, filled in as it starts.
-  const running: { jobs?: EngineJobs; api?: { close(): Promise<void> }; mqtt?: MqttSource } = {};
+  const running: {
+    jobs?: EngineJobs;
+    api?: { close(): Promise<void> };
+    mqtt?: MqttSource;
+    opcua?: OpcUaSource;
+  } = {};
   const stop = handleStopSignals({
     stop: async (signal) => {
       const also = store.server?.startedHere ? ' (and the QuestDB started here)' : '';
@@ -203,6 +208,7 @@ export async function runMain(): Promise<void> {
       await running.jobs?.stop().catch(() => {}); // waits for a running job
       await plant.catch((err: unknown) => console.error(`plant stream: ${errorMessage(err)}`)); // flushes ingestion
       await running.mqtt?.stop().catch(() => {}); // writes and acknowledges what it read
+      await running.opcua?.stop().catch(() => {});
       await store.close();
       console.log('stopped');
       return signal === 'error' ? 1 : 0;
@@ -259,6 +265,13 @@ export async function runMain(): Promise<void> {
     console.log(
       `mqtt: the plant file (${plantInForce.name}) maps no MQTT topic: nothing is read from ${mqttUrl}`,
     );
+  // The plant file's OPC UA servers, subscribed to in the background (each reconnects by itself).
+  if (plantInForce.opcua !== null)
+    running.opcua = await OpcUaSource.start({
+      plant: plantInForce,
+      store,
+      onLog: (line) => console.log(line),
+    });
   const group = plantInForce.mqtt?.sparkplug?.groups.find((g) => g !== '+');
   if (config.mqtt.simulatorPublishes && (mqttUrl === undefined || group === undefined))
     throw new Error(

@@ -59,9 +59,9 @@ const COMMANDS: Record<string, Command> = {
     run: ingestCommand,
   },
   connect: {
-    usage: 'connect mqtt [--url mqtt://host:1883] [--client-id ID] [--share GROUP]',
+    usage: 'connect mqtt [--url mqtt://host:1883] [--client-id ID] [--share GROUP] | connect opcua',
     summary:
-      "Read the plant's telemetry from an MQTT broker (Sparkplug B and JSON topics, as the plant file maps them) into QuestDB until Ctrl-C; at least once, acknowledged after QuestDB took it",
+      "Read the plant's telemetry into QuestDB until Ctrl-C, as the plant file maps it: from an MQTT broker (Sparkplug B and JSON topics; at least once, acknowledged after QuestDB took it) or OPC UA servers (monitored nodes)",
     run: connectCommand,
   },
   simulate: {

@@ -8,6 +8,10 @@ export type {
   QualitySpec,
   FeatureSpec,
   EquipmentSpec,
+  MqttSpec,
+  OpcUaSpec,
+  OpcUaServerSpec,
+  OpcUaNodeSpec,
 } from './schema.ts';
 export { applyPlant, currentPlant, parsePlant, readPlantFile } from './apply.ts';
 export type { AppliedPlant } from './apply.ts';

@@ -77,6 +77,32 @@ export interface Plant {
   readonly equipment: readonly EquipmentSpec[];
   /** How its MQTT telemetry maps onto equipment and sensors (`pdm connect mqtt`); null: none. */
   readonly mqtt: MqttSpec | null;
+  /** The OPC UA servers and nodes to subscribe to (`pdm connect opcua`); null: none. */
+  readonly opcua: OpcUaSpec | null;
+}
+
+/** One monitored node: which equipment's which sensor its value is, sampled how. */
+export interface OpcUaNodeSpec {
+  /** The node id, e.g. `ns=2;s=Press7.Force`. */
+  readonly node: string;
+  readonly equipment: string;
+  readonly sensor: string;
+  /** Sampling interval the server is asked for (ms). */
+  readonly sampling_ms: number;
+  /** Absolute deadband: a change smaller than this is not reported (0: every change). */
+  readonly deadband: number;
+}
+
+export interface OpcUaServerSpec {
+  /** `opc.tcp://host:4840[/path]` */
+  readonly endpoint: string;
+  /** How often the server publishes the changes (ms). */
+  readonly publishing_ms: number;
+  readonly nodes: readonly OpcUaNodeSpec[];
+}
+
+export interface OpcUaSpec {
+  readonly servers: readonly OpcUaServerSpec[];
 }
 
 /** Sparkplug B: which groups to read, and how devices and metrics map onto equipment and sensors. */
@@ -192,7 +218,7 @@ export function validatePlant(doc: unknown): Plant {
   };
 
   if (!isObj(doc)) throw new PlantFileError(['(top): expected a mapping with name, classes and equipment']);
-  known(doc, '', ['version', 'name', 'timezone', 'classes', 'equipment', 'mqtt']);
+  known(doc, '', ['version', 'name', 'timezone', 'classes', 'equipment', 'mqtt', 'opcua']);
   if (doc.version !== undefined && doc.version !== 1)
     bad('version', `${JSON.stringify(doc.version)}: this engine reads version 1`);
   const name = str(doc, 'name', '', ID, 'a plant name') ?? '';
@@ -419,8 +445,10 @@ export function validatePlant(doc: unknown): Plant {
   });
 
   const mqtt = doc.mqtt === undefined || doc.mqtt === null ? null : mqttSpec(doc.mqtt, classes, bad);
+  const opcua =
+    doc.opcua === undefined || doc.opcua === null ? null : opcuaSpec(doc.opcua, classes, equipment, bad);
   if (problems.length > 0) throw new PlantFileError(problems);
-  return { name, timezone, classes, equipment, mqtt };
+  return { name, timezone, classes, equipment, mqtt, opcua };
 }
 
 /** An MQTT topic filter with named single-level wildcards (`plant1/+line/+equipment/#`). */
@@ -510,4 +538,69 @@ function mqttSpec(
     });
   });
   return { sparkplug, topics };
+}
+
+function opcuaSpec(
+  raw: unknown,
+  classes: Readonly<Record<string, ClassSpec>>,
+  equipment: readonly EquipmentSpec[],
+  bad: (path: string, reason: string) => void,
+): OpcUaSpec | null {
+  if (!isObj(raw) || !Array.isArray(raw.servers)) {
+    bad('opcua', 'expected {servers: [{endpoint, nodes: [...]}]}');
+    return null;
+  }
+  for (const k of Object.keys(raw))
+    if (k !== 'servers') bad(`opcua.${k}`, 'unknown field (expected servers)');
+  const servers: OpcUaServerSpec[] = [];
+  raw.servers.forEach((sv: unknown, i: number) => {
+    const at = `opcua.servers[${i}]`;
+    if (!isObj(sv)) return bad(at, 'expected {endpoint, publishing_ms, nodes}');
+    for (const k of Object.keys(sv))
+      if (!['endpoint', 'publishing_ms', 'nodes'].includes(k))
+        bad(`${at}.${k}`, 'unknown field (expected one of endpoint, publishing_ms, nodes)');
+    const endpoint = sv.endpoint;
+    if (typeof endpoint !== 'string' || !/^opc\.tcp:\/\/[^\s/]+(\/\S*)?$/.test(endpoint))
+      bad(`${at}.endpoint`, `${JSON.stringify(endpoint)} is not an OPC UA endpoint (opc.tcp://host:4840)`);
+    const pub = sv.publishing_ms ?? 1000;
+    if (typeof pub !== 'number' || !(pub >= 50 && pub <= 3_600_000))
+      bad(`${at}.publishing_ms`, 'expected milliseconds in [50, 3600000]');
+    const nodes: OpcUaNodeSpec[] = [];
+    if (!Array.isArray(sv.nodes) || sv.nodes.length === 0) bad(`${at}.nodes`, 'required: at least one node');
+    (Array.isArray(sv.nodes) ? sv.nodes : []).forEach((n: unknown, j: number) => {
+      const np = `${at}.nodes[${j}]`;
+      if (!isObj(n)) return bad(np, 'expected {node, equipment, sensor}');
+      for (const k of Object.keys(n))
+        if (!['node', 'equipment', 'sensor', 'sampling_ms', 'deadband'].includes(k))
+          bad(`${np}.${k}`, 'unknown field (expected one of node, equipment, sensor, sampling_ms, deadband)');
+      const node = n.node;
+      if (typeof node !== 'string' || !/^(ns=\d+;)?[isgb]=.+$/.test(node))
+        bad(`${np}.node`, `${JSON.stringify(node)} is not a node id (e.g. ns=2;s=Press7.Force)`);
+      const e = equipment.find((x) => x.id === n.equipment);
+      if (e === undefined)
+        bad(`${np}.equipment`, `${JSON.stringify(n.equipment)} is not an equipment of this file`);
+      const cls = e === undefined ? undefined : classes[e.class];
+      if (cls !== undefined && !cls.sensors.some((x) => x.name === n.sensor))
+        bad(
+          `${np}.sensor`,
+          `${JSON.stringify(n.sensor)} is not a sensor of class ${e!.class} (${cls.sensors.map((x) => x.name).join(', ')})`,
+        );
+      const sampling = n.sampling_ms ?? 1000;
+      if (typeof sampling !== 'number' || !(sampling >= 0 && sampling <= 3_600_000))
+        bad(`${np}.sampling_ms`, 'expected milliseconds in [0, 3600000]');
+      const deadband = n.deadband ?? 0;
+      if (typeof deadband !== 'number' || !(deadband >= 0))
+        bad(`${np}.deadband`, 'expected an absolute deadband >= 0');
+      if (typeof node === 'string' && e !== undefined && typeof n.sensor === 'string')
+        nodes.push({
+          node,
+          equipment: e.id,
+          sensor: n.sensor,
+          sampling_ms: sampling as number,
+          deadband: deadband as number,
+        });
+    });
+    if (typeof endpoint === 'string') servers.push({ endpoint, publishing_ms: pub as number, nodes });
+  });
+  return { servers };
 }

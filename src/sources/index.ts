@@ -12,3 +12,5 @@ export {
 export type { SourceRow, SourceEvent, SparkplugMapping } from './sparkplug.ts';
 export { decodeJson, filterOf, matchTopic } from './json-topics.ts';
 export type { TopicMapping } from './json-topics.ts';
+export { OpcUaSource } from './opcua-source.ts';
+export type { OpcUaSourceOptions, OpcUaSourceStats } from './opcua-source.ts';

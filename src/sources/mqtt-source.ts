@@ -27,10 +27,11 @@ import type { IClientOptions, MqttClient } from 'mqtt';
 import { errorMessage } from '../errors.ts';
 import { readingCheck } from '../plant/index.ts';
 import type { Plant } from '../plant/index.ts';
-import { parseTimestampMicros, query, sensorSetOf, sql, Writer } from '../store/index.ts';
+import { parseTimestampMicros, query, sql, Writer } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import { DeferredAcks } from './deferred-acks.ts';
 import { decodeJson, filterOf, matchTopic } from './json-topics.ts';
+import { SourceWriter, WRITES } from './source-writer.ts';
 import { NAMESPACE, SparkplugState } from './sparkplug.ts';
 import type { BirthRecord, SourceEvent, SourceRow } from './sparkplug.ts';
 
@@ -68,9 +69,6 @@ export interface MqttSourceStats {
   connections: number;
 }
 
-/** A batch must land within a few seconds, or the worker lets the broker hold the backlog. */
-const WRITES = { flushTimeoutMs: 10_000, maxRetries: 1 } as const;
-
 interface Pending {
   readonly rows: SourceRow[];
   readonly events: SourceEvent[];
@@ -96,13 +94,12 @@ export class MqttSource {
   private readonly sparkplug: SparkplugState;
   private readonly check;
   private readonly known: Set<string>;
-  private readonly sensors: string[];
+  private readonly writer: SourceWriter;
   private pending: Pending;
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private backoffMs = 0;
   private stopped = false;
-  private lastEventTs = 0;
 
   private constructor(private readonly o: MqttSourceOptions) {
     const spec = o.plant.mqtt;
@@ -112,7 +109,9 @@ export class MqttSource {
     );
     this.check = readingCheck(o.plant);
     this.known = new Set(o.plant.equipment.map((e) => e.id));
-    this.sensors = [...new Set(Object.values(o.plant.classes).flatMap((c) => c.sensors.map((s) => s.name)))];
+    this.writer = new SourceWriter(o.store, [
+      ...new Set(Object.values(o.plant.classes).flatMap((c) => c.sensors.map((s) => s.name))),
+    ]);
     const options: IClientOptions = {
       clientId: o.clientId ?? `pdm-${hostname()}-${process.pid}`,
       protocolVersion: 5,
@@ -323,8 +322,15 @@ export class MqttSource {
     this.pending = this.fresh();
     try {
       if (batch.births.length > 0) await this.writeBirths(batch.births);
-      if (batch.rows.length > 0) await this.writeRows(batch.rows);
-      if (batch.events.length > 0) await this.writeEvents(batch.events);
+      if (batch.rows.length > 0) {
+        const before = this.writer.retries;
+        try {
+          await this.writer.writeRows(batch.rows);
+        } finally {
+          this.stats.writeRetries += this.writer.retries - before;
+        }
+      }
+      if (batch.events.length > 0) await this.writer.writeEvents(batch.events, (l) => this.log(`mqtt: ${l}`));
       this.stats.acknowledged += this.acks.release(batch.acks, batch.connection);
       this.stats.rows += batch.rows.length;
       this.stats.events += batch.events.length;
@@ -339,60 +345,11 @@ export class MqttSource {
         `mqtt: QuestDB did not take ${batch.rows.length} readings (${errorMessage(err)}); reconnecting in ${this.backoffMs / 1000} s, the broker re-sends them`,
       );
       this.pending = this.fresh();
-      await this.dropWriters();
+      await this.writer.drop();
       this.client.end(true, () => {
         if (!this.stopped) setTimeout(() => this.client.reconnect(), this.backoffMs).unref();
       });
     }
-  }
-
-  /** The telemetry writer, kept between batches; dropped after a failure (a fresh one next time). */
-  private rowWriter: Writer | undefined;
-  private eventWriter: Writer | undefined;
-
-  private async writeRows(rows: readonly SourceRow[]): Promise<void> {
-    this.rowWriter ??= await Writer.open(
-      this.o.store.config.questdb,
-      this.o.store.config.ingest,
-      { table: this.o.store.tables.telemetry, symbols: ['equipment', 'sensor_set'], doubles: this.sensors },
-      WRITES,
-    );
-    const w = this.rowWriter;
-    const values = new Float64Array(this.sensors.length);
-    for (const r of rows) {
-      for (let j = 0; j < this.sensors.length; j++) values[j] = r.values[this.sensors[j] as string] ?? NaN;
-      // The row's sensor set is the sensors its message reported: its own DEDUP key.
-      await w.append(r.ts, [r.equipment, sensorSetOf(Object.keys(r.values))], values);
-    }
-    const before = w.stats.retries;
-    try {
-      await w.flush();
-    } finally {
-      this.stats.writeRetries += w.stats.retries - before;
-    }
-  }
-
-  private async writeEvents(events: readonly SourceEvent[]): Promise<void> {
-    this.eventWriter ??= await Writer.open(
-      this.o.store.config.questdb,
-      this.o.store.config.ingest,
-      {
-        table: this.o.store.tables.events,
-        symbols: ['equipment', 'kind', 'sensor'],
-        doubles: [],
-        strings: ['detail'],
-        timestamps: ['detected_at'],
-      },
-      WRITES,
-    );
-    for (const e of events) {
-      // One instant per event (the table's key): a burst of rejections keeps every one.
-      const ts = Math.max(Date.now() * 1000, this.lastEventTs + 1);
-      this.lastEventTs = ts;
-      await this.eventWriter.append(ts, [e.equipment, e.kind, ''], [], [], [ts], [e.detail]);
-      this.log(`mqtt: ${e.kind}: ${e.detail}`);
-    }
-    await this.eventWriter.flush();
   }
 
   private async writeBirths(births: readonly BirthRecord[]): Promise<void> {
@@ -417,13 +374,6 @@ export class MqttSource {
     }
   }
 
-  private async dropWriters(): Promise<void> {
-    const ws = [this.rowWriter, this.eventWriter];
-    this.rowWriter = undefined;
-    this.eventWriter = undefined;
-    for (const w of ws) await w?.close().catch(() => {});
-  }
-
   /** Writes and acknowledges what was received, then disconnects (the session stays on the broker). */
   async stop(): Promise<void> {
     this.stopped = true;
@@ -432,6 +382,6 @@ export class MqttSource {
     await this.writing.catch(() => {});
     await this.writeBatch().catch(() => {});
     await new Promise<void>((resolve) => this.client.end(false, {}, () => resolve()));
-    await this.dropWriters();
+    await this.writer.drop();
   }
 }

@@ -50,8 +50,16 @@ export interface SourceRow {
 
 /** Something to record about the stream (the events table): what, for which equipment, why. */
 export interface SourceEvent {
-  readonly kind: 'mqtt_rejected' | 'offline' | 'sequence_gap' | 'rebirth_requested';
+  readonly kind:
+    | 'mqtt_rejected'
+    | 'offline'
+    | 'sequence_gap'
+    | 'rebirth_requested'
+    | 'opcua_bad_quality'
+    | 'opcua_rejected';
   readonly equipment: string;
+  /** The sensor concerned, where one is (the events table's key has a sensor column). */
+  readonly sensor?: string;
   readonly detail: string;
 }
 

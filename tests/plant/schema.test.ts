@@ -45,7 +45,7 @@ describe('plant files', () => {
       problems = (err as PlantFileError).problems;
     }
     expect(problems).toEqual([
-      'colour: unknown field (expected one of version, name, timezone, classes, equipment, mqtt)',
+      'colour: unknown field (expected one of version, name, timezone, classes, equipment, mqtt, opcua)',
       'timezone: "Mars/Olympus" is not an IANA time zone (e.g. UTC, Europe/Berlin)',
       'classes.pump.sensors[1].range: low 5 must be below high 1',
       'classes.pump.sensors[2].name: "Bad Name" is not a sensor name (lowercase letters, digits and _, as a column)',
@@ -83,6 +83,38 @@ describe('plant files', () => {
       `mqtt.sparkplug.metrics.Force: "forse" is not a sensor the plant's classes declare`,
       'mqtt.topics[0].pattern: level "b#": a name, +, +name or a final #',
       'mqtt.topics[1]: name the equipment: a +equipment level in the pattern, or equipment: <id>',
+    ]);
+  });
+
+  it('checks the OPC UA servers and nodes by path: endpoints, node ids, equipment and their sensors', () => {
+    let problems: readonly string[] = [];
+    try {
+      validatePlant({
+        name: 'p',
+        classes: { press: { sensors: [{ name: 'force', unit: 'kN', range: [0, 500] }] } },
+        equipment: [{ id: 'press-1', class: 'press', site: 's', line: 'l' }],
+        opcua: {
+          servers: [
+            {
+              endpoint: 'http://plc:4840',
+              nodes: [
+                { node: 'Press1.Force', equipment: 'press-1', sensor: 'force' },
+                { node: 'ns=2;s=P.F', equipment: 'press-9', sensor: 'force' },
+                { node: 'ns=2;i=7', equipment: 'press-1', sensor: 'torque', deadband: -1 },
+              ],
+            },
+          ],
+        },
+      });
+    } catch (err) {
+      problems = (err as PlantFileError).problems;
+    }
+    expect(problems).toEqual([
+      'opcua.servers[0].endpoint: "http://plc:4840" is not an OPC UA endpoint (opc.tcp://host:4840)',
+      'opcua.servers[0].nodes[0].node: "Press1.Force" is not a node id (e.g. ns=2;s=Press7.Force)',
+      'opcua.servers[0].nodes[1].equipment: "press-9" is not an equipment of this file',
+      'opcua.servers[0].nodes[2].sensor: "torque" is not a sensor of class press (force)',
+      'opcua.servers[0].nodes[2].deadband: expected an absolute deadband >= 0',
     ]);
   });
 

@@ -1,11 +1,12 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
-import { MqttSource } from '../../sources/index.ts';
+import { MqttSource, OpcUaSource } from '../../sources/index.ts';
 import { connectStore } from '../../store/index.ts';
 import { parseOptions } from '../args.ts';
 import type { CommandContext } from '../main.ts';
 import { plantInForce } from '../scope.ts';
 
-const USAGE = 'usage: pdm connect mqtt [--url mqtt://host:1883] [--client-id ID] [--share GROUP]';
+const USAGE =
+  'usage: pdm connect mqtt [--url mqtt://host:1883] [--client-id ID] [--share GROUP] | pdm connect opcua';
 
 /**
  * Reads the plant's telemetry from an MQTT broker into QuestDB until Ctrl-C, as the plant file maps
@@ -17,7 +18,10 @@ export async function connectCommand({ args, config, out }: CommandContext): Pro
     'client-id': { type: 'string' },
     share: { type: 'string' },
   });
-  if (positionals[0] !== 'mqtt' || positionals.length !== 1) throw new PdmError(ErrorCodes.CLI_USAGE, USAGE);
+  const kind = positionals[0];
+  if ((kind !== 'mqtt' && kind !== 'opcua') || positionals.length !== 1)
+    throw new PdmError(ErrorCodes.CLI_USAGE, USAGE);
+  if (kind === 'opcua') return connectOpcUa({ args, config, out });
   const url = values.url ?? config.mqtt.url ?? 'mqtt://127.0.0.1:1883';
   const store = await connectStore(config, { start: false });
   let source: MqttSource | undefined;
@@ -50,6 +54,34 @@ export async function connectCommand({ args, config, out }: CommandContext): Pro
     clearInterval(progress);
     await source.stop();
     out.result({ ok: true, url, ...source.stats }, `stopped: ${line()}`);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Subscribes to the plant file's OPC UA nodes until Ctrl-C, writing their values as readings. */
+async function connectOpcUa({ config, out }: CommandContext): Promise<void> {
+  const store = await connectStore(config, { start: false });
+  try {
+    const plant = await plantInForce(store, 'connect opcua');
+    if (plant.opcua === null)
+      throw new PdmError(
+        ErrorCodes.CLI_USAGE,
+        'connect opcua: the plant file lists no OPC UA server: add an opcua section (servers with their nodes; docs/connectivity.md)',
+      );
+    const source = await OpcUaSource.start({ plant, store, onLog: (line) => out.info(line) });
+    const s = source.stats;
+    const line = () =>
+      `${s.values} values, ${s.rows} readings stored, ${s.badQuality} of bad quality (stored as missing), ` +
+      `${s.rejected} rejected, ${s.monitored} nodes monitored, ${s.connections} connections`;
+    const progress = setInterval(() => out.info(`opcua: ${line()}`), 10_000).unref();
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    clearInterval(progress);
+    await source.stop();
+    out.result({ ok: true, ...s }, `stopped: ${line()}`);
   } finally {
     await store.close();
   }
