@@ -21,6 +21,7 @@ import { startServer } from '../../src/store/questdb-server.ts';
 import type { ManagedServer } from '../../src/store/questdb-server.ts';
 import { freePort } from '../helpers/ports.ts';
 import { openTestStore } from '../helpers/store.ts';
+import { forgetSession } from '../helpers/mqtt.ts';
 
 const G = `pdmfault${process.pid}x${Date.now() % 1e6}`;
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 7200e3;
@@ -143,13 +144,7 @@ describe('the MQTT source under faults', () => {
     const source = await MqttSource.start({ url, plant: PLANT, store, clientId: `${G}-qw`, batchMs: 100 });
     cleanups.push(async () => {
       await source.stop();
-      const c = await mqtt.connectAsync(url, {
-        clientId: `${G}-qw`,
-        protocolVersion: 5,
-        clean: true,
-        properties: { sessionExpiryInterval: 0 },
-      });
-      await c.endAsync();
+      await forgetSession(url, `${G}-qw`);
     });
     const from = T0 + 1_000_000;
     const n = 400;
@@ -183,13 +178,7 @@ describe('the MQTT source under faults', () => {
     const source = await MqttSource.start({ url, plant, store, clientId: `${G}-jw`, batchMs: 100 });
     cleanups.push(async () => {
       await source.stop();
-      const c = await mqtt.connectAsync(url, {
-        clientId: `${G}-jw`,
-        protocolVersion: 5,
-        clean: true,
-        properties: { sessionExpiryInterval: 0 },
-      });
-      await c.endAsync();
+      await forgetSession(url, `${G}-jw`);
     });
     const pub = await mqtt.connectAsync(url, { clientId: `${G}-junk`, protocolVersion: 5 });
     const from = T0 + 2_000_000;

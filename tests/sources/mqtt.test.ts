@@ -18,6 +18,7 @@ import { encodePayload, MqttSource } from '../../src/sources/index.ts';
 import { query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore, testEnv } from '../helpers/store.ts';
+import { forgetSession } from '../helpers/mqtt.ts';
 
 const URL = process.env.PDM_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const BIN = path.resolve(import.meta.dirname, '../../bin/pdm.js');
@@ -167,13 +168,7 @@ describe('the MQTT source, on the real broker and QuestDB', () => {
     for (const s of sources) await s.stop().catch(() => {});
     // Forget the persistent sessions this run made on the shared broker.
     for (const id of [`${G}-w`, `${G}-a`, `${G}-b1`, `${G}-b2`, `${G}-k`]) {
-      const c = await mqtt.connectAsync(URL, {
-        clientId: id,
-        protocolVersion: 5,
-        clean: true,
-        properties: { sessionExpiryInterval: 0 },
-      });
-      await c.endAsync();
+      await forgetSession(URL, id);
     }
     await store?.close();
   });
@@ -404,13 +399,7 @@ describe("the simulator's Sparkplug B publisher, read back by the MQTT source", 
       `SELECT DISTINCT equipment FROM ${store.tables.events} WHERE kind = 'offline' AND equipment IN (${ids})`,
     );
     expect(off.map((r) => r.equipment).sort()).toEqual(specs.map((s) => s.id).sort());
-    const c = await mqtt.connectAsync(URL, {
-      clientId: `${G}-sim`,
-      protocolVersion: 5,
-      clean: true,
-      properties: { sessionExpiryInterval: 0 },
-    });
-    await c.endAsync();
+    await forgetSession(URL, `${G}-sim`);
     await store.close();
   }, 60_000);
 });

@@ -16,6 +16,7 @@ import { query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { freePort } from '../helpers/ports.ts';
 import { openTestStore } from '../helpers/store.ts';
+import { forgetSession } from '../helpers/mqtt.ts';
 
 const URL = process.env.PDM_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 const G = `pdmua${process.pid}x${Date.now() % 1e6}`;
@@ -183,13 +184,7 @@ describe('the OPC UA source, against a node-opcua server and the real QuestDB', 
       ]),
     );
     await mq.stop();
-    const c = await mqtt.connectAsync(URL, {
-      clientId: `${G}-w`,
-      protocolVersion: 5,
-      clean: true,
-      properties: { sessionExpiryInterval: 0 },
-    });
-    await c.endAsync();
+    await forgetSession(URL, `${G}-w`);
   });
 
   it('reconnects by itself to a server that went away and came back, and reads on', async () => {

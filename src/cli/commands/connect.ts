@@ -8,6 +8,16 @@ import { plantInForce } from '../scope.ts';
 const USAGE =
   'usage: pdm connect mqtt [--url mqtt://host:1883] [--client-id ID] [--share GROUP] | pdm connect opcua';
 
+/** Runs until Ctrl-C (or SIGTERM), saying how it goes every 10 s. */
+async function untilStopped(progress: () => void): Promise<void> {
+  const timer = setInterval(progress, 10_000).unref();
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearInterval(timer);
+}
+
 /**
  * Reads the plant's telemetry from an MQTT broker into QuestDB until Ctrl-C, as the plant file maps
  * it (Sparkplug B and plain JSON topics); prints what it did every 10 s and when it stops.
@@ -46,12 +56,7 @@ export async function connectCommand({ args, config, out }: CommandContext): Pro
     const line = () =>
       `${s.stats.messages} messages, ${s.stats.rows} readings stored, ${s.stats.rejected} rejected, ` +
       `${s.stats.acknowledged} acknowledged, ${s.stats.writeFailures} write failures, ${s.stats.connections} connections`;
-    const progress = setInterval(() => out.info(`mqtt: ${line()}`), 10_000).unref();
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    clearInterval(progress);
+    await untilStopped(() => out.info(`mqtt: ${line()}`));
     await source.stop();
     out.result({ ok: true, url, ...source.stats }, `stopped: ${line()}`);
   } finally {
@@ -74,12 +79,7 @@ async function connectOpcUa({ config, out }: CommandContext): Promise<void> {
     const line = () =>
       `${s.values} values, ${s.rows} readings stored, ${s.badQuality} of bad quality (stored as missing), ` +
       `${s.rejected} rejected, ${s.monitored} nodes monitored, ${s.connections} connections`;
-    const progress = setInterval(() => out.info(`opcua: ${line()}`), 10_000).unref();
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
-    clearInterval(progress);
+    await untilStopped(() => out.info(`opcua: ${line()}`));
     await source.stop();
     out.result({ ok: true, ...s }, `stopped: ${line()}`);
   } finally {
