@@ -35,7 +35,7 @@ async function plc(port: number): Promise<{ server: OPCUAServer; vars: Map<strin
   const vars = new Map<string, UAVariable>();
   for (const press of ['Press1', 'Press2']) {
     const device = ns.addObject({ organizedBy: space.rootFolder.objects, browseName: press });
-    for (const signal of ['Force', 'Temp'])
+    for (const signal of ['Force', 'Temp', 'Oil'])
       vars.set(
         `${press}.${signal}`,
         ns.addVariable({
@@ -107,6 +107,14 @@ describe('the OPC UA source, against a node-opcua server and the real QuestDB', 
               { node: `ns=${ns};s=Press1.Force`, equipment: 'press-1', sensor: 'force', sampling_ms: 50 },
               { node: `ns=${ns};s=Press2.Force`, equipment: 'press-2', sensor: 'force', sampling_ms: 50 },
               { node: `ns=${ns};s=Press2.Temp`, equipment: 'press-2', sensor: 'motor_temp', sampling_ms: 50 },
+              // An absolute deadband of 5: a change smaller than that is not reported.
+              {
+                node: `ns=${ns};s=Press1.Oil`,
+                equipment: 'press-1',
+                sensor: 'motor_temp',
+                sampling_ms: 50,
+                deadband: 5,
+              },
             ],
           },
         ],
@@ -116,7 +124,7 @@ describe('the OPC UA source, against a node-opcua server and the real QuestDB', 
     store = await openTestStore('opcua');
     await applyPlant(store, plant);
     source = await OpcUaSource.start({ plant, store, batchMs: 100 });
-    for (let i = 0; i < 100 && source.stats.monitored < 3; i++) await sleep(100);
+    for (let i = 0; i < 100 && source.stats.monitored < 4; i++) await sleep(100);
   }, 120_000);
   afterAll(async () => {
     await source?.stop();
@@ -125,7 +133,7 @@ describe('the OPC UA source, against a node-opcua server and the real QuestDB', 
   });
 
   it('stores each value at its source time; a bad status as missing with an event; an implausible one refused', async () => {
-    expect(source.stats.monitored).toBe(3);
+    expect(source.stats.monitored).toBe(4);
     for (let k = 1; k <= 5; k++) {
       set('Press1.Force', 100 + k, T0 + k * 1000);
       await sleep(120); // one sample per publish: each change is seen
@@ -167,6 +175,21 @@ describe('the OPC UA source, against a node-opcua server and the real QuestDB', 
     ]);
   });
 
+  it("reports a node's change only beyond its deadband", async () => {
+    const from = T0 + 30_000;
+    // 50, then steps of 1 (inside the deadband of 5), then 58 (beyond it), then 59 (inside again).
+    const values = [50, 51, 52, 53, 58, 59];
+    for (const [k, v] of values.entries()) {
+      set('Press1.Oil', v, from + k * 1000);
+      await sleep(120);
+    }
+    const where = `equipment = 'press-1' AND motor_temp IS NOT NULL AND ts >= '${new Date(from).toISOString()}' AND ts < '${new Date(from + 10_000).toISOString()}'`;
+    await until(where, 2);
+    await sleep(300); // nothing more is coming
+    const rows = await rowsOf(where);
+    expect(rows.map((r) => r.motor_temp)).toEqual([50, 58]);
+  });
+
   it('keeps an OPC UA node and an MQTT topic of one machine apart at the same instant: both read back', async () => {
     const mq = await MqttSource.start({ url: URL, plant, store, clientId: `${G}-w`, batchMs: 50 });
     const at = T0 + 60_000;
@@ -194,7 +217,7 @@ describe('the OPC UA source, against a node-opcua server and the real QuestDB', 
     ua = await plc(port);
     for (let i = 0; i < 200 && source.stats.connections === before; i++) await sleep(100);
     expect(source.stats.connections).toBe(before + 1);
-    for (let i = 0; i < 50 && source.stats.monitored < 3; i++) await sleep(100);
+    for (let i = 0; i < 50 && source.stats.monitored < 4; i++) await sleep(100);
     const at = T0 + 120_000;
     set('Press1.Force', 77, at);
     const rows = await until(`equipment = 'press-1' AND ts = '${new Date(at).toISOString()}'`, 1);
