@@ -2,14 +2,11 @@
  * The MQTT source against the real broker this machine runs (Mosquitto, 127.0.0.1:1883, or
  * PDM_TEST_MQTT_URL) and the run's real QuestDB: Sparkplug B and JSON topics in, readings out,
  * at least once and never twice; a persistent session across a stop; two workers sharing one
- * subscription; workers killed mid-stream.
+ * subscription (the worker killed mid-stream: mqtt-kill.test.ts).
  */
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32 } from '../../models/rng.ts';
 import { applyPlant, validatePlant } from '../../src/plant/index.ts';
 import type { Plant } from '../../src/plant/index.ts';
 import { buildPlant, SENSORS, simulatedPlant, SparkplugPublisher } from '../../src/sim/index.ts';
@@ -17,11 +14,10 @@ import { ReadingBuffer } from '../../src/sim/readings.ts';
 import { encodePayload, MqttSource } from '../../src/sources/index.ts';
 import { query, waitForWal } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
-import { openTestStore, testEnv } from '../helpers/store.ts';
+import { openTestStore } from '../helpers/store.ts';
 import { forgetSession } from '../helpers/mqtt.ts';
 
 const URL = process.env.PDM_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
-const BIN = path.resolve(import.meta.dirname, '../../bin/pdm.js');
 /** A Sparkplug group and topic root of this run only: the broker is shared with everything else. */
 const G = `pdmtest${process.pid}x${Date.now() % 1e6}`;
 const T0 = Math.floor(Date.now() / 1000) * 1000 - 3600e3;
@@ -167,7 +163,7 @@ describe('the MQTT source, on the real broker and QuestDB', () => {
   afterAll(async () => {
     for (const s of sources) await s.stop().catch(() => {});
     // Forget the persistent sessions this run made on the shared broker.
-    for (const id of [`${G}-w`, `${G}-a`, `${G}-b1`, `${G}-b2`, `${G}-k`]) {
+    for (const id of [`${G}-w`, `${G}-a`, `${G}-b1`, `${G}-b2`]) {
       await forgetSession(URL, id);
     }
     await store?.close();
@@ -281,55 +277,6 @@ describe('the MQTT source, on the real broker and QuestDB', () => {
     expect(await rows(where)).toBe(300);
     await edge.end();
   });
-
-  it('loses nothing and stores nothing twice when its worker is killed mid-stream', async () => {
-    const env = testEnv({
-      PDM_TABLE_PREFIX: store.tables.telemetry.replace(/telemetry$/, ''),
-      PDM_MQTT_URL: URL,
-      PDM_MQTT_CLIENT_ID: `${G}-k`,
-      PDM_MQTT_BATCH_MS: '200',
-    });
-    /** A worker process; resolves `connected` when it says it is reading. */
-    const spawnWorker = () => {
-      const child = spawn(process.execPath, [BIN, 'connect', 'mqtt'], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      const connected = new Promise<void>((resolve) => {
-        const look = (d: Buffer) => {
-          if (d.toString().includes('mqtt: connected')) resolve();
-        };
-        child.stdout.on('data', look);
-        child.stderr.on('data', look);
-      });
-      return { child, connected };
-    };
-    let worker = spawnWorker();
-    await worker.connected; // the persistent session exists from here on
-    const edge = await EdgeNode.connect('edge4');
-    await edge.birth(['press-3']);
-    const from = T0 + 400_000;
-    const n = 800;
-    // Five kills at moments drawn at random (a seeded generator: the same moments every run).
-    const next = mulberry32(0x5eed);
-    const kills = new Set(Array.from({ length: 5 }, (_, i) => 100 + i * 140 + Math.floor(next() * 100)));
-    for (let k = 0; k < n; k++) {
-      await edge.data('press-3', from + k * 1000, k % 500);
-      if (kills.has(k)) {
-        // SIGKILL: no flush, no acknowledgement, no goodbye; a new worker takes its session over.
-        worker.child.kill('SIGKILL');
-        await new Promise((r) => worker.child.once('exit', r));
-        worker = spawnWorker();
-      }
-      await new Promise((r) => setTimeout(r, 4)); // about 200 messages a second
-    }
-    const where = `equipment = 'press-3' AND ts >= '${new Date(from).toISOString()}'`;
-    expect(await until(() => rows(where), n, 60_000)).toBe(n);
-    worker.child.kill('SIGTERM');
-    await new Promise((r) => worker.child.once('exit', r));
-    expect(await rows(where)).toBe(n);
-    await edge.end();
-  }, 180_000);
 });
 
 describe("the simulator's Sparkplug B publisher, read back by the MQTT source", () => {

@@ -137,8 +137,12 @@ export async function simulateCommand({ args, config, out }: CommandContext): Pr
   // to QuestDB directly.
   let publishing: PublishingSink | undefined;
   if (values.publish === 'mqtt') {
-    const group =
-      simulatedPlant({ equipment: 1 }).mqtt?.sparkplug?.groups.find((g) => g !== '+') ?? 'pdm-sim';
+    // The group the simulated plant in force reads (examples/plants/simulated.yaml: pdm-sim), so
+    // a plant file that renames it is published to as it says; never another plant's namespace.
+    const sim = simulatedPlant({ equipment: 1 });
+    const cur = (await currentPlant(store))?.plant;
+    const inForce = cur?.name === sim.name ? cur : sim;
+    const group = inForce.mqtt?.sparkplug?.groups.find((g) => g !== '+') ?? 'pdm-sim';
     const url = config.mqtt.url ?? 'mqtt://127.0.0.1:1883';
     const lines = [
       ...new Set(simulatedPlant({ equipment: Math.round(equipment) }).equipment.map((e) => e.line)),
