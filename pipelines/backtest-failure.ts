@@ -41,8 +41,13 @@ export interface FailureBacktestOptions {
   readonly features?: FeatureRun;
   /** Equipment kept out of training and calibration and tested alone (the model never saw them). */
   readonly holdOutEquipment?: readonly string[];
-  /** Receives every out-of-sample test score (µs, equipment, calibrated probability). */
-  readonly onTestScore?: (ts: number, equipment: string, probability: number) => void;
+  /** Receives every out-of-sample test score (µs, equipment, calibrated probability, its fold's alert threshold). */
+  readonly onTestScore?: (
+    ts: number,
+    equipment: string,
+    probability: number,
+    threshold: number | null,
+  ) => void;
 }
 
 export interface FailureBacktest {
@@ -212,7 +217,7 @@ export async function backtestFailure(
       testY.push(y[i] as number);
       rows.push(i);
       foldOf.push(fold.k);
-      options.onTestScore?.(ts[i] as number, equipment[i] as string, s.model[j] as number);
+      options.onTestScore?.(ts[i] as number, equipment[i] as string, s.model[j] as number, threshold);
     });
   }
   /** Per-fold ROC-AUC of a score, averaged weighted by the fold's test instants. */

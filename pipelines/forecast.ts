@@ -8,7 +8,7 @@
  */
 import { microsToIso, parseTimestampMicros, query, sql, Writer } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
-import type { PlantScorer } from '../src/scoring/scorer.ts';
+import type { PlantScorer, Score } from '../src/scoring/scorer.ts';
 import { reconcile } from '../models/index.ts';
 import type { RulQuantiles } from '../models/index.ts';
 import { errorMessage } from '../src/errors.ts';
@@ -60,6 +60,8 @@ export async function forecastAll(
   scorer: PlantScorer,
   atMicros: number,
   onSkip?: (equipment: string, reason: string, error?: unknown) => void,
+  /** Receives every score made (the alert policy reads them). */
+  onScore?: (score: Score) => void,
 ): Promise<number> {
   const writer = await Writer.open(store.config.questdb, store.config.ingest, {
     table: store.tables.forecasts,
@@ -73,6 +75,7 @@ export async function forecastAll(
     let s;
     try {
       s = await scorer.score(equipment, atMicros, context);
+      onScore?.(s);
     } catch (err) {
       onSkip?.(equipment, errorMessage(err), err); // e.g. silent for 24 h: nothing to forecast from
       continue;

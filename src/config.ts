@@ -72,6 +72,17 @@ export interface Config {
   readonly jobs: JobsConfig;
   readonly models: ModelsConfig;
   readonly mqtt: MqttConfig;
+  readonly alerts: AlertsConfig;
+}
+
+/** Where alerts are delivered (src/alerts/delivery.ts); the policy itself is in the plant file. */
+export interface AlertsConfig {
+  /** Notifications (JSON POST); undefined: none sent (alerts are still recorded and served). */
+  readonly webhookUrl: string | undefined;
+  readonly webhookSecret: string;
+  /** The CMMS endpoint work orders are POSTed to; undefined: none requested. */
+  readonly workOrderUrl: string | undefined;
+  readonly workOrderSecret: string;
 }
 
 /** The MQTT source (src/sources): where the broker is and how this worker reads it. */
@@ -320,6 +331,26 @@ export const ENV_VARS: readonly EnvVar[] = [
     help: 'Unacknowledged messages the broker may have in flight to one worker (bounds its memory)',
   },
   {
+    name: 'PDM_ALERT_WEBHOOK_URL',
+    default: '',
+    help: 'Alert notifications are POSTed here as JSON (signed, with an idempotency key; retried with back-off); unset: none sent',
+  },
+  {
+    name: 'PDM_ALERT_WEBHOOK_SECRET',
+    default: '',
+    help: 'HMAC-SHA256 secret of the X-PDM-Signature header of alert notifications',
+  },
+  {
+    name: 'PDM_ALERT_WORK_ORDER_URL',
+    default: '',
+    help: 'Work orders of top-tier alerts are POSTed here (a CMMS endpoint; fields in docs/alerts.md); unset: none requested',
+  },
+  {
+    name: 'PDM_ALERT_WORK_ORDER_SECRET',
+    default: '',
+    help: 'HMAC-SHA256 secret of the X-PDM-Signature header of work orders',
+  },
+  {
     name: 'PDM_MQTT_SIMULATOR',
     default: 'false',
     help: "true: npm start's simulated plant publishes its live telemetry as Sparkplug B to PDM_MQTT_URL and the engine reads it back from there (broker -> engine end to end)",
@@ -450,7 +481,23 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       alertBudget: positive(env, 'PDM_ALERT_BUDGET'),
     },
     mqtt: mqttConfig(env),
+    alerts: {
+      webhookUrl: receiverUrl(env, 'PDM_ALERT_WEBHOOK_URL'),
+      webhookSecret: read(env, 'PDM_ALERT_WEBHOOK_SECRET'),
+      workOrderUrl: receiverUrl(env, 'PDM_ALERT_WORK_ORDER_URL'),
+      workOrderSecret: read(env, 'PDM_ALERT_WORK_ORDER_SECRET'),
+    },
   };
+}
+
+function receiverUrl(env: Env, name: string): string | undefined {
+  const url = parseUrl(env, name);
+  if (url !== undefined && url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `${name}=${shown(url.toString())}: expected http:// or https://`,
+    );
+  return url?.toString();
 }
 
 function mqttConfig(env: Env): MqttConfig {

@@ -26,6 +26,7 @@ import helmet from './plugins/external/helmet.ts';
 import addressLimit from './plugins/external/rate-limit.ts';
 import dashboard from './plugins/external/static.ts';
 import swagger from './plugins/external/swagger.ts';
+import alerts from './routes/alerts.ts';
 import analyses from './routes/analyses.ts';
 import equipment from './routes/equipment.ts';
 import forecasts from './routes/forecasts.ts';
@@ -95,6 +96,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(models);
   await app.register(jobs);
   await app.register(plant);
+  await app.register(alerts);
   await app.register(dashboard);
 
   await app.ready();

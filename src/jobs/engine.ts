@@ -3,6 +3,7 @@
  * set, else this process), the run log in the store, and the plant jobs on their schedules.
  */
 import type { ModelRegistry } from '../../models/index.ts';
+import { AlertDeliverer, AlertManager, receiversOf } from '../alerts/index.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
 import type { Store } from '../store/index.ts';
 import { AdvisoryLockLeader, SoleLeader } from './leader.ts';
@@ -16,6 +17,8 @@ export interface EngineJobs {
   readonly scheduler: JobScheduler;
   readonly leader: Leadership;
   readonly log: StoreRunLog;
+  readonly alerts: AlertManager;
+  readonly deliverer: AlertDeliverer;
   stop(): Promise<void>;
 }
 
@@ -44,6 +47,17 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
           onChange: o.onLeaderChange,
         });
   const log = new StoreRunLog(o.store);
+  // Alerts: the policy runs after each scoring run; the outbox is sent apart from it, by the
+  // leader only (another engine's deliverer would send the same outbox twice).
+  const deliverer = await AlertDeliverer.open(o.store, {
+    receivers: receiversOf(o.store.config),
+    leader: () => leader.isLeader(),
+    log: (line) => console.error(line),
+  });
+  const alerts = await AlertManager.open(o.store, {
+    deliverer,
+    timeZone: o.scorer.current.plant?.timezone,
+  });
   const scheduler = new JobScheduler({ log, leader, onEvent: o.onEvent, host: log.hostId });
   for (const spec of Object.values(
     plantJobs({
@@ -52,16 +66,23 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
       scorer: o.scorer,
       config: cfg,
       trees: o.trees,
+      alerts,
     }),
   ))
     scheduler.add(spec);
-  if (o.schedule !== false) scheduler.start();
+  if (o.schedule !== false) {
+    scheduler.start();
+    deliverer.start();
+  }
   return {
     scheduler,
     leader,
     log,
+    alerts,
+    deliverer,
     async stop() {
       await scheduler.stop();
+      await deliverer.stop();
       await leader.close();
     },
   };

@@ -18,7 +18,9 @@ import { retrainFailureHorizon, retrainModels } from '../../pipelines/retrain.ts
 import type { RetrainOutcome } from '../../pipelines/retrain.ts';
 import { failureModelName } from '../../pipelines/scopes.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
+import type { AlertManager } from '../alerts/index.ts';
 import type { JobsConfig, JobName } from '../config.ts';
+import type { Score } from '../scoring/scorer.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
 import type { Store } from '../store/index.ts';
 import type { JobSpec } from './scheduler.ts';
@@ -30,6 +32,8 @@ export interface PlantJobDeps {
   readonly config: JobsConfig;
   /** Trees per retrained forest (default 100). */
   readonly trees?: number;
+  /** Runs the alert policy over each scoring run's forecasts; absent: no alerts. */
+  readonly alerts?: AlertManager;
 }
 
 /** Features are refreshed for this much recent time on each run (more than the default interval, so runs overlap rather than leave gaps). */
@@ -143,11 +147,24 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const silent: string[] = [];
         const insufficient: string[] = [];
         const failed: string[] = [];
-        const rows = await forecastAll(store, scorer, at.getTime() * 1000, (e, reason, err) => {
-          if (err === undefined) insufficient.push(e);
-          else if (isPdmError(err) && err.detail?.status === 404) silent.push(e);
-          else failed.push(`${e}: ${reason}`);
-        });
+        const scores: Score[] = [];
+        const rows = await forecastAll(
+          store,
+          scorer,
+          at.getTime() * 1000,
+          (e, reason, err) => {
+            if (err === undefined) insufficient.push(e);
+            else if (isPdmError(err) && err.detail?.status === 404) silent.push(e);
+            else failed.push(`${e}: ${reason}`);
+          },
+          (s) => scores.push(s),
+        );
+        // The alert policy over what was just forecast: opened, escalated, resolved.
+        const a = await d.alerts?.evaluate(at.getTime() * 1000, scorer.plant, scores, silent);
+        const alertLine =
+          a === undefined
+            ? ''
+            : `; alerts: ${a.opened} opened, ${a.escalated} escalated, ${a.resolved} resolved, ${a.open} open`;
         if (failed.length > 0 && rows === 0)
           throw new Error(`no equipment scored; ${failed.length} failed: ${failed.slice(0, 5).join('; ')}`);
         const by = scorer.scorers
@@ -161,7 +178,8 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           detail:
             `${rows} forecasts by ${by.join(', ')}` +
             (insufficient.length > 0 ? `; insufficient data: ${insufficient.join(', ')}` : '') +
-            (silent.length > 0 ? `; not scored (no recent readings): ${silent.join(', ')}` : ''),
+            (silent.length > 0 ? `; not scored (no recent readings): ${silent.join(', ')}` : '') +
+            alertLine,
         };
       },
     },

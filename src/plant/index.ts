@@ -17,3 +17,5 @@ export { applyPlant, currentPlant, parsePlant, readPlantFile } from './apply.ts'
 export type { AppliedPlant } from './apply.ts';
 export { failureMode, readingCheck } from './check.ts';
 export type { ReadingCheck } from './check.ts';
+export { ALERT_CAUSES, ALERT_TIERS, DEFAULT_ALERT_POLICY, parseQuietHours } from './alerts.ts';
+export type { AlertCause, AlertPolicy, AlertTier } from './alerts.ts';

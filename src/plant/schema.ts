@@ -8,6 +8,8 @@
  */
 
 import { STATS } from '../../features/feature-set.ts';
+import { DEFAULT_ALERT_POLICY, readAlertPolicy } from './alerts.ts';
+import type { AlertPolicy } from './alerts.ts';
 import { readInstant } from '../ingest/values.ts';
 
 export interface SensorSpec {
@@ -52,6 +54,8 @@ export interface ClassSpec {
    * feature (`pooled`); `auto` (the default): own from OWN_MODELS_FROM equipment (pipelines/scopes.ts).
    */
   readonly models: 'own' | 'pooled' | 'auto';
+  /** Its alert policy: the plant's `alerts:` with the class's own `alerts:` over it. */
+  readonly alerts: AlertPolicy;
 }
 
 export interface EquipmentSpec {
@@ -79,6 +83,8 @@ export interface Plant {
   readonly mqtt: MqttSpec | null;
   /** The OPC UA servers and nodes to subscribe to (`pdm connect opcua`); null: none. */
   readonly opcua: OpcUaSpec | null;
+  /** The alert policy of every class that states none of its own (defaults filled in). */
+  readonly alerts: AlertPolicy;
 }
 
 /** One monitored node: which equipment's which sensor its value is, sampled how. */
@@ -218,7 +224,8 @@ export function validatePlant(doc: unknown): Plant {
   };
 
   if (!isObj(doc)) throw new PlantFileError(['(top): expected a mapping with name, classes and equipment']);
-  known(doc, '', ['version', 'name', 'timezone', 'classes', 'equipment', 'mqtt', 'opcua']);
+  known(doc, '', ['version', 'name', 'timezone', 'classes', 'equipment', 'mqtt', 'opcua', 'alerts']);
+  const alerts = readAlertPolicy(doc.alerts, 'alerts', DEFAULT_ALERT_POLICY, bad);
   if (doc.version !== undefined && doc.version !== 1)
     bad('version', `${JSON.stringify(doc.version)}: this engine reads version 1`);
   const name = str(doc, 'name', '', ID, 'a plant name') ?? '';
@@ -241,7 +248,8 @@ export function validatePlant(doc: unknown): Plant {
       bad(at, 'expected a mapping with sensors');
       continue;
     }
-    known(raw, at, ['sensors', 'failure_modes', 'quality', 'features', 'models']);
+    known(raw, at, ['sensors', 'failure_modes', 'quality', 'features', 'models', 'alerts']);
+    const classAlerts = readAlertPolicy(raw.alerts, `${at}.alerts`, alerts, bad);
     const models = raw.models ?? 'auto';
     if (models !== 'own' && models !== 'pooled' && models !== 'auto')
       bad(`${at}.models`, `${JSON.stringify(models)} is not one of own, pooled, auto`);
@@ -391,6 +399,7 @@ export function validatePlant(doc: unknown): Plant {
       quality,
       features,
       models: models as ClassSpec['models'],
+      alerts: classAlerts,
     };
   }
 
@@ -448,7 +457,7 @@ export function validatePlant(doc: unknown): Plant {
   const opcua =
     doc.opcua === undefined || doc.opcua === null ? null : opcuaSpec(doc.opcua, classes, equipment, bad);
   if (problems.length > 0) throw new PlantFileError(problems);
-  return { name, timezone, classes, equipment, mqtt, opcua };
+  return { name, timezone, classes, equipment, mqtt, opcua, alerts };
 }
 
 /** An MQTT topic filter with named single-level wildcards (`plant1/+line/+equipment/#`). */

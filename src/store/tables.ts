@@ -22,6 +22,8 @@ export const TABLE_KEYS = [
   'events',
   'plant_versions',
   'sparkplug_births',
+  'alerts',
+  'alert_deliveries',
 ] as const;
 
 export type TableKey = (typeof TABLE_KEYS)[number];

@@ -1,6 +1,8 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
 import { connectStore } from '../../store/index.ts';
+import { backtestAlerts } from '../../../pipelines/backtest-alerts.ts';
+import { currentPlant, DEFAULT_ALERT_POLICY } from '../../plant/index.ts';
 import {
   backtestFailure,
   backtestRul,
@@ -26,10 +28,10 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     scope: { type: 'string' },
   });
   const kind = positionals[0];
-  if (kind !== 'failure' && kind !== 'rul')
+  if (kind !== 'failure' && kind !== 'rul' && kind !== 'alerts')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3]',
+      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1]',
     );
   const horizon = Number(values.horizon ?? 24);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
@@ -64,6 +66,40 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
           `${b.censored.rows} censored instants, certainly too low: model ${b.censored.model_too_low}, mean life ${b.censored.baseline_too_low}\n` +
           `coverage by nominal level: ${b.coverage.map((c) => `${c.level}: ${c.observed}`).join(', ')}\n` +
           `gate: ${b.gate.passed ? 'the model passes' : `${b.gate.serve} would answer`} (${b.gate.reason})`,
+      );
+      return;
+    }
+    if (kind === 'alerts') {
+      // The plant file's policy per class (the pooled scope's classes each keep their own).
+      const plant = (await currentPlant(store))?.plant;
+      const classOf = new Map(plant?.equipment.map((e) => [e.id, e.class]) ?? []);
+      const lineOf = new Map(plant?.equipment.map((e) => [e.id, e.line]) ?? []);
+      const a = await backtestAlerts(
+        store,
+        scope,
+        { from, to },
+        {
+          horizonHours: horizon,
+          folds: intOption('backtest', 'folds', values.folds, 3),
+          alertBudget: budget,
+          policyOf: (e) =>
+            plant?.classes[classOf.get(e) ?? '']?.alerts ?? plant?.alerts ?? DEFAULT_ALERT_POLICY,
+          lineOf: (e) => lineOf.get(e) ?? '',
+          timeZone: plant?.timezone,
+        },
+      );
+      const line = (name: string, f: typeof a.policy) =>
+        `  ${name}: ${f.alerts} alerts (${f.alerts_per_equipment_month} per equipment-month, ${f.false_alerts} false), ` +
+        `${f.work_orders} work orders (${f.false_work_orders} false: ${f.false_work_orders_per_equipment_month} per equipment-month), ` +
+        `${f.notifications} notifications; ${f.failures_warned}/${f.failures} failures warned, median lead ${f.lead_time_h.median} h`;
+      out.result(
+        { ok: true, scope: scope.name, ...a },
+        [
+          `${scope.name}: alerts replayed over ${a.test_instants} out-of-sample instants of ${a.equipment} equipment (${a.equipment_months} equipment-months), failure within ${horizon} h:`,
+          line('with the fatigue controls', a.policy),
+          line('raw threshold', a.raw_threshold),
+          `  model ROC-AUC ${a.failure.roc_auc}; gate: ${a.failure.gate.passed ? 'the model passes (work orders allowed)' : `${a.failure.gate.serve} would answer: no work order is opened automatically`}`,
+        ].join('\n'),
       );
       return;
     }
