@@ -116,6 +116,9 @@ const GOOD: Record<string, () => Record<string, unknown>> = {
   '/v1/telemetry': () => ({ ts: at(++serial), equipment: 'cnc-001', vibration_rms: 1 }),
 };
 const GOOD_OBJECT: Record<string, () => Record<string, unknown>> = {
+  '/v1/alerts/{id}/ack': () => ({ note: 'on it' }),
+  '/v1/alerts/{id}/resolve': () => ({ note: 'inspected' }),
+  '/v1/alerts/{id}/suppress': () => ({ until: '2099-01-01T00:00:00Z', note: 'retooling' }),
   '/v1/plant': () => ({
     name: 'fuzz',
     classes: { cnc: { sensors: [{ name: 'vibration_rms', unit: 'mm/s', range: [0, 50] }] } },

@@ -45,7 +45,7 @@ describe('plant files', () => {
       problems = (err as PlantFileError).problems;
     }
     expect(problems).toEqual([
-      'colour: unknown field (expected one of version, name, timezone, classes, equipment, mqtt, opcua)',
+      'colour: unknown field (expected one of version, name, timezone, classes, equipment, mqtt, opcua, alerts)',
       'timezone: "Mars/Olympus" is not an IANA time zone (e.g. UTC, Europe/Berlin)',
       'classes.pump.sensors[1].range: low 5 must be below high 1',
       'classes.pump.sensors[2].name: "Bad Name" is not a sensor name (lowercase letters, digits and _, as a column)',

@@ -8,7 +8,7 @@ import { Type } from 'typebox';
 import { actOnAlert, alertHistory, deliveriesOf, latestAlerts, viewOf } from '../../alerts/index.ts';
 import type { AlertAction } from '../../alerts/index.ts';
 import { ALERT_CAUSES } from '../../plant/index.ts';
-import { sendProblem, titleOf } from '../plugins/app/problem.ts';
+import { InvalidInput, sendProblem, titleOf } from '../plugins/app/problem.ts';
 import { answers, errors, Id, Open, Text, Time } from '../schemas.ts';
 import { instant } from '../times.ts';
 
@@ -150,18 +150,9 @@ const alerts: FastifyPluginAsyncTypebox = async (app) => {
         let until: number | undefined;
         if (action === 'suppress') {
           if (body.until === undefined)
-            return sendProblem(reply, {
-              title: titleOf(400),
-              status: 400,
-              detail: 'body.until: required to suppress (until when the cause stays quiet)',
-            });
+            throw new InvalidInput('body.until', 'required to suppress: until when the cause stays quiet');
           until = instant(body.until, 'body.until');
-          if (until <= Date.now() * 1000)
-            return sendProblem(reply, {
-              title: titleOf(400),
-              status: 400,
-              detail: 'body.until: must be in the future',
-            });
+          if (until <= Date.now() * 1000) throw new InvalidInput('body.until', 'must lie in the future');
         }
         const r = await actOnAlert(store, req.params.id, action, {
           actor: req.apiKey?.id ?? 'local',
