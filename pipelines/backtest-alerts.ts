@@ -20,6 +20,7 @@ import { backtestFailure } from './backtest-failure.ts';
 import type { FailureBacktest } from './backtest-failure.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures } from './features.ts';
+import type { FeatureRun } from './features.ts';
 import type { ModelScope } from './scopes.ts';
 
 export interface AlertBacktestOptions {
@@ -32,6 +33,8 @@ export interface AlertBacktestOptions {
   readonly lineOf: (equipment: string) => string;
   /** The plant's time zone (quiet hours are local). */
   readonly timeZone?: string;
+  /** Features already computed over the range (at the scope's interval). */
+  readonly features?: FeatureRun;
 }
 
 export interface AlertFigures {
@@ -143,29 +146,28 @@ export function judgeAlerts(
   };
 }
 
-export async function backtestAlerts(
-  store: Store,
-  scope: ModelScope,
-  range: TimeRange,
-  o: AlertBacktestOptions,
-): Promise<AlertBacktest> {
+export type TestScores = Map<string, { ts: number; p: number; threshold: number | null }[]>;
+
+export interface AlertReplay {
+  readonly equipment: number;
+  readonly equipment_months: number;
+  readonly test_instants: number;
+  readonly policy: AlertFigures;
+  readonly raw_threshold: AlertFigures;
+}
+
+/**
+ * The policy and the raw threshold over out-of-sample scores (per equipment, any order), judged
+ * against `failures`. `modelAnswers`: whether the model (not a baseline) would be served, which
+ * decides whether work orders are opened.
+ */
+export function replayAlerts(
+  scores: TestScores,
+  failures: readonly FailureEvent[],
+  o: Pick<AlertBacktestOptions, 'horizonHours' | 'policyOf' | 'lineOf' | 'timeZone'>,
+  modelAnswers: boolean,
+): AlertReplay {
   const H = o.horizonHours * 3.6e9;
-  const features = await computeStoreFeatures(store, scope, range);
-  const scores = new Map<string, Score[]>();
-  const b = await backtestFailure(store, scope, range, {
-    horizonHours: o.horizonHours,
-    folds: o.folds,
-    alertBudget: o.alertBudget,
-    features,
-    onTestScore: (ts, equipment, p, threshold) => {
-      const list = scores.get(equipment) ?? [];
-      list.push({ ts, p, threshold });
-      scores.set(equipment, list);
-    },
-  });
-  // Live, a model that does not pass its gate is not served: a baseline answers, and opens no work order.
-  const modelAnswers = b.gate.passed;
-  const failures = features.failures;
   const spans = new Map<string, { from: number; to: number }>();
   let instants = 0;
   for (const [equipment, list] of scores) {
@@ -174,7 +176,6 @@ export async function backtestAlerts(
     spans.set(equipment, { from: (list[0] as Score).ts, to: (list[list.length - 1] as Score).ts });
   }
   const months = [...spans.values()].reduce((s, x) => s + (x.to - x.from), 0) / (30 * 86400e6);
-
   const tracker = new AlertTracker(o.policyOf, o.timeZone);
   const policyIntervals: Interval[] = [];
   const rawIntervals: Interval[] = [];
@@ -238,12 +239,38 @@ export async function backtestAlerts(
       tracker.close(a.equipment, a.cause);
   }
   return {
-    horizon_h: o.horizonHours,
     equipment: spans.size,
     equipment_months: round(months),
     test_instants: instants,
     policy: judgeAlerts(policyIntervals, failures, spans, H, months),
     raw_threshold: judgeAlerts(rawIntervals, failures, spans, H, months),
+  };
+}
+
+export async function backtestAlerts(
+  store: Store,
+  scope: ModelScope,
+  range: TimeRange,
+  o: AlertBacktestOptions,
+): Promise<AlertBacktest> {
+  const features = o.features ?? (await computeStoreFeatures(store, scope, range));
+  const scores: TestScores = new Map();
+  const b = await backtestFailure(store, scope, range, {
+    horizonHours: o.horizonHours,
+    folds: o.folds,
+    alertBudget: o.alertBudget,
+    features,
+    onTestScore: (ts, equipment, p, threshold) => {
+      const list = scores.get(equipment) ?? [];
+      list.push({ ts, p, threshold });
+      scores.set(equipment, list);
+    },
+  });
+  // Live, a model that does not pass its gate is not served: a baseline answers, and opens no work order.
+  const replay = replayAlerts(scores, features.failures, o, b.gate.passed);
+  return {
+    horizon_h: o.horizonHours,
+    ...replay,
     failure: {
       roc_auc: b.roc_auc,
       alert_thresholds: b.alert_thresholds,

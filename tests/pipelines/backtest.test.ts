@@ -2,7 +2,11 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backtestFailure, writeBacktestReport } from '../../pipelines/index.ts';
+import { DEFAULT_ALERT_POLICY } from '../../pipelines/alert-policy.ts';
+import { backtestAlerts, replayAlerts } from '../../pipelines/backtest-alerts.ts';
+import type { TestScores } from '../../pipelines/backtest-alerts.ts';
+import { backtestFailure, computeStoreFeatures, writeBacktestReport } from '../../pipelines/index.ts';
+import type { FeatureRun } from '../../pipelines/index.ts';
 import type { FailureBacktest } from '../../pipelines/index.ts';
 import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { waitForWal } from '../../src/store/index.ts';
@@ -19,6 +23,9 @@ const DAYS = 24;
 describe('walk-forward failure backtest on a simulated plant', () => {
   let store: Store;
   let r: FailureBacktest;
+  let features: FeatureRun;
+  const scores: TestScores = new Map();
+  const range = { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 };
   beforeAll(async () => {
     store = await openTestStore('backtest');
     const sink = await QuestDbSink.open(store.config, store.tables);
@@ -26,12 +33,17 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     await sink.close();
     for (const t of [store.tables.telemetry, store.tables.maintenance, store.tables.batches])
       await waitForWal(store.pool, store.tables, t);
-    r = await backtestFailure(
-      store,
-      SIM.scope,
-      { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
-      { horizonHours: 24, folds: 2 },
-    );
+    features = await computeStoreFeatures(store, SIM.scope, range);
+    r = await backtestFailure(store, SIM.scope, range, {
+      horizonHours: 24,
+      folds: 2,
+      features,
+      onTestScore: (ts, equipment, p, threshold) => {
+        const list = scores.get(equipment) ?? [];
+        list.push({ ts, p, threshold });
+        scores.set(equipment, list);
+      },
+    });
   }, 240_000);
   afterAll(async () => store?.close());
 
@@ -135,6 +147,62 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     // Calibrated and informative: better than forecasting the training failure rate everywhere.
     expect(r.brier).toBeLessThan(r.base_rate_brier);
   });
+
+  it('replays the alert policy over the out-of-sample scores; without its controls it is the raw threshold', () => {
+    const lineOf = new Map(SIM.plant.equipment.map((e) => [e.id, e.line]));
+    const o = { horizonHours: 24, lineOf: (e: string) => lineOf.get(e) ?? '' };
+    const withControls = replayAlerts(
+      scores,
+      features.failures,
+      { ...o, policyOf: () => DEFAULT_ALERT_POLICY },
+      true,
+    );
+    expect(withControls.test_instants).toBe(r.test_rows);
+    for (const f of [withControls.policy, withControls.raw_threshold]) {
+      expect(f.failures).toBeGreaterThan(0);
+      expect(f.failures_warned + f.failures_missed).toBe(f.failures);
+      expect(f.false_alerts).toBeLessThanOrEqual(f.alerts);
+      expect(f.work_orders).toBeLessThanOrEqual(f.alerts);
+      expect(f.false_work_orders).toBeLessThanOrEqual(f.work_orders);
+      expect(f.failures_warned === 0 || f.lead_time_h.p90 <= 24).toBe(true);
+    }
+    expect(withControls.policy.failures).toBe(withControls.raw_threshold.failures);
+    // Each policy alert opens on its own upward crossing of the threshold: never more of them.
+    expect(withControls.policy.alerts).toBeLessThanOrEqual(withControls.raw_threshold.alerts);
+    expect(withControls.policy.notifications).toBeLessThanOrEqual(withControls.policy.alerts * 2);
+    // Hold 0, no hysteresis, no grouping, every alert a work order: exactly the raw threshold.
+    const none = {
+      ...DEFAULT_ALERT_POLICY,
+      hold_minutes: 0,
+      clear_minutes: 0,
+      clear_ratio: 1,
+      group_by_line: false,
+      work_order_at: 1e-9,
+    };
+    const bare = replayAlerts(scores, features.failures, { ...o, policyOf: () => none }, true);
+    expect(bare.policy).toEqual(bare.raw_threshold);
+  });
+
+  it('pdm backtest alerts: the same replay behind the walk-forward backtest it runs', async () => {
+    const lineOf = new Map(SIM.plant.equipment.map((e) => [e.id, e.line]));
+    const a = await backtestAlerts(store, SIM.scope, range, {
+      horizonHours: 24,
+      folds: 2,
+      features,
+      policyOf: () => DEFAULT_ALERT_POLICY,
+      lineOf: (e) => lineOf.get(e) ?? '',
+    });
+    expect(a.failure.roc_auc).toBe(r.roc_auc);
+    expect(a.test_instants).toBe(r.test_rows);
+    const replay = replayAlerts(
+      scores,
+      features.failures,
+      { horizonHours: 24, policyOf: () => DEFAULT_ALERT_POLICY, lineOf: (e) => lineOf.get(e) ?? '' },
+      a.failure.gate.passed,
+    );
+    expect(a.policy).toEqual(replay.policy);
+    expect(a.raw_threshold).toEqual(replay.raw_threshold);
+  }, 120_000);
 
   it('holds equipment out: trained on the others, tested on them alone', async () => {
     const h = await backtestFailure(
