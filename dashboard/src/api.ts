@@ -70,3 +70,45 @@ export interface Equipment {
   equipment_class: string | null;
   last_reading: string | null;
 }
+
+/** POSTs JSON with the stored key (changes need one: the local read-only access covers reads only). */
+export async function post<T>(path: string, body: unknown): Promise<T> {
+  const key = apiKey();
+  const res = await fetch(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  if (!res.ok) {
+    let detail = res.statusText;
+    try {
+      const p = (await res.json()) as { detail?: string };
+      detail = p.detail ?? detail;
+    } catch {
+      /* not problem+json */
+    }
+    throw new ApiError(res.status, `${res.status} ${detail}`);
+  }
+  return (await res.json()) as T;
+}
+
+export interface Alert {
+  id: string;
+  state: 'open' | 'acknowledged' | 'resolved' | 'suppressed';
+  equipment: string;
+  line: string;
+  cause: string;
+  tier: string;
+  top_tier: string;
+  group_id: string;
+  opened_at: string;
+  changed_at: string;
+  last_change: string;
+  suppressed_until: string | null;
+  value: number | null;
+  reason: string;
+  model_version: string | null;
+  mes: { order_id: string | null; batch_id: string | null; product: string | null };
+  by: string;
+  note: string | null;
+}

@@ -1,7 +1,8 @@
-/** A small hash router over five views; each view renders into #view from /v1 data. */
+/** A small hash router over six views; each view renders into #view from /v1 data. */
 import { html, setHtml } from './html.ts';
 import { apiKey, setApiKey } from './api.ts';
 import { disposeAll } from './charts.ts';
+import { alertsView } from './views/alerts.ts';
 import { equipmentView } from './views/equipment.ts';
 import { fleetView } from './views/fleet.ts';
 import { modelsView } from './views/models.ts';
@@ -18,6 +19,7 @@ const VIEWS: Record<string, View> = {
   schedule: scheduleView,
   reliability: reliabilityView,
   models: modelsView,
+  alerts: alertsView,
 };
 
 async function route(): Promise<void> {

@@ -9,6 +9,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
 import { ensureInitialModels, forecastAll, retrainModels } from '../../pipelines/index.ts';
+import { writeAlertRows } from '../../src/alerts/index.ts';
+import type { AlertRow } from '../../src/alerts/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
@@ -166,6 +168,60 @@ describe('the dashboard in Chromium', () => {
     expect(errors).toEqual([]);
   });
 
+  /** An alert row as the engine writes one (fixture: what raised it is tested in tests/alerts). */
+  const alertRow = (id: string, equipment: string, o: Partial<AlertRow> = {}): AlertRow => ({
+    ts: Date.now() * 1000,
+    alert_id: id,
+    change: 'opened',
+    state: 'open',
+    equipment,
+    line: 'L1',
+    cause: 'failure_risk',
+    tier: 'notify',
+    top_tier: 'notify',
+    group_id: id,
+    opened_at: Date.now() * 1000 - 3600e6,
+    until: NaN,
+    value: 0.5,
+    reason: 'failure probability 0.50 within 24 h',
+    model_version: 'pooled.failure-any-24h@v0001',
+    order_id: 'O-1',
+    batch_id: 'B-1',
+    product: 'shaft-A',
+    actor: 'engine',
+    note: null,
+    ...o,
+  });
+
+  it('alerts: the active ones by line with acknowledge and resolve, the history, a badge on the fleet and the equipment', async () => {
+    await writeAlertRows(store, [
+      alertRow('a-wo', 'cnc-001', { tier: 'work_order', top_tier: 'work_order', value: 0.9 }),
+      alertRow('a-n', 'cnc-002', { cause: 'rul_before_batch_end', reason: 'RUL may end before batch B-1' }),
+      alertRow('a-old', 'cnc-002', { state: 'resolved', change: 'resolved', note: 'inspected' }),
+    ]);
+    await open('alerts');
+    expect(await page.locator('#alerts-active tbody tr').count()).toBe(2);
+    expect(await page.textContent('#by-line')).toContain('L1: 2');
+    expect(await page.locator('#alerts-history tbody tr').count()).toBe(1);
+    expect(await page.locator('#alerts-active tr[data-alert="a-wo"]').textContent()).toContain('work order');
+    await shot('alerts');
+    // Acknowledging needs a key with the role: with the admin key set, the row changes state.
+    await page.evaluate((k) => localStorage.setItem('pdm-api-key', k), adminKey);
+    await open('alerts');
+    await page.locator('button[data-act="ack"][data-id="a-n"]').click();
+    await page.waitForFunction(() =>
+      document.querySelector('#alerts-active tr[data-alert="a-n"]')?.textContent?.includes('acknowledged'),
+    );
+    await page.evaluate(() => localStorage.removeItem('pdm-api-key'));
+    await open('fleet');
+    expect(await page.locator('.tile[data-equipment="cnc-001"] .alert-badge').textContent()).toMatch(
+      /1 active alert/,
+    );
+    await open('equipment/cnc-002');
+    expect(await page.locator('.equipment-alert').count()).toBe(1);
+    expect(errors).toEqual([]);
+  });
+
   it('renders MES strings as text on every view: a stored <img onerror> never runs', async () => {
     const img = (n: number) => `<img src=x onerror=window.__pwned=${n}>`;
     const post = async (url: string, body: unknown) => {
@@ -192,7 +248,17 @@ describe('the dashboard in Chromium', () => {
       { batch_id: img(6), equipment: 'cnc-001', order_id: img(7), product: img(8), status: 'running', start },
     ]);
     await waitForWal(store.pool, store.tables, store.tables.batches);
+    await writeAlertRows(store, [
+      alertRow('a-evil', evil, {
+        line: img(9),
+        reason: img(10),
+        order_id: img(11),
+        product: img(12),
+        note: img(13),
+      }),
+    ]);
     for (const hash of [
+      'alerts',
       'fleet',
       'schedule',
       'reliability',
@@ -214,7 +280,7 @@ describe('the dashboard in Chromium', () => {
       }));
       expect(found.pwned, hash).toBeNull();
       expect(found.injected, hash).toBe(0);
-      if (hash === 'fleet') expect(found.text).toContain(evil); // shown, as text
+      if (hash === 'fleet' || hash === 'alerts') expect(found.text).toContain(evil); // shown, as text
     }
   });
 

@@ -5,6 +5,7 @@
  */
 import { html, setHtml } from '../html.ts';
 import { get } from '../api.ts';
+import type { Alert } from '../api.ts';
 import { chart, fmtTime, pct } from '../charts.ts';
 
 interface Health {
@@ -74,9 +75,10 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
   if (!id) throw new Error('no equipment given: pick one in the fleet view');
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const hours = params.get('hours') ?? '48';
-  const h = await get<Health>(
-    `/v1/equipment/${encodeURIComponent(id)}/health?hours=${encodeURIComponent(hours)}`,
-  );
+  const [h, al] = await Promise.all([
+    get<Health>(`/v1/equipment/${encodeURIComponent(id)}/health?hours=${encodeURIComponent(hours)}`),
+    get<{ alerts: Alert[] }>(`/v1/alerts?equipment=${encodeURIComponent(id)}`),
+  ]);
   const s = h.latest_score;
   setHtml(
     el,
@@ -84,6 +86,13 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         ${h.equipment}
         <span class="muted">${[h.site, h.line, h.equipment_class].filter(Boolean).join(' · ')}</span>
       </h1>
+      ${al.alerts.map(
+        (a) =>
+          html`<p class="warn equipment-alert" data-alert="${a.id}">
+            <a href="#/alerts">Alert</a> (${a.state}${a.top_tier === 'work_order' ? ', work order' : ''},
+            since ${a.opened_at.replace('T', ' ').slice(0, 16)} UTC): ${a.reason}
+          </p>`,
+      )}
       ${s?.status === 'insufficient_data' ? html`<p class="warn" id="insufficient">Not scored: insufficient data — ${s.insufficient?.reason ?? ''}</p>` : ''}
       <div class="kpis">
         <div class="kpi">

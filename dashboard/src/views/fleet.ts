@@ -2,7 +2,7 @@
 import { html, setHtml } from '../html.ts';
 import type { Html } from '../html.ts';
 import { get } from '../api.ts';
-import type { Equipment, Forecast } from '../api.ts';
+import type { Alert, Equipment, Forecast } from '../api.ts';
 import { chart, fmtClock, fmtTime, pct, riskColour } from '../charts.ts';
 
 function likelyMode(f: Forecast | undefined): Html | string {
@@ -10,13 +10,18 @@ function likelyMode(f: Forecast | undefined): Html | string {
   return top === undefined ? html`<span class="muted">—</span>` : `${top[0]} ${pct(top[1])}`;
 }
 
+const badge = (n: number) => `${n} active alert${n === 1 ? '' : 's'}`;
+
 export async function fleetView(el: HTMLElement): Promise<void> {
   const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
   const horizon = params.get('horizon') ?? '24';
-  const [eq, fc] = await Promise.all([
+  const [eq, fc, al] = await Promise.all([
     get<{ equipment: Equipment[] }>('/v1/equipment'),
     get<{ forecasts: Forecast[] }>(`/v1/forecasts?horizon=${encodeURIComponent(horizon)}`),
+    get<{ alerts: Alert[] }>('/v1/alerts'),
   ]);
+  const alertsOf = new Map<string, number>();
+  for (const a of al.alerts) alertsOf.set(a.equipment, (alertsOf.get(a.equipment) ?? 0) + 1);
   const byId = new Map(fc.forecasts.map((f) => [f.equipment, f]));
   const rows = eq.equipment.map((e) => ({ ...e, f: byId.get(e.equipment) }));
   const lines = [...new Set(rows.map((r) => r.line ?? '-'))].sort();
@@ -114,7 +119,11 @@ export async function fleetView(el: HTMLElement): Promise<void> {
                           >
                           <small
                             >${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : 'idle'}</small
-                          ></a
+                          >${
+                            alertsOf.has(r.equipment)
+                              ? html`<em class="alert-badge">${badge(alertsOf.get(r.equipment) ?? 0)}</em>`
+                              : ''
+                          }</a
                         >`,
                     )}
                   </div>
