@@ -83,6 +83,8 @@ export interface AlertsConfig {
   /** The CMMS endpoint work orders are POSTed to; undefined: none requested. */
   readonly workOrderUrl: string | undefined;
   readonly workOrderSecret: string;
+  /** Topic root alerts are published under on PDM_MQTT_URL's broker; undefined: not published. */
+  readonly mqttTopic: string | undefined;
 }
 
 /** The MQTT source (src/sources): where the broker is and how this worker reads it. */
@@ -351,6 +353,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     help: 'HMAC-SHA256 secret of the X-PDM-Signature header of work orders',
   },
   {
+    name: 'PDM_ALERT_MQTT_TOPIC',
+    default: '',
+    help: "Alert notifications are published (QoS 1) to <topic>/<line>/<equipment> on PDM_MQTT_URL's broker, e.g. plant1/pdm/alerts; unset: not published",
+  },
+  {
     name: 'PDM_MQTT_SIMULATOR',
     default: 'false',
     help: "true: npm start's simulated plant publishes its live telemetry as Sparkplug B to PDM_MQTT_URL and the engine reads it back from there (broker -> engine end to end)",
@@ -486,8 +493,25 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       webhookSecret: read(env, 'PDM_ALERT_WEBHOOK_SECRET'),
       workOrderUrl: receiverUrl(env, 'PDM_ALERT_WORK_ORDER_URL'),
       workOrderSecret: read(env, 'PDM_ALERT_WORK_ORDER_SECRET'),
+      mqttTopic: alertTopic(env),
     },
   };
+}
+
+function alertTopic(env: Env): string | undefined {
+  const t = read(env, 'PDM_ALERT_MQTT_TOPIC');
+  if (t === '') return undefined;
+  if (!/^[^+#\s]{1,200}$/.test(t) || t.startsWith('/') || t.endsWith('/') || t.startsWith('$'))
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_ALERT_MQTT_TOPIC=${shown(t)}: a topic root (e.g. plant1/pdm/alerts): no + # or spaces, no leading $ or /, no trailing /`,
+    );
+  if (parseUrl(env, 'PDM_MQTT_URL') === undefined)
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      'PDM_ALERT_MQTT_TOPIC needs PDM_MQTT_URL: the broker alerts are published to',
+    );
+  return t;
 }
 
 function receiverUrl(env: Env, name: string): string | undefined {

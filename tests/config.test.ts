@@ -27,3 +27,27 @@ describe('the MQTT configuration', () => {
     );
   });
 });
+
+describe('the alert receivers', () => {
+  it('sends nowhere by default; refuses a receiver that could never be reached, saying why', () => {
+    expect(loadConfig({}).alerts).toEqual({
+      webhookUrl: undefined,
+      webhookSecret: '',
+      workOrderUrl: undefined,
+      workOrderSecret: '',
+      mqttTopic: undefined,
+    });
+    expect(() => loadConfig({ PDM_ALERT_WEBHOOK_URL: 'ftp://x/y' })).toThrow(
+      /PDM_ALERT_WEBHOOK_URL="ftp:\/\/x\/y": expected http:\/\/ or https:\/\//,
+    );
+    expect(() => loadConfig({ PDM_ALERT_WORK_ORDER_URL: 'not a url' })).toThrow(
+      /PDM_ALERT_WORK_ORDER_URL="not a url": not a URL/,
+    );
+    expect(() => loadConfig({ PDM_ALERT_MQTT_TOPIC: 'plant1/alerts' })).toThrow(
+      /PDM_ALERT_MQTT_TOPIC needs PDM_MQTT_URL/,
+    );
+    expect(() =>
+      loadConfig({ PDM_MQTT_URL: 'mqtt://127.0.0.1:1883', PDM_ALERT_MQTT_TOPIC: 'plant1/+/alerts' }),
+    ).toThrow(/PDM_ALERT_MQTT_TOPIC="plant1\/\+\/alerts": a topic root/);
+  });
+});

@@ -1,5 +1,6 @@
 /**
- * Delivering alerts to receivers: a webhook (people's channels) and a CMMS work-order endpoint.
+ * Delivering alerts to receivers: a webhook (people's channels), a CMMS work-order endpoint, and
+ * the plant's MQTT broker (`<root>/<line>/<equipment>`, QoS 1, beside the telemetry it reads).
  * An outbox in the store (`alert_deliveries`): a message is written there before anything is sent,
  * sent by a loop apart from scoring (a receiver that is down never slows a forecast), retried with
  * exponential back-off, and given up on (status `dead`, the dead-letter record, with the last
@@ -11,16 +12,22 @@
  * of `<t>.<body>` under the receiver's secret (a receiver checks it and refuses old `t`).
  */
 import { createHmac } from 'node:crypto';
+import { hostname } from 'node:os';
+import mqtt from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { microsToIso, parseTimestampMicros, query, sql, waitForWal, Writer } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 
-export type DeliveryTarget = 'webhook' | 'work_order';
+export type DeliveryTarget = 'webhook' | 'work_order' | 'mqtt';
 
 export interface Receiver {
   readonly target: DeliveryTarget;
+  /** http(s):// for webhooks and work orders; mqtt:// (the plant's broker) for `mqtt`. */
   readonly url: string;
   /** HMAC secret; empty: requests are not signed. */
   readonly secret: string;
+  /** mqtt: the topic root; a message goes to `<root>/<line>/<equipment>`. */
+  readonly topic?: string;
 }
 
 export interface DeliveryOptions {
@@ -209,6 +216,36 @@ export class AlertDeliverer {
     this.stopped = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
     await this.running;
+    await this.mqtt?.endAsync().catch(() => {});
+    this.mqtt = undefined;
+  }
+
+  private mqtt: MqttClient | undefined;
+
+  /** Publishes at QoS 1 into the plant's namespace; resolves once the broker acknowledged it. */
+  private async publish(r: Receiver, i: Item): Promise<{ ok: boolean; final: boolean; error: string }> {
+    try {
+      this.mqtt ??= await mqtt.connectAsync(r.url, {
+        protocolVersion: 5,
+        clientId: `pdm-alerts-${hostname()}-${process.pid}`.slice(0, 64),
+        connectTimeout: this.o.timeoutMs ?? 10_000,
+        reconnectPeriod: 0,
+      });
+      const body = JSON.parse(i.payload) as { alert?: { line?: string; equipment?: string } };
+      // A topic level may hold neither wildcard nor separator: those characters become _.
+      // eslint-disable-next-line no-control-regex -- MQTT forbids NUL in a topic: it is replaced
+      const level = (v: string | undefined) => (v || '_').replace(/[+#/\u0000]/g, '_');
+      const topic = `${r.topic ?? 'pdm/alerts'}/${level(body.alert?.line)}/${level(body.alert?.equipment)}`;
+      await this.mqtt.publishAsync(topic, i.payload, {
+        qos: 1,
+        properties: { contentType: 'application/json', userProperties: { 'idempotency-key': i.id } },
+      });
+      return { ok: true, final: false, error: '' };
+    } catch (err) {
+      await this.mqtt?.endAsync(true).catch(() => {});
+      this.mqtt = undefined;
+      return { ok: false, final: false, error: `${r.url}: ${(err as Error).message}` };
+    }
   }
 
   /** Sends every message that is due, once each; records the outcomes. */
@@ -249,6 +286,7 @@ export class AlertDeliverer {
   }
 
   private async send(r: Receiver, i: Item): Promise<{ ok: boolean; final: boolean; error: string }> {
+    if (r.target === 'mqtt') return this.publish(r, i);
     const headers: Record<string, string> = {
       'content-type': 'application/json',
       'user-agent': 'pdm-engine',

@@ -17,5 +17,8 @@ export function receiversOf(config: Config): Receiver[] {
     ...(a.workOrderUrl
       ? [{ target: 'work_order' as const, url: a.workOrderUrl, secret: a.workOrderSecret }]
       : []),
+    ...(a.mqttTopic && config.mqtt.url
+      ? [{ target: 'mqtt' as const, url: config.mqtt.url, secret: '', topic: a.mqttTopic }]
+      : []),
   ];
 }

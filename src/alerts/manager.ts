@@ -291,13 +291,14 @@ export class AlertManager {
       this.rows.set(a.id, row);
       const body = messageOf(row, this.plant, score);
       if (c.notifyAt !== null)
-        messages.push({
-          id: `${a.id}.${c.kind}.webhook`,
-          alertId: a.id,
-          target: 'webhook',
-          dueAt: c.notifyAt,
-          payload: body,
-        });
+        for (const target of ['webhook', 'mqtt'] as const)
+          messages.push({
+            id: `${a.id}.${c.kind}.${target}`,
+            alertId: a.id,
+            target,
+            dueAt: c.notifyAt,
+            payload: body,
+          });
       if (a.top_tier === 'work_order' && (c.kind === 'escalated' || a.tier === 'work_order'))
         messages.push({
           id: `${a.id}.work_order`,
@@ -310,7 +311,7 @@ export class AlertManager {
     await writeAlertRows(this.store, rows);
     if (this.deliverer !== undefined) {
       await this.deliverer.enqueue(messages);
-      for (const id of dropped) await this.deliverer.drop(id);
+      for (const id of dropped) await this.deliverer.drop(id, ['webhook', 'mqtt']);
     }
   }
 }

@@ -7,8 +7,10 @@
 import { createHmac } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AlertDeliverer, deliveriesOf } from '../../src/alerts/index.ts';
+import { loadConfig } from '../../src/config.ts';
+import { AlertDeliverer, deliveriesOf, receiversOf } from '../../src/alerts/index.ts';
 import type { Store } from '../../src/store/index.ts';
 import { openTestStore } from '../helpers/store.ts';
 
@@ -151,5 +153,46 @@ describe('alert delivery to a webhook receiver', () => {
     // Unsigned when no secret is configured.
     expect(r.seen.every((s) => s.signature === '')).toBe(true);
     await r.close();
+  });
+
+  it("publishes alerts into the plant's MQTT namespace, QoS 1, by line and equipment, each once", async () => {
+    const URL = process.env.PDM_TEST_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
+    const root = `pdmtest${process.pid}x${Date.now() % 1e6}/pdm/alerts`;
+    const receivers = receiversOf(
+      loadConfig({
+        PDM_MQTT_URL: URL,
+        PDM_ALERT_MQTT_TOPIC: root,
+        PDM_ALERT_WEBHOOK_URL: 'http://127.0.0.1:9/x',
+      }),
+    ).filter((r) => r.target === 'mqtt');
+    expect(receivers).toEqual([{ target: 'mqtt', url: URL, secret: '', topic: root }]);
+    const got: { topic: string; key: unknown; body: { alert: { equipment: string } } }[] = [];
+    const sub = await mqtt.connectAsync(URL, { protocolVersion: 5, clientId: `${root.split('/')[0]}-sub` });
+    sub.on('message', (topic, payload, packet) =>
+      got.push({
+        topic,
+        key: packet.properties?.userProperties?.['idempotency-key'],
+        body: JSON.parse(payload.toString()) as { alert: { equipment: string } },
+      }),
+    );
+    await sub.subscribeAsync(`${root}/#`, { qos: 1 });
+    const d = await AlertDeliverer.open(store, { receivers, backoffMs: 5 });
+    const msg = (i: number, line: string, equipment: string) => ({
+      id: `m${i}.opened.mqtt`,
+      alertId: `m${i}`,
+      target: 'mqtt' as const,
+      dueAt: 0,
+      payload: { event: 'alert.opened', alert: { id: `m${i}`, line, equipment } },
+    });
+    // A webhook message beside them goes nowhere: no webhook receiver here.
+    await d.enqueue([msg(1, 'L1', 'press-1'), msg(2, 'L2', 'pump/7+'), { ...message(40) }]);
+    await drain(d, () => d.stats.pending === 0);
+    for (let i = 0; i < 50 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(got.map((g) => g.topic).sort()).toEqual([`${root}/L1/press-1`, `${root}/L2/pump_7_`]);
+    expect(got.map((g) => g.key).sort()).toEqual(['m1.opened.mqtt', 'm2.opened.mqtt']);
+    expect(got.find((g) => g.topic.endsWith('press-1'))?.body.alert.equipment).toBe('press-1');
+    expect(d.stats).toMatchObject({ delivered: 2, dead: 0, pending: 0 });
+    await d.stop();
+    await sub.endAsync();
   });
 });
