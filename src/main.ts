@@ -366,6 +366,10 @@ export async function runMain(): Promise<void> {
       `  Forecasts:        curl -s ${api}/v1/forecasts?horizon=24 -H "authorization: Bearer ${key}"`,
       `  Job runs:         curl -s ${api}/v1/jobs -H "authorization: Bearer ${key}"   (or npx pdm jobs list)`,
       `  Jobs:             ${schedule} (${jobs.leader.describe})`,
+      `  Alerts:           curl -s ${api}/v1/alerts -H "authorization: Bearer ${key}"   (dashboard: ${api}/#/alerts); ` +
+        (jobs.deliverer.receivers.length === 0
+          ? 'recorded, not pushed (PDM_ALERT_WEBHOOK_URL, PDM_ALERT_WORK_ORDER_URL, PDM_ALERT_MQTT_TOPIC: docs/alerts.md)'
+          : `delivered to ${jobs.deliverer.receivers.map((r) => `${r.target} ${new URL(r.url).host}${r.target === 'mqtt' ? ` ${r.topic}` : ''}`).join(', ')}`),
       `  QuestDB console:  ${http}`,
       `  Live telemetry:   ${PLANT.equipment} simulated machines, one reading a second each, with MES batches and maintenance` +
         (publishTo === undefined
