@@ -159,12 +159,17 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           },
           (s) => scores.push(s),
         );
-        // The alert policy over what was just forecast: opened, escalated, resolved.
-        const a = await d.alerts?.evaluate(at.getTime() * 1000, scorer.plant, scores, silent);
-        const alertLine =
-          a === undefined
-            ? ''
-            : `; alerts: ${a.opened} opened, ${a.escalated} escalated, ${a.resolved} resolved, ${a.open} open`;
+        // The alert policy over what was just forecast: opened, escalated, resolved. The forecasts
+        // are written whatever happens here; a failure of the alerts makes the run partial.
+        let alertLine = '';
+        let alertError: string | null = null;
+        try {
+          const a = await d.alerts?.evaluate(at.getTime() * 1000, scorer.plant, scores, silent);
+          if (a !== undefined)
+            alertLine = `; alerts: ${a.opened} opened, ${a.escalated} escalated, ${a.resolved} resolved, ${a.open} open`;
+        } catch (err) {
+          alertError = `alerts not evaluated: ${err instanceof Error ? err.message : String(err)}`;
+        }
         if (failed.length > 0 && rows === 0)
           throw new Error(`no equipment scored; ${failed.length} failed: ${failed.slice(0, 5).join('; ')}`);
         const by = scorer.scorers
@@ -173,8 +178,14 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           .map((m) => (m.answeredBy === 'model' ? m.version : `${m.answeredBy} (for ${m.version})`));
         return {
           rows,
-          status: failed.length > 0 ? 'partial' : 'ok',
-          error: failed.length > 0 ? `${failed.length} not scored: ${failed.slice(0, 5).join('; ')}` : null,
+          status: failed.length > 0 || alertError !== null ? 'partial' : 'ok',
+          error:
+            [
+              failed.length > 0 ? `${failed.length} not scored: ${failed.slice(0, 5).join('; ')}` : '',
+              alertError ?? '',
+            ]
+              .filter(Boolean)
+              .join('; ') || null,
           detail:
             `${rows} forecasts by ${by.join(', ')}` +
             (insufficient.length > 0 ? `; insufficient data: ${insufficient.join(', ')}` : '') +

@@ -167,6 +167,8 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const run = await finished();
     expect(run.rows).toBe(EQUIPMENT);
     expect([run.status, run.error]).toEqual(['ok', null]);
+    // The alert policy ran over the forecasts it wrote (how many open depends on the risks).
+    expect(run.detail).toMatch(/; alerts: \d+ opened, \d+ escalated, \d+ resolved, \d+ open$/);
     await waitForWal(store.pool, store.tables, store.tables.forecasts);
     const res = await app.inject({
       method: 'GET',
