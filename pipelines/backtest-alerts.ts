@@ -35,6 +35,8 @@ export interface AlertBacktestOptions {
   readonly timeZone?: string;
   /** Features already computed over the range (at the scope's interval). */
   readonly features?: FeatureRun;
+  /** Progress: `done` of `total` steps and what is next. */
+  readonly onProgress?: (done: number, total: number, what: string) => void;
 }
 
 export interface AlertFigures {
@@ -253,6 +255,7 @@ export async function backtestAlerts(
   range: TimeRange,
   o: AlertBacktestOptions,
 ): Promise<AlertBacktest> {
+  o.onProgress?.(0, (o.folds ?? 3) + 1, 'reading the history and computing features');
   const features = o.features ?? (await computeStoreFeatures(store, scope, range));
   const scores: TestScores = new Map();
   const b = await backtestFailure(store, scope, range, {
@@ -260,6 +263,7 @@ export async function backtestAlerts(
     folds: o.folds,
     alertBudget: o.alertBudget,
     features,
+    onProgress: o.onProgress,
     onTestScore: (ts, equipment, p, threshold) => {
       const list = scores.get(equipment) ?? [];
       list.push({ ts, p, threshold });

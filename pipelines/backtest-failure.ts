@@ -41,6 +41,8 @@ export interface FailureBacktestOptions {
   readonly features?: FeatureRun;
   /** Equipment kept out of training and calibration and tested alone (the model never saw them). */
   readonly holdOutEquipment?: readonly string[];
+  /** Progress of a long run: `done` of `total` steps (features, then each fold), and what is next. */
+  readonly onProgress?: (done: number, total: number, what: string) => void;
   /** Receives every out-of-sample test score (µs, equipment, calibrated probability, its fold's alert threshold). */
   readonly onTestScore?: (
     ts: number,
@@ -158,6 +160,7 @@ export async function backtestFailure(
   const folds = options.folds ?? 3;
   const every = options.everySeconds ?? scope.everySeconds;
   const budget = options.alertBudget ?? 1;
+  options.onProgress?.(0, folds + 1, 'reading the history and computing features');
   const run = options.features ?? (await computeStoreFeatures(store, scope, range, every));
   const ev = evidenceOf(run, fs, range.to);
   const { ts, equipment } = ev;
@@ -182,6 +185,7 @@ export async function backtestFailure(
   let rule: { feature: string; direction: 1 | -1 } | null = null;
   let used = 0;
   for (const fold of plan) {
+    options.onProgress?.(1 + fold.k, folds + 1, `fold ${fold.k + 1} of ${plan.length}: fitting and testing`);
     const test = testRows(ev, fold, y).filter(
       (i) => heldOut.size === 0 || heldOut.has(equipment[i] as string),
     );

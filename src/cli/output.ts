@@ -58,6 +58,7 @@ export function progressBar(label: string): {
     },
     end() {
       if (tty && drawn) process.stderr.write('\n');
+      drawn = false; // once: a second end() (e.g. in a finally) writes nothing
     },
   };
 }

@@ -205,12 +205,25 @@ describe('walk-forward failure backtest on a simulated plant', () => {
   }, 120_000);
 
   it('holds equipment out: trained on the others, tested on them alone', async () => {
+    const steps: string[] = [];
     const h = await backtestFailure(
       store,
       SIM.scope,
       { from: START * 1e6, to: (START + DAYS * 86400) * 1e6 },
-      { horizonHours: 24, folds: 2, holdOutEquipment: ['cnc-001', 'pump-001'], forest: { trees: 30 } },
+      {
+        horizonHours: 24,
+        folds: 2,
+        holdOutEquipment: ['cnc-001', 'pump-001'],
+        forest: { trees: 30 },
+        onProgress: (done, total, what) => steps.push(`${done}/${total} ${what}`),
+      },
     );
+    // A long run says where it is: features, then each fold.
+    expect(steps).toEqual([
+      '0/3 reading the history and computing features',
+      '1/3 fold 1 of 2: fitting and testing',
+      '2/3 fold 2 of 2: fitting and testing',
+    ]);
     expect(h.held_out_equipment).toEqual(['cnc-001', 'pump-001']);
     // Only the held-out machines' instants are tested: a quarter of the plant's (2 of 8).
     expect(h.test_rows).toBeGreaterThan(0);

@@ -10,6 +10,7 @@ import {
   writeBacktestReport,
 } from '../../../pipelines/index.ts';
 import { intOption, parseOptions } from '../args.ts';
+import { progressBar } from '../output.ts';
 import { chooseScope } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -43,8 +44,11 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
       'backtest: --horizon > 0, 0 < --threshold < 1, --budget > 0 (false alarms per equipment-month)',
     );
   const store = await connectStore(config, { start: false });
+  let bar: ReturnType<typeof progressBar> | undefined;
   try {
     const scope = await chooseScope(store, 'backtest', values.scope);
+    // A long run (minutes on weeks of 1 s data) shows where it is, on a terminal.
+    bar = progressBar(`backtest ${kind} (${scope.name})`);
     const history = await storedHistory(store, 'backtest');
     const from = values.from === undefined ? history.from : parseIsoMicros(values.from);
     const to = values.to === undefined ? history.to : parseIsoMicros(values.to);
@@ -86,8 +90,10 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
             plant?.classes[classOf.get(e) ?? '']?.alerts ?? plant?.alerts ?? DEFAULT_ALERT_POLICY,
           lineOf: (e) => lineOf.get(e) ?? '',
           timeZone: plant?.timezone,
+          onProgress: (d, t, what) => bar?.update(d, t, what),
         },
       );
+      bar?.end();
       const line = (name: string, f: typeof a.policy) =>
         `  ${name}: ${f.alerts} alerts (${f.alerts_per_equipment_month} per equipment-month, ${f.false_alerts} false), ` +
         `${f.work_orders} work orders (${f.false_work_orders} false: ${f.false_work_orders_per_equipment_month} per equipment-month), ` +
@@ -117,8 +123,10 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
           ?.split(',')
           .map((e) => e.trim())
           .filter(Boolean),
+        onProgress: (d, t, what) => bar?.update(d, t, what),
       },
     );
+    bar?.end();
     const file = writeBacktestReport(
       values.report ?? 'reports',
       r,
@@ -134,6 +142,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
         `gate: ${r.gate.passed ? 'the model passes' : `${r.gate.serve} would answer`} (${r.gate.reason})\nreport: ${file}`,
     );
   } finally {
+    bar?.end();
     await store.close();
   }
 }
