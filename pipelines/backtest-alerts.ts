@@ -79,7 +79,7 @@ interface Interval {
   notified: number;
 }
 
-interface Score {
+export interface Score {
   readonly ts: number;
   readonly p: number;
   readonly threshold: number | null;
@@ -148,7 +148,8 @@ export function judgeAlerts(
   };
 }
 
-export type TestScores = Map<string, { ts: number; p: number; threshold: number | null }[]>;
+/** Out-of-sample scores per equipment: time, calibrated probability, its fold's alert threshold. */
+export type TestScores = Map<string, Score[]>;
 
 export interface AlertReplay {
   readonly equipment: number;

@@ -19,19 +19,27 @@ export class ApiError extends Error {
   }
 }
 
-export async function get<T>(path: string): Promise<T> {
-  const key = apiKey();
-  const res = await fetch(path, { headers: key ? { authorization: `Bearer ${key}` } : {} });
-  if (!res.ok) {
-    let detail = res.statusText;
-    try {
-      const p = (await res.json()) as { detail?: string; hint?: string };
-      detail = [p.detail, p.hint].filter(Boolean).join(' — ');
-    } catch {
-      /* not problem+json */
-    }
-    throw new ApiError(res.status, `${path}: ${res.status} ${detail}`);
+/** The problem+json detail (and hint) of a failed answer, as an ApiError naming the path. */
+async function failure(path: string, res: Response): Promise<ApiError> {
+  let detail = res.statusText;
+  try {
+    const p = (await res.json()) as { detail?: string; hint?: string };
+    detail = [p.detail, p.hint].filter(Boolean).join(' — ') || detail;
+  } catch {
+    /* not problem+json */
   }
+  return new ApiError(res.status, `${path}: ${res.status} ${detail}`);
+}
+
+/** The stored key's header, if one is stored. */
+function auth(): Record<string, string> {
+  const key = apiKey();
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+export async function get<T>(path: string): Promise<T> {
+  const res = await fetch(path, { headers: auth() });
+  if (!res.ok) throw await failure(path, res);
   return (await res.json()) as T;
 }
 
@@ -73,22 +81,12 @@ export interface Equipment {
 
 /** POSTs JSON with the stored key (changes need one: the local read-only access covers reads only). */
 export async function post<T>(path: string, body: unknown): Promise<T> {
-  const key = apiKey();
   const res = await fetch(path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    headers: { 'content-type': 'application/json', ...auth() },
     body: JSON.stringify(body),
   });
-  if (!res.ok) {
-    let detail = res.statusText;
-    try {
-      const p = (await res.json()) as { detail?: string };
-      detail = p.detail ?? detail;
-    } catch {
-      /* not problem+json */
-    }
-    throw new ApiError(res.status, `${res.status} ${detail}`);
-  }
+  if (!res.ok) throw await failure(path, res);
   return (await res.json()) as T;
 }
 

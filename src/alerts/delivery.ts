@@ -59,6 +59,19 @@ interface Item {
   readonly payload: string;
 }
 
+/** An outbox row as the queries read it (sql/queries/alert_deliveries_*.sql). */
+interface DeliveryRow {
+  ts: string;
+  delivery_id: string;
+  alert_id: string;
+  target: string;
+  status: string;
+  attempts: number | null;
+  due_at: string | null;
+  updated_at: string | null;
+  last_error: string | null;
+}
+
 export interface DeliveryStats {
   delivered: number;
   retried: number;
@@ -88,16 +101,10 @@ export class AlertDeliverer {
     const d = new AlertDeliverer(store, o);
     // Everything written before (a previous process's last outcomes) is read, not a stale state.
     await waitForWal(store.pool, store.tables, store.tables.alert_deliveries);
-    const { rows } = await query<{
-      ts: string;
-      delivery_id: string;
-      alert_id: string;
-      target: string;
-      attempts: number | null;
-      due_at: string | null;
-      last_error: string | null;
-      payload: string;
-    }>(store.pool, sql('alert_deliveries_pending', store.tables));
+    const { rows } = await query<DeliveryRow & { payload: string }>(
+      store.pool,
+      sql('alert_deliveries_pending', store.tables),
+    );
     for (const r of rows)
       d.queue.set(r.delivery_id, {
         ts: parseTimestampMicros(r.ts),
@@ -314,17 +321,7 @@ export class AlertDeliverer {
 /** The deliveries of an alert (or all, with ''), latest first, as answers show them. */
 export async function deliveriesOf(store: Store, alertId: string) {
   await waitForWal(store.pool, store.tables, store.tables.alert_deliveries);
-  const { rows } = await query<{
-    ts: string;
-    delivery_id: string;
-    alert_id: string;
-    target: string;
-    status: string;
-    attempts: number | null;
-    due_at: string | null;
-    updated_at: string | null;
-    last_error: string | null;
-  }>(store.pool, sql('alert_deliveries_of', store.tables), [alertId]);
+  const { rows } = await query<DeliveryRow>(store.pool, sql('alert_deliveries_of', store.tables), [alertId]);
   return rows.map((r) => ({
     id: r.delivery_id,
     alert_id: r.alert_id,

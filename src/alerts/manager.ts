@@ -194,16 +194,25 @@ export class AlertManager {
       plant?.classes[classOf.get(e) ?? '']?.alerts ?? plant?.alerts ?? DEFAULT_ALERT_POLICY;
     await this.sync();
     const changes: { change: AlertChange; score: Score | undefined }[] = [];
-    // Maintenance since an alert opened resolves it (the work was done).
-    for (const a of this.tracker.openAlerts()) {
-      if (a.cause !== 'failure_risk' && a.cause !== 'rul_before_batch_end') continue;
-      const { rows } = await query<{ ts: string }>(
+    // Maintenance since an alert opened resolves it (the work was done): one read for all of them.
+    const fixable = this.tracker
+      .openAlerts()
+      .filter((a) => a.cause === 'failure_risk' || a.cause === 'rul_before_batch_end');
+    if (fixable.length > 0) {
+      const { rows } = await query<{ ts: string; equipment: string }>(
         this.store.pool,
-        sql('maintenance_range_equipment', this.store.tables),
-        [a.equipment, microsToIso(a.opened_at), microsToIso(atMicros)],
+        sql('maintenance_range', this.store.tables),
+        [microsToIso(Math.min(...fixable.map((a) => a.opened_at))), microsToIso(atMicros)],
       );
-      if (rows.some((r) => parseTimestampMicros(r.ts) >= a.opened_at))
-        for (const c of this.tracker.maintained(a.equipment)) changes.push({ change: c, score: undefined });
+      const maintained = new Set(
+        fixable
+          .filter((a) =>
+            rows.some((r) => r.equipment === a.equipment && parseTimestampMicros(r.ts) >= a.opened_at),
+          )
+          .map((a) => a.equipment),
+      );
+      for (const e of maintained)
+        for (const c of this.tracker.maintained(e)) changes.push({ change: c, score: undefined });
     }
     for (const s of scores) {
       const conds = conditionsOf(s, this.policyOf(s.equipment), atMicros);
