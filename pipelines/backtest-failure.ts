@@ -87,12 +87,7 @@ export interface FailureBacktest {
   readonly failures_in_test: number;
   readonly failures_warned: number;
   /** Hours between the first alert within the horizon and the failure, per warned failure. */
-  readonly lead_time_h: {
-    readonly median: number;
-    readonly p10: number;
-    readonly p90: number;
-    readonly values: number[];
-  };
+  readonly lead_time_h: LeadTimes;
   readonly false_alarms_per_equipment_month: number;
   readonly reliability: { predicted: number; observed: number; count: number }[];
   /** The ROC curve, at most ~100 points (false and true positive rates). */
@@ -144,9 +139,27 @@ function rocCurve(score: readonly number[], label: readonly number[]): { fpr: nu
   return pts;
 }
 
-function quantile(sorted: number[], q: number): number {
+export function quantile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+/** Lead times (h) of the warned failures, sorted, with their median and 10-90 % range (2 decimals). */
+export interface LeadTimes {
+  readonly median: number;
+  readonly p10: number;
+  readonly p90: number;
+  readonly values: number[];
+}
+
+export function leadTimes(sorted: readonly number[]): LeadTimes {
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return {
+    median: r(quantile(sorted, 0.5)),
+    p10: r(quantile(sorted, 0.1)),
+    p90: r(quantile(sorted, 0.9)),
+    values: sorted.map(r),
+  };
 }
 
 export async function backtestFailure(
@@ -303,12 +316,7 @@ export async function backtestFailure(
     recall: round(tp + fn > 0 ? tp / (tp + fn) : NaN),
     failures_in_test: failures.length,
     failures_warned: leads.length,
-    lead_time_h: {
-      median: round(quantile(leads, 0.5), 2),
-      p10: round(quantile(leads, 0.1), 2),
-      p90: round(quantile(leads, 0.9), 2),
-      values: leads.map((v) => round(v, 2)),
-    },
+    lead_time_h: leadTimes(leads),
     false_alarms_per_equipment_month: round(months > 0 ? episodes / months : NaN, 3),
     roc: rocCurve(raw, testY).map((r) => ({ fpr: round(r.fpr), tpr: round(r.tpr) })),
     reliability: reliability(p, testY).map((r) => ({

@@ -120,14 +120,16 @@ function fitConditions(train: CmapssRows): Map<string, ConditionStats> {
   return stats;
 }
 
-/** The rows as an Arrow table of normalised sensors (ts = cycle in seconds, equipment = unit). */
-function normalisedTable(
+/**
+ * The rows as an Arrow table (ts = cycle in seconds, equipment = unit) of the given sensors, each
+ * value through `value(sensor index 0..20, row, raw value)`.
+ */
+export function cmapssTable(
   rows: CmapssRows,
-  stats: Map<string, ConditionStats>,
   sensors: readonly string[],
+  value: (s: number, r: number, raw: number) => number = (_s, _r, raw) => raw,
 ): Table {
   const n = rows.unit.length;
-  const idx = sensors.map((s) => Number(s.slice(1)) - 1);
   const cols: Record<string, Vector> = {
     ts: new Vector([
       makeData({
@@ -138,19 +140,26 @@ function normalisedTable(
     ]),
     equipment: vectorFromArray(Array.from(rows.unit, String), new Utf8()),
   };
-  sensors.forEach((name, j) => {
-    const col = rows.sensors[idx[j] as number] as Float64Array;
-    const out = new Float64Array(n);
-    for (let r = 0; r < n; r++) {
-      const st = stats.get(conditionKey(rows, r));
-      // A condition never seen in training cannot be normalised: missing, not guessed.
-      out[r] = st
-        ? ((col[r] as number) - (st.mean[idx[j] as number] as number)) / (st.std[idx[j] as number] as number)
-        : NaN;
-    }
+  for (const name of sensors) {
+    const s = Number(name.slice(1)) - 1;
+    const col = rows.sensors[s] as Float64Array;
+    const out = Float64Array.from(col, (raw, r) => value(s, r, raw));
     cols[name] = new Vector([makeData({ type: new Float64(), length: n, data: out })]);
-  });
+  }
   return new Table(cols);
+}
+
+/** The rows' sensors normalised per operating condition (train statistics). */
+function normalisedTable(
+  rows: CmapssRows,
+  stats: Map<string, ConditionStats>,
+  sensors: readonly string[],
+): Table {
+  return cmapssTable(rows, sensors, (s, r, raw) => {
+    const st = stats.get(conditionKey(rows, r));
+    // A condition never seen in training cannot be normalised: missing, not guessed.
+    return st ? (raw - (st.mean[s] as number)) / (st.std[s] as number) : NaN;
+  });
 }
 
 export const CMAPSS_FEATURES: FeatureSet = defineFeatureSet({

@@ -1,7 +1,11 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
 import { connectStore } from '../../store/index.ts';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { dataFile } from '../../ingest/index.ts';
 import { backtestAlerts } from '../../../pipelines/backtest-alerts.ts';
+import { anomalyCmapss, backtestAnomaly } from '../../../pipelines/backtest-anomaly.ts';
 import { currentPlant, DEFAULT_ALERT_POLICY } from '../../plant/index.ts';
 import {
   backtestFailure,
@@ -27,12 +31,31 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     'hold-out': { type: 'string' },
     cap: { type: 'string' },
     scope: { type: 'string' },
+    cmapss: { type: 'string' },
   });
   const kind = positionals[0];
-  if (kind !== 'failure' && kind !== 'rul' && kind !== 'alerts')
+  if (kind === 'anomaly' && values.cmapss !== undefined) {
+    // No store needed: the public data set, read from its file.
+    const file =
+      values.cmapss === '' || values.cmapss === 'FD001'
+        ? dataFile(path.join(config.dataDir, 'cmapss'), 'train_FD001.txt')
+        : values.cmapss;
+    if (!existsSync(file))
+      throw new PdmError(ErrorCodes.INGEST_INPUT, `backtest anomaly: --cmapss file not found: ${file}`);
+    const c = anomalyCmapss(file);
+    out.result(
+      { ok: true, file, ...c },
+      `C-MAPSS ${path.basename(file)}: ${c.units} units, the anomaly model learnt the first ${c.normal_share * 100} % of each unit's cycles as normal (${c.fit_rows} fitting rows, no RUL used):\n` +
+        `  Spearman of (1 - health) with the cycle over each unit's life: median ${c.spearman_cycle.median} (p10 ${c.spearman_cycle.p10}, p90 ${c.spearman_cycle.p90})\n` +
+        `  Pearson of health with the true RUL: ${c.pearson_rul} (RUL capped at 125: ${c.pearson_capped_rul})\n` +
+        `  mean health by tenth of life: ${c.health_by_life_decile.join(' ')}`,
+    );
+    return;
+  }
+  if (kind !== 'failure' && kind !== 'rul' && kind !== 'alerts' && kind !== 'anomaly')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1]',
+      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
     );
   const horizon = Number(values.horizon ?? 24);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
@@ -70,6 +93,28 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
           `${b.censored.rows} censored instants, certainly too low: model ${b.censored.model_too_low}, mean life ${b.censored.baseline_too_low}\n` +
           `coverage by nominal level: ${b.coverage.map((c) => `${c.level}: ${c.observed}`).join(', ')}\n` +
           `gate: ${b.gate.passed ? 'the model passes' : `${b.gate.serve} would answer`} (${b.gate.reason})`,
+      );
+      return;
+    }
+    if (kind === 'anomaly') {
+      const a = await backtestAnomaly(
+        store,
+        scope,
+        { from, to },
+        {
+          horizonHours: horizon,
+          folds: intOption('backtest', 'folds', values.folds, 3),
+          alarmBudget: budget,
+          onProgress: (d, t, what) => bar?.update(d, t, what),
+        },
+      );
+      bar?.end();
+      out.result(
+        { ok: true, scope: scope.name, ...a },
+        `${scope.name}: anomaly model (no failure label used in training), ${a.test_rows} out-of-sample instants (${a.equipment_months} equipment-months):\n` +
+          `  ${a.failures_warned}/${a.failures_in_test} failures warned within ${horizon} h, median lead ${a.lead_time_h.median} h (p10 ${a.lead_time_h.p10}, p90 ${a.lead_time_h.p90})\n` +
+          `  ${a.false_alarms} false alarms: ${a.false_alarms_per_equipment_month} per equipment-month (alarm level chosen per fold for ${budget} on normal operation: health <= ${a.alarm_health.join(', ')})\n` +
+          `  ROC-AUC of 1 - health for failure within ${horizon} h: ${a.roc_auc}; leading drivers before failures: ${a.top_drivers.map((d) => `${d.feature} ${Math.round(d.share * 100)} %`).join(', ') || 'none'}`,
       );
       return;
     }
