@@ -15,7 +15,9 @@ export { toMlRandomForestJSON, predictVotes, nextUp } from './export-ml-random-f
 export { explainRow, topContributions } from './explain.ts';
 export type { Explanation } from './explain.ts';
 export { ModelRegistry } from './registry.ts';
-export type { ModelMeta, LoadedModel, ChallengeRecord } from './registry.ts';
+export type { ModelMeta, LoadedModel, LoadedAnomaly, ChallengeRecord } from './registry.ts';
+export { AnomalyScorer, fitAnomaly } from './anomaly.ts';
+export type { AnomalyModel, AnomalyScore, AnomalyDriver } from './anomaly.ts';
 export {
   fitIsotonic,
   calibrate,

@@ -23,6 +23,7 @@ import { ErrorCodes, PdmError } from '../src/errors.ts';
 import { compileForest } from './compiled.ts';
 import type { CompiledForest } from './compiled.ts';
 import type { FailureBaseline, RulBaseline } from './baselines.ts';
+import type { AnomalyModel } from './anomaly.ts';
 import type { Forest } from './forest.ts';
 import type { Tree } from './tree.ts';
 
@@ -55,6 +56,8 @@ export interface ModelMeta {
   readonly gate?: { readonly passed: boolean; readonly serve: string; readonly reason: string };
   /** A failure model's alert threshold for the false-alarm budget (null: none meets it). */
   readonly alertThreshold?: number | null;
+  /** An anomaly model's alarm level on its health index (alarm at or below it). */
+  readonly alarmHealth?: number;
   /** A RUL model's conformal residual bounds per nominal level (truth - prediction). */
   readonly intervals?: readonly { readonly level: number; readonly low: number; readonly high: number }[];
   /** The sets of sensors the training equipment reported (one per distinct set). */
@@ -89,6 +92,11 @@ export interface ChallengeRecord {
   readonly reason: string;
   /** What both sides were judged on, in words. */
   readonly compared_on?: string;
+}
+
+export interface LoadedAnomaly {
+  readonly meta: ModelMeta;
+  readonly model: AnomalyModel;
 }
 
 export interface LoadedModel {
@@ -189,6 +197,36 @@ export class ModelRegistry {
     forest: Forest,
     info: Omit<ModelMeta, 'name' | 'version' | 'createdAt' | 'checksum'>,
   ): ModelMeta {
+    return this.saveText(name, serialise(forest), info);
+  }
+
+  /** Saves an anomaly model (kind `anomaly`) as a new version; promotes nothing. */
+  saveAnomaly(
+    name: string,
+    model: AnomalyModel,
+    info: Omit<ModelMeta, 'name' | 'version' | 'createdAt' | 'checksum' | 'kind'>,
+  ): ModelMeta {
+    return this.saveText(name, JSON.stringify({ format: 'pdm-anomaly-v1', ...model }), {
+      ...info,
+      kind: 'anomaly',
+    });
+  }
+
+  /** Loads an anomaly model version (default: the promoted one), its checksum and feature set verified. */
+  loadAnomaly(name: string, version?: string, expectedFeatureSetHash?: string): LoadedAnomaly {
+    const { meta, text } = this.verified(name, version, expectedFeatureSetHash);
+    const o = JSON.parse(text) as AnomalyModel & { format?: string };
+    if (o.format !== 'pdm-anomaly-v1' || meta.kind !== 'anomaly')
+      throw new PdmError(ErrorCodes.MODEL_CORRUPT, `model ${name} ${meta.version} is not an anomaly model`);
+    const { format: _format, ...model } = o;
+    return { meta, model };
+  }
+
+  private saveText(
+    name: string,
+    model: string,
+    info: Omit<ModelMeta, 'name' | 'version' | 'createdAt' | 'checksum'>,
+  ): ModelMeta {
     const root = this.modelDir(name);
     mkdirSync(root, { recursive: true });
     const versions = this.versions(name);
@@ -196,7 +234,6 @@ export class ModelRegistry {
     const version = `v${String(last + 1).padStart(4, '0')}`;
     const dir = path.join(root, version);
     mkdirSync(dir);
-    const model = serialise(forest);
     const meta: ModelMeta = {
       ...info,
       name,
@@ -300,6 +337,16 @@ export class ModelRegistry {
    * was trained on the feature set the caller computes.
    */
   load(name: string, version?: string, expectedFeatureSetHash?: string): LoadedModel {
+    const { meta, text } = this.verified(name, version, expectedFeatureSetHash);
+    const forest = deserialise(text);
+    return { meta, forest, compiled: compileForest(forest) };
+  }
+
+  private verified(
+    name: string,
+    version: string | undefined,
+    expectedFeatureSetHash: string | undefined,
+  ): { meta: ModelMeta; text: string } {
     const v = version ?? this.promoted(name);
     if (v === null || v === undefined)
       throw new PdmError(
@@ -321,7 +368,6 @@ export class ModelRegistry {
         `model ${name} ${v} was trained on feature set ${meta.featureSet} ${meta.featureSetHash}, not ${expectedFeatureSetHash}; retrain it or score with its feature set`,
       );
     }
-    const forest = deserialise(text);
-    return { meta, forest, compiled: compileForest(forest) };
+    return { meta, text };
   }
 }

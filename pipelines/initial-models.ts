@@ -18,8 +18,9 @@ import { computeStoreFeatures } from './features.ts';
 import type { FeatureRun } from './features.ts';
 import { writeBacktestHistory } from './forecast.ts';
 import type { RulQuantiles } from '../models/index.ts';
-import { trainFailureModel, trainRulModel } from './train.ts';
-import { failureModelName, rulModelName } from './scopes.ts';
+import type { AnomalyBacktest } from './backtest-anomaly.ts';
+import { trainAnomalyModel, trainFailureModel, trainRulModel } from './train.ts';
+import { anomalyModelName, failureModelName, rulModelName } from './scopes.ts';
 import type { ModelScope } from './scopes.ts';
 
 /** A failure backtest's figures as a version records them beside itself (`pdm models list`). */
@@ -63,6 +64,8 @@ export interface InitialModels {
     { mode: string; model: ModelMeta; backtest: FailureBacktest } | { mode: string; skipped: string }
   )[];
   readonly rul: { model: ModelMeta; backtest: RulBacktest } | { skipped: string };
+  /** The anomaly model (health index), learnt from normal operation: needs no failure. */
+  readonly anomaly: { model: ModelMeta; backtest: AnomalyBacktest | null } | { skipped: string };
   /** Forecast rows written from the walk-forward's out-of-sample scores (marked backtest:<model>). */
   readonly history_rows: number;
 }
@@ -102,11 +105,13 @@ export async function ensureInitialModels(
   const skipReason = (h: number) =>
     registry.promoted(failureModelName(scope, h)) !== null ? already : tooShort(h);
   const needRul = registry.promoted(rulName) === null;
-  if (!horizons.some((h) => skipReason(h) === undefined) && !needRul) {
+  const needAnomaly = registry.promoted(anomalyModelName(scope)) === null;
+  if (!horizons.some((h) => skipReason(h) === undefined) && !needRul && !needAnomaly) {
     return {
       failure: { skipped: skipReason(horizon) ?? already },
       horizons: horizons.slice(1).map((h) => ({ horizon_h: h, skipped: skipReason(h) ?? already })),
       rul: { skipped: already },
+      anomaly: { skipped: already },
       modes: [],
       history_rows: 0,
     };
@@ -206,10 +211,26 @@ export async function ensureInitialModels(
       rul = { skipped: errorMessage(err) };
     }
   }
+  let anomaly: InitialModels['anomaly'] = { skipped: already };
+  if (needAnomaly) {
+    try {
+      o.onStep?.(
+        'learning normal operation for the anomaly model (health index), and backtesting it with failures hidden',
+      );
+      const a = await trainAnomalyModel(store, registry, scope, range, {
+        features,
+        alertBudget: o.alertBudget,
+      });
+      registry.promote(a.model.name, a.model.version);
+      anomaly = a;
+    } catch (err) {
+      anomaly = { skipped: errorMessage(err) };
+    }
+  }
   let historyRows = 0;
   if (history.size > 0 && 'model' in failure) {
     o.onStep?.('writing the walk-forward scores as forecast history');
     historyRows = await writeBacktestHistory(store, failure.model.name, horizon, history, cap);
   }
-  return { failure, horizons: longer, rul, modes, history_rows: historyRows };
+  return { failure, horizons: longer, rul, anomaly, modes, history_rows: historyRows };
 }

@@ -146,6 +146,11 @@ export function failureModelName(scope: ModelScope | string, horizonHours: numbe
   return modelName(scope, `failure-${mode ?? 'any'}-${horizonHours}h`);
 }
 
+/** The anomaly model's base name: `anomaly`. */
+export function anomalyModelName(scope: ModelScope | string): string {
+  return modelName(scope, 'anomaly');
+}
+
 /** The RUL model's base name: `rul-<cap>h`. */
 export function rulModelName(scope: ModelScope | string, capHours: number): string {
   return modelName(scope, `rul-${capHours}h`);

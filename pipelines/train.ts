@@ -19,7 +19,10 @@ import { sensorProfiles } from './harness.ts';
 import type { Evidence } from './harness.ts';
 import { fitRul, RUL_FOREST } from './rul-kind.ts';
 import type { RulFit } from './rul-kind.ts';
-import { failureModelName, rulModelName } from './scopes.ts';
+import { fitAnomalyKind } from './anomaly-kind.ts';
+import { backtestAnomalyEvidence } from './backtest-anomaly.ts';
+import type { AnomalyBacktest } from './backtest-anomaly.ts';
+import { anomalyModelName, failureModelName, rulModelName } from './scopes.ts';
 import type { ModelScope } from './scopes.ts';
 
 export { FAILURE_FOREST, RUL_FOREST };
@@ -181,4 +184,51 @@ export function saveRul(
       cut: iso(range.to),
     },
   });
+}
+
+/**
+ * The anomaly model of a scope on its stored history: "normal" is every instant before the end
+ * that is not in or just after a maintenance and not within 48 h before a recorded failure (none
+ * needed). Where the history holds failures, the walk-forward backtest with them hidden is run
+ * on the same features and recorded beside it (how early and how falsely it would have warned).
+ */
+export async function trainAnomalyModel(
+  store: Store,
+  registry: ModelRegistry,
+  scope: ModelScope,
+  range: TimeRange,
+  o: Pick<TrainOptions, 'features' | 'everySeconds' | 'alertBudget'> = {},
+): Promise<{ model: ModelMeta; backtest: AnomalyBacktest | null }> {
+  const ev = await evidenceFor(store, scope, range, o);
+  const every = o.everySeconds ?? scope.everySeconds;
+  const fit = fitAnomalyKind(ev, range.to, { alarmBudget: o.alertBudget, everySeconds: every });
+  // Judged only where there is something to judge it by: failures in the later half of the history.
+  const backtest = ev.failures.some((f) => f.ts > (range.from + range.to) / 2)
+    ? backtestAnomalyEvidence(ev, { alarmBudget: o.alertBudget, everySeconds: every })
+    : null;
+  const model = registry.saveAnomaly(anomalyModelName(scope), fit.model, {
+    target: 'health index from normal operation (no failure label needed)',
+    ...scoped(scope),
+    featureNames: fit.model.features,
+    trainingWindow: { from: iso(range.from), to: iso(range.to) },
+    rows: fit.fitRows,
+    metrics: {
+      reference_rows: fit.referenceRows,
+      excluded_near_failures: fit.excluded.failure,
+      excluded_in_maintenance: fit.excluded.maintenance,
+      ...(backtest === null
+        ? {}
+        : {
+            backtest_roc_auc: backtest.roc_auc,
+            backtest_lead_time_median_h: backtest.lead_time_h.median,
+            backtest_false_alarms_per_equipment_month: backtest.false_alarms_per_equipment_month,
+            backtest_failures_warned: backtest.failures_warned,
+            backtest_failures: backtest.failures_in_test,
+          }),
+    },
+    alarmHealth: fit.alarmHealth,
+    recipe: { cut: iso(range.to), trim: 0.1 },
+  });
+  if (backtest !== null) registry.saveBacktest(model.name, model.version, backtest);
+  return { model, backtest };
 }

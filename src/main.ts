@@ -183,6 +183,16 @@ function describeModels(scope: string, m: InitialModels): string[] {
     );
   } else if (m.rul.skipped !== 'already promoted')
     lines.push(`  ${scope}: RUL model not trained: ${m.rul.skipped}`);
+  if ('model' in m.anomaly) {
+    const b = m.anomaly.backtest;
+    lines.push(
+      `  ${m.anomaly.model.name}@${m.anomaly.model.version}: anomaly model (health index) learnt from ${m.anomaly.model.rows} normal instants, alarm at health <= ${f2(m.anomaly.model.alarmHealth ?? NaN)}` +
+        (b === null
+          ? '; no failure in the history to backtest it against'
+          : `; walk-forward with every failure hidden: ROC-AUC ${f2(b.roc_auc)}, ${b.failures_warned}/${b.failures_in_test} failures warned within ${b.horizon_h} h, median lead ${f2(b.lead_time_h.median)} h, ${f2(b.false_alarms_per_equipment_month)} false alarms per equipment-month`),
+    );
+  } else if (m.anomaly.skipped !== 'already promoted')
+    lines.push(`  ${scope}: anomaly model not trained: ${m.anomaly.skipped}`);
   return lines;
 }
 
@@ -309,7 +319,7 @@ export async function runMain(): Promise<void> {
         onStep: (what) => console.log(`models (${scope.name}): ${what}...`),
       }),
     });
-  const trained = models.some(({ m }) => 'model' in m.failure || 'model' in m.rul);
+  const trained = models.some(({ m }) => 'model' in m.failure || 'model' in m.rul || 'model' in m.anomaly);
   if (trained) {
     console.log(`models: trained in ${((performance.now() - trainStart) / 1000).toFixed(1)} s; backtests:`);
     for (const { scope, m } of models) for (const line of describeModels(scope, m)) console.log(line);

@@ -16,7 +16,8 @@ import {
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
 import { retrainFailureHorizon, retrainModels } from '../../pipelines/retrain.ts';
 import type { RetrainOutcome } from '../../pipelines/retrain.ts';
-import { failureModelName } from '../../pipelines/scopes.ts';
+import { anomalyModelName, failureModelName } from '../../pipelines/scopes.ts';
+import { trainAnomalyModel } from '../../pipelines/train.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import type { AlertManager } from '../alerts/index.ts';
 import type { JobsConfig, JobName } from '../config.ts';
@@ -38,6 +39,8 @@ export interface PlantJobDeps {
 
 /** Features are refreshed for this much recent time on each run (more than the default interval, so runs overlap rather than leave gaps). */
 const FEATURE_REFRESH_MICROS = 30 * 60e6;
+/** The anomaly model is relearnt when its training window ends more than this before now. */
+const ANOMALY_REFIT_MICROS = 7 * 86_400e6;
 const LOOKBACK_MICROS = 86_400e6;
 
 function outcome(name: string, o: RetrainOutcome): string {
@@ -69,9 +72,23 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       alertBudget: store.config.models.alertBudget,
       features,
     });
-    const addedModels = [first.failure, ...first.horizons, first.rul, ...first.modes]
+    const addedModels = [first.failure, ...first.horizons, first.rul, first.anomaly, ...first.modes]
       .filter((m) => 'model' in m)
       .map((m) => m.model);
+    // Normal operation moves (seasons, new products): the anomaly model relearns it weekly.
+    const anomalyName = anomalyModelName(scope);
+    const anomalyAt = registry.promoted(anomalyName);
+    if (anomalyAt !== null && !addedModels.some((m) => m.name === anomalyName)) {
+      const trainedTo = registry.meta(anomalyName, anomalyAt).trainingWindow?.to;
+      if (trainedTo === undefined || Date.parse(trainedTo) * 1000 < range.to - ANOMALY_REFIT_MICROS) {
+        const a = await trainAnomalyModel(store, registry, scope, range, {
+          features,
+          alertBudget: store.config.models.alertBudget,
+        });
+        registry.promote(a.model.name, a.model.version);
+        addedModels.push(a.model);
+      }
+    }
     const added = addedModels.map((m) => `${m.name}@${m.version}`);
     const r = await retrainModels(store, registry, scope, range, {
       metric: d.config.retrainMetric,

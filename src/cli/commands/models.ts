@@ -65,7 +65,9 @@ export async function modelsCommand({ args, config, out }: CommandContext): Prom
     case 'promote': {
       if (name === undefined || version === undefined)
         throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm models promote NAME VERSION');
-      registry.load(name, version); // refuse to promote a model that would not load
+      // Refuse to promote a model that would not load.
+      if (registry.meta(name, version).kind === 'anomaly') registry.loadAnomaly(name, version);
+      else registry.load(name, version);
       registry.promote(name, version);
       out.result({ ok: true, name, promoted: version }, `${name}: promoted ${version}`);
       return;
