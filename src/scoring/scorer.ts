@@ -21,7 +21,7 @@ import { microsToIso, query, queryTable, sql } from '../store/index.ts';
 import { LiveWindows } from './live-window.ts';
 import { recommend } from './recommend.ts';
 import { resolveServed } from './served.ts';
-import type { ServedFailure, ServedModels, ServedRul } from './served.ts';
+import type { ServedAnomaly, ServedFailure, ServedModels, ServedRul } from './served.ts';
 import { reconcile } from '../../models/index.ts';
 import { COVERAGE_NEEDED, coveredSeconds, judgeData, longestWindowSeconds } from './sufficiency.ts';
 import type { Sufficiency } from './sufficiency.ts';
@@ -120,7 +120,60 @@ export interface Score {
     readonly reconciled?: boolean;
   } | null;
   readonly top_features: { feature: string; contribution: number }[];
+  /** The health index from the anomaly model (learnt from normal operation); null without one. */
+  readonly anomaly: AnomalyAnswer | null;
+  /** Which model's risk this answer rests on, and why (the hand-over from anomaly to failure models). */
+  readonly answered_by: {
+    readonly risk: 'failure_model' | 'failure_baseline' | 'anomaly' | 'none';
+    readonly reason: string;
+  };
 }
+
+export interface AnomalyAnswer {
+  /** 1 healthy ... 0; 0.5 = as far from normal as the 1 % most unusual normal instants. */
+  readonly health: number;
+  /** Share of normal instants (the model's reference) that were at least as normal. */
+  readonly percentile: number;
+  /** True at or below the alarm level (chosen for the false-alarm budget on normal operation). */
+  readonly alarm: boolean;
+  readonly alarm_health: number;
+  readonly model: string;
+  /** The features furthest from their normal value under the running context, furthest first. */
+  readonly drivers: {
+    readonly feature: string;
+    readonly sensor: string;
+    /** Distance from normal in normal spreads, signed (+ above, - below). */
+    readonly z: number;
+    readonly value: number;
+    readonly expected: number;
+  }[];
+}
+
+/** Which model's risk answers: the supervised failure model where one is served, else the anomaly model. */
+export function handOver(
+  failure: FailureForecast | null,
+  anomaly: AnomalyAnswer | null,
+): Score['answered_by'] {
+  if (failure !== null && failure.note === undefined)
+    return {
+      risk: 'failure_model',
+      reason: `the failure model ${failure.model} passed its promotion gate${anomaly === null ? '' : '; the health index is shown beside it'}`,
+    };
+  if (failure !== null && failure.model.startsWith('baseline:'))
+    return {
+      risk: 'failure_baseline',
+      reason: `${failure.model} answers for ${failure.version ?? 'the failure model'}: ${failure.note}${anomaly === null ? '' : '; the health index is shown beside it'}`,
+    };
+  if (failure !== null) return { risk: 'failure_model', reason: `${failure.model}: ${failure.note}` };
+  if (anomaly !== null)
+    return {
+      risk: 'anomaly',
+      reason: `no failure model is promoted for this equipment yet (it needs recorded failures to learn from): the anomaly model ${anomaly.model}, learnt from normal operation, answers`,
+    };
+  return { risk: 'none', reason: 'no failure model and no anomaly model is promoted for this equipment' };
+}
+
+const round4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 const DAY = 86_400e6;
 
@@ -179,8 +232,12 @@ export class Scorer {
     return this.served.byMode;
   }
 
+  get anomaly(): ServedAnomaly | undefined {
+    return this.served.anomaly;
+  }
+
   get ready(): boolean {
-    return this.failure !== undefined || this.rul !== undefined;
+    return this.failure !== undefined || this.rul !== undefined || this.anomaly !== undefined;
   }
 
   /** One equipment's MES/maintenance context as of an instant (the request path: narrow queries). */
@@ -389,6 +446,8 @@ export class Scorer {
         failure_by_mode: [],
         rul: null,
         top_features: [],
+        anomaly: null,
+        answered_by: { risk: 'none', reason: `insufficient data: ${enough.reason}` },
         recommended_action: { action: 'none', reason: `insufficient data: ${enough.reason}`, before: null },
       };
     }
@@ -425,6 +484,26 @@ export class Scorer {
         reconciled: s.reconciled,
       };
     }
+    let anomaly: AnomalyAnswer | null = null;
+    if (this.anomaly) {
+      const a = this.anomaly.assess(x, 3);
+      if (a.score.health === a.score.health)
+        anomaly = {
+          health: round4(a.score.health),
+          percentile: round4(a.score.percentile),
+          alarm: a.score.health <= this.anomaly.alarmHealth,
+          alarm_health: round4(this.anomaly.alarmHealth),
+          model: this.anomaly.version,
+          drivers: a.drivers.map((d) => ({
+            feature: d.feature,
+            sensor: d.feature.slice(0, d.feature.indexOf('__')),
+            z: Math.round(d.z * 100) / 100,
+            value: round4(d.value),
+            expected: round4(d.expected),
+          })),
+        };
+    }
+    const answeredBy = handOver(failure, anomaly);
     return {
       ...base,
       status: 'ok',
@@ -433,10 +512,29 @@ export class Scorer {
       failure_by_horizon: byHorizon.sort((a, b) => a.horizon_h - b.horizon_h),
       failure_by_mode: byMode,
       rul,
-      recommended_action: recommend(at, failure, rul, q, input.mes, byMode),
+      recommended_action:
+        answeredBy.risk === 'anomaly' && anomaly?.alarm === true
+          ? anomalyRecommendation(anomaly)
+          : recommend(at, failure, rul, q, input.mes, byMode),
       top_features: top,
+      anomaly,
+      answered_by: answeredBy,
     };
   }
+}
+
+/** With no failure model, an anomaly alarm asks for an inspection of the sensor that departs most. */
+function anomalyRecommendation(a: AnomalyAnswer): Recommendation {
+  const d = a.drivers[0];
+  const what =
+    d === undefined
+      ? ''
+      : `; ${d.sensor} departs most (${d.feature} ${d.value} vs ${d.expected} expected under this context, ${Math.abs(d.z)} normal spreads ${d.z > 0 ? 'above' : 'below'})`;
+  return {
+    action: 'plan_maintenance',
+    reason: `unusual behaviour: health index ${a.health.toFixed(2)} (alarm at ${a.alarm_health.toFixed(2)}; no failure model yet)${what}: inspect`,
+    before: null,
+  };
 }
 
 /** `model` (what answered), `version` and, when a baseline answers or nothing judged the model, `note`. */

@@ -17,8 +17,12 @@ import {
   topContributions,
   treePredictions,
 } from '../../models/index.ts';
+import { AnomalyScorer } from '../../models/index.ts';
 import type {
+  AnomalyDriver,
+  AnomalyScore,
   FailureBaseline,
+  LoadedAnomaly,
   LoadedModel,
   ModelMeta,
   ModelRegistry,
@@ -170,6 +174,36 @@ export function servedRul(model: LoadedModel): ServedRul {
   };
 }
 
+/** The anomaly model of a scope: a health index from normal operation, with its drivers. */
+export interface ServedAnomaly {
+  readonly version: string;
+  readonly alarmHealth: number;
+  /** Sensors the model scores (an equipment reporting none of them cannot be scored). */
+  readonly sensors: readonly string[];
+  /** Health, percentile and drivers at one feature vector (the scope's feature-set order). */
+  assess(x: Float64Array, drivers: number): { score: AnomalyScore; drivers: AnomalyDriver[] };
+}
+
+export function servedAnomaly(loaded: LoadedAnomaly, fs: ModelScope['featureSet']): ServedAnomaly {
+  const m = loaded.model;
+  const at = (name: string | null) => (name === null ? -1 : fs.columns.indexOf(name));
+  const idx = m.features.map((f) => at(f));
+  const [load, product, group] = [at(m.load), at(m.product), at(m.group)];
+  const scorer = new AnomalyScorer(m);
+  const row = new Float64Array(idx.length);
+  const v = (x: Float64Array, j: number) => (j < 0 ? NaN : (x[j] as number));
+  return {
+    version: `${loaded.meta.name}@${loaded.meta.version}`,
+    alarmHealth: loaded.meta.alarmHealth ?? 0.5,
+    sensors: [...new Set(m.features.map((f) => f.slice(0, f.indexOf('__'))))].sort(),
+    assess(x, n) {
+      idx.forEach((j, k) => (row[k] = v(x, j)));
+      const c = [v(x, load), v(x, product), v(x, group)] as const;
+      return { score: scorer.scoreRow(row, ...c), drivers: n > 0 ? scorer.drivers(row, ...c, n) : [] };
+    },
+  };
+}
+
 export interface ServedModels {
   /** The primary horizon's any-mode failure model. */
   readonly failure: ServedFailure | undefined;
@@ -178,6 +212,7 @@ export interface ServedModels {
   /** Per-mode failure models at the primary horizon, by mode. */
   readonly byMode: ReadonlyMap<string, ServedFailure>;
   readonly rul: ServedRul | undefined;
+  readonly anomaly: ServedAnomaly | undefined;
   /**
    * Promoted versions of the scope trained on another feature set than the plant's now (the plant
    * file changed its sensors, windows or statistics): not served until retrained, said here.
@@ -198,6 +233,7 @@ export function resolveServed(
   const fs = scope.featureSet;
   let failure: ServedFailure | undefined;
   let rul: ServedRul | undefined;
+  let anomaly: ServedAnomaly | undefined;
   const ruls: ModelMeta[] = [];
   const byHorizon = new Map<number, ServedFailure>();
   const byMode = new Map<string, ServedFailure>();
@@ -212,6 +248,10 @@ export function resolveServed(
       continue;
     }
     const d = declared(meta);
+    if (meta.kind === 'anomaly') {
+      anomaly = servedAnomaly(registry.loadAnomaly(name, v, fs.hash), fs);
+      continue;
+    }
     if (meta.kind === 'rul-forest') {
       if (d.capHours === rulCapHours) rul = servedRul(registry.load(name, v, fs.hash));
       else ruls.push(meta);
@@ -229,5 +269,5 @@ export function resolveServed(
   const only = ruls[0];
   if (rul === undefined && ruls.length === 1 && only !== undefined)
     rul = servedRul(registry.load(only.name, only.version, fs.hash));
-  return { failure, byHorizon, byMode, rul, stale };
+  return { failure, byHorizon, byMode, rul, anomaly, stale };
 }

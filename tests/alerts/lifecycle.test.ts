@@ -76,6 +76,8 @@ function score(
         ? null
         : { hours: o.rulLow * 2, low: o.rulLow, high: o.rulLow * 3, model: 'rul@v1' },
     top_features: [],
+    anomaly: null,
+    answered_by: { risk: 'failure_model', reason: 'test' },
   };
 }
 

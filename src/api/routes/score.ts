@@ -67,6 +67,28 @@ const ScoreReply = Open(
       Open({ hours: Type.Number(), low: Type.Number(), high: Type.Number(), model: Type.String() }),
     ),
     top_features: Type.Array(Open({ feature: Type.String(), contribution: Type.Number() })),
+    anomaly: Nullable(
+      Open(
+        {
+          health: Type.Number({
+            description: '1 healthy ... 0; 0.5 = as unusual as the 1 % most unusual normal instants',
+          }),
+          percentile: Type.Number({ description: 'share of normal instants at least as normal' }),
+          alarm: Type.Boolean(),
+          alarm_health: Type.Number(),
+          model: Type.String(),
+          drivers: Type.Array(Open({ feature: Type.String(), sensor: Type.String(), z: Type.Number() })),
+        },
+        'the health index of the anomaly model (learnt from normal operation), with the features furthest from normal',
+      ),
+    ),
+    answered_by: Open(
+      {
+        risk: Type.String({ description: 'failure_model, failure_baseline, anomaly or none' }),
+        reason: Type.String(),
+      },
+      'which model the risk rests on, and why',
+    ),
   },
   'a score: forecasts, drift, recommendation and the features behind them',
 );
