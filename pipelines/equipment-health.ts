@@ -32,7 +32,9 @@ export interface EquipmentHealth {
   readonly forecasts: {
     ts: string;
     horizon_h: number;
-    probability: number;
+    probability: number | null;
+    /** The anomaly model's health index (1 healthy ... 0), null without one. */
+    health: number | null;
     rul_h: number | null;
     rul_lo_h: number | null;
     rul_hi_h: number | null;
@@ -173,7 +175,9 @@ export async function equipmentHealth(
     forecasts: f.rows.map((r) => ({
       ts: iso(r.ts as string)!,
       horizon_h: Number(r.horizon_h),
-      probability: Number(r.probability),
+      // An anomaly-only row (no failure model yet) has no probability: null, never 0.
+      probability: num(r.probability),
+      health: num(r.health),
       rul_h: num(r.rul_h),
       rul_lo_h: num(r.rul_lo_h),
       rul_hi_h: num(r.rul_hi_h),

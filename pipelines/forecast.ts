@@ -31,6 +31,10 @@ export interface PlantForecast {
   readonly rul_lo_h: number;
   readonly rul_hi_h: number;
   readonly model_version: string;
+  /** The anomaly model's health index (1 healthy ... 0), null without one. */
+  readonly health: number | null;
+  /** The sensor departing most from normal while the health index is in alarm, else null. */
+  readonly health_driver: string | null;
   readonly running_batch: { batch_id: string; order_id: string; product: string; started: string } | null;
   readonly planned_batches: {
     batch_id: string;
@@ -65,8 +69,8 @@ export async function forecastAll(
 ): Promise<number> {
   const writer = await Writer.open(store.config.questdb, store.config.ingest, {
     table: store.tables.forecasts,
-    symbols: ['equipment', 'mode', 'model_version'],
-    doubles: ['probability', 'rul_h', 'rul_lo_h', 'rul_hi_h'],
+    symbols: ['equipment', 'mode', 'model_version', 'health_driver'],
+    doubles: ['probability', 'rul_h', 'rul_lo_h', 'rul_hi_h', 'health'],
     ints: ['horizon_h'],
   });
   let written = 0;
@@ -85,17 +89,30 @@ export async function forecastAll(
       onSkip?.(equipment, s.recommended_action.reason);
       await writer.append(
         atMicros,
-        [equipment, 'any', INSUFFICIENT],
-        [NaN, NaN, NaN, NaN],
+        [equipment, 'any', INSUFFICIENT, ''],
+        [NaN, NaN, NaN, NaN, NaN],
         [scorer.find(equipment)?.failure?.horizonHours ?? scorer.primaryHorizonHours],
       );
       continue;
     }
-    if (s.failure === null) continue;
+    // The health index rides on the primary row; with no failure model it is the row (no probability).
+    const health = s.anomaly?.health ?? NaN;
+    const driver = s.anomaly?.alarm === true ? (s.anomaly.drivers[0]?.sensor ?? '') : '';
+    if (s.failure === null) {
+      if (s.anomaly === null) continue;
+      await writer.append(
+        atMicros,
+        [equipment, 'any', s.anomaly.model, driver],
+        [NaN, s.rul?.hours ?? NaN, s.rul?.low ?? NaN, s.rul?.high ?? NaN, health],
+        [scorer.primaryHorizonHours],
+      );
+      written++;
+      continue;
+    }
     await writer.append(
       atMicros,
-      [equipment, 'any', s.failure.model],
-      [s.failure.probability, s.rul?.hours ?? NaN, s.rul?.low ?? NaN, s.rul?.high ?? NaN],
+      [equipment, 'any', s.failure.model, driver],
+      [s.failure.probability, s.rul?.hours ?? NaN, s.rul?.low ?? NaN, s.rul?.high ?? NaN, health],
       [s.failure.horizon_h],
     );
     // Longer horizons (any mode), then per-mode probabilities beside it (RUL is not per mode).
@@ -103,15 +120,15 @@ export async function forecastAll(
       if (h.horizon_h !== s.failure.horizon_h)
         await writer.append(
           atMicros,
-          [equipment, 'any', h.model],
-          [h.probability, NaN, NaN, NaN],
+          [equipment, 'any', h.model, ''],
+          [h.probability, NaN, NaN, NaN, NaN],
           [h.horizon_h],
         );
     for (const m of s.failure_by_mode)
       await writer.append(
         atMicros,
-        [equipment, m.mode, m.model],
-        [m.probability, NaN, NaN, NaN],
+        [equipment, m.mode, m.model, ''],
+        [m.probability, NaN, NaN, NaN, NaN],
         [m.horizon_h],
       );
     written++;
@@ -264,6 +281,8 @@ export async function plantForecasts(
       rul_lo_h: rulLo,
       rul_hi_h: Number(r.rul_hi_h),
       model_version: String(r.model_version),
+      health: r.health === null || r.health === undefined ? null : Number(r.health),
+      health_driver: typeof r.health_driver === 'string' && r.health_driver !== '' ? r.health_driver : null,
       running_batch: running
         ? {
             batch_id: String(r.batch_id),

@@ -55,6 +55,9 @@ export interface Forecast {
   rul_lo_h: number;
   rul_hi_h: number;
   model_version: string;
+  /** Anomaly model health index (1 healthy ... 0), null without one. */
+  health: number | null;
+  health_driver: string | null;
   running_batch: { batch_id: string; order_id: string; product: string; started: string } | null;
   planned_batches: {
     batch_id: string;

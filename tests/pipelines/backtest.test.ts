@@ -98,6 +98,13 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(s.status, s.insufficient?.reason).toBe('ok');
     expect(s.failure_by_horizon.map((h) => h.horizon_h)).toEqual([24, 72]);
     expect(s.failure_by_horizon[0]).toEqual(s.failure);
+    // The anomaly model was learnt beside them and is shown beside the failure model's answer.
+    expect('model' in m.anomaly).toBe(true);
+    expect(s.anomaly?.model).toBe('pooled.anomaly@v0001');
+    expect(s.anomaly!.health).toBeGreaterThan(0);
+    expect(s.anomaly!.health).toBeLessThanOrEqual(1);
+    expect(s.anomaly!.drivers.length).toBeGreaterThan(0);
+    expect(s.answered_by.risk).toBe(s.failure!.note === undefined ? 'failure_model' : 'failure_baseline');
     // What answers is named: the version, or the reference it lost to (with why, and the version behind it).
     expect(s.failure_by_horizon[1]!.model).toBe(answeredBy);
     expect(s.failure_by_horizon[1]!.version).toBe('pooled.failure-any-72h@v0001');
@@ -113,6 +120,11 @@ describe('walk-forward failure backtest on a simulated plant', () => {
       `select horizon_h, count() n from ${store.tables.forecasts} where mode = 'any' and not (model_version like 'backtest:%') order by horizon_h`,
     );
     expect(written).toBe(8);
+    const healthRows = await query<{ n: number }>(
+      store.pool,
+      `select count() n from ${store.tables.forecasts} where mode = 'any' and horizon_h = 24 and health >= 0 and health <= 1 and not (model_version like 'backtest:%')`,
+    );
+    expect(Number(healthRows.rows[0]!.n)).toBe(written);
     expect(rows.rows.map((x) => [Number(x.horizon_h), Number(x.n)])).toEqual([
       [24, written],
       [72, written],
@@ -133,6 +145,64 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(registry.challenges('pooled.failure-any-72h').at(-1)).toEqual(outcome);
     expect(registry.promoted('pooled.failure-any-72h')).toBe(outcome.promoted ? 'v0002' : 'v0001');
   }, 300_000);
+
+  it('cold start: with only the anomaly model promoted, it answers the risk, says why, and its forecasts carry the health index', async () => {
+    const { ModelRegistry } = await import('../../models/index.ts');
+    const { trainAnomalyModel, forecastAll, plantForecasts } = await import('../../pipelines/index.ts');
+    const { PlantScorer } = await import('../../src/scoring/scorer.ts');
+    const { query } = await import('../../src/store/index.ts');
+    const registry = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-cold-')));
+    // A plant with no failure recorded: the same history with every failure taken out.
+    const blind = { ...features, failures: [] };
+    const a = await trainAnomalyModel(store, registry, SIM.scope, range, { features: blind });
+    expect(a.backtest).toBeNull(); // nothing to judge it by
+    expect(a.model.kind).toBe('anomaly');
+    registry.promote(a.model.name, a.model.version);
+    const scorer = PlantScorer.load(store, registry, SIM.plant);
+    expect(scorer.ready).toBe(true);
+    const s = await scorer.score('pump-001', range.to);
+    expect(s.status).toBe('ok');
+    expect(s.failure).toBeNull();
+    expect(s.answered_by.risk).toBe('anomaly');
+    expect(s.answered_by.reason).toMatch(/no failure model is promoted.*pooled\.anomaly@v0001/);
+    expect(s.anomaly!.percentile).toBeGreaterThanOrEqual(0);
+    expect(s.anomaly!.alarm).toBe(s.anomaly!.health <= s.anomaly!.alarm_health);
+    // The fleet's forecasts: one anomaly-only row per equipment, no probability, its health set.
+    const at = range.to + 60e6; // after the forecasts written above: the latest is this one
+    const written = await forecastAll(store, scorer, at);
+    await waitForWal(store.pool, store.tables, store.tables.forecasts);
+    expect(written).toBe(8);
+    const rows = await query<{ probability: number | null; health: number | null }>(
+      store.pool,
+      `select probability, health from ${store.tables.forecasts} where ts = $1::varchar::timestamp and model_version = 'pooled.anomaly@v0001'`,
+      [new Date(at / 1000).toISOString()],
+    );
+    expect(rows.rows.length).toBe(8);
+    for (const r of rows.rows) {
+      expect(r.probability).toBeNull();
+      expect(Number(r.health)).toBeGreaterThan(0);
+    }
+    const fleet = await plantForecasts(store, 24, {});
+    const pump = fleet.find((f) => f.equipment === 'pump-001');
+    expect(pump?.model_version).toBe('pooled.anomaly@v0001');
+    expect(pump?.health).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('pdm backtest anomaly: no failure label reaches training; warns ahead of failures and ranks them above chance', async () => {
+    const { backtestAnomaly } = await import('../../pipelines/backtest-anomaly.ts');
+    const b = await backtestAnomaly(store, SIM.scope, range, { folds: 2, features });
+    expect(b.failure_labels_used_in_training).toBe(false);
+    expect(b.failures_in_test).toBeGreaterThan(3);
+    expect(b.roc_auc).toBeGreaterThan(0.6);
+    expect(b.alarm_health.every((h) => h > 0 && h <= 0.5)).toBe(true);
+    expect(b.failures_warned).toBeGreaterThan(0);
+    // The same run with the failures moved a day: training and alarm levels do not change.
+    const moved = await backtestAnomaly(store, SIM.scope, range, {
+      folds: 2,
+      features: { ...features, failures: features.failures.map((f) => ({ ...f, ts: f.ts - 86_400e6 })) },
+    });
+    expect(moved.alarm_health).toEqual(b.alarm_health);
+  }, 120_000);
 
   it('reports calibration, lead times and false alarms consistently', () => {
     expect(r.reliability.reduce((s, b) => s + b.count, 0)).toBe(r.test_rows);

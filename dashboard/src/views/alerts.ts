@@ -13,6 +13,7 @@ const CAUSE: Record<string, string> = {
   failure_risk: 'failure risk',
   rul_before_batch_end: 'RUL ends before the batch',
   quality_drift: 'quality drift',
+  anomaly: 'unusual behaviour',
   insufficient_data: 'insufficient data',
   silent: 'silent',
 };

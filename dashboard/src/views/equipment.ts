@@ -34,7 +34,8 @@ interface Health {
   timezone: string;
   forecasts: {
     ts: string;
-    probability: number;
+    probability: number | null;
+    health: number | null;
     rul_h: number | null;
     rul_lo_h: number | null;
     rul_hi_h: number | null;
@@ -54,6 +55,15 @@ interface Health {
     failure_by_horizon?: { horizon_h: number; probability: number }[];
     rul: { hours: number; low: number; high: number; model: string; note?: string } | null;
     top_features: { feature: string; contribution: number }[];
+    anomaly?: {
+      health: number;
+      percentile: number;
+      alarm: boolean;
+      alarm_health: number;
+      model: string;
+      drivers: { feature: string; sensor: string; z: number; value: number; expected: number }[];
+    } | null;
+    answered_by?: { risk: string; reason: string };
     recommended_action: { action: string; reason: string };
     quality: {
       characteristic: string;
@@ -106,6 +116,16 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
             (h) => html`<div class="kpi">Failure within ${h.horizon_h} h<b>${pct(h.probability)}</b></div>`,
           )}
         ${(s?.failure_by_mode ?? []).map((m) => html`<div class="kpi">${m.mode}<b>${pct(m.probability)}</b></div>`)}
+        ${
+          s?.anomaly
+            ? html`<div class="kpi" id="kpi-health">
+                Health index<b class="${s.anomaly.alarm ? 'warn' : ''}">${s.anomaly.health.toFixed(2)}</b
+                ><span class="muted" title="${s.answered_by?.reason ?? ''}"
+                  >${s.anomaly.alarm ? `alarm (≤ ${s.anomaly.alarm_health.toFixed(2)})` : `alarm at ≤ ${s.anomaly.alarm_health.toFixed(2)}`}${s.anomaly.drivers[0] ? ` · ${s.anomaly.drivers[0].feature} ${s.anomaly.drivers[0].z > 0 ? '+' : ''}${s.anomaly.drivers[0].z} σ` : ''}</span
+                >
+              </div>`
+            : ''
+        }
         <div class="kpi">
           RUL (10–90
           %)<b>${s?.rul ? `${s.rul.hours.toFixed(0)} h (${s.rul.low.toFixed(0)}–${s.rul.high.toFixed(0)})` : '—'}</b>${s?.rul ? html`<span class="muted ${s.rul.model.startsWith('baseline:') ? 'warn' : ''}" title="${s.rul.note ?? ''}">by ${s.rul.model}</span>` : ''}
@@ -125,7 +145,7 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
       </p>
       <div class="row">
         <div class="card" style="flex-basis:100%">
-          <h2>Failure probability and RUL over time</h2>
+          <h2>Failure probability, health index and RUL over time</h2>
           <div id="risk" class="chart"></div>
         </div>
         <div class="card">
@@ -173,6 +193,13 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         showSymbol: false,
         data: fc.map((f) => [f.ts, f.probability]),
         ...overlays,
+      },
+      {
+        name: 'health index',
+        type: 'line',
+        showSymbol: false,
+        lineStyle: { type: 'dashed' },
+        data: fc.filter((f) => f.health !== null).map((f) => [f.ts, f.health]),
       },
       {
         name: 'RUL low',

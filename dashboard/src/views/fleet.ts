@@ -10,6 +10,20 @@ function likelyMode(f: Forecast | undefined): Html | string {
   return top === undefined ? html`<span class="muted">—</span>` : `${top[0]} ${pct(top[1])}`;
 }
 
+/** The health index as a short text: "health 0.82", with the departing sensor while in alarm. */
+function healthText(f: Forecast | undefined): string {
+  if (f?.health === null || f?.health === undefined) return '';
+  return `health ${f.health.toFixed(2)}${f.health_driver ? ` · ${f.health_driver}` : ''}`;
+}
+
+/** A tile's or cell's risk: the probability, or the health index where no failure model answers yet. */
+function riskOf(f: Forecast): { text: string; colour: string } {
+  if (Number.isFinite(f.probability) && f.probability !== null)
+    return { text: pct(f.probability), colour: riskColour(f.probability) };
+  if (f.health !== null) return { text: healthText(f), colour: riskColour(1 - f.health) };
+  return { text: 'no forecast', colour: '#b8c2cc' };
+}
+
 const badge = (n: number) => `${n} active alert${n === 1 ? '' : 's'}`;
 
 export async function fleetView(el: HTMLElement): Promise<void> {
@@ -111,11 +125,12 @@ export async function fleetView(el: HTMLElement): Promise<void> {
                           class="tile"
                           href="#/equipment/${encodeURIComponent(r.equipment)}"
                           data-equipment="${r.equipment}"
-                          style="background:${r.f && r.f.status === 'ok' ? riskColour(r.f.probability) : '#b8c2cc'}"
+                          style="background:${r.f && r.f.status === 'ok' ? riskOf(r.f).colour : '#b8c2cc'}"
+                          title="${r.f ? healthText(r.f) : ''}"
                         >
                           <b>${r.equipment}</b
                           ><span
-                            >${r.f ? (r.f.status === 'insufficient_data' ? 'insufficient data' : pct(r.f.probability)) : 'no forecast'}</span
+                            >${r.f ? (r.f.status === 'insufficient_data' ? 'insufficient data' : riskOf(r.f).text) : 'no forecast'}</span
                           >
                           <small
                             >${r.f?.running_batch ? `${r.f.running_batch.batch_id} · ${r.f.running_batch.product}` : 'idle'}</small
@@ -157,7 +172,7 @@ export async function fleetView(el: HTMLElement): Promise<void> {
     setHtml(
       el.querySelector('#fleet-table thead') as HTMLElement,
       html`<tr>
-        ${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('', 'Likely mode')}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}
+        ${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('', 'Health')}${th('', 'Likely mode')}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}
       </tr>`,
     );
     setHtml(
@@ -169,8 +184,9 @@ export async function fleetView(el: HTMLElement): Promise<void> {
             <td>${r.line ?? ''}</td>
             <td>${r.equipment_class ?? ''}</td>
             <td class="num">
-              ${r.f ? (r.f.status === 'insufficient_data' ? html`<span class="warn">insufficient data</span>` : html`<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>`) : '—'}
+              ${r.f ? (r.f.status === 'insufficient_data' ? html`<span class="warn">insufficient data</span>` : Number.isFinite(r.f.probability) && r.f.probability !== null ? html`<span class="risk" style="background:${riskColour(r.f.probability)}">${pct(r.f.probability)}</span>` : html`<span class="muted">no failure model</span>`) : '—'}
             </td>
+            <td class="num">${r.f && r.f.health !== null ? healthText(r.f) : '—'}</td>
             <td>${likelyMode(r.f)}</td>
             <td class="num">
               ${r.f && Number.isFinite(r.f.rul_h) ? `${r.f.rul_h.toFixed(0)} (${r.f.rul_lo_h.toFixed(0)}–${r.f.rul_hi_h.toFixed(0)})` : '—'}

@@ -26,6 +26,10 @@ const Forecast = Open({
   rul_lo_h: Nullable(Type.Number()),
   rul_hi_h: Nullable(Type.Number()),
   model_version: Type.String(),
+  health: Nullable(
+    Type.Number({ description: 'anomaly model health index, 1 healthy ... 0 (null without one)' }),
+  ),
+  health_driver: Nullable(Type.String({ description: 'sensor departing most from normal while in alarm' })),
   running_batch: Nullable(Open({})),
   planned_batches: Type.Array(Open({})),
   running_until: Nullable(Type.String()),
@@ -47,6 +51,7 @@ const HEAD = [
   'window_end',
   'forecast_at',
   'model_version',
+  'health',
 ];
 
 const forecasts: FastifyPluginAsyncTypebox = async (app) => {
@@ -82,6 +87,7 @@ const forecasts: FastifyPluginAsyncTypebox = async (app) => {
             r.maintenance_window?.end,
             r.forecast_at,
             r.model_version,
+            r.health,
           ]),
         );
         // A string with a non-JSON type is sent as it is (the response schema is for the JSON answer).
