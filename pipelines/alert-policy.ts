@@ -57,6 +57,31 @@ export function failureRiskCondition(
   };
 }
 
+/**
+ * The anomaly cause: the health index at or below the model's alarm level raises; it clears once
+ * the departure (1 - health) is below `clear_ratio` of the alarm's. Only a notification: a model
+ * that never saw a failure does not open work orders on its own.
+ */
+export function anomalyCondition(
+  policy: AlertPolicy,
+  health: number,
+  alarmHealth: number,
+  driver: string | undefined,
+): Condition {
+  const raise = 1 - alarmHealth;
+  const departure = 1 - health;
+  return {
+    cause: 'anomaly',
+    active: departure >= raise,
+    clear: departure < raise * policy.clear_ratio,
+    tier: 'notify',
+    value: health,
+    reason:
+      `health index ${health.toFixed(2)} (alarm at ${alarmHealth.toFixed(2)}, learnt from normal operation)` +
+      (driver === undefined ? '' : `; ${driver}`),
+  };
+}
+
 export interface OpenAlert {
   readonly id: string;
   readonly equipment: string;
@@ -159,7 +184,7 @@ export class AlertTracker {
   /** The equipment was maintained (or failed and was repaired): its open alerts resolve. */
   maintained(equipment: string): AlertChange[] {
     const out: AlertChange[] = [];
-    for (const cause of ['failure_risk', 'rul_before_batch_end'] as const) {
+    for (const cause of ['failure_risk', 'rul_before_batch_end', 'anomaly'] as const) {
       const t = this.track(equipment, cause);
       if (t.open !== null) out.push({ kind: 'resolved', alert: t.open, by: 'maintenance' });
       t.open = null;

@@ -8,7 +8,7 @@
  * person closed, and a restart keeps the open alerts (hold timers start again).
  */
 import { randomUUID } from 'node:crypto';
-import { AlertTracker, failureRiskCondition } from '../../pipelines/alert-policy.ts';
+import { AlertTracker, anomalyCondition, failureRiskCondition } from '../../pipelines/alert-policy.ts';
 import type { AlertChange, Condition, OpenAlert } from '../../pipelines/alert-policy.ts';
 import { DEFAULT_ALERT_POLICY } from '../plant/index.ts';
 import type { AlertPolicy, Plant } from '../plant/index.ts';
@@ -80,6 +80,19 @@ export function conditionsOf(s: Score, policy: AlertPolicy, atMicros: number): C
       reason: `${q.characteristic} may reach its ${q.limit ?? 'spec limit'} in ${h(q.to_limit_low_h as number)} of running, before ${toEnd > 0 ? `${batch} ends` : 'the next 24 h are over'}`,
     });
   else out.push(clear('quality_drift'));
+  const a = s.anomaly;
+  const d = a?.drivers[0];
+  out.push(
+    a === null
+      ? clear('anomaly')
+      : anomalyCondition(
+          policy,
+          a.health,
+          a.alarm_health,
+          d &&
+            `${d.sensor} departs most (${d.feature} ${d.value} vs ${d.expected} expected, ${Math.abs(d.z)} spreads ${d.z > 0 ? 'above' : 'below'})`,
+        ),
+  );
   return out;
 }
 
@@ -197,7 +210,9 @@ export class AlertManager {
     // Maintenance since an alert opened resolves it (the work was done): one read for all of them.
     const fixable = this.tracker
       .openAlerts()
-      .filter((a) => a.cause === 'failure_risk' || a.cause === 'rul_before_batch_end');
+      .filter(
+        (a) => a.cause === 'failure_risk' || a.cause === 'rul_before_batch_end' || a.cause === 'anomaly',
+      );
     if (fixable.length > 0) {
       const { rows } = await query<{ ts: string; equipment: string }>(
         this.store.pool,

@@ -8,6 +8,7 @@ export const ALERT_CAUSES = [
   'failure_risk',
   'rul_before_batch_end',
   'quality_drift',
+  'anomaly',
   'insufficient_data',
   'silent',
 ] as const;

@@ -4,7 +4,12 @@
  * hours, resolution by maintenance, suppression; then the backtest's judge of alerts.
  */
 import { describe, expect, it } from 'vitest';
-import { AlertTracker, DEFAULT_ALERT_POLICY, failureRiskCondition } from '../../pipelines/alert-policy.ts';
+import {
+  AlertTracker,
+  anomalyCondition,
+  DEFAULT_ALERT_POLICY,
+  failureRiskCondition,
+} from '../../pipelines/alert-policy.ts';
 import type { AlertChange, AlertPolicy } from '../../pipelines/alert-policy.ts';
 import { judgeAlerts } from '../../pipelines/backtest-alerts.ts';
 import { validatePlant } from '../../src/plant/index.ts';
@@ -43,6 +48,24 @@ function run(
 const kinds = (xs: { step: number; change: AlertChange }[]) => xs.map((x) => `${x.step}:${x.change.kind}`);
 
 describe('the alert policy', () => {
+  it('the anomaly cause: raises at the alarm level of health, clears with hysteresis, notifies only, and maintenance resolves it', () => {
+    const p = policy({ clear_ratio: 0.5 });
+    const t = new AlertTracker(() => p);
+    // Alarm at health <= 0.4 (departure 0.6); clears once the departure is below 0.3 (health > 0.7).
+    const health = [0.9, 0.35, 0.5, 0.65, 0.3, 0.75];
+    const changes: { step: number; change: AlertChange }[] = [];
+    health.forEach((h, step) => {
+      const c = anomalyCondition(p, h, 0.4, 'vibration_rms departs most');
+      expect(c.tier).toBe('notify'); // a model that never saw a failure opens no work order
+      for (const change of t.observe(T0 + step * 10 * MIN, 'm1', 'L1', [c])) changes.push({ step, change });
+    });
+    expect(kinds(changes)).toEqual(['1:opened', '5:resolved']);
+    // The open alert carries its latest reading (0.30 at step 4), and the sensor behind it.
+    expect(changes[0]!.change.alert.reason).toMatch(/health index 0\.30 \(alarm at 0\.40.*vibration_rms/);
+    t.observe(T0 + 60 * MIN, 'm1', 'L1', [anomalyCondition(p, 0.2, 0.4, undefined)]);
+    expect(t.maintained('m1').map((c) => [c.kind, c.alert.cause])).toEqual([['resolved', 'anomaly']]);
+  });
+
   it('raises at the threshold and clears only below clear_ratio of it (hysteresis)', () => {
     const p = policy({ clear_ratio: 0.5 });
     const t = new AlertTracker(() => p);
