@@ -21,6 +21,7 @@ import { queryCommand } from './commands/query.ts';
 import { serveCommand } from './commands/serve.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { trainCommand } from './commands/train.ts';
+import { nearest } from './args.ts';
 import { makeOutput } from './output.ts';
 import type { Output } from './output.ts';
 import type { Config } from '../config.ts';
@@ -178,7 +179,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     if (command === undefined)
-      throw new PdmError(ErrorCodes.CLI_USAGE, `Unknown command ${JSON.stringify(name)}; see pdm --help`);
+      throw new PdmError(
+        ErrorCodes.CLI_USAGE,
+        `unknown command ${JSON.stringify(name)}${((g) => (g === null ? '' : ` (did you mean ${g}?)`))(nearest(name, Object.keys(COMMANDS)))}; pdm --help lists them`,
+      );
     await command.run({ args: args.slice(1), config: loadConfig(), out });
     return 0;
   } catch (err) {

@@ -174,7 +174,23 @@ describe('pdm CLI', () => {
   it('fails with a reason on stderr, a non-zero exit and a JSON error', async () => {
     const unknown = await pdm(['frobnicate', '--json'], env);
     expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toMatch(/Unknown command "frobnicate"/);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"; pdm --help lists them/);
+    // A typo is answered with the nearest command or option, and the command's options listed.
+    expect((await pdm(['forcast'], env)).stderr).toMatch(
+      /unknown command "forcast" \(did you mean forecast\?\)/,
+    );
+    const typo = await pdm(['backtest', 'failure', '--horizn', '24'], env);
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toMatch(
+      /^pdm backtest: unknown option --horizn \(did you mean --horizon\?\); its options: --horizon, --folds/,
+    );
+    expect(typo.stderr).not.toMatch(/backtest: backtest:|positional argument/);
+    // A bad value names the option and the value.
+    const bad = await pdm(['backtest', 'failure', '--horizon', 'abc'], env);
+    expect(bad.stderr).toMatch(/--horizon "abc": expected hours > 0/);
+    expect((await pdm(['backtest', 'failure', '--threshold', '2'], env)).stderr).toMatch(
+      /--threshold "2": expected a probability between 0 and 1/,
+    );
     expect(unknown.json).toMatchObject({ ok: false, error: { code: 'PDM_ERR_CLI_USAGE' } });
     const badOption = await pdm(['ingest', 'x.csv', '--colour', 'red'], env);
     expect(badOption.code).toBe(1);

@@ -13,7 +13,7 @@ import {
   storedHistory,
   writeBacktestReport,
 } from '../../../pipelines/index.ts';
-import { intOption, parseOptions } from '../args.ts';
+import { intOption, numberOption, parseOptions } from '../args.ts';
 import { progressBar } from '../output.ts';
 import { chooseScope } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
@@ -57,15 +57,25 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
       ErrorCodes.CLI_USAGE,
       'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
     );
-  const horizon = Number(values.horizon ?? 24);
+  const horizon = numberOption('horizon', values.horizon, 24, 'hours > 0', (v) => v > 0);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
-  const threshold = values.threshold === undefined ? undefined : Number(values.threshold);
-  const budget = Number(values.budget ?? config.models.alertBudget);
-  if (!(horizon > 0) || (threshold !== undefined && !(threshold > 0 && threshold < 1)) || !(budget > 0))
-    throw new PdmError(
-      ErrorCodes.CLI_USAGE,
-      'backtest: --horizon > 0, 0 < --threshold < 1, --budget > 0 (false alarms per equipment-month)',
-    );
+  const threshold =
+    values.threshold === undefined
+      ? undefined
+      : numberOption(
+          'threshold',
+          values.threshold,
+          NaN,
+          'a probability between 0 and 1',
+          (v) => v > 0 && v < 1,
+        );
+  const budget = numberOption(
+    'budget',
+    values.budget,
+    config.models.alertBudget,
+    'false alarms per equipment-month > 0',
+    (v) => v > 0,
+  );
   const store = await connectStore(config, { start: false });
   let bar: ReturnType<typeof progressBar> | undefined;
   try {
@@ -78,8 +88,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     if (Number.isNaN(from) || Number.isNaN(to))
       throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest: --from and --to must be ISO 8601');
     if (kind === 'rul') {
-      const cap = Number(values.cap ?? 168);
-      if (!(cap > 0)) throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest rul: --cap must be > 0 hours');
+      const cap = numberOption('cap', values.cap, 168, 'hours > 0', (v) => v > 0);
       const b = await backtestRul(
         store,
         scope,

@@ -8,7 +8,7 @@ import {
   summariseFeatures,
   storedHistory,
 } from '../../../pipelines/index.ts';
-import { parseOptions } from '../args.ts';
+import { numberOption, parseOptions } from '../args.ts';
 import { chooseScope } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
 
@@ -38,10 +38,11 @@ export async function featuresCommand({ args, config, out }: CommandContext): Pr
   const action = positionals[0];
   if (action !== 'compute' && action !== 'summary')
     throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm features compute|summary [options]');
-  const every = values.every === undefined ? undefined : Number(values.every);
-  const horizon = Number(values.horizon ?? 24);
-  if ((every !== undefined && !(every > 0)) || !(horizon > 0))
-    throw new PdmError(ErrorCodes.CLI_USAGE, 'features: --every and --horizon must be positive');
+  const every =
+    values.every === undefined
+      ? undefined
+      : numberOption('every', values.every, NaN, 'seconds > 0', (v) => v > 0);
+  const horizon = numberOption('horizon', values.horizon, 24, 'hours > 0', (v) => v > 0);
   const store = await connectStore(config, { start: false });
   try {
     const scope = await chooseScope(store, 'features', values.scope);
