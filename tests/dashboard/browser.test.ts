@@ -110,12 +110,31 @@ describe('the dashboard in Chromium', () => {
     const rows = await page.locator('#fleet-table tbody tr').count();
     expect(rows).toBe(6);
     expect(await page.locator('.site-name').first().textContent()).toMatch(/plant/);
+    // The horizon picker offers the horizons a model serves (24 h here), nothing else.
+    expect(
+      await page.locator('#f-h option').evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value)),
+    ).toEqual(['24']);
+    expect(await page.locator('#no-horizon').count()).toBe(0);
+    // The anomaly model's health index beside the risk, on every row.
+    const healthCells = await page.locator('#fleet-table tbody tr td:nth-child(5)').allTextContents();
+    expect(healthCells.every((t) => /^health (0\.\d\d|1\.00)/.test(t.trim()))).toBe(true);
     await shot('fleet');
     const first = await page.locator('#fleet-table tbody tr').first().getAttribute('data-equipment');
     await page.locator(`.tile[data-equipment="${first}"]`).click();
     await page.waitForFunction((id) => location.hash === `#/equipment/${id}`, first);
     await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready');
     expect(await page.textContent('h1')).toContain(first as string);
+  });
+
+  it('fleet at a horizon no model serves: says so and links the served ones, instead of a grey fleet', async () => {
+    await open('fleet?horizon=168');
+    expect(((await page.textContent('#no-horizon')) ?? '').replace(/\s+/g, ' ')).toMatch(
+      /No model forecasts failure within 168 h: the served horizons are 24 h/,
+    );
+    expect(await page.locator('#no-horizon a[href="#/fleet?horizon=24"]').count()).toBe(1);
+    expect(await page.locator('#f-h option').allTextContents()).toEqual(
+      ['24', '168 (no model)'].map((t) => expect.stringContaining(t)),
+    );
   });
 
   it('equipment: sensor traces with rolling bands, probability and RUL over time, drivers of the score', async () => {
@@ -131,6 +150,7 @@ describe('the dashboard in Chromium', () => {
     };
     expect(await points('#drivers')).toBe(health.latest_score.top_features.length);
     expect(await page.textContent('.kpis')).toContain(`by ${health.latest_score.failure.model}`);
+    expect(await page.textContent('#kpi-health')).toMatch(/Health index\s*(0\.\d\d|1\.00)/);
     await shot('equipment');
   });
 

@@ -31,7 +31,9 @@ export async function fleetView(el: HTMLElement): Promise<void> {
   const horizon = params.get('horizon') ?? '24';
   const [eq, fc, al] = await Promise.all([
     get<{ equipment: Equipment[] }>('/v1/equipment'),
-    get<{ forecasts: Forecast[] }>(`/v1/forecasts?horizon=${encodeURIComponent(horizon)}`),
+    get<{ forecasts: Forecast[]; horizons_h: number[] }>(
+      `/v1/forecasts?horizon=${encodeURIComponent(horizon)}`,
+    ),
     get<{ alerts: Alert[] }>('/v1/alerts'),
   ]);
   const alertsOf = new Map<string, number>();
@@ -61,12 +63,29 @@ export async function fleetView(el: HTMLElement): Promise<void> {
         <label
           >Horizon
           <select id="f-h">
-            ${['24', '168'].map((h) => html`<option ${h === horizon ? 'selected' : ''}>${h}</option>`)}
+            ${[...new Set([...fc.horizons_h.map(String), horizon])]
+              .sort((a, b) => Number(a) - Number(b))
+              .map(
+                (h) =>
+                  html`<option value="${h}" ${h === horizon ? 'selected' : ''}>
+                    ${h}${fc.horizons_h.includes(Number(h)) ? '' : ' (no model)'}
+                  </option>`,
+              )}
           </select>
           h</label
         >
         <span class="muted">${rows.length} equipment, ${fc.forecasts.length} with a forecast</span>
       </div>
+      ${
+        fc.horizons_h.includes(Number(horizon))
+          ? ''
+          : html`<p class="warn" id="no-horizon">
+              No model forecasts failure within ${horizon}
+              h${fc.horizons_h.length > 0 ? html`: the served horizons are ${fc.horizons_h.map((h, i) => html`${i > 0 ? ', ' : ''}<a href="#/fleet?horizon=${h}">${h} h</a>`)}` : ' yet'}.
+              A horizon is set in PDM_FAILURE_HORIZONS and gets its model once the history spans twice it plus
+              two days.
+            </p>`
+      }
       <div class="row">
         <div class="card">
           <div id="tree"></div>

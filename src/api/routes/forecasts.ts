@@ -55,7 +55,7 @@ const HEAD = [
 ];
 
 const forecasts: FastifyPluginAsyncTypebox = async (app) => {
-  const { store } = app.services;
+  const { store, scorer } = app.services;
   app.get(
     '/v1/forecasts',
     {
@@ -64,7 +64,15 @@ const forecasts: FastifyPluginAsyncTypebox = async (app) => {
           'Latest forecast per equipment ranked by risk, with the running batch and a maintenance window (Accept: text/csv for CSV)',
         tags: ['scheduling'],
         querystring: ForecastQuery,
-        response: answers(Type.Object({ horizon_h: Type.Integer(), forecasts: Type.Array(Forecast) })),
+        response: answers(
+          Type.Object({
+            horizon_h: Type.Integer(),
+            horizons_h: Type.Array(Type.Integer(), {
+              description: 'the horizons a failure model serves (any mode), shortest first',
+            }),
+            forecasts: Type.Array(Forecast),
+          }),
+        ),
       },
       config: { roles: ['scheduler'], store: true },
     },
@@ -93,7 +101,12 @@ const forecasts: FastifyPluginAsyncTypebox = async (app) => {
         // A string with a non-JSON type is sent as it is (the response schema is for the JSON answer).
         return reply.type('text/csv; charset=utf-8').send(csv as never);
       }
-      return { horizon_h: horizon, forecasts: rows };
+      const served = new Set<number>();
+      for (const s of scorer.current.scorers) {
+        if (s.failure) served.add(s.failure.horizonHours);
+        for (const h of s.byHorizon.keys()) served.add(h);
+      }
+      return { horizon_h: horizon, horizons_h: [...served].sort((a, b) => a - b), forecasts: rows };
     },
   );
 };
