@@ -42,7 +42,12 @@ async function route(): Promise<void> {
   } catch (err) {
     root.dataset.state = 'error';
     const msg = err instanceof Error ? err.message : String(err);
-    setHtml(root, html`<div class="error"></div>`);
+    // The message is text (it may quote what the server was asked); a way back is always offered.
+    setHtml(
+      root,
+      html`<div class="error"></div>
+        <p><a href="#/fleet" id="back-to-fleet">← back to the fleet</a></p>`,
+    );
     (root.firstElementChild as HTMLElement).textContent = /: 401/.test(msg)
       ? `${msg}. Set an API key (button at the top right) to use the dashboard from another machine.`
       : msg;

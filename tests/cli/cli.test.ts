@@ -1,5 +1,9 @@
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fitAnomaly } from '../../models/anomaly.ts';
+import { ModelRegistry } from '../../models/index.ts';
 import { cmapssFile, scratchFile } from '../helpers/data.ts';
 import { pdm } from '../helpers/cli.ts';
 import { testEnv, uniquePrefix } from '../helpers/store.ts';
@@ -206,6 +210,50 @@ describe('pdm CLI', () => {
     expect(badUrl.code).toBe(1);
     expect(badUrl.stderr).toMatch(/PDM_POSTGRES_URL="postgres:\/\/\*\*\*@\[db:5432\/x": not a URL/);
     expect(badUrl.stderr + badUrl.stdout).not.toContain('hunter2');
+  });
+
+  it('pdm models show: a summary on a terminal, the whole record with --json; list shows the figures', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-cli-models-'));
+    const registry = new ModelRegistry(dir);
+    const names = Array.from({ length: 300 }, (_, j) => `s${j}__mean__1h`);
+    const columns = names.map((_, j) => Float64Array.from({ length: 60 }, (_, i) => Math.sin(i * (j + 1))));
+    const model = fitAnomaly(
+      { names, columns },
+      names,
+      { load: null, product: null, group: null },
+      [...Array(40).keys()],
+      [...Array(60).keys()].slice(40),
+    );
+    const meta = registry.saveAnomaly('plant.anomaly', model, {
+      featureSet: 'demo',
+      featureSetHash: '0123456789abcdef',
+      featureNames: names,
+      trainingWindow: { from: '2026-11-01T00:00:00.000Z', to: '2026-11-29T00:00:00.000Z' },
+      rows: 40,
+      metrics: {
+        backtest_roc_auc: 0.76,
+        backtest_failures_warned: 5,
+        backtest_failures: 17,
+        backtest_lead_time_median_h: 10.45,
+        backtest_false_alarms_per_equipment_month: 5.97,
+      },
+      alarmHealth: 0.41,
+    });
+    registry.promote('plant.anomaly', meta.version);
+    const e = { ...env, PDM_MODELS_DIR: dir };
+    const show = await pdm(['models', 'show', 'plant.anomaly'], e);
+    expect(show.code, show.stderr).toBe(0);
+    expect(show.stdout.trim().split('\n').length).toBeLessThan(12); // was the whole record, one line per feature
+    expect(show.stdout).toMatch(/plant\.anomaly v0001 \(promoted: in service\)/);
+    expect(show.stdout).toMatch(/300 features of demo/);
+    expect(show.stdout).toMatch(
+      /failures hidden: ROC-AUC 0\.760, 5\/17 failures warned, median lead 10\.450 h/,
+    );
+    expect(show.stdout).toMatch(/alarm at health <= 0\.410/);
+    const json = await pdm(['models', 'show', 'plant.anomaly', '--json'], e);
+    expect((json.json as { featureNames: string[] }).featureNames).toHaveLength(300);
+    const list = await pdm(['models', 'list'], e);
+    expect(list.stdout).toMatch(/v0001: answers: model \(not judged\); failures hidden: ROC-AUC 0\.760/);
   });
 
   it('documents every environment variable in --help', async () => {

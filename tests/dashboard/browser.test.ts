@@ -126,6 +126,15 @@ describe('the dashboard in Chromium', () => {
     expect(await page.textContent('h1')).toContain(first as string);
   });
 
+  it('an equipment that cannot be shown says why and links back to the fleet', async () => {
+    await page.goto(`${base}/#/equipment/no-such-machine`);
+    await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'error');
+    expect(await page.textContent('#view .error')).toMatch(/no-such-machine/);
+    await page.locator('#back-to-fleet').click();
+    await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready');
+    expect(await page.evaluate(() => location.hash)).toBe('#/fleet');
+  });
+
   it('fleet at a horizon no model serves: says so and links the served ones, instead of a grey fleet', async () => {
     await open('fleet?horizon=168');
     expect(((await page.textContent('#no-horizon')) ?? '').replace(/\s+/g, ' ')).toMatch(

@@ -1,14 +1,9 @@
 /** Fleet: every equipment in the ISA-95 tree coloured by failure risk, with the batch running now. */
 import { html, setHtml } from '../html.ts';
-import type { Html } from '../html.ts';
 import { get } from '../api.ts';
 import type { Alert, Equipment, Forecast } from '../api.ts';
 import { chart, fmtClock, fmtTime, pct, riskColour } from '../charts.ts';
-
-function likelyMode(f: Forecast | undefined): Html | string {
-  const top = Object.entries(f?.by_mode ?? {}).sort((a, b) => b[1] - a[1])[0];
-  return top === undefined ? html`<span class="muted">—</span>` : `${top[0]} ${pct(top[1])}`;
-}
+import { likelyMode } from '../modes.ts';
 
 /** The health index as a short text: "health 0.82", with the departing sensor while in alarm. */
 function healthText(f: Forecast | undefined): string {

@@ -1,0 +1,25 @@
+/** What the fleet table says of the likely failure mode, from the forecast's figures. */
+import { describe, expect, it } from 'vitest';
+import { likelyMode } from '../../dashboard/src/modes.ts';
+import type { Forecast } from '../../dashboard/src/api.ts';
+
+const text = (v: unknown) =>
+  String(v)
+    .replace(/<[^>]+>/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+const forecast = (probability: number, by_mode: Record<string, number>) =>
+  ({ probability, by_mode }) as Forecast;
+
+describe('the fleet table', () => {
+  it('names the likely mode only when one dominates what the models see', () => {
+    // Every mode near 0: no mode is named (it read "bearing 0.0 %").
+    expect(text(likelyMode(forecast(0.002, { bearing: 0.0004, thermal: 0 })))).toBe('no dominant mode');
+    // The overall risk mostly outside the modelled modes: said so (it read "seal_wear 14.1 %" beside 58.6 %).
+    expect(text(likelyMode(forecast(0.586, { seal_wear: 0.141, bearing: 0.02 })))).toBe(
+      'mostly an unmodelled mode (seal_wear 14.1 %)',
+    );
+    expect(text(likelyMode(forecast(0.3, { bearing: 0.25, thermal: 0.04 })))).toBe('bearing 25.0 %');
+    expect(text(likelyMode(forecast(0.3, {})))).toBe('—');
+  });
+});
