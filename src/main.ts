@@ -372,11 +372,11 @@ export async function runMain(): Promise<void> {
         : `  Admin API key:    export PDM_KEY=${firstKey}   (shown once; only its hash is stored in ${config.api.keysFile})`,
       `  API:              ${api}  (OpenAPI docs and UI: ${api}/docs)`,
       `  Dashboard:        ${api}/`,
-      `  Score:            curl -s -X POST ${api}/v1/score -H "authorization: Bearer ${key}" -H 'content-type: application/json' -d '{"equipment":"cnc-001"}'`,
-      `  Forecasts:        curl -s ${api}/v1/forecasts?horizon=24 -H "authorization: Bearer ${key}"`,
-      `  Job runs:         curl -s ${api}/v1/jobs -H "authorization: Bearer ${key}"   (or npx pdm jobs list)`,
+      `  Score:            curl -s -X POST '${api}/v1/score' -H "authorization: Bearer ${key}" -H 'content-type: application/json' -d '{"equipment":"cnc-001"}'`,
+      `  Forecasts:        curl -s '${api}/v1/forecasts?horizon=24' -H "authorization: Bearer ${key}"`,
+      `  Job runs:         curl -s '${api}/v1/jobs' -H "authorization: Bearer ${key}"   (or npx pdm jobs list)`,
       `  Jobs:             ${schedule} (${jobs.leader.describe})`,
-      `  Alerts:           curl -s ${api}/v1/alerts -H "authorization: Bearer ${key}"   (dashboard: ${api}/#/alerts); ` +
+      `  Alerts:           curl -s '${api}/v1/alerts' -H "authorization: Bearer ${key}"   (dashboard: ${api}/#/alerts); ` +
         (jobs.deliverer.receivers.length === 0
           ? 'recorded, not pushed (PDM_ALERT_WEBHOOK_URL, PDM_ALERT_WORK_ORDER_URL, PDM_ALERT_MQTT_TOPIC: docs/alerts.md)'
           : `delivered to ${jobs.deliverer.receivers.map((r) => `${r.target} ${new URL(r.url).host}${r.target === 'mqtt' ? ` ${r.topic}` : ''}`).join(', ')}`),
