@@ -12,6 +12,12 @@ if [ -s "$jar" ]; then
 fi
 command -v mvn >/dev/null || { echo "error: Maven (mvn) is required to fetch QuestDB from Maven Central" >&2; exit 1; }
 mkdir -p "$dest"
-mvn -q -B dependency:copy -Dartifact="org.questdb:questdb:$version" -DoutputDirectory="$dest"
+# Maven's output is shown only when it fails: even with -q -B it prints colour resets (ANSI
+# codes) that end up in set-up logs and CI output.
+if ! out=$(mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="org.questdb:questdb:$version" -DoutputDirectory="$dest" 2>&1); then
+  echo "$out" >&2
+  echo "error: mvn dependency:copy of org.questdb:questdb:$version failed (output above)" >&2
+  exit 1
+fi
 [ -s "$jar" ] || { echo "error: $jar missing after mvn dependency:copy" >&2; exit 1; }
 echo "QuestDB $version fetched to $jar"
