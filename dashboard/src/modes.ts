@@ -20,3 +20,13 @@ export function likelyMode(f: Forecast | undefined): Html | string {
     >`;
   return `${top[0]} ${pct(top[1])}`;
 }
+
+/**
+ * What a Weibull shape says about the failure pattern, only as far as its 95 % interval supports:
+ * wear-out when the whole interval is above 1, early failures when below, else undecided.
+ */
+export function weibullPattern(shape: number, ci: readonly [number, number]): string {
+  if (ci[0] > 1) return `wear-out: β > 1 (95 % interval ${ci[0].toFixed(2)}–${ci[1].toFixed(2)})`;
+  if (ci[1] < 1) return `early failures: β < 1 (95 % interval ${ci[0].toFixed(2)}–${ci[1].toFixed(2)})`;
+  return `not decided: the 95 % interval of β (${ci[0].toFixed(2)}–${ci[1].toFixed(2)}) includes 1 (random failures); β = ${shape.toFixed(2)} needs more failures to tell`;
+}

@@ -1,6 +1,6 @@
 /** What the fleet table says of the likely failure mode, from the forecast's figures. */
 import { describe, expect, it } from 'vitest';
-import { likelyMode } from '../../dashboard/src/modes.ts';
+import { likelyMode, weibullPattern } from '../../dashboard/src/modes.ts';
 import type { Forecast } from '../../dashboard/src/api.ts';
 
 const text = (v: unknown) =>
@@ -21,5 +21,14 @@ describe('the fleet table', () => {
     );
     expect(text(likelyMode(forecast(0.3, { bearing: 0.25, thermal: 0.04 })))).toBe('bearing 25.0 %');
     expect(text(likelyMode(forecast(0.3, {})))).toBe('—');
+  });
+
+  it('claims a Weibull failure pattern only where the 95 % interval of its shape supports it', () => {
+    // It read "wear-out (β > 1)" for β = 1.3 whose interval 0.8–2.1 includes 1.
+    expect(weibullPattern(1.3, [0.8, 2.1])).toMatch(
+      /^not decided: the 95 % interval of β \(0\.80–2\.10\) includes 1/,
+    );
+    expect(weibullPattern(2.4, [1.6, 3.5])).toMatch(/^wear-out: β > 1/);
+    expect(weibullPattern(0.6, [0.4, 0.9])).toMatch(/^early failures: β < 1/);
   });
 });

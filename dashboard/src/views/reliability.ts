@@ -1,4 +1,5 @@
 /** Reliability: Weibull plot and Kaplan-Meier curve per class and mode, MTBF/MTTR, failure Pareto. */
+import { weibullPattern } from '../modes.ts';
 import { html, setHtml } from '../html.ts';
 import { get } from '../api.ts';
 import type { Equipment } from '../api.ts';
@@ -82,7 +83,7 @@ export async function reliabilityView(el: HTMLElement): Promise<void> {
                   ${w ? `${w.scale.toFixed(0)} h (${w.scaleCi[0].toFixed(0)}–${w.scaleCi[1].toFixed(0)})` : '—'}
                 </td>
                 <td colspan="2" class="muted">
-                  ${w ? (w.shape > 1 ? 'wear-out (β > 1)' : 'early or random failures (β ≤ 1)') : 'too few failures for a fit'}
+                  ${w ? weibullPattern(w.shape, w.shapeCi) : 'too few failures for a fit'}
                 </td>
               </tr>
             </tbody>
