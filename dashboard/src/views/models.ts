@@ -1,4 +1,5 @@
 /** Models: the registry, backtest metrics, ROC and calibration, lead-time histogram, champion vs challenger. */
+import { metricSummary } from '../modes.ts';
 import { html, orElse, setHtml } from '../html.ts';
 import { get } from '../api.ts';
 import { chart, fmtTime } from '../charts.ts';
@@ -122,12 +123,7 @@ export async function modelsView(el: HTMLElement): Promise<void> {
                   <td class="muted">
                     ${m.training_window ? `${fmtTime(m.training_window.from)} → ${fmtTime(m.training_window.to)}` : ''}
                   </td>
-                  <td>
-                    ${Object.entries(m.metrics)
-                      .filter(([k]) => k.startsWith('backtest_'))
-                      .map(([k, v]) => `${k.replace('backtest_', '')} ${fmt(v)}`)
-                      .join(' · ')}
-                  </td>
+                  <td>${metricSummary(m.metrics)}</td>
                 </tr>`,
             )}
           </tbody>

@@ -1,6 +1,6 @@
-/** What the fleet table says of the likely failure mode, from the forecast's figures. */
+/** What the dashboard says in words: failure modes, the Weibull pattern, model figures (pure functions, run in Node). */
 import { describe, expect, it } from 'vitest';
-import { likelyMode, weibullPattern } from '../../dashboard/src/modes.ts';
+import { likelyMode, metricSummary, weibullPattern } from '../../dashboard/src/modes.ts';
 import type { Forecast } from '../../dashboard/src/api.ts';
 
 const text = (v: unknown) =>
@@ -30,5 +30,14 @@ describe('the fleet table', () => {
     );
     expect(weibullPattern(2.4, [1.6, 3.5])).toMatch(/^wear-out: β > 1/);
     expect(weibullPattern(0.6, [0.4, 0.9])).toMatch(/^early failures: β < 1/);
+  });
+
+  it("labels a model's walk-forward figures for people, and says so when there are none", () => {
+    // It printed the registry's keys: "base_rate_brier 0.122 · baseline_roc_auc ...".
+    expect(metricSummary({ backtest_roc_auc: 0.874, backtest_base_rate_brier: 0.122, rows: 5 })).toBe(
+      'ROC-AUC 0.874 · Brier of climatology 0.122',
+    );
+    // A model trained with null figures showed a blank cell.
+    expect(metricSummary({ backtest_roc_auc: null, backtest_brier: null })).toBe('no walk-forward figures');
   });
 });
