@@ -8,9 +8,10 @@ const charts = new Set<echarts.ECharts>();
 window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
 
 export function chart(el: HTMLElement, option: echarts.EChartsOption): echarts.ECharts {
-  const c = echarts.init(el, undefined, { renderer: 'canvas' });
+  // SVG: text stays text (selectable, and the browser tests can check that no label is cut off).
+  const c = echarts.init(el, undefined, { renderer: 'svg' });
   // Time axes and tooltips in UTC, like every table here (ECharts would use the browser's zone).
-  c.setOption({ animation: false, useUTC: true, ...option });
+  c.setOption({ animation: false, useUTC: true, ...withRoomForAxisNames(option) });
   charts.add(c);
   const series = (Array.isArray(option.series) ? option.series : option.series ? [option.series] : []) as {
     data?: unknown[];
@@ -19,6 +20,26 @@ export function chart(el: HTMLElement, option: echarts.EChartsOption): echarts.E
   el.dataset.points = String(points);
   el.classList.add('rendered');
   return c;
+}
+
+/**
+ * A y axis's name sits above the axis end, `nameGap` (15 px) over the grid's top: a grid whose top
+ * leaves less room than that and a line of text cut the name off ("survival", "failures", "true
+ * positive rate" were). Such grids are moved down to make the room.
+ */
+function withRoomForAxisNames(option: echarts.EChartsOption): echarts.EChartsOption {
+  const ys = (Array.isArray(option.yAxis) ? option.yAxis : option.yAxis ? [option.yAxis] : []) as {
+    name?: string;
+    nameLocation?: string;
+  }[];
+  const named = ys.some(
+    (y) => typeof y.name === 'string' && y.name !== '' && (y.nameLocation ?? 'end') === 'end',
+  );
+  const grid = option.grid as { top?: number | string } | undefined;
+  if (!named || Array.isArray(option.grid)) return option;
+  const top = typeof grid?.top === 'number' ? grid.top : 60;
+  const needed = option.legend ? 52 : 34;
+  return top >= needed ? option : { ...option, grid: { ...grid, top: needed } };
 }
 
 export function disposeAll(): void {

@@ -13,6 +13,7 @@ import { writeAlertRows } from '../../src/alerts/index.ts';
 import type { AlertRow } from '../../src/alerts/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
+import { applyPlant } from '../../src/plant/index.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { QuestDbSink, simulate } from '../../src/sim/index.ts';
 import { connectStore, waitForWal } from '../../src/store/index.ts';
@@ -332,5 +333,45 @@ describe('the dashboard in Chromium', () => {
     // The trained models' windows and the challenges are shown with their zone.
     expect(await berlin.textContent('#models-table')).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
     await ctx.close();
+  });
+  it('every chart keeps its text inside it, and a sensor that never reads below 0 gets no negative axis', async () => {
+    // The simulated plant's file in force, as npm start applies it: units and ranges on the charts.
+    // (Applied last in this file: with it, the MES-strings test's unknown class would be refused.)
+    await applyPlant(store, SIM.plant);
+    for (const view of ['fleet', 'equipment/cnc-001?hours=48', 'schedule', 'reliability', 'models']) {
+      await open(view);
+      const cut = await page.$$eval('.rendered svg', (svgs) =>
+        svgs.flatMap((svg) => {
+          const box = svg.getBoundingClientRect();
+          return Array.from(svg.querySelectorAll('text'))
+            .filter((t) => (t.textContent ?? '').trim() !== '')
+            .map((t) => ({ text: t.textContent, r: t.getBoundingClientRect() }))
+            .filter(
+              ({ r }) =>
+                r.width > 0 &&
+                (r.top < box.top - 1 ||
+                  r.bottom > box.bottom + 1 ||
+                  r.left < box.left - 1 ||
+                  r.right > box.right + 1),
+            )
+            .map(
+              ({ text }) =>
+                `${svg.parentElement?.parentElement?.id || svg.parentElement?.id || 'chart'}: ${text}`,
+            );
+        }),
+      );
+      expect(cut, `${view}: text cut off at a chart's edge`).toEqual([]);
+    }
+    // cnc-001's vibration, temperatures, current, speed and torque all read >= 0 (the plant file's ranges).
+    await open('equipment/cnc-001?hours=48');
+    const negative = await page.$$eval('.sensor-chart', (charts) =>
+      charts.flatMap((c) =>
+        Array.from(c.querySelectorAll('svg text'))
+          .map((t) => (t.textContent ?? '').trim())
+          .filter((t) => /^-\d/.test(t))
+          .map((t) => `${(c as HTMLElement).dataset.sensor}: ${t}`),
+      ),
+    );
+    expect(negative).toEqual([]);
   });
 });

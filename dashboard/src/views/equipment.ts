@@ -31,6 +31,8 @@ interface Health {
   events: { ts: string; kind: string; sensor: string | null; detail: string }[];
   /** Unit of each sensor from the plant file (empty without one). */
   units: Record<string, string>;
+  /** Plausible range of each sensor from the plant file (empty without one). */
+  ranges?: Record<string, [number, number]>;
   timezone: string;
   forecasts: {
     ts: string;
@@ -255,15 +257,33 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         <div class="chart sensor-chart" data-sensor="${tr.sensor}"></div>`,
     );
     box.appendChild(card);
+    // The ±2σ band, cut at the lowest value the sensor can read (RMS, current, pressure are never
+    // below 0: a band below it drew negative axes).
+    const floor = h.ranges?.[tr.sensor]?.[0] ?? -Infinity;
     const lo = tr.rolling_mean_1h.map((m, i) =>
-      m === null || tr.rolling_std_1h[i] === null ? null : m - 2 * (tr.rolling_std_1h[i] as number),
+      m === null || tr.rolling_std_1h[i] === null
+        ? null
+        : Math.max(floor, m - 2 * (tr.rolling_std_1h[i] as number)),
     );
-    const band = tr.rolling_std_1h.map((sd) => (sd === null ? null : 4 * sd));
+    const band = tr.rolling_mean_1h.map((m, i) =>
+      m === null || tr.rolling_std_1h[i] === null || lo[i] === null
+        ? null
+        : m + 2 * (tr.rolling_std_1h[i] as number) - (lo[i] as number),
+    );
     chart(card.querySelector('.chart') as HTMLElement, {
       tooltip: { trigger: 'axis' },
       grid: { left: 50, right: 20, top: 20, bottom: 30 },
       xAxis: { type: 'time', min: h.from, max: h.to, name: 'UTC', nameGap: 8 },
-      yAxis: { type: 'value', scale: true, name: h.units[tr.sensor] ?? '' },
+      yAxis: {
+        type: 'value',
+        scale: true,
+        name: h.units[tr.sensor] ?? '',
+        // A little room below the lowest value, never below what the sensor can read (the nice
+        // rounding of a scaled axis took speed at 0 rpm down to -5,000).
+        ...(floor > -Infinity
+          ? { min: (v: { min: number; max: number }) => Math.max(floor, v.min - 0.05 * (v.max - v.min)) }
+          : {}),
+      },
       series: [
         {
           name: 'band low',

@@ -117,10 +117,13 @@ const equipment: FastifyPluginAsyncTypebox = async (app) => {
       }
       // Units from the plant in force (the plant file), where it declares this equipment.
       const units = Object.fromEntries((cls?.sensors ?? []).map((x) => [x.name, x.unit]));
+      // Plausible ranges too: a chart never draws a band below what the sensor can read.
+      const ranges = Object.fromEntries((cls?.sensors ?? []).map((x) => [x.name, [...x.range]]));
       return {
         ...place,
         ...health,
         units,
+        ranges,
         timezone: p?.timezone ?? 'UTC',
         latest_score: latest,
         latest_score_error: why,
