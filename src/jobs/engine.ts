@@ -33,6 +33,8 @@ export interface EngineJobOptions {
   readonly trees?: number;
   /** Arm the cron schedules (default true); false declares the jobs for manual runs only. */
   readonly schedule?: boolean;
+  /** Told each step of a long job (see PlantJobDeps). */
+  readonly onProgress?: (what: string) => void;
 }
 
 export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> {
@@ -67,6 +69,7 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
       config: cfg,
       trees: o.trees,
       alerts,
+      onProgress: o.onProgress,
     }),
   ))
     scheduler.add(spec);

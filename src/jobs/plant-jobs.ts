@@ -35,6 +35,8 @@ export interface PlantJobDeps {
   readonly trees?: number;
   /** Runs the alert policy over each scoring run's forecasts; absent: no alerts. */
   readonly alerts?: AlertManager;
+  /** Told each step of a long job (the retrain job runs for minutes), e.g. to show it on a terminal. */
+  readonly onProgress?: (what: string) => void;
 }
 
 /** Features are refreshed for this much recent time on each run (more than the default interval, so runs overlap rather than leave gaps). */
@@ -64,13 +66,16 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
 
   /** One scope's nightly work: first models still missing, then champion/challenger. */
   const retrainScope = async (scope: ModelScope, range: { from: number; to: number }) => {
+    const step = (what: string) => d.onProgress?.(`${scope.name}: ${what}`);
     // One read of the history serves the first models and every challenge below.
+    step('reading the history and computing features');
     const features = await computeStoreFeatures(store, scope, range);
     const first = await ensureInitialModels(store, registry, scope, range, {
       horizons,
       trees: d.trees,
       alertBudget: store.config.models.alertBudget,
       features,
+      onStep: step,
     });
     const addedModels = [first.failure, ...first.horizons, first.rul, first.anomaly, ...first.modes]
       .filter((m) => 'model' in m)
@@ -81,6 +86,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
     if (anomalyAt !== null && !addedModels.some((m) => m.name === anomalyName)) {
       const trainedTo = registry.meta(anomalyName, anomalyAt).trainingWindow?.to;
       if (trainedTo === undefined || Date.parse(trainedTo) * 1000 < range.to - ANOMALY_REFIT_MICROS) {
+        step('relearning normal operation (anomaly model)');
         const a = await trainAnomalyModel(store, registry, scope, range, {
           features,
           alertBudget: store.config.models.alertBudget,
@@ -90,6 +96,9 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       }
     }
     const added = addedModels.map((m) => `${m.name}@${m.version}`);
+    step(
+      'challenging the promoted failure and RUL models (fit at an earlier cut, compared on the instants since)',
+    );
     const r = await retrainModels(store, registry, scope, range, {
       metric: d.config.retrainMetric,
       trees: d.trees,
@@ -102,6 +111,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
     for (const h of horizons.slice(1)) {
       const name = failureModelName(scope, h);
       if (registry.promoted(name) === null || addedModels.some((m) => m.name === name)) continue;
+      step(`challenging the ${h} h failure model`);
       longer.push({
         horizon: h,
         outcome: await retrainFailureHorizon(store, registry, scope, range, {

@@ -44,6 +44,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
   let app: FastifyInstance;
   let key = '';
   const events: SchedulerEvent[] = [];
+  const progress: string[] = [];
   let modes: string[] = [];
   let historyRows = 0;
   const now = Math.floor(Date.now() / 1000);
@@ -84,6 +85,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
       scorer,
       trees: 20,
       onEvent: (e) => events.push(e),
+      onProgress: (what) => progress.push(what),
     });
     app = await buildApp({ store, registry, scorer, keys, jobs });
   }, 300_000);
@@ -327,8 +329,14 @@ describe('end to end: empty database to a scheduled forecast served with its MES
 
   it('the nightly retrain promotes a challenger only if it beats the champion on the holdout', async () => {
     const before = registry.promoted('pooled.failure-any-24h');
+    progress.length = 0;
     const run = await jobs.scheduler.runNow('retrain');
     expect(run.status, run.error ?? '').toBe('ok');
+    // A run of minutes says where it is (pdm jobs run prints these): the history read, then the challenges.
+    expect(progress[0]).toBe('pooled: reading the history and computing features');
+    expect(progress).toContain(
+      'pooled: challenging the promoted failure and RUL models (fit at an earlier cut, compared on the instants since)',
+    );
     const c = registry.challenges('pooled.failure-any-24h').at(-1)!;
     expect(c.metric).toBe('brier');
     // The holdout (the last 48 h) holds the 24 h of instants whose 24 h outcome is known.

@@ -39,11 +39,17 @@ export async function jobsCommand({ args, config, out }: CommandContext): Promis
       case 'run': {
         if (name === undefined) throw new PdmError(ErrorCodes.CLI_USAGE, 'usage: pdm jobs run NAME');
         const registry = new ModelRegistry(config.modelsDir);
+        const started = performance.now();
         const jobs = await startEngineJobs({
           store,
           registry,
           scorer: await LiveScorer.open(store, registry, config.models.failureHorizonsHours[0]),
           schedule: false,
+          // A retrain runs for minutes: each step on stderr with the time since the start.
+          onProgress: (what) =>
+            process.stderr.write(
+              `pdm jobs run ${name}: ${((performance.now() - started) / 1000).toFixed(0)} s: ${what}...\n`,
+            ),
         });
         try {
           const run = await jobs.scheduler.runNow(name);
