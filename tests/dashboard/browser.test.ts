@@ -27,7 +27,8 @@ const SIM = simPlant(6);
 /** Debian's chromium (the set-up installs it); PDM_CHROMIUM points elsewhere. */
 const CHROMIUM = process.env.PDM_CHROMIUM ?? '/usr/bin/chromium';
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const SHOTS = path.join(ROOT, 'test-results', 'screenshots');
+// Where the views' screenshots go: test-results/ by default; `npm run screenshots` writes docs/screenshots/.
+const SHOTS = path.resolve(ROOT, process.env.PDM_SCREENSHOTS_DIR ?? 'test-results/screenshots');
 
 /**
  * The dashboard in a real browser against a running engine on a simulated plant: each view loads,

@@ -112,11 +112,13 @@ export async function modelsView(el: HTMLElement): Promise<void> {
                     ${
                       m.answered_by === null
                         ? '—'
-                        : m.answered_by === 'model'
-                          ? m.gate
-                            ? 'the model (beats its references)'
-                            : 'the model (not judged by a backtest)'
-                          : `${m.answered_by} — the model lost: ${m.gate?.reason ?? ''}`
+                        : m.kind === 'anomaly'
+                          ? 'the health index (no promotion gate: no failure label; its backtest hides every failure)'
+                          : m.answered_by === 'model'
+                            ? m.gate
+                              ? 'the model (beats its references)'
+                              : 'the model (not judged by a backtest)'
+                            : `${m.answered_by} — the model lost: ${m.gate?.reason ?? ''}`
                     }
                   </td>
                   <td>${m.versions.length}</td>
