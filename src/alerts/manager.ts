@@ -80,7 +80,10 @@ export function conditionsOf(s: Score, policy: AlertPolicy, atMicros: number): C
       reason: `${q.characteristic} may reach its ${q.limit ?? 'spec limit'} in ${h(q.to_limit_low_h as number)} of running, before ${toEnd > 0 ? `${batch} ends` : 'the next 24 h are over'}`,
     });
   else out.push(clear('quality_drift'));
-  const a = s.anomaly;
+  // The anomaly cause raises only while the anomaly model answers the risk (no failure model yet):
+  // beside a failure model its false alarms (tens per equipment-month on the simulated plant)
+  // would bury the failure model's alerts, which already cover the risk.
+  const a = s.answered_by.risk === 'anomaly' ? s.anomaly : null;
   const d = a?.drivers[0];
   out.push(
     a === null
