@@ -11,7 +11,7 @@ export function chart(el: HTMLElement, option: echarts.EChartsOption): echarts.E
   // SVG: text stays text (selectable, and the browser tests can check that no label is cut off).
   const c = echarts.init(el, undefined, { renderer: 'svg' });
   // Time axes and tooltips in UTC, like every table here (ECharts would use the browser's zone).
-  c.setOption({ animation: false, useUTC: true, ...withRoomForAxisNames(option) });
+  c.setOption({ animation: false, useUTC: true, ...withDayTicks(withRoomForAxisNames(option)) });
   charts.add(c);
   const series = (Array.isArray(option.series) ? option.series : option.series ? [option.series] : []) as {
     data?: unknown[];
@@ -40,6 +40,26 @@ function withRoomForAxisNames(option: echarts.EChartsOption): echarts.EChartsOpt
   const top = typeof grid?.top === 'number' ? grid.top : 60;
   const needed = option.legend ? 52 : 34;
   return top >= needed ? option : { ...option, grid: { ...grid, top: needed } };
+}
+
+/** Time-axis labels at each level: a day tick says which day ("3 Dec", not a bare "3"). */
+const TIME_LABELS = {
+  year: '{yyyy}',
+  month: '{MMM} {yyyy}',
+  day: '{d} {MMM}',
+  hour: '{HH}:{mm}',
+  minute: '{HH}:{mm}',
+  second: '{HH}:{mm}:{ss}',
+};
+
+function withDayTicks(option: echarts.EChartsOption): echarts.EChartsOption {
+  const fix = (x: Record<string, unknown>) =>
+    x.type === 'time' && (x.axisLabel as { formatter?: unknown } | undefined)?.formatter === undefined
+      ? { ...x, axisLabel: { ...(x.axisLabel as object | undefined), formatter: TIME_LABELS } }
+      : x;
+  const xs = option.xAxis as Record<string, unknown> | Record<string, unknown>[] | undefined;
+  if (xs === undefined) return option;
+  return { ...option, xAxis: (Array.isArray(xs) ? xs.map(fix) : fix(xs)) as echarts.EChartsOption['xAxis'] };
 }
 
 export function disposeAll(): void {

@@ -161,6 +161,18 @@ describe('the dashboard in Chromium', () => {
     };
     expect(await points('#drivers')).toBe(health.latest_score.top_features.length);
     expect(await page.textContent('.kpis')).toContain(`by ${health.latest_score.failure.model}`);
+    // A legend says what the coloured bands are: the product of each batch.
+    expect(((await page.textContent('#product-legend')) ?? '').replace(/\s+/g, ' ')).toMatch(
+      /Batch bands by product: .*(shaft-[AB]|flange-C)/,
+    );
+    // Day ticks say which day ("3 Dec"), not a bare "3".
+    const ticks = await page.$$eval('.sensor-chart[data-sensor="vibration_rms"] svg text', (ts) =>
+      ts.map((t) => (t.textContent ?? '').trim()),
+    );
+    expect(
+      ticks.some((t) => /^\d{1,2} [A-Z][a-z]{2}$/.test(t)),
+      ticks.join('|'),
+    ).toBe(true);
     expect(await page.textContent('#kpi-health')).toMatch(/Health index\s*(0\.\d\d|1\.00)/);
     await shot('equipment');
   });
@@ -168,6 +180,8 @@ describe('the dashboard in Chromium', () => {
   it('schedule: planned batches, failure windows and maintenance windows on a timeline', async () => {
     await open('schedule');
     expect(await points('#gantt')).toBeGreaterThan(6);
+    // A "now" line on the timeline.
+    expect(await page.$$eval('#gantt svg text', (ts) => ts.map((t) => t.textContent))).toContain('now');
     await shot('schedule');
   });
 

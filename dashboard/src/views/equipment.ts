@@ -145,6 +145,7 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         <a href="#/equipment/${encodeURIComponent(id)}?hours=48">48 h</a> ·
         <a href="#/equipment/${encodeURIComponent(id)}?hours=168">7 d</a>
       </p>
+      <p class="legend" id="product-legend"></p>
       <div class="row">
         <div class="card" style="flex-basis:100%">
           <h2>Failure probability, health index and RUL over time</h2>
@@ -160,11 +161,25 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
 
   // Batch bands and maintenance markers shared by every time chart.
   const products = [...new Set(h.batches.map((b) => b.product))];
+  // What the coloured bands behind every time chart mean: the product each batch made.
+  const colourOf = (p: string) => PRODUCT_COLOURS[products.indexOf(p) % PRODUCT_COLOURS.length];
+  setHtml(
+    el.querySelector('#product-legend') as HTMLElement,
+    products.length === 0
+      ? html`<span class="muted">No batch ran in this period (no product bands).</span>`
+      : html`Batch bands by product:
+        ${products.map(
+          (p) =>
+            html`<span class="swatch" style="background:${colourOf(p)}"></span
+              ><span class="product">${p}</span> `,
+        )}
+        · lines: blue maintenance, red failure`,
+  );
   const bands = h.batches.map((b) => [
     {
       xAxis: b.start,
       name: b.product,
-      itemStyle: { color: PRODUCT_COLOURS[products.indexOf(b.product) % PRODUCT_COLOURS.length] },
+      itemStyle: { color: colourOf(b.product) },
     },
     { xAxis: b.end ?? h.to },
   ]);

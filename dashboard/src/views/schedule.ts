@@ -129,6 +129,14 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
             );
             return rect ? { type: 'rect', shape: rect, style: { fill: COLOURS[kind] } } : null;
           },
+          // Where now is on the timeline (running batches left of it, the plan right of it).
+          markLine: {
+            silent: true,
+            symbol: 'none',
+            lineStyle: { color: '#1d2733', type: 'dashed' },
+            label: { formatter: 'now', position: 'end' },
+            data: [{ xAxis: Date.now() }],
+          },
         },
       ],
     } as never,
