@@ -134,7 +134,8 @@ export async function scheduleView(el: HTMLElement): Promise<void> {
             silent: true,
             symbol: 'none',
             lineStyle: { color: '#1d2733', type: 'dashed' },
-            label: { formatter: 'now', position: 'end' },
+            // The category axis is inverted (riskiest on top): 'start' is the top of the line.
+            label: { formatter: 'now', position: 'start' },
             data: [{ xAxis: Date.now() }],
           },
         },
