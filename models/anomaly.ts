@@ -415,32 +415,52 @@ export class AnomalyScorer {
     this.row = new Float64Array(model.features.length);
   }
 
-  /** Scores one instant given the values of `model.features` and its context. */
-  scoreRow(x: ArrayLike<number>, load: number, product: number, group: number): AnomalyScore {
+  /** The group that scores an instant: its own, or `all` when the model has no group column. */
+  private groupFor(group: number): { key: string; g: AnomalyGroup | undefined } {
     const key = groupKey(group);
-    const g = this.model.groups[key] ?? (this.model.group === null ? this.model.groups.all : undefined);
-    if (g === undefined) return { score: NaN, percentile: NaN, health: NaN, group: key };
-    zOf(g, x, load, product, this.d, this.z);
-    const score = combine(this.z, this.si.of, this.si.sensors.length, this.scratch);
-    return { score, ...readScore(g, score), group: key };
+    return {
+      key,
+      g: this.model.groups[key] ?? (this.model.group === null ? this.model.groups.all : undefined),
+    };
   }
 
-  /** The largest departures of the last scored row, largest first. */
+  /** Scores one instant given the values of `model.features` and its context. */
+  scoreRow(x: ArrayLike<number>, load: number, product: number, group: number): AnomalyScore {
+    return this.explain(x, load, product, group, 0).score;
+  }
+
+  /** The `k` largest departures of one instant, largest first. */
   drivers(x: ArrayLike<number>, load: number, product: number, group: number, k = 3): AnomalyDriver[] {
-    const g = this.model.groups[groupKey(group)] ?? this.model.groups.all;
-    if (g === undefined) return [];
-    zOf(g, x, load, product, this.d, this.z);
-    design(load, product, g.products, this.d);
-    return Array.from(this.z, (z, j) => ({ j, z }))
-      .filter((e) => e.z === e.z)
-      .sort((a, b) => Math.abs(b.z) - Math.abs(a.z))
-      .slice(0, k)
-      .map(({ j, z }) => ({
-        feature: this.model.features[j] as string,
-        z,
-        value: x[j] as number,
-        expected: dot(g.location[j] as number[], this.d),
-      }));
+    return this.explain(x, load, product, group, k).drivers;
+  }
+
+  /** Score and the `k` largest departures of one instant, from one computation of its z-scores. */
+  explain(
+    x: ArrayLike<number>,
+    load: number,
+    product: number,
+    group: number,
+    k: number,
+  ): { score: AnomalyScore; drivers: AnomalyDriver[] } {
+    const { key, g } = this.groupFor(group);
+    if (g === undefined)
+      return { score: { score: NaN, percentile: NaN, health: NaN, group: key }, drivers: [] };
+    zOf(g, x, load, product, this.d, this.z); // leaves the context's design in this.d
+    const score = combine(this.z, this.si.of, this.si.sensors.length, this.scratch);
+    const drivers =
+      k === 0
+        ? []
+        : Array.from(this.z, (z, j) => ({ j, z }))
+            .filter((e) => e.z === e.z)
+            .sort((a, b) => Math.abs(b.z) - Math.abs(a.z))
+            .slice(0, k)
+            .map(({ j, z }) => ({
+              feature: this.model.features[j] as string,
+              z,
+              value: x[j] as number,
+              expected: dot(g.location[j] as number[], this.d),
+            }));
+    return { score: { score, ...readScore(g, score), group: key }, drivers };
   }
 
   /** Scores rows of a column table (NaN context where a column is absent). */

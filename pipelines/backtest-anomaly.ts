@@ -84,7 +84,7 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
     const fit = fitAnomalyKind(blind, fold.cut, { ...o, useFailures: false, everySeconds: every });
     levels.push(round(fit.alarmHealth));
     const scorer = new AnomalyScorer(fit.model);
-    const h = healthAt(fit.model, ev, test);
+    const h = scorer.scoreColumns(ev, test).map((x) => x.health);
     const x = fit.model.features.map((f) => ev.columns[ev.names.indexOf(f)] as Float64Array);
     const ctx = (name: string | null) =>
       name === null ? null : (ev.columns[ev.names.indexOf(name)] as Float64Array);

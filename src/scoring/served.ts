@@ -199,7 +199,7 @@ export function servedAnomaly(loaded: LoadedAnomaly, fs: ModelScope['featureSet'
     assess(x, n) {
       idx.forEach((j, k) => (row[k] = v(x, j)));
       const c = [v(x, load), v(x, product), v(x, group)] as const;
-      return { score: scorer.scoreRow(row, ...c), drivers: n > 0 ? scorer.drivers(row, ...c, n) : [] };
+      return scorer.explain(row, ...c, n);
     },
   };
 }
