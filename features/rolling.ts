@@ -7,8 +7,9 @@ import type { Stat, WindowSpec } from './feature-set.ts';
 import { rollingCount, rollingMissingRatio } from './kernels/counts.ts';
 import { ewma, ewmaSpan } from './kernels/ewma.ts';
 import { rollingMax, rollingMin } from './kernels/extrema.ts';
-import { rollingMean, rollingMoments, rollingStd } from './kernels/moments.ts';
+import { rollingMoments } from './kernels/moments.ts';
 import { rollingDelta, rollingLast, rollingSlope, timeResolution } from './kernels/trend.ts';
+import { gappyFixedExtreme, gappyMean, gappyStd } from './kernels/gappy.ts';
 import {
   denseMean,
   denseSlope,
@@ -46,7 +47,10 @@ export function rollingStats(
 ): void {
   const want = (s: Stat) => stats.includes(s);
   // Dense slices (no NaN) take branch-free loops; fixed-width windows index i - w directly.
-  const fixed = !dense ? 0 : w.kind === 'count' ? w.rows : fixedWidth(starts);
+  // Slices with NaN take the blocked kernels of gappy.ts for mean, std and extrema (the exact ones
+  // in moments.ts and extrema.ts are their references in the tests).
+  const width = w.kind === 'count' ? w.rows : fixedWidth(starts);
+  const fixed = dense ? width : 0;
   const n = x.length;
   const needMin = want('min') || want('ptp');
   const needMax = want('max') || want('ptp');
@@ -58,10 +62,15 @@ export function rollingStats(
     if (lo) fixedMin(x, fixed, lo);
     if (hi) fixedMax(x, fixed, hi);
   } else {
-    if (want('mean')) (dense ? denseMean : rollingMean)(x, starts, outs.mean!);
-    if (want('std')) (dense ? denseStd : rollingStd)(x, starts, outs.std!);
-    if (lo) rollingMin(x, starts, lo);
-    if (hi) rollingMax(x, starts, hi);
+    if (want('mean')) (dense ? denseMean : gappyMean)(x, starts, outs.mean!);
+    if (want('std')) (dense ? denseStd : gappyStd)(x, starts, outs.std!);
+    if (width > 0) {
+      if (lo) gappyFixedExtreme(x, width, lo, 1);
+      if (hi) gappyFixedExtreme(x, width, hi, -1);
+    } else {
+      if (lo) rollingMin(x, starts, lo);
+      if (hi) rollingMax(x, starts, hi);
+    }
   }
   if (want('ptp')) {
     const p = outs.ptp!;

@@ -1,0 +1,164 @@
+/**
+ * Fast paths for series with missing values (NaN), the common case in plant telemetry (outages,
+ * dropped readings): the same blocked sliding sums as dense.ts, each value counted only when
+ * present. No Kahan chain and no Welford division on the critical path (in moments.ts those carry
+ * a 20-30 ns/value dependency chain); rounding is bounded instead by rebuilding the sums from the
+ * window at the start of every block of BLOCK rows, shifted to a value present in it. Results
+ * agree with the exact kernels of moments.ts and extrema.ts (tests/features/rolling.test.ts).
+ *
+ * Windows are [starts[i], i]; statistics are over the values present, NaN when too few (mean: 1,
+ * std: 2), the conventions of the exact kernels and of pandas. The slope keeps its exact kernel:
+ * sums about a block's first instant lose the slope of a short window far from it (measured:
+ * 1e-6 relative on two readings, and a slope where the times coincide).
+ */
+
+const BLOCK = 4096;
+
+/** The first value present in x[from, to), else 0: the shift the block's sums are taken about. */
+function presentIn(x: Float64Array, from: number, to: number): number {
+  for (let j = from; j < to; j++) if ((x[j] as number) === (x[j] as number)) return x[j] as number;
+  return 0;
+}
+
+export function gappyMean(x: Float64Array, starts: Int32Array, out: Float64Array): Float64Array {
+  const n = x.length;
+  let sum = 0;
+  let count = 0;
+  let lo = 0;
+  let shift = presentIn(x, 0, Math.min(n, BLOCK));
+  for (let b = 0; b < n; b += BLOCK) {
+    const end = Math.min(n, b + BLOCK);
+    if (b > 0) {
+      lo = starts[b] as number;
+      shift = presentIn(x, lo, end);
+      sum = 0;
+      count = 0;
+      for (let j = lo; j < b; j++) {
+        const v = x[j] as number;
+        if (v === v) {
+          sum += v - shift;
+          count++;
+        }
+      }
+    }
+    for (let i = b; i < end; i++) {
+      const v = x[i] as number;
+      if (v === v) {
+        sum += v - shift;
+        count++;
+      }
+      const start = starts[i] as number;
+      while (lo < start) {
+        const r = x[lo++] as number;
+        if (r === r) {
+          sum -= r - shift;
+          if (--count === 0) sum = 0; // an empty window holds no rounding residue
+        }
+      }
+      out[i] = count > 0 ? shift + sum / count : NaN;
+    }
+  }
+  return out;
+}
+
+/** Sample standard deviation (ddof 1) from shifted sums of values and squares. */
+export function gappyStd(x: Float64Array, starts: Int32Array, out: Float64Array): Float64Array {
+  const n = x.length;
+  let s1 = 0;
+  let s2 = 0;
+  let count = 0;
+  let lo = 0;
+  let shift = presentIn(x, 0, Math.min(n, BLOCK));
+  for (let b = 0; b < n; b += BLOCK) {
+    const end = Math.min(n, b + BLOCK);
+    if (b > 0) {
+      lo = starts[b] as number;
+      shift = presentIn(x, lo, end);
+      s1 = s2 = 0;
+      count = 0;
+      for (let j = lo; j < b; j++) {
+        const v = x[j] as number;
+        if (v === v) {
+          const d = v - shift;
+          s1 += d;
+          s2 += d * d;
+          count++;
+        }
+      }
+    }
+    for (let i = b; i < end; i++) {
+      const v = x[i] as number;
+      if (v === v) {
+        const d = v - shift;
+        s1 += d;
+        s2 += d * d;
+        count++;
+      }
+      const start = starts[i] as number;
+      while (lo < start) {
+        const r = x[lo++] as number;
+        if (r === r) {
+          const d = r - shift;
+          s1 -= d;
+          s2 -= d * d;
+          if (--count === 0) s1 = s2 = 0;
+        }
+      }
+      const m2 = s2 - (s1 * s1) / count;
+      out[i] = count > 1 ? Math.sqrt(m2 > 0 ? m2 / (count - 1) : 0) : NaN;
+    }
+  }
+  return out;
+}
+
+let suf = new Float64Array(0);
+
+/**
+ * Minimum (sign 1) or maximum (sign -1) over the last w rows with missing values: van Herk /
+ * Gil-Werman on sign * x with NaN read as +Infinity, and a running count of the values present so
+ * that a window with none gives NaN (not an infinity).
+ */
+export function gappyFixedExtreme(x: Float64Array, w: number, out: Float64Array, sign: 1 | -1): Float64Array {
+  const n = x.length;
+  if (suf.length < n) suf = new Float64Array(n);
+  const q = suf;
+  for (let b = 0; b < n; b += w) {
+    let acc = Infinity;
+    for (let i = Math.min(b + w, n) - 1; i >= b; i--) {
+      const v = x[i] as number;
+      const k = v === v ? sign * v : Infinity;
+      acc = k < acc ? k : acc;
+      q[i] = acc;
+    }
+  }
+  let count = 0;
+  for (let b = 0; b < n; b += w) {
+    const end = Math.min(b + w, n);
+    let acc = Infinity;
+    if (b === 0) {
+      for (let i = 0; i < end; i++) {
+        const v = x[i] as number;
+        if (v === v) {
+          count++;
+          const k = sign * v;
+          acc = k < acc ? k : acc;
+        }
+        out[i] = count > 0 ? sign * acc : NaN;
+      }
+      continue;
+    }
+    for (let i = b; i < end; i++) {
+      const v = x[i] as number;
+      if (v === v) {
+        count++;
+        const k = sign * v;
+        acc = k < acc ? k : acc;
+      }
+      const r = x[i - w] as number;
+      if (r === r) count--;
+      const s = q[i - w + 1] as number;
+      out[i] = count > 0 ? sign * (s < acc ? s : acc) : NaN;
+    }
+  }
+  return out;
+}
