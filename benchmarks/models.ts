@@ -1,22 +1,30 @@
 /**
  * The engine's forest against scikit-learn's RandomForestClassifier on the same data: 50,000 rows x
  * 40 features (a nonlinear problem with noise), 100 trees, sqrt features per split, depth 12; the
- * engine trains on both cores, scikit-learn gets n_jobs=2. Then inference with the compiled forest:
- * single-row latency and batch throughput.
+ * engine trains on both cores, scikit-learn gets n_jobs=2. Two scikit-learn references: its exact
+ * splits on the raw values, and like for like on the engine's own 256 quantile bins (the codes, so
+ * its candidate thresholds are the engine's). Then inference with the compiled forest: single-row
+ * latency (scikit-learn's with n_jobs=2 as trained and with n_jobs=1, its best for one row) and
+ * batch throughput against ml-random-forest on the same forest.
+ *
+ * Needs /usr/bin/python3 with numpy and scikit-learn (scripts/install-python-refs.sh).
  *
  *   npm run bench:models [-- --rows 50000 --features 40 --trees 100 --depth 12]
  *
- * Last line: {"train_s","sklearn_train_s","auc","sklearn_auc","predict_us_p50","predict_us_p99",
- *             "batch_rows_per_s","batch_speedup_vs_ml_random_forest",...}
+ * Last line: {"train_s","sklearn_train_s","sklearn_binned_train_s","auc","sklearn_auc",
+ *             "sklearn_binned_auc","predict_us_p50","predict_us_p99","sklearn_predict_us_p50",
+ *             "sklearn_predict_us_p50_n_jobs_1","batch_rows_per_s",...}
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
+  applyBins,
   compileForest,
+  fitBins,
   predictColumns,
   predictRow,
   rocAuc,
@@ -24,6 +32,7 @@ import {
   trainForestParallel,
 } from '../models/index.ts';
 import { Rng } from '../src/sim/rng.ts';
+import { PYTHON, requirePython } from './python.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -39,6 +48,7 @@ const P = Number(o.features);
 const TREES = Number(o.trees);
 const DEPTH = Number(o.depth);
 const here = path.dirname(fileURLToPath(import.meta.url));
+requirePython(['numpy', 'sklearn']);
 
 // A problem with 8 informative features (interactions and thresholds) among P, and label noise.
 const rng = new Rng(42, 'bench-models');
@@ -64,6 +74,13 @@ const flat = new Float64Array(P * total + total);
 cols.forEach((c, f) => flat.set(c, f * total));
 flat.set(y, P * total);
 writeFileSync(file, new Uint8Array(flat.buffer));
+// The same rows as the engine's trainer sees them: its 256 quantile bins, fitted on the training
+// rows (bin codes, feature-major): scikit-learn's exact splits over these are the engine's
+// candidate thresholds, so a forest on them is the like-for-like reference.
+const binned = applyBins(cols, fitBins(cols.map((c) => c.subarray(0, N))));
+const codes = new Float64Array(P * total);
+for (let r = 0; r < total; r++) for (let f = 0; f < P; f++) codes[f * total + r] = binned.codes[r * P + f] as number;
+writeFileSync(`${file}.bins`, new Uint8Array(codes.buffer));
 
 const trainCols = cols.map((c) => c.subarray(0, N));
 const testCols = cols.map((c) => c.subarray(N));
@@ -113,16 +130,8 @@ for (let k = 0; k < 3; k++) {
 }
 const mlRowsPerS = mlRows / mlBest;
 
-const probe = spawnSync('/usr/bin/python3', ['-c', 'import sklearn'], { stdio: 'ignore' });
-if (probe.status !== 0) {
-  console.error('installing Debian python3-sklearn for the reference run...');
-  execFileSync('apt-get', ['install', '-y', '-q', 'python3-sklearn'], {
-    stdio: 'inherit',
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-}
 const py = spawnSync(
-  '/usr/bin/python3',
+  PYTHON,
   [
     path.join(here, 'models_reference.py'),
     file,
@@ -132,15 +141,18 @@ const py = spawnSync(
     String(TREES),
     String(DEPTH),
   ],
-  { encoding: 'utf8' },
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
 );
 rmSync(dir, { recursive: true, force: true });
-if (py.status !== 0) throw new Error(`scikit-learn run failed: ${py.stderr}`);
+if (py.status !== 0) throw new Error('the scikit-learn run failed (its output is above)');
 const ref = JSON.parse(py.stdout.trim().split('\n').at(-1) as string) as {
   sklearn: string;
   train_s: number;
   auc: number;
   predict_us_p50: number;
+  predict_us_p50_n_jobs_1: number;
+  binned_train_s: number;
+  binned_auc: number;
 };
 const nodes = forest.trees.reduce((s, t) => s + t.feature.length, 0);
 console.log(
@@ -149,12 +161,17 @@ console.log(
     sklearn_train_s: Math.round(ref.train_s * 100) / 100,
     auc: Math.round(auc * 10000) / 10000,
     sklearn_auc: Math.round(ref.auc * 10000) / 10000,
+    sklearn_binned_train_s: Math.round(ref.binned_train_s * 100) / 100,
+    sklearn_binned_auc: Math.round(ref.binned_auc * 10000) / 10000,
+    train_speedup_vs_sklearn: Math.round((ref.train_s / trainS) * 100) / 100,
+    train_speedup_vs_sklearn_binned: Math.round((ref.binned_train_s / trainS) * 100) / 100,
     predict_us_p50: Math.round((lat[Math.floor(lat.length / 2)] as number) * 100) / 100,
     predict_us_p99: Math.round((lat[Math.floor(lat.length * 0.99)] as number) * 100) / 100,
     batch_rows_per_s: Math.round(TEST / batchBest),
     batch_speedup_vs_ml_random_forest: Math.round((TEST / batchBest / mlRowsPerS) * 10) / 10,
     ml_random_forest_rows_per_s: Math.round(mlRowsPerS),
     sklearn_predict_us_p50: Math.round(ref.predict_us_p50),
+    sklearn_predict_us_p50_n_jobs_1: Math.round(ref.predict_us_p50_n_jobs_1),
     rows: N,
     features: P,
     trees: TREES,
