@@ -17,7 +17,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { bareApp } from './bare-route.ts';
-import { autocannon, benchEnv, plantWithModels, serveChild } from './load.ts';
+import { benchEnv, cannon, plantWithModels, serveChild } from './load.ts';
+import type { Load } from './load.ts';
+import { Rng } from '../src/sim/rng.ts';
 import { buildApp } from '../src/api/app.ts';
 import { KeyStore } from '../src/api/keys.ts';
 import { loadConfig } from '../src/config.ts';
@@ -43,11 +45,16 @@ const { values: o } = parseArgs({
   },
 });
 const here = path.dirname(fileURLToPath(import.meta.url));
-const load = (url: string, body: string, headers: Record<string, string>, seconds: number, rate?: number) =>
-  autocannon(url, body, headers, seconds, Number(o.connections), rate);
+/** Answers that are neither 200 nor the limiters' 429. */
+const failures = (l: Load) =>
+  Object.entries(l.status ?? {}).reduce((n, [code, c]) => n + (code === '200' || code === '429' ? 0 : c), 0);
+const CONNECTIONS = Number(o.connections);
+const load = (url: string, bodies: string[], keys: string[], seconds: number, rate?: number) =>
+  cannon({ url, bodies, keys, connections: CONNECTIONS, seconds, ...(rate === undefined ? {} : { rate }) });
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-api-'));
-const env = await benchEnv(dir, { PDM_API_RATE_LIMIT: '0' });
+// The rate limiters at their defaults, as deployed: each connection is a client with its own key.
+const env = await benchEnv(dir);
 const config = loadConfig(env);
 const store = await connectStore(config, { onLog: (l) => console.error(l) });
 try {
@@ -59,7 +66,7 @@ try {
     trees: Number(o.trees),
   });
   const keys = new KeyStore(config.api.keysFile);
-  const key = keys.create('mes').key;
+  const clientKeys = Array.from({ length: CONNECTIONS }, () => keys.create('mes').key);
   const inline = o.server === 'inline';
   let scoreUrl: string;
   let bareUrl: string;
@@ -84,14 +91,29 @@ try {
     bareUrl = `${await serveChild(['--import', 'tsx', path.resolve(here, 'bare-server.ts'), String(await freePort())], env, stops)}/v1/score`;
   }
 
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
-  const body = JSON.stringify({ equipment: 'cnc-001' });
+  // Every equipment in turn, live (its live window); and every equipment at instants of its past
+  // (each a window read from QuestDB: the uncached path).
+  const ids = plant.equipment.map((e) => e.id);
+  const live = ids.map((equipment) => JSON.stringify({ equipment }));
+  const end = start + days * 86400;
+  const pastRng = new Rng(11, 'bench-api-at');
+  const past = Array.from({ length: 4096 }, (_, i) =>
+    JSON.stringify({
+      equipment: ids[i % ids.length],
+      at: new Date(Math.round(pastRng.uniform(start + 86400, end - 600)) * 1000).toISOString(),
+    }),
+  );
   console.error('warming up...');
-  await load(scoreUrl, body, headers, 3);
+  await load(scoreUrl, live, clientKeys, 3);
+  await load(scoreUrl, past, clientKeys, 3);
   console.error('bare route, maximum rate (10 s)...');
-  const bareMax = await load(bareUrl, body, headers, 10);
-  console.error('score route, maximum rate (10 s)...');
-  const scoreMax = await load(scoreUrl, body, headers, 10);
+  const bareMax = await load(bareUrl, live, clientKeys, 10);
+  console.error('score route, maximum rate (10 s), live...');
+  const scoreMax = await load(scoreUrl, live, clientKeys, 10);
+  console.error('score route, maximum rate (10 s), instants of the past...');
+  const pastMax = await load(scoreUrl, past, clientKeys, 10);
+  console.error(`score route at ${o.rate} requests/s for ${o.duration} s, instants of the past...`);
+  const pastHeld = await load(scoreUrl, past, clientKeys, Number(o.duration), Number(o.rate));
   // --live: the plant keeps streaming (one reading a second per machine) while the rate is held,
   // so the scored equipment gets new readings and its features are recomputed every second.
   const streaming = new AbortController();
@@ -132,7 +154,7 @@ try {
   });
   gcObserver.observe({ entryTypes: ['gc'] });
   loop.enable();
-  const held = await load(scoreUrl, body, headers, Number(o.duration), Number(o.rate));
+  const held = await load(scoreUrl, live, clientKeys, Number(o.duration), Number(o.rate));
   loop.disable();
   gcObserver.disconnect();
   streaming.abort();
@@ -144,7 +166,7 @@ try {
   }
   // The same held rate on the bare route: how much of the tail is the load generator and the machine.
   console.error(`bare route at ${o.rate} requests/s for ${o.duration} s...`);
-  const bareHeld = await load(bareUrl, body, headers, Number(o.duration), Number(o.rate));
+  const bareHeld = await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
   for (const stop of stops) await stop();
   const result = {
     score_rps: scoreMax.rps,
@@ -152,13 +174,20 @@ try {
     score_p99_ms: scoreMax.p99,
     bare_rps: bareMax.rps,
     bare_p99_ms: bareMax.p99,
-    errors: scoreMax.errors + scoreMax.non2xx + held.errors + held.non2xx,
+    // Errors are failed connections and answers other than 200 and 429 (the limiters' answer).
+    errors: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + l.errors + failures(l), 0),
+    limited_429: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + (l.status?.['429'] ?? 0), 0),
     max_ratio_vs_bare: Math.round((scoreMax.rps / bareMax.rps) * 1000) / 1000,
+    past_rps: pastMax.rps,
+    past_p99_ms: pastMax.p99,
     held_rate: Number(o.rate),
     held_rps: held.rps,
     held_p50_ms: held.p50,
     held_p99_ms: held.p99,
     held_requests: held.requests,
+    held_past_rps: pastHeld.rps,
+    held_past_p50_ms: pastHeld.p50,
+    held_past_p99_ms: pastHeld.p99,
     bare_held_p50_ms: bareHeld.p50,
     bare_held_p99_ms: bareHeld.p99,
     server: inline ? 'inline' : 'process',
@@ -169,6 +198,8 @@ try {
           held_gc_pause_max_ms: Math.round(gcMax * 100) / 100,
         }
       : {}),
+    equipment: ids.length,
+    client_keys: clientKeys.length,
     sample_seconds: Number(o['sample-seconds']),
     live: o.live === true,
     trees: Number(o.trees),

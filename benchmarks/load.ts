@@ -1,5 +1,8 @@
 /** Load generation shared by the API benchmarks: autocannon and servers in processes of their own. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import type { CannonSpec } from './cannon.ts';
 import { ModelRegistry } from '../models/index.ts';
 import { modelScopes, trainFailureModel, trainRulModel } from '../pipelines/index.ts';
 import { applyPlant } from '../src/plant/index.ts';
@@ -11,6 +14,7 @@ import { freePort } from '../tests/helpers/ports.ts';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const CANNON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'cannon.ts');
 const AUTOCANNON = path.resolve(
   path.dirname(fileURLToPath(import.meta.url)),
   '../node_modules/autocannon/autocannon.js',
@@ -23,6 +27,8 @@ export interface Load {
   errors: number;
   non2xx: number;
   requests: number;
+  /** Answers by HTTP status (the cannon runs only). */
+  status?: Record<string, number>;
 }
 
 /** Runs autocannon in its own process; resolves with its JSON summary. */
@@ -72,6 +78,30 @@ export function autocannon(
         });
       } catch (err) {
         reject(new Error(`autocannon gave no JSON: ${out.slice(0, 300)} (${String(err)})`));
+      }
+    });
+  });
+}
+
+/**
+ * A load run through benchmarks/cannon.ts: every body of `spec.bodies` in turn, each connection a
+ * client with its own key of `spec.keys`.
+ */
+export function cannon(spec: CannonSpec): Promise<Load> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-cannon-'));
+  const file = path.join(dir, 'spec.json');
+  writeFileSync(file, JSON.stringify(spec));
+  return new Promise<Load>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CANNON, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        resolve(JSON.parse(out.trim().split('\n').at(-1) as string) as Load);
+      } catch {
+        reject(new Error(`the load run exited (${code}) without a summary: ${out.slice(0, 300)}`));
       }
     });
   });

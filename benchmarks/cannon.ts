@@ -1,0 +1,55 @@
+/**
+ * One load run in a process of its own (so the load generator never shares the server's event
+ * loop): autocannon, driven programmatically so that every request body of a list is sent in
+ * turn (all equipment, or instants of the past) and every connection is a client with its own API
+ * key, as an MES deployment has. Reads its spec from the JSON file named by argv[2]; prints one
+ * JSON summary.
+ */
+import autocannon from 'autocannon';
+import { readFileSync } from 'node:fs';
+
+export interface CannonSpec {
+  url: string;
+  bodies: string[];
+  keys: string[];
+  connections: number;
+  seconds: number;
+  /** Requests per second over all connections; none: as fast as the server answers. */
+  rate?: number;
+}
+
+const spec = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as CannonSpec;
+let nextBody = 0;
+let nextKey = 0;
+const result = await autocannon({
+  url: spec.url,
+  method: 'POST',
+  connections: spec.connections,
+  duration: spec.seconds,
+  ...(spec.rate === undefined ? {} : { overallRate: spec.rate }),
+  requests: [
+    {
+      method: 'POST',
+      setupRequest: (req: Record<string, unknown>, context: Record<string, unknown>) => {
+        context.key ??= spec.keys[nextKey++ % spec.keys.length];
+        return {
+          ...req,
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${String(context.key)}` },
+          body: spec.bodies[nextBody++ % spec.bodies.length],
+        };
+      },
+    },
+  ],
+});
+const codes = result.statusCodeStats ?? {};
+console.log(
+  JSON.stringify({
+    rps: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors,
+    non2xx: result.non2xx,
+    requests: result.requests.total,
+    status: Object.fromEntries(Object.entries(codes).map(([k, v]) => [k, v.count])),
+  }),
+);
