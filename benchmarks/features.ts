@@ -129,7 +129,9 @@ function engine(
 ): Results {
   const res: Results = {};
   for (const w of WINDOWS) for (const s of stats) res[`${s}_${w}`] = [];
-  const specs: WindowSpec[] = WINDOWS.map((w) => (kind === 'count' ? { kind, rows: w } : { kind, seconds: w }));
+  const specs: WindowSpec[] = WINDOWS.map((w) =>
+    kind === 'count' ? { kind, rows: w } : { kind, seconds: w },
+  );
   const scratch = new Int32Array(N_PTS);
   for (let e = 0; e < N_EQ; e++) {
     const { t, x } = series(e);
@@ -156,11 +158,16 @@ function at(res: Results, key: string, row: number, offsets: (e: number) => numb
 const gridOffset = (e: number) => e * N_PTS;
 const rowOffset = (e: number) => offB[e] as number;
 const gridSeries = (e: number) => ({ t: tGrid, x: data.subarray(e * N_PTS, (e + 1) * N_PTS) });
-const rowSeries = (e: number) => ({ t: tB.subarray(offB[e], offB[e + 1]), x: xB.subarray(offB[e], offB[e + 1]) });
+const rowSeries = (e: number) => ({
+  t: tB.subarray(offB[e], offB[e + 1]),
+  x: xB.subarray(offB[e], offB[e + 1]),
+});
 
 const MMSM: Stat[] = ['mean', 'std', 'min', 'max'];
-console.error(`data: ${N.toLocaleString('en')} readings, ${((100 * nan) / N).toFixed(1)} % NaN, ` +
-  `${((100 * (N - kept)) / N).toFixed(1)} % in outages; ${REPS} timed runs after one warm-up`);
+console.error(
+  `data: ${N.toLocaleString('en')} readings, ${((100 * nan) / N).toFixed(1)} % NaN, ` +
+    `${((100 * (N - kept)) / N).toFixed(1)} % in outages; ${REPS} timed runs after one warm-up`,
+);
 const ours = {
   mmsm: timed(() => engine(MMSM, 'count', gridSeries)),
   mean: timed(() => engine(['mean'], 'count', gridSeries)),
@@ -178,7 +185,9 @@ const fs = defineFeatureSet({
 });
 const day = 86_400;
 const tDay = Float64Array.from({ length: day }, (_, i) => 1.7e9 + i);
-const sensors = fs.sensors.map((_, k) => Float64Array.from({ length: day }, (_, i) => data[(k * day + i) % N] as number));
+const sensors = fs.sensors.map((_, k) =>
+  Float64Array.from({ length: day }, (_, i) => data[(k * day + i) % N] as number),
+);
 const vector = new Float64Array(fs.columns.length);
 const onlineTimes: number[] = [];
 for (let r = 0; r < 25; r++) {
@@ -223,7 +232,10 @@ function disagreement(r: Ref, mine: Results, idx: number[], offsets: (e: number)
       const v = raw ?? NaN;
       const o = at(mine, k, idx[j] as number, offsets);
       if (Number.isNaN(v) && Number.isNaN(o)) return;
-      d = Math.max(d, Number.isNaN(v) !== Number.isNaN(o) ? Infinity : Math.abs(v - o) / Math.max(1, Math.abs(v)));
+      d = Math.max(
+        d,
+        Number.isNaN(v) !== Number.isNaN(o) ? Infinity : Math.abs(v - o) / Math.max(1, Math.abs(v)),
+      );
     });
   }
   return d;
@@ -247,11 +259,22 @@ const result = {
   ratio_slope_vs_pandas: ratio(ref.pandas_slope!, ours.slope),
   ratio_slope_vs_numpy: ratio(ref.numpy_slope!, ours.slope),
   ratio_time_windows_vs_pandas: ratio(ref.pandas_time!, ours.time),
-  engine_s: { mmsm: sec(ours.mmsm.s), mean: sec(ours.mean.s), slope: sec(ours.slope.s), time_mmsm: sec(ours.time.s) },
+  engine_s: {
+    mmsm: sec(ours.mmsm.s),
+    mean: sec(ours.mean.s),
+    slope: sec(ours.slope.s),
+    time_mmsm: sec(ours.time.s),
+  },
   reference_s: Object.fromEntries(
-    ['pandas_mmsm', 'bottleneck_mmsm', 'numpy_mean', 'bottleneck_mean', 'pandas_slope', 'numpy_slope', 'pandas_time'].map(
-      (k) => [k, sec(ref[k]!.s)],
-    ),
+    [
+      'pandas_mmsm',
+      'bottleneck_mmsm',
+      'numpy_mean',
+      'bottleneck_mean',
+      'pandas_slope',
+      'numpy_slope',
+      'pandas_time',
+    ].map((k) => [k, sec(ref[k]!.s)]),
   ),
   values_per_s: Math.round((N * WINDOWS.length * MMSM.length) / ours.mmsm.s),
   online_ms: Math.round((onlineTimes[Math.floor(onlineTimes.length / 2)] as number) * 100) / 100,
@@ -268,6 +291,8 @@ const result = {
 console.log(JSON.stringify(result));
 const worst = Object.entries(agreement).filter(([, d]) => !(d <= 1e-6));
 if (worst.length > 0) {
-  console.error(`error: results differ from the references: ${worst.map(([k, d]) => `${k} ${d}`).join(', ')}`);
+  console.error(
+    `error: results differ from the references: ${worst.map(([k, d]) => `${k} ${d}`).join(', ')}`,
+  );
   process.exit(1);
 }

@@ -92,7 +92,9 @@ export function cannon(spec: CannonSpec): Promise<Load> {
   const file = path.join(dir, 'spec.json');
   writeFileSync(file, JSON.stringify(spec));
   return new Promise<Load>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CANNON, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CANNON, file], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('error', reject);

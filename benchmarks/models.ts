@@ -79,7 +79,8 @@ writeFileSync(file, new Uint8Array(flat.buffer));
 // candidate thresholds, so a forest on them is the like-for-like reference.
 const binned = applyBins(cols, fitBins(cols.map((c) => c.subarray(0, N))));
 const codes = new Float64Array(P * total);
-for (let r = 0; r < total; r++) for (let f = 0; f < P; f++) codes[f * total + r] = binned.codes[r * P + f] as number;
+for (let r = 0; r < total; r++)
+  for (let f = 0; f < P; f++) codes[f * total + r] = binned.codes[r * P + f] as number;
 writeFileSync(`${file}.bins`, new Uint8Array(codes.buffer));
 
 const trainCols = cols.map((c) => c.subarray(0, N));

@@ -238,7 +238,10 @@ describe('the blocked kernels for series with missing values agree with the exac
         { kind: 'time', seconds: 600 },
       ] as WindowSpec[]) {
         const starts = windowStarts(t, w);
-        const fast = Object.fromEntries(STATS.map((s) => [s, new Float64Array(n)])) as Record<Stat, Float64Array>;
+        const fast = Object.fromEntries(STATS.map((s) => [s, new Float64Array(n)])) as Record<
+          Stat,
+          Float64Array
+        >;
         rollingStats(t, x, w, STATS, fast, starts, false);
         const exact = {
           mean: rollingMean(x, starts, new Float64Array(n)),
@@ -253,7 +256,9 @@ describe('the blocked kernels for series with missing values agree with the exac
             if (s === 'mean' && Number.isNaN(exact.mean[i])) nanWindows++;
             const mag = s === 'slope' ? 1 : s === 'std' ? 10 : Math.abs(level) + 1e3;
             if (!close(fast[s][i] as number, exact[s][i] as number, 1e-10, mag)) {
-              throw new Error(`${s} ${JSON.stringify(w)} row ${i}: blocked ${fast[s][i]} vs exact ${exact[s][i]}`);
+              throw new Error(
+                `${s} ${JSON.stringify(w)} row ${i}: blocked ${fast[s][i]} vs exact ${exact[s][i]}`,
+              );
             }
           }
         }
