@@ -29,16 +29,30 @@ function readSql(relative: string): string {
 /**
  * Replaces `{{key}}` with the schema's table name, or with a validated, comma-separated list of
  * column names from `columns` (e.g. the sensors of a feature set); an unknown key is an error.
+ * `{{key|bucket_stats}}` expands each column c of the list to its per-group count, sum, minimum,
+ * maximum and sum of squares (`count(c) c__n, sum(c) c__sum, min(c) c__min, max(c) c__max,
+ * sum(c * c) c__sq`), for queries that bucket readings in QuestDB.
  */
 export function bindTables(
   text: string,
   tables: Tables,
   columns: Readonly<Record<string, readonly string[]>> = {},
 ): string {
-  return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
+  return text.replace(/\{\{(\w+)(?:\|(\w+))?\}\}/g, (_, key: string, form: string | undefined) => {
     const list = columns[key];
-    if (list !== undefined) return list.map((c) => assertIdentifier(c, 'column name')).join(', ');
-    const name = tables[key as TableKey];
+    if (list !== undefined) {
+      const names = list.map((c) => assertIdentifier(c, 'column name'));
+      if (form === undefined) return names.join(', ');
+      if (form === 'bucket_stats')
+        return names
+          .map(
+            (c) =>
+              `count(${c}) ${c}__n, sum(${c}) ${c}__sum, min(${c}) ${c}__min, max(${c}) ${c}__max, sum(${c} * ${c}) ${c}__sq`,
+          )
+          .join(', ');
+      throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `Unknown form {{${key}|${form}}}`);
+    }
+    const name = form === undefined ? tables[key as TableKey] : undefined;
     if (name === undefined) throw new PdmError(ErrorCodes.SQL_NOT_FOUND, `Unknown placeholder {{${key}}}`);
     return name;
   });
