@@ -16,6 +16,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
@@ -313,6 +314,19 @@ export class ModelRegistry {
   challenges(name: string): ChallengeRecord[] {
     const file = path.join(this.modelDir(name), 'challenges.json');
     return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as ChallengeRecord[]) : [];
+  }
+
+  /**
+   * Deletes the versions never promoted, but the newest `keep` of them (at least one, so version
+   * numbers are never reused); every version ever promoted stays, so rollback always finds its
+   * target. Returns the deleted versions, oldest first.
+   */
+  prune(name: string, keep: number): string[] {
+    const everPromoted = new Set(this.state(name).history);
+    const unpromoted = this.versions(name).filter((v) => !everPromoted.has(v));
+    const drop = unpromoted.slice(0, Math.max(0, unpromoted.length - Math.max(1, keep)));
+    for (const v of drop) rmSync(path.join(this.modelDir(name), v), { recursive: true, force: true });
+    return drop;
   }
 
   /** Back to the version promoted before the current one. */

@@ -92,6 +92,16 @@ export async function telemetrySpan(
  * The span of stored telemetry as a range [first, last + 1 µs), for work that needs history;
  * throws, naming `who`, when nothing is stored yet.
  */
+/**
+ * The last `days` of a history (all of it when `days` is 0 or the history is shorter): what
+ * training, retraining and backtests read, so a plant that has run for a year trains in the same
+ * memory as one that has run for a month.
+ */
+export function historyWindow(history: TimeRange, days: number): TimeRange {
+  if (!(days > 0)) return history;
+  return { from: Math.max(history.from, history.to - days * 86_400e6), to: history.to };
+}
+
 export async function storedHistory(store: Store, who: string): Promise<TimeRange> {
   const span = await telemetrySpan(store);
   if (span.readings === 0)

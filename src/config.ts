@@ -116,6 +116,16 @@ export interface ModelsConfig {
    * training side's calibration slice (PDM_ALERT_BUDGET).
    */
   readonly alertBudget: number;
+  /**
+   * Days of history training, the retrain job and backtests read, ending at the latest reading
+   * (PDM_TRAIN_HISTORY_DAYS; 0: all of it). Bounds their memory and time on a long-lived plant.
+   */
+  readonly historyDays: number;
+  /**
+   * Versions never promoted kept per model (PDM_MODELS_KEEP_UNPROMOTED, at least 1): the retrain
+   * job deletes older ones. Every version ever promoted stays (rollback).
+   */
+  readonly keepUnpromoted: number;
 }
 
 export interface JobsConfig {
@@ -291,6 +301,16 @@ export const ENV_VARS: readonly EnvVar[] = [
     name: 'PDM_RETRAIN_METRIC',
     default: 'brier',
     help: 'Metric a challenger must beat the champion on: brier (lower wins) or roc_auc',
+  },
+  {
+    name: 'PDM_TRAIN_HISTORY_DAYS',
+    default: '30',
+    help: 'Days of history (ending at the latest reading) that training, the retrain job and backtests read; 0 reads all of it',
+  },
+  {
+    name: 'PDM_MODELS_KEEP_UNPROMOTED',
+    default: '10',
+    help: 'Versions never promoted kept per model; the retrain job deletes older ones (promoted versions always stay)',
   },
   {
     name: 'PDM_FAILURE_HORIZONS',
@@ -486,6 +506,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     models: {
       failureHorizonsHours: horizons(read(env, 'PDM_FAILURE_HORIZONS')),
       alertBudget: positive(env, 'PDM_ALERT_BUDGET'),
+      historyDays: int(env, 'PDM_TRAIN_HISTORY_DAYS', 0, 36_500),
+      keepUnpromoted: int(env, 'PDM_MODELS_KEEP_UNPROMOTED', 1, 100_000),
     },
     mqtt: mqttConfig(env),
     alerts: {

@@ -15,6 +15,7 @@ import {
   ensureInitialModels,
   modelScopes,
   storedHistory,
+  historyWindow,
 } from '../pipelines/index.ts';
 import type { FailureBacktest, Gate, InitialModels } from '../pipelines/index.ts';
 import { buildApp } from './api/app.ts';
@@ -308,7 +309,7 @@ export async function runMain(): Promise<void> {
 
   // Models: first ones backtested, trained and promoted when none is registered.
   const registry = new ModelRegistry(config.modelsDir);
-  const history = await storedHistory(store, 'npm start');
+  const history = historyWindow(await storedHistory(store, 'npm start'), config.models.historyDays);
   const trainStart = performance.now();
   const models: { scope: string; m: InitialModels }[] = [];
   for (const scope of scopes)

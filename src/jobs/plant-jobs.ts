@@ -12,6 +12,7 @@ import {
   forecastAll,
   persistFeatures,
   storedHistory,
+  historyWindow,
 } from '../../pipelines/index.ts';
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
 import { retrainFailureHorizon, retrainModels } from '../../pipelines/retrain.ts';
@@ -229,7 +230,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         `over the last ${primary + 24} h (instants whose ${primary} h outcome is known); ` +
         `first trains any model still missing that the history can now backtest (e.g. a longer horizon)`,
       async run({ at }) {
-        const history = await storedHistory(store, 'retrain');
+        const history = historyWindow(await storedHistory(store, 'retrain'), store.config.models.historyDays);
         const range = { from: history.from, to: Math.min(at.getTime() * 1000, history.to) };
         let promoted = 0;
         const details: string[] = [];
@@ -239,6 +240,14 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           details.push(r.detail);
         }
         if (promoted > 0) d.scorer.reload();
+        // Challengers that lost pile up night after night: keep the newest few, never a promoted one.
+        let pruned = 0;
+        for (const name of registry.names())
+          pruned += registry.prune(name, store.config.models.keepUnpromoted).length;
+        if (pruned > 0)
+          details.push(
+            `deleted ${pruned} never-promoted model versions beyond the newest ${store.config.models.keepUnpromoted} per model`,
+          );
         return { rows: promoted, detail: details.join(' | ') };
       },
     },

@@ -50,6 +50,22 @@ describe('the model registry', () => {
     expect(registry.promoted('rul')).toBe('v0001');
   });
 
+  it('prunes versions never promoted beyond the newest few; every promoted one stays, and numbers are never reused', () => {
+    const reg = new ModelRegistry(mkdtempSync(path.join(os.tmpdir(), 'pdm-registry-prune-')));
+    for (let i = 0; i < 8; i++) reg.save('failure', f1, info); // v0001 .. v0008
+    reg.promote('failure', 'v0002');
+    reg.promote('failure', 'v0005');
+    reg.promote('failure', 'v0002'); // rolled forward to an older one: both stay in the history
+    expect(reg.prune('failure', 2)).toEqual(['v0001', 'v0003', 'v0004', 'v0006']);
+    expect(reg.versions('failure')).toEqual(['v0002', 'v0005', 'v0007', 'v0008']);
+    expect(reg.prune('failure', 2)).toEqual([]); // nothing more to do
+    expect(reg.rollback('failure')).toBe('v0005');
+    expect(reg.load('failure').meta.version).toBe('v0005');
+    // Keep 0 still keeps the newest, so the next version is v0009, not a reused number.
+    expect(reg.prune('failure', 0)).toEqual(['v0007']);
+    expect(reg.save('failure', f2, info).version).toBe('v0009');
+  });
+
   it('refuses a tampered model and a feature-set mismatch, saying which', () => {
     const err1 = (() => {
       try {

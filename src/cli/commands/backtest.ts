@@ -1,6 +1,6 @@
 import { ErrorCodes, PdmError } from '../../errors.ts';
 import { parseIsoMicros } from '../../ingest/index.ts';
-import { connectStore } from '../../store/index.ts';
+import { connectStore, microsToIso } from '../../store/index.ts';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { dataFile } from '../../ingest/index.ts';
@@ -11,6 +11,7 @@ import {
   backtestFailure,
   backtestRul,
   storedHistory,
+  historyWindow,
   writeBacktestReport,
 } from '../../../pipelines/index.ts';
 import { intOption, numberOption, parseOptions } from '../args.ts';
@@ -82,9 +83,15 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     const scope = await chooseScope(store, 'backtest', values.scope);
     // A long run (minutes on weeks of 1 s data) shows where it is, on a terminal.
     bar = progressBar(`backtest ${kind} (${scope.name})`);
-    const history = await storedHistory(store, 'backtest');
-    const from = values.from === undefined ? history.from : parseIsoMicros(values.from);
-    const to = values.to === undefined ? history.to : parseIsoMicros(values.to);
+    const stored = await storedHistory(store, 'backtest');
+    const to = values.to === undefined ? stored.to : parseIsoMicros(values.to);
+    // Without --from, the PDM_TRAIN_HISTORY_DAYS days before the end: what training reads.
+    const window = historyWindow({ from: stored.from, to }, config.models.historyDays);
+    if (values.from === undefined && window.from > stored.from)
+      console.error(
+        `backtest: the last ${config.models.historyDays} days of history, from ${microsToIso(window.from)} (PDM_TRAIN_HISTORY_DAYS; --from or 0 reads more)`,
+      );
+    const from = values.from === undefined ? window.from : parseIsoMicros(values.from);
     if (Number.isNaN(from) || Number.isNaN(to))
       throw new PdmError(ErrorCodes.CLI_USAGE, 'backtest: --from and --to must be ISO 8601');
     if (kind === 'rul') {

@@ -7,10 +7,11 @@ import {
   backtestRul,
   computeStoreFeatures,
   storedHistory,
+  historyWindow,
   trainFailureModel,
   trainRulModel,
 } from '../../../pipelines/index.ts';
-import { connectStore } from '../../store/index.ts';
+import { connectStore, microsToIso } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
 import { chooseScope } from '../scope.ts';
 import type { CommandContext } from '../main.ts';
@@ -35,7 +36,12 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
   const store = await connectStore(config, { start: false });
   try {
     const scope = await chooseScope(store, 'train', values.scope);
-    const range = await storedHistory(store, 'train');
+    const stored = await storedHistory(store, 'train');
+    const range = historyWindow(stored, config.models.historyDays);
+    if (range.from > stored.from)
+      console.error(
+        `train: reading the last ${config.models.historyDays} days of history, from ${microsToIso(range.from)} (PDM_TRAIN_HISTORY_DAYS; 0 reads all)`,
+      );
     const opts = {
       horizonHours: intOption('train', 'horizon', values.horizon, 24),
       mode: values.mode,
