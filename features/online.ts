@@ -13,7 +13,7 @@
 import { lastWindowStart, statsAtLast } from './at-instant.ts';
 import { statsFromSums } from './from-sums.ts';
 import type { FeatureSet, Stat, WindowSpec } from './feature-set.ts';
-import { ewmaLast, ewmaSpanLast, geometricEwma } from './kernels/ewma.ts';
+import { ewmaLast, ewmaSpanLast, geometricEwma, presentGeometricEwmas } from './kernels/ewma.ts';
 
 const ACC = 12; // cnt s1 s2 s3 s4 sq st stt stx min max first
 
@@ -203,14 +203,27 @@ function presentSensor(
     i = Math.min(i, stop - 1);
     snap.set(acc, k * ACC);
   }
+  // Time EWMAs on regular sampling: one pass without exp for every window, over the rows that
+  // still weigh anything (60 half-lives); count windows and irregular sampling take the recursion.
+  let regularEwmas: number[] | undefined;
+  if (stats.includes('ewma') && frame.regular && frame.dt > 0) {
+    const froms: number[] = [];
+    const bs: number[] = [];
+    for (const w of windows) {
+      const seconds = w.kind === 'time' ? w.seconds : NaN;
+      froms.push(w.kind === 'time' ? lastWindowStart(t, { kind: 'time', seconds: 60 * seconds }) : n);
+      bs.push(Math.exp((-Math.LN2 / seconds) * frame.dt));
+    }
+    regularEwmas = presentGeometricEwmas(x, froms, bs);
+  }
   for (let k = 0; k < nw; k++) {
     const w = windows[k] as WindowSpec;
     const stop = starts[k] as number;
-    const ewma = stats.includes('ewma')
-      ? w.kind === 'time'
-        ? ewmaLast(t, x, w.seconds)
-        : ewmaSpanLast(x, w.rows)
-      : NaN;
+    let ewma = NaN;
+    if (stats.includes('ewma')) {
+      ewma = regularEwmas?.[k] ?? NaN;
+      if (ewma !== ewma) ewma = w.kind === 'count' ? ewmaSpanLast(x, w.rows) : ewmaLast(t, x, w.seconds);
+    }
     statsFromSums(
       snap,
       k * ACC,
@@ -355,6 +368,12 @@ function lowestStart(starts: readonly number[]): number {
   return m;
 }
 
+/** Whether rows [from, n) hold a NaN: a scan that stops at the first, before a dense pass is tried. */
+function hasMissing(x: Float64Array, from: number): boolean {
+  for (let i = x.length - 1; i >= from; i--) if ((x[i] as number) !== (x[i] as number)) return true;
+  return false;
+}
+
 /** Rows [from, checkedFrom) were not read by the stats pass: check them for NaN. */
 function isDenseFrom(x: Float64Array, from: number, checkedFrom: number): boolean {
   for (let i = from; i < checkedFrom; i++) if ((x[i] as number) !== (x[i] as number)) return false;
@@ -379,7 +398,10 @@ export function featuresAtLast(
     const offsets = fs.windows.map((_, j) => k + j * perWindow);
     if (frame === undefined) {
       fs.windows.forEach((w, j) => statsAtLast(t, x, w, fs.stats, out, offsets[j] as number));
-    } else if (!denseSensor(t, x, fs.windows, fs.stats, out, offsets, frame)) {
+    } else if (
+      hasMissing(x, lowestStart(frame.starts)) ||
+      !denseSensor(t, x, fs.windows, fs.stats, out, offsets, frame)
+    ) {
       presentSensor(t, x, fs.windows, fs.stats, out, offsets, frame);
     }
     k += fs.windows.length * perWindow;

@@ -96,6 +96,95 @@ function geometricTail(t: Float64Array, x: Float64Array, from: number, halfLife:
   return geometricEwma(x, from, Math.exp((-Math.LN2 / halfLife) * dt));
 }
 
+/**
+ * `ewmaFinal` at the last row of regularly sampled tails with missing values, without exp: over
+ * the values present v_1 .. v_m (v_m the last, at row L), s = v_m + Σ_(j<m) b^(L - i_j) (v_j - v_(j+1)),
+ * which is the recursion s += (1 - b^Δ)(v - s) unrolled (Δ rows between values present, b the
+ * decay per row). Several decays at once (one per window, each from its own row `from`),
+ * in one backward pass over the longest tail, four windows per pass with their state in locals;
+ * NaN for a window with no value present in its tail.
+ */
+export function presentGeometricEwmas(
+  x: Float64Array,
+  froms: readonly number[],
+  bs: readonly number[],
+): number[] {
+  const out: number[] = new Array<number>(froms.length).fill(NaN);
+  for (let g = 0; g < froms.length; g += 4) {
+    const idx = [g, g + 1, g + 2, g + 3].filter((k) => k < froms.length);
+    const f = idx.map((k) => froms[k] as number);
+    const lowest = Math.min(...f);
+    let last = x.length - 1;
+    while (last >= lowest && (x[last] as number) !== (x[last] as number)) last--;
+    if (last < lowest) continue;
+    const v0 = x[last] as number;
+    // state: p (weight of the next value present) and s per window, and the value after it.
+    const st = Float64Array.of(1, 1, 1, 1, v0, v0, v0, v0, v0);
+    const b = Float64Array.from([0, 1, 2, 3], (j) => (j < idx.length ? (bs[idx[j] as number] as number) : 0));
+    // Segments between the windows' starts, latest first: a window ends when its start is passed.
+    const ends = [...new Set(f)].sort((p, q) => q - p);
+    let hi = last - 1;
+    for (const end of ends) {
+      if (hi >= end) presentEwmaSegment(x, hi, end, st, b);
+      hi = Math.min(hi, end - 1);
+      idx.forEach((k, j) => {
+        if ((froms[k] as number) !== end) return;
+        out[k] = last >= end ? (st[4 + j] as number) : NaN;
+        st[j] = 0; // done: contributes nothing further back
+        b[j] = 0;
+      });
+    }
+  }
+  return out;
+}
+
+/** Rows hi down to lo of `presentGeometricEwmas`' pass, for four windows at once. */
+function presentEwmaSegment(
+  x: Float64Array,
+  hi: number,
+  lo: number,
+  st: Float64Array,
+  b: Float64Array,
+): void {
+  const b0 = b[0] as number;
+  const b1 = b[1] as number;
+  const b2 = b[2] as number;
+  const b3 = b[3] as number;
+  let p0 = st[0] as number;
+  let p1 = st[1] as number;
+  let p2 = st[2] as number;
+  let p3 = st[3] as number;
+  let s0 = st[4] as number;
+  let s1 = st[5] as number;
+  let s2 = st[6] as number;
+  let s3 = st[7] as number;
+  let next = st[8] as number;
+  for (let i = hi; i >= lo; i--) {
+    p0 *= b0;
+    p1 *= b1;
+    p2 *= b2;
+    p3 *= b3;
+    const v = x[i] as number;
+    if (v === v) {
+      const d = v - next;
+      s0 += p0 * d;
+      s1 += p1 * d;
+      s2 += p2 * d;
+      s3 += p3 * d;
+      next = v;
+    }
+  }
+  st[0] = p0;
+  st[1] = p1;
+  st[2] = p2;
+  st[3] = p3;
+  st[4] = s0;
+  st[5] = s1;
+  st[6] = s2;
+  st[7] = s3;
+  st[8] = next;
+}
+
 /** Count-based EWMA at the last row; values more than ~40/alpha rows back weigh < 1e-17. */
 export function ewmaSpanLast(x: Float64Array, span: number): number {
   const alpha = 2 / (span + 1);
