@@ -188,6 +188,8 @@ try {
     held_past_rps: pastHeld.rps,
     held_past_p50_ms: pastHeld.p50,
     held_past_p99_ms: pastHeld.p99,
+    // Answers by HTTP status per phase (503: the store's connection pool was exhausted).
+    status: { max_live: scoreMax.status, max_past: pastMax.status, held_live: held.status, held_past: pastHeld.status },
     bare_held_p50_ms: bareHeld.p50,
     bare_held_p99_ms: bareHeld.p99,
     server: inline ? 'inline' : 'process',

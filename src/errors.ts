@@ -21,6 +21,7 @@ export const ErrorCodes = {
   MODEL_FEATURES_MISMATCH: 'PDM_ERR_MODEL_FEATURES_MISMATCH',
   JOB_FAILED: 'PDM_ERR_JOB_FAILED',
   PLANT_INVALID: 'PDM_ERR_PLANT_INVALID',
+  SCORING_BUSY: 'PDM_ERR_SCORING_BUSY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

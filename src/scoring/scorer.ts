@@ -18,6 +18,7 @@ import { driftShapes, qualityDrift } from '../../pipelines/drift.ts';
 import type { DriftForecastRow, DriftShapes } from '../../pipelines/drift.ts';
 import { ErrorCodes, PdmError, errorMessage } from '../errors.ts';
 import { microsToIso, query, queryTable, sql } from '../store/index.ts';
+import { storedWindowGate } from './gate.ts';
 import { LiveWindows } from './live-window.ts';
 import { recommend } from './recommend.ts';
 import { resolveServed } from './served.ts';
@@ -50,6 +51,11 @@ export interface ScoreInput {
   readonly live?: boolean;
   /** Internal: the live window's readings to score on. */
   readonly view?: WindowView;
+  /**
+   * Refuse (503, Retry-After) rather than wait when too many scores at past instants are already
+   * reading their windows (the API sets it; jobs wait their turn). See gate.ts.
+   */
+  readonly shed?: boolean;
 }
 
 function noReadings(equipment: string, atMicros: number, lookbackMicros: number): PdmError {
@@ -362,11 +368,15 @@ export class Scorer {
       stored = ts.length;
     } else {
       const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
-      const table = await queryTable(this.store.pool, text, [
-        equipment,
-        microsToIso(atMicros - this.lookback),
-        microsToIso(atMicros + 1),
-      ]);
+      const table = await storedWindowGate(this.store).run(
+        () =>
+          queryTable(this.store.pool, text, [
+            equipment,
+            microsToIso(atMicros - this.lookback),
+            microsToIso(atMicros + 1),
+          ]),
+        input.shed === true,
+      );
       if (table.numRows === 0) throw noReadings(equipment, atMicros, this.lookback);
       ts = timestampMicros(table.getChild('ts')!);
       values = fs.sensors.map((s) => float64Values(table.getChild(s)!));

@@ -136,6 +136,7 @@ const score: FastifyPluginAsyncTypebox = async (app) => {
         mes?.batch_end === undefined ? undefined : instant(mes.batch_end, 'body.mes.batch_end');
       return scorer.current.score(req.body.equipment, at, undefined, {
         live: req.body.at === undefined,
+        shed: true,
         readings: extra,
         mes: mes === undefined ? undefined : { ...mes, batch_end: batchEnd },
       });

@@ -139,6 +139,7 @@ export function problemOf(err: FastifyError, req: FastifyRequest): Problem & { r
       ...(typeof err.detail.field === 'string' ? { field: err.detail.field } : {}),
       ...(Array.isArray(err.detail.problems) ? { problems: err.detail.problems as string[] } : {}),
       ...(typeof err.detail.hint === 'string' ? { hint: err.detail.hint } : {}),
+      ...(typeof err.detail.retryAfter === 'number' ? { retryAfter: err.detail.retryAfter } : {}),
     };
   }
   if (isPdmError(err, ErrorCodes.INGEST_INPUT)) {
@@ -210,7 +211,11 @@ async function problems(app: FastifyInstance): Promise<void> {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const p = problemOf(err, req);
     if (p.status >= 500 && p.status !== 503) req.log.error({ err }, 'request failed');
-    else if (p.status === 503) req.log.warn({ err: err.message }, 'store unavailable');
+    else if (p.status === 503)
+      req.log.warn(
+        { err: err.message },
+        p.code === ErrorCodes.SCORING_BUSY ? 'scoring busy' : 'store unavailable',
+      );
     const { retryAfter, ...body } = p;
     if (retryAfter !== undefined) void reply.header('retry-after', String(retryAfter));
     return sendProblem(reply, body);

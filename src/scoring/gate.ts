@@ -1,0 +1,63 @@
+/**
+ * Bounds the scores that read a stored window (an instant of the past: a day of readings per
+ * request). They share the store's connection pool (4) with live scoring's small refresh queries;
+ * unbounded, a burst of them takes every connection, live scores wait behind them, and every
+ * request ends in a pool timeout (measured: `npm run bench:api`, 0 answered in 10 s). So at most
+ * `concurrency` run at once and `queue` wait; a request that would wait beyond that is refused
+ * at once, 503 with Retry-After, while work that must finish (the jobs) waits its turn.
+ */
+import { ErrorCodes, PdmError } from '../errors.ts';
+
+export class Gate {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(
+    readonly concurrency: number,
+    readonly queue: number,
+  ) {}
+
+  /** Runs `fn` when a slot is free; with `shed`, refuses (503) instead of waiting past `queue`. */
+  async run<T>(fn: () => Promise<T>, shed: boolean): Promise<T> {
+    if (this.running < this.concurrency) this.running++;
+    else {
+      if (shed && this.waiting.length >= this.queue)
+        throw new PdmError(
+          ErrorCodes.SCORING_BUSY,
+          `busy: ${this.running} scores at past instants are reading their windows and ${this.waiting.length} wait; retry shortly`,
+          {
+            detail: {
+              status: 503,
+              retryAfter: 1,
+              hint: 'scores for now (no `at`) are served from live windows and are not held back by this',
+            },
+          },
+        );
+      // The slot is handed over by the run that finishes (running stays counted).
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next !== undefined) next();
+      else this.running--;
+    }
+  }
+
+  get stats(): { running: number; waiting: number } {
+    return { running: this.running, waiting: this.waiting.length };
+  }
+}
+
+const gates = new WeakMap<object, Gate>();
+
+/** The gate of one store (shared by every scorer on it, across model reloads). */
+export function storedWindowGate(store: object): Gate {
+  let g = gates.get(store);
+  if (g === undefined) {
+    g = new Gate(2, 32);
+    gates.set(store, g);
+  }
+  return g;
+}
