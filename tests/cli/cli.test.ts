@@ -12,7 +12,7 @@ import { keySecret } from '../helpers/keys.ts';
 describe('pdm CLI', () => {
   const env = testEnv({ PDM_TABLE_PREFIX: uniquePrefix('cli') });
 
-  it('ingests C-MAPSS with --json, and a re-run leaves the row count unchanged', async () => {
+  it('ingests C-MAPSS with --json, and a re-run leaves the row count unchanged and says so', async () => {
     const file = cmapssFile('train_FD001.txt');
     const first = await pdm(['ingest', file, '--format', 'cmapss', '--json'], env);
     expect(first.code, first.stderr).toBe(0);
@@ -22,8 +22,12 @@ describe('pdm CLI', () => {
       accepted: 20631,
       rejected: 0,
     });
+    expect(first.json).toMatchObject({ new_rows: 20631, already_stored: 0 });
     const again = await pdm(['ingest', file, '--json'], env);
-    expect(again.json).toMatchObject({ accepted: 20631 });
+    // A re-run says what it added: nothing new, every row already stored.
+    expect(again.json).toMatchObject({ accepted: 20631, new_rows: 0, already_stored: 20631 });
+    const text = await pdm(['ingest', file], env);
+    expect(text.stdout).toContain('0 new rows stored, 20631 already stored');
     // WAL apply is asynchronous: poll until the count settles at the expected value.
     let n = 0;
     for (let i = 0; i < 100 && n !== 20631; i++) {

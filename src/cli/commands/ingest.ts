@@ -9,7 +9,7 @@ import {
 import type { FileFormat, MaintenanceRecord, TimeUnit } from '../../ingest/index.ts';
 import { currentPlant, failureMode, readingCheck } from '../../plant/index.ts';
 import type { Plant } from '../../plant/index.ts';
-import { connectStore, microsToIso, Writer } from '../../store/index.ts';
+import { connectStore, microsToIso, query, sql, waitForWal, Writer } from '../../store/index.ts';
 import type { Store } from '../../store/index.ts';
 import { intOption, parseOptions } from '../args.ts';
 import { progressBar } from '../output.ts';
@@ -53,6 +53,19 @@ async function failuresAtLast(
   for (const r of rows) await appendMaintenance(w, r);
   await w.close();
   return { written: w.stats.rowsAcknowledged, mode: stored };
+}
+
+/** Rows in a table; 0 when it does not exist yet (a new target table). */
+async function rowCount(store: Store, table: string): Promise<number> {
+  try {
+    const { rows } = await query<{ n: string | number }>(
+      store.pool,
+      sql('table_row_count', store.tables, { table: [table] }),
+    );
+    return Number(rows[0]?.n ?? 0);
+  } catch {
+    return 0;
+  }
 }
 
 export async function ingestCommand({ args, config, out }: CommandContext): Promise<void> {
@@ -112,6 +125,11 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
     // Readings of equipment the plant file declares are checked against its sensors and ranges.
     const plant = await currentPlant(store);
     const last = atLast === undefined ? undefined : new Map<string, number>();
+    // Rows already in the possible targets, to tell new rows from rows stored before (DEDUP
+    // replaces a row of the same instant, equipment and sensors in place).
+    const before = new Map<string, number>();
+    for (const t of new Set([values.table ?? store.tables.telemetry, store.tables.cmapss]))
+      before.set(t, await rowCount(store, t));
     const summary = await ingestFile(config, store.tables, file, {
       validate: plant === null ? undefined : readingCheck(plant.plant).check,
       lastByEquipment: last,
@@ -159,6 +177,15 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
         },
       );
     }
+    await waitForWal(store.pool, store.tables, summary.table, 600_000);
+    const added = (await rowCount(store, summary.table)) - (before.get(summary.table) ?? 0);
+    const newRows = Math.max(0, Math.min(summary.accepted, added));
+    lines.push(
+      `  ${newRows} new rows stored, ${summary.accepted - newRows} already stored (same instant, equipment and sensors: replaced in place)` +
+        (added > summary.accepted
+          ? `; ${added - summary.accepted} more rows arrived from other writers meanwhile`
+          : ''),
+    );
     let failures: { written: number; mode: string } | undefined;
     if (last !== undefined && atLast !== undefined) {
       failures = await failuresAtLast(store, plant?.plant ?? null, last, atLast);
@@ -172,6 +199,8 @@ export async function ingestCommand({ args, config, out }: CommandContext): Prom
       {
         ok: true,
         ...summary,
+        new_rows: newRows,
+        already_stored: summary.accepted - newRows,
         ...(failures ? { failures_written: failures.written, failure_mode: failures.mode } : {}),
       },
       lines.join('\n'),
