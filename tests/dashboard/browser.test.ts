@@ -121,6 +121,23 @@ describe('the dashboard in Chromium', () => {
     const healthCells = await page.locator('#fleet-table tbody tr td:nth-child(5)').allTextContents();
     expect(healthCells.every((t) => /^health (0\.\d\d|1\.00)/.test(t.trim()))).toBe(true);
     await shot('fleet');
+    // On a 1280 x 720 screen every header of the table stays on one line (it wrapped to five).
+    await page.setViewportSize({ width: 1280, height: 720 });
+    const heights = await page.locator('#fleet-table th').evaluateAll((ths) =>
+      ths.map((th) => {
+        // Lines of text: the content height over a line of its font ('normal' is ~1.2 em).
+        const cs = getComputedStyle(th);
+        const content =
+          th.getBoundingClientRect().height - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+        return content / (1.2 * parseFloat(cs.fontSize));
+      }),
+    );
+    expect(heights.length).toBe(9);
+    expect(
+      Math.max(...heights),
+      `header heights in lines: ${heights.map((h) => h.toFixed(1)).join(', ')}`,
+    ).toBeLessThan(1.5);
+    await page.setViewportSize({ width: 1400, height: 1000 });
     const first = await page.locator('#fleet-table tbody tr').first().getAttribute('data-equipment');
     await page.locator(`.tile[data-equipment="${first}"]`).click();
     await page.waitForFunction((id) => location.hash === `#/equipment/${id}`, first);

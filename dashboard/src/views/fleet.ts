@@ -87,11 +87,13 @@ export async function fleetView(el: HTMLElement): Promise<void> {
           <h2>Risk ranking</h2>
           <div id="risk-bars" class="chart short"></div>
         </div>
-        <div class="card" style="flex-basis: 640px">
-          <table id="fleet-table">
-            <thead></thead>
-            <tbody></tbody>
-          </table>
+        <div class="card" style="flex-basis: 100%">
+          <div class="table-scroll">
+            <table id="fleet-table">
+              <thead></thead>
+              <tbody></tbody>
+            </table>
+          </div>
         </div>
       </div>`,
   );
@@ -186,7 +188,7 @@ export async function fleetView(el: HTMLElement): Promise<void> {
     setHtml(
       el.querySelector('#fleet-table thead') as HTMLElement,
       html`<tr>
-        ${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('', 'Health')}${th('', 'Likely mode')}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}
+        ${th('equipment', 'Equipment')}${th('line', 'Line')}${th('', 'Class')}${th('probability', 'Risk', true)}${th('', 'Health', true)}${th('', 'Likely mode')}${th('rul', 'RUL h (10–90 %)', true)}${th('', 'Running batch')}${th('', 'Maintenance window')}
       </tr>`,
     );
     setHtml(
