@@ -51,6 +51,8 @@ export interface ApiOptions {
   readonly logStream?: NodeJS.WritableStream;
   /** Log level (default PDM_LOG_LEVEL). */
   readonly logLevel?: string;
+  /** How often QuestDB is pinged for the store's health (default 2,000 ms; 0: only when asked). */
+  readonly storeCheckMs?: number;
 }
 
 export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise<FastifyInstance> {
@@ -82,7 +84,7 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   await app.register(addressLimit);
 
   // App plugins: the order of their onRequest hooks is the order here.
-  await app.register(storeHealth);
+  await app.register(storeHealth, { everyMs: options.storeCheckMs });
   await app.register(auth);
   await app.register(metrics);
 

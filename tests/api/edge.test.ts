@@ -227,6 +227,39 @@ describe('the hardened HTTP edge', () => {
     expect(res.headers['x-frame-options']).toBeDefined();
   });
 
+  it('takes a QuestDB for down after two unanswered pings in a row, not after one slow one', async () => {
+    // A stand-in for QuestDB's /ping that can be made to miss its second.
+    let slow = false;
+    const pinger = http.createServer((_req, res) => {
+      if (slow) setTimeout(() => res.writeHead(204).end(), 1500);
+      else res.writeHead(204).end();
+    });
+    await new Promise<void>((r) => pinger.listen(0, '127.0.0.1', r));
+    const port = (pinger.address() as AddressInfo).port;
+    const cfg = testConfig({ PDM_QUESTDB_HTTP_PORT: String(port) });
+    const a = await buildApp(
+      {
+        store: { ...store, config: cfg },
+        registry,
+        scorer: new LiveScorer(store, registry, SIM.plant),
+        keys: new KeyStore(keysFile),
+      },
+      { logStream: new PassThrough(), storeCheckMs: 0 }, // checked by hand below, nothing else
+    );
+    open.push(a);
+    expect(a.storeHealth.up).toBe(true);
+    slow = true;
+    expect(await a.storeHealth.check()).toBe(true); // one miss under load: still up
+    expect(await a.storeHealth.check()).toBe(false); // two in a row: down, store routes get 503
+    slow = false;
+    expect(await a.storeHealth.check()).toBe(true); // answered again: up at once
+    slow = true;
+    expect(await a.storeHealth.check()).toBe(true); // the count starts over
+    slow = false;
+    pinger.closeAllConnections();
+    await new Promise((r) => pinger.close(r));
+  });
+
   it('answers 503 with Retry-After when QuestDB does not answer, within a second', async () => {
     const deadPort = await freePort();
     const dead = testConfig({

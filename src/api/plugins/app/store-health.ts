@@ -1,8 +1,9 @@
 /**
  * Whether the store answers, known before a request needs it: QuestDB is pinged every 2 s, and
- * while it does not answer, routes that read or write it (`config.store`) get 503 with the reason
- * and Retry-After at once instead of waiting out connection timeouts (an MES intake used to hang
- * for 40 s). A failure in flight is mapped to the same 503 by the problems plugin.
+ * from the second unanswered ping in a row until one is answered (or from an unanswered first
+ * ping at start), routes that read or write it (`config.store`) get 503 with the reason and
+ * Retry-After at once instead of waiting out connection timeouts (an MES intake used to hang for
+ * 40 s). A failure in flight is mapped to the same 503 by the problems plugin.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
@@ -19,29 +20,39 @@ declare module 'fastify' {
   }
 }
 
-async function storeHealth(app: FastifyInstance, opts: { everyMs?: number }): Promise<void> {
+async function storeHealth(app: FastifyInstance, opts: { everyMs?: number | undefined }): Promise<void> {
   const cfg = app.services.store.config.questdb;
+  // Down after two failed pings in a row, not one: under load (a test suite, a retrain beside the
+  // API on two cores) one ping can miss its second, and one miss turned every store route into
+  // 503 for two seconds (seen in CI). A QuestDB that is really gone refuses at once, twice.
+  let misses = 0;
+  // One ping at a time: /ready asking while the timer's ping is out shares it (and its count).
+  let inflight: Promise<boolean> | undefined;
+  const once = async (): Promise<boolean> => {
+    const answered = await ping(cfg, 1000);
+    misses = answered ? 0 : misses + 1;
+    const up = answered || (health.up && misses < 2);
+    if (up !== health.up) {
+      health.since = Date.now();
+      app.log[up ? 'info' : 'warn']({ questdb: up ? 'up' : 'down' }, 'store availability changed');
+    }
+    health.up = up;
+    return up;
+  };
   const health = {
     up: true,
     since: Date.now(),
-    async check(): Promise<boolean> {
-      const up = await ping(cfg, 1000);
-      if (up !== health.up) {
-        health.since = Date.now();
-        app.log[up ? 'info' : 'warn']({ questdb: up ? 'up' : 'down' }, 'store availability changed');
-      }
-      health.up = up;
-      return up;
+    check(): Promise<boolean> {
+      inflight ??= once().finally(() => (inflight = undefined));
+      return inflight;
     },
   };
   app.decorate('storeHealth', health);
-  await health.check(); // known from the start, not 2 s after it
-  let checking = false;
-  const timer = setInterval(() => {
-    if (checking) return;
-    checking = true;
-    void health.check().finally(() => (checking = false));
-  }, opts.everyMs ?? 2000).unref();
+  // Known from the start, not 2 s after it: a first unanswered ping counts as two.
+  health.up = await ping(cfg, 1000);
+  misses = health.up ? 0 : 2;
+  const every = opts.everyMs ?? 2000;
+  const timer = every > 0 ? setInterval(() => void health.check(), every).unref() : undefined;
   app.addHook('onClose', async () => clearInterval(timer));
   app.addHook('onRequest', async (req, reply) => {
     if (health.up || req.routeOptions.config.store !== true) return;
