@@ -31,7 +31,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     PDM_QUESTDB_PG_PORT: String(await freePort()),
     PDM_QUESTDB_ILP_TCP_PORT: String(await freePort()),
     PDM_QUESTDB_HEALTH_PORT: String(await freePort()),
-    PDM_QUESTDB_HEAP: '768m',
+    // The whole suite's tables (60 files, ~20 tables each) live in this one server: at 768m it ran
+    // out of Java heap late in a CI run ("Java heap space" on a count query).
+    PDM_QUESTDB_HEAP: '1536m',
   };
   const config = loadConfig({ ...process.env, ...env });
   const server = await startServer(config.questdb);
