@@ -171,7 +171,8 @@ function accumulatePresent(
 
 /**
  * All windows of a series with missing values (NaN) in one backward pass over the values present,
- * as `denseSensor` does for dense ones; EWMAs take their exact pass per window (they skip NaN).
+ * as `denseSensor` does for dense ones. Time EWMAs on regular sampling share one pass without exp
+ * (`presentGeometricEwmas`); count windows and irregular sampling take the exact recursion.
  * Plant telemetry nearly always has a gap somewhere in 24 h, where one pass per window cost ~6x.
  */
 function presentSensor(
