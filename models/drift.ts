@@ -34,7 +34,14 @@ export interface DriftForecast {
   readonly toLimitHigh: number;
   readonly limit: 'usl' | 'lsl' | null;
   readonly cpkNow: number;
+  /**
+   * Cpk at the horizon, NaN when the predicted mean is beyond a spec limit there: a capability
+   * index of a process centred outside its spec (-46 was shown) is an extrapolation that says
+   * nothing; `beyondSpecAtHorizon` and `toLimit` say what there is to say.
+   */
   readonly cpkAtHorizon: number;
+  /** The predicted mean at the horizon lies beyond a spec limit. */
+  readonly beyondSpecAtHorizon: boolean;
   readonly predictedAtHorizon: number;
 }
 
@@ -268,7 +275,8 @@ export function forecastDrift(
     toLimitHigh: Math.max(toLimitHigh, toLimit),
     limit: Number.isFinite(toLimit) || Number.isFinite(toLimitLow) ? (up ? 'usl' : 'lsl') : null,
     cpkNow: cpk(meanNow, s, lsl, usl),
-    cpkAtHorizon: cpk(later, s, lsl, usl),
+    cpkAtHorizon: later > usl || later < lsl ? NaN : cpk(later, s, lsl, usl),
+    beyondSpecAtHorizon: later > usl || later < lsl,
     predictedAtHorizon: later,
   };
 }

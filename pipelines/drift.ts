@@ -28,7 +28,10 @@ export interface DriftForecastRow {
   readonly to_limit_high_h: number | null;
   readonly limit: 'usl' | 'lsl' | null;
   readonly cpk_now: number | null;
+  /** Null when the predicted mean at the horizon is beyond spec (see `beyond_spec_at_horizon`). */
   readonly cpk_at_horizon: number | null;
+  /** The predicted mean leaves the spec within the horizon (`to_limit_running_h` says when). */
+  readonly beyond_spec_at_horizon: boolean;
   readonly horizon_running_h: number;
 }
 
@@ -155,6 +158,7 @@ function forecastFrom(
     limit: f.limit,
     cpk_now: r3(f.cpkNow),
     cpk_at_horizon: r3(f.cpkAtHorizon),
+    beyond_spec_at_horizon: f.beyondSpecAtHorizon,
     horizon_running_h: horizonH,
   };
 }

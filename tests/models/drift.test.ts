@@ -19,7 +19,14 @@ describe('quality drift', () => {
     // The w^1.5 law is in no candidate family: the extrapolation is biased (here 56 h for 39 h)
     // and its interval does not cover the truth; within 50 % is what it achieves.
     expect(Math.abs(f.toLimit - trueCross)).toBeLessThan(0.5 * trueCross);
-    expect(f.cpkAtHorizon).toBeLessThan(f.cpkNow); // capability falls as the mean drifts
+    // At the horizon (200 h on) the mean is far beyond the limit: no Cpk is extrapolated there.
+    expect(f.beyondSpecAtHorizon).toBe(true);
+    expect(f.cpkAtHorizon).toBeNaN();
+    // Within the spec at a nearer horizon, capability falls as the mean drifts.
+    const near = forecastDrift(fit, now, 0.5 * f.toLimit, 24.95, 25.05);
+    expect(near.beyondSpecAtHorizon).toBe(false);
+    expect(near.cpkAtHorizon).toBeLessThan(near.cpkNow);
+    expect(near.cpkAtHorizon).toBeGreaterThan(0);
   });
 
   it('covers the true crossing when the law is one of the candidates (quadratic seal wear)', () => {

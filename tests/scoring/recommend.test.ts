@@ -17,6 +17,7 @@ const drift = (o: Partial<DriftForecastRow>): DriftForecastRow => ({
   limit: null,
   cpk_now: 2,
   cpk_at_horizon: 1.5,
+  beyond_spec_at_horizon: false,
   horizon_running_h: 168,
   ...o,
 });
