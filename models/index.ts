@@ -41,5 +41,5 @@ export type { FailureBaseline, RulBaseline, ResidualIntervals } from './baseline
 export type { Calibrator } from './calibration.ts';
 export { fitDrift, forecastDrift, poolExponent } from './drift.ts';
 export type { DriftFit, DriftForecast, PooledShape } from './drift.ts';
-export { fitWeibull, kaplanMeier, availability, expectedCappedRul } from './reliability.ts';
-export type { Lifetimes, WeibullFit, Availability } from './reliability.ts';
+export { fitWeibull, kaplanMeier, kaplanMeierWithCensors, availability, expectedCappedRul } from './reliability.ts';
+export type { Lifetimes, WeibullFit, Availability, KmPoint } from './reliability.ts';

@@ -79,8 +79,32 @@ export function fitWeibull(data: Lifetimes): WeibullFit {
   };
 }
 
-/** Kaplan-Meier: survival just after each distinct failure time. */
-export function kaplanMeier(data: Lifetimes): { hours: number; survival: number; atRisk: number }[] {
+/** A step of the Kaplan-Meier curve, with its 95 % pointwise interval (null where undefined: S = 0 or 1). */
+export interface KmPoint {
+  readonly hours: number;
+  readonly survival: number;
+  readonly atRisk: number;
+  readonly lo: number | null;
+  readonly hi: number | null;
+}
+
+/**
+ * Kaplan-Meier: survival just after each distinct failure time, with a 95 % pointwise interval from
+ * Greenwood's variance on the log(-log S) scale (the "log-log" interval: it stays inside [0, 1],
+ * unlike the plain Greenwood band, and is what Kalbfleisch & Prentice recommend).
+ */
+export function kaplanMeier(data: Lifetimes): KmPoint[] {
+  return kaplanMeierWithCensors(data).curve;
+}
+
+/**
+ * The curve and where each censored run sits on it (its running time and the survival there),
+ * which a plot marks with a tick so a reader sees how much of the curve rests on censored runs.
+ */
+export function kaplanMeierWithCensors(data: Lifetimes): {
+  curve: KmPoint[];
+  censored: { hours: number; survival: number }[];
+} {
   const idx = data.hours
     .map((_, i) => i)
     .sort(
@@ -90,7 +114,10 @@ export function kaplanMeier(data: Lifetimes): { hours: number; survival: number;
     );
   let atRisk = idx.length;
   let s = 1;
-  const curve: { hours: number; survival: number; atRisk: number }[] = [];
+  let greenwood = 0;
+  const curve: KmPoint[] = [];
+  const censored: { hours: number; survival: number }[] = [];
+  const z = 1.959963984540054;
   for (let k = 0; k < idx.length;) {
     const time = data.hours[idx[k] as number] as number;
     let deaths = 0;
@@ -102,11 +129,22 @@ export function kaplanMeier(data: Lifetimes): { hours: number; survival: number;
     }
     if (deaths > 0) {
       s *= 1 - deaths / atRisk;
-      curve.push({ hours: time, survival: s, atRisk });
+      greenwood += atRisk > deaths ? deaths / (atRisk * (atRisk - deaths)) : Infinity;
+      const logS = Math.log(s);
+      let lo: number | null = null;
+      let hi: number | null = null;
+      if (s > 0 && s < 1 && Number.isFinite(greenwood)) {
+        const c = (z * Math.sqrt(greenwood)) / Math.abs(logS);
+        lo = Math.pow(s, Math.exp(c));
+        hi = Math.pow(s, Math.exp(-c));
+      }
+      curve.push({ hours: time, survival: s, atRisk, lo, hi });
     }
+    // Censored runs at this time leave after its failures (the textbook order): they sit at the new S.
+    for (let c = 0; c < leaving - deaths; c++) censored.push({ hours: time, survival: s });
     atRisk -= leaving;
   }
-  return curve;
+  return { curve, censored };
 }
 
 export interface Availability {

@@ -4,7 +4,8 @@
  * observation, censors an interval), then MTBF, MTTR, availability, the failure Pareto by mode, a
  * censored Weibull fit and the Kaplan-Meier curve.
  */
-import { availability, fitWeibull, kaplanMeier } from '../models/index.ts';
+import { availability, fitWeibull, kaplanMeierWithCensors } from '../models/index.ts';
+import type { KmPoint } from '../models/index.ts';
 import type { Availability, WeibullFit } from '../models/index.ts';
 import { parseTimestampMicros, query, sql } from '../src/store/index.ts';
 import type { Store } from '../src/store/index.ts';
@@ -17,7 +18,10 @@ export interface ReliabilityAnalysis extends Availability {
   readonly censored: number;
   readonly pareto: { mode: string; failures: number; cumulative_share: number }[];
   readonly weibull: WeibullFit | null;
-  readonly kaplan_meier: { hours: number; survival: number; atRisk: number }[];
+  /** Survival after each failure time, with its 95 % pointwise interval (log-log Greenwood). */
+  readonly kaplan_meier: KmPoint[];
+  /** Each censored run's running time and the survival there (a plot's censor ticks). */
+  readonly kaplan_meier_censored: { hours: number; survival: number }[];
 }
 
 export async function reliabilityAnalysis(
@@ -96,6 +100,8 @@ export async function reliabilityAnalysis(
     ...availability(lifetimes, repairs),
     pareto,
     weibull,
-    kaplan_meier: kaplanMeier(lifetimes),
+    ...(({ curve, censored }) => ({ kaplan_meier: curve, kaplan_meier_censored: censored }))(
+      kaplanMeierWithCensors(lifetimes),
+    ),
   };
 }
