@@ -5,6 +5,8 @@
 import * as echarts from 'echarts';
 
 const charts = new Set<echarts.ECharts>();
+/** The charts each rendering of a view drew, so a refresh disposes the old ones once the new are shown. */
+const byView = new WeakMap<Element, Set<echarts.ECharts>>();
 window.addEventListener('resize', () => charts.forEach((c) => c.resize()));
 
 export function chart(el: HTMLElement, option: echarts.EChartsOption): echarts.ECharts {
@@ -13,6 +15,8 @@ export function chart(el: HTMLElement, option: echarts.EChartsOption): echarts.E
   // Time axes and tooltips in UTC, like every table here (ECharts would use the browser's zone).
   c.setOption({ animation: false, useUTC: true, ...withDayTicks(withRoomForAxisNames(option)) });
   charts.add(c);
+  const view = el.closest('main');
+  if (view) byView.set(view, (byView.get(view) ?? new Set()).add(c));
   const series = (Array.isArray(option.series) ? option.series : option.series ? [option.series] : []) as {
     data?: unknown[];
   }[];
@@ -62,9 +66,13 @@ function withDayTicks(option: echarts.EChartsOption): echarts.EChartsOption {
   return { ...option, xAxis: (Array.isArray(xs) ? xs.map(fix) : fix(xs)) as echarts.EChartsOption['xAxis'] };
 }
 
-export function disposeAll(): void {
-  charts.forEach((c) => c.dispose());
-  charts.clear();
+/** Disposes the charts drawn inside one rendering of a view (a `main` element). */
+export function disposeCharts(view: Element): void {
+  for (const c of byView.get(view) ?? []) {
+    c.dispose();
+    charts.delete(c);
+  }
+  byView.delete(view);
 }
 
 /** Green to red by failure probability. */

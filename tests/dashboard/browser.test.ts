@@ -165,6 +165,55 @@ describe('the dashboard in Chromium', () => {
     );
   });
 
+  it('refreshes a view left open by itself, without a blank "Loading" in between, keeping its filters', async () => {
+    await open('fleet');
+    // The line filter goes into the URL (so a refresh, or a shared link, keeps it).
+    const lines = (await page.locator('#f-line option').allTextContents()).filter((t) => t !== 'all');
+    expect(lines.length).toBeGreaterThan(0);
+    await page.selectOption('#f-line', lines[0]!);
+    await page.waitForFunction((l) => location.hash.includes(`line=${encodeURIComponent(l)}`), lines[0]!);
+    const shownRows = await page.locator('#fleet-table tbody tr').count();
+    // Refresh every 2 s for this test (60 s by default).
+    await page.evaluate(() => localStorage.setItem('pdm-refresh-seconds', '2'));
+    try {
+      await page.reload();
+      await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready');
+      const fetched: string[] = [];
+      const onRequest = (r: { url(): string }) => {
+        if (r.url().includes('/v1/forecasts')) fetched.push(r.url());
+      };
+      page.on('request', onRequest);
+      // Watch the shown view: a refresh must never put "Loading…" (or an empty view) on screen.
+      await page.evaluate(() => {
+        const seen: string[] = [];
+        (window as unknown as { seen: string[] }).seen = seen;
+        new MutationObserver(() => {
+          const v = document.getElementById('view');
+          seen.push(`${v?.dataset.state}:${/Loading…/.test(v?.textContent ?? '') ? 'loading' : 'content'}`);
+        }).observe(document.body, { subtree: true, childList: true, attributes: true });
+      });
+      const first = await page.textContent('#status');
+      // Two refreshes (the clock in the status may not move within a minute: the fetches show them).
+      await page.waitForFunction(() => document.querySelectorAll('main').length === 1, null, {
+        timeout: 5000,
+      });
+      const deadline = Date.now() + 20_000;
+      while (fetched.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      page.off('request', onRequest);
+      expect(fetched.length).toBeGreaterThanOrEqual(2);
+      await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready');
+      const seen = await page.evaluate(() => (window as unknown as { seen: string[] }).seen);
+      expect(seen.filter((x) => x.startsWith('loading') || x.endsWith(':loading'))).toEqual([]);
+      expect(await page.$eval('#f-line', (e) => (e as HTMLSelectElement).value)).toBe(lines[0]);
+      expect(await page.locator('#fleet-table tbody tr').count()).toBe(shownRows);
+      expect(await page.textContent('#status')).toMatch(/^updated \d{2}:\d{2} UTC · refreshes every 2 s$/);
+      expect(first).toMatch(/refreshes every 2 s/);
+      expect(errors).toEqual([]);
+    } finally {
+      await page.evaluate(() => localStorage.removeItem('pdm-refresh-seconds'));
+    }
+  });
+
   it('equipment: sensor traces with rolling bands, probability and RUL over time, drivers of the score', async () => {
     await open('equipment/cnc-001?hours=48');
     const sensors = await page.locator('.sensor-chart').count();
@@ -205,6 +254,18 @@ describe('the dashboard in Chromium', () => {
   it('reliability: Kaplan-Meier, Weibull plot, Pareto and the MTBF/MTTR table', async () => {
     await open('reliability');
     expect(await points('#km')).toBeGreaterThan(2);
+    // The curve with its 95 % band and a tick per censored run, all drawn from the analysis.
+    const rel = (await (await fetch(`${base}/v1/analyses/reliability?`)).json()) as {
+      kaplan_meier: { survival: number; lo: number | null; hi: number | null }[];
+      kaplan_meier_censored: unknown[];
+      censored: number;
+    };
+    expect(rel.kaplan_meier_censored.length).toBe(rel.censored);
+    const band = rel.kaplan_meier.filter((k) => k.lo !== null && k.hi !== null);
+    expect(band.length).toBeGreaterThan(0);
+    expect(band.every((k) => k.lo! <= k.survival && k.survival <= k.hi!)).toBe(true);
+    expect(await points('#km')).toBe(3 * (rel.kaplan_meier.length + 1) + rel.censored);
+    expect(await page.textContent('#km')).toContain('censored run');
     expect(await points('#weibull')).toBeGreaterThan(1);
     expect(await points('#pareto')).toBeGreaterThan(0);
     expect(await page.textContent('#rel-table')).toMatch(/MTBF/);
@@ -226,6 +287,9 @@ describe('the dashboard in Chromium', () => {
     expect(await page.locator('#challenges tbody tr').first().textContent()).toMatch(
       /promoted|kept champion/,
     );
+    // Each decision is said once ("kept champion kept champion v0001: ..." was shown).
+    for (const row of await page.locator('#challenges tbody tr').allTextContents())
+      expect((row.match(/kept champion|promoted/g) ?? []).length, row).toBe(1);
     await shot('models');
     expect(errors).toEqual([]);
   });
@@ -357,7 +421,7 @@ describe('the dashboard in Chromium', () => {
       timeout: 30_000,
     });
     const status = (await berlin.textContent('#status')) ?? '';
-    expect(status).toMatch(/^updated \d{2}:\d{2} UTC$/);
+    expect(status).toMatch(/^updated \d{2}:\d{2} UTC · refreshes every 60 s$/);
     const [hh, mm] = status.slice(8, 13).split(':').map(Number);
     const now = new Date();
     const diff = Math.abs(hh! * 60 + mm! - (now.getUTCHours() * 60 + now.getUTCMinutes()));

@@ -196,7 +196,11 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
   const fc = h.forecasts;
   chart(el.querySelector('#risk') as HTMLElement, {
     tooltip: { trigger: 'axis' },
-    legend: { top: 0 },
+    // 'RUL low' is only the band's invisible floor: not a legend entry.
+    legend: {
+      top: 0,
+      data: ['failure probability', 'health index', { name: 'RUL 10–90 %', icon: 'rect' }, 'RUL'],
+    },
     grid: { left: 50, right: 60, top: 30, bottom: 30 },
     xAxis: { type: 'time', min: h.from, max: h.to, name: 'UTC', nameGap: 8 },
     yAxis: [
@@ -233,6 +237,7 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         yAxisIndex: 1,
         showSymbol: false,
         lineStyle: { opacity: 0 },
+        itemStyle: { color: 'rgba(120,120,200,0.45)' },
         areaStyle: { color: 'rgba(120,120,200,0.2)' },
         stack: 'rul',
         data: fc.map((f) => [
@@ -245,20 +250,29 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
   });
 
   const drivers = [...(s?.top_features ?? [])].reverse();
-  chart(el.querySelector('#drivers') as HTMLElement, {
-    grid: { left: 220, right: 30, top: 10, bottom: 25 },
-    xAxis: { type: 'value', name: 'contribution' },
-    yAxis: { type: 'category', data: drivers.map((d) => d.feature) },
-    series: [
-      {
-        type: 'bar',
-        data: drivers.map((d) => ({
-          value: d.contribution,
-          itemStyle: { color: d.contribution >= 0 ? '#d9342b' : '#2b9d5c' },
-        })),
-      },
-    ],
-  });
+  if (drivers.length === 0)
+    // A reference (climatology, persistence) has no drivers: say so instead of an empty chart.
+    setHtml(
+      el.querySelector('#drivers') as HTMLElement,
+      html`<p class="muted" id="no-drivers">
+        ${s?.failure ? `No drivers: ${s.failure.model} answered, which uses no feature.` : 'No failure score yet.'}
+      </p>`,
+    );
+  else
+    chart(el.querySelector('#drivers') as HTMLElement, {
+      grid: { left: 220, right: 30, top: 10, bottom: 25 },
+      xAxis: { type: 'value', name: 'contribution' },
+      yAxis: { type: 'category', data: drivers.map((d) => d.feature) },
+      series: [
+        {
+          type: 'bar',
+          data: drivers.map((d) => ({
+            value: d.contribution,
+            itemStyle: { color: d.contribution >= 0 ? '#d9342b' : '#2b9d5c' },
+          })),
+        },
+      ],
+    });
 
   const box = el.querySelector('#sensors') as HTMLElement;
   for (const tr of h.sensors) {
@@ -285,9 +299,17 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         ? null
         : m + 2 * (tr.rolling_std_1h[i] as number) - (lo[i] as number),
     );
+    const meanName = `mean per ${h.step_s} s`;
     chart(card.querySelector('.chart') as HTMLElement, {
       tooltip: { trigger: 'axis' },
-      grid: { left: 50, right: 20, top: 20, bottom: 30 },
+      // What each line and the band are ('band low' is only the band's invisible floor).
+      legend: {
+        top: 0,
+        right: 10,
+        itemHeight: 8,
+        data: [meanName, '1 h rolling mean', { name: '1 h mean ± 2σ', icon: 'rect' }],
+      },
+      grid: { left: 50, right: 20, top: 30, bottom: 30 },
       xAxis: { type: 'time', min: h.from, max: h.to, name: 'UTC', nameGap: 8 },
       yAxis: {
         type: 'value',
@@ -314,13 +336,15 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
           stack: 'band',
           showSymbol: false,
           lineStyle: { opacity: 0 },
+          itemStyle: { color: 'rgba(79,179,255,0.45)' },
           areaStyle: { color: 'rgba(79,179,255,0.2)' },
           data: h.t.map((t, i) => [t, band[i]]),
         },
         {
-          name: 'mean',
+          name: meanName,
           type: 'line',
           showSymbol: false,
+          itemStyle: { color: '#1d2733' },
           lineStyle: { width: 1, color: '#1d2733' },
           data: h.t.map((t, i) => [t, tr.mean[i]]),
           ...overlays,
@@ -329,6 +353,7 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
           name: '1 h rolling mean',
           type: 'line',
           showSymbol: false,
+          itemStyle: { color: '#2b7bd9' },
           lineStyle: { width: 1.5, color: '#2b7bd9' },
           data: h.t.map((t, i) => [t, tr.rolling_mean_1h[i]]),
         },

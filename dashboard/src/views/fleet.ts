@@ -45,14 +45,14 @@ export async function fleetView(el: HTMLElement): Promise<void> {
           >Line
           <select id="f-line">
             <option value="">all</option>
-            ${lines.map((l) => html`<option>${l}</option>`)}
+            ${lines.map((l) => html`<option ${l === params.get('line') ? 'selected' : ''}>${l}</option>`)}
           </select></label
         >
         <label
           >Class
           <select id="f-class">
             <option value="">all</option>
-            ${classes.map((c) => html`<option>${c}</option>`)}
+            ${classes.map((c) => html`<option ${c === params.get('class') ? 'selected' : ''}>${c}</option>`)}
           </select></label
         >
         <label
@@ -98,8 +98,19 @@ export async function fleetView(el: HTMLElement): Promise<void> {
       </div>`,
   );
   const sel = (id: string) => el.querySelector<HTMLSelectElement>(id) as HTMLSelectElement;
-  let sortKey: 'probability' | 'equipment' | 'line' | 'rul' = 'probability';
-  let sortDir = -1;
+  // Filters and sort live in the URL, so a refresh (or a shared link) shows the same selection.
+  const SORTS = ['probability', 'equipment', 'line', 'rul'] as const;
+  let sortKey: (typeof SORTS)[number] = SORTS.find((k) => k === params.get('sort')) ?? 'probability';
+  let sortDir =
+    params.get('dir') === 'asc' ? 1 : params.get('dir') === 'desc' ? -1 : sortKey === 'probability' ? -1 : 1;
+  const remember = () => {
+    const p = new URLSearchParams({ horizon });
+    if (sel('#f-line').value) p.set('line', sel('#f-line').value);
+    if (sel('#f-class').value) p.set('class', sel('#f-class').value);
+    p.set('sort', sortKey);
+    p.set('dir', sortDir < 0 ? 'desc' : 'asc');
+    history.replaceState(null, '', `#/fleet?${p}`);
+  };
 
   const render = () => {
     const line = sel('#f-line').value;
@@ -223,6 +234,7 @@ export async function fleetView(el: HTMLElement): Promise<void> {
     if (sort) {
       sortDir = sort === sortKey ? -sortDir : sort === 'probability' ? -1 : 1;
       sortKey = sort as typeof sortKey;
+      remember();
       render();
       return;
     }
@@ -230,8 +242,16 @@ export async function fleetView(el: HTMLElement): Promise<void> {
     if (row)
       location.hash = `#/equipment/${encodeURIComponent(row.getAttribute('data-equipment') as string)}`;
   });
-  sel('#f-line').addEventListener('change', render);
-  sel('#f-class').addEventListener('change', render);
-  sel('#f-h').addEventListener('change', () => (location.hash = `#/fleet?horizon=${sel('#f-h').value}`));
+  const refilter = () => {
+    remember();
+    render();
+  };
+  sel('#f-line').addEventListener('change', refilter);
+  sel('#f-class').addEventListener('change', refilter);
+  sel('#f-h').addEventListener('change', () => {
+    const p = new URLSearchParams(location.hash.split('?')[1] ?? '');
+    p.set('horizon', sel('#f-h').value);
+    location.hash = `#/fleet?${p}`;
+  });
   render();
 }

@@ -73,7 +73,9 @@ function withCurves(models: Model[]): Model[] {
 export async function modelsView(el: HTMLElement): Promise<void> {
   const { models } = await get<{ models: Model[] }>('/v1/models');
   const curves = withCurves(models);
-  const failure = curves[0];
+  // The model whose curves are shown is kept in the URL, so a refresh keeps it.
+  const picked = new URLSearchParams(location.hash.split('?')[1] ?? '').get('curves');
+  const failure = curves.find((m) => m.name === picked) ?? curves[0];
   const bt = failure?.backtest ?? null;
   setHtml(
     el,
@@ -136,7 +138,7 @@ export async function modelsView(el: HTMLElement): Promise<void> {
         <label
           >Curves of
           <select id="curves-model">
-            ${curves.map((m) => html`<option value="${m.name}">${m.name}</option>`)}
+            ${curves.map((m) => html`<option value="${m.name}" ${m === failure ? 'selected' : ''}>${m.name}</option>`)}
           </select></label
         >
       </div>
@@ -169,25 +171,30 @@ export async function modelsView(el: HTMLElement): Promise<void> {
           </thead>
           <tbody>
             ${orElse(
-              models
-                .flatMap((m) => m.challenges.map((c) => ({ m, c })))
-                .sort((a, b) => b.c.at.localeCompare(a.c.at))
-                .map(
-                  ({ m, c }) =>
-                    html`<tr>
-                      <td>${fmtTime(c.at)}</td>
-                      <td>${m.name}</td>
-                      <td>${c.metric}</td>
-                      <td class="num">
-                        ${c.champion ? `${c.champion.version}: ${fmt(c.champion.value)}` : '—'}
-                      </td>
-                      <td class="num">${c.challenger.version}: ${fmt(c.challenger.value)}</td>
-                      <td>
-                        ${c.promoted ? html`<b>promoted</b>` : 'kept champion'}
-                        <span class="muted">${c.reason}</span>
-                      </td>
-                    </tr>`,
-                ),
+              challengeRows(models).map(
+                ({ m, c, kept }) =>
+                  html`<tr>
+                    <td>
+                      ${kept.length > 1 ? `${fmtTime(kept[kept.length - 1]!.at)} → ${fmtTime(c.at)}` : fmtTime(c.at)}
+                    </td>
+                    <td>${m.name}</td>
+                    <td>${c.metric}</td>
+                    <td class="num">
+                      ${c.champion ? `${c.champion.version}: ${fmt(c.champion.value)}` : '—'}
+                    </td>
+                    <td class="num">${c.challenger.version}: ${fmt(c.challenger.value)}</td>
+                    <td>
+                      ${
+                        c.promoted
+                          ? html`<b>promoted</b>`
+                          : kept.length > 1
+                            ? `kept champion against ${kept.length} challengers (the latest shown)`
+                            : 'kept champion'
+                      }
+                      <span class="muted">${decisionDetail(c.reason)}</span>
+                    </td>
+                  </tr>`,
+              ),
               html`<tr>
                 <td colspan="6" class="muted">
                   No retrain has run yet (nightly; pdm jobs run retrain runs one now).
@@ -203,8 +210,40 @@ export async function modelsView(el: HTMLElement): Promise<void> {
   const pick = el.querySelector('#curves-model') as HTMLSelectElement;
   pick.addEventListener('change', () => {
     const m = curves.find((x) => x.name === pick.value);
+    history.replaceState(null, '', `#/models?${new URLSearchParams({ curves: pick.value })}`);
     drawCurves(el, m?.backtest ?? null, m?.horizon_h ?? 24);
   });
+}
+
+/** The reason without the decision it starts with ("kept champion v0001: ..."), which the cell already says. */
+const decisionDetail = (reason: string) => reason.replace(/^(kept champion \S+|promoted): /, '');
+
+/**
+ * The challenges, newest first, with a model's run of challengers that lost to the same champion
+ * in one row (the latest shown, `kept` holding the run): nightly retrains that change nothing do
+ * not fill the table with "kept champion".
+ */
+function challengeRows(
+  models: readonly Model[],
+): { m: Model; c: Model['challenges'][number]; kept: Model['challenges'] }[] {
+  const rows: { m: Model; c: Model['challenges'][number]; kept: Model['challenges'] }[] = [];
+  for (const m of models) {
+    const newest = [...m.challenges].sort((a, b) => b.at.localeCompare(a.at));
+    for (const c of newest) {
+      const last = rows[rows.length - 1];
+      if (
+        last !== undefined &&
+        last.m === m &&
+        !c.promoted &&
+        !last.c.promoted &&
+        c.metric === last.c.metric &&
+        c.champion?.version === last.c.champion?.version
+      )
+        last.kept.push(c);
+      else rows.push({ m, c, kept: [c] });
+    }
+  }
+  return rows.sort((a, b) => b.c.at.localeCompare(a.c.at));
 }
 
 /** ROC, calibration and lead times of one failure model's walk-forward backtest. */

@@ -16,7 +16,8 @@ interface Reliability {
   availability: number;
   pareto: { mode: string; failures: number; cumulative_share: number }[];
   weibull: { shape: number; scale: number; shapeCi: [number, number]; scaleCi: [number, number] } | null;
-  kaplan_meier: { hours: number; survival: number; atRisk: number }[];
+  kaplan_meier: { hours: number; survival: number; atRisk: number; lo: number | null; hi: number | null }[];
+  kaplan_meier_censored: { hours: number; survival: number }[];
 }
 
 export async function reliabilityView(el: HTMLElement): Promise<void> {
@@ -92,7 +93,7 @@ export async function reliabilityView(el: HTMLElement): Promise<void> {
       </div>
       <div class="row">
         <div class="card">
-          <h2>Kaplan–Meier survival (censored runs included)</h2>
+          <h2>Kaplan–Meier survival with its 95 % interval (censored runs ticked)</h2>
           <div id="km" class="chart"></div>
         </div>
         <div class="card">
@@ -117,17 +118,61 @@ export async function reliabilityView(el: HTMLElement): Promise<void> {
   el.querySelector('#r-mode')?.addEventListener('change', go);
 
   const km = r.kaplan_meier;
+  // The 95 % band (log-log Greenwood) as a stacked area over its invisible floor; where no interval
+  // exists (S = 0) it closes onto the curve.
+  const lo = [1, ...km.map((k) => k.lo ?? k.survival)];
+  const hi = [1, ...km.map((k) => k.hi ?? k.survival)];
+  const at = [0, ...km.map((k) => k.hours)];
   chart(el.querySelector('#km') as HTMLElement, {
     tooltip: { trigger: 'axis' },
+    legend: {
+      top: 0,
+      right: 10,
+      itemHeight: 8,
+      data: ['survival', { name: '95 % interval', icon: 'rect' }, 'censored run'],
+    },
     grid: { left: 50, right: 20, top: 20, bottom: 40 },
     xAxis: { type: 'value', name: 'hours in service', nameLocation: 'middle', nameGap: 25 },
     yAxis: { type: 'value', min: 0, max: 1, name: 'survival' },
     series: [
       {
+        name: 'band low',
+        type: 'line',
+        step: 'end',
+        stack: 'km-band',
+        showSymbol: false,
+        lineStyle: { opacity: 0 },
+        tooltip: { show: false },
+        data: at.map((t, i) => [t, lo[i]]),
+      },
+      {
+        name: '95 % interval',
+        type: 'line',
+        step: 'end',
+        stack: 'km-band',
+        showSymbol: false,
+        lineStyle: { opacity: 0 },
+        itemStyle: { color: 'rgba(79,179,255,0.45)' },
+        areaStyle: { color: 'rgba(79,179,255,0.2)' },
+        tooltip: { show: false },
+        data: at.map((t, i) => [t, (hi[i] as number) - (lo[i] as number)]),
+      },
+      {
+        name: 'survival',
         type: 'line',
         step: 'end',
         showSymbol: false,
+        itemStyle: { color: '#2b7bd9' },
         data: [[0, 1], ...km.map((k) => [k.hours, k.survival])],
+      },
+      {
+        // A tick where a run was censored (still running, or stopped by maintenance before failing).
+        name: 'censored run',
+        type: 'scatter',
+        symbol: 'rect',
+        symbolSize: [2, 10],
+        itemStyle: { color: '#1d2733' },
+        data: r.kaplan_meier_censored.map((c) => [c.hours, c.survival]),
       },
     ],
   });
