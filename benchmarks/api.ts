@@ -9,7 +9,13 @@
  * in a temporary directory) with a simulated plant and models trained on it; the load generator
  * (autocannon, benchmarks/cannon.ts) runs in a process of its own.
  *
+ * --retrain adds the deployment of `npm start` (the API and the jobs in one process, here this
+ * one): the score route held at the rate with no job running, then held again while the nightly
+ * retrain job runs (in its worker thread; --retrain-in-process runs it on the API's thread, as
+ * before the worker, to compare), with the event-loop delay of each phase.
+ *
  *   npm run bench:api [-- --rate 2000 --duration 30 --equipment 8 --days 3 --sample-seconds 1 --trees 100]
+ *   npm run bench:api -- --retrain [--retrain-in-process] [--retrain-only]
  *
  * Last line: {"score_rps","score_p50_ms","score_p99_ms","bare_rps","errors",...}
  */
@@ -28,6 +34,10 @@ import { buildApp } from '../src/api/app.ts';
 import { KeyStore } from '../src/api/keys.ts';
 import { loadConfig } from '../src/config.ts';
 import { LiveScorer } from '../src/scoring/scorer.ts';
+import { startEngineJobs } from '../src/jobs/index.ts';
+import type { ModelRegistry } from '../models/index.ts';
+import type { Plant } from '../src/plant/index.ts';
+import type { Store } from '../src/store/index.ts';
 import { QuestDbSink, simulate } from '../src/sim/index.ts';
 import { connectStore } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
@@ -43,6 +53,10 @@ const { values: o } = parseArgs({
     connections: { type: 'string', default: '32' },
     profile: { type: 'string' },
     live: { type: 'boolean', default: false },
+    retrain: { type: 'boolean', default: false },
+    // Only the retrain phases (the others skipped).
+    'retrain-only': { type: 'boolean', default: false },
+    'retrain-in-process': { type: 'boolean', default: false },
     // process: `pdm serve` and the bare route each in a process of their own, as deployed;
     // inline: both in this process (for --profile and the event-loop and GC figures).
     server: { type: 'string', default: 'process' },
@@ -107,117 +121,225 @@ try {
       at: new Date(Math.round(pastRng.uniform(start + 86400, end - 600)) * 1000).toISOString(),
     }),
   );
-  console.error('warming up...');
-  await load(scoreUrl, live, clientKeys, 3);
-  console.error('bare route, maximum rate (10 s)...');
-  const bareMax = await load(bareUrl, live, clientKeys, 10);
-  console.error('score route, maximum rate (10 s), live...');
-  const scoreMax = await load(scoreUrl, live, clientKeys, 10);
-  // --live: the plant keeps streaming (one reading a second per machine) while the rate is held,
-  // so the scored equipment gets new readings and its features are recomputed every second.
-  const streaming = new AbortController();
-  let stream: Promise<unknown> = Promise.resolve();
-  if (o.live === true) {
-    console.error('replaying the plant to now, then streaming...');
-    const liveSink = await QuestDbSink.open(store.config, store.tables);
-    let isLive: () => void = () => {};
-    const caughtUp = new Promise<void>((resolve) => (isLive = resolve));
-    stream = simulate(liveSink, {
-      equipment: Number(o.equipment),
-      days: 0,
-      seed: 3,
-      start,
-      replayUntil: start + days * 86400,
-      live: true,
-      signal: streaming.signal,
-      sampleSeconds: Number(o['sample-seconds']),
-      onLive: () => isLive(),
-    }).finally(() => liveSink.close());
-    await caughtUp;
-    await new Promise((r) => setTimeout(r, 3000)); // let the first live readings land
+  if (o['retrain-only'] === true) {
+    for (const stop of stops) await stop();
+    const retrain = await retrainPhases(store, registry, plant, keys, live, clientKeys);
+    console.log(
+      JSON.stringify({
+        retrain,
+        equipment: ids.length,
+        client_keys: clientKeys.length,
+        trees: Number(o.trees),
+      }),
+    );
+    process.exitCode = 0;
+  } else {
+    console.error('warming up...');
+    await load(scoreUrl, live, clientKeys, 3);
+    console.error('bare route, maximum rate (10 s)...');
+    const bareMax = await load(bareUrl, live, clientKeys, 10);
+    console.error('score route, maximum rate (10 s), live...');
+    const scoreMax = await load(scoreUrl, live, clientKeys, 10);
+    // --live: the plant keeps streaming (one reading a second per machine) while the rate is held,
+    // so the scored equipment gets new readings and its features are recomputed every second.
+    const streaming = new AbortController();
+    let stream: Promise<unknown> = Promise.resolve();
+    if (o.live === true) {
+      console.error('replaying the plant to now, then streaming...');
+      const liveSink = await QuestDbSink.open(store.config, store.tables);
+      let isLive: () => void = () => {};
+      const caughtUp = new Promise<void>((resolve) => (isLive = resolve));
+      stream = simulate(liveSink, {
+        equipment: Number(o.equipment),
+        days: 0,
+        seed: 3,
+        start,
+        replayUntil: start + days * 86400,
+        live: true,
+        signal: streaming.signal,
+        sampleSeconds: Number(o['sample-seconds']),
+        onLive: () => isLive(),
+      }).finally(() => liveSink.close());
+      await caughtUp;
+      await new Promise((r) => setTimeout(r, 3000)); // let the first live readings land
+    }
+    console.error(
+      `score route at ${o.rate} requests/s for ${o.duration} s${o.live ? ', plant streaming' : ''}...`,
+    );
+    // Event-loop delay while held: stalls of the server's loop are what the p99 is made of.
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    const session = o.profile === undefined ? undefined : new Session();
+    if (session) {
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+    }
+    let gcMax = 0;
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+    });
+    gcObserver.observe({ entryTypes: ['gc'] });
+    loop.enable();
+    const held = await load(scoreUrl, live, clientKeys, Number(o.duration), Number(o.rate));
+    loop.disable();
+    gcObserver.disconnect();
+    streaming.abort();
+    await stream.catch(() => {});
+    if (session && o.profile !== undefined) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(o.profile, JSON.stringify(profile));
+      session.disconnect();
+    }
+    // The same held rate on the bare route: how much of the tail is the load generator and the machine.
+    console.error(`bare route at ${o.rate} requests/s for ${o.duration} s...`);
+    const bareHeld = await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
+    // Instants of the past last: each reads a day of readings from QuestDB, and the backlog a burst
+    // of them leaves (the gate's queue) would otherwise weigh on the phases after it.
+    console.error('score route, maximum rate (10 s), instants of the past...');
+    const pastMax = await load(scoreUrl, past, clientKeys, 10);
+    console.error(`score route at ${o.rate} requests/s for ${o.duration} s, instants of the past...`);
+    const pastHeld = await load(scoreUrl, past, clientKeys, Number(o.duration), Number(o.rate));
+    for (const stop of stops) await stop();
+    const retrain =
+      o.retrain === true ? await retrainPhases(store, registry, plant, keys, live, clientKeys) : undefined;
+    const result = {
+      score_rps: scoreMax.rps,
+      score_p50_ms: scoreMax.p50,
+      score_p99_ms: scoreMax.p99,
+      bare_rps: bareMax.rps,
+      bare_p99_ms: bareMax.p99,
+      // Errors are failed connections and answers other than 200 and 429 (the limiters' answer).
+      errors: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + l.errors + failures(l), 0),
+      limited_429: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + (l.status?.['429'] ?? 0), 0),
+      max_ratio_vs_bare: Math.round((scoreMax.rps / bareMax.rps) * 1000) / 1000,
+      past_rps: pastMax.rps,
+      past_p99_ms: pastMax.p99,
+      held_rate: Number(o.rate),
+      held_rps: held.rps,
+      held_p50_ms: held.p50,
+      held_p99_ms: held.p99,
+      held_requests: held.requests,
+      held_past_rps: pastHeld.rps,
+      held_past_p50_ms: pastHeld.p50,
+      held_past_p99_ms: pastHeld.p99,
+      // Answers by HTTP status per phase (503: the store's connection pool was exhausted).
+      status: {
+        max_live: scoreMax.status,
+        max_past: pastMax.status,
+        held_live: held.status,
+        held_past: pastHeld.status,
+      },
+      bare_held_p50_ms: bareHeld.p50,
+      bare_held_p99_ms: bareHeld.p99,
+      server: inline ? 'inline' : 'process',
+      ...(inline
+        ? {
+            held_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
+            held_loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
+            held_gc_pause_max_ms: Math.round(gcMax * 100) / 100,
+          }
+        : {}),
+      equipment: ids.length,
+      client_keys: clientKeys.length,
+      sample_seconds: Number(o['sample-seconds']),
+      live: o.live === true,
+      trees: Number(o.trees),
+      ...(retrain === undefined ? {} : { retrain }),
+    };
+    console.log(JSON.stringify(result));
   }
-  console.error(
-    `score route at ${o.rate} requests/s for ${o.duration} s${o.live ? ', plant streaming' : ''}...`,
-  );
-  // Event-loop delay while held: stalls of the server's loop are what the p99 is made of.
-  const loop = monitorEventLoopDelay({ resolution: 5 });
-  const session = o.profile === undefined ? undefined : new Session();
-  if (session) {
-    session.connect();
-    await session.post('Profiler.enable');
-    await session.post('Profiler.start');
-  }
-  let gcMax = 0;
-  const gcObserver = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
-  });
-  gcObserver.observe({ entryTypes: ['gc'] });
-  loop.enable();
-  const held = await load(scoreUrl, live, clientKeys, Number(o.duration), Number(o.rate));
-  loop.disable();
-  gcObserver.disconnect();
-  streaming.abort();
-  await stream.catch(() => {});
-  if (session && o.profile !== undefined) {
-    const { profile } = await session.post('Profiler.stop');
-    writeFileSync(o.profile, JSON.stringify(profile));
-    session.disconnect();
-  }
-  // The same held rate on the bare route: how much of the tail is the load generator and the machine.
-  console.error(`bare route at ${o.rate} requests/s for ${o.duration} s...`);
-  const bareHeld = await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
-  // Instants of the past last: each reads a day of readings from QuestDB, and the backlog a burst
-  // of them leaves (the gate's queue) would otherwise weigh on the phases after it.
-  console.error('score route, maximum rate (10 s), instants of the past...');
-  const pastMax = await load(scoreUrl, past, clientKeys, 10);
-  console.error(`score route at ${o.rate} requests/s for ${o.duration} s, instants of the past...`);
-  const pastHeld = await load(scoreUrl, past, clientKeys, Number(o.duration), Number(o.rate));
-  for (const stop of stops) await stop();
-  const result = {
-    score_rps: scoreMax.rps,
-    score_p50_ms: scoreMax.p50,
-    score_p99_ms: scoreMax.p99,
-    bare_rps: bareMax.rps,
-    bare_p99_ms: bareMax.p99,
-    // Errors are failed connections and answers other than 200 and 429 (the limiters' answer).
-    errors: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + l.errors + failures(l), 0),
-    limited_429: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + (l.status?.['429'] ?? 0), 0),
-    max_ratio_vs_bare: Math.round((scoreMax.rps / bareMax.rps) * 1000) / 1000,
-    past_rps: pastMax.rps,
-    past_p99_ms: pastMax.p99,
-    held_rate: Number(o.rate),
-    held_rps: held.rps,
-    held_p50_ms: held.p50,
-    held_p99_ms: held.p99,
-    held_requests: held.requests,
-    held_past_rps: pastHeld.rps,
-    held_past_p50_ms: pastHeld.p50,
-    held_past_p99_ms: pastHeld.p99,
-    // Answers by HTTP status per phase (503: the store's connection pool was exhausted).
-    status: {
-      max_live: scoreMax.status,
-      max_past: pastMax.status,
-      held_live: held.status,
-      held_past: pastHeld.status,
-    },
-    bare_held_p50_ms: bareHeld.p50,
-    bare_held_p99_ms: bareHeld.p99,
-    server: inline ? 'inline' : 'process',
-    ...(inline
-      ? {
-          held_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
-          held_loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
-          held_gc_pause_max_ms: Math.round(gcMax * 100) / 100,
-        }
-      : {}),
-    equipment: ids.length,
-    client_keys: clientKeys.length,
-    sample_seconds: Number(o['sample-seconds']),
-    live: o.live === true,
-    trees: Number(o.trees),
-  };
-  console.log(JSON.stringify(result));
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * The score route held at the rate by the API and jobs of one process (as `npm start` runs them):
+ * first with no job running, then while the retrain job runs. Reports both p99s, their ratio
+ * (target <= 1.5), each phase's event-loop delay, and whether the retrain ran through the whole
+ * second phase (if it ended early, the phase is only partly "during").
+ */
+async function retrainPhases(
+  store: Store,
+  registry: ModelRegistry,
+  plant: Plant,
+  keys: KeyStore,
+  bodies: string[],
+  clientKeys: string[],
+) {
+  const scorer = new LiveScorer(store, registry, plant);
+  const jobs = await startEngineJobs({
+    store,
+    registry,
+    scorer,
+    trees: Number(o.trees),
+    schedule: false,
+    retrainInProcess: o['retrain-in-process'] === true,
+  });
+  const app = await buildApp({ store, registry, scorer, keys, jobs });
+  try {
+    const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+    const phase = async (seconds: number) => {
+      const loop = monitorEventLoopDelay({ resolution: 5 });
+      loop.enable();
+      const l = await load(url, bodies, clientKeys, seconds, Number(o.rate));
+      loop.disable();
+      return {
+        seconds,
+        rps: l.rps,
+        p50_ms: l.p50,
+        p99_ms: l.p99,
+        status: l.status,
+        loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
+        loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
+      };
+    };
+    // Each equipment's live window (a day of readings) is loaded by its first score: one at a time
+    // first, so that neither phase pays for it.
+    console.error('API and jobs in one process: loading each live window, warming up...');
+    for (const body of bodies)
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${clientKeys[0]}` },
+        body,
+      });
+    await load(url, bodies, clientKeys, 3);
+    // A first retrain (untimed, like any warm-up; it also trains what is still missing) says how
+    // long one lasts: both phases last a little less, so the second falls inside the retrain.
+    console.error('... a first retrain, to know how long one lasts...');
+    const t1 = performance.now();
+    const first = await jobs.scheduler.runNow('retrain');
+    const seconds = Math.max(
+      5,
+      Math.min(Number(o.duration), Math.floor((performance.now() - t1) / 1000) - 2),
+    );
+    // The retrain reloaded the scorer (new compiled forests): warmed up again at the held rate.
+    await load(url, bodies, clientKeys, 5, Number(o.rate));
+    console.error(
+      `API and jobs in one process: score route at ${o.rate} requests/s for ${seconds} s, no job running...`,
+    );
+    const quiet = await phase(seconds);
+    console.error(
+      `... and for ${seconds} s while the retrain job runs (${o['retrain-in-process'] ? 'on the API thread' : 'in its worker thread'})...`,
+    );
+    const t0 = performance.now();
+    let retrainEnd = Infinity;
+    const run = jobs.scheduler.runNow('retrain').finally(() => (retrainEnd = performance.now()));
+    const during = await phase(seconds);
+    const phaseEnd = performance.now();
+    const r = await run;
+    return {
+      in_process: o['retrain-in-process'] === true,
+      quiet,
+      during,
+      p99_ratio: Math.round((during.p99_ms / quiet.p99_ms) * 100) / 100,
+      first_retrain_status: first.status,
+      retrain_status: r.status,
+      retrain_s: Math.round((retrainEnd - t0) / 100) / 10,
+      retrain_covered_phase: retrainEnd >= phaseEnd,
+    };
+  } finally {
+    await jobs.stop();
+    await app.close();
+  }
 }

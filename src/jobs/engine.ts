@@ -35,6 +35,8 @@ export interface EngineJobOptions {
   readonly schedule?: boolean;
   /** Told each step of a long job (see PlantJobDeps). */
   readonly onProgress?: (what: string) => void;
+  /** Retrain in the calling thread instead of a worker thread (default false). */
+  readonly retrainInProcess?: boolean;
 }
 
 export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> {
@@ -70,6 +72,7 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
       trees: o.trees,
       alerts,
       onProgress: o.onProgress,
+      retrainInProcess: o.retrainInProcess,
     }),
   ))
     scheduler.add(spec);

@@ -8,19 +8,16 @@ import { isPdmError } from '../errors.ts';
 import type { ModelRegistry } from '../../models/index.ts';
 import {
   computeStoreFeatures,
-  ensureInitialModels,
   forecastAll,
   persistFeatures,
   storedHistory,
   historyWindow,
 } from '../../pipelines/index.ts';
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
-import { retrainFailureHorizon, retrainModels } from '../../pipelines/retrain.ts';
-import type { RetrainOutcome } from '../../pipelines/retrain.ts';
-import { anomalyModelName, failureModelName } from '../../pipelines/scopes.ts';
-import { trainAnomalyModel } from '../../pipelines/train.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import type { AlertManager } from '../alerts/index.ts';
+import { retrainInWorker } from './retrain-runner.ts';
+import { retrainScope } from './retrain-scope.ts';
 import type { JobsConfig, JobName } from '../config.ts';
 import type { Score } from '../scoring/scorer.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
@@ -38,17 +35,16 @@ export interface PlantJobDeps {
   readonly alerts?: AlertManager;
   /** Told each step of a long job (the retrain job runs for minutes), e.g. to show it on a terminal. */
   readonly onProgress?: (what: string) => void;
+  /**
+   * Retrain in the calling thread instead of a worker thread (default false: in a worker, so the
+   * API's event loop stays free while it runs).
+   */
+  readonly retrainInProcess?: boolean;
 }
 
 /** Features are refreshed for this much recent time on each run (more than the default interval, so runs overlap rather than leave gaps). */
 const FEATURE_REFRESH_MICROS = 30 * 60e6;
-/** The anomaly model is relearnt when its training window ends more than this before now. */
-const ANOMALY_REFIT_MICROS = 7 * 86_400e6;
 const LOOKBACK_MICROS = 86_400e6;
-
-function outcome(name: string, o: RetrainOutcome): string {
-  return 'error' in o ? `${name}: not trained (${o.error})` : `${name}: ${o.reason}`;
-}
 
 /** The scopes of the plant in force, or an error that says no plant file is applied. */
 function scopesOf(d: PlantJobDeps): ModelScope[] {
@@ -64,78 +60,6 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
   const primary = horizons[0] as number;
   // Sensors an equipment does not have, remembered between freshness runs (see checkFreshness).
   const absentSensors = new Map<string, number>();
-
-  /** One scope's nightly work: first models still missing, then champion/challenger. */
-  const retrainScope = async (scope: ModelScope, range: { from: number; to: number }) => {
-    const step = (what: string) => d.onProgress?.(`${scope.name}: ${what}`);
-    // One read of the history serves the first models and every challenge below.
-    step('reading the history and computing features');
-    const features = await computeStoreFeatures(store, scope, range);
-    const first = await ensureInitialModels(store, registry, scope, range, {
-      horizons,
-      trees: d.trees,
-      alertBudget: store.config.models.alertBudget,
-      features,
-      onStep: step,
-    });
-    const addedModels = [first.failure, ...first.horizons, first.rul, first.anomaly, ...first.modes]
-      .filter((m) => 'model' in m)
-      .map((m) => m.model);
-    // Normal operation moves (seasons, new products): the anomaly model relearns it weekly.
-    const anomalyName = anomalyModelName(scope);
-    const anomalyAt = registry.promoted(anomalyName);
-    if (anomalyAt !== null && !addedModels.some((m) => m.name === anomalyName)) {
-      const trainedTo = registry.meta(anomalyName, anomalyAt).trainingWindow?.to;
-      if (trainedTo === undefined || Date.parse(trainedTo) * 1000 < range.to - ANOMALY_REFIT_MICROS) {
-        step('relearning normal operation (anomaly model)');
-        const a = await trainAnomalyModel(store, registry, scope, range, {
-          features,
-          alertBudget: store.config.models.alertBudget,
-        });
-        registry.promote(a.model.name, a.model.version);
-        addedModels.push(a.model);
-      }
-    }
-    const added = addedModels.map((m) => `${m.name}@${m.version}`);
-    step(
-      'challenging the promoted failure and RUL models (fit at an earlier cut, compared on the instants since)',
-    );
-    const r = await retrainModels(store, registry, scope, range, {
-      metric: d.config.retrainMetric,
-      trees: d.trees,
-      alertBudget: store.config.models.alertBudget,
-      horizonHours: primary,
-      features,
-    });
-    // Promoted longer horizons are challenged too (not the ones just trained above).
-    const longer: { horizon: number; outcome: RetrainOutcome }[] = [];
-    for (const h of horizons.slice(1)) {
-      const name = failureModelName(scope, h);
-      if (registry.promoted(name) === null || addedModels.some((m) => m.name === name)) continue;
-      step(`challenging the ${h} h failure model`);
-      longer.push({
-        horizon: h,
-        outcome: await retrainFailureHorizon(store, registry, scope, range, {
-          metric: d.config.retrainMetric,
-          trees: d.trees,
-          alertBudget: store.config.models.alertBudget,
-          horizonHours: h,
-          features,
-        }),
-      });
-    }
-    const all = [r.failure, r.rul, ...r.byMode.map((b) => b.outcome), ...longer.map((l) => l.outcome)];
-    const promoted = all.filter((o) => !('error' in o) && o.promoted).length + added.length;
-    const modes = r.byMode.map((b) => `; ${outcome(b.mode, b.outcome)}`).join('');
-    const horizonsDetail = longer.map((l) => `; ${outcome(`failure ${l.horizon} h`, l.outcome)}`).join('');
-    return {
-      promoted,
-      detail:
-        `${scope.name}: ` +
-        (added.length > 0 ? `first models trained: ${added.join(', ')}; ` : '') +
-        `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}${horizonsDetail}`,
-    };
-  };
 
   return {
     features: {
@@ -232,13 +156,27 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
       async run({ at }) {
         const history = historyWindow(await storedHistory(store, 'retrain'), store.config.models.historyDays);
         const range = { from: history.from, to: Math.min(at.getTime() * 1000, history.to) };
+        const scopes = scopesOf(d);
+        const plant = d.scorer.current.plant;
+        const options = { metric: d.config.retrainMetric, trees: d.trees, onProgress: d.onProgress };
+        // Off the event loop by default: the API keeps answering while this runs for minutes.
+        const results =
+          d.retrainInProcess === true || plant === null
+            ? await (async () => {
+                const out = [];
+                for (const scope of scopes)
+                  out.push(await retrainScope(store, registry, scope, range, options));
+                return out;
+              })()
+            : await retrainInWorker(store, registry, plant, scopes, range, options);
         let promoted = 0;
         const details: string[] = [];
-        for (const scope of scopesOf(d)) {
-          const r = await retrainScope(scope, range);
+        for (const r of results) {
           promoted += r.promoted;
           details.push(r.detail);
         }
+        if (results.some((r) => r.threadId !== 0))
+          details.push('retrained in a worker thread (the API kept answering)');
         if (promoted > 0) d.scorer.reload();
         // Challengers that lost pile up night after night: keep the newest few, never a promoted one.
         let pruned = 0;

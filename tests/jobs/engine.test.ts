@@ -332,6 +332,8 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     progress.length = 0;
     const run = await jobs.scheduler.runNow('retrain');
     expect(run.status, run.error ?? '').toBe('ok');
+    // Off the API's thread: minutes of features and backtests held every request while they ran.
+    expect(run.detail).toContain('retrained in a worker thread');
     // A run of minutes says where it is (pdm jobs run prints these): the history read, then the challenges.
     expect(progress[0]).toBe('pooled: reading the history and computing features');
     expect(progress).toContain(
