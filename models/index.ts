@@ -41,5 +41,11 @@ export type { FailureBaseline, RulBaseline, ResidualIntervals } from './baseline
 export type { Calibrator } from './calibration.ts';
 export { fitDrift, forecastDrift, poolExponent } from './drift.ts';
 export type { DriftFit, DriftForecast, PooledShape } from './drift.ts';
-export { fitWeibull, kaplanMeier, kaplanMeierWithCensors, availability, expectedCappedRul } from './reliability.ts';
+export {
+  fitWeibull,
+  kaplanMeier,
+  kaplanMeierWithCensors,
+  availability,
+  expectedCappedRul,
+} from './reliability.ts';
 export type { Lifetimes, WeibullFit, Availability, KmPoint } from './reliability.ts';

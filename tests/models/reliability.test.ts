@@ -32,7 +32,7 @@ describe('reliability statistics', () => {
     expect(km[1]!.atRisk).toBe(3);
   });
 
-  it("gives Kaplan-Meier a log-log Greenwood 95 % interval and places each censored run on the curve", () => {
+  it('gives Kaplan-Meier a log-log Greenwood 95 % interval and places each censored run on the curve', () => {
     // Same data: at t = 1, n = 5, d = 1: Greenwood sum 1/(5*4); at t = 3, n = 3, d = 2: + 2/(3*1).
     const { curve, censored } = kaplanMeierWithCensors({ hours: [3, 1, 5, 3, 2], failed: [1, 1, 0, 1, 0] });
     const z = 1.959963984540054;
