@@ -243,6 +243,51 @@ describe('the dashboard in Chromium', () => {
     await shot('equipment');
   });
 
+  it('labels failure markers without printing one over another (a failure and its repair share a line)', async () => {
+    // The equipment with the most maintenance events over the week shown.
+    const counts = await Promise.all(
+      SIM.plant.equipment.map(async (e) => {
+        const h = (await (await fetch(`${base}/v1/equipment/${e.id}/health?hours=168`)).json()) as {
+          maintenance: { kind: string }[];
+        };
+        return {
+          id: e.id,
+          events: h.maintenance.length,
+          failures: h.maintenance.filter((m) => m.kind === 'failure').length,
+        };
+      }),
+    );
+    const busiest = counts.sort((a, b) => b.events - a.events)[0]!;
+    expect(busiest.failures).toBeGreaterThan(0);
+    await open(`equipment/${busiest.id}?hours=168`);
+    const labels = await page.$$eval('.sensor-chart, #risk', (charts) =>
+      charts.map((c) =>
+        Array.from(c.querySelectorAll('svg text'))
+          .filter((t) => /^(failure: |repair|preventive)/.test((t.textContent ?? '').trim()))
+          .map((t) => {
+            const r = t.getBoundingClientRect();
+            return {
+              text: (t.textContent ?? '').trim(),
+              left: r.left,
+              right: r.right,
+              top: r.top,
+              bottom: r.bottom,
+            };
+          }),
+      ),
+    );
+    expect(labels.flat().length).toBeGreaterThan(0);
+    const overlapping = labels.flatMap((ls) =>
+      ls.flatMap((a, i) =>
+        ls
+          .slice(i + 1)
+          .filter((b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom)
+          .map((b) => `${a.text} / ${b.text}`),
+      ),
+    );
+    expect(overlapping).toEqual([]);
+  });
+
   it('schedule: planned batches, failure windows and maintenance windows on a timeline', async () => {
     await open('schedule');
     expect(await points('#gantt')).toBeGreaterThan(6);

@@ -183,11 +183,7 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
     },
     { xAxis: b.end ?? h.to },
   ]);
-  const marks = h.maintenance.map((m) => ({
-    xAxis: m.ts,
-    name: m.kind === 'failure' ? `failure: ${m.mode ?? ''}` : m.kind,
-    lineStyle: { color: m.kind === 'failure' ? '#d9342b' : '#2b7bd9', width: m.kind === 'failure' ? 2 : 1 },
-  }));
+  const marks = markerLines(h.maintenance, Date.parse(h.from), Date.parse(h.to));
   const overlays = {
     markArea: { silent: true, label: { show: false }, data: bands as never },
     markLine: { symbol: 'none', label: { formatter: '{b}', fontSize: 10 }, data: marks as never },
@@ -360,4 +356,41 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
       ],
     });
   }
+}
+
+/**
+ * Maintenance and failure lines. Events closer than 4 % of the chart's span share one line (a
+ * failure and its repair minutes apart had labels printed over each other: "failure:repair:wear"),
+ * red if any was a failure. Only lines with a failure are labelled; the others are explained by
+ * the legend above the charts and named in the tooltip.
+ */
+function markerLines(
+  events: readonly { ts: string; kind: string; mode: string | null }[],
+  from: number,
+  to: number,
+) {
+  const gap = 0.04 * Math.max(1, to - from);
+  const groups: { at: number; names: string[]; failure: boolean }[] = [];
+  for (const m of [...events].sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts))) {
+    const at = Date.parse(m.ts);
+    const name = m.kind === 'failure' ? `failure: ${m.mode ?? 'unknown mode'}` : m.kind;
+    const last = groups[groups.length - 1];
+    if (last !== undefined && at - last.at < gap) {
+      if (!last.names.includes(name)) last.names.push(name);
+      last.failure ||= m.kind === 'failure';
+    } else groups.push({ at, names: [name], failure: m.kind === 'failure' });
+  }
+  // Labelled failures are also kept apart: a second label within 12 % of the span is left to the tooltip.
+  let lastLabel = -Infinity;
+  return groups.map((g) => {
+    const labelled = g.failure && g.at - lastLabel >= 3 * gap;
+    if (labelled) lastLabel = g.at;
+    return {
+      xAxis: new Date(g.at).toISOString(),
+      name: g.names.filter((n) => n.startsWith('failure')).join(' + ') || g.names.join(' + '),
+      label: { show: labelled },
+      tooltip: { formatter: g.names.join(' + ') },
+      lineStyle: { color: g.failure ? '#d9342b' : '#2b7bd9', width: g.failure ? 2 : 1 },
+    };
+  });
 }
