@@ -240,7 +240,7 @@ describe('the dashboard in Chromium', () => {
       ticks.join('|'),
     ).toBe(true);
     expect(await page.textContent('#kpi-health')).toMatch(/Health index\s*(0\.\d\d|1\.00)/);
-    await shot('equipment');
+    // (Its screenshot is taken at the end, with the plant file's units and ranges in force.)
   });
 
   it('labels failure markers without printing one over another (a failure and its repair share a line)', async () => {
@@ -514,5 +514,13 @@ describe('the dashboard in Chromium', () => {
       ),
     );
     expect(negative).toEqual([]);
+    // Axis labels are round numbers ("0.4", not the "0.40674499999999" an unrounded minimum printed).
+    const ragged = await page.$$eval('.sensor-chart svg text', (ts) =>
+      ts.map((t) => (t.textContent ?? '').trim()).filter((t) => /^-?[\d,]*\.\d{5,}$/.test(t)),
+    );
+    expect(ragged).toEqual([]);
+    // The README's screenshot: a machine the MES-strings and alert fixtures above left alone.
+    await open('equipment/cnc-002?hours=48');
+    await shot('equipment');
   });
 });

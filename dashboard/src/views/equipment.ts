@@ -246,15 +246,16 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
   });
 
   const drivers = [...(s?.top_features ?? [])].reverse();
-  if (drivers.length === 0)
+  if (drivers.length === 0) {
     // A reference (climatology, persistence) has no drivers: say so instead of an empty chart.
+    (el.querySelector('#drivers') as HTMLElement).className = '';
     setHtml(
       el.querySelector('#drivers') as HTMLElement,
       html`<p class="muted" id="no-drivers">
         ${s?.failure ? `No drivers: ${s.failure.model} answered, which uses no feature.` : 'No failure score yet.'}
       </p>`,
     );
-  else
+  } else
     chart(el.querySelector('#drivers') as HTMLElement, {
       grid: { left: 220, right: 30, top: 10, bottom: 25 },
       xAxis: { type: 'value', name: 'contribution' },
@@ -314,7 +315,10 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         // A little room below the lowest value, never below what the sensor can read (the nice
         // rounding of a scaled axis took speed at 0 rpm down to -5,000).
         ...(floor > -Infinity
-          ? { min: (v: { min: number; max: number }) => Math.max(floor, v.min - 0.05 * (v.max - v.min)) }
+          ? {
+              min: (v: { min: number; max: number }) =>
+                Math.max(floor, niceBelow(v.min - 0.05 * (v.max - v.min), v.max - v.min)),
+            }
           : {}),
       },
       series: [
@@ -393,4 +397,14 @@ function markerLines(
       lineStyle: { color: g.failure ? '#d9342b' : '#2b7bd9', width: g.failure ? 2 : 1 },
     };
   });
+}
+
+/**
+ * A round number at or below `x` on the scale of `span` (a tenth of its order of magnitude), so that
+ * an axis's lowest label reads "0.4" or "30", not "0.40674499999999" or "30.587224999999997".
+ */
+export function niceBelow(x: number, span: number): number {
+  if (!Number.isFinite(x) || !(span > 0)) return x;
+  const step = 10 ** (Math.floor(Math.log10(span)) - 1);
+  return Number((Math.floor(x / step) * step).toPrecision(12));
 }
