@@ -22,6 +22,7 @@ export const ErrorCodes = {
   JOB_FAILED: 'PDM_ERR_JOB_FAILED',
   PLANT_INVALID: 'PDM_ERR_PLANT_INVALID',
   SCORING_BUSY: 'PDM_ERR_SCORING_BUSY',
+  CLIENT_GONE: 'PDM_ERR_CLIENT_GONE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

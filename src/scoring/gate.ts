@@ -5,6 +5,11 @@
  * request ends in a pool timeout (measured: `npm run bench:api`, 0 answered in 10 s). So at most
  * `concurrency` run at once and `queue` wait; a request that would wait beyond that is refused
  * at once, 503 with Retry-After, while work that must finish (the jobs) waits its turn.
+ *
+ * A waiting request whose client has gone (its `signal` aborted: the connection closed, e.g. a
+ * client's timeout) leaves the queue without running: each costs a day of readings read and
+ * parsed, and under load the queue was mostly work for clients that had already given up, read
+ * while the ones still waiting timed out behind it.
  */
 import { ErrorCodes, PdmError } from '../errors.ts';
 
@@ -17,8 +22,12 @@ export class Gate {
     readonly queue: number,
   ) {}
 
-  /** Runs `fn` when a slot is free; with `shed`, refuses (503) instead of waiting past `queue`. */
-  async run<T>(fn: () => Promise<T>, shed: boolean): Promise<T> {
+  /**
+   * Runs `fn` when a slot is free; with `shed`, refuses (503) instead of waiting past `queue`;
+   * with `signal`, gives up its place (rejecting, `fn` never run) when the signal aborts first.
+   */
+  async run<T>(fn: () => Promise<T>, shed: boolean, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) throw clientGone();
     if (this.running < this.concurrency) this.running++;
     else {
       if (shed && this.waiting.length >= this.queue)
@@ -34,7 +43,19 @@ export class Gate {
           },
         );
       // The slot is handed over by the run that finishes (running stays counted).
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const i = this.waiting.indexOf(take);
+          if (i >= 0) this.waiting.splice(i, 1);
+          reject(clientGone());
+        };
+        const take = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        this.waiting.push(take);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     }
     try {
       return await fn();
@@ -48,6 +69,13 @@ export class Gate {
   get stats(): { running: number; waiting: number } {
     return { running: this.running, waiting: this.waiting.length };
   }
+}
+
+function clientGone(): PdmError {
+  return new PdmError(ErrorCodes.CLIENT_GONE, 'the client closed the connection before its score started', {
+    // nginx's "client closed request": nobody reads it, and it is not a server error.
+    detail: { status: 499 },
+  });
 }
 
 const gates = new WeakMap<object, Gate>();

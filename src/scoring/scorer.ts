@@ -56,6 +56,8 @@ export interface ScoreInput {
    * reading their windows (the API sets it; jobs wait their turn). See gate.ts.
    */
   readonly shed?: boolean;
+  /** Aborts when the requester has gone: a score still waiting for the gate is then dropped. */
+  readonly signal?: AbortSignal;
 }
 
 function noReadings(equipment: string, atMicros: number, lookbackMicros: number): PdmError {
@@ -376,6 +378,7 @@ export class Scorer {
             microsToIso(atMicros + 1),
           ]),
         input.shed === true,
+        input.signal,
       );
       if (table.numRows === 0) throw noReadings(equipment, atMicros, this.lookback);
       ts = timestampMicros(table.getChild('ts')!);

@@ -56,4 +56,40 @@ describe('the gate of scores that read a stored window', () => {
     expect(await gate.run(() => Promise.resolve(7), true)).toBe(7);
     expect(gate.stats).toEqual({ running: 0, waiting: 0 });
   });
+
+  it('drops a waiting score whose client has gone: it never runs, and the next waiter takes the slot', async () => {
+    const gate = new Gate(1, 4);
+    const t = tasks();
+    const ran: string[] = [];
+    const named = (name: string) => () => {
+      ran.push(name);
+      return t.task();
+    };
+    const first = gate.run(named('first'), true);
+    const left = new AbortController();
+    const gone = gate.run(named('gone'), true, left.signal);
+    const stays = gate.run(named('stays'), true, new AbortController().signal);
+    await tick();
+    expect(gate.stats).toEqual({ running: 1, waiting: 2 });
+    left.abort();
+    let error: unknown;
+    await gone.catch((e: unknown) => (error = e));
+    expect(isPdmError(error, ErrorCodes.CLIENT_GONE)).toBe(true);
+    expect((error as { detail: Record<string, unknown> }).detail).toMatchObject({ status: 499 });
+    expect(gate.stats).toEqual({ running: 1, waiting: 1 });
+    while (t.now() > 0 || t.release.length > 0) {
+      t.release.shift()?.();
+      await tick();
+    }
+    expect(await Promise.all([first, stays])).toEqual([1, 1]);
+    expect(ran).toEqual(['first', 'stays']);
+    expect(gate.stats).toEqual({ running: 0, waiting: 0 });
+    // A client already gone is not queued at all.
+    const aborted = new AbortController();
+    aborted.abort();
+    await expect(gate.run(named('late'), true, aborted.signal)).rejects.toMatchObject({
+      code: ErrorCodes.CLIENT_GONE,
+    });
+    expect(ran).toEqual(['first', 'stays']);
+  });
 });

@@ -107,7 +107,7 @@ const score: FastifyPluginAsyncTypebox = async (app) => {
       },
       config: { roles: ['mes'], store: true },
     },
-    async (req) => {
+    async (req, reply) => {
       const { readings, mes } = req.body;
       // Every instant is read before anything is scored: a bad one is a 400 naming it.
       const now = Date.now() * 1000;
@@ -134,9 +134,15 @@ const score: FastifyPluginAsyncTypebox = async (app) => {
       });
       const batchEnd =
         mes?.batch_end === undefined ? undefined : instant(mes.batch_end, 'body.mes.batch_end');
+      // Aborted when the connection closes before the answer is written (the client gave up).
+      const gone = new AbortController();
+      reply.raw.once('close', () => {
+        if (!reply.raw.writableFinished) gone.abort();
+      });
       return scorer.current.score(req.body.equipment, at, undefined, {
         live: req.body.at === undefined,
         shed: true,
+        signal: gone.signal,
         readings: extra,
         mes: mes === undefined ? undefined : { ...mes, batch_end: batchEnd },
       });
