@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelRegistry } from '../../models/index.ts';
 import { buildApp } from '../../src/api/app.ts';
 import { KeyStore } from '../../src/api/keys.ts';
+import { storedWindowGate } from '../../src/scoring/gate.ts';
 import { LiveScorer } from '../../src/scoring/scorer.ts';
 import { connectStore, createPool } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/index.ts';
@@ -110,6 +111,47 @@ describe('the hardened HTTP edge', () => {
     const b = await app();
     const wide = await b.listen({ host: '0.0.0.0', port: await freePort() });
     expect((await get(wide.replace('0.0.0.0', '127.0.0.1') + '/v1/models')).status).toBe(401);
+  });
+
+  it('drops a score waiting for a stored window once its client has closed the connection', async () => {
+    const st: Store = { ...store, config: testConfig() };
+    const keys = new KeyStore(keysFile);
+    const key = keys.create('mes').key;
+    const a = await buildApp({ store: st, registry, scorer: new LiveScorer(st, registry, SIM.plant), keys });
+    open.push(a);
+    const base = await a.listen({ host: '127.0.0.1', port: 0 });
+    // Both slots of the gate taken by reads that last until released.
+    const gate = storedWindowGate(st);
+    const hold: (() => void)[] = [];
+    const busy = [0, 1].map(() => gate.run(() => new Promise<void>((r) => hold.push(r)), false));
+    const until = async (ok: () => boolean) => {
+      for (const end = Date.now() + 5000; !ok() && Date.now() < end;)
+        await new Promise((r) => setTimeout(r, 20));
+      return ok();
+    };
+    // A score at a past instant waits for a slot; its client gives up and closes the connection.
+    const body = JSON.stringify({
+      equipment: SIM.plant.equipment[0]!.id,
+      at: new Date(Date.now() - 3600e3).toISOString(),
+    });
+    const req = http.request(`${base}/v1/score`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        authorization: `Bearer ${key}`,
+      },
+    });
+    req.on('error', () => {});
+    req.end(body);
+    expect(await until(() => gate.stats.waiting === 1)).toBe(true);
+    req.destroy();
+    // It leaves the queue at once, without waiting for a slot to read a day of readings.
+    expect(await until(() => gate.stats.waiting === 0)).toBe(true);
+    expect(gate.stats).toEqual({ running: 2, waiting: 0 });
+    for (const r of hold) r();
+    await Promise.all(busy);
+    expect(gate.stats).toEqual({ running: 0, waiting: 0 });
   });
 
   it('limits failed key checks per address before any scrypt, while a valid key keeps working', async () => {
