@@ -66,6 +66,49 @@ function withDayTicks(option: echarts.EChartsOption): echarts.EChartsOption {
   return { ...option, xAxis: (Array.isArray(xs) ? xs.map(fix) : fix(xs)) as echarts.EChartsOption['xAxis'] };
 }
 
+/**
+ * A shaded band from `lo` to `hi` over `x`, as ECharts draws one: an invisible floor series (named
+ * `floorName`, left out of legends by listing their entries) and the band's width stacked on it.
+ * The width is null where either end is.
+ */
+export function bandSeries(o: {
+  name: string;
+  floorName: string;
+  x: readonly (string | number)[];
+  lo: readonly (number | null)[];
+  hi: readonly (number | null)[];
+  /** "r,g,b" of the band. */
+  rgb: string;
+  step?: 'end';
+  yAxisIndex?: number;
+  /** false: no tooltip rows for the band. */
+  tooltip?: boolean;
+}): echarts.LineSeriesOption[] {
+  const common: echarts.LineSeriesOption = {
+    type: 'line',
+    stack: o.name,
+    showSymbol: false,
+    lineStyle: { opacity: 0 },
+    ...(o.step === undefined ? {} : { step: o.step }),
+    ...(o.yAxisIndex === undefined ? {} : { yAxisIndex: o.yAxisIndex }),
+    ...(o.tooltip === false ? { tooltip: { show: false } } : {}),
+  };
+  return [
+    { ...common, name: o.floorName, data: o.x.map((t, i) => [t, o.lo[i] ?? null]) },
+    {
+      ...common,
+      name: o.name,
+      itemStyle: { color: `rgba(${o.rgb},0.45)` },
+      areaStyle: { color: `rgba(${o.rgb},0.2)` },
+      data: o.x.map((t, i) => {
+        const lo = o.lo[i];
+        const hi = o.hi[i];
+        return [t, lo === null || lo === undefined || hi === null || hi === undefined ? null : hi - lo];
+      }),
+    },
+  ];
+}
+
 /** Disposes the charts drawn inside one rendering of a view (a `main` element). */
 export function disposeCharts(view: Element): void {
   for (const c of byView.get(view) ?? []) {

@@ -74,9 +74,18 @@ async function route(refresh = false): Promise<void> {
     shown = next;
     status.textContent = '';
   }
+  // A rendering that a newer one overtook is dropped (unless it is already the one shown).
+  const overtaken = () => {
+    if (gen === generation) return false;
+    if (next !== shown) {
+      disposeCharts(next);
+      next.remove();
+    }
+    return true;
+  };
   try {
     await view(next, arg);
-    if (gen !== generation) throw new Superseded();
+    if (overtaken()) return;
     if (refresh) {
       disposeCharts(shown);
       next.classList.remove('staging');
@@ -88,13 +97,7 @@ async function route(refresh = false): Promise<void> {
     updatedAt = Date.now();
     statusLine();
   } catch (err) {
-    if (err instanceof Superseded || gen !== generation) {
-      if (next !== shown) {
-        disposeCharts(next);
-        next.remove();
-      }
-      return;
-    }
+    if (overtaken()) return;
     const msg = err instanceof Error ? err.message : String(err);
     if (refresh) {
       // The shown view stays; the status line says the refresh failed and why.
@@ -116,8 +119,6 @@ async function route(refresh = false): Promise<void> {
       : msg;
   }
 }
-
-class Superseded extends Error {}
 
 /** When someone last used the page (a key, a click, typing): a refresh waits 10 s after that. */
 let usedAt = 0;

@@ -6,7 +6,7 @@
 import { html, setHtml } from '../html.ts';
 import { get } from '../api.ts';
 import type { Alert } from '../api.ts';
-import { chart, fmtTime, pct } from '../charts.ts';
+import { bandSeries, chart, fmtTime, pct } from '../charts.ts';
 
 interface Health {
   equipment: string;
@@ -218,29 +218,15 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         lineStyle: { type: 'dashed' },
         data: fc.filter((f) => f.health !== null).map((f) => [f.ts, f.health]),
       },
-      {
-        name: 'RUL low',
-        type: 'line',
-        yAxisIndex: 1,
-        showSymbol: false,
-        lineStyle: { opacity: 0 },
-        stack: 'rul',
-        data: fc.map((f) => [f.ts, f.rul_lo_h]),
-      },
-      {
+      ...bandSeries({
         name: 'RUL 10–90 %',
-        type: 'line',
+        floorName: 'RUL low',
+        x: fc.map((f) => f.ts),
+        lo: fc.map((f) => f.rul_lo_h),
+        hi: fc.map((f) => f.rul_hi_h),
+        rgb: '120,120,200',
         yAxisIndex: 1,
-        showSymbol: false,
-        lineStyle: { opacity: 0 },
-        itemStyle: { color: 'rgba(120,120,200,0.45)' },
-        areaStyle: { color: 'rgba(120,120,200,0.2)' },
-        stack: 'rul',
-        data: fc.map((f) => [
-          f.ts,
-          f.rul_hi_h !== null && f.rul_lo_h !== null ? f.rul_hi_h - f.rul_lo_h : null,
-        ]),
-      },
+      }),
       { name: 'RUL', type: 'line', yAxisIndex: 1, showSymbol: false, data: fc.map((f) => [f.ts, f.rul_h]) },
     ],
   });
@@ -291,10 +277,8 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
         ? null
         : Math.max(floor, m - 2 * (tr.rolling_std_1h[i] as number)),
     );
-    const band = tr.rolling_mean_1h.map((m, i) =>
-      m === null || tr.rolling_std_1h[i] === null || lo[i] === null
-        ? null
-        : m + 2 * (tr.rolling_std_1h[i] as number) - (lo[i] as number),
+    const hi = tr.rolling_mean_1h.map((m, i) =>
+      m === null || tr.rolling_std_1h[i] === null ? null : m + 2 * (tr.rolling_std_1h[i] as number),
     );
     const meanName = `mean per ${h.step_s} s`;
     chart(card.querySelector('.chart') as HTMLElement, {
@@ -322,24 +306,14 @@ export async function equipmentView(el: HTMLElement, id?: string): Promise<void>
           : {}),
       },
       series: [
-        {
-          name: 'band low',
-          type: 'line',
-          stack: 'band',
-          showSymbol: false,
-          lineStyle: { opacity: 0 },
-          data: h.t.map((t, i) => [t, lo[i]]),
-        },
-        {
+        ...bandSeries({
           name: '1 h mean ± 2σ',
-          type: 'line',
-          stack: 'band',
-          showSymbol: false,
-          lineStyle: { opacity: 0 },
-          itemStyle: { color: 'rgba(79,179,255,0.45)' },
-          areaStyle: { color: 'rgba(79,179,255,0.2)' },
-          data: h.t.map((t, i) => [t, band[i]]),
-        },
+          floorName: 'band low',
+          x: h.t,
+          lo,
+          hi,
+          rgb: '79,179,255',
+        }),
         {
           name: meanName,
           type: 'line',
@@ -403,7 +377,7 @@ function markerLines(
  * A round number at or below `x` on the scale of `span` (a tenth of its order of magnitude), so that
  * an axis's lowest label reads "0.4" or "30", not "0.40674499999999" or "30.587224999999997".
  */
-export function niceBelow(x: number, span: number): number {
+function niceBelow(x: number, span: number): number {
   if (!Number.isFinite(x) || !(span > 0)) return x;
   const step = 10 ** (Math.floor(Math.log10(span)) - 1);
   return Number((Math.floor(x / step) * step).toPrecision(12));

@@ -3,7 +3,7 @@ import { weibullPattern } from '../modes.ts';
 import { html, setHtml } from '../html.ts';
 import { get } from '../api.ts';
 import type { Equipment } from '../api.ts';
-import { chart } from '../charts.ts';
+import { bandSeries, chart } from '../charts.ts';
 
 interface Reliability {
   equipment_class: string | null;
@@ -135,28 +135,16 @@ export async function reliabilityView(el: HTMLElement): Promise<void> {
     xAxis: { type: 'value', name: 'hours in service', nameLocation: 'middle', nameGap: 25 },
     yAxis: { type: 'value', min: 0, max: 1, name: 'survival' },
     series: [
-      {
-        name: 'band low',
-        type: 'line',
-        step: 'end',
-        stack: 'km-band',
-        showSymbol: false,
-        lineStyle: { opacity: 0 },
-        tooltip: { show: false },
-        data: at.map((t, i) => [t, lo[i]]),
-      },
-      {
+      ...bandSeries({
         name: '95 % interval',
-        type: 'line',
+        floorName: 'band low',
+        x: at,
+        lo,
+        hi,
+        rgb: '79,179,255',
         step: 'end',
-        stack: 'km-band',
-        showSymbol: false,
-        lineStyle: { opacity: 0 },
-        itemStyle: { color: 'rgba(79,179,255,0.45)' },
-        areaStyle: { color: 'rgba(79,179,255,0.2)' },
-        tooltip: { show: false },
-        data: at.map((t, i) => [t, (hi[i] as number) - (lo[i] as number)]),
-      },
+        tooltip: false,
+      }),
       {
         name: 'survival',
         type: 'line',
