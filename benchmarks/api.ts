@@ -85,44 +85,11 @@ try {
   });
   const keys = new KeyStore(config.api.keysFile);
   const clientKeys = Array.from({ length: CONNECTIONS }, () => keys.create('mes').key);
-  const inline = o.server === 'inline';
-  let scoreUrl: string;
-  let bareUrl: string;
-  const stops: (() => Promise<unknown>)[] = [];
-  if (inline) {
-    const app = await buildApp({
-      store,
-      registry,
-      scorer: new LiveScorer(store, registry, plant),
-      keys,
-    });
-    scoreUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
-    const bare = bareApp();
-    bareUrl = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
-    stops.push(
-      () => app.close(),
-      () => bare.close(),
-    );
-  } else {
-    const port = await freePort();
-    scoreUrl = `${await serveChild([path.resolve(here, '../bin/pdm.js'), 'serve'], { ...env, PDM_API_PORT: String(port) }, stops)}/v1/score`;
-    bareUrl = `${await serveChild(['--import', 'tsx', path.resolve(here, 'bare-server.ts'), String(await freePort())], env, stops)}/v1/score`;
-  }
-
   // Every equipment in turn, live (its live window); and every equipment at instants of its past
   // (each a window read from QuestDB: the uncached path).
   const ids = plant.equipment.map((e) => e.id);
   const live = ids.map((equipment) => JSON.stringify({ equipment }));
-  const end = start + days * 86400;
-  const pastRng = new Rng(11, 'bench-api-at');
-  const past = Array.from({ length: 4096 }, (_, i) =>
-    JSON.stringify({
-      equipment: ids[i % ids.length],
-      at: new Date(Math.round(pastRng.uniform(start + 86400, end - 600)) * 1000).toISOString(),
-    }),
-  );
   if (o['retrain-only'] === true) {
-    for (const stop of stops) await stop();
     const retrain = await retrainPhases(store, registry, plant, keys, live, clientKeys);
     console.log(
       JSON.stringify({
@@ -132,8 +99,40 @@ try {
         trees: Number(o.trees),
       }),
     );
-    process.exitCode = 0;
   } else {
+    const inline = o.server === 'inline';
+    let scoreUrl: string;
+    let bareUrl: string;
+    const stops: (() => Promise<unknown>)[] = [];
+    if (inline) {
+      const app = await buildApp({
+        store,
+        registry,
+        scorer: new LiveScorer(store, registry, plant),
+        keys,
+      });
+      scoreUrl = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+      const bare = bareApp();
+      bareUrl = `${await bare.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
+      stops.push(
+        () => app.close(),
+        () => bare.close(),
+      );
+    } else {
+      const port = await freePort();
+      scoreUrl = `${await serveChild([path.resolve(here, '../bin/pdm.js'), 'serve'], { ...env, PDM_API_PORT: String(port) }, stops)}/v1/score`;
+      bareUrl = `${await serveChild(['--import', 'tsx', path.resolve(here, 'bare-server.ts'), String(await freePort())], env, stops)}/v1/score`;
+    }
+
+    // Instants of every equipment's past: each a window read from QuestDB (the uncached path).
+    const end = start + days * 86400;
+    const pastRng = new Rng(11, 'bench-api-at');
+    const past = Array.from({ length: 4096 }, (_, i) =>
+      JSON.stringify({
+        equipment: ids[i % ids.length],
+        at: new Date(Math.round(pastRng.uniform(start + 86400, end - 600)) * 1000).toISOString(),
+      }),
+    );
     console.error('warming up...');
     await load(scoreUrl, live, clientKeys, 3);
     console.error('bare route, maximum rate (10 s)...');

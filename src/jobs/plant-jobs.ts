@@ -17,7 +17,7 @@ import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import type { AlertManager } from '../alerts/index.ts';
 import { retrainInWorker } from './retrain-runner.ts';
-import { retrainScope } from './retrain-scope.ts';
+import { retrainScopes } from './retrain-scope.ts';
 import type { JobsConfig, JobName } from '../config.ts';
 import type { Score } from '../scoring/scorer.ts';
 import type { LiveScorer } from '../scoring/scorer.ts';
@@ -162,12 +162,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         // Off the event loop by default: the API keeps answering while this runs for minutes.
         const results =
           d.retrainInProcess === true || plant === null
-            ? await (async () => {
-                const out = [];
-                for (const scope of scopes)
-                  out.push(await retrainScope(store, registry, scope, range, options));
-                return out;
-              })()
+            ? await retrainScopes(store, registry, scopes, range, options)
             : await retrainInWorker(store, registry, plant, scopes, range, options);
         let promoted = 0;
         const details: string[] = [];

@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import type { ModelRegistry } from '../../models/index.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import type { Plant } from '../plant/index.ts';
+import { prefixOf } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 import type { RetrainScopeOptions, RetrainScopeResult } from './retrain-scope.ts';
 import type { RetrainWorkerData, RetrainWorkerMessage } from './retrain-worker-main.ts';
@@ -22,7 +23,7 @@ export async function retrainInWorker(
 ): Promise<RetrainScopeResult[]> {
   const data: RetrainWorkerData = {
     config: store.config,
-    tablePrefix: store.tables.migrations.slice(0, -'pdm_migrations'.length),
+    tablePrefix: prefixOf(store.tables),
     registryDir: registry.dir,
     plant,
     scopes: scopes.map((s) => s.name),

@@ -119,3 +119,16 @@ export async function retrainScope(
       `${outcome('failure', r.failure)}; ${outcome('rul', r.rul)}${modes}${horizonsDetail}`,
   };
 }
+
+/** Every scope in turn (the job's work, in whichever thread runs it). */
+export async function retrainScopes(
+  store: Store,
+  registry: ModelRegistry,
+  scopes: readonly ModelScope[],
+  range: { from: number; to: number },
+  o: RetrainScopeOptions,
+): Promise<RetrainScopeResult[]> {
+  const results: RetrainScopeResult[] = [];
+  for (const scope of scopes) results.push(await retrainScope(store, registry, scope, range, o));
+  return results;
+}

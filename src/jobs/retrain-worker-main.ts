@@ -10,7 +10,7 @@ import type { Config } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import type { Plant } from '../plant/index.ts';
 import { connectStore } from '../store/index.ts';
-import { retrainScope } from './retrain-scope.ts';
+import { retrainScopes } from './retrain-scope.ts';
 import type { RetrainScopeOptions, RetrainScopeResult } from './retrain-scope.ts';
 
 export interface RetrainWorkerData {
@@ -34,18 +34,16 @@ try {
   try {
     const registry = new ModelRegistry(d.registryDir);
     const byName = new Map(modelScopes(d.plant).map((s) => [s.name, s]));
-    const results: RetrainScopeResult[] = [];
-    for (const name of d.scopes) {
+    const scopes = d.scopes.map((name) => {
       const scope = byName.get(name);
       if (scope === undefined) throw new Error(`the plant file has no model scope ${name} any more`);
-      results.push(
-        await retrainScope(store, registry, scope, d.range, {
-          metric: d.metric,
-          trees: d.trees,
-          onProgress: (progress) => post({ progress }),
-        }),
-      );
-    }
+      return scope;
+    });
+    const results = await retrainScopes(store, registry, scopes, d.range, {
+      metric: d.metric,
+      trees: d.trees,
+      onProgress: (progress) => post({ progress }),
+    });
     post({ done: results });
   } finally {
     await store.close();

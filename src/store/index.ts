@@ -6,7 +6,7 @@ export { findJava } from './questdb-java.ts';
 export { createPool, query, parseTimestampMicros, microsToIso } from './pg.ts';
 export { migrate } from './migrate.ts';
 export type { MigrationResult } from './migrate.ts';
-export { makeTables, assertIdentifier, TABLE_KEYS } from './tables.ts';
+export { makeTables, prefixOf, assertIdentifier, TABLE_KEYS } from './tables.ts';
 export type { Tables, TableKey } from './tables.ts';
 export { sql } from './sql.ts';
 export { Writer, senderConfig, sensorSetOf } from './writer.ts';

@@ -40,6 +40,11 @@ export function assertIdentifier(name: string, what = 'identifier'): string {
   return name;
 }
 
+/** The prefix `makeTables` was given (another connection to the same tables opens with it). */
+export function prefixOf(tables: Tables): string {
+  return tables.migrations.slice(0, -'pdm_migrations'.length);
+}
+
 export function makeTables(prefix = ''): Tables {
   if (prefix !== '') assertIdentifier(prefix, 'table prefix');
   const entries = TABLE_KEYS.map((key) => {

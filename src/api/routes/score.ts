@@ -134,15 +134,20 @@ const score: FastifyPluginAsyncTypebox = async (app) => {
       });
       const batchEnd =
         mes?.batch_end === undefined ? undefined : instant(mes.batch_end, 'body.mes.batch_end');
-      // Aborted when the connection closes before the answer is written (the client gave up).
-      const gone = new AbortController();
-      reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) gone.abort();
-      });
+      // A score at a past instant may wait for the stored-window gate: aborted when the connection
+      // closes before the answer is written (the client gave up). Live scores never wait there.
+      let signal: AbortSignal | undefined;
+      if (req.body.at !== undefined) {
+        const gone = new AbortController();
+        reply.raw.once('close', () => {
+          if (!reply.raw.writableFinished) gone.abort();
+        });
+        signal = gone.signal;
+      }
       return scorer.current.score(req.body.equipment, at, undefined, {
         live: req.body.at === undefined,
         shed: true,
-        signal: gone.signal,
+        signal,
         readings: extra,
         mes: mes === undefined ? undefined : { ...mes, batch_end: batchEnd },
       });
