@@ -32,8 +32,19 @@ export function float64Values(vector: Vector): Float64Array {
   const out = new Float64Array(vector.length);
   let k = 0;
   for (const d of chunks) {
-    const values = d.values as ArrayLike<number | bigint>;
     const validity = d.nullBitmap;
+    if (d.values instanceof Float64Array) {
+      // Doubles (a query result is one chunk per 64k rows): copied whole, then NaN where null
+      // (a null slot's value is undefined in Arrow).
+      out.set(d.values.subarray(0, d.length), k);
+      if (d.nullCount > 0 && validity !== undefined && validity !== null)
+        for (let i = 0; i < d.length; i++)
+          if ((((validity[(d.offset + i) >> 3] as number) >> ((d.offset + i) & 7)) & 1) === 0)
+            out[k + i] = NaN;
+      k += d.length;
+      continue;
+    }
+    const values = d.values as ArrayLike<number | bigint>;
     for (let i = 0; i < d.length; i++) {
       const valid =
         d.nullCount === 0 ||

@@ -12,6 +12,7 @@ import { windowLabel as labelOf } from './feature-set.ts';
 import type { FeatureSet, Stat } from './feature-set.ts';
 import { isDense } from './kernels/dense.ts';
 import { rollingStats, windowStarts } from './rolling.ts';
+import { rowBlocks, statsAtRows } from './at-rows.ts';
 
 export interface ComputeOptions {
   readonly everySeconds?: number;
@@ -94,11 +95,16 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
   const outputs = columns.map(() => new Float64Array(m));
   const colIndex = new Map(columns.map((c, j) => [c, j]));
   const stats = fs.stats as readonly Stat[];
-  const scratch = Object.fromEntries(stats.map((s) => [s, new Float64Array(n)])) as Record<
-    Stat,
-    Float64Array
-  >;
-  const starts = new Int32Array(n);
+  // Scratch for the every-row kernels, sized to the input once something needs it: the sampled
+  // path needs one array (EWMA's recursion), the every-row path one per statistic.
+  let scratchArrays: Record<Stat, Float64Array> | undefined;
+  let startsArray: Int32Array | undefined;
+  let ewmaArray: Float64Array | undefined;
+  const scratchOf = () =>
+    (scratchArrays ??= Object.fromEntries(stats.map((s) => [s, new Float64Array(n)])) as Record<
+      Stat,
+      Float64Array
+    >);
 
   // Group boundaries: kernels run per equipment over contiguous slices (subarray views, no copies).
   let p = 0;
@@ -112,6 +118,32 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
       continue;
     }
     const t = tSec.subarray(a, b);
+    // Sampled output (training's one instant per bucket): statistics at the output rows only,
+    // exactly (at-rows.ts), when they are few enough for that to be the cheaper way.
+    if (every !== undefined && (p - pFrom) * 8 <= b - a) {
+      const rows = Int32Array.from(picked.slice(pFrom, p), (i) => i - a);
+      const ewmaScratch = stats.includes('ewma')
+        ? (ewmaArray ??= scratchArrays?.ewma ?? new Float64Array(n)).subarray(0, b - a)
+        : undefined;
+      for (let si = 0; si < fs.sensors.length; si++) {
+        const x = (sensors[si] as Float64Array).subarray(a, b);
+        const sensor = fs.sensors[si] as string;
+        const blocks = rowBlocks(t, x, rows);
+        for (const w of fs.windows) {
+          const outs = stats.map((s) =>
+            (outputs[colIndex.get(`${sensor}__${s}__${labelOf(w)}`) as number] as Float64Array).subarray(
+              pFrom,
+              p,
+            ),
+          );
+          statsAtRows(t, x, w, stats, blocks, outs, ewmaScratch);
+        }
+      }
+      a = b;
+      continue;
+    }
+    const scratch = scratchOf();
+    const starts = (startsArray ??= new Int32Array(n));
     for (let si = 0; si < fs.sensors.length; si++) {
       const x = (sensors[si] as Float64Array).subarray(a, b);
       const sensor = fs.sensors[si] as string;

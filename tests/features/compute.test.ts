@@ -188,6 +188,54 @@ describe('computeFeatures', () => {
     expect(out.getChild('equipment')!.toArray()).toEqual(['x', 'x', 'x', 'y', 'y']);
   });
 
+  it('sampled output (statistics at the sampled rows only) equals every-row output at those rows', () => {
+    // Several equipment, shuffled, with gaps and NaN runs; a 60 s sampling keeps about one row in
+    // 40, so the sampled path (at-rows.ts) computes them; a 1 h window spans many samples.
+    const fs = defineFeatureSet({
+      name: 'sampled',
+      sensors: ['a', 'b'],
+      windows: [
+        { kind: 'time', seconds: 45 },
+        { kind: 'time', seconds: 3600 },
+        { kind: 'count', rows: 500 },
+      ],
+      stats: [...STATS],
+    });
+    const local = new Rng(12, 'sampled');
+    const series = ['e1', 'e2', 'e3'].map((eq) => ({
+      eq,
+      a: randomSeries(local, 4000),
+      b: randomSeries(local, 4000),
+    }));
+    const ts = Float64Array.from(series.flatMap((s) => Array.from(s.a.t, (v) => Math.round(v * 1e6))));
+    const eq = series.flatMap((s) => Array(4000).fill(s.eq) as string[]);
+    const a = Float64Array.from(series.flatMap((s) => Array.from(s.a.x)));
+    const b = Float64Array.from(series.flatMap((s) => Array.from(s.b.x)));
+    const table = readingsTable(ts, eq, { a, b });
+    const all = computeFeatures(table, fs);
+    const sampled = computeFeatures(table, fs, { everySeconds: 60 });
+    expect(sampled.numRows).toBeLessThan(all.numRows / 8);
+    // Every sampled row is the every-row output at the same (equipment, instant, last such row).
+    const key = (t: Table, i: number) =>
+      `${t.getChild('equipment')!.get(i) as string}@${String(t.getChild('ts')!.get(i))}`;
+    const rowOf = new Map<string, number>();
+    for (let i = 0; i < all.numRows; i++) rowOf.set(key(all, i), i);
+    for (const c of fs.columns) {
+      const x = float64Values(all.getChild(c)!);
+      const y = float64Values(sampled.getChild(c)!);
+      const stat = c.split('__')[1] as Stat;
+      const rel = stat === 'skew' || stat === 'kurt' ? 1e-5 : stat === 'slope' ? 1e-7 : 1e-9;
+      for (let q = 0; q < sampled.numRows; q++) {
+        const i = rowOf.get(key(sampled, q)) as number;
+        const mag =
+          stat === 'skew' || stat === 'kurt' ? 1 : stat === 'slope' ? Math.abs(x[i] as number) : 1e6;
+        expect(close(y[q] as number, x[i] as number, rel, mag), `${c} row ${q}: ${y[q]} vs ${x[i]}`).toBe(
+          true,
+        );
+      }
+    }
+  });
+
   it('the online vector at the latest reading equals the last training row', () => {
     const p = parts[1]!;
     const table = readingsTable(
