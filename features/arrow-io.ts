@@ -38,9 +38,7 @@ export function float64Values(vector: Vector): Float64Array {
       // (a null slot's value is undefined in Arrow).
       out.set(d.values.subarray(0, d.length), k);
       if (d.nullCount > 0 && validity !== undefined && validity !== null)
-        for (let i = 0; i < d.length; i++)
-          if ((((validity[(d.offset + i) >> 3] as number) >> ((d.offset + i) & 7)) & 1) === 0)
-            out[k + i] = NaN;
+        nanWhereNull(out, k, validity, d.offset, d.length);
       k += d.length;
       continue;
     }
@@ -54,6 +52,20 @@ export function float64Values(vector: Vector): Float64Array {
     }
   }
   return out;
+}
+
+/** out[k + i] = NaN where bit offset + i of `bitmap` is clear (a small function V8 optimises on its own). */
+function nanWhereNull(
+  out: Float64Array,
+  k: number,
+  bitmap: Uint8Array,
+  offset: number,
+  length: number,
+): void {
+  for (let i = 0; i < length; i++) {
+    const j = offset + i;
+    if ((((bitmap[j >> 3] as number) >> (j & 7)) & 1) === 0) out[k + i] = NaN;
+  }
 }
 
 /** Timestamps in epoch microseconds as Float64 (exact to 2^53 µs, i.e. until year 2255). */

@@ -47,6 +47,13 @@ class Float64Column implements ColumnAccumulator {
   private values: Float64Array;
   private validity: Validity;
   private n = 0;
+  /** The filled values: a full buffer is handed over whole (a new one takes its place), not copied. */
+  private take(length: number): Float64Array {
+    if (length < this.values.length) return this.values.slice(0, length);
+    const full = this.values;
+    this.values = new Float64Array(full.length);
+    return full;
+  }
   constructor(private readonly capacity: number) {
     this.values = new Float64Array(capacity);
     this.validity = new Validity(capacity);
@@ -61,7 +68,7 @@ class Float64Column implements ColumnAccumulator {
     const data = makeData({
       type: new Float64(),
       length,
-      data: this.values.slice(0, length),
+      data: this.take(length),
       ...this.validity.take(length),
     });
     this.n = 0;
@@ -73,6 +80,12 @@ class Int32Column implements ColumnAccumulator {
   private values: Int32Array;
   private validity: Validity;
   private n = 0;
+  private take(length: number): Int32Array {
+    if (length < this.values.length) return this.values.slice(0, length);
+    const full = this.values;
+    this.values = new Int32Array(full.length);
+    return full;
+  }
   constructor(capacity: number) {
     this.values = new Int32Array(capacity);
     this.validity = new Validity(capacity);
@@ -86,7 +99,7 @@ class Int32Column implements ColumnAccumulator {
     const data = makeData({
       type: new Int32(),
       length,
-      data: this.values.slice(0, length),
+      data: this.take(length),
       ...this.validity.take(length),
     });
     this.n = 0;
@@ -99,6 +112,12 @@ class BigIntColumn implements ColumnAccumulator {
   private values: BigInt64Array;
   private validity: Validity;
   private n = 0;
+  private take(length: number): BigInt64Array {
+    if (length < this.values.length) return this.values.slice(0, length);
+    const full = this.values;
+    this.values = new BigInt64Array(full.length);
+    return full;
+  }
   constructor(
     capacity: number,
     private readonly timestamp: boolean,
@@ -127,7 +146,7 @@ class BigIntColumn implements ColumnAccumulator {
     const data = makeData({
       type,
       length,
-      data: this.values.slice(0, length),
+      data: this.take(length),
       ...this.validity.take(length),
     } as never);
     this.n = 0;

@@ -75,11 +75,70 @@ export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
  */
 export function parseTimestampMicros(text: string | null): number {
   if (text === null) return NaN;
+  const fast = fixedTimestampMicros(text);
+  if (fast === fast) return fast;
   const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?/.exec(text);
   if (!m) return NaN;
   const ms = Date.parse(`${m[1]}T${m[2]}Z`);
   const frac = (m[3] ?? '').padEnd(6, '0').slice(0, 6);
   return ms * 1000 + Number(frac);
+}
+
+/** The day of the last timestamp read, and its epoch milliseconds: history arrives day by day. */
+let lastDayKey = -1;
+let lastDayMs = NaN;
+
+function digits(text: string, from: number, count: number): number {
+  let v = 0;
+  for (let i = from; i < from + count; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+/**
+ * "YYYY-MM-DD[ T]hh:mm:ss[.f{1,9}]" read by character codes, as QuestDB writes every timestamp
+ * (reading history back parses millions of them): NaN for anything else, which the general parser
+ * then takes. The day is validated once by Date.parse and remembered.
+ */
+function fixedTimestampMicros(text: string): number {
+  if (text.length < 19) return NaN;
+  const sep = text.charCodeAt(10);
+  if (
+    text.charCodeAt(4) !== 45 ||
+    text.charCodeAt(7) !== 45 ||
+    (sep !== 32 && sep !== 84) ||
+    text.charCodeAt(13) !== 58 ||
+    text.charCodeAt(16) !== 58
+  )
+    return NaN;
+  const key = digits(text, 0, 4) * 10000 + digits(text, 5, 2) * 100 + digits(text, 8, 2);
+  if (key !== key) return NaN;
+  if (key !== lastDayKey) {
+    const ms = Date.parse(`${text.slice(0, 10)}T00:00:00Z`);
+    if (ms !== ms) return NaN;
+    lastDayKey = key;
+    lastDayMs = ms;
+  }
+  const h = digits(text, 11, 2);
+  const mi = digits(text, 14, 2);
+  const sec = digits(text, 17, 2);
+  if (!(h < 24 && mi < 60 && sec < 60)) return NaN;
+  let frac = 0;
+  if (text.length > 19 && text.charCodeAt(19) === 46) {
+    let k = 20;
+    while (k < text.length && k < 29) {
+      const c = text.charCodeAt(k) - 48;
+      if (c < 0 || c > 9) break;
+      if (k < 26) frac = frac * 10 + c;
+      k++;
+    }
+    if (k === 20) return NaN;
+    for (let pad = Math.min(k, 26); pad < 26; pad++) frac *= 10;
+  }
+  return (lastDayMs + ((h * 60 + mi) * 60 + sec) * 1000) * 1000 + frac;
 }
 
 /** ISO-8601 text for binding a timestamp in microseconds (`$1::timestamp`), keeping microseconds. */

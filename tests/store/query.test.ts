@@ -20,6 +20,43 @@ describe('timestamp text', () => {
     expect(microsToIso(micros)).toBe('2024-06-01T00:00:00.123456Z');
     expect(parseTimestampMicros(null)).toBeNaN();
   });
+
+  it('reads every form QuestDB writes, and odd ones, as the definition does (Date.parse plus the fraction)', () => {
+    const reference = (text: string) => {
+      const m = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?/.exec(text);
+      if (!m) return NaN;
+      return Date.parse(`${m[1]}T${m[2]}Z`) * 1000 + Number((m[3] ?? '').padEnd(6, '0').slice(0, 6));
+    };
+    const texts = [
+      '2024-06-01 00:00:00',
+      '2024-06-01T23:59:59.9Z',
+      '2024-02-29 12:00:00.000001',
+      '2023-02-29 12:00:00', // no such day
+      '2024-13-01 00:00:00',
+      '2024-06-01 24:00:00', // Date.parse's end of day
+      '2024-06-01 12:60:00',
+      '2024-06-01 12:00:00.123456789',
+      '2024-06-01 12:00:00.',
+      '2024-06-01 12:00:00.x',
+      '2024-06-01 12:00',
+      '1969-12-31 23:59:59.5',
+      '2024-06-01X12:00:00',
+      '',
+    ];
+    for (let k = 0; k < 2000; k++) {
+      const ms = Date.UTC(1990, 0, 1) + Math.floor(Math.random() * 50 * 365 * 86_400_000);
+      const iso = new Date(ms).toISOString();
+      const digits = Math.floor(Math.random() * 10);
+      const frac =
+        digits === 0
+          ? ''
+          : `.${String(Math.random())
+              .slice(2, 2 + digits)
+              .padEnd(digits, '7')}`;
+      texts.push(`${iso.slice(0, 10)}${k % 2 === 0 ? ' ' : 'T'}${iso.slice(11, 19)}${frac}`);
+    }
+    for (const text of texts) expect(parseTimestampMicros(text), text).toEqual(reference(text));
+  });
 });
 
 describe('queries into Arrow', () => {
