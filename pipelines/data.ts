@@ -18,9 +18,16 @@ export interface TimeRange {
   readonly to: number;
 }
 
-export async function loadReadings(store: Store, fs: FeatureSet, range: TimeRange): Promise<Table> {
+export async function loadReadings(
+  store: Store,
+  fs: FeatureSet,
+  range: TimeRange,
+  onRows?: (rows: number) => void,
+): Promise<Table> {
   const text = sql('readings_range', store.tables, { sensors: fs.sensors });
-  return queryTable(store.pool, text, [microsToIso(range.from), microsToIso(range.to)]);
+  return queryTable(store.pool, text, [microsToIso(range.from), microsToIso(range.to)], {
+    ...(onRows ? { onRows } : {}),
+  });
 }
 
 /**

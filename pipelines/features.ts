@@ -29,9 +29,29 @@ export async function computeStoreFeatures(
   scope: ModelScope,
   range: TimeRange,
   everySeconds = scope.everySeconds,
+  /** Progress lines on a long run: readings read so far (every 5 s), then the feature step. */
+  onProgress?: (what: string) => void,
 ): Promise<FeatureRun> {
   const fs = scope.featureSet;
-  const readings = await loadReadings(store, fs, range);
+  const started = performance.now();
+  let told = started;
+  const readings = await loadReadings(
+    store,
+    fs,
+    range,
+    onProgress &&
+      ((rows) => {
+        const now = performance.now();
+        if (now - told < 5000) return;
+        told = now;
+        onProgress(
+          `read ${rows.toLocaleString('en')} readings so far (${((now - started) / 1000).toFixed(0)} s)`,
+        );
+      }),
+  );
+  onProgress?.(
+    `read ${readings.numRows.toLocaleString('en')} readings in ${((performance.now() - started) / 1000).toFixed(1)} s; computing ${fs.columns.length} features every ${everySeconds} s`,
+  );
   // Every maintenance before the range too: ages count from the last one, however old.
   const loaded = await loadContext(store, range, undefined, { maintenanceFrom: 0 });
   const only = new Set(scope.equipment);

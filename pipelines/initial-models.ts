@@ -117,7 +117,8 @@ export async function ensureInitialModels(
     };
   }
   o.onStep?.('computing features over the stored history');
-  const features = o.features ?? (await computeStoreFeatures(store, scope, range));
+  const features =
+    o.features ?? (await computeStoreFeatures(store, scope, range, scope.everySeconds, o.onStep));
   const trees = o.trees ?? 100;
   // One recipe for each horizon's any-mode model and each per-mode one: backtest, train on all, promote.
   // The primary model's and the RUL's out-of-sample scores, written as forecast history below.

@@ -104,6 +104,8 @@ async function runPlant(
         );
   const sink: SimSink = publishing ?? direct;
   const bar = progressBar(resuming ? 'replaying plant state' : 'simulating plant history');
+  const started = performance.now();
+  let readings = 0;
   let announced = false;
   try {
     await simulate(sink, {
@@ -114,10 +116,17 @@ async function runPlant(
       live: true,
       signal,
       onProgress: (p) => {
+        readings = p.readings;
         if (!p.live) bar.update(p.simulatedS, p.totalS, `${p.readings.toLocaleString('en')} readings`);
       },
       onLive: () => {
         bar.end();
+        if (!announced)
+          console.log(
+            resuming
+              ? `plant: state replayed in ${((performance.now() - started) / 1000).toFixed(1)} s`
+              : `plant: ${PLANT.days} days of history simulated and written, ${readings.toLocaleString('en')} readings in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+          );
         publishing?.goLive();
         if (!announced) ready();
         announced = true;
@@ -317,7 +326,10 @@ export async function runMain(): Promise<void> {
       scope: scope.name,
       m: await ensureInitialModels(store, registry, scope, history, {
         horizons: config.models.failureHorizonsHours,
-        onStep: (what) => console.log(`models (${scope.name}): ${what}...`),
+        onStep: (what) =>
+          console.log(
+            `models (${scope.name}, ${((performance.now() - trainStart) / 1000).toFixed(1)} s): ${what}...`,
+          ),
       }),
     });
   const trained = models.some(({ m }) => 'model' in m.failure || 'model' in m.rul || 'model' in m.anomaly);
@@ -352,8 +364,13 @@ export async function runMain(): Promise<void> {
   const app = await buildApp({ store, registry, scorer, keys, jobs });
   const api = await app.listen({ host: config.api.host, port: config.api.port });
   running.api = app;
-  // A first forecast now rather than at the next 5-minute tick.
-  if (scorer.current.ready) await jobs.scheduler.runNow('score').catch(() => {});
+  // A first forecast now rather than at the next 5-minute tick. On a first start it is waited for
+  // (the views have nothing to show before it); on a later one the stored forecasts answer
+  // meanwhile, so it runs in the background (its line is logged when it ends).
+  if (scorer.current.ready) {
+    const first = jobs.scheduler.runNow('score').catch(() => {});
+    if (trained) await first;
+  }
 
   const readings = await rowCount(store, store.tables.telemetry);
   const http = httpUrlOf(config.questdb);

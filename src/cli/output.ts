@@ -45,11 +45,19 @@ export function progressBar(label: string): {
 } {
   const tty = process.stderr.isTTY === true;
   let drawn = false;
+  let lastLine = performance.now();
   return {
     update(done, total, extra) {
-      if (!tty) return;
-      const width = 30;
       const frac = total > 0 ? Math.min(1, done / total) : 0;
+      if (!tty) {
+        // A log, not a terminal: one line every 10 s, so a long step is never silent.
+        const now = performance.now();
+        if (now - lastLine < 10_000) return;
+        lastLine = now;
+        process.stderr.write(`${label}: ${(frac * 100).toFixed(0)}% ${extra}\n`);
+        return;
+      }
+      const width = 30;
       const filled = Math.round(frac * width);
       process.stderr.write(
         `\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(frac * 100).toFixed(0).padStart(3)}% ${extra}\x1b[K`,

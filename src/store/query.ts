@@ -14,6 +14,8 @@ import type { ColumnAccumulator } from './arrow-columns.ts';
 export interface QueryOptions {
   /** Rows per record batch (and per cursor read). */
   readonly batchRows?: number;
+  /** Called after each record batch with the rows read so far (progress on long reads). */
+  readonly onRows?: (rows: number) => void;
 }
 
 function readChunk(cursor: Cursor, n: number): Promise<{ rows: unknown[][]; fields: pg.FieldDef[] }> {
@@ -60,6 +62,7 @@ export async function* queryBatches(
   let schema: Schema | undefined;
   let columns: ColumnAccumulator[] = [];
   let first = true;
+  let read = 0;
   try {
     for (;;) {
       let chunk: { rows: unknown[][]; fields: pg.FieldDef[] };
@@ -86,6 +89,8 @@ export async function* queryBatches(
       for (const row of chunk.rows) {
         for (let j = 0; j < columns.length; j++) columns[j]!.push(row[j] ?? null);
       }
+      read += chunk.rows.length;
+      options.onRows?.(read);
       yield toBatch(schema, columns, chunk.rows.length);
       if (chunk.rows.length < batchRows) break;
     }

@@ -105,18 +105,20 @@ describe('queries into Arrow', () => {
 
   it('streams a large result in bounded record batches with every row once', async () => {
     const sizes: number[] = [];
+    const progress: number[] = [];
     let sum = 0;
     for await (const batch of queryBatches(
       store.pool,
       `SELECT vibration_rms FROM ${store.tables.telemetry}`,
       [],
-      { batchRows: 300 },
+      { batchRows: 300, onRows: (rows) => progress.push(rows) },
     )) {
       sizes.push(batch.numRows);
       const v = batch.getChildAt(0)!.data[0]!.values as Float64Array;
       for (let i = 0; i < batch.numRows; i++) sum += v[i]!;
     }
     expect(sizes).toEqual([300, 300, 300, 100]);
+    expect(progress).toEqual([300, 600, 900, 1000]); // rows read so far, after each batch
     expect(sum).toBeCloseTo(((N - 1) * N) / 2 / 10, 6);
   });
 
