@@ -24,18 +24,40 @@ export interface ColumnAccumulator {
   finish(): Data<DataType>;
 }
 
+/** A first allocation small enough for a refresh of a few rows; arrays double up to the batch size. */
+const FIRST_CAPACITY = 1024;
+
+/** `a`, or a copy twice as long when value `n` does not fit (never beyond `max`). */
+function room<T extends Float64Array | Int32Array | BigInt64Array | Uint8Array>(
+  a: T,
+  n: number,
+  max: number,
+): T {
+  if (n < a.length) return a;
+  const b = new (a.constructor as new (length: number) => T)(Math.max(n + 1, Math.min(max, a.length * 2)));
+  b.set(a as never);
+  return b;
+}
+
 class Validity {
   private bits: Uint8Array;
   nullCount = 0;
-  constructor(capacity: number) {
-    this.bits = new Uint8Array((capacity + 7) >> 3);
+  constructor(private readonly capacity: number) {
+    this.bits = new Uint8Array((Math.min(capacity, FIRST_CAPACITY) + 7) >> 3);
   }
   set(i: number, valid: boolean): void {
-    if (valid) this.bits[i >> 3]! |= 1 << (i & 7);
-    else this.nullCount++;
+    if (valid) {
+      this.bits = room(this.bits, i >> 3, (this.capacity + 7) >> 3);
+      this.bits[i >> 3]! |= 1 << (i & 7);
+    } else this.nullCount++;
   }
   take(length: number): { nullBitmap: Uint8Array | undefined; nullCount: number } {
-    const out = this.nullCount === 0 ? undefined : this.bits.slice(0, (length + 7) >> 3);
+    const bytes = (length + 7) >> 3;
+    let out: Uint8Array | undefined;
+    if (this.nullCount > 0) {
+      out = new Uint8Array(bytes); // the bits grew only as far as the last valid value
+      out.set(this.bits.subarray(0, Math.min(bytes, this.bits.length)));
+    }
     const nullCount = this.nullCount;
     this.bits.fill(0);
     this.nullCount = 0;
@@ -54,11 +76,15 @@ class Float64Column implements ColumnAccumulator {
     this.values = new Float64Array(full.length);
     return full;
   }
+  private grow(): void {
+    this.values = room(this.values, this.n, this.capacity);
+  }
   constructor(private readonly capacity: number) {
-    this.values = new Float64Array(capacity);
+    this.values = new Float64Array(Math.min(capacity, FIRST_CAPACITY));
     this.validity = new Validity(capacity);
   }
   push(value: unknown): void {
+    if (this.n >= this.values.length) this.grow();
     const v = value === null ? NaN : typeof value === 'number' ? value : Number(value);
     this.validity.set(this.n, value !== null);
     this.values[this.n++] = v;
@@ -86,11 +112,15 @@ class Int32Column implements ColumnAccumulator {
     this.values = new Int32Array(full.length);
     return full;
   }
-  constructor(capacity: number) {
-    this.values = new Int32Array(capacity);
+  private grow(): void {
+    this.values = room(this.values, this.n, this.capacity);
+  }
+  constructor(private readonly capacity: number) {
+    this.values = new Int32Array(Math.min(capacity, FIRST_CAPACITY));
     this.validity = new Validity(capacity);
   }
   push(value: unknown): void {
+    if (this.n >= this.values.length) this.grow();
     this.validity.set(this.n, value !== null);
     this.values[this.n++] = value === null ? 0 : Number(value);
   }
@@ -118,14 +148,18 @@ class BigIntColumn implements ColumnAccumulator {
     this.values = new BigInt64Array(full.length);
     return full;
   }
+  private grow(): void {
+    this.values = room(this.values, this.n, this.capacity);
+  }
   constructor(
-    capacity: number,
+    private readonly capacity: number,
     private readonly timestamp: boolean,
   ) {
-    this.values = new BigInt64Array(capacity);
+    this.values = new BigInt64Array(Math.min(capacity, FIRST_CAPACITY));
     this.validity = new Validity(capacity);
   }
   push(value: unknown): void {
+    if (this.n >= this.values.length) this.grow();
     let v = 0n;
     let valid = value !== null;
     if (valid) {

@@ -132,6 +132,29 @@ describe('queries into Arrow', () => {
     expect(t.schema.fields.map((f) => f.name)).toEqual(['ts', 'torque']);
   });
 
+  it('grows its columns past their small first allocation, nulls and trailing nulls kept in place', async () => {
+    // One batch of 3,000 rows (columns start at 1,024 values and double); the last rows are null.
+    const t = await queryTable(
+      store.pool,
+      `SELECT x, CASE WHEN x % 7 = 0 OR x > 2990 THEN NULL ELSE x * 0.5 END AS v,
+              CASE WHEN x % 5 = 0 OR x > 2990 THEN NULL ELSE cast(x AS int) END AS i,
+              CASE WHEN x % 3 = 0 OR x > 2990 THEN NULL ELSE cast(x * 1000000 AS timestamp) END AS at
+       FROM long_sequence(3000)`,
+      [],
+      { batchRows: 5000 },
+    );
+    expect(t.batches.length).toBe(1);
+    expect(t.numRows).toBe(3000);
+    const [x, v, i, at] = ['x', 'v', 'i', 'at'].map((c) => t.getChild(c)!);
+    for (let r = 0; r < 3000; r++) {
+      const n = r + 1;
+      expect(x!.get(r)).toBe(BigInt(n));
+      expect(v!.get(r)).toBe(n % 7 === 0 || n > 2990 ? null : n * 0.5);
+      expect(i!.get(r)).toBe(n % 5 === 0 || n > 2990 ? null : n);
+      expect(at!.get(r)).toBe(n % 3 === 0 || n > 2990 ? null : n * 1000);
+    }
+  });
+
   it('reports a bad query with its text', async () => {
     await expect(queryTable(store.pool, 'SELECT nope FROM nowhere_at_all')).rejects.toThrow(/Query failed/);
   });
