@@ -259,16 +259,43 @@ export class Scorer {
     });
   }
 
-  /** Live requests: one equipment's context, reloaded at most every 5 s (MES events are rarer). */
-  private readonly liveContext = new Map<string, { bucket: number; ctx: Promise<ContextIndex> }>();
+  /**
+   * Live requests: one equipment's context, reloaded at most every 5 s (MES events are rarer).
+   * While a reload runs, requests are answered from the previous context if it is from the period
+   * just before (so at most ~10 s old): when QuestDB is busy (a retrain reading its history) every
+   * request for the equipment would otherwise wait for the reload's two queries.
+   */
+  private readonly liveContext = new Map<
+    string,
+    { bucket: number; ctx: Promise<ContextIndex>; ready?: ContextIndex; previous?: ContextIndex }
+  >();
   private contextLive(equipment: string, atMicros: number): Promise<ContextIndex> {
     const bucket = Math.floor(Date.now() / 5000);
     const hit = this.liveContext.get(equipment);
-    if (hit !== undefined && hit.bucket === bucket) return hit.ctx;
+    if (hit !== undefined && hit.bucket === bucket) {
+      const now = hit.ready ?? hit.previous;
+      return now === undefined ? hit.ctx : Promise.resolve(now);
+    }
     const ctx = this.contextFor(equipment, atMicros);
-    ctx.catch(() => this.liveContext.delete(equipment));
-    this.liveContext.set(equipment, { bucket, ctx });
-    return ctx;
+    const previous = hit !== undefined && hit.bucket === bucket - 1 ? hit.ready : undefined;
+    const entry: {
+      bucket: number;
+      ctx: Promise<ContextIndex>;
+      ready?: ContextIndex;
+      previous?: ContextIndex;
+    } = {
+      bucket,
+      ctx,
+      ...(previous === undefined ? {} : { previous }),
+    };
+    ctx.then(
+      (c) => (entry.ready = c),
+      () => {
+        if (this.liveContext.get(equipment) === entry) this.liveContext.delete(equipment);
+      },
+    );
+    this.liveContext.set(equipment, entry);
+    return previous === undefined ? ctx : Promise.resolve(previous);
   }
 
   private readonly sensorFeatures = new Map<string, { lastTs: number; x: Float64Array }>();
