@@ -170,8 +170,11 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
           promoted += r.promoted;
           details.push(r.detail);
         }
-        if (results.some((r) => r.threadId !== 0))
-          details.push('retrained in a worker thread (the API kept answering)');
+        const worker = results.find((r) => r.threadId !== 0);
+        if (worker !== undefined)
+          details.push(
+            `retrained in a worker thread${worker.nice > 0 ? ` at nice ${worker.nice}` : ''} (the API kept answering)`,
+          );
         if (promoted > 0) d.scorer.reload();
         // Challengers that lost pile up night after night: keep the newest few, never a promoted one.
         let pruned = 0;

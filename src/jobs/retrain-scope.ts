@@ -4,6 +4,7 @@
  * RUL model. It runs in a worker thread of its own (`retrain-worker.ts`) so that minutes of feature
  * computation and backtests do not hold the API's event loop, or in the calling thread.
  */
+import { getPriority } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import type { ModelRegistry } from '../../models/index.ts';
 import { computeStoreFeatures, ensureInitialModels } from '../../pipelines/index.ts';
@@ -30,6 +31,8 @@ export interface RetrainScopeResult {
   readonly detail: string;
   /** The thread that did the work (0: the main thread; a worker's own id otherwise). */
   readonly threadId: number;
+  /** That thread's nice value while it worked (Linux: per thread; the retrain worker lowers its own). */
+  readonly nice: number;
 }
 
 /** The anomaly model is relearnt when its training window ends more than this before now. */
@@ -113,6 +116,7 @@ export async function retrainScope(
   return {
     promoted,
     threadId,
+    nice: getPriority(0),
     detail:
       `${scope.name}: ` +
       (added.length > 0 ? `first models trained: ${added.join(', ')}; ` : '') +

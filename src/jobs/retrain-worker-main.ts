@@ -3,6 +3,7 @@
  * QuestDB and model directory, the plant's scopes rebuilt from the plant file, each scope retrained
  * in turn. Progress goes to the parent as it happens; the last message is the result or the error.
  */
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelRegistry } from '../../models/index.ts';
 import { modelScopes } from '../../pipelines/scopes.ts';
@@ -26,6 +27,18 @@ export interface RetrainWorkerData {
 
 export type RetrainWorkerMessage =
   { readonly progress: string } | { readonly done: RetrainScopeResult[] } | { readonly error: string };
+
+// Linux keeps the nice value per thread (and threads started from here inherit it): lowered, the
+// retrain leaves the API's thread and QuestDB first call on the CPU, which on two cores is what
+// held the scores' tail down. Elsewhere it would lower the whole process, so it is left alone.
+export const RETRAIN_NICE = 10;
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, RETRAIN_NICE);
+  } catch {
+    // not allowed here: the retrain runs at the process's priority
+  }
+}
 
 const d = workerData as RetrainWorkerData;
 const post = (m: RetrainWorkerMessage) => parentPort?.postMessage(m);
