@@ -196,6 +196,14 @@ export function lookbackMicros(scope: ModelScope): number {
 }
 
 /** The scorer of one model scope (pipelines/scopes.ts): its feature set and promoted models. */
+/** A live context load: its 5-s period, the load, its result once in, and the one it replaces. */
+interface LiveContext {
+  readonly bucket: number;
+  readonly ctx: Promise<ContextIndex>;
+  ready?: ContextIndex;
+  readonly previous?: ContextIndex;
+}
+
 export class Scorer {
   private readonly fs: FeatureSet;
   private readonly lookback: number;
@@ -265,10 +273,7 @@ export class Scorer {
    * just before (so at most ~10 s old): when QuestDB is busy (a retrain reading its history) every
    * request for the equipment would otherwise wait for the reload's two queries.
    */
-  private readonly liveContext = new Map<
-    string,
-    { bucket: number; ctx: Promise<ContextIndex>; ready?: ContextIndex; previous?: ContextIndex }
-  >();
+  private readonly liveContext = new Map<string, LiveContext>();
   private contextLive(equipment: string, atMicros: number): Promise<ContextIndex> {
     const bucket = Math.floor(Date.now() / 5000);
     const hit = this.liveContext.get(equipment);
@@ -278,12 +283,7 @@ export class Scorer {
     }
     const ctx = this.contextFor(equipment, atMicros);
     const previous = hit !== undefined && hit.bucket === bucket - 1 ? hit.ready : undefined;
-    const entry: {
-      bucket: number;
-      ctx: Promise<ContextIndex>;
-      ready?: ContextIndex;
-      previous?: ContextIndex;
-    } = {
+    const entry: LiveContext = {
       bucket,
       ctx,
       ...(previous === undefined ? {} : { previous }),
