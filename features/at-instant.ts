@@ -5,7 +5,7 @@
  */
 import type { Stat, WindowSpec } from './feature-set.ts';
 import { ewmaLast, ewmaSpanLast } from './kernels/ewma.ts';
-import { statsFromSums } from './from-sums.ts';
+import { shiftedSums, statsFromSums } from './from-sums.ts';
 
 /** First row of the window that ends at the last row. */
 export function lastWindowStart(t: Float64Array, w: WindowSpec): number {
@@ -48,7 +48,7 @@ export function statsAtLast(
   sums[9] = Infinity;
   sums[10] = -Infinity;
   sums[11] = shift;
-  const last = first < n ? sparseSums(t, x, first, n, shift, t0, sums) : NaN;
+  const last = first < n ? shiftedSums(t, x, first, n, shift, t0, sums, 0) : NaN;
   const ewma = stats.includes('ewma')
     ? w.kind === 'time'
       ? ewmaLast(t, x, w.seconds)
@@ -66,59 +66,4 @@ export function statsAtLast(
     offset,
     (n - start - (sums[0] as number)) / (n - start),
   );
-}
-
-/**
- * Shifted sums of the valid values in rows [from, to) into `acc` (count, s1..s4, -, st, stt, stx,
- * min, max); returns the last valid value. A small function of its own so V8 optimises the loop.
- */
-function sparseSums(
-  t: Float64Array,
-  x: Float64Array,
-  from: number,
-  to: number,
-  shift: number,
-  t0: number,
-  acc: Float64Array,
-): number {
-  let cnt = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let s4 = 0;
-  let st = 0;
-  let stt = 0;
-  let stx = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let last = NaN;
-  for (let i = from; i < to; i++) {
-    const v = x[i] as number;
-    if (v !== v) continue;
-    cnt++;
-    const e = v - shift;
-    const e2 = e * e;
-    s1 += e;
-    s2 += e2;
-    s3 += e2 * e;
-    s4 += e2 * e2;
-    const a = (t[i] as number) - t0;
-    st += a;
-    stt += a * a;
-    stx += a * e;
-    min = v < min ? v : min;
-    max = v > max ? v : max;
-    last = v;
-  }
-  acc[0] = cnt;
-  acc[1] = s1;
-  acc[2] = s2;
-  acc[3] = s3;
-  acc[4] = s4;
-  acc[6] = st;
-  acc[7] = stt;
-  acc[8] = stx;
-  acc[9] = min;
-  acc[10] = max;
-  return last;
 }

@@ -17,73 +17,18 @@
  * tail of one block and one merge per block in the window (144 for a day at 10 min).
  */
 import type { Stat, WindowSpec } from './feature-set.ts';
-import { SUMS, statsFromSums } from './from-sums.ts';
+import { SUMS, shiftedSums, statsFromSums } from './from-sums.ts';
 import { ewmaFor } from './rolling.ts';
 
 /** Per block: the SUMS layout of from-sums.ts plus its shifts and last valid value. */
 export interface RowBlocks {
   /** The chosen rows, ascending; block k is rows (rows[k-1], rows[k]]. */
   readonly rows: ArrayLike<number>;
-  /** SUMS values per block: count, s1..s4 of d = x - shift, -, st, stt, stx (a = t - t0), min, max, first valid. */
+  /** SUMS values per block: count, s1..s4 of d = x - shift, -, st, stt, stx (a = t - t0), min, max. */
   readonly sums: Float64Array;
   readonly shift: Float64Array;
   readonly t0: Float64Array;
   readonly last: Float64Array;
-}
-
-/** Shifted sums of the valid values in rows [from, to) into acc[o ..]; returns the last valid value. */
-function rangeSums(
-  t: Float64Array,
-  x: Float64Array,
-  from: number,
-  to: number,
-  shift: number,
-  t0: number,
-  acc: Float64Array,
-  o: number,
-): number {
-  let cnt = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let s4 = 0;
-  let st = 0;
-  let stt = 0;
-  let stx = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  let last = NaN;
-  for (let i = from; i < to; i++) {
-    const v = x[i] as number;
-    if (v !== v) continue;
-    cnt++;
-    const e = v - shift;
-    const e2 = e * e;
-    s1 += e;
-    s2 += e2;
-    s3 += e2 * e;
-    s4 += e2 * e2;
-    const a = (t[i] as number) - t0;
-    st += a;
-    stt += a * a;
-    stx += a * e;
-    min = v < min ? v : min;
-    max = v > max ? v : max;
-    last = v;
-  }
-  acc[o] = cnt;
-  acc[o + 1] = s1;
-  acc[o + 2] = s2;
-  acc[o + 3] = s3;
-  acc[o + 4] = s4;
-  acc[o + 5] = 0;
-  acc[o + 6] = st;
-  acc[o + 7] = stt;
-  acc[o + 8] = stx;
-  acc[o + 9] = min;
-  acc[o + 10] = max;
-  acc[o + 11] = shift;
-  return last;
 }
 
 function firstValid(x: Float64Array, from: number, to: number): number {
@@ -107,13 +52,8 @@ export function rowBlocks(t: Float64Array, x: Float64Array, rows: ArrayLike<numb
     // Time origin at the first valid value: when every valid time coincides, every time offset is
     // exactly 0 and no rounding can fake a slope.
     t0[k] = f < 0 ? NaN : (t[f] as number);
-    last[k] = f < 0 ? NaN : rangeSums(t, x, f, to, s, t0[k] as number, sums, k * SUMS);
-    if (f < 0) {
-      sums.fill(0, k * SUMS, (k + 1) * SUMS);
-      sums[k * SUMS + 9] = Infinity;
-      sums[k * SUMS + 10] = -Infinity;
-      sums[k * SUMS + 11] = NaN;
-    }
+    // A block with no valid value keeps count 0, which every reader checks first.
+    last[k] = f < 0 ? NaN : shiftedSums(t, x, f, to, s, t0[k] as number, sums, k * SUMS);
     from = to;
   }
   return { rows, sums, shift, t0, last };
@@ -193,7 +133,7 @@ export function statsAtRows(
         origin = blocks.t0[b] as number;
       }
     }
-    let last = rangeSums(t, x, f < 0 ? headEnd : f, headEnd, xs === xs ? xs : 0, origin, acc, 0);
+    let last = shiftedSums(t, x, f < 0 ? headEnd : f, headEnd, xs === xs ? xs : 0, origin, acc, 0);
     for (let b = j + 1; b <= q; b++) {
       mergeBlock(acc, blocks, b, xs, origin);
       if ((blocks.sums[b * SUMS] as number) > 0) last = blocks.last[b] as number;

@@ -94,3 +94,59 @@ export function statsFromSums(
     out[offset + k] = v;
   }
 }
+
+/**
+ * Shifted sums of the valid values in rows [from, to) into `acc[o ..]` (count, s1..s4, -, st,
+ * stt, stx, min, max; the SUMS layout above, slots 5 and 11 untouched); returns the last valid value. A small function of its own so V8 optimises the loop.
+ */
+export function shiftedSums(
+  t: Float64Array,
+  x: Float64Array,
+  from: number,
+  to: number,
+  shift: number,
+  t0: number,
+  acc: Float64Array,
+  o: number,
+): number {
+  let cnt = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let s4 = 0;
+  let st = 0;
+  let stt = 0;
+  let stx = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  let last = NaN;
+  for (let i = from; i < to; i++) {
+    const v = x[i] as number;
+    if (v !== v) continue;
+    cnt++;
+    const e = v - shift;
+    const e2 = e * e;
+    s1 += e;
+    s2 += e2;
+    s3 += e2 * e;
+    s4 += e2 * e2;
+    const a = (t[i] as number) - t0;
+    st += a;
+    stt += a * a;
+    stx += a * e;
+    min = v < min ? v : min;
+    max = v > max ? v : max;
+    last = v;
+  }
+  acc[o + 0] = cnt;
+  acc[o + 1] = s1;
+  acc[o + 2] = s2;
+  acc[o + 3] = s3;
+  acc[o + 4] = s4;
+  acc[o + 6] = st;
+  acc[o + 7] = stt;
+  acc[o + 8] = stx;
+  acc[o + 9] = min;
+  acc[o + 10] = max;
+  return last;
+}
