@@ -65,101 +65,79 @@ class Validity {
   }
 }
 
-class Float64Column implements ColumnAccumulator {
-  private values: Float64Array;
-  private validity: Validity;
+type Values = Float64Array | Int32Array | BigInt64Array;
+
+/**
+ * Typed values and their validity, grown on demand up to the batch size; `finish` hands a full
+ * buffer over whole (a new one takes its place) and copies only a partly filled one.
+ */
+abstract class TypedColumn<T extends Values> implements ColumnAccumulator {
+  private values: T;
+  private readonly validity: Validity;
   private n = 0;
-  /** The filled values: a full buffer is handed over whole (a new one takes its place), not copied. */
-  private take(length: number): Float64Array {
-    if (length < this.values.length) return this.values.slice(0, length);
-    const full = this.values;
-    this.values = new Float64Array(full.length);
-    return full;
-  }
-  private grow(): void {
-    this.values = room(this.values, this.n, this.capacity);
-  }
-  constructor(private readonly capacity: number) {
-    this.values = new Float64Array(Math.min(capacity, FIRST_CAPACITY));
+  constructor(
+    private readonly capacity: number,
+    private readonly make: (length: number) => T,
+  ) {
+    this.values = make(Math.min(capacity, FIRST_CAPACITY));
     this.validity = new Validity(capacity);
   }
-  push(value: unknown): void {
-    if (this.n >= this.values.length) this.grow();
-    const v = value === null ? NaN : typeof value === 'number' ? value : Number(value);
-    this.validity.set(this.n, value !== null);
-    this.values[this.n++] = v;
+  abstract push(value: unknown): void;
+  protected abstract type(): DataType;
+  protected put(value: T[number], valid: boolean): void {
+    if (this.n >= this.values.length) this.values = room(this.values, this.n, this.capacity);
+    this.validity.set(this.n, valid);
+    this.values[this.n++] = value;
   }
   finish(): Data<DataType> {
     const length = this.n;
+    let filled = this.values;
+    if (length < filled.length) filled = filled.slice(0, length) as T;
+    else this.values = this.make(filled.length);
     const data = makeData({
-      type: new Float64(),
+      type: this.type(),
       length,
-      data: this.take(length),
+      data: filled,
       ...this.validity.take(length),
-    });
+    } as never);
     this.n = 0;
     return data as Data<DataType>;
   }
 }
 
-class Int32Column implements ColumnAccumulator {
-  private values: Int32Array;
-  private validity: Validity;
-  private n = 0;
-  private take(length: number): Int32Array {
-    if (length < this.values.length) return this.values.slice(0, length);
-    const full = this.values;
-    this.values = new Int32Array(full.length);
-    return full;
-  }
-  private grow(): void {
-    this.values = room(this.values, this.n, this.capacity);
-  }
-  constructor(private readonly capacity: number) {
-    this.values = new Int32Array(Math.min(capacity, FIRST_CAPACITY));
-    this.validity = new Validity(capacity);
+class Float64Column extends TypedColumn<Float64Array> {
+  constructor(capacity: number) {
+    super(capacity, (length) => new Float64Array(length));
   }
   push(value: unknown): void {
-    if (this.n >= this.values.length) this.grow();
-    this.validity.set(this.n, value !== null);
-    this.values[this.n++] = value === null ? 0 : Number(value);
+    this.put(value === null ? NaN : typeof value === 'number' ? value : Number(value), value !== null);
   }
-  finish(): Data<DataType> {
-    const length = this.n;
-    const data = makeData({
-      type: new Int32(),
-      length,
-      data: this.take(length),
-      ...this.validity.take(length),
-    });
-    this.n = 0;
-    return data as Data<DataType>;
+  protected type(): DataType {
+    return new Float64();
+  }
+}
+
+class Int32Column extends TypedColumn<Int32Array> {
+  constructor(capacity: number) {
+    super(capacity, (length) => new Int32Array(length));
+  }
+  push(value: unknown): void {
+    this.put(value === null ? 0 : Number(value), value !== null);
+  }
+  protected type(): DataType {
+    return new Int32();
   }
 }
 
 /** LONG (text on the wire) and TIMESTAMP (text, UTC) both land in a BigInt64Array. */
-class BigIntColumn implements ColumnAccumulator {
-  private values: BigInt64Array;
-  private validity: Validity;
-  private n = 0;
-  private take(length: number): BigInt64Array {
-    if (length < this.values.length) return this.values.slice(0, length);
-    const full = this.values;
-    this.values = new BigInt64Array(full.length);
-    return full;
-  }
-  private grow(): void {
-    this.values = room(this.values, this.n, this.capacity);
-  }
+class BigIntColumn extends TypedColumn<BigInt64Array> {
   constructor(
-    private readonly capacity: number,
+    capacity: number,
     private readonly timestamp: boolean,
   ) {
-    this.values = new BigInt64Array(Math.min(capacity, FIRST_CAPACITY));
-    this.validity = new Validity(capacity);
+    super(capacity, (length) => new BigInt64Array(length));
   }
   push(value: unknown): void {
-    if (this.n >= this.values.length) this.grow();
     let v = 0n;
     let valid = value !== null;
     if (valid) {
@@ -171,20 +149,10 @@ class BigIntColumn implements ColumnAccumulator {
         v = BigInt(value as string);
       }
     }
-    this.validity.set(this.n, valid);
-    this.values[this.n++] = v;
+    this.put(v, valid);
   }
-  finish(): Data<DataType> {
-    const length = this.n;
-    const type = this.timestamp ? new TimestampMicrosecond() : new Int64();
-    const data = makeData({
-      type,
-      length,
-      data: this.take(length),
-      ...this.validity.take(length),
-    } as never);
-    this.n = 0;
-    return data as Data<DataType>;
+  protected type(): DataType {
+    return this.timestamp ? new TimestampMicrosecond() : new Int64();
   }
 }
 
