@@ -4,27 +4,11 @@ import { STATS } from '../../features/feature-set.ts';
 import type { Stat, WindowSpec } from '../../features/feature-set.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { close, randomSeries } from '../helpers/series.ts';
-import { naiveEwma, naiveStart, naiveStat } from './reference.ts';
+import { judgedScale, naiveEwma, naiveStart, naiveStat } from './reference.ts';
 
 // Skew and kurtosis come from shifted power sums (from-sums.ts), as in the online path, which
 // loses about five digits on short, nearly flat windows: the online path gives the same numbers.
 const REL: Partial<Record<Stat, number>> = { skew: 1e-5, kurt: 1e-5, slope: 1e-7 };
-
-/** The natural size of a slope in a window: value range over time range. */
-function slopeScale(t: Float64Array, x: Float64Array, lo: number, hi: number): number {
-  let xl = Infinity;
-  let xh = -Infinity;
-  let tl = Infinity;
-  let th = -Infinity;
-  for (let j = lo; j <= hi; j++) {
-    if (x[j] !== x[j]) continue;
-    xl = Math.min(xl, x[j] as number);
-    xh = Math.max(xh, x[j] as number);
-    tl = Math.min(tl, t[j] as number);
-    th = Math.max(th, t[j] as number);
-  }
-  return th > tl ? (xh - xl) / (th - tl) : 0;
-}
 
 /** Ascending rows: about one in `every`, always the last, sometimes runs of neighbours. */
 function chosenRows(rng: Rng, n: number, every: number): Int32Array {
@@ -57,14 +41,7 @@ describe('statistics at chosen rows equal each window recomputed from scratch', 
         rows.forEach((i, q) => {
           const lo = naiveStart(t, i, w);
           STATS.forEach((s, k) => {
-            const mag =
-              s === 'mean' || s === 'rms' || s === 'ewma' || s === 'std' || s === 'delta'
-                ? magnitude
-                : s === 'slope'
-                  ? slopeScale(t, x, lo, i)
-                  : s === 'skew' || s === 'kurt'
-                    ? 1
-                    : 0;
+            const mag = judgedScale(s, t, x, lo, i, magnitude);
             const got = (outs[k] as Float64Array)[q] as number;
             const want = s === 'ewma' ? naiveEwma(t, x, w, i) : naiveStat(t, x, lo, i, s);
             if (!close(got, want, REL[s] ?? 1e-9, mag))

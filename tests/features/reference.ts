@@ -90,3 +90,39 @@ export function naiveEwma(t: Float64Array, x: Float64Array, w: WindowSpec, i: nu
   }
   return s;
 }
+
+/** The natural size of a slope in a window: value range over time range. */
+export function slopeScale(t: Float64Array, x: Float64Array, lo: number, hi: number): number {
+  let xl = Infinity;
+  let xh = -Infinity;
+  let tl = Infinity;
+  let th = -Infinity;
+  for (let j = lo; j <= hi; j++) {
+    if (x[j] !== x[j]) continue;
+    xl = Math.min(xl, x[j] as number);
+    xh = Math.max(xh, x[j] as number);
+    tl = Math.min(tl, t[j] as number);
+    th = Math.max(th, t[j] as number);
+  }
+  return th > tl ? (xh - xl) / (th - tl) : 0;
+}
+
+/**
+ * The magnitude a statistic of window [lo, hi] is judged against besides itself: means, spreads
+ * and extrema-like values against the series' magnitude (an offset of 1e6 with unit noise leaves
+ * ~1e-10 absolute precision), the slope against its natural size, skew and kurtosis absolutely
+ * near zero (dimensionless), the rest relative to themselves.
+ */
+export function judgedScale(
+  stat: Stat,
+  t: Float64Array,
+  x: Float64Array,
+  lo: number,
+  hi: number,
+  magnitude: number,
+): number {
+  if (stat === 'mean' || stat === 'rms' || stat === 'ewma' || stat === 'std' || stat === 'delta')
+    return magnitude;
+  if (stat === 'slope') return slopeScale(t, x, lo, hi);
+  return stat === 'skew' || stat === 'kurt' ? 1 : 0;
+}

@@ -9,26 +9,10 @@ import { rollingMax, rollingMin } from '../../features/kernels/extrema.ts';
 import { rollingMean, rollingStd } from '../../features/kernels/moments.ts';
 import { rollingSlope } from '../../features/kernels/trend.ts';
 import { close, randomSeries } from '../helpers/series.ts';
-import { naiveEwma, naiveStart, naiveStat } from './reference.ts';
+import { judgedScale, naiveEwma, naiveStart, naiveStat } from './reference.ts';
 
 // Tolerances: sums of many terms lose a few digits; higher moments amplify cancellation.
 const REL: Partial<Record<Stat, number>> = { skew: 1e-6, kurt: 1e-6, slope: 1e-7 };
-
-/** The natural size of a slope in a window: value range over time range. */
-function slopeScale(t: Float64Array, x: Float64Array, lo: number, hi: number): number {
-  let xl = Infinity;
-  let xh = -Infinity;
-  let tl = Infinity;
-  let th = -Infinity;
-  for (let j = lo; j <= hi; j++) {
-    if (x[j] !== x[j]) continue;
-    xl = Math.min(xl, x[j] as number);
-    xh = Math.max(xh, x[j] as number);
-    tl = Math.min(tl, t[j] as number);
-    th = Math.max(th, t[j] as number);
-  }
-  return th > tl ? (xh - xl) / (th - tl) : 0;
-}
 
 function windowsFor(rng: Rng): WindowSpec[] {
   return [
@@ -58,16 +42,7 @@ describe('rolling kernels against recomputing each window from scratch', () => {
           for (const s of STATS) {
             const want = s === 'ewma' ? naiveEwma(t, x, w, i) : naiveStat(t, x, lo, i, s);
             const got = outs[s][i] as number;
-            // Means and extrema are judged against the series' magnitude (an offset of 1e6 with
-            // unit noise leaves ~1e-10 absolute precision), the rest relative to themselves.
-            const mag =
-              s === 'mean' || s === 'rms' || s === 'ewma' || s === 'std' || s === 'delta'
-                ? magnitude
-                : s === 'slope'
-                  ? slopeScale(t, x, lo, i)
-                  : s === 'skew' || s === 'kurt'
-                    ? 1 // dimensionless: judged absolutely near zero
-                    : 0;
+            const mag = judgedScale(s, t, x, lo, i, magnitude);
             if (!close(got, want, REL[s] ?? 1e-9, mag)) {
               throw new Error(`${s} at row ${i} (window ${lo}..${i}): got ${got}, want ${want}`);
             }
@@ -95,14 +70,7 @@ describe('online evaluation at the last instant equals the rolling value there',
         STATS.forEach((s, k) => {
           const rolled = outs[s][x.length - 1] as number;
           const lo = lastWindowStart(t, w);
-          const mag =
-            s === 'mean' || s === 'rms' || s === 'ewma' || s === 'std' || s === 'delta'
-              ? magnitude
-              : s === 'slope'
-                ? slopeScale(t, x, lo, x.length - 1)
-                : s === 'skew' || s === 'kurt'
-                  ? 1
-                  : 0;
+          const mag = judgedScale(s, t, x, lo, x.length - 1, magnitude);
           expect(close(at[k] as number, rolled, REL[s] ?? 1e-9, mag), `${s}: ${at[k]} vs ${rolled}`).toBe(
             true,
           );
@@ -134,14 +102,7 @@ describe('the online vector of series with missing values, one backward pass, eq
           statsAtLast(a.t, x, w, STATS, each, 0);
           const lo = lastWindowStart(a.t, w);
           STATS.forEach((s, j) => {
-            const mag =
-              s === 'mean' || s === 'rms' || s === 'ewma' || s === 'std' || s === 'delta'
-                ? magnitude
-                : s === 'slope'
-                  ? slopeScale(a.t, x, lo, n - 1)
-                  : s === 'skew' || s === 'kurt'
-                    ? 1
-                    : 0;
+            const mag = judgedScale(s, a.t, x, lo, n - 1, magnitude);
             const got = online[k + j] as number;
             expect(
               close(got, each[j] as number, REL[s] ?? 1e-9, mag),
