@@ -37,6 +37,84 @@ export function fitIsotonic(score: ArrayLike<number>, label: ArrayLike<number>):
   return { x: Float64Array.from(xs), y: Float64Array.from(sums, (s, k) => s / (counts[k] as number)) };
 }
 
+/** Knots of a sigmoid calibrator's table: raw scores (k + 1) / SIGMOID_KNOTS. */
+export const SIGMOID_KNOTS = 512;
+
+/**
+ * Platt scaling on the log-odds of the raw score, p = 1 / (1 + exp(-(a logit(s) + b))), fitted by
+ * Newton's method on Platt's smoothed targets ((n+ + 1) / (n+ + 2) and 1 / (n- + 2), so that a few
+ * failures cannot make it certain), with a >= 0 (a calibration never inverts the model's ranking;
+ * a = 0 is the slice's base rate). Two parameters instead of one per block: it keeps the raw
+ * score's ranking where isotonic regression, on a slice with only a few failure episodes, pools
+ * most scores into one block. Returned as the same step table (SIGMOID_KNOTS steps over [0, 1]).
+ */
+export function fitSigmoid(score: ArrayLike<number>, label: ArrayLike<number>): Calibrator {
+  const z: number[] = [];
+  const t: number[] = [];
+  let pos = 0;
+  let neg = 0;
+  for (let i = 0; i < score.length; i++) {
+    const s = score[i] as number;
+    const l = label[i] as number;
+    if (s !== s || l !== l) continue;
+    z.push(logit(s));
+    t.push(l);
+    if (l === 1) pos++;
+    else neg++;
+  }
+  const hi = (pos + 1) / (pos + 2);
+  const lo = 1 / (neg + 2);
+  for (let i = 0; i < t.length; i++) t[i] = t[i] === 1 ? hi : lo;
+  const rate = (pos + 1) / (pos + neg + 2);
+  let a = 0;
+  let b = Math.log(rate / (1 - rate));
+  for (let iter = 0; iter < 50; iter++) {
+    let ga = 0;
+    let gb = 0;
+    let haa = 0;
+    let hab = 0;
+    let hbb = 0;
+    for (let i = 0; i < z.length; i++) {
+      const zi = z[i] as number;
+      const p = 1 / (1 + Math.exp(-(a * zi + b)));
+      const r = p - (t[i] as number);
+      const w = Math.max(p * (1 - p), 1e-12);
+      ga += r * zi;
+      gb += r;
+      haa += w * zi * zi;
+      hab += w * zi;
+      hbb += w;
+    }
+    const det = haa * hbb - hab * hab;
+    if (!(det > 0)) break;
+    const da = (hbb * ga - hab * gb) / det;
+    const db = (haa * gb - hab * ga) / det;
+    a -= da;
+    b -= db;
+    if (a < 0) {
+      // The slice does not rank failures above the rest: its base rate, for every score.
+      a = 0;
+      b = Math.log(rate / (1 - rate));
+      break;
+    }
+    if (Math.abs(da) < 1e-10 && Math.abs(db) < 1e-10) break;
+  }
+  const x = new Float64Array(SIGMOID_KNOTS);
+  const y = new Float64Array(SIGMOID_KNOTS);
+  for (let k = 0; k < SIGMOID_KNOTS; k++) {
+    // Each step answers for the scores up to its knot: its value at the step's middle.
+    x[k] = (k + 1) / SIGMOID_KNOTS;
+    y[k] = 1 / (1 + Math.exp(-(a * logit((k + 0.5) / SIGMOID_KNOTS) + b)));
+  }
+  x[SIGMOID_KNOTS - 1] = 1;
+  return { x, y };
+}
+
+const logit = (s: number) => {
+  const c = Math.min(1 - 1e-4, Math.max(1e-4, s));
+  return Math.log(c / (1 - c));
+};
+
 export function calibrate(c: Calibrator, score: number): number {
   if (c.x.length === 0) return score;
   let lo = 0;

@@ -21,6 +21,8 @@ export type { AnomalyModel, AnomalyScore, AnomalyDriver } from './anomaly.ts';
 export {
   fitIsotonic,
   calibrate,
+  fitSigmoid,
+  SIGMOID_KNOTS,
   brier,
   prAuc,
   reliability,

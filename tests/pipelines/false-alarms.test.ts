@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import { failureWithin } from '../../features/index.ts';
+import { falseAlarmEpisodes, thresholdForBudget } from '../../pipelines/failure-kind.ts';
+import type { Evidence } from '../../pipelines/harness.ts';
+
+const H = 24 * 3.6e9;
+const EVERY = 600;
+const DAY = 86_400e6;
+
+/** One equipment, an instant every 10 min over `days`, failures at the given instants (µs). */
+function evidence(days: number, failureAt: number[]): { ev: Evidence; rows: number[]; label: Float64Array } {
+  const n = (days * DAY) / (EVERY * 1e6);
+  const ts = Float64Array.from({ length: n }, (_, i) => i * EVERY * 1e6);
+  const equipment = Array.from({ length: n }, () => 'm1');
+  const failures = failureAt.map((t) => ({ equipment: 'm1', ts: t, mode: 'bearing' }));
+  const ev: Evidence = { ts, equipment, columns: [], names: [], failures, observedUntil: days * DAY };
+  const label = failureWithin(ts, equipment, failures, H, days * DAY);
+  const rows = Array.from({ length: n }, (_, i) => i).filter((i) => label[i] === label[i]);
+  return { ev, rows, label: Float64Array.from(rows, (i) => label[i] as number) };
+}
+
+const between = (ev: Evidence, rows: number[], from: number, to: number) => (j: number) => {
+  const t = ev.ts[rows[j] as number] as number;
+  return t >= from && t < to;
+};
+
+describe('false-alarm episodes', () => {
+  const failure = 3 * DAY;
+
+  it('counts an alert that starts before the horizon and runs into it as a warning, not a false alarm', () => {
+    const { ev, rows, label } = evidence(5, [failure]);
+    // Raised 36 h before the failure: its first 12 h are outside the 24 h horizon.
+    const early = between(ev, rows, failure - 36 * 3.6e9, failure);
+    expect(falseAlarmEpisodes(ev, rows, early, label, EVERY)).toBe(0);
+  });
+
+  it('counts an alert that no failure follows within the horizon', () => {
+    const { ev, rows, label } = evidence(5, [failure]);
+    const spurious = between(ev, rows, 0.5 * DAY, 0.5 * DAY + 2 * 3.6e9);
+    expect(falseAlarmEpisodes(ev, rows, spurious, label, EVERY)).toBe(1);
+    // The same with the warning beside it: still one.
+    const both = (j: number) => spurious(j) || between(ev, rows, failure - 36 * 3.6e9, failure)(j);
+    expect(falseAlarmEpisodes(ev, rows, both, label, EVERY)).toBe(1);
+    // An alert that clears 30 h before the failure warned of nothing.
+    const cleared = between(ev, rows, failure - 40 * 3.6e9, failure - 30 * 3.6e9);
+    expect(falseAlarmEpisodes(ev, rows, cleared, label, EVERY)).toBe(1);
+  });
+
+  it('lets the budget threshold alert early before a failure', () => {
+    const { ev, rows, label } = evidence(5, [failure]);
+    // A score that rises 36 h before the failure, with a 2-hour blip to 0.3 on the first day.
+    const p = Float64Array.from(rows, (i) => {
+      const t = ev.ts[i] as number;
+      if (t >= failure - 36 * 3.6e9 && t < failure)
+        return 0.6 + (t - (failure - 36 * 3.6e9)) / (36 * 3.6e9) / 4;
+      return t >= 0.5 * DAY && t < 0.5 * DAY + 2 * 3.6e9 ? 0.3 : 0.1;
+    });
+    // The rise's first 12 h carry label 0: counted as a false alarm, they pushed the threshold up to
+    // where the horizon starts (0.68); the blip is the budget's one false alarm.
+    const t = thresholdForBudget(ev, rows, p, label, 0.01, EVERY);
+    expect(t).toBe(0.6);
+  });
+});
