@@ -36,6 +36,13 @@ export interface Condition {
 }
 
 /** The raise and clear levels and tier of a failure probability under a policy. */
+/**
+ * Where a failure model alerts when its training found no threshold for the budget (its
+ * calibration slice held false alarms at every level): even odds. The live recommendation, the
+ * alert policy and both backtests use this one value, so a backtest judges what is served.
+ */
+export const UNCHOSEN_ALERT_AT = 0.5;
+
 export function failureRiskCondition(
   policy: AlertPolicy,
   p: number,
@@ -43,7 +50,7 @@ export function failureRiskCondition(
   modelAnswered: boolean,
   horizonH: number,
 ): Condition {
-  const raise = policy.raise_at === 'threshold' ? (threshold ?? 0.5) : policy.raise_at;
+  const raise = policy.raise_at === 'threshold' ? (threshold ?? UNCHOSEN_ALERT_AT) : policy.raise_at;
   const top = policy.work_order_at === 'auto' ? raise + (1 - raise) / 2 : policy.work_order_at;
   return {
     cause: 'failure_risk',

@@ -14,7 +14,7 @@
  */
 import type { FailureEvent } from '../features/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { AlertTracker, failureRiskCondition } from './alert-policy.ts';
+import { AlertTracker, failureRiskCondition, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
 import type { AlertPolicy, AlertTier } from './alert-policy.ts';
 import { backtestFailure } from './backtest-failure.ts';
 import type { FailureBacktest } from './backtest-failure.ts';
@@ -201,7 +201,7 @@ export function replayAlerts(
         raw = null;
       }
       prev = s.ts;
-      const threshold = s.threshold ?? 0.5;
+      const threshold = s.threshold ?? UNCHOSEN_ALERT_AT;
       const cond = failureRiskCondition(o.policyOf(equipment), s.p, threshold, modelAnswers, o.horizonHours);
       for (const c of tracker.observe(s.ts, equipment, line, [cond])) {
         if (c.kind === 'opened') {

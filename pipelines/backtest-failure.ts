@@ -21,6 +21,7 @@ import {
   NotEnoughHistory,
   persistenceScores,
 } from './failure-kind.ts';
+import { UNCHOSEN_ALERT_AT } from './alert-policy.ts';
 import { failureGate } from './gate.ts';
 import type { Gate } from './gate.ts';
 import { testRows, walkForwardFolds, withoutEquipment } from './harness.ts';
@@ -230,7 +231,8 @@ export async function backtestFailure(
       ruleP.push(s.oneSensor[j] as number);
       ruleRaw.push(s.oneSensorRaw[j] as number);
       climate.push(s.climatology[j] as number);
-      alerted.push(threshold !== null && (s.model[j] as number) >= threshold);
+      // As served: a fold without a threshold for the budget alerts at even odds.
+      alerted.push((s.model[j] as number) >= (threshold ?? UNCHOSEN_ALERT_AT));
       testY.push(y[i] as number);
       rows.push(i);
       foldOf.push(fold.k);

@@ -2,6 +2,7 @@
  * The recommendation policy: turns one equipment's forecasts and MES context into the action a
  * planner would take, with its reason and the latest advisable time.
  */
+import { UNCHOSEN_ALERT_AT } from '../../pipelines/alert-policy.ts';
 import type { DriftForecastRow } from '../../pipelines/drift.ts';
 import { microsToIso } from '../store/index.ts';
 import type { Recommendation, Score, ScoreInput } from './scorer.ts';
@@ -38,7 +39,7 @@ export function recommend(
   const p = failure?.probability ?? 0;
   // Alert at the threshold chosen on the training side for the false-alarm budget; a model
   // without one (or a baseline answering) alerts at even odds.
-  const alertAt = failure?.alert_threshold ?? 0.5;
+  const alertAt = failure?.alert_threshold ?? UNCHOSEN_ALERT_AT;
   const safeH = rul === null ? Infinity : rul.low; // the pessimistic end of the RUL interval
   const deadline = Number.isFinite(safeH) ? microsToIso(atMicros + safeH * 3.6e9) : null;
   const toBatchEnd = mes?.batch_end === undefined ? NaN : (mes.batch_end - atMicros) / 3.6e9;
