@@ -21,8 +21,6 @@ export type { AnomalyModel, AnomalyScore, AnomalyDriver } from './anomaly.ts';
 export {
   fitIsotonic,
   calibrate,
-  fitSigmoid,
-  SIGMOID_KNOTS,
   brier,
   prAuc,
   reliability,

@@ -1,6 +1,6 @@
 /**
  * The failure model kind: "failure within H hours" (of one mode, or any) fitted on a harness
- * training side. A forest on the fitting rows, a sigmoid (Platt) calibration on the later, purged
+ * training side. A forest on the fitting rows, an isotonic calibration on the later, purged
  * calibration slice, and beside it the references it must beat, fitted on the same rows: the
  * one-sensor rule and climatology. The alert threshold for a false-alarm budget is chosen on the
  * calibration slice too, so a backtest's test period never chooses it.
@@ -9,7 +9,6 @@ import {
   calibrate,
   compileForest,
   fitIsotonic,
-  fitSigmoid,
   oneSensorScore,
   predictColumns,
   rocAuc,
@@ -198,10 +197,7 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
   });
   const compiled = compileForest(forest);
   const calX = pick(ev, set.calRows);
-  // Platt scaling, not isotonic regression: the slice holds a few failure episodes (2 in the first
-  // fold of a 28-day plant), on which isotonic regression pooled most scores into one block and the
-  // fold's model answered one probability for nearly every instant.
-  const calibrator = fitSigmoid(predictColumns(compiled, calX), set.calY);
+  const calibrator = fitIsotonic(predictColumns(compiled, calX), set.calY);
   const rule = chooseOneSensor(ev, set);
   const oneSensor =
     rule === null

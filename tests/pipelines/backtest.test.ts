@@ -366,7 +366,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     const failure = await trainFailureModel(store, registry, SIM.scope, range, { trees: 30 });
     const rul = await trainRulModel(store, registry, SIM.scope, range, { trees: 30, rulCapHours: 168 });
     expect(failure.name).toBe('pooled.failure-any-24h');
-    expect(failure.calibration!.y.every((v, i, a) => i === 0 || v >= a[i - 1]!)).toBe(true); // monotone (Platt scaling)
+    expect(failure.calibration!.y.every((v, i, a) => i === 0 || v >= a[i - 1]!)).toBe(true); // isotonic
     const loaded = registry.load('pooled.rul-168h', rul.version, SIM.scope.featureSet.hash);
     expect(loaded.meta.featureNames).toEqual(SIM.scope.featureSet.columns);
     const zeros = SIM.scope.featureSet.columns.map(() => Float64Array.of(0));
