@@ -17,14 +17,22 @@ export function fitIsotonic(score: ArrayLike<number>, label: ArrayLike<number>):
   const xs: number[] = [];
   const sums: number[] = [];
   const counts: number[] = [];
-  for (const i of idx) {
-    xs.push(score[i] as number);
-    sums.push(label[i] as number);
-    counts.push(1);
-    // Merge while the previous block's mean is not below this one's.
+  for (let start = 0; start < idx.length;) {
+    // Instants with the same score are one point, their mean label its value (a forest's scores
+    // tie often): pooled apart, their blocks' order, and so the probability a tied score maps to,
+    // would follow the rows' order.
+    const x = score[idx[start] as number] as number;
+    let end = start;
+    let sum = 0;
+    while (end < idx.length && score[idx[end] as number] === x) sum += label[idx[end++] as number] as number;
+    xs.push(x);
+    sums.push(sum);
+    counts.push(end - start);
+    start = end;
+    // Merge while the previous block's mean is not below this one's (equal means: one block).
     while (sums.length > 1) {
       const k = sums.length - 1;
-      if ((sums[k - 1] as number) / (counts[k - 1] as number) <= (sums[k] as number) / (counts[k] as number))
+      if ((sums[k - 1] as number) / (counts[k - 1] as number) < (sums[k] as number) / (counts[k] as number))
         break;
       sums[k - 1] = (sums[k - 1] as number) + (sums[k] as number);
       counts[k - 1] = (counts[k - 1] as number) + (counts[k] as number);
