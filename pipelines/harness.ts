@@ -97,7 +97,13 @@ export function rowsWhere(ev: Evidence, keep: (i: number) => boolean): number[] 
 
 /** Columns of the given rows, as a forest takes them. */
 export function pick(ev: Evidence, rows: readonly number[]): Float64Array[] {
-  return ev.columns.map((c) => Float64Array.from(rows, (i) => c[i] as number));
+  // Plain loops: Float64Array.from with a map function is several times slower, and this copies
+  // every feature column of every fitting and calibration row.
+  return ev.columns.map((c) => {
+    const out = new Float64Array(rows.length);
+    for (let j = 0; j < rows.length; j++) out[j] = c[rows[j] as number] as number;
+    return out;
+  });
 }
 
 /** Where the calibration slice starts: at the instant of the first of its latest `share` of rows. */

@@ -438,11 +438,11 @@ export class Scorer {
     if (input.view !== undefined && extra.length === 0 && cached?.lastTs === input.view.lastTs) {
       x = Float64Array.from(cached.x);
     } else {
-      x = featuresAtLast(
-        fs,
-        Float64Array.from(ts, (v) => v / 1e6),
-        values,
-      );
+      // A plain loop: Float64Array.from with a map function took 18 ms for a day at 1 s here (2.2 ms
+      // this way), on the API's thread at every new live reading.
+      const seconds = new Float64Array(ts.length);
+      for (let i = 0; i < ts.length; i++) seconds[i] = (ts[i] as number) / 1e6;
+      x = featuresAtLast(fs, seconds, values);
       if (input.view !== undefined && extra.length === 0)
         this.sensorFeatures.set(equipment, { lastTs: input.view.lastTs, x: Float64Array.from(x) });
     }
