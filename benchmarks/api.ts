@@ -182,6 +182,13 @@ try {
     const held = await load(scoreUrl, live, clientKeys, Number(o.duration), Number(o.rate));
     loop.disable();
     gcObserver.disconnect();
+    // With the plant streaming, the bare route too while it streams: how much of the tail is the
+    // machine (QuestDB taking the stream, the simulator, the load generator on the same cores).
+    const bareHeldLive =
+      o.live === true
+        ? (console.error(`bare route at ${o.rate} requests/s for ${o.duration} s, plant streaming...`),
+          await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate)))
+        : undefined;
     streaming.abort();
     await stream.catch(() => {});
     if (session && o.profile !== undefined) {
@@ -230,6 +237,9 @@ try {
       },
       bare_held_p50_ms: bareHeld.p50,
       bare_held_p99_ms: bareHeld.p99,
+      ...(bareHeldLive === undefined
+        ? {}
+        : { bare_held_streaming_p50_ms: bareHeldLive.p50, bare_held_streaming_p99_ms: bareHeldLive.p99 }),
       server: inline ? 'inline' : 'process',
       ...(inline
         ? {
