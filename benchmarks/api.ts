@@ -184,11 +184,11 @@ try {
     gcObserver.disconnect();
     // With the plant streaming, the bare route too while it streams: how much of the tail is the
     // machine (QuestDB taking the stream, the simulator, the load generator on the same cores).
-    const bareHeldLive =
-      o.live === true
-        ? (console.error(`bare route at ${o.rate} requests/s for ${o.duration} s, plant streaming...`),
-          await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate)))
-        : undefined;
+    let bareHeldLive: Load | undefined;
+    if (o.live === true) {
+      console.error(`bare route at ${o.rate} requests/s for ${o.duration} s, plant streaming...`);
+      bareHeldLive = await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
+    }
     streaming.abort();
     await stream.catch(() => {});
     if (session && o.profile !== undefined) {
