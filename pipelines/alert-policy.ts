@@ -6,8 +6,9 @@
  *
  * Per equipment and cause there is at most one open alert; a condition observed again updates it.
  * - Hysteresis: a cause raises at its raise level and clears only below `clear_ratio` of it.
- * - Hold: a condition must hold `hold_minutes` before it raises (a single spike does not), and stay
- *   clear `clear_minutes` before the alert resolves by itself (a dip does not close it).
+ * - Hold: a condition must hold `hold_minutes` (the anomaly cause: `anomaly_hold_minutes`) before
+ *   it raises (a single spike does not), and stay clear `clear_minutes` before the alert resolves by
+ *   itself (a dip does not close it).
  * - Tiers: `work_order` (a work order is opened automatically: a served model, not a baseline,
  *   puts the risk at `work_order_at` or above), `notify` (people are told), `info` (data issues).
  * - Grouping: the same cause on the same line while one is open joins its group; the group is
@@ -214,7 +215,8 @@ export class AlertTracker {
           continue;
         }
         t.pendingSince ??= at;
-        if (at - t.pendingSince < policy.hold_minutes * 60e6) continue;
+        const hold = c.cause === 'anomaly' ? policy.anomaly_hold_minutes : policy.hold_minutes;
+        if (at - t.pendingSince < hold * 60e6) continue;
         const group =
           policy.group_by_line &&
           this.openAlerts().find((o) => o.cause === c.cause && o.line === line && o.equipment !== equipment);

@@ -6,8 +6,12 @@
  */
 import { AnomalyScorer, fitAnomaly } from '../models/anomaly.ts';
 import type { AnomalyModel } from '../models/anomaly.ts';
-import { equipmentMonths, falseAlarmEpisodes } from './failure-kind.ts';
-import { CALIBRATION_SHARE, rowsWhere } from './harness.ts';
+import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
+import type { AlertPolicy } from './alert-policy.ts';
+import { replayConditions } from './backtest-alerts.ts';
+import type { ConditionAt } from './backtest-alerts.ts';
+import { equipmentMonths } from './failure-kind.ts';
+import { CALIBRATION_SHARE, maintenanceSeen, rowsWhere } from './harness.ts';
 import type { Evidence } from './harness.ts';
 
 /** Statistics that describe a sensor's level and spread (counts, missing shares and slopes do not). */
@@ -23,11 +27,17 @@ export interface AnomalyKindOptions {
   readonly marginHours?: number;
   /** false: learn as if no failure were known (the evaluation's "no label used"). Default true. */
   readonly useFailures?: boolean;
-  /** False alarms per equipment-month allowed on the reference slice at the alarm level (default 1). */
+  /** False alerts per equipment-month allowed on the reference slice at the alarm level (default 1). */
   readonly alarmBudget?: number;
-  /** Spacing of the instants (s): consecutive alarms closer than 1.5 of it are one episode. */
+  /** Spacing of the instants (s) a backtest computes features at (the scope's by default). */
   readonly everySeconds?: number;
   readonly trim?: number;
+  /**
+   * The alert policy of each equipment (default the engine's): the budget counts alerts as its
+   * `anomaly` cause raises them (hysteresis, hold, clear time; maintenance resolves), the alerts a
+   * plant would receive.
+   */
+  readonly policyOf?: (equipment: string) => AlertPolicy;
 }
 
 export interface AnomalyFit {
@@ -107,27 +117,44 @@ export function healthAt(model: AnomalyModel, ev: Evidence, rows: readonly numbe
   return Float64Array.from(scorer.scoreColumns(ev, rows), (s) => s.health);
 }
 
-/** The highest health level whose alarm episodes on `rows` stay within `budget` per equipment-month. */
+/**
+ * The highest health level at which the alerts the policy's `anomaly` cause would raise on `rows`
+ * (normal instants: every alert there is a false one) stay within `budget` per equipment-month.
+ */
 export function alarmLevelForBudget(
   ev: Evidence,
   rows: readonly number[],
   health: ArrayLike<number>,
   budget: number,
-  everySeconds: number,
+  policyOf: (equipment: string) => AlertPolicy = () => DEFAULT_ALERT_POLICY,
 ): number {
   const months = equipmentMonths(ev, rows);
-  const zeros = new Float64Array(rows.length);
   const sorted = Array.from(health)
     .filter((v) => v === v)
     .sort((a, b) => a - b);
   if (sorted.length === 0 || months === 0) return 0;
+  const maintenance = maintenanceSeen(ev);
+  const alerts = (level: number) => {
+    const series = new Map<string, ConditionAt[]>();
+    rows.forEach((i, j) => {
+      const eq = ev.equipment[i] as string;
+      const h = health[j] as number;
+      const list = series.get(eq) ?? [];
+      list.push({
+        ts: ev.ts[i] as number,
+        condition: anomalyCondition(policyOf(eq), h === h ? h : 1, level, undefined),
+      });
+      series.set(eq, list);
+    });
+    return replayConditions(series, [], { horizonHours: 0, policyOf, lineOf: () => '', maintenance }).policy
+      .alerts;
+  };
   // Candidate levels from the lowest health up (alarms grow as the level rises): 400 quantiles.
   const steps = Math.min(400, sorted.length);
   let best = 0;
   for (let k = 0; k < steps; k++) {
     const level = sorted[Math.floor((k / steps) * sorted.length)] as number;
-    const episodes = falseAlarmEpisodes(ev, rows, (j) => (health[j] as number) <= level, zeros, everySeconds);
-    if (episodes / months > budget) break;
+    if (alerts(level) / months > budget) break;
     best = level;
   }
   return best;
@@ -162,10 +189,7 @@ export function fitAnomalyKind(ev: Evidence, cut: number, o: AnomalyKindOptions 
   const floor = sorted.length === 0 ? 0 : (sorted[Math.floor(0.001 * (sorted.length - 1))] as number);
   const alarmHealth = Math.min(
     0.5,
-    Math.max(
-      floor,
-      alarmLevelForBudget(ev, referenceRows, health, o.alarmBudget ?? 1, o.everySeconds ?? 600),
-    ),
+    Math.max(floor, alarmLevelForBudget(ev, referenceRows, health, o.alarmBudget ?? 1, o.policyOf)),
   );
   return { model, alarmHealth, fitRows: fitRows.length, referenceRows: referenceRows.length, excluded };
 }

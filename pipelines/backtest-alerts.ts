@@ -9,17 +9,19 @@
  * - a failure is warned when an alert was open at some instant of the horizon before it; its lead
  *   time runs from the later of that alert's opening and the start of the horizon (capped at the
  *   horizon, as `pdm backtest failure` counts it);
- * - a failure, being repaired, resolves what was open on its equipment.
+ * - a failure, being repaired, resolves what was open on its equipment, and so does a maintenance
+ *   (from the instant the history shows it), as live.
  * Only the failure-risk cause is replayed (the history holds no past MES plans or quality forecasts).
  */
 import type { FailureEvent } from '../features/index.ts';
 import type { Store } from '../src/store/index.ts';
 import { AlertTracker, failureRiskCondition, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
-import type { AlertPolicy, AlertTier } from './alert-policy.ts';
+import type { AlertPolicy, AlertTier, Condition } from './alert-policy.ts';
 import { backtestFailure } from './backtest-failure.ts';
 import type { FailureBacktest } from './backtest-failure.ts';
 import type { TimeRange } from './data.ts';
-import { computeStoreFeatures } from './features.ts';
+import { computeStoreFeatures, evidenceOf } from './features.ts';
+import { maintenanceSeen } from './harness.ts';
 import type { FeatureRun } from './features.ts';
 import type { ModelScope } from './scopes.ts';
 
@@ -52,7 +54,13 @@ export interface AlertFigures {
   readonly failures_warned: number;
   readonly failures_missed: number;
   readonly warned_share: number;
-  readonly lead_time_h: { readonly median: number; readonly p10: number; readonly p90: number };
+  readonly lead_time_h: {
+    readonly median: number;
+    readonly p10: number;
+    readonly p90: number;
+    /** Every warned failure's lead (h), ascending. */
+    readonly values: number[];
+  };
 }
 
 export interface AlertBacktest {
@@ -144,6 +152,7 @@ export function judgeAlerts(
       median: round(quantile(leads, 0.5), 2),
       p10: round(quantile(leads, 0.1), 2),
       p90: round(quantile(leads, 0.9), 2),
+      values: leads.map((v) => round(v, 2)),
     },
   };
 }
@@ -159,50 +168,74 @@ export interface AlertReplay {
   readonly raw_threshold: AlertFigures;
 }
 
+/** One equipment's condition for one cause at one instant, as the live engine would observe it. */
+export interface ConditionAt {
+  readonly ts: number;
+  readonly condition: Condition;
+}
+
+export interface ReplayOptions extends Pick<
+  AlertBacktestOptions,
+  'horizonHours' | 'policyOf' | 'lineOf' | 'timeZone'
+> {
+  /**
+   * Per equipment, the instants (µs) at which a maintenance became known (see `maintenanceSeen`):
+   * live, maintenance resolves what is open on the equipment, so the replay does too. A failure
+   * (repaired) always does.
+   */
+  readonly maintenance?: ReadonlyMap<string, readonly number[]>;
+  /** The tier of every raw-threshold alert (default: the condition's own). */
+  readonly rawTier?: AlertTier;
+}
+
 /**
- * The policy and the raw threshold over out-of-sample scores (per equipment, any order), judged
- * against `failures`. `modelAnswers`: whether the model (not a baseline) would be served, which
- * decides whether work orders are opened.
+ * Any cause's conditions (per equipment, any order) through the policy's AlertTracker, and the
+ * raw threshold beside it (every instant the condition is active opens an alert if none is open;
+ * the first instant it is not closes it), both judged against `failures`.
  */
-export function replayAlerts(
-  scores: TestScores,
+export function replayConditions(
+  series: Map<string, ConditionAt[]>,
   failures: readonly FailureEvent[],
-  o: Pick<AlertBacktestOptions, 'horizonHours' | 'policyOf' | 'lineOf' | 'timeZone'>,
-  modelAnswers: boolean,
+  o: ReplayOptions,
 ): AlertReplay {
   const H = o.horizonHours * 3.6e9;
   const spans = new Map<string, { from: number; to: number }>();
   let instants = 0;
-  for (const [equipment, list] of scores) {
+  for (const [equipment, list] of series) {
     list.sort((x, y) => x.ts - y.ts);
     instants += list.length;
-    spans.set(equipment, { from: (list[0] as Score).ts, to: (list[list.length - 1] as Score).ts });
+    spans.set(equipment, {
+      from: (list[0] as ConditionAt).ts,
+      to: (list[list.length - 1] as ConditionAt).ts,
+    });
   }
   const months = [...spans.values()].reduce((s, x) => s + (x.to - x.from), 0) / (30 * 86400e6);
   const tracker = new AlertTracker(o.policyOf, o.timeZone);
   const policyIntervals: Interval[] = [];
   const rawIntervals: Interval[] = [];
-  for (const [equipment, list] of scores) {
+  for (const [equipment, list] of series) {
     const line = o.lineOf(equipment);
     const fails = failures.filter((f) => f.equipment === equipment).map((f) => f.ts);
+    const works = o.maintenance?.get(equipment) ?? [];
     const openById = new Map<string, Interval>();
     let raw: Interval | null = null;
     let prev = -Infinity;
     for (const s of list) {
-      // A failure since the last instant: repaired, so what was open on it resolves there.
+      // A failure (repaired) or a maintenance since the last instant: what was open on it resolves.
       const failed = fails.find((f) => f > prev && f <= s.ts);
-      if (failed !== undefined) {
+      const worked = works.find((m) => m > prev && m <= s.ts);
+      const at = Math.min(failed ?? Infinity, worked ?? Infinity);
+      if (at < Infinity) {
         for (const c of tracker.maintained(equipment)) {
           const iv = openById.get(c.alert.id);
-          if (iv) iv.closed = failed;
+          if (iv) iv.closed = at;
           openById.delete(c.alert.id);
         }
-        if (raw !== null) raw.closed = failed;
+        if (raw !== null) raw.closed = at;
         raw = null;
       }
       prev = s.ts;
-      const threshold = s.threshold ?? UNCHOSEN_ALERT_AT;
-      const cond = failureRiskCondition(o.policyOf(equipment), s.p, threshold, modelAnswers, o.horizonHours);
+      const cond = s.condition;
       for (const c of tracker.observe(s.ts, equipment, line, [cond])) {
         if (c.kind === 'opened') {
           const iv: Interval = {
@@ -226,11 +259,11 @@ export function replayAlerts(
           openById.delete(c.alert.id);
         }
       }
-      // The raw threshold: open on every upward crossing, close below it.
-      if (s.p >= threshold && raw === null) {
-        raw = { equipment, opened: s.ts, closed: Infinity, topTier: 'work_order', notified: 1 };
+      // The raw threshold: open while active, close at the first instant it is not.
+      if (cond.active && raw === null) {
+        raw = { equipment, opened: s.ts, closed: Infinity, topTier: o.rawTier ?? cond.tier, notified: 1 };
         rawIntervals.push(raw);
-      } else if (s.p < threshold && raw !== null) {
+      } else if (!cond.active && raw !== null) {
         raw.closed = s.ts;
         raw = null;
       }
@@ -248,6 +281,36 @@ export function replayAlerts(
     policy: judgeAlerts(policyIntervals, failures, spans, H, months),
     raw_threshold: judgeAlerts(rawIntervals, failures, spans, H, months),
   };
+}
+
+/**
+ * The policy and the raw threshold over out-of-sample failure probabilities (per equipment, any
+ * order), judged against `failures`. `modelAnswers`: whether the model (not a baseline) would be
+ * served, which decides whether work orders are opened; the raw threshold opens one at every
+ * upward crossing, as naive auto-generation does.
+ */
+export function replayAlerts(
+  scores: TestScores,
+  failures: readonly FailureEvent[],
+  o: ReplayOptions,
+  modelAnswers: boolean,
+): AlertReplay {
+  const series = new Map<string, ConditionAt[]>();
+  for (const [equipment, list] of scores)
+    series.set(
+      equipment,
+      list.map((s) => ({
+        ts: s.ts,
+        condition: failureRiskCondition(
+          o.policyOf(equipment),
+          s.p,
+          s.threshold ?? UNCHOSEN_ALERT_AT,
+          modelAnswers,
+          o.horizonHours,
+        ),
+      })),
+    );
+  return replayConditions(series, failures, { ...o, rawTier: 'work_order' });
 }
 
 export async function backtestAlerts(
@@ -272,7 +335,8 @@ export async function backtestAlerts(
     },
   });
   // Live, a model that does not pass its gate is not served: a baseline answers, and opens no work order.
-  const replay = replayAlerts(scores, features.failures, o, b.gate.passed);
+  const maintenance = maintenanceSeen(evidenceOf(features, scope.featureSet, range.to));
+  const replay = replayAlerts(scores, features.failures, { ...o, maintenance }, b.gate.passed);
   return {
     horizon_h: o.horizonHours,
     ...replay,

@@ -4,9 +4,13 @@
  * Stored history (the simulator): walk-forward folds through the harness; each fold learns
  * "normal" from everything before its cut with every failure hidden (only the maintenance log
  * keeps maintenance periods out), chooses its alarm level on its own purged reference slice, and
- * is tested on the next period against the truth: lead time of the first alarm within the horizon
- * before each failure, false alarm episodes per equipment-month (alarms with no failure within
- * the horizon), and ROC-AUC of 1 - health for "failure within H".
+ * is tested on the next period against the truth, as the plant would see it: the health index of
+ * each test instant goes through the alert policy's `anomaly` cause (hysteresis, hold, clear time;
+ * a maintenance or a repair resolves what is open), the same AlertTracker the live engine runs,
+ * and the alerts are judged as `pdm backtest alerts` judges them: lead time before each failure,
+ * false alerts per equipment-month (no failure while open or within the horizon after opening).
+ * Beside it, the raw threshold: every run of instants at or below the alarm level, no controls.
+ * And ROC-AUC of 1 - health for "failure within H".
  *
  * C-MAPSS FD001: the model learns each training unit's first 30 % of cycles as normal and reads
  * the health index over every unit's whole life: Spearman correlation of 1 - health with the cycle
@@ -23,15 +27,23 @@ import { CMAPSS_INFORMATIVE, cmapssTable, readCmapss } from './cmapss.ts';
 import type { TimeRange } from './data.ts';
 import { leadTimes, quantile } from './backtest-failure.ts';
 import type { LeadTimes } from './backtest-failure.ts';
-import { equipmentMonths, falseAlarmEpisodes } from './failure-kind.ts';
+import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
+import type { AlertPolicy } from './alert-policy.ts';
+import { replayConditions } from './backtest-alerts.ts';
+import type { AlertFigures, ConditionAt } from './backtest-alerts.ts';
 import { computeStoreFeatures, evidenceOf, featureMatrix } from './features.ts';
 import type { FeatureRun } from './features.ts';
-import { testRows, walkForwardFolds } from './harness.ts';
+import { maintenanceSeen, testRows, walkForwardFolds } from './harness.ts';
 import type { Evidence } from './harness.ts';
 import type { ModelScope } from './scopes.ts';
 
 export interface AnomalyBacktestOptions extends AnomalyKindOptions {
   readonly horizonHours?: number;
+  /** The alert policy of each equipment (its class's, from the plant file; default the engine's). */
+  readonly policyOf?: (equipment: string) => AlertPolicy;
+  readonly lineOf?: (equipment: string) => string;
+  /** The plant's time zone (quiet hours are local). */
+  readonly timeZone?: string;
   readonly folds?: number;
   readonly features?: FeatureRun;
   readonly onProgress?: (done: number, total: number, what: string) => void;
@@ -50,10 +62,21 @@ export interface AnomalyBacktest {
   /** Per fold, the health level its reference slice chose. */
   readonly alarm_health: number[];
   readonly failures_in_test: number;
+  /** Failures with an anomaly alert open in the horizon before them (the policy replayed). */
   readonly failures_warned: number;
   readonly lead_time_h: LeadTimes;
+  /** Anomaly alerts the policy raised that no failure followed (while open or within the horizon). */
   readonly false_alarms: number;
   readonly false_alarms_per_equipment_month: number;
+  /** Every anomaly alert the policy raised, per equipment-month. */
+  readonly alarms_per_equipment_month: number;
+  /** The same health index with no fatigue control: every run of instants at or below the level. */
+  readonly raw_threshold: {
+    readonly failures_warned: number;
+    readonly lead_time_h: LeadTimes;
+    readonly false_alarms: number;
+    readonly false_alarms_per_equipment_month: number;
+  };
   /** The features that most often led the drivers at alarms before failures. */
   readonly top_drivers: { feature: string; share: number }[];
 }
@@ -72,6 +95,7 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
   const rows: number[] = [];
   const health: number[] = [];
   const alarmed: boolean[] = [];
+  const levelOf: number[] = [];
   const levels: number[] = [];
   const driverAt = new Map<number, string>();
   const foldOf: number[] = [];
@@ -95,6 +119,7 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
       rows.push(i);
       health.push(hv === hv ? hv : 1);
       alarmed.push(alarm);
+      levelOf.push(fit.alarmHealth);
       foldOf.push(fold.k);
       if (alarm && y[i] === 1) {
         const top = scorer.drivers(
@@ -123,21 +148,27 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
       aucN += js.length;
     }
   }
-  const testStart = plan[0]?.cut ?? Infinity;
-  const failures = ev.failures.filter((f) => f.ts >= testStart && f.ts < ev.observedUntil);
-  const leads: number[] = [];
-  for (const f of failures) {
-    let first = Infinity;
-    rows.forEach((i, j) => {
-      const t = ev.ts[i] as number;
-      if (alarmed[j] && ev.equipment[i] === f.equipment && t < f.ts && t >= f.ts - H)
-        first = Math.min(first, t);
+  // The health index through the anomaly cause of the alert policy, as the live engine raises it.
+  const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
+  const series = new Map<string, ConditionAt[]>();
+  rows.forEach((i, j) => {
+    const eq = ev.equipment[i] as string;
+    const list = series.get(eq) ?? [];
+    list.push({
+      ts: ev.ts[i] as number,
+      condition: anomalyCondition(policyOf(eq), health[j] as number, levelOf[j] as number, undefined),
     });
-    if (first < Infinity) leads.push((f.ts - first) / 3.6e9);
-  }
-  leads.sort((a, b) => a - b);
-  const falseAlarms = falseAlarmEpisodes(ev, rows, (j) => alarmed[j] as boolean, testY, every);
-  const months = equipmentMonths(ev, rows);
+    series.set(eq, list);
+  });
+  const replay = replayConditions(series, ev.failures, {
+    horizonHours: hours,
+    policyOf,
+    lineOf: o.lineOf ?? (() => ''),
+    timeZone: o.timeZone,
+    maintenance: maintenanceSeen(ev),
+  });
+  const months = replay.equipment_months;
+  const lead = (f: AlertFigures): LeadTimes => leadTimes(f.lead_time_h.values);
   const drivers = new Map<string, number>();
   for (const f of driverAt.values()) drivers.set(f, (drivers.get(f) ?? 0) + 1);
   return {
@@ -150,11 +181,21 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
     roc_auc: round(aucN > 0 ? aucSum / aucN : NaN),
     alarm_budget_per_equipment_month: budget,
     alarm_health: levels,
-    failures_in_test: failures.length,
-    failures_warned: leads.length,
-    lead_time_h: leadTimes(leads),
-    false_alarms: falseAlarms,
-    false_alarms_per_equipment_month: round(months > 0 ? falseAlarms / months : NaN, 3),
+    failures_in_test: replay.policy.failures,
+    failures_warned: replay.policy.failures_warned,
+    lead_time_h: lead(replay.policy),
+    false_alarms: replay.policy.false_alerts,
+    false_alarms_per_equipment_month: round(months > 0 ? replay.policy.false_alerts / months : NaN, 3),
+    alarms_per_equipment_month: round(months > 0 ? replay.policy.alerts / months : NaN, 3),
+    raw_threshold: {
+      failures_warned: replay.raw_threshold.failures_warned,
+      lead_time_h: lead(replay.raw_threshold),
+      false_alarms: replay.raw_threshold.false_alerts,
+      false_alarms_per_equipment_month: round(
+        months > 0 ? replay.raw_threshold.false_alerts / months : NaN,
+        3,
+      ),
+    },
     top_drivers: [...drivers]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 5)
@@ -175,6 +216,7 @@ export async function backtestAnomaly(
   const run = o.features ?? (await computeStoreFeatures(store, scope, range, every));
   const ev = evidenceOf(run, scope.featureSet, range.to);
   return backtestAnomalyEvidence(ev, {
+    policyOf: scope.alertPolicyOf,
     ...o,
     everySeconds: every,
     onProgress: (d, t, what) => o.onProgress?.(d + 1, t + 1, what),

@@ -95,6 +95,38 @@ export function rowsWhere(ev: Evidence, keep: (i: number) => boolean): number[] 
   );
 }
 
+/**
+ * Per equipment, the instants (µs, ascending) at which the evidence first shows a maintenance it
+ * had not shown before: `hours_since_maintenance` at 0 (one in progress) after an instant where it
+ * was not, or the end it counts from moving forward with no instant in progress between (a short
+ * one between two instants). What the live engine knows from the maintenance log at each instant,
+ * so a replay can resolve alerts where the live engine would.
+ */
+export function maintenanceSeen(ev: Evidence): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const a = ev.names.indexOf('hours_since_maintenance');
+  if (a < 0) return out;
+  const age = ev.columns[a] as Float64Array;
+  const last = new Map<string, { end: number; inProgress: boolean }>();
+  for (const i of rowsWhere(ev, (r) => (age[r] as number) >= 0)) {
+    const h = age[i] as number;
+    const eq = ev.equipment[i] as string;
+    const t = ev.ts[i] as number;
+    const prev = last.get(eq);
+    const inProgress = h === 0;
+    const end = inProgress ? (prev?.end ?? -Infinity) : t - h * 3.6e9;
+    // A second of slack: the age is a rounded division of the same instants.
+    const seen = prev !== undefined && !prev.inProgress && (inProgress || end > prev.end + 1e6);
+    if (seen) {
+      const list = out.get(eq);
+      if (list) list.push(t);
+      else out.set(eq, [t]);
+    }
+    last.set(eq, { end, inProgress });
+  }
+  return out;
+}
+
 /** Columns of the given rows, as a forest takes them. */
 export function pick(ev: Evidence, rows: readonly number[]): Float64Array[] {
   // Plain loops: Float64Array.from with a map function is several times slower, and this copies

@@ -16,6 +16,7 @@
  */
 import { defineFeatureSet } from '../features/index.ts';
 import type { ContextFeature, FeatureSet, Stat } from '../features/index.ts';
+import type { AlertPolicy } from '../src/plant/alerts.ts';
 import type { Plant } from '../src/plant/schema.ts';
 
 /** A class with this many equipment gets models of its own by default. */
@@ -42,6 +43,11 @@ export interface ModelScope {
   readonly sampleSeconds: number;
   /** Why these classes are trained together or alone, in words (describeScope puts the names first). */
   readonly why: string;
+  /**
+   * The alert policy of each of its equipment (its class's, from the plant file): where a model's
+   * alarm level is chosen for a false-alarm budget, alerts are counted as this policy raises them.
+   */
+  readonly alertPolicyOf?: (equipment: string) => AlertPolicy;
 }
 
 function scopeOf(plant: Plant, name: string, classes: readonly string[], why: string): ModelScope {
@@ -81,6 +87,10 @@ function scopeOf(plant: Plant, name: string, classes: readonly string[], why: st
     everySeconds: Math.max(MIN_EVERY_SECONDS, sampleSeconds),
     sampleSeconds,
     why,
+    alertPolicyOf: (e) => {
+      const c = plant.equipment.find((x) => x.id === e)?.class;
+      return (c === undefined ? undefined : plant.classes[c]?.alerts) ?? plant.alerts;
+    },
   };
 }
 

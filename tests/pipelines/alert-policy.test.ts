@@ -11,7 +11,9 @@ import {
   failureRiskCondition,
 } from '../../pipelines/alert-policy.ts';
 import type { AlertChange, AlertPolicy } from '../../pipelines/alert-policy.ts';
-import { judgeAlerts } from '../../pipelines/backtest-alerts.ts';
+import { judgeAlerts, replayConditions } from '../../pipelines/backtest-alerts.ts';
+import { maintenanceSeen } from '../../pipelines/harness.ts';
+import type { Evidence } from '../../pipelines/harness.ts';
 import { validatePlant } from '../../src/plant/index.ts';
 
 const MIN = 60e6;
@@ -20,6 +22,7 @@ const T0 = Date.UTC(2026, 0, 5, 12) * 1000; // a Monday, 12:00 UTC, in µs
 const policy = (o: Partial<AlertPolicy> = {}): AlertPolicy => ({
   ...DEFAULT_ALERT_POLICY,
   hold_minutes: 0,
+  anomaly_hold_minutes: 0,
   clear_minutes: 0,
   ...o,
 });
@@ -64,6 +67,23 @@ describe('the alert policy', () => {
     expect(changes[0]!.change.alert.reason).toMatch(/health index 0\.30 \(alarm at 0\.40.*vibration_rms/);
     t.observe(T0 + 60 * MIN, 'm1', 'L1', [anomalyCondition(p, 0.2, 0.4, undefined)]);
     expect(t.maintained('m1').map((c) => [c.kind, c.alert.cause])).toEqual([['resolved', 'anomaly']]);
+  });
+
+  it('the anomaly cause holds anomaly_hold_minutes before it raises (30 by default); the failure cause its own hold_minutes', () => {
+    expect(DEFAULT_ALERT_POLICY.anomaly_hold_minutes).toBe(30);
+    const p = { ...DEFAULT_ALERT_POLICY, clear_minutes: 0 };
+    const t = new AlertTracker(() => p);
+    // A 20-minute departure (a recipe change settling) raises no anomaly alert; a failure
+    // probability over its threshold for the same 20 minutes does, at once (hold_minutes 0).
+    const at = (step: number) => T0 + step * 10 * MIN;
+    const seen: string[] = [];
+    [0.9, 0.3, 0.3, 0.3, 0.9, 0.3, 0.3, 0.3, 0.3, 0.3].forEach((h, step) => {
+      const conds = [anomalyCondition(p, h, 0.4, undefined), failureRiskCondition(p, 1 - h, 0.5, true, 24)];
+      for (const c of t.observe(at(step), 'm1', 'L1', conds))
+        if (c.kind === 'opened') seen.push(`${step}:${c.alert.cause}`);
+    });
+    // The anomaly held from step 5: raised at step 8, 30 minutes on.
+    expect(seen).toEqual(['1:failure_risk', '5:failure_risk', '8:anomaly']);
   });
 
   it('raises at the threshold and clears only below clear_ratio of it (hysteresis)', () => {
@@ -258,5 +278,53 @@ describe("the alert backtest's judge", () => {
       failures_missed: 1,
       lead_time_h: { median: 24 },
     });
+  });
+});
+
+describe('the alert replay', () => {
+  const h = (n: number) => T0 + n * 3600e6;
+  it('maintenanceSeen: where the history first shows each maintenance (in progress, or between two instants)', () => {
+    // m1: in progress at 10-11 h (age 0), then counts from its end; m2: a short one between 20 h
+    // and 21 h that no instant saw in progress (the age drops without passing 0).
+    const ages1 = [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 0, 0, 0.5, 1.5, 2.5];
+    const ages2 = Array.from({ length: 25 }, (_, k) => (k <= 20 ? 30 + k : k - 20.5));
+    const rows: { ts: number; eq: string; age: number }[] = [
+      ...ages1.map((age, k) => ({ ts: h(k), eq: 'm1', age })),
+      ...ages2.map((age, k) => ({ ts: h(k), eq: 'm2', age })),
+    ];
+    const ev: Evidence = {
+      ts: Float64Array.from(rows, (r) => r.ts),
+      equipment: rows.map((r) => r.eq),
+      columns: [Float64Array.from(rows, (r) => r.age)],
+      names: ['hours_since_maintenance'],
+      failures: [],
+      observedUntil: Infinity,
+    };
+    expect(maintenanceSeen(ev)).toEqual(
+      new Map([
+        ['m1', [h(10)]],
+        ['m2', [h(21)]],
+      ]),
+    );
+  });
+
+  it('a maintenance resolves what is open, as live: the same departure after it is a new alert', () => {
+    const p = { ...DEFAULT_ALERT_POLICY, anomaly_hold_minutes: 0, clear_minutes: 0 };
+    // Health at the alarm level for 10 h on one machine, maintained at 5 h without effect.
+    const series = new Map([
+      [
+        'm1',
+        Array.from({ length: 11 }, (_, k) => ({
+          ts: h(k),
+          condition: anomalyCondition(p, 0.3, 0.4, undefined),
+        })),
+      ],
+    ]);
+    const o = { horizonHours: 24, policyOf: () => p, lineOf: () => 'L1' };
+    const copy = () => new Map([...series].map(([k, v]) => [k, [...v]]));
+    expect(replayConditions(copy(), [], o).policy.alerts).toBe(1);
+    const r = replayConditions(copy(), [], { ...o, maintenance: new Map([['m1', [h(5) - 1]]]) });
+    expect(r.policy.alerts).toBe(2);
+    expect(r.raw_threshold.alerts).toBe(2);
   });
 });

@@ -9,6 +9,7 @@ import {
 } from '../../pipelines/anomaly-kind.ts';
 import { anomalyCmapss, backtestAnomalyEvidence, spearman } from '../../pipelines/backtest-anomaly.ts';
 import type { Evidence } from '../../pipelines/harness.ts';
+import { DEFAULT_ALERT_POLICY } from '../../pipelines/alert-policy.ts';
 import { Rng } from '../../src/sim/rng.ts';
 
 const HOUR = 3.6e9;
@@ -132,6 +133,45 @@ describe('the anomaly kind', () => {
       const moved = { ...ev, failures: ev.failures.map((f) => ({ ...f, ts: f.ts + 24 * HOUR })) };
       const m = backtestAnomalyEvidence(moved, { folds: 2, everySeconds: 600 });
       expect(m.alarm_health).toEqual(b.alarm_health);
+    }
+  });
+
+  it('the backtest judges the alerts the policy would raise: without fatigue controls they are the raw threshold, with them no more', () => {
+    const bare = {
+      ...DEFAULT_ALERT_POLICY,
+      hold_minutes: 0,
+      anomaly_hold_minutes: 0,
+      clear_minutes: 0,
+      clear_ratio: 1,
+    };
+    for (const seed of [2, 5]) {
+      // Transients: single 10-minute spikes of vibration, far from any failure (a recipe change
+      // settling, a knock), every ~12 h per machine.
+      const base = evidence(seed, 40);
+      const rng = new Rng(seed + 100);
+      const vib = Float64Array.from(base.columns[0]!);
+      for (let i = 0; i < vib.length; i++) {
+        const far = !base.failures.some(
+          (f) => f.equipment === base.equipment[i] && Math.abs(f.ts - base.ts[i]!) < 48 * HOUR,
+        );
+        if (far && rng.uniform(0, 1) < 1 / 72) vib[i] = vib[i]! + 6;
+      }
+      const ev: Evidence = { ...base, columns: [vib, ...base.columns.slice(1)] };
+      const b = backtestAnomalyEvidence(ev, { folds: 2, everySeconds: 600, policyOf: () => bare });
+      expect(b.raw_threshold.false_alarms).toBeGreaterThan(0);
+      expect({
+        failures_warned: b.failures_warned,
+        lead_time_h: b.lead_time_h,
+        false_alarms: b.false_alarms,
+        false_alarms_per_equipment_month: b.false_alarms_per_equipment_month,
+      }).toEqual(b.raw_threshold);
+      const served = backtestAnomalyEvidence(ev, { folds: 2, everySeconds: 600 });
+      // The default hold of the anomaly cause lets no 10-minute spike through.
+      expect(served.false_alarms).toBeLessThan(b.false_alarms);
+      expect(served.false_alarms).toBeLessThanOrEqual(served.raw_threshold.false_alarms);
+      expect(served.alarms_per_equipment_month * served.equipment_months).toBeGreaterThanOrEqual(
+        served.false_alarms - 1e-9,
+      );
     }
   });
 

@@ -6,6 +6,8 @@ import { DEFAULT_ALERT_POLICY } from '../../pipelines/alert-policy.ts';
 import { backtestAlerts, replayAlerts } from '../../pipelines/backtest-alerts.ts';
 import type { TestScores } from '../../pipelines/backtest-alerts.ts';
 import { backtestFailure, computeStoreFeatures, writeBacktestReport } from '../../pipelines/index.ts';
+import { evidenceOf } from '../../pipelines/features.ts';
+import { maintenanceSeen } from '../../pipelines/harness.ts';
 import type { FeatureRun } from '../../pipelines/index.ts';
 import type { FailureBacktest } from '../../pipelines/index.ts';
 import { QuestDbSink, simulate } from '../../src/sim/index.ts';
@@ -264,10 +266,18 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     });
     expect(a.failure.roc_auc).toBe(r.roc_auc);
     expect(a.test_instants).toBe(r.test_rows);
+    // Maintenance resolves alerts in the replay as it does live.
+    const maintenance = maintenanceSeen(evidenceOf(features, SIM.scope.featureSet, range.to));
+    expect([...maintenance.values()].flat().length).toBeGreaterThan(8);
     const replay = replayAlerts(
       scores,
       features.failures,
-      { horizonHours: 24, policyOf: () => DEFAULT_ALERT_POLICY, lineOf: (e) => lineOf.get(e) ?? '' },
+      {
+        horizonHours: 24,
+        policyOf: () => DEFAULT_ALERT_POLICY,
+        lineOf: (e) => lineOf.get(e) ?? '',
+        maintenance,
+      },
       a.failure.gate.passed,
     );
     expect(a.policy).toEqual(replay.policy);

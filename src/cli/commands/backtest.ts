@@ -128,8 +128,9 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
       out.result(
         { ok: true, scope: scope.name, ...a },
         `${scope.name}: anomaly model (no failure label used in training), ${a.test_rows} out-of-sample instants (${a.equipment_months} equipment-months):\n` +
-          `  ${a.failures_warned}/${a.failures_in_test} failures warned within ${horizon} h, median lead ${a.lead_time_h.median} h (p10 ${a.lead_time_h.p10}, p90 ${a.lead_time_h.p90})\n` +
-          `  ${a.false_alarms} false alarms: ${a.false_alarms_per_equipment_month} per equipment-month (alarm level chosen per fold for ${budget} on normal operation: health <= ${a.alarm_health.join(', ')})\n` +
+          `  anomaly alerts as the policy raises them: ${a.failures_warned}/${a.failures_in_test} failures warned within ${horizon} h, median lead ${a.lead_time_h.median} h (p10 ${a.lead_time_h.p10}, p90 ${a.lead_time_h.p90}); ` +
+          `${a.false_alarms} false alerts, ${a.false_alarms_per_equipment_month} per equipment-month (alarm level chosen per fold for ${budget} on normal operation: health <= ${a.alarm_health.join(', ')})\n` +
+          `  the raw threshold (every run at or below the level, no hold or hysteresis): ${a.raw_threshold.failures_warned} warned, ${a.raw_threshold.false_alarms_per_equipment_month} false alarms per equipment-month\n` +
           `  ROC-AUC of 1 - health for failure within ${horizon} h: ${a.roc_auc}; leading drivers before failures: ${a.top_drivers.map((d) => `${d.feature} ${Math.round(d.share * 100)} %`).join(', ') || 'none'}`,
       );
       return;
