@@ -13,6 +13,8 @@ export { Writer, senderConfig, sensorSetOf } from './writer.ts';
 export type { RowWriter, TableLayout, WriterOptions, WriterStats } from './writer.ts';
 export { waitForWal } from './wal.ts';
 export { queryBatches, queryTable } from './query.ts';
+export { exportTable, inlineInstants } from './export.ts';
+export type { ExportColumn, ExportKind } from './export.ts';
 export type { QueryOptions } from './query.ts';
 export { connectStore } from './store.ts';
 export type { Store } from './store.ts';

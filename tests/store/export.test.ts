@@ -1,0 +1,175 @@
+import type { Table } from 'apache-arrow';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadReadings } from '../../pipelines/data.ts';
+import { defineFeatureSet } from '../../features/index.ts';
+import {
+  exportTable,
+  httpUrlOf,
+  inlineInstants,
+  queryTable,
+  Writer,
+  waitForWal,
+} from '../../src/store/index.ts';
+import type { ExportColumn, Store } from '../../src/store/index.ts';
+import { readExportCsv } from '../../src/store/export.ts';
+import { Rng } from '../../src/sim/rng.ts';
+import { openTestStore } from '../helpers/store.ts';
+
+const T0 = Date.UTC(2024, 5, 1) * 1000;
+const N = 3000;
+const IDS = ['e,1', 'say "hi"', 'pompe-é', 'plain-7', 'with space'];
+
+/** Every cell of two tables: timestamps and strings equal, doubles bit for bit, nulls where nulls. */
+function expectSameTable(a: Table, b: Table): void {
+  expect(a.numRows).toBe(b.numRows);
+  expect(a.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(
+    b.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+  );
+  for (const f of a.schema.fields) {
+    const x = a.getChild(f.name)!;
+    const y = b.getChild(f.name)!;
+    expect(x.nullCount, f.name).toBe(y.nullCount);
+    for (let i = 0; i < a.numRows; i++) {
+      const u = x.get(i);
+      const v = y.get(i);
+      if (typeof u === 'number') expect(Object.is(u, v), `${f.name}[${i}]: ${u} vs ${v}`).toBe(true);
+      else expect(u, `${f.name}[${i}]`).toEqual(v);
+    }
+  }
+}
+
+describe("reading through QuestDB's CSV export", () => {
+  let store: Store;
+  const rng = new Rng(7);
+  const columns: ExportColumn[] = [
+    { name: 'ts', kind: 'timestamp' },
+    { name: 'equipment', kind: 'symbol' },
+    { name: 'vibration_rms', kind: 'double' },
+    { name: 'torque', kind: 'double' },
+  ];
+  let text: string;
+  beforeAll(async () => {
+    store = await openTestStore('export');
+    const writer = await Writer.open(
+      store.config.questdb,
+      store.config.ingest,
+      { table: store.tables.telemetry, symbols: ['equipment'], doubles: ['vibration_rms', 'torque'] },
+      { batchRows: 500 },
+    );
+    // Doubles of every shape: few digits (the fast path), 17 significant digits, exponents,
+    // subnormals, the extremes, negative zero, nulls.
+    const special = [
+      0, -0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1e-310, 1e21, 123456789012345.6,
+    ];
+    for (let i = 0; i < N; i++) {
+      const k = i % 5;
+      const x =
+        k === 0
+          ? Math.round(rng.uniform(-1000, 1000) * 100) / 100
+          : k === 1
+            ? rng.uniform(-1, 1) * 10 ** Math.round(rng.uniform(-300, 300))
+            : k === 2
+              ? (special[i % special.length] as number)
+              : rng.uniform(0, 100);
+      await writer.append(
+        T0 + i * 1_000_001 + (i % 3) * 7,
+        [IDS[i % IDS.length] as string],
+        [x, i % 7 === 0 ? NaN : rng.normal()],
+      );
+    }
+    await writer.close();
+    await waitForWal(store.pool, store.tables, store.tables.telemetry);
+    text = `SELECT ts, equipment, vibration_rms, torque FROM ${store.tables.telemetry} WHERE ts >= $1::varchar::timestamp AND ts < $2::varchar::timestamp ORDER BY equipment, ts`;
+  });
+  afterAll(async () => store?.close());
+
+  it('gives the table the PG wire gives, cell for cell (timestamps, quoted symbols, every double, nulls)', async () => {
+    const range = [T0, T0 + N * 1_000_001];
+    const viaPg = await queryTable(
+      store.pool,
+      text,
+      range.map((us) => new Date(us / 1000).toISOString()),
+    );
+    const viaExport = await exportTable(store.config.questdb, inlineInstants(text, range), columns, {
+      batchRows: 701,
+    });
+    expect(viaExport.batches.length).toBe(Math.ceil(N / 701));
+    expect(viaExport.numRows).toBe(N);
+    expectSameTable(viaExport, viaPg);
+    expect(new Set(viaExport.getChild('equipment')!.toArray())).toEqual(new Set(IDS));
+  });
+
+  it('parses the same whatever the chunks the body arrives in', async () => {
+    const query = inlineInstants(text, [T0, T0 + N * 1_000_001]);
+    const res = await fetch(`${httpUrlOf(store.config.questdb)}/exp?query=${encodeURIComponent(query)}`);
+    const body = new Uint8Array(await res.arrayBuffer());
+    const whole = await readExportCsv([body], columns);
+    for (const max of [1, 7, 64]) {
+      const chunks: Uint8Array[] = [];
+      for (let p = 0; p < body.length;) {
+        const n = 1 + Math.floor(rng.uniform(0, max));
+        chunks.push(body.slice(p, p + n));
+        p += n;
+      }
+      expectSameTable(await readExportCsv(chunks, columns, { batchRows: 997 }), whole);
+    }
+  });
+
+  it('keeps the schema of an empty result, and says what went wrong', async () => {
+    const empty = await exportTable(store.config.questdb, inlineInstants(text, [0, 1]), columns);
+    expect(empty.numRows).toBe(0);
+    expect(empty.schema.fields.map((f) => f.name)).toEqual(['ts', 'equipment', 'vibration_rms', 'torque']);
+    await expect(
+      exportTable(store.config.questdb, 'SELECT nope FROM nowhere_at_all', columns),
+    ).rejects.toThrow(/export \(SELECT nope FROM nowhere_at_all\): HTTP 400: .*nowhere_at_all/);
+    await expect(
+      exportTable(store.config.questdb, inlineInstants(text, [T0, T0 + 1e9]), columns.slice(0, 3)),
+    ).rejects.toThrow(/columns ts, equipment, vibration_rms, torque, expected ts, equipment, vibration_rms/);
+    await expect(
+      readExportCsv(
+        [Buffer.from('"ts","vibration_rms"\n"2024-06-01T00:00:00.000000Z",1.5x\n')],
+        [columns[0]!, columns[2]!],
+      ),
+    ).rejects.toThrow(/row 1: not a number: "1.5x"/);
+  });
+
+  it('inlines instants the engine formats, never text', () => {
+    expect(inlineInstants('a >= $1 AND a < $2 AND b = $1', [T0, T0 + 1])).toBe(
+      "a >= '2024-06-01T00:00:00.000000Z' AND a < '2024-06-01T00:00:00.000001Z' AND b = '2024-06-01T00:00:00.000000Z'",
+    );
+    expect(() => inlineInstants('a >= $1', [NaN])).toThrow(/not an instant/);
+    expect(() => inlineInstants('a >= $2', [T0])).toThrow(/no value for \$2/);
+  });
+
+  it('loadReadings reads through the export by default, and over the PG wire when the export cannot answer', async () => {
+    const fs = defineFeatureSet({
+      name: 'x',
+      sensors: ['vibration_rms', 'torque'],
+      windows: [{ kind: 'time', seconds: 600 }],
+      stats: ['mean'],
+    });
+    const range = { from: T0, to: T0 + N * 1_000_001 };
+    expect(store.config.questdb.readVia).toBe('export');
+    const viaExport = await loadReadings(store, fs, range);
+    const pgStore = {
+      ...store,
+      config: { ...store.config, questdb: { ...store.config.questdb, readVia: 'pg' as const } },
+    };
+    const viaPg = await loadReadings(pgStore, fs, range);
+    expectSameTable(viaExport, viaPg);
+    // An HTTP port nothing listens on: the export fails, the read does not (and says why).
+    const broken = {
+      ...store,
+      config: { ...store.config, questdb: { ...store.config.questdb, httpPort: 9 } },
+    };
+    const said: string[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => said.push(args.join(' '));
+    try {
+      expectSameTable(await loadReadings(broken, fs, range), viaPg);
+    } finally {
+      console.error = error;
+    }
+    expect(said.join('\n')).toMatch(/export failed .*reading it over the PG wire instead/);
+  });
+});
