@@ -58,8 +58,11 @@ describe("reading through QuestDB's CSV export", () => {
     );
     // Doubles of every shape: few digits (the fast path), 17 significant digits, exponents,
     // subnormals, the extremes, negative zero, nulls.
+    // ... and mantissas on either side of 2^53, where the exact fast path of the parser ends.
     const special = [
       0, -0, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -1e-310, 1e21, 123456789012345.6,
+      0.9007199254740991, 0.9007199254740993, 9007199254740992, 9007199254740994, 0.30000000000000004,
+      -12.345678901234567, 1.0000000000000002,
     ];
     for (let i = 0; i < N; i++) {
       const k = i % 5;
