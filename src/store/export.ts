@@ -6,9 +6,9 @@
  * Here the bytes of each line are parsed in place: timestamps digit by digit, doubles by an exact
  * fast path (a mantissa of at most 2^53 over an exactly representable power of ten) or
  * `Number` on a slice of the chunk's text, symbols compared with the previous row's bytes. A week
- * of 12 machines at 1 s (6.83M rows, 9 sensors, a quarter of the values null) read in 15.4-19.0 s
- * this way against 28.3-33.1 s over `pg` (2-core VM, same store, alternating runs), every cell
- * identical.
+ * of 12 machines at 1 s (6.83M rows, 9 sensors, a quarter of the values null) reads in a median
+ * 14.4 s this way against 26.8 s over `pg` (`npm run bench:read -- --repeat 5`, 2-core VM), every
+ * cell identical.
  *
  * Only for queries the engine builds itself: /exp takes no bind parameters, so the instants of a
  * query are inlined as literals the engine formats (`inlineInstants`), identifiers come validated
