@@ -29,8 +29,6 @@ export interface AnomalyKindOptions {
   readonly useFailures?: boolean;
   /** False alerts per equipment-month allowed on the reference slice at the alarm level (default 1). */
   readonly alarmBudget?: number;
-  /** Spacing of the instants (s) a backtest computes features at (the scope's by default). */
-  readonly everySeconds?: number;
   readonly trim?: number;
   /**
    * The alert policy of each equipment (default the engine's): the budget counts alerts as its
@@ -118,6 +116,32 @@ export function healthAt(model: AnomalyModel, ev: Evidence, rows: readonly numbe
 }
 
 /**
+ * The health of `rows` as the policy's `anomaly` cause observes it, per equipment (an unscored
+ * instant as healthy), at the alarm level `levelAt(j)` of row j: what an alert replay feeds the
+ * AlertTracker.
+ */
+export function anomalyConditions(
+  ev: Evidence,
+  rows: readonly number[],
+  health: ArrayLike<number>,
+  levelAt: (j: number) => number,
+  policyOf: (equipment: string) => AlertPolicy,
+): Map<string, ConditionAt[]> {
+  const series = new Map<string, ConditionAt[]>();
+  rows.forEach((i, j) => {
+    const eq = ev.equipment[i] as string;
+    const h = health[j] as number;
+    const list = series.get(eq) ?? [];
+    list.push({
+      ts: ev.ts[i] as number,
+      condition: anomalyCondition(policyOf(eq), h === h ? h : 1, levelAt(j), undefined),
+    });
+    series.set(eq, list);
+  });
+  return series;
+}
+
+/**
  * The highest health level at which the alerts the policy's `anomaly` cause would raise on `rows`
  * (normal instants: every alert there is a false one) stay within `budget` per equipment-month.
  */
@@ -134,21 +158,17 @@ export function alarmLevelForBudget(
     .sort((a, b) => a - b);
   if (sorted.length === 0 || months === 0) return 0;
   const maintenance = maintenanceSeen(ev);
-  const alerts = (level: number) => {
-    const series = new Map<string, ConditionAt[]>();
-    rows.forEach((i, j) => {
-      const eq = ev.equipment[i] as string;
-      const h = health[j] as number;
-      const list = series.get(eq) ?? [];
-      list.push({
-        ts: ev.ts[i] as number,
-        condition: anomalyCondition(policyOf(eq), h === h ? h : 1, level, undefined),
-      });
-      series.set(eq, list);
-    });
-    return replayConditions(series, [], { horizonHours: 0, policyOf, lineOf: () => '', maintenance }).policy
-      .alerts;
-  };
+  const alerts = (level: number) =>
+    replayConditions(
+      anomalyConditions(ev, rows, health, () => level, policyOf),
+      [],
+      {
+        horizonHours: 0,
+        policyOf,
+        lineOf: () => '',
+        maintenance,
+      },
+    ).policy.alerts;
   // Candidate levels from the lowest health up (alarms grow as the level rises): 400 quantiles.
   const steps = Math.min(400, sorted.length);
   let best = 0;

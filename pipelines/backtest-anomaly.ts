@@ -21,16 +21,21 @@ import type { FeatureSet } from '../features/index.ts';
 import { AnomalyScorer, fitAnomaly } from '../models/anomaly.ts';
 import { rocAuc } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { anomalyContext, anomalyFeatures, fitAnomalyKind, healthAt } from './anomaly-kind.ts';
+import {
+  anomalyConditions,
+  anomalyContext,
+  anomalyFeatures,
+  fitAnomalyKind,
+  healthAt,
+} from './anomaly-kind.ts';
 import type { AnomalyKindOptions } from './anomaly-kind.ts';
 import { CMAPSS_INFORMATIVE, cmapssTable, readCmapss } from './cmapss.ts';
 import type { TimeRange } from './data.ts';
 import { leadTimes, quantile } from './backtest-failure.ts';
 import type { LeadTimes } from './backtest-failure.ts';
-import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
-import type { AlertPolicy } from './alert-policy.ts';
+import { DEFAULT_ALERT_POLICY } from './alert-policy.ts';
 import { replayConditions } from './backtest-alerts.ts';
-import type { AlertFigures, ConditionAt } from './backtest-alerts.ts';
+import type { AlertFigures } from './backtest-alerts.ts';
 import { computeStoreFeatures, evidenceOf, featureMatrix } from './features.ts';
 import type { FeatureRun } from './features.ts';
 import { maintenanceSeen, testRows, walkForwardFolds } from './harness.ts';
@@ -39,8 +44,8 @@ import type { ModelScope } from './scopes.ts';
 
 export interface AnomalyBacktestOptions extends AnomalyKindOptions {
   readonly horizonHours?: number;
-  /** The alert policy of each equipment (its class's, from the plant file; default the engine's). */
-  readonly policyOf?: (equipment: string) => AlertPolicy;
+  /** Spacing of the instants (s) features are computed at from the store (the scope's by default). */
+  readonly everySeconds?: number;
   readonly lineOf?: (equipment: string) => string;
   /** The plant's time zone (quiet hours are local). */
   readonly timeZone?: string;
@@ -88,7 +93,6 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
   const hours = o.horizonHours ?? 24;
   const H = hours * 3.6e9;
   const folds = o.folds ?? 3;
-  const every = o.everySeconds ?? 600;
   const budget = o.alarmBudget ?? 1;
   const y = failureWithin(ev.ts, ev.equipment, ev.failures, H, ev.observedUntil);
   const plan = walkForwardFolds(ev.ts, folds);
@@ -105,7 +109,7 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
     o.onProgress?.(fold.k, folds, `fold ${fold.k + 1} of ${folds}: learning normal, testing`);
     const test = testRows(ev, fold, y);
     if (test.length === 0) continue;
-    const fit = fitAnomalyKind(blind, fold.cut, { ...o, useFailures: false, everySeconds: every });
+    const fit = fitAnomalyKind(blind, fold.cut, { ...o, useFailures: false });
     levels.push(round(fit.alarmHealth));
     const scorer = new AnomalyScorer(fit.model);
     const h = scorer.scoreColumns(ev, test).map((x) => x.health);
@@ -150,16 +154,7 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
   }
   // The health index through the anomaly cause of the alert policy, as the live engine raises it.
   const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
-  const series = new Map<string, ConditionAt[]>();
-  rows.forEach((i, j) => {
-    const eq = ev.equipment[i] as string;
-    const list = series.get(eq) ?? [];
-    list.push({
-      ts: ev.ts[i] as number,
-      condition: anomalyCondition(policyOf(eq), health[j] as number, levelOf[j] as number, undefined),
-    });
-    series.set(eq, list);
-  });
+  const series = anomalyConditions(ev, rows, health, (j) => levelOf[j] as number, policyOf);
   const replay = replayConditions(series, ev.failures, {
     horizonHours: hours,
     policyOf,

@@ -75,6 +75,9 @@ function scopeOf(plant: Plant, name: string, classes: readonly string[], why: st
     ...specs.flatMap((c) => c.sensors.filter((s) => sensors.includes(s.name)).map((s) => s.sample_seconds)),
   );
   const equipment = plant.equipment.filter((e) => classes.includes(e.class));
+  const policies = new Map(
+    plant.equipment.map((e) => [e.id, plant.classes[e.class]?.alerts ?? plant.alerts]),
+  );
   return {
     name,
     classes,
@@ -87,10 +90,8 @@ function scopeOf(plant: Plant, name: string, classes: readonly string[], why: st
     everySeconds: Math.max(MIN_EVERY_SECONDS, sampleSeconds),
     sampleSeconds,
     why,
-    alertPolicyOf: (e) => {
-      const c = plant.equipment.find((x) => x.id === e)?.class;
-      return (c === undefined ? undefined : plant.classes[c]?.alerts) ?? plant.alerts;
-    },
+    // A map, not a search: replays ask once per instant.
+    alertPolicyOf: (e) => policies.get(e) ?? plant.alerts,
   };
 }
 

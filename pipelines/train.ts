@@ -200,12 +200,11 @@ export async function trainAnomalyModel(
   o: Pick<TrainOptions, 'features' | 'everySeconds' | 'alertBudget'> = {},
 ): Promise<{ model: ModelMeta; backtest: AnomalyBacktest | null }> {
   const ev = await evidenceFor(store, scope, range, o);
-  const every = o.everySeconds ?? scope.everySeconds;
   const policyOf = scope.alertPolicyOf;
-  const fit = fitAnomalyKind(ev, range.to, { alarmBudget: o.alertBudget, everySeconds: every, policyOf });
+  const fit = fitAnomalyKind(ev, range.to, { alarmBudget: o.alertBudget, policyOf });
   // Judged only where there is something to judge it by: failures in the later half of the history.
   const backtest = ev.failures.some((f) => f.ts > (range.from + range.to) / 2)
-    ? backtestAnomalyEvidence(ev, { alarmBudget: o.alertBudget, everySeconds: every, policyOf })
+    ? backtestAnomalyEvidence(ev, { alarmBudget: o.alertBudget, policyOf })
     : null;
   const model = registry.saveAnomaly(anomalyModelName(scope), fit.model, {
     target: 'health index from normal operation (no failure label needed)',

@@ -69,16 +69,6 @@ const CR = 13;
 
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
-/** Days since 1970-01-01 of a civil date (proleptic Gregorian). */
-function daysFromCivil(y: number, m: number, d: number): number {
-  const yy = y - (m <= 2 ? 1 : 0);
-  const era = Math.floor(yy / 400);
-  const yoe = yy - era * 400;
-  const doy = Math.floor((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5) + d - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
-
 interface Latin1 {
   latin1Slice(start: number, end: number): string;
 }
@@ -129,7 +119,6 @@ class CsvParser {
   private readonly lastCode: number[];
   private dayKey = -1;
   private dayMicros = 0;
-  private text: Buffer = Buffer.alloc(0);
   private chunkText = '';
   /** One type per column for every batch: batches of one table share their schema. */
   private readonly types: DataType[];
@@ -197,7 +186,7 @@ class CsvParser {
     const key = y * 10000 + mo * 100 + dd;
     if (key !== this.dayKey) {
       this.dayKey = key;
-      this.dayMicros = daysFromCivil(y, mo, dd) * 86400e6;
+      this.dayMicros = Date.UTC(y, mo - 1, dd) * 1000;
     }
     let us = this.dayMicros + (two(u, a + 11) * 3600 + two(u, a + 14) * 60 + two(u, a + 17)) * 1e6;
     if (u[a + 19] === 46) {
@@ -213,7 +202,6 @@ class CsvParser {
 
   /** Parses the complete lines of `buf` from `p`; returns where the first incomplete one starts. */
   parse(buf: Buffer, p: number): number {
-    this.text = buf;
     const u = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
     const end = buf.lastIndexOf(NL);
     if (end < p) return p;
