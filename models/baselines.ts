@@ -8,7 +8,8 @@
  *   to the lives seen (expected capped RUL at the age).
  * Each is a function of one feature vector, as a forest is.
  */
-import { calibrate } from './calibration.ts';
+import { calibrate, calibratorOf } from './calibration.ts';
+import type { CalibratorJson } from './calibration.ts';
 import { expectedCappedRul } from './reliability.ts';
 
 export type FailureBaseline =
@@ -20,7 +21,7 @@ export type FailureBaseline =
       /** 1: higher values mean failure; -1: lower values do. */
       readonly direction: 1 | -1;
       /** Isotonic map from direction x value to probability. */
-      readonly calibration: { readonly x: readonly number[]; readonly y: readonly number[] };
+      readonly calibration: CalibratorJson;
     }
   | { readonly kind: 'climatology'; readonly rate: number };
 
@@ -60,8 +61,7 @@ export function oneSensorScore(value: number, direction: 1 | -1): number {
 
 export function failureBaselineAt(b: FailureBaseline, x: ArrayLike<number>): number {
   if (b.kind === 'climatology') return b.rate;
-  const c = { x: Float64Array.from(b.calibration.x), y: Float64Array.from(b.calibration.y) };
-  return calibrate(c, oneSensorScore(x[b.index] as number, b.direction));
+  return calibrate(calibratorOf(b.calibration), oneSensorScore(x[b.index] as number, b.direction));
 }
 
 /** Capped RUL hours of a baseline at a vector; the Weibull gives NaN when the age is unknown. */

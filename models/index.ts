@@ -21,6 +21,8 @@ export type { AnomalyModel, AnomalyScore, AnomalyDriver } from './anomaly.ts';
 export {
   fitIsotonic,
   calibrate,
+  calibratorOf,
+  calibratorJson,
   brier,
   prAuc,
   reliability,
@@ -38,7 +40,7 @@ export type { Residual, ResidualInterval } from './conformal.ts';
 export { reconcile } from './reconcile.ts';
 export type { RulQuantiles } from './reconcile.ts';
 export type { FailureBaseline, RulBaseline, ResidualIntervals } from './baselines.ts';
-export type { Calibrator } from './calibration.ts';
+export type { Calibrator, CalibratorJson } from './calibration.ts';
 export { fitDrift, forecastDrift, poolExponent } from './drift.ts';
 export type { DriftFit, DriftForecast, PooledShape } from './drift.ts';
 export {

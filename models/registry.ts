@@ -25,6 +25,7 @@ import { compileForest } from './compiled.ts';
 import type { CompiledForest } from './compiled.ts';
 import type { FailureBaseline, RulBaseline } from './baselines.ts';
 import type { AnomalyModel } from './anomaly.ts';
+import type { CalibratorJson } from './calibration.ts';
 import type { Forest } from './forest.ts';
 import type { Tree } from './tree.ts';
 
@@ -43,7 +44,7 @@ export interface ModelMeta {
   readonly rows: number;
   readonly metrics: Readonly<Record<string, number>>;
   /** Isotonic calibration of a classifier's scores (score upper bounds, probabilities). */
-  readonly calibration?: { readonly x: readonly number[]; readonly y: readonly number[] };
+  readonly calibration?: CalibratorJson;
   /** What the target is, e.g. "failure within 24 h (any mode)" or "RUL hours, capped at 168". */
   readonly target?: string;
   /** Declared fields the scorer resolves models by (never the name): a failure model's horizon and mode. */

@@ -3,20 +3,14 @@
  * probabilities (each fold's model and alert threshold fitted before its cut) are fed, instant by
  * instant and equipment by equipment, through the same AlertTracker the live engine runs, and set
  * beside the raw threshold (every upward crossing of the threshold opens a work order, as naive
- * auto-generation does). Both are judged against the failures that followed:
- * - an alert is true when a failure of its equipment follows while it is open or within the
- *   horizon after it opened; false otherwise;
- * - a failure is warned when an alert was open at some instant of the horizon before it; its lead
- *   time runs from the later of that alert's opening and the start of the horizon (capped at the
- *   horizon, as `pdm backtest failure` counts it);
- * - a failure, being repaired, resolves what was open on its equipment, and so does a maintenance
- *   (from the instant the history shows it), as live.
- * Only the failure-risk cause is replayed (the history holds no past MES plans or quality forecasts).
+ * auto-generation does); alert-replay.ts says how both are judged against the failures that
+ * followed. Only the failure-risk cause is replayed (the history holds no past MES plans or
+ * quality forecasts).
  */
-import type { FailureEvent } from '../features/index.ts';
 import type { Store } from '../src/store/index.ts';
-import { AlertTracker, failureRiskCondition, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
-import type { AlertPolicy, AlertTier, Condition } from './alert-policy.ts';
+import { replayAlerts } from './alert-replay.ts';
+import type { AlertFigures, TestScores } from './alert-replay.ts';
+import type { AlertPolicy } from './alert-policy.ts';
 import { backtestFailure } from './backtest-failure.ts';
 import type { FailureBacktest } from './backtest-failure.ts';
 import type { TimeRange } from './data.ts';
@@ -24,6 +18,16 @@ import { computeStoreFeatures, evidenceOf } from './features.ts';
 import { maintenanceSeen } from './harness.ts';
 import type { FeatureRun } from './features.ts';
 import type { ModelScope } from './scopes.ts';
+
+export { judgeAlerts, replayAlerts, replayConditions } from './alert-replay.ts';
+export type {
+  AlertFigures,
+  AlertReplay,
+  ConditionAt,
+  ReplayOptions,
+  Score,
+  TestScores,
+} from './alert-replay.ts';
 
 export interface AlertBacktestOptions {
   readonly horizonHours: number;
@@ -41,28 +45,6 @@ export interface AlertBacktestOptions {
   readonly onProgress?: (done: number, total: number, what: string) => void;
 }
 
-export interface AlertFigures {
-  readonly alerts: number;
-  readonly alerts_per_equipment_month: number;
-  readonly false_alerts: number;
-  readonly work_orders: number;
-  readonly false_work_orders: number;
-  readonly false_work_orders_per_equipment_month: number;
-  /** Messages people receive (grouping and quiet hours hold some back). */
-  readonly notifications: number;
-  readonly failures: number;
-  readonly failures_warned: number;
-  readonly failures_missed: number;
-  readonly warned_share: number;
-  readonly lead_time_h: {
-    readonly median: number;
-    readonly p10: number;
-    readonly p90: number;
-    /** Every warned failure's lead (h), ascending. */
-    readonly values: number[];
-  };
-}
-
 export interface AlertBacktest {
   readonly horizon_h: number;
   readonly equipment: number;
@@ -77,240 +59,6 @@ export interface AlertBacktest {
     FailureBacktest,
     'roc_auc' | 'alert_thresholds' | 'gate' | 'folds_used' | 'false_alarms_per_equipment_month'
   >;
-}
-
-interface Interval {
-  readonly equipment: string;
-  readonly opened: number;
-  closed: number;
-  topTier: AlertTier;
-  notified: number;
-}
-
-export interface Score {
-  readonly ts: number;
-  readonly p: number;
-  readonly threshold: number | null;
-}
-
-const round = (v: number, d = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : v);
-const quantile = (sorted: readonly number[], q: number) =>
-  sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
-
-/** Judges alert intervals against the failures that followed them. */
-export function judgeAlerts(
-  intervals: readonly Interval[],
-  failures: readonly FailureEvent[],
-  spans: ReadonlyMap<string, { from: number; to: number }>,
-  horizonMicros: number,
-  months: number,
-): AlertFigures {
-  const failuresOf = new Map<string, number[]>();
-  for (const f of failures) {
-    const span = spans.get(f.equipment);
-    if (span === undefined) continue;
-    const list = failuresOf.get(f.equipment) ?? [];
-    list.push(f.ts);
-    failuresOf.set(f.equipment, list);
-  }
-  const isTrue = (a: Interval) =>
-    (failuresOf.get(a.equipment) ?? []).some(
-      (f) => f > a.opened && f <= Math.max(a.closed, a.opened + horizonMicros),
-    );
-  // Failures judged: those whose horizon before them lies inside the tested span.
-  const judged: { equipment: string; ts: number }[] = [];
-  for (const [equipment, list] of failuresOf) {
-    const span = spans.get(equipment) as { from: number; to: number };
-    for (const ts of list)
-      if (ts - horizonMicros >= span.from && ts <= span.to + horizonMicros) judged.push({ equipment, ts });
-  }
-  const leads: number[] = [];
-  for (const f of judged) {
-    let first = Infinity;
-    for (const a of intervals)
-      if (a.equipment === f.equipment && a.opened < f.ts && a.closed >= f.ts - horizonMicros)
-        first = Math.min(first, Math.max(a.opened, f.ts - horizonMicros));
-    if (first < Infinity) leads.push((f.ts - first) / 3.6e9);
-  }
-  leads.sort((a, b) => a - b);
-  const falseAlerts = intervals.filter((a) => !isTrue(a));
-  const orders = intervals.filter((a) => a.topTier === 'work_order');
-  const falseOrders = orders.filter((a) => !isTrue(a)).length;
-  return {
-    alerts: intervals.length,
-    alerts_per_equipment_month: round(intervals.length / months),
-    false_alerts: falseAlerts.length,
-    work_orders: orders.length,
-    false_work_orders: falseOrders,
-    false_work_orders_per_equipment_month: round(falseOrders / months),
-    notifications: intervals.reduce((s, a) => s + a.notified, 0),
-    failures: judged.length,
-    failures_warned: leads.length,
-    failures_missed: judged.length - leads.length,
-    warned_share: round(judged.length === 0 ? NaN : leads.length / judged.length),
-    lead_time_h: {
-      median: round(quantile(leads, 0.5), 2),
-      p10: round(quantile(leads, 0.1), 2),
-      p90: round(quantile(leads, 0.9), 2),
-      values: leads.map((v) => round(v, 2)),
-    },
-  };
-}
-
-/** Out-of-sample scores per equipment: time, calibrated probability, its fold's alert threshold. */
-export type TestScores = Map<string, Score[]>;
-
-export interface AlertReplay {
-  readonly equipment: number;
-  readonly equipment_months: number;
-  readonly test_instants: number;
-  readonly policy: AlertFigures;
-  readonly raw_threshold: AlertFigures;
-}
-
-/** One equipment's condition for one cause at one instant, as the live engine would observe it. */
-export interface ConditionAt {
-  readonly ts: number;
-  readonly condition: Condition;
-}
-
-export interface ReplayOptions extends Pick<
-  AlertBacktestOptions,
-  'horizonHours' | 'policyOf' | 'lineOf' | 'timeZone'
-> {
-  /**
-   * Per equipment, the instants (µs) at which a maintenance became known (see `maintenanceSeen`):
-   * live, maintenance resolves what is open on the equipment, so the replay does too. A failure
-   * (repaired) always does.
-   */
-  readonly maintenance?: ReadonlyMap<string, readonly number[]>;
-  /** The tier of every raw-threshold alert (default: the condition's own). */
-  readonly rawTier?: AlertTier;
-}
-
-/**
- * Any cause's conditions (per equipment, any order) through the policy's AlertTracker, and the
- * raw threshold beside it (every instant the condition is active opens an alert if none is open;
- * the first instant it is not closes it), both judged against `failures`.
- */
-export function replayConditions(
-  series: Map<string, ConditionAt[]>,
-  failures: readonly FailureEvent[],
-  o: ReplayOptions,
-): AlertReplay {
-  const H = o.horizonHours * 3.6e9;
-  const spans = new Map<string, { from: number; to: number }>();
-  let instants = 0;
-  for (const [equipment, list] of series) {
-    list.sort((x, y) => x.ts - y.ts);
-    instants += list.length;
-    spans.set(equipment, {
-      from: (list[0] as ConditionAt).ts,
-      to: (list[list.length - 1] as ConditionAt).ts,
-    });
-  }
-  const months = [...spans.values()].reduce((s, x) => s + (x.to - x.from), 0) / (30 * 86400e6);
-  const tracker = new AlertTracker(o.policyOf, o.timeZone);
-  const policyIntervals: Interval[] = [];
-  const rawIntervals: Interval[] = [];
-  for (const [equipment, list] of series) {
-    const line = o.lineOf(equipment);
-    const fails = failures.filter((f) => f.equipment === equipment).map((f) => f.ts);
-    const works = o.maintenance?.get(equipment) ?? [];
-    const openById = new Map<string, Interval>();
-    let raw: Interval | null = null;
-    let prev = -Infinity;
-    for (const s of list) {
-      // A failure (repaired) or a maintenance since the last instant: what was open on it resolves.
-      const failed = fails.find((f) => f > prev && f <= s.ts);
-      const worked = works.find((m) => m > prev && m <= s.ts);
-      const at = Math.min(failed ?? Infinity, worked ?? Infinity);
-      if (at < Infinity) {
-        for (const c of tracker.maintained(equipment)) {
-          const iv = openById.get(c.alert.id);
-          if (iv) iv.closed = at;
-          openById.delete(c.alert.id);
-        }
-        if (raw !== null) raw.closed = at;
-        raw = null;
-      }
-      prev = s.ts;
-      const cond = s.condition;
-      for (const c of tracker.observe(s.ts, equipment, line, [cond])) {
-        if (c.kind === 'opened') {
-          const iv: Interval = {
-            equipment,
-            opened: s.ts,
-            closed: Infinity,
-            topTier: c.alert.tier,
-            notified: c.notifyAt === null ? 0 : 1,
-          };
-          openById.set(c.alert.id, iv);
-          policyIntervals.push(iv);
-        } else if (c.kind === 'escalated') {
-          const iv = openById.get(c.alert.id);
-          if (iv) {
-            iv.topTier = c.alert.top_tier;
-            if (c.notifyAt !== null) iv.notified++;
-          }
-        } else {
-          const iv = openById.get(c.alert.id);
-          if (iv) iv.closed = s.ts;
-          openById.delete(c.alert.id);
-        }
-      }
-      // The raw threshold: open while active, close at the first instant it is not.
-      if (cond.active && raw === null) {
-        raw = { equipment, opened: s.ts, closed: Infinity, topTier: o.rawTier ?? cond.tier, notified: 1 };
-        rawIntervals.push(raw);
-      } else if (!cond.active && raw !== null) {
-        raw.closed = s.ts;
-        raw = null;
-      }
-    }
-    // Still open at the end of the test: open until then (a failure after it still counts).
-    for (const iv of openById.values()) iv.closed = spans.get(equipment)?.to ?? iv.opened;
-    if (raw !== null) raw.closed = spans.get(equipment)?.to ?? raw.opened;
-    for (const a of tracker.openAlerts().filter((x) => x.equipment === equipment))
-      tracker.close(a.equipment, a.cause);
-  }
-  return {
-    equipment: spans.size,
-    equipment_months: round(months),
-    test_instants: instants,
-    policy: judgeAlerts(policyIntervals, failures, spans, H, months),
-    raw_threshold: judgeAlerts(rawIntervals, failures, spans, H, months),
-  };
-}
-
-/**
- * The policy and the raw threshold over out-of-sample failure probabilities (per equipment, any
- * order), judged against `failures`. `modelAnswers`: whether the model (not a baseline) would be
- * served, which decides whether work orders are opened; the raw threshold opens one at every
- * upward crossing, as naive auto-generation does.
- */
-export function replayAlerts(
-  scores: TestScores,
-  failures: readonly FailureEvent[],
-  o: ReplayOptions,
-  modelAnswers: boolean,
-): AlertReplay {
-  const series = new Map<string, ConditionAt[]>();
-  for (const [equipment, list] of scores)
-    series.set(
-      equipment,
-      list.map((s) => ({
-        ts: s.ts,
-        condition: failureRiskCondition(
-          o.policyOf(equipment),
-          s.p,
-          s.threshold ?? UNCHOSEN_ALERT_AT,
-          modelAnswers,
-          o.horizonHours,
-        ),
-      })),
-    );
-  return replayConditions(series, failures, { ...o, rawTier: 'work_order' });
 }
 
 export async function backtestAlerts(

@@ -213,7 +213,7 @@ export async function backtestFailure(
         seed: 11 + fold.k,
         forest: options.forest,
         alertBudget: budget,
-        everySeconds: every,
+        policyOf: scope.alertPolicyOf,
       });
     } catch (err) {
       if (err instanceof NotEnoughHistory) continue;

@@ -3,10 +3,19 @@
  * training side. A forest on the fitting rows, an isotonic calibration on the later, purged
  * calibration slice, and beside it the references it must beat, fitted on the same rows: the
  * one-sensor rule and climatology. The alert threshold for a false-alarm budget is chosen on the
- * calibration slice too, so a backtest's test period never chooses it.
+ * calibration slice too, so a backtest's test period never chooses it: the slice's probabilities
+ * are replayed through the alert policy (hysteresis, holds, maintenance), and the threshold is the
+ * lowest whose replayed alerts stay within the budget.
+ *
+ * Both calibrations are centered isotonic (models/calibration.ts): the forest's top block spans a
+ * wide range of scores, and a step calibration leaves a threshold only "the whole top block or
+ * nothing" (on the simulated 28-day plants it then sat at a calibrated 1.0 in most folds and warned
+ * a third of the failures).
  */
 import {
   calibrate,
+  calibratorJson,
+  calibratorOf,
   compileForest,
   fitIsotonic,
   oneSensorScore,
@@ -15,7 +24,11 @@ import {
   trainForestParallel,
 } from '../models/index.ts';
 import type { CompiledForest, Calibrator, FailureBaseline, Forest, ForestOptions } from '../models/index.ts';
-import { failureTrainingSet, pick } from './harness.ts';
+import { DEFAULT_ALERT_POLICY, failureRiskCondition } from './alert-policy.ts';
+import type { AlertPolicy } from './alert-policy.ts';
+import { replayConditions } from './alert-replay.ts';
+import type { ConditionAt } from './alert-replay.ts';
+import { failureTrainingSet, maintenanceSeen, pick } from './harness.ts';
 import type { Evidence, TrainingSet } from './harness.ts';
 
 /** The forest recipe of the kind: training and every backtest use it (only trees and seed vary). */
@@ -33,10 +46,10 @@ export interface FailureKindOptions {
   readonly trees?: number;
   readonly seed?: number;
   readonly forest?: Partial<ForestOptions>;
-  /** False alarms allowed per equipment-month at the alert threshold (PDM_ALERT_BUDGET). */
+  /** False alerts allowed per equipment-month at the alert threshold (PDM_ALERT_BUDGET). */
   readonly alertBudget?: number;
-  /** Spacing of the instants (s): consecutive alerts closer than 1.5 of it are one episode. */
-  readonly everySeconds?: number;
+  /** The alert policy of each equipment, which the threshold's budget is counted through (default: the default policy). */
+  readonly policyOf?: (equipment: string) => AlertPolicy;
 }
 
 export interface FailureFit {
@@ -47,8 +60,9 @@ export interface FailureFit {
   readonly oneSensor: Extract<FailureBaseline, { kind: 'one-sensor' }> | null;
   readonly climatology: Extract<FailureBaseline, { kind: 'climatology' }>;
   /**
-   * Lowest calibrated probability whose alerts stay within the budget on the calibration slice;
-   * null when even the highest one does not (the model then alerts at even odds, UNCHOSEN_ALERT_AT).
+   * Lowest calibrated probability whose alerts, replayed through the policy over the calibration
+   * slice, stay within the budget; null when even the highest one does not (the model then alerts
+   * at even odds, UNCHOSEN_ALERT_AT).
    */
   readonly alertThreshold: number | null;
 }
@@ -138,22 +152,57 @@ export function equipmentMonths(ev: Evidence, rows: readonly number[]): number {
   return (eqs.size * (t1 - t0)) / (30 * 86400e6);
 }
 
-/** The lowest threshold on `p` whose false-alarm episodes per equipment-month stay within `budget`. */
+/**
+ * The lowest threshold on the calibrated probabilities `p` of `rows` (a calibration slice, every
+ * outcome known before `cut`) whose alerts, replayed through the alert policy as the live engine
+ * raises them, hold at most `budget` false alerts per equipment-month: what a false alert is, and
+ * which failures and maintenance resolve alerts, is the alert backtest's (alert-replay.ts).
+ * Candidates from the highest probability down (at most 400, by rank); the walk stops at the
+ * first that breaks the budget. Null when even the highest does.
+ */
 export function thresholdForBudget(
   ev: Evidence,
   rows: readonly number[],
   p: ArrayLike<number>,
-  label: ArrayLike<number>,
   budget: number,
-  everySeconds: number,
+  o: {
+    readonly cut: number;
+    readonly horizonHours: number;
+    readonly mode?: string;
+    readonly policyOf?: (equipment: string) => AlertPolicy;
+  },
 ): number | null {
   const months = equipmentMonths(ev, rows);
-  const levels = [...new Set(Array.from(p))].sort((a, b) => b - a);
+  const levels = [...new Set(Array.from(p).filter((v) => v === v))].sort((a, b) => b - a);
+  if (months === 0 || levels.length === 0) return null;
+  const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
+  // What the training side knows: failures before the cut (of the mode its labels count).
+  const failures = ev.failures.filter((f) => f.ts < o.cut && (o.mode === undefined || f.mode === o.mode));
+  const maintenance = maintenanceSeen(ev);
+  const falseAlerts = (level: number) => {
+    const series = new Map<string, ConditionAt[]>();
+    rows.forEach((i, j) => {
+      const eq = ev.equipment[i] as string;
+      const at: ConditionAt = {
+        ts: ev.ts[i] as number,
+        condition: failureRiskCondition(policyOf(eq), p[j] as number, level, true, o.horizonHours),
+      };
+      const list = series.get(eq);
+      if (list) list.push(at);
+      else series.set(eq, [at]);
+    });
+    return replayConditions(series, failures, {
+      horizonHours: o.horizonHours,
+      policyOf,
+      lineOf: () => '',
+      maintenance,
+    }).policy.false_alerts;
+  };
+  const steps = Math.min(400, levels.length);
   let best: number | null = null;
-  // Alerts only grow as the threshold falls: walk down until the budget breaks.
-  for (const level of levels) {
-    const episodes = falseAlarmEpisodes(ev, rows, (j) => (p[j] as number) >= level, label, everySeconds);
-    if (months > 0 && episodes / months > budget) break;
+  for (let k = 0; k < steps; k++) {
+    const level = levels[Math.floor((k / steps) * levels.length)] as number;
+    if (falseAlerts(level) / months > budget) break;
     best = level;
   }
   return best;
@@ -197,7 +246,8 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
   });
   const compiled = compileForest(forest);
   const calX = pick(ev, set.calRows);
-  const calibrator = fitIsotonic(predictColumns(compiled, calX), set.calY);
+  const calRaw = predictColumns(compiled, calX);
+  const calibrator = fitIsotonic(calRaw, set.calY, { centered: true });
   const rule = chooseOneSensor(ev, set);
   const oneSensor =
     rule === null
@@ -207,27 +257,25 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
           const c = fitIsotonic(
             Float64Array.from(set.calRows, (i) => oneSensorScore(col[i] as number, rule.direction)),
             set.calY,
+            { centered: true },
           );
           return {
             kind: 'one-sensor' as const,
             feature: ev.names[rule.index] as string,
             index: rule.index,
             direction: rule.direction,
-            // JSON has no -Infinity (a block of missing values): the lowest finite number stands for it.
-            calibration: { x: Array.from(c.x, (v) => Math.max(v, -Number.MAX_VALUE)), y: Array.from(c.y) },
+            calibration: calibratorJson(c),
           };
         })();
   const all = [...set.y, ...set.calY];
   const climatology = { kind: 'climatology' as const, rate: all.reduce((s, v) => s + v, 0) / all.length };
-  const calP = predictColumns(compiled, calX).map((s) => calibrate(calibrator, s));
-  const alertThreshold = thresholdForBudget(
-    ev,
-    set.calRows,
-    calP,
-    set.calY,
-    o.alertBudget ?? 1,
-    o.everySeconds ?? 600,
-  );
+  const calP = calRaw.map((s) => calibrate(calibrator, s));
+  const alertThreshold = thresholdForBudget(ev, set.calRows, calP, o.alertBudget ?? 1, {
+    cut,
+    horizonHours: o.horizonHours,
+    mode: o.mode,
+    policyOf: o.policyOf,
+  });
   return { set, forest, compiled, calibrator, oneSensor, climatology, alertThreshold };
 }
 
@@ -253,7 +301,7 @@ export function failureScores(
   const rule = fit.oneSensor;
   if (rule === null)
     return { model, modelRaw, oneSensor: climatology, oneSensorRaw: climatology, climatology };
-  const c = { x: Float64Array.from(rule.calibration.x), y: Float64Array.from(rule.calibration.y) };
+  const c = calibratorOf(rule.calibration);
   const col = ev.columns[rule.index] as Float64Array;
   const oneSensorRaw = Float64Array.from(rows, (i) => oneSensorScore(col[i] as number, rule.direction));
   return { model, modelRaw, oneSensor: oneSensorRaw.map((v) => calibrate(c, v)), oneSensorRaw, climatology };

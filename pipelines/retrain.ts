@@ -8,7 +8,15 @@
  * references on the holdout; when promoted and losing there, its best reference answers.
  */
 import { failureWithin, remainingLife } from '../features/index.ts';
-import { brier, calibrate, conformalPoint, predictColumns, rmse, rocAuc } from '../models/index.ts';
+import {
+  brier,
+  calibrate,
+  calibratorOf,
+  conformalPoint,
+  predictColumns,
+  rmse,
+  rocAuc,
+} from '../models/index.ts';
 import type { ChallengeRecord, LoadedModel, ModelMeta, ModelRegistry } from '../models/index.ts';
 import { errorMessage } from '../src/errors.ts';
 import type { Store } from '../src/store/index.ts';
@@ -160,7 +168,7 @@ function probabilities(model: LoadedModel, X: readonly Float64Array[]): Float64A
   const raw = predictColumns(model.compiled, X);
   const cal = model.meta.calibration;
   if (cal === undefined) return raw;
-  const c = { x: Float64Array.from(cal.x), y: Float64Array.from(cal.y) };
+  const c = calibratorOf(cal);
   return raw.map((s) => calibrate(c, s));
 }
 
@@ -219,7 +227,7 @@ async function challengeFailure(
       trees: o.trees ?? 100,
       seed: 17,
       alertBudget: o.alertBudget ?? 1,
-      everySeconds: o.everySeconds ?? scope.everySeconds,
+      policyOf: scope.alertPolicyOf,
     };
     const fit = await fitFailure(h.ev, h.cut, recipe);
     const gate = holdoutFailureGate(fit, h, rows, labels, H, mode);

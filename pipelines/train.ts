@@ -7,6 +7,7 @@
  * threshold; the RUL forest fits the instants before its calibration slice, which gives its
  * conformal interval. Instants whose outcome is not known by the cut train nothing.
  */
+import { calibratorJson } from '../models/index.ts';
 import type { ForestOptions, ModelMeta, ModelRegistry } from '../models/index.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
@@ -86,7 +87,7 @@ export async function trainFailureModel(
     seed: o.seed ?? 17,
     forest: o.forest,
     alertBudget: o.alertBudget ?? 1,
-    everySeconds: o.everySeconds ?? scope.everySeconds,
+    policyOf: scope.alertPolicyOf,
   };
   const fit = await fitFailure(ev, range.to, recipe);
   return saveFailure(registry, scope, range, fit, recipe, { ...o, ev });
@@ -116,7 +117,7 @@ export function saveFailure(
       climatology: fit.climatology.rate,
       ...o.metrics,
     },
-    calibration: { x: Array.from(fit.calibrator.x), y: Array.from(fit.calibrator.y) },
+    calibration: calibratorJson(fit.calibrator),
     baselines: [...(fit.oneSensor ? [fit.oneSensor] : []), fit.climatology],
     alertThreshold: fit.alertThreshold,
     ...(o.ev

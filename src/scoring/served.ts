@@ -9,6 +9,7 @@ import type { ModelScope } from '../../pipelines/scopes.ts';
 import {
   baselineName,
   calibrate,
+  calibratorOf,
   rulInterval,
   explainRow,
   failureBaselineAt,
@@ -111,10 +112,7 @@ export function servedFailure(model: LoadedModel): ServedFailure {
   const d = declared(meta);
   const baseline = gateBaseline<FailureBaseline>(meta);
   const version = `${meta.name}@${meta.version}`;
-  const cal = meta.calibration && {
-    x: Float64Array.from(meta.calibration.x),
-    y: Float64Array.from(meta.calibration.y),
-  };
+  const cal = meta.calibration && calibratorOf(meta.calibration);
   const out = new Float64Array(2);
   const climatology = (meta.baselines ?? []).find((b) => b.kind === 'climatology');
   return {

@@ -47,7 +47,7 @@ describe('false-alarm episodes', () => {
   });
 
   it('lets the budget threshold alert early before a failure', () => {
-    const { ev, rows, label } = evidence(5, [failure]);
+    const { ev, rows } = evidence(5, [failure]);
     // A score that rises 36 h before the failure, with a 2-hour blip to 0.3 on the first day.
     const p = Float64Array.from(rows, (i) => {
       const t = ev.ts[i] as number;
@@ -57,7 +57,24 @@ describe('false-alarm episodes', () => {
     });
     // The rise's first 12 h carry label 0: counted as a false alarm, they pushed the threshold up to
     // where the horizon starts (0.68); the blip is the budget's one false alarm.
-    const t = thresholdForBudget(ev, rows, p, label, 0.01, EVERY);
+    const t = thresholdForBudget(ev, rows, p, 0.01, { cut: 5 * DAY, horizonHours: 24 });
+    expect(t).toBe(0.6);
+  });
+
+  it('counts the alerts the policy would raise, not every flicker of the score', () => {
+    // A month with no failure: a day where the score flickers between 0.8 and 0.6 from one instant
+    // to the next (one alert under hysteresis: it clears only below 0.7 of its raise level), and
+    // three separate half-days at 0.3.
+    const { ev, rows } = evidence(31, []);
+    const p = Float64Array.from(rows, (i) => {
+      const t = ev.ts[i] as number;
+      if (t >= 2 * DAY && t < 3 * DAY) return i % 2 === 0 ? 0.8 : 0.6;
+      return [10, 17, 24].some((d) => t >= d * DAY && t < (d + 0.5) * DAY) ? 0.3 : 0.05;
+    });
+    // One false alert per equipment-month allowed: the flickering day is one alert at 0.8 as at
+    // 0.6 (counted as raw episodes, 0.8 made 72 and the walk down stopped there with no threshold);
+    // at 0.3 there are four.
+    const t = thresholdForBudget(ev, rows, p, 1.1, { cut: 31 * DAY, horizonHours: 24 });
     expect(t).toBe(0.6);
   });
 });
