@@ -82,6 +82,10 @@ export function serverEnv(cfg: QuestDbConfig): Record<string, string> {
     QDB_SHARED_WRITE_WORKER_COUNT: '1',
     QDB_WAL_APPLY_WORKER_COUNT: '1',
     QDB_HTTP_MIN_WORKER_COUNT: '1',
+    // History is read through /exp (store/export.ts), and QuestDB allows 2 exports at a time by
+    // default: a retrain, a health view and a backtest reading at once got HTTP 429 and fell back
+    // to the slower PG wire.
+    QDB_HTTP_EXPORT_CONNECTION_LIMIT: '8',
   };
 }
 

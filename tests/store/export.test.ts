@@ -102,6 +102,19 @@ describe("reading through QuestDB's CSV export", () => {
     expect(new Set(viaExport.getChild('equipment')!.toArray())).toEqual(new Set(IDS));
   });
 
+  it('serves several exports at once (QuestDB allows two unless the engine starts it)', async () => {
+    // Large enough that each export is still sending while the others start: a client that has
+    // not read its body holds its export open.
+    const url = `${httpUrlOf(store.config.questdb)}/exp?query=${encodeURIComponent('SELECT x FROM long_sequence(20000000)')}`;
+    const aborts = Array.from({ length: 4 }, () => new AbortController());
+    try {
+      const res = await Promise.all(aborts.map((a) => fetch(url, { signal: a.signal })));
+      expect(res.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    } finally {
+      for (const a of aborts) a.abort();
+    }
+  });
+
   it('parses the same whatever the chunks the body arrives in', async () => {
     const query = inlineInstants(text, [T0, T0 + N * 1_000_001]);
     const res = await fetch(`${httpUrlOf(store.config.questdb)}/exp?query=${encodeURIComponent(query)}`);
