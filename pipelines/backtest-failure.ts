@@ -13,18 +13,13 @@ import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
-import {
-  equipmentMonths,
-  failureScores,
-  falseAlarmEpisodes,
-  fitFailure,
-  NotEnoughHistory,
-  persistenceScores,
-} from './failure-kind.ts';
-import { UNCHOSEN_ALERT_AT } from './alert-policy.ts';
+import { failureScores, fitFailure, NotEnoughHistory, persistenceScores } from './failure-kind.ts';
+import { DEFAULT_ALERT_POLICY, failureRiskCondition, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
+import { replayConditions } from './alert-replay.ts';
+import type { ConditionAt } from './alert-replay.ts';
 import { failureGate } from './gate.ts';
 import type { Gate } from './gate.ts';
-import { testRows, walkForwardFolds, withoutEquipment } from './harness.ts';
+import { maintenanceSeen, testRows, walkForwardFolds, withoutEquipment } from './harness.ts';
 import type { ModelScope } from './scopes.ts';
 
 export interface FailureBacktestOptions {
@@ -83,11 +78,18 @@ export interface FailureBacktest {
   readonly alert_budget_per_equipment_month: number;
   /** Per fold, the threshold its training side chose for the budget (null: none meets it). */
   readonly alert_thresholds: (number | null)[];
+  /** Per instant at each fold's threshold (a positive: a failure within the horizon). */
   readonly precision: number;
   readonly recall: number;
+  /**
+   * The next four count the alerts the alert policy raises on these probabilities at each fold's
+   * threshold, judged as `pdm backtest alerts` judges them (alert-replay.ts): failures whose
+   * horizon lies in the tested span, those an alert was open for within the horizon before them,
+   * the lead from the later of its opening and the horizon's start, and alerts that no failure
+   * followed, per equipment-month.
+   */
   readonly failures_in_test: number;
   readonly failures_warned: number;
-  /** Hours between the first alert within the horizon and the failure, per warned failure. */
   readonly lead_time_h: LeadTimes;
   readonly false_alarms_per_equipment_month: number;
   readonly reliability: { predicted: number; observed: number; count: number }[];
@@ -191,6 +193,7 @@ export async function backtestFailure(
   const ruleRaw: number[] = [];
   const climate: number[] = [];
   const alerted: boolean[] = [];
+  const rowThreshold: (number | null)[] = [];
   const testY: number[] = [];
   const rows: number[] = [];
   const foldOf: number[] = [];
@@ -233,6 +236,7 @@ export async function backtestFailure(
       climate.push(s.climatology[j] as number);
       // As served: a fold without a threshold for the budget alerts at even odds.
       alerted.push((s.model[j] as number) >= (threshold ?? UNCHOSEN_ALERT_AT));
+      rowThreshold.push(threshold);
       testY.push(y[i] as number);
       rows.push(i);
       foldOf.push(fold.k);
@@ -256,27 +260,36 @@ export async function backtestFailure(
     }
     return n > 0 ? sum / n : NaN;
   };
-  // Lead time: per failure in the tested span, its first alert within the horizon before it.
-  const testStart = (plan[0] as { cut: number }).cut;
-  const failures = run.failures.filter(
-    (e) =>
-      e.ts >= testStart &&
-      e.ts < range.to &&
-      (options.mode === undefined || e.mode === options.mode) &&
-      (heldOut.size === 0 || heldOut.has(e.equipment)),
+  // Warned failures, lead times and false alarms: the alerts the policy would have raised on these
+  // probabilities at each fold's threshold (alert-replay.ts), so the budget a threshold was chosen
+  // for on its calibration slice is judged here the way it was counted there.
+  const policyOf = scope.alertPolicyOf ?? (() => DEFAULT_ALERT_POLICY);
+  const series = new Map<string, ConditionAt[]>();
+  rows.forEach((i, j) => {
+    const eq = equipment[i] as string;
+    const at: ConditionAt = {
+      ts: ts[i] as number,
+      condition: failureRiskCondition(
+        policyOf(eq),
+        p[j] as number,
+        rowThreshold[j] ?? UNCHOSEN_ALERT_AT,
+        true,
+        options.horizonHours,
+      ),
+    };
+    const list = series.get(eq);
+    if (list) list.push(at);
+    else series.set(eq, [at]);
+  });
+  const replay = replayConditions(
+    series,
+    run.failures.filter(
+      (e) =>
+        (options.mode === undefined || e.mode === options.mode) &&
+        (heldOut.size === 0 || heldOut.has(e.equipment)),
+    ),
+    { horizonHours: options.horizonHours, policyOf, lineOf: () => '', maintenance: maintenanceSeen(ev) },
   );
-  const alerts = rows.filter((_, j) => alerted[j]);
-  const leads: number[] = [];
-  for (const e of failures) {
-    let first = Infinity;
-    for (const i of alerts)
-      if (equipment[i] === e.equipment && (ts[i] as number) < e.ts && (ts[i] as number) >= e.ts - H)
-        first = Math.min(first, ts[i] as number);
-    if (first < Infinity) leads.push((e.ts - first) / 3.6e9);
-  }
-  leads.sort((a, b) => a - b);
-  const episodes = falseAlarmEpisodes(ev, rows, (j) => alerted[j] as boolean, testY, every);
-  const months = equipmentMonths(ev, rows);
   let tp = 0;
   let fp = 0;
   let fn = 0;
@@ -316,10 +329,13 @@ export async function backtestFailure(
     alert_thresholds: thresholds.map((t) => (t === null ? null : round(t))),
     precision: round(tp + fp > 0 ? tp / (tp + fp) : NaN),
     recall: round(tp + fn > 0 ? tp / (tp + fn) : NaN),
-    failures_in_test: failures.length,
-    failures_warned: leads.length,
-    lead_time_h: leadTimes(leads),
-    false_alarms_per_equipment_month: round(months > 0 ? episodes / months : NaN, 3),
+    failures_in_test: replay.policy.failures,
+    failures_warned: replay.policy.failures_warned,
+    lead_time_h: replay.policy.lead_time_h,
+    false_alarms_per_equipment_month: round(
+      replay.equipment_months > 0 ? replay.policy.false_alerts / replay.equipment_months : NaN,
+      3,
+    ),
     roc: rocCurve(raw, testY).map((r) => ({ fpr: round(r.fpr), tpr: round(r.tpr) })),
     reliability: reliability(p, testY).map((r) => ({
       predicted: round(r.predicted),

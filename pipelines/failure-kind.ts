@@ -99,45 +99,6 @@ export function persistenceScores(
   });
 }
 
-/**
- * False alarms: episodes of consecutive alerts on one equipment (instants closer than 1.5 of their
- * spacing) none of whose instants sees a failure within the horizon. An episode that starts early
- * and runs into a failure's horizon is a warning, not a false alarm followed by a true one: the
- * alert replay (`pdm backtest alerts`) judges an alert the same way, so the threshold chosen for a
- * budget counts what the alerts will be judged by.
- */
-export function falseAlarmEpisodes(
-  ev: Evidence,
-  rows: readonly number[],
-  alert: (j: number) => boolean,
-  label: ArrayLike<number>,
-  everySeconds: number,
-): number {
-  const byEq = new Map<string, { ts: number; positive: boolean }[]>();
-  rows.forEach((i, j) => {
-    if (!alert(j)) return;
-    const eq = ev.equipment[i] as string;
-    const item = { ts: ev.ts[i] as number, positive: label[j] === 1 };
-    const list = byEq.get(eq);
-    if (list) list.push(item);
-    else byEq.set(eq, [item]);
-  });
-  let episodes = 0;
-  for (const list of byEq.values()) {
-    list.sort((a, b) => a.ts - b.ts);
-    let warned = false;
-    list.forEach((x, j) => {
-      if (j > 0 && x.ts - (list[j - 1] as { ts: number }).ts > 1.5 * everySeconds * 1e6) {
-        if (!warned) episodes++;
-        warned = false;
-      }
-      warned ||= x.positive;
-    });
-    if (list.length > 0 && !warned) episodes++;
-  }
-  return episodes;
-}
-
 /** Equipment-months covered by rows (equipment seen x their time span). */
 export function equipmentMonths(ev: Evidence, rows: readonly number[]): number {
   if (rows.length === 0) return 0;

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { failureWithin } from '../../features/index.ts';
-import { falseAlarmEpisodes, thresholdForBudget } from '../../pipelines/failure-kind.ts';
+import { DEFAULT_ALERT_POLICY } from '../../pipelines/alert-policy.ts';
+import { replayConditions } from '../../pipelines/alert-replay.ts';
+import type { ConditionAt } from '../../pipelines/alert-replay.ts';
+import { thresholdForBudget } from '../../pipelines/failure-kind.ts';
 import type { Evidence } from '../../pipelines/harness.ts';
 
 const H = 24 * 3.6e9;
@@ -24,26 +27,51 @@ const between = (ev: Evidence, rows: number[], from: number, to: number) => (j: 
   return t >= from && t < to;
 };
 
-describe('false-alarm episodes', () => {
+/** False alerts of the default policy when the failure-risk condition is active where `alert` holds. */
+function falseAlerts(ev: Evidence, rows: number[], alert: (j: number) => boolean): number {
+  const series = new Map<string, ConditionAt[]>([
+    [
+      'm1',
+      rows.map((i, j) => ({
+        ts: ev.ts[i] as number,
+        condition: {
+          cause: 'failure_risk',
+          active: alert(j),
+          clear: !alert(j),
+          tier: 'notify',
+          value: alert(j) ? 1 : 0,
+          reason: '',
+        },
+      })),
+    ],
+  ]);
+  return replayConditions(series, ev.failures, {
+    horizonHours: 24,
+    policyOf: () => DEFAULT_ALERT_POLICY,
+    lineOf: () => '',
+  }).policy.false_alerts;
+}
+
+describe('false alerts, as the budget counts them', () => {
   const failure = 3 * DAY;
 
   it('counts an alert that starts before the horizon and runs into it as a warning, not a false alarm', () => {
-    const { ev, rows, label } = evidence(5, [failure]);
+    const { ev, rows } = evidence(5, [failure]);
     // Raised 36 h before the failure: its first 12 h are outside the 24 h horizon.
     const early = between(ev, rows, failure - 36 * 3.6e9, failure);
-    expect(falseAlarmEpisodes(ev, rows, early, label, EVERY)).toBe(0);
+    expect(falseAlerts(ev, rows, early)).toBe(0);
   });
 
   it('counts an alert that no failure follows within the horizon', () => {
-    const { ev, rows, label } = evidence(5, [failure]);
+    const { ev, rows } = evidence(5, [failure]);
     const spurious = between(ev, rows, 0.5 * DAY, 0.5 * DAY + 2 * 3.6e9);
-    expect(falseAlarmEpisodes(ev, rows, spurious, label, EVERY)).toBe(1);
+    expect(falseAlerts(ev, rows, spurious)).toBe(1);
     // The same with the warning beside it: still one.
     const both = (j: number) => spurious(j) || between(ev, rows, failure - 36 * 3.6e9, failure)(j);
-    expect(falseAlarmEpisodes(ev, rows, both, label, EVERY)).toBe(1);
-    // An alert that clears 30 h before the failure warned of nothing.
+    expect(falseAlerts(ev, rows, both)).toBe(1);
+    // An alert that clears 30 h before the failure (resolving two hours later) warned of nothing.
     const cleared = between(ev, rows, failure - 40 * 3.6e9, failure - 30 * 3.6e9);
-    expect(falseAlarmEpisodes(ev, rows, cleared, label, EVERY)).toBe(1);
+    expect(falseAlerts(ev, rows, cleared)).toBe(1);
   });
 
   it('lets the budget threshold alert early before a failure', () => {
