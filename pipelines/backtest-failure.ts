@@ -13,10 +13,15 @@ import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
-import { failureScores, fitFailure, NotEnoughHistory, persistenceScores } from './failure-kind.ts';
-import { DEFAULT_ALERT_POLICY, failureRiskCondition, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
+import {
+  failureRiskSeries,
+  failureScores,
+  fitFailure,
+  NotEnoughHistory,
+  persistenceScores,
+} from './failure-kind.ts';
+import { DEFAULT_ALERT_POLICY, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
 import { replayConditions } from './alert-replay.ts';
-import type { ConditionAt } from './alert-replay.ts';
 import { failureGate } from './gate.ts';
 import type { Gate } from './gate.ts';
 import { maintenanceSeen, testRows, walkForwardFolds, withoutEquipment } from './harness.ts';
@@ -264,23 +269,14 @@ export async function backtestFailure(
   // probabilities at each fold's threshold (alert-replay.ts), so the budget a threshold was chosen
   // for on its calibration slice is judged here the way it was counted there.
   const policyOf = scope.alertPolicyOf ?? (() => DEFAULT_ALERT_POLICY);
-  const series = new Map<string, ConditionAt[]>();
-  rows.forEach((i, j) => {
-    const eq = equipment[i] as string;
-    const at: ConditionAt = {
-      ts: ts[i] as number,
-      condition: failureRiskCondition(
-        policyOf(eq),
-        p[j] as number,
-        rowThreshold[j] ?? UNCHOSEN_ALERT_AT,
-        true,
-        options.horizonHours,
-      ),
-    };
-    const list = series.get(eq);
-    if (list) list.push(at);
-    else series.set(eq, [at]);
-  });
+  const series = failureRiskSeries(
+    ev,
+    rows,
+    p,
+    (j) => rowThreshold[j] ?? UNCHOSEN_ALERT_AT,
+    policyOf,
+    options.horizonHours,
+  );
   const replay = replayConditions(
     series,
     run.failures.filter(

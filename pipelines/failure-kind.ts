@@ -114,6 +114,32 @@ export function equipmentMonths(ev: Evidence, rows: readonly number[]): number {
 }
 
 /**
+ * The failure-risk condition of each of `rows` (probability `p[j]`, raised at `threshold(j)`) per
+ * equipment, as the live engine observes it where the model answers: what the alert replay takes.
+ */
+export function failureRiskSeries(
+  ev: Evidence,
+  rows: readonly number[],
+  p: ArrayLike<number>,
+  threshold: (j: number) => number,
+  policyOf: (equipment: string) => AlertPolicy,
+  horizonHours: number,
+): Map<string, ConditionAt[]> {
+  const series = new Map<string, ConditionAt[]>();
+  rows.forEach((i, j) => {
+    const eq = ev.equipment[i] as string;
+    const at: ConditionAt = {
+      ts: ev.ts[i] as number,
+      condition: failureRiskCondition(policyOf(eq), p[j] as number, threshold(j), true, horizonHours),
+    };
+    const list = series.get(eq);
+    if (list) list.push(at);
+    else series.set(eq, [at]);
+  });
+  return series;
+}
+
+/**
  * The lowest threshold on the calibrated probabilities `p` of `rows` (a calibration slice, every
  * outcome known before `cut`) whose alerts, replayed through the alert policy as the live engine
  * raises them, hold at most `budget` false alerts per equipment-month: what a false alert is, and
@@ -141,17 +167,7 @@ export function thresholdForBudget(
   const failures = ev.failures.filter((f) => f.ts < o.cut && (o.mode === undefined || f.mode === o.mode));
   const maintenance = maintenanceSeen(ev);
   const falseAlerts = (level: number) => {
-    const series = new Map<string, ConditionAt[]>();
-    rows.forEach((i, j) => {
-      const eq = ev.equipment[i] as string;
-      const at: ConditionAt = {
-        ts: ev.ts[i] as number,
-        condition: failureRiskCondition(policyOf(eq), p[j] as number, level, true, o.horizonHours),
-      };
-      const list = series.get(eq);
-      if (list) list.push(at);
-      else series.set(eq, [at]);
-    });
+    const series = failureRiskSeries(ev, rows, p, () => level, policyOf, o.horizonHours);
     return replayConditions(series, failures, {
       horizonHours: o.horizonHours,
       policyOf,
