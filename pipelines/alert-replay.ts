@@ -16,6 +16,7 @@
 import type { FailureEvent } from '../features/index.ts';
 import { AlertTracker, failureRiskCondition, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
 import type { AlertPolicy, AlertTier, Condition } from './alert-policy.ts';
+import type { Evidence } from './harness.ts';
 
 export interface AlertFigures {
   readonly alerts: number;
@@ -149,6 +150,26 @@ export interface ReplayOptions {
   readonly maintenance?: ReadonlyMap<string, readonly number[]>;
   /** The tier of every raw-threshold alert (default: the condition's own). */
   readonly rawTier?: AlertTier;
+}
+
+/**
+ * Per equipment, the condition of each of `rows` (indices into the evidence), as `conditionAt`
+ * gives it for row j: the series a replay takes.
+ */
+export function conditionSeries(
+  ev: Pick<Evidence, 'ts' | 'equipment'>,
+  rows: readonly number[],
+  conditionAt: (equipment: string, j: number) => Condition,
+): Map<string, ConditionAt[]> {
+  const series = new Map<string, ConditionAt[]>();
+  rows.forEach((i, j) => {
+    const eq = ev.equipment[i] as string;
+    const at: ConditionAt = { ts: ev.ts[i] as number, condition: conditionAt(eq, j) };
+    const list = series.get(eq);
+    if (list) list.push(at);
+    else series.set(eq, [at]);
+  });
+  return series;
 }
 
 /**

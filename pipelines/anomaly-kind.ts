@@ -8,7 +8,7 @@ import { AnomalyScorer, fitAnomaly } from '../models/anomaly.ts';
 import type { AnomalyModel } from '../models/anomaly.ts';
 import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
-import { replayConditions } from './alert-replay.ts';
+import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
 import { equipmentMonths } from './failure-kind.ts';
 import { CALIBRATION_SHARE, maintenanceSeen, rowsWhere } from './harness.ts';
@@ -127,18 +127,10 @@ export function anomalyConditions(
   levelAt: (j: number) => number,
   policyOf: (equipment: string) => AlertPolicy,
 ): Map<string, ConditionAt[]> {
-  const series = new Map<string, ConditionAt[]>();
-  rows.forEach((i, j) => {
-    const eq = ev.equipment[i] as string;
+  return conditionSeries(ev, rows, (eq, j) => {
     const h = health[j] as number;
-    const list = series.get(eq) ?? [];
-    list.push({
-      ts: ev.ts[i] as number,
-      condition: anomalyCondition(policyOf(eq), h === h ? h : 1, levelAt(j), undefined),
-    });
-    series.set(eq, list);
+    return anomalyCondition(policyOf(eq), h === h ? h : 1, levelAt(j), undefined);
   });
-  return series;
 }
 
 /**

@@ -197,8 +197,8 @@ export async function backtestFailure(
   const ruleP: number[] = [];
   const ruleRaw: number[] = [];
   const climate: number[] = [];
-  const alerted: boolean[] = [];
-  const rowThreshold: (number | null)[] = [];
+  /** Each test row's alert level: its fold's threshold, or even odds where the fold chose none (as served). */
+  const alertAt: number[] = [];
   const testY: number[] = [];
   const rows: number[] = [];
   const foldOf: number[] = [];
@@ -239,9 +239,7 @@ export async function backtestFailure(
       ruleP.push(s.oneSensor[j] as number);
       ruleRaw.push(s.oneSensorRaw[j] as number);
       climate.push(s.climatology[j] as number);
-      // As served: a fold without a threshold for the budget alerts at even odds.
-      alerted.push((s.model[j] as number) >= (threshold ?? UNCHOSEN_ALERT_AT));
-      rowThreshold.push(threshold);
+      alertAt.push(threshold ?? UNCHOSEN_ALERT_AT);
       testY.push(y[i] as number);
       rows.push(i);
       foldOf.push(fold.k);
@@ -269,14 +267,7 @@ export async function backtestFailure(
   // probabilities at each fold's threshold (alert-replay.ts), so the budget a threshold was chosen
   // for on its calibration slice is judged here the way it was counted there.
   const policyOf = scope.alertPolicyOf ?? (() => DEFAULT_ALERT_POLICY);
-  const series = failureRiskSeries(
-    ev,
-    rows,
-    p,
-    (j) => rowThreshold[j] ?? UNCHOSEN_ALERT_AT,
-    policyOf,
-    options.horizonHours,
-  );
+  const series = failureRiskSeries(ev, rows, p, (j) => alertAt[j] as number, policyOf, options.horizonHours);
   const replay = replayConditions(
     series,
     run.failures.filter(
@@ -289,7 +280,8 @@ export async function backtestFailure(
   let tp = 0;
   let fp = 0;
   let fn = 0;
-  alerted.forEach((a, j) => {
+  p.forEach((v, j) => {
+    const a = v >= (alertAt[j] as number);
     const pos = testY[j] === 1;
     if (a && pos) tp++;
     else if (a) fp++;

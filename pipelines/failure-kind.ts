@@ -26,7 +26,7 @@ import {
 import type { CompiledForest, Calibrator, FailureBaseline, Forest, ForestOptions } from '../models/index.ts';
 import { DEFAULT_ALERT_POLICY, failureRiskCondition } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
-import { replayConditions } from './alert-replay.ts';
+import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
 import { failureTrainingSet, maintenanceSeen, pick } from './harness.ts';
 import type { Evidence, TrainingSet } from './harness.ts';
@@ -125,18 +125,9 @@ export function failureRiskSeries(
   policyOf: (equipment: string) => AlertPolicy,
   horizonHours: number,
 ): Map<string, ConditionAt[]> {
-  const series = new Map<string, ConditionAt[]>();
-  rows.forEach((i, j) => {
-    const eq = ev.equipment[i] as string;
-    const at: ConditionAt = {
-      ts: ev.ts[i] as number,
-      condition: failureRiskCondition(policyOf(eq), p[j] as number, threshold(j), true, horizonHours),
-    };
-    const list = series.get(eq);
-    if (list) list.push(at);
-    else series.set(eq, [at]);
-  });
-  return series;
+  return conditionSeries(ev, rows, (eq, j) =>
+    failureRiskCondition(policyOf(eq), p[j] as number, threshold(j), true, horizonHours),
+  );
 }
 
 /**
