@@ -9,7 +9,7 @@
  * Each is a function of one feature vector, as a forest is.
  */
 import { calibrate, calibratorOf } from './calibration.ts';
-import type { CalibratorJson } from './calibration.ts';
+import type { Calibrator, CalibratorJson } from './calibration.ts';
 import { expectedCappedRul } from './reliability.ts';
 
 export type FailureBaseline =
@@ -59,9 +59,14 @@ export function oneSensorScore(value: number, direction: 1 | -1): number {
   return value === value ? direction * value : -Infinity;
 }
 
+/** Each stored calibration read once: a served baseline answers every scoring of its equipment. */
+const calibrators = new WeakMap<CalibratorJson, Calibrator>();
+
 export function failureBaselineAt(b: FailureBaseline, x: ArrayLike<number>): number {
   if (b.kind === 'climatology') return b.rate;
-  return calibrate(calibratorOf(b.calibration), oneSensorScore(x[b.index] as number, b.direction));
+  let c = calibrators.get(b.calibration);
+  if (c === undefined) calibrators.set(b.calibration, (c = calibratorOf(b.calibration)));
+  return calibrate(c, oneSensorScore(x[b.index] as number, b.direction));
 }
 
 /** Capped RUL hours of a baseline at a vector; the Weibull gives NaN when the age is unknown. */

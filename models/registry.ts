@@ -43,7 +43,7 @@ export interface ModelMeta {
   readonly trainingWindow: { readonly from: string; readonly to: string } | null;
   readonly rows: number;
   readonly metrics: Readonly<Record<string, number>>;
-  /** Isotonic calibration of a classifier's scores (score upper bounds, probabilities). */
+  /** Isotonic calibration of a classifier's scores (models/calibration.ts: step or centered). */
   readonly calibration?: CalibratorJson;
   /** What the target is, e.g. "failure within 24 h (any mode)" or "RUL hours, capped at 168". */
   readonly target?: string;
