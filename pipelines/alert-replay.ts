@@ -31,12 +31,30 @@ export interface AlertFigures {
   readonly failures_warned: number;
   readonly failures_missed: number;
   readonly warned_share: number;
-  readonly lead_time_h: {
-    readonly median: number;
-    readonly p10: number;
-    readonly p90: number;
-    /** Every warned failure's lead (h), ascending. */
-    readonly values: number[];
+  readonly lead_time_h: LeadTimes;
+}
+
+/** Lead times (h) of the warned failures, sorted, with their median and 10-90 % range (2 decimals). */
+export interface LeadTimes {
+  readonly median: number;
+  readonly p10: number;
+  readonly p90: number;
+  /** Every warned failure's lead (h), ascending. */
+  readonly values: number[];
+}
+
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+}
+
+export function leadTimes(sorted: readonly number[]): LeadTimes {
+  const r = (v: number) => Math.round(v * 100) / 100;
+  return {
+    median: r(quantile(sorted, 0.5)),
+    p10: r(quantile(sorted, 0.1)),
+    p90: r(quantile(sorted, 0.9)),
+    values: sorted.map(r),
   };
 }
 
@@ -55,8 +73,6 @@ export interface Score {
 }
 
 const round = (v: number, d = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : v);
-const quantile = (sorted: readonly number[], q: number) =>
-  sorted.length === 0 ? NaN : (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number);
 
 /** Judges alert intervals against the failures that followed them. */
 export function judgeAlerts(
@@ -109,12 +125,7 @@ export function judgeAlerts(
     failures_warned: leads.length,
     failures_missed: judged.length - leads.length,
     warned_share: round(judged.length === 0 ? NaN : leads.length / judged.length),
-    lead_time_h: {
-      median: round(quantile(leads, 0.5), 2),
-      p10: round(quantile(leads, 0.1), 2),
-      p90: round(quantile(leads, 0.9), 2),
-      values: leads.map((v) => round(v, 2)),
-    },
+    lead_time_h: leadTimes(leads),
   };
 }
 

@@ -31,11 +31,9 @@ import {
 import type { AnomalyKindOptions } from './anomaly-kind.ts';
 import { CMAPSS_INFORMATIVE, cmapssTable, readCmapss } from './cmapss.ts';
 import type { TimeRange } from './data.ts';
-import { leadTimes, quantile } from './backtest-failure.ts';
-import type { LeadTimes } from './backtest-failure.ts';
 import { DEFAULT_ALERT_POLICY } from './alert-policy.ts';
-import { replayConditions } from './alert-replay.ts';
-import type { AlertFigures } from './alert-replay.ts';
+import { quantile, replayConditions } from './alert-replay.ts';
+import type { LeadTimes } from './alert-replay.ts';
 import { computeStoreFeatures, evidenceOf, featureMatrix } from './features.ts';
 import type { FeatureRun } from './features.ts';
 import { maintenanceSeen, testRows, walkForwardFolds } from './harness.ts';
@@ -163,7 +161,6 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
     maintenance: maintenanceSeen(ev),
   });
   const months = replay.equipment_months;
-  const lead = (f: AlertFigures): LeadTimes => leadTimes(f.lead_time_h.values);
   const drivers = new Map<string, number>();
   for (const f of driverAt.values()) drivers.set(f, (drivers.get(f) ?? 0) + 1);
   return {
@@ -178,13 +175,13 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
     alarm_health: levels,
     failures_in_test: replay.policy.failures,
     failures_warned: replay.policy.failures_warned,
-    lead_time_h: lead(replay.policy),
+    lead_time_h: replay.policy.lead_time_h,
     false_alarms: replay.policy.false_alerts,
     false_alarms_per_equipment_month: round(months > 0 ? replay.policy.false_alerts / months : NaN, 3),
     alarms_per_equipment_month: round(months > 0 ? replay.policy.alerts / months : NaN, 3),
     raw_threshold: {
       failures_warned: replay.raw_threshold.failures_warned,
-      lead_time_h: lead(replay.raw_threshold),
+      lead_time_h: replay.raw_threshold.lead_time_h,
       false_alarms: replay.raw_threshold.false_alerts,
       false_alarms_per_equipment_month: round(
         months > 0 ? replay.raw_threshold.false_alerts / months : NaN,

@@ -22,6 +22,7 @@ import {
 } from './failure-kind.ts';
 import { DEFAULT_ALERT_POLICY, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
 import { replayConditions } from './alert-replay.ts';
+import type { LeadTimes } from './alert-replay.ts';
 import { failureGate } from './gate.ts';
 import type { Gate } from './gate.ts';
 import { maintenanceSeen, testRows, walkForwardFolds, withoutEquipment } from './harness.ts';
@@ -145,29 +146,6 @@ function rocCurve(score: readonly number[], label: readonly number[]): { fpr: nu
     }
   }
   return pts;
-}
-
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
-
-/** Lead times (h) of the warned failures, sorted, with their median and 10-90 % range (2 decimals). */
-export interface LeadTimes {
-  readonly median: number;
-  readonly p10: number;
-  readonly p90: number;
-  readonly values: number[];
-}
-
-export function leadTimes(sorted: readonly number[]): LeadTimes {
-  const r = (v: number) => Math.round(v * 100) / 100;
-  return {
-    median: r(quantile(sorted, 0.5)),
-    p10: r(quantile(sorted, 0.1)),
-    p90: r(quantile(sorted, 0.9)),
-    values: sorted.map(r),
-  };
 }
 
 export async function backtestFailure(
