@@ -5,17 +5,19 @@
  * background task while the caller fills the next one, so parsing overlaps the network. At most
  * two batches exist: `append` awaits the previous flush before handing over a new one.
  *
- * The client's traps this design answers (docs/schema.md): `flush()` may never settle while the
- * server refuses connections (our own deadline per flush); a failed flush may still have been
- * stored (DEDUP keys on event time make the resend a no-op, never `atNow()`); a 400 drops the
- * rows from the client's buffer and `close()` drops unflushed rows (we keep our own copy of the
- * batch until it is acknowledged, and resend it through a fresh Sender).
+ * A batch is encoded by the engine's IlpEncoder (ilp.ts: the bytes `@questdb/nodejs-client`'s
+ * protocol-v2 Sender would produce, several times faster) and posted to QuestDB's ILP/HTTP
+ * `/write` endpoint. The traps this design answers (docs/schema.md), which the client's Sender set
+ * when it did both: a flush may never settle while the server refuses connections (our own
+ * deadline per request); a failed request may still have been stored (DEDUP keys on event time
+ * make the resend a no-op, never a server-side timestamp); the batch is kept until acknowledged
+ * and resent whole, so nothing is dropped by a 400 or a close.
  */
 import { createHash } from 'node:crypto';
-import { Sender } from '@questdb/nodejs-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IngestConfig, QuestDbConfig } from '../config.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
+import { IlpEncoder } from './ilp.ts';
 import { assertIdentifier } from './tables.ts';
 
 export interface TableLayout {
@@ -152,48 +154,6 @@ export class RowBatch implements ColumnBatch {
     this.n = r + 1;
     return this.n === this.capacity;
   }
-
-  /** Encodes rows [0, n) into the sender's buffer. */
-  encode(sender: Sender): void {
-    const { table, symbols, doubles } = this.layout;
-    const ints = this.layout.ints ?? [];
-    const tscs = this.layout.timestamps ?? [];
-    const strs = this.layout.strings ?? [];
-    const ns = symbols.length;
-    const nd = doubles.length;
-    const ni = ints.length;
-    const nt = tscs.length;
-    const nstr = strs.length;
-    const set = this.layout.readings === true ? sensorSetOf(doubles) : undefined;
-    for (let r = 0; r < this.n; r++) {
-      sender.table(table);
-      for (let j = 0; j < ns; j++) {
-        const v = this.sym[r * ns + j];
-        if (v !== null && v !== undefined && v !== '') sender.symbol(symbols[j] as string, v);
-      }
-      if (set !== undefined) sender.symbol('sensor_set', set);
-      for (let j = 0; j < nd; j++) {
-        const v = this.dbl[r * nd + j] as number;
-        // NaN is a missing reading: leave the column out so QuestDB stores NULL.
-        if (v === v) sender.floatColumn(doubles[j] as string, v);
-      }
-      for (let j = 0; j < ni; j++) {
-        const v = this.int[r * ni + j] as number;
-        if (v === v) sender.intColumn(ints[j] as string, v);
-      }
-      for (let j = 0; j < nt; j++) {
-        const v = this.tsc[r * nt + j] as number;
-        if (v === v) sender.timestampColumn(tscs[j] as string, v, 'us');
-      }
-      for (let j = 0; j < nstr; j++) {
-        const v = this.str[r * nstr + j];
-        if (v !== null && v !== undefined && v !== '') sender.stringColumn(strs[j] as string, v);
-      }
-      // at() is async only to auto-flush, which is off here: its body has already run when it
-      // returns. Awaiting 50k resolved promises per batch would double the encode time.
-      sender.at(this.ts[r] as number, 'us').catch(() => {});
-    }
-  }
 }
 
 function isPermanent(err: unknown): boolean {
@@ -218,7 +178,8 @@ function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise
 
 export class Writer implements RowWriter {
   readonly stats: WriterStats = { rowsAppended: 0, rowsAcknowledged: 0, batches: 0, retries: 0 };
-  private sender: Sender;
+  private readonly encoder: IlpEncoder;
+  private readonly url: string;
   private current: RowBatch;
   private spare: RowBatch;
   private inFlight: Promise<void> | undefined;
@@ -233,10 +194,10 @@ export class Writer implements RowWriter {
   private constructor(
     private readonly cfg: QuestDbConfig,
     readonly layout: TableLayout,
-    sender: Sender,
     private readonly options: Required<Omit<WriterOptions, 'onFlushed'>> & Pick<WriterOptions, 'onFlushed'>,
   ) {
-    this.sender = sender;
+    this.encoder = new IlpEncoder(layout, layout.readings === true ? sensorSetOf(layout.doubles) : undefined);
+    this.url = ilpUrl(cfg);
     this.current = new RowBatch(options.batchRows, layout);
     this.spare = new RowBatch(options.batchRows, layout);
     this.ns = layout.symbols.length;
@@ -269,8 +230,7 @@ export class Writer implements RowWriter {
       maxRetries: options.maxRetries ?? ingest.maxRetries,
       onFlushed: options.onFlushed,
     };
-    const sender = await Sender.fromConfig(senderConfig(cfg, resolved.flushTimeoutMs));
-    return new Writer(cfg, layout, sender, resolved);
+    return new Writer(cfg, layout, resolved);
   }
 
   /**
@@ -332,7 +292,6 @@ export class Writer implements RowWriter {
       if (this.failure === undefined) await this.flush();
     } finally {
       this.closed = true;
-      await this.sender.close().catch(() => {});
     }
     if (this.failure !== undefined) throw this.failure;
   }
@@ -352,33 +311,34 @@ export class Writer implements RowWriter {
     });
   }
 
-  /** Encodes and flushes one batch, retrying through a fresh Sender until acknowledged. */
+  /** Encodes one batch and posts it, retrying until acknowledged. */
   private async send(batch: RowBatch): Promise<void> {
     const { flushTimeoutMs, maxRetries } = this.options;
+    const what = `${batch.n} rows to ${this.layout.table}`;
+    let body: Buffer;
+    try {
+      body = this.encoder.encode(batch.n, batch);
+    } catch (err) {
+      // A value the protocol cannot carry: resending would not help.
+      throw new PdmError(ErrorCodes.WRITE_FAILED, `Writing ${what} failed: ${(err as Error).message}`, {
+        cause: err,
+        detail: { table: this.layout.table, rows: batch.n },
+      });
+    }
     for (let attempt = 0; ; attempt++) {
       try {
-        batch.encode(this.sender);
-        await withDeadline(
-          this.sender.flush(),
-          flushTimeoutMs,
-          `Flush of ${batch.n} rows to ${this.layout.table}`,
-        );
+        await withDeadline(postIlp(this.url, body, flushTimeoutMs), flushTimeoutMs, `Flush of ${what}`);
         break;
       } catch (err) {
-        // The client's buffer may hold part of this batch (encode threw) or be stuck: start afresh.
-        const old = this.sender;
-        old.reset();
-        void old.close().catch(() => {});
         if (isPermanent(err) || attempt >= maxRetries) {
           throw new PdmError(
             ErrorCodes.WRITE_FAILED,
-            `Writing ${batch.n} rows to ${this.layout.table} failed after ${attempt + 1} attempt(s): ${(err as Error).message}`,
+            `Writing ${what} failed after ${attempt + 1} attempt(s): ${(err as Error).message}`,
             { cause: err, detail: { table: this.layout.table, rows: batch.n } },
           );
         }
         this.stats.retries++;
         await sleep(Math.min(5000, 100 * 2 ** attempt));
-        this.sender = await Sender.fromConfig(senderConfig(this.cfg, flushTimeoutMs));
       }
     }
     this.stats.batches++;
@@ -386,4 +346,40 @@ export class Writer implements RowWriter {
     batch.n = 0;
     this.options.onFlushed?.(this.stats.rowsAcknowledged);
   }
+}
+
+/** QuestDB's ILP/HTTP endpoint, as the client addresses it. */
+function ilpUrl(cfg: QuestDbConfig): string {
+  return `http://${cfg.host}:${cfg.httpPort}/write?precision=n`;
+}
+
+/**
+ * One ILP/HTTP request: 204 is stored (QuestDB commits a request's rows together); any other
+ * status throws with it in the message (`isPermanent` reads it). The signal frees the connection
+ * of a request abandoned at its deadline.
+ */
+async function postIlp(url: string, body: Buffer, timeoutMs: number): Promise<void> {
+  // fetch copies a view's bytes before sending (the encoder's buffer may be reused afterwards).
+  let status: number;
+  let text: string;
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      body: body as unknown as BodyInit,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    status = res.status;
+    text = await res.text();
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError')
+      throw new Error(`HTTP request timeout: no answer from ${new URL(url).host} within ${timeoutMs} ms`);
+    // fetch says only "fetch failed"; the reason (ECONNREFUSED, a reset) is its cause.
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(
+      `HTTP request to ${new URL(url).host} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`,
+      { cause: err },
+    );
+  }
+  if (status >= 200 && status < 300) return;
+  throw new Error(`HTTP request failed, statusCode=${status}, error=${text.slice(0, 1000)}`);
 }
