@@ -75,10 +75,14 @@ export async function forecastAll(
   });
   let written = 0;
   const context = await scorer.contextAt(atMicros); // once for the plant, not once per equipment
+  // The fleet's readings in one bulk read, not a query per equipment (the per-equipment query of
+  // an equipment with none in the window still says why it cannot be scored).
+  const windows = await scorer.storedWindows(atMicros);
   for (const equipment of scorer.equipment) {
     let s;
     try {
-      s = await scorer.score(equipment, atMicros, context);
+      const stored = windows.get(equipment);
+      s = await scorer.score(equipment, atMicros, context, stored === undefined ? {} : { stored });
       onScore?.(s);
     } catch (err) {
       onSkip?.(equipment, errorMessage(err), err); // e.g. silent for 24 h: nothing to forecast from

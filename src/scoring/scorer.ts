@@ -9,7 +9,7 @@
 import { ContextIndex, featuresAtLast, float64Values, timestampMicros } from '../../features/index.ts';
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
-import { loadContext } from '../../pipelines/data.ts';
+import { loadContext, loadReadings } from '../../pipelines/data.ts';
 import { modelScopes } from '../../pipelines/scopes.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import { currentPlant } from '../plant/index.ts';
@@ -51,6 +51,11 @@ export interface ScoreInput {
   readonly live?: boolean;
   /** Internal: the live window's readings to score on. */
   readonly view?: WindowView;
+  /**
+   * The equipment's stored readings in the lookback before `atMicros`, already read (a fleet read:
+   * `PlantScorer.storedWindows`); scored like the stored window this would otherwise query.
+   */
+  readonly stored?: WindowView;
   /**
    * Refuse (503, Retry-After) rather than wait when too many scores at past instants are already
    * reading their windows (the API sets it; jobs wait their turn). See gate.ts.
@@ -356,6 +361,46 @@ export class Scorer {
   }
 
   /**
+   * The stored windows ending at `atMicros` of every equipment of this scope with readings in it,
+   * in one bulk read (QuestDB's export where configured: pipelines/data.ts) instead of one query per
+   * equipment: what scoring the whole fleet at one instant needs. Each view holds exactly the rows
+   * the per-equipment query would return, in time order.
+   */
+  async storedWindows(atMicros: number): Promise<Map<string, WindowView>> {
+    const range = { from: atMicros - this.lookback, to: atMicros + 1 };
+    const table = await storedWindowGate(this.store).run(
+      () => loadReadings(this.store, this.fs, range),
+      false,
+    );
+    const out = new Map<string, WindowView>();
+    const n = table.numRows;
+    if (n === 0) return out;
+    const ts = timestampMicros(table.getChild('ts')!);
+    const cols = this.fs.sensors.map((s) => float64Values(table.getChild(s)!));
+    const eq = table.getChild('equipment')!;
+    // Rows come grouped by equipment (readings_range orders by equipment, ts): find each run's end.
+    for (let start = 0; start < n;) {
+      const id = String(eq.get(start));
+      let lo = start;
+      let hi = n - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (String(eq.get(mid)) === id) lo = mid;
+        else hi = mid - 1;
+      }
+      const end = lo + 1;
+      if (this.scope.classOf.has(id))
+        out.set(id, {
+          ts: ts.subarray(start, end),
+          values: cols.map((c) => c.subarray(start, end)),
+          lastTs: ts[end - 1] as number,
+        });
+      start = end;
+    }
+    return out;
+  }
+
+  /**
    * Scores one equipment; pass `context` from contextAt when scoring many at the same instant.
    * `input` adds readings not yet ingested and the MES context of the moment.
    */
@@ -391,9 +436,10 @@ export class Scorer {
       stored = ts.length;
       atMicros = Math.max(view.lastTs, ...input.readings.map((r) => r.ts));
       context = context ?? (await this.contextLive(equipment, atMicros));
-    } else if (input.view !== undefined) {
-      ts = input.view.ts;
-      values = input.view.values;
+    } else if (input.view !== undefined || input.stored !== undefined) {
+      const v = (input.view ?? input.stored) as WindowView;
+      ts = v.ts;
+      values = v.values;
       stored = ts.length;
     } else {
       const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
@@ -673,6 +719,13 @@ export class PlantScorer {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /** Every scope's stored windows ending at an instant, by equipment (Scorer.storedWindows). */
+  async storedWindows(atMicros: number): Promise<Map<string, WindowView>> {
+    const out = new Map<string, WindowView>();
+    for (const s of this.scorers) for (const [e, v] of await s.storedWindows(atMicros)) out.set(e, v);
+    return out;
   }
 
   /** MES/maintenance context of the whole plant as of an instant (30 days back): one load serves many scores. */
