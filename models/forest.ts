@@ -100,36 +100,97 @@ export async function trainForestParallel(
       prepared,
       trainTrees(prepared.binned, target, prepared.params, prepared.resolved, prepared.classWeight, 0, total),
     );
-  const url = new URL('./train-worker.js', import.meta.url);
   const parts = await Promise.all(
-    Array.from({ length: workers }, (_, w) => {
-      const from = Math.floor((w * total) / workers);
-      const to = Math.floor(((w + 1) * total) / workers);
-      return new Promise<Tree[]>((resolve, reject) => {
-        const worker = new Worker(url, {
-          workerData: {
-            binned: prepared.binned,
-            target,
-            params: prepared.params,
-            options: prepared.resolved,
-            classWeight: prepared.classWeight,
-            from,
-            to,
-          },
-        });
-        worker.once('message', (trees: Tree[]) => {
-          resolve(trees);
-          void worker.terminate();
-        });
-        worker.once('error', reject);
-        worker.once('exit', (code) => {
-          if (code !== 0) reject(new ForestError(`training worker exited with code ${code}`));
-        });
-      });
-    }),
+    Array.from({ length: workers }, (_, w) =>
+      trainPool().run({
+        binned: prepared.binned,
+        target,
+        params: prepared.params,
+        options: prepared.resolved,
+        classWeight: prepared.classWeight,
+        from: Math.floor((w * total) / workers),
+        to: Math.floor(((w + 1) * total) / workers),
+      }),
+    ),
   );
   return finish(prepared, parts.flat());
 }
+
+/** What a training worker is sent: trees [from, to) of one forest. */
+export interface TrainJob {
+  readonly binned: ReturnType<typeof applyBins>;
+  readonly target: Float64Array;
+  readonly params: TreeParams;
+  readonly options: { readonly bootstrap: boolean; readonly seed: number };
+  readonly classWeight: Float64Array;
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * Training workers kept between forests. Starting one costs ~0.2 s (it loads the trainer's
+ * TypeScript), and a first start or a backtest fits dozens of forests (one per fold and model):
+ * a worker per fit spent seconds starting workers. A worker keeps the process alive only while it
+ * trains; one idle for 30 s is stopped. A worker that fails or dies fails its forest and is
+ * replaced by a new one at the next fit.
+ */
+class TrainPool {
+  private readonly idle: Worker[] = [];
+  private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
+
+  run(job: TrainJob): Promise<Tree[]> {
+    const worker = this.idle.pop() ?? new Worker(new URL('./train-worker.js', import.meta.url));
+    clearTimeout(this.idleTimers.get(worker));
+    this.idleTimers.delete(worker);
+    worker.ref();
+    return new Promise<Tree[]>((resolve, reject) => {
+      const done = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (m: { trees?: Tree[]; error?: string }) => {
+        done();
+        if (m.trees === undefined) {
+          void worker.terminate();
+          reject(new ForestError(`training worker failed: ${m.error ?? 'no trees'}`));
+          return;
+        }
+        this.release(worker);
+        resolve(m.trees);
+      };
+      const onError = (err: Error) => {
+        done();
+        void worker.terminate();
+        reject(err);
+      };
+      const onExit = (code: number) => {
+        done();
+        reject(new ForestError(`training worker exited with code ${code}`));
+      };
+      worker.on('message', onMessage);
+      worker.once('error', onError);
+      worker.once('exit', onExit);
+      worker.postMessage(job);
+    });
+  }
+
+  private release(worker: Worker): void {
+    worker.unref();
+    this.idle.push(worker);
+    const timer = setTimeout(() => {
+      const i = this.idle.indexOf(worker);
+      if (i >= 0) this.idle.splice(i, 1);
+      this.idleTimers.delete(worker);
+      void worker.terminate();
+    }, 30_000);
+    timer.unref();
+    this.idleTimers.set(worker, timer);
+  }
+}
+
+let pool: TrainPool | undefined;
+const trainPool = () => (pool ??= new TrainPool());
 
 interface Prepared {
   readonly binned: ReturnType<typeof applyBins>;

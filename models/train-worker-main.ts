@@ -1,19 +1,21 @@
-/** Inside a worker: trains trees [from, to) of a forest on the binned data it was sent. */
-import { parentPort, workerData } from 'node:worker_threads';
-import type { Binned } from './binning.ts';
+/** Inside a training worker (forest.ts's pool): each message is trees [from, to) of a forest to train. */
+import { parentPort } from 'node:worker_threads';
 import { trainTrees } from './forest.ts';
-import type { TreeParams } from './tree.ts';
+import type { TrainJob } from './forest.ts';
 
-interface Job {
-  binned: Binned;
-  target: Float64Array;
-  params: TreeParams;
-  options: { bootstrap: boolean; seed: number };
-  classWeight: Float64Array;
-  from: number;
-  to: number;
-}
-
-const job = workerData as Job;
-const trees = trainTrees(job.binned, job.target, job.params, job.options, job.classWeight, job.from, job.to);
-parentPort?.postMessage(trees);
+parentPort?.on('message', (job: TrainJob) => {
+  try {
+    const trees = trainTrees(
+      job.binned,
+      job.target,
+      job.params,
+      job.options,
+      job.classWeight,
+      job.from,
+      job.to,
+    );
+    parentPort?.postMessage({ trees });
+  } catch (err) {
+    parentPort?.postMessage({ error: err instanceof Error ? err.message : String(err) });
+  }
+});

@@ -234,6 +234,24 @@ describe('training on worker threads', () => {
     );
     expect(Array.from(parallel)).toEqual(Array.from(serial));
   }, 60_000);
+
+  it('the kept workers train later and concurrent forests exactly as the single-threaded trainer', async () => {
+    const { trainForestParallel } = await import('../../models/index.ts');
+    const a = problem(2000, 5);
+    const b = problem(2500, 6);
+    const optsA = { task: 'classification' as const, trees: 10, maxDepth: 6, seed: 3 };
+    const optsB = { task: 'regression' as const, trees: 9, maxDepth: 7, seed: 4 };
+    const serialA = predictColumns(compileForest(trainForest(a.cols, a.y, optsA)), a.cols);
+    const serialB = predictColumns(compileForest(trainForest(b.cols, b.y, optsB)), b.cols);
+    // One after the other (the second on the workers the first left idle), then two at once.
+    for (const concurrent of [false, true]) {
+      const runA = () => trainForestParallel(a.cols, a.y, optsA, 2);
+      const runB = () => trainForestParallel(b.cols, b.y, optsB, 2);
+      const [fa, fb] = concurrent ? await Promise.all([runA(), runB()]) : [await runA(), await runB()];
+      expect(Array.from(predictColumns(compileForest(fa), a.cols))).toEqual(Array.from(serialA));
+      expect(Array.from(predictColumns(compileForest(fb), b.cols))).toEqual(Array.from(serialB));
+    }
+  }, 60_000);
 });
 
 describe('export to ml-random-forest (the interchange format)', () => {
