@@ -210,9 +210,8 @@ export class QuestDbSink implements SimSink {
   }
 
   async readings(equipment: string, buffer: ReadingBuffer): Promise<void> {
-    const sym = [equipment];
-    for (let i = 0; i < buffer.n; i++)
-      await this.w.telemetry.append(buffer.ts[i] as number, sym, buffer.row(i));
+    // One call per block: an await per reading was a third of the history's write time.
+    await this.w.telemetry.appendBlock(buffer.n, buffer.ts, [equipment], buffer.values);
   }
 
   async events(log: EventLog): Promise<void> {

@@ -85,6 +85,22 @@ export class ParallelWriter implements RowWriter {
     if (full) await this.handOver();
   }
 
+  /** Same arguments as Writer.appendBlock. */
+  async appendBlock(
+    n: number,
+    ts: Float64Array,
+    symbols: readonly (string | null)[],
+    doubles: Float64Array,
+  ): Promise<void> {
+    for (let r = 0; r < n;) {
+      if (this.failure) throw this.failure;
+      const took = this.batch.putBlock(ts, symbols, doubles, r, n - r);
+      r += took;
+      this.stats.rowsAppended += took;
+      if (this.batch.n === this.batch.capacity) await this.handOver();
+    }
+  }
+
   private async handOver(): Promise<void> {
     const slot = this.slots[this.next] as Slot;
     this.next = (this.next + 1) % this.slots.length;

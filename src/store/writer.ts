@@ -83,6 +83,17 @@ export interface RowWriter {
     timestamps?: ArrayLike<number>,
     strings?: readonly (string | null)[],
   ): Promise<void>;
+  /**
+   * Appends `n` rows at once that share their symbols and carry only doubles (row-major,
+   * `doubles[r * layout.doubles.length + j]`): a block of readings of one equipment. Same contract
+   * as `append`, without a call and an await per row.
+   */
+  appendBlock(
+    n: number,
+    ts: Float64Array,
+    symbols: readonly (string | null)[],
+    doubles: Float64Array,
+  ): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
@@ -153,6 +164,46 @@ export class RowBatch implements ColumnBatch {
     for (let j = 0; j < nstr; j++) this.str[r * nstr + j] = strings?.[j] ?? null;
     this.n = r + 1;
     return this.n === this.capacity;
+  }
+
+  /**
+   * Adds rows [from, from + count) of a block (the same symbols on every row, doubles row-major in
+   * the layout's order, no other kinds) as far as they fit; returns how many were added.
+   */
+  putBlock(
+    ts: Float64Array,
+    symbols: readonly (string | null)[],
+    doubles: Float64Array,
+    from: number,
+    count: number,
+  ): number {
+    const nd = this.layout.doubles.length;
+    const ns = this.layout.symbols.length;
+    const ni = this.layout.ints?.length ?? 0;
+    const nt = this.layout.timestamps?.length ?? 0;
+    const nstr = this.layout.strings?.length ?? 0;
+    const take = Math.min(count, this.capacity - this.n);
+    if (doubles.length < (from + take) * nd)
+      throw new Error(`A block of ${take} rows needs ${(from + take) * nd} doubles, got ${doubles.length}`);
+    for (let i = from; i < from + take; i++) {
+      const t = ts[i] as number;
+      if (!Number.isSafeInteger(t))
+        throw new PdmError(
+          ErrorCodes.WRITE_FAILED,
+          `Invalid timestamp ${t}: expected integer epoch microseconds`,
+        );
+    }
+    const r0 = this.n;
+    this.ts.set(ts.subarray(from, from + take), r0);
+    this.dbl.set(doubles.subarray(from * nd, (from + take) * nd), r0 * nd);
+    for (let r = r0; r < r0 + take; r++)
+      for (let j = 0; j < ns; j++) this.sym[r * ns + j] = symbols[j] ?? null;
+    // Rows are reused: the kinds a block does not carry are cleared.
+    if (ni > 0) this.int.fill(NaN, r0 * ni, (r0 + take) * ni);
+    if (nt > 0) this.tsc.fill(NaN, r0 * nt, (r0 + take) * nt);
+    if (nstr > 0) this.str.fill(null, r0 * nstr, (r0 + take) * nstr);
+    this.n = r0 + take;
+    return take;
   }
 }
 
@@ -250,6 +301,22 @@ export class Writer implements RowWriter {
     const full = this.current.put(ts, symbols, doubles, ints, timestamps, strings);
     this.stats.rowsAppended++;
     if (full) await this.handOver();
+  }
+
+  async appendBlock(
+    n: number,
+    ts: Float64Array,
+    symbols: readonly (string | null)[],
+    doubles: Float64Array,
+  ): Promise<void> {
+    for (let r = 0; r < n;) {
+      if (this.failure !== undefined) throw this.failure;
+      if (this.closed) throw new Error('Writer is closed');
+      const took = this.current.putBlock(ts, symbols, doubles, r, n - r);
+      r += took;
+      this.stats.rowsAppended += took;
+      if (this.current.n === this.current.capacity) await this.handOver();
+    }
   }
 
   /**

@@ -77,6 +77,38 @@ describe('Writer', () => {
     expect(rows[49]?.torque).toBe(-49);
   });
 
+  it('appendBlock and append store the same rows, across batch boundaries, on both writers', async () => {
+    const { ParallelWriter } = await import('../../src/store/index.ts');
+    const n = 53;
+    const ts = new Float64Array(n).map((_, i) => T0 + 7_200_000_000 + i * 1000);
+    const dbl = new Float64Array(2 * n).map((_, k) => (k % 7 === 0 ? NaN : k * 0.5));
+    const bySymbol = async (eq: string) =>
+      (await rowsOf(store, store.tables.telemetry))
+        .filter((r) => r.equipment === eq)
+        .map(({ ts: t, vibration_rms, torque }) => ({ t, vibration_rms, torque }));
+    const one = await Writer.open(store.config.questdb, store.config.ingest, layout, { batchRows: 7 });
+    for (let i = 0; i < n; i++) await one.append(ts[i]!, ['rows'], dbl.subarray(2 * i, 2 * i + 2));
+    await one.close();
+    const block = await Writer.open(store.config.questdb, store.config.ingest, layout, { batchRows: 7 });
+    // A block that starts mid-batch: a plain row first, then the rest of the rows at once.
+    await block.append(ts[0]!, ['block'], dbl.subarray(0, 2));
+    await block.appendBlock(n - 1, ts.subarray(1), ['block'], dbl.subarray(2));
+    await block.close();
+    expect(block.stats).toMatchObject({ rowsAppended: n, rowsAcknowledged: n });
+    const parallel = await ParallelWriter.open(
+      store.config.questdb,
+      { ...store.config.ingest, batchRows: 7 },
+      layout,
+      2,
+    );
+    await parallel.appendBlock(n, ts, ['parallel'], dbl);
+    await parallel.close();
+    const expected = await bySymbol('rows');
+    expect(expected).toHaveLength(n);
+    expect(await bySymbol('block')).toEqual(expected);
+    expect(await bySymbol('parallel')).toEqual(expected);
+  });
+
   it('resends a batch the server stored but never acknowledged, without duplicating it', async () => {
     const proxy = await lossyProxy(store.config.questdb.httpPort, 1);
     const cfg = { ...store.config.questdb, httpPort: proxy.port };
