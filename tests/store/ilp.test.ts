@@ -9,6 +9,7 @@ import { Sender } from '@questdb/nodejs-client';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../models/rng.ts';
 import { IlpEncoder, ilpEscape } from '../../src/store/ilp.ts';
 import { RowBatch, sensorSetOf } from '../../src/store/writer.ts';
 import type { TableLayout } from '../../src/store/writer.ts';
@@ -73,18 +74,6 @@ async function clientBytes(batch: RowBatch, layout: TableLayout): Promise<Buffer
   return Buffer.concat(captured);
 }
 
-/** A small deterministic generator (mulberry32), so a failure names the seed that shows it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const TEXTS = [
   'eq-001',
   'press 7',
@@ -100,7 +89,7 @@ const TEXTS = [
 ];
 
 function randomCase(seed: number): { layout: TableLayout; batch: RowBatch } {
-  const u = rng(seed);
+  const u = mulberry32(seed); // deterministic: a failure names the seed that shows it
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(u() * xs.length)] as T;
   const names = (prefix: string, k: number) => Array.from({ length: k }, (_, i) => `${prefix}_${i}`);
   const layout: TableLayout = {
