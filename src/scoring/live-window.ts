@@ -18,8 +18,17 @@ export interface WindowView {
   readonly lastTs: number;
 }
 
+/**
+ * Window arrays live in SharedArrayBuffers so the feature worker reads a view in place. A view's
+ * rows are never written again: refreshes append past them, compaction and full reloads move to
+ * new arrays.
+ */
+function sharedFloat64(length: number): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(length * 8));
+}
+
 class Window {
-  ts = new Float64Array(0);
+  ts: Float64Array = new Float64Array(0);
   values: Float64Array[] = [];
   start = 0;
   end = 0;
@@ -120,16 +129,19 @@ export class LiveWindows {
       w.end = 0;
       w.lastTs = -Infinity;
       w.loadedAt = nowMicros / 1000;
+      // Into new arrays: a view handed out earlier may still be read (by the feature worker).
+      w.ts = new Float64Array(0) as Float64Array;
+      w.values = [];
     }
     // Drop what left the window, compact, grow when needed, append.
     while (w.start < w.end && (w.ts[w.start] as number) < from) w.start++;
     const live = w.end - w.start;
     if (w.ts.length < live + n || w.start > w.ts.length / 2) {
       const cap = Math.max(1024, Math.ceil((live + n) * 1.5));
-      const nts = new Float64Array(Math.max(cap, w.ts.length < live + n ? cap : w.ts.length));
+      const nts = sharedFloat64(Math.max(cap, w.ts.length < live + n ? cap : w.ts.length));
       nts.set(w.ts.subarray(w.start, w.end));
       w.values = this.sensors.map((_, j) => {
-        const nv = new Float64Array(nts.length);
+        const nv = sharedFloat64(nts.length);
         if (w.values[j] !== undefined) nv.set((w.values[j] as Float64Array).subarray(w.start, w.end));
         return nv;
       });
