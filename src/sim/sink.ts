@@ -27,26 +27,28 @@ export class ChecksumSink implements SimSink {
   private h1 = 0x811c9dc5;
   private h2 = 0x01000193;
   private readonly f64 = new Float64Array(1);
-  private readonly bytes = new Uint8Array(this.f64.buffer);
+  private readonly words = new Uint32Array(this.f64.buffer);
 
   /** 64-bit FNV-style digest as hex. */
   digest(): string {
     return (this.h1 >>> 0).toString(16).padStart(8, '0') + (this.h2 >>> 0).toString(16).padStart(8, '0');
   }
 
-  private byte(b: number): void {
-    this.h1 = Math.imul(this.h1 ^ b, 0x01000193);
-    this.h2 = Math.imul(this.h2 ^ b, 0x5bd1e995) ^ (this.h1 >>> 15);
+  /** Mixes one 32-bit word (a double is two: a byte at a time made the digest a third of `pdm simulate`). */
+  private word(w: number): void {
+    this.h1 = Math.imul(this.h1 ^ w, 0x01000193);
+    this.h2 = Math.imul(this.h2 ^ w, 0x5bd1e995) ^ (this.h1 >>> 15);
   }
 
   private num(v: number): void {
     this.f64[0] = v;
-    for (let i = 0; i < 8; i++) this.byte(this.bytes[i] as number);
+    this.word(this.words[0] as number);
+    this.word(this.words[1] as number);
   }
 
   private str(s: string): void {
-    for (let i = 0; i < s.length; i++) this.byte(s.charCodeAt(i) & 0xff);
-    this.byte(0);
+    for (let i = 0; i < s.length; i++) this.word(s.charCodeAt(i));
+    this.word(0);
   }
 
   private values(o: object): void {

@@ -61,7 +61,7 @@ export interface WriterStats {
   retries: number;
 }
 
-/** The ILP/HTTP configuration string shared by the writer and the bare-client benchmark. */
+/** The client's ILP/HTTP configuration for the bare-client benchmarks (the Writer posts its own bytes: ilp.ts). */
 export function senderConfig(cfg: QuestDbConfig, flushTimeoutMs: number): string {
   // auto_flush off: the writer decides batch boundaries. protocol_version=2 skips the /settings
   // round trip and sends doubles in binary. The client's own retry window stays below our deadline.
