@@ -139,7 +139,7 @@ class TrainPool {
   private readonly idleTimers = new Map<Worker, NodeJS.Timeout>();
 
   run(job: TrainJob): Promise<Tree[]> {
-    const worker = this.idle.pop() ?? new Worker(new URL('./train-worker.js', import.meta.url));
+    const worker = this.idle.pop() ?? this.spawn();
     clearTimeout(this.idleTimers.get(worker));
     this.idleTimers.delete(worker);
     worker.ref();
@@ -173,6 +173,20 @@ class TrainPool {
       worker.once('exit', onExit);
       worker.postMessage(job);
     });
+  }
+
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./train-worker.js', import.meta.url));
+    // Between forests nobody listens for the job's events: an idle worker that dies leaves the
+    // pool instead of raising an unhandled 'error' in the process.
+    worker.on('error', () => {});
+    worker.on('exit', () => {
+      const i = this.idle.indexOf(worker);
+      if (i >= 0) this.idle.splice(i, 1);
+      clearTimeout(this.idleTimers.get(worker));
+      this.idleTimers.delete(worker);
+    });
+    return worker;
   }
 
   private release(worker: Worker): void {
