@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { IngestConfig, QuestDbConfig } from '../config.ts';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { IlpEncoder } from './ilp.ts';
+import { httpUrlOf } from './questdb-server.ts';
 import { assertIdentifier } from './tables.ts';
 
 export interface TableLayout {
@@ -214,19 +215,6 @@ function isPermanent(err: unknown): boolean {
   return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new PdmError(ErrorCodes.WRITE_TIMEOUT, `${what} did not settle within ${ms} ms`)),
-      ms,
-    );
-  });
-  // A flush abandoned at its deadline may still reject later: swallow that, the batch is resent.
-  promise.catch(() => {});
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
 export class Writer implements RowWriter {
   readonly stats: WriterStats = { rowsAppended: 0, rowsAcknowledged: 0, batches: 0, retries: 0 };
   private readonly encoder: IlpEncoder;
@@ -243,12 +231,13 @@ export class Writer implements RowWriter {
   private readonly nstr: number;
 
   private constructor(
-    private readonly cfg: QuestDbConfig,
+    cfg: QuestDbConfig,
     readonly layout: TableLayout,
     private readonly options: Required<Omit<WriterOptions, 'onFlushed'>> & Pick<WriterOptions, 'onFlushed'>,
   ) {
     this.encoder = new IlpEncoder(layout, layout.readings === true ? sensorSetOf(layout.doubles) : undefined);
-    this.url = ilpUrl(cfg);
+    // QuestDB's ILP/HTTP endpoint, as the client addresses it.
+    this.url = `${httpUrlOf(cfg)}/write?precision=n`;
     this.current = new RowBatch(options.batchRows, layout);
     this.spare = new RowBatch(options.batchRows, layout);
     this.ns = layout.symbols.length;
@@ -394,7 +383,8 @@ export class Writer implements RowWriter {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        await withDeadline(postIlp(this.url, body, flushTimeoutMs), flushTimeoutMs, `Flush of ${what}`);
+        // The request's own abort signal is its deadline: fetch settles by then, whatever the server does.
+        await postIlp(this.url, body, flushTimeoutMs);
         break;
       } catch (err) {
         if (isPermanent(err) || attempt >= maxRetries) {
@@ -415,15 +405,10 @@ export class Writer implements RowWriter {
   }
 }
 
-/** QuestDB's ILP/HTTP endpoint, as the client addresses it. */
-function ilpUrl(cfg: QuestDbConfig): string {
-  return `http://${cfg.host}:${cfg.httpPort}/write?precision=n`;
-}
-
 /**
  * One ILP/HTTP request: 204 is stored (QuestDB commits a request's rows together); any other
- * status throws with it in the message (`isPermanent` reads it). The signal frees the connection
- * of a request abandoned at its deadline.
+ * status throws with it in the message (`isPermanent` reads it). The signal is the request's
+ * deadline, connection, answer and body included, and frees the connection it abandons.
  */
 async function postIlp(url: string, body: Buffer, timeoutMs: number): Promise<void> {
   // fetch copies a view's bytes before sending (the encoder's buffer may be reused afterwards).
