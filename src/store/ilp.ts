@@ -98,6 +98,9 @@ export class IlpEncoder {
     const nt = this.tscFirst.length;
     const nstr = this.strFirst.length;
     this.pos = 0;
+    // One row's symbol and string bytes, reused across rows (a batch has 50k of them).
+    const symBytes = new Array<Buffer | undefined>(ns);
+    const strBytes = new Array<Buffer | undefined>(nstr);
     for (let r = 0; r < n; r++) {
       const ts = b.ts[r] as number;
       if (!Number.isSafeInteger(ts))
@@ -106,19 +109,17 @@ export class IlpEncoder {
           `Invalid timestamp ${ts}: expected integer epoch microseconds`,
         );
       let varBytes = 0;
-      const symBytes: (Buffer | undefined)[] = [];
       for (let j = 0; j < ns; j++) {
         const v = b.sym[r * ns + j];
         const bytes = v === null || v === undefined || v === '' ? undefined : this.symbol(v);
-        symBytes.push(bytes);
+        symBytes[j] = bytes;
         if (bytes !== undefined) varBytes += bytes.length;
       }
-      const strBytes: (Buffer | undefined)[] = [];
       for (let j = 0; j < nstr; j++) {
         const v = b.str[r * nstr + j];
         const bytes =
           v === null || v === undefined || v === '' ? undefined : Buffer.from(ilpEscape(v, true), 'utf8');
-        strBytes.push(bytes);
+        strBytes[j] = bytes;
         if (bytes !== undefined) varBytes += bytes.length;
       }
       this.reserve(this.rowFixed + varBytes);
