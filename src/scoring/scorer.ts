@@ -6,7 +6,13 @@
  * probability (models/reconcile.ts), the features that drove the failure score, and the recommendation
  * (recommend.ts). An equipment without enough data to score says so instead (sufficiency.ts).
  */
-import { ContextIndex, featuresAtLast, float64Values, timestampMicros } from '../../features/index.ts';
+import {
+  ContextIndex,
+  featuresAtLast,
+  float64Values,
+  stringCodes,
+  timestampMicros,
+} from '../../features/index.ts';
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
 import { loadContext, loadReadings } from '../../pipelines/data.ts';
@@ -378,18 +384,12 @@ export class Scorer {
     if (n === 0) return out;
     const ts = timestampMicros(table.getChild('ts')!);
     const cols = this.fs.sensors.map((s) => float64Values(table.getChild(s)!));
-    const eq = table.getChild('equipment')!;
-    // Rows come grouped by equipment (readings_range orders by equipment, ts): find each run's end.
+    const { codes, labels } = stringCodes(table.getChild('equipment')!);
+    // Rows come grouped by equipment (readings_range orders by equipment, ts): one run each.
     for (let start = 0; start < n;) {
-      const id = String(eq.get(start));
-      let lo = start;
-      let hi = n - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >>> 1;
-        if (String(eq.get(mid)) === id) lo = mid;
-        else hi = mid - 1;
-      }
-      const end = lo + 1;
+      let end = start + 1;
+      while (end < n && codes[end] === codes[start]) end++;
+      const id = labels[codes[start] as number] as string;
       if (this.scope.classOf.has(id))
         out.set(id, {
           ts: ts.subarray(start, end),
@@ -494,11 +494,9 @@ export class Scorer {
       };
       // A live window's features, at every new reading, on the feature worker: not on the API's
       // thread, where the machines' recomputes came back to back (feature-worker.ts).
-      const series = ts;
-      const sensors = values;
       x =
-        input.view !== undefined && extra.length === 0 && inPlace(series, sensors)
-          ? await featuresAtLastOffThread(fs, series, sensors).catch(here)
+        input.view !== undefined && extra.length === 0 && inPlace(ts, values)
+          ? await featuresAtLastOffThread(fs, ts, values).catch(here)
           : here();
       if (input.view !== undefined && extra.length === 0)
         this.sensorFeatures.set(equipment, { lastTs: input.view.lastTs, x: Float64Array.from(x) });
