@@ -193,6 +193,7 @@ class TrainPool {
     worker.unref();
     this.idle.push(worker);
     const timer = setTimeout(() => {
+      // Out of the pool before it stops: a fit must not pick a worker that is exiting.
       const i = this.idle.indexOf(worker);
       if (i >= 0) this.idle.splice(i, 1);
       this.idleTimers.delete(worker);
