@@ -219,7 +219,7 @@ function fitGroup(
 }
 
 /** Per-row z of each scored feature (NaN where the value or the fit is missing). */
-function zOf(
+export function zOf(
   g: Pick<AnomalyGroup, 'products' | 'location' | 'scale' | 'floor'>,
   x: ArrayLike<number>,
   load: number,
@@ -288,7 +288,8 @@ function quantileSorted(sorted: ArrayLike<number>, q: number): number {
   return (sorted[lo] as number) + (pos - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
 }
 
-function groupKey(v: number): string {
+/** The key of the group an equipment-class code falls in (`all` when there is no class). */
+export function groupKey(v: number): string {
   return v === v ? String(v) : 'all';
 }
 

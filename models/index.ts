@@ -51,3 +51,5 @@ export {
   expectedCappedRul,
 } from './reliability.ts';
 export type { Lifetimes, WeibullFit, Availability, KmPoint } from './reliability.ts';
+export { ContextZExpander, contextZOf, zName } from './context-z.ts';
+export type { ContextZ } from './context-z.ts';

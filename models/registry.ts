@@ -25,6 +25,7 @@ import { compileForest } from './compiled.ts';
 import type { CompiledForest } from './compiled.ts';
 import type { FailureBaseline, RulBaseline } from './baselines.ts';
 import type { AnomalyModel } from './anomaly.ts';
+import type { ContextZ } from './context-z.ts';
 import type { CalibratorJson } from './calibration.ts';
 import type { Forest } from './forest.ts';
 import type { Tree } from './tree.ts';
@@ -105,6 +106,11 @@ export interface LoadedModel {
   readonly meta: ModelMeta;
   readonly forest: Forest;
   readonly compiled: CompiledForest;
+  /**
+   * The context z normaliser whose columns follow the feature set's in the forest's input
+   * (`meta.featureNames` names both), or null: the forest reads the feature set alone.
+   */
+  readonly contextZ: ContextZ | null;
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -127,9 +133,11 @@ function fromB64<T>(s: string, make: (buf: ArrayBuffer) => T): T {
   return make(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-function serialise(forest: Forest): string {
+function serialise(forest: Forest, contextZ: ContextZ | null): string {
   return JSON.stringify({
     format: 'pdm-forest-v1',
+    // In the checksummed file: the forest's input is wrong without it.
+    ...(contextZ === null ? {} : { contextZ }),
     task: forest.task,
     classes: forest.classes,
     features: forest.features,
@@ -150,10 +158,11 @@ function serialise(forest: Forest): string {
   });
 }
 
-function deserialise(text: string): Forest {
+function deserialise(text: string): { forest: Forest; contextZ: ContextZ | null } {
   const o = JSON.parse(text) as Record<string, unknown> & {
     trees: Record<string, string | number>[];
     edges: string[];
+    contextZ?: ContextZ;
   };
   if (o.format !== 'pdm-forest-v1')
     throw new PdmError(ErrorCodes.MODEL_CORRUPT, `unknown model format ${String(o.format)}`);
@@ -170,7 +179,7 @@ function deserialise(text: string): Forest {
     cover: f64(t.cover),
     gain: f64(t.gain),
   }));
-  return {
+  const forest: Forest = {
     task: o.task as Forest['task'],
     classes: Number(o.classes),
     features: Number(o.features),
@@ -179,6 +188,7 @@ function deserialise(text: string): Forest {
     edges: o.edges.map(f64),
     trees,
   };
+  return { forest, contextZ: o.contextZ ?? null };
 }
 
 export class ModelRegistry {
@@ -193,13 +203,22 @@ export class ModelRegistry {
     return path.join(this.dir, name);
   }
 
-  /** Saves a new version (v0001, v0002, ...) and returns its metadata; promotes nothing. */
+  /**
+   * Saves a new version (v0001, v0002, ...) and returns its metadata; promotes nothing. A forest
+   * that reads context z columns is saved with their normaliser (`info.featureNames` names both).
+   */
   save(
     name: string,
     forest: Forest,
     info: Omit<ModelMeta, 'name' | 'version' | 'createdAt' | 'checksum'>,
+    contextZ: ContextZ | null = null,
   ): ModelMeta {
-    return this.saveText(name, serialise(forest), info);
+    if (info.featureNames.length !== forest.features)
+      throw new PdmError(
+        ErrorCodes.MODEL_CORRUPT,
+        `model ${name}: ${info.featureNames.length} feature names for a forest of ${forest.features} inputs`,
+      );
+    return this.saveText(name, serialise(forest, contextZ), info);
   }
 
   /** Saves an anomaly model (kind `anomaly`) as a new version; promotes nothing. */
@@ -353,8 +372,8 @@ export class ModelRegistry {
    */
   load(name: string, version?: string, expectedFeatureSetHash?: string): LoadedModel {
     const { meta, text } = this.verified(name, version, expectedFeatureSetHash);
-    const forest = deserialise(text);
-    return { meta, forest, compiled: compileForest(forest) };
+    const { forest, contextZ } = deserialise(text);
+    return { meta, forest, compiled: compileForest(forest), contextZ };
   }
 
   private verified(

@@ -10,8 +10,7 @@ import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
 import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
-import { equipmentMonths } from './failure-kind.ts';
-import { CALIBRATION_SHARE, maintenanceSeen, rowsWhere } from './harness.ts';
+import { CALIBRATION_SHARE, equipmentMonths, maintenanceSeen, rowsWhere } from './harness.ts';
 import type { Evidence } from './harness.ts';
 
 /** Statistics that describe a sensor's level and spread (counts, missing shares and slopes do not). */

@@ -11,6 +11,11 @@
  * wide range of scores, and a step calibration leaves a threshold only "the whole top block or
  * nothing" (on the simulated 28-day plants it then sat at a calibrated 1.0 in most folds and warned
  * a third of the failures).
+ *
+ * The forest also reads each sensor level's context z-score (models/context-z.ts): its departure
+ * from normal under the running load and product, fitted on the fitting side's normal instants
+ * (a horizon before the calibration slice, away from the failures known there, out of maintenance) and
+ * stored with the model, so serving computes the same columns.
  */
 import {
   calibrate,
@@ -28,7 +33,11 @@ import { DEFAULT_ALERT_POLICY, failureRiskCondition } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
 import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
-import { failureTrainingSet, maintenanceSeen, pick } from './harness.ts';
+import { ContextZExpander, contextZOf } from '../models/context-z.ts';
+import type { ContextZ } from '../models/context-z.ts';
+import { fitAnomaly } from '../models/anomaly.ts';
+import { anomalyContext, normalRows } from './anomaly-kind.ts';
+import { equipmentMonths, failureTrainingSet, maintenanceSeen, pick } from './harness.ts';
 import type { Evidence, TrainingSet } from './harness.ts';
 
 /** The forest recipe of the kind: training and every backtest use it (only trees and seed vary). */
@@ -50,6 +59,8 @@ export interface FailureKindOptions {
   readonly alertBudget?: number;
   /** The alert policy of each equipment, which the threshold's budget is counted through (default: the default policy). */
   readonly policyOf?: (equipment: string) => AlertPolicy;
+  /** false: the forest reads the feature set alone, without context z columns (default true). */
+  readonly contextZ?: boolean;
 }
 
 export interface FailureFit {
@@ -65,6 +76,10 @@ export interface FailureFit {
    * at even odds, UNCHOSEN_ALERT_AT).
    */
   readonly alertThreshold: number | null;
+  /** The context z normaliser whose columns follow the feature set's in the forest's input; null: none. */
+  readonly contextZ: ContextZ | null;
+  /** The forest's input columns at the given rows (the feature set's, then the z columns). */
+  readonly inputs: (ev: Evidence, rows: readonly number[]) => Float64Array[];
 }
 
 export class NotEnoughHistory extends Error {
@@ -97,20 +112,6 @@ export function persistenceScores(
       ? 1
       : 0;
   });
-}
-
-/** Equipment-months covered by rows (equipment seen x their time span). */
-export function equipmentMonths(ev: Evidence, rows: readonly number[]): number {
-  if (rows.length === 0) return 0;
-  let t0 = Infinity;
-  let t1 = -Infinity;
-  const eqs = new Set<string>();
-  for (const i of rows) {
-    t0 = Math.min(t0, ev.ts[i] as number);
-    t1 = Math.max(t1, ev.ts[i] as number);
-    eqs.add(ev.equipment[i] as string);
-  }
-  return (eqs.size * (t1 - t0)) / (30 * 86400e6);
 }
 
 /**
@@ -176,6 +177,43 @@ export function thresholdForBudget(
   return best;
 }
 
+/** Statistics whose context z the failure forest reads: a sensor's level (spread and slope are left as they are). */
+const Z_STATS = new Set(['mean', 'ewma', 'last']);
+
+/** The features of a feature set whose context z a failure forest reads. */
+export function contextZFeatures(names: readonly string[]): string[] {
+  return names.filter((n) => {
+    const parts = n.split('__');
+    return parts.length === 3 && Z_STATS.has(parts[1] as string);
+  });
+}
+
+/**
+ * The context z normaliser as the fitting side knows it: fitted on the normal instants (out of
+ * maintenance, away from the failures seen) before `before` (the calibration slice's start) less
+ * a purge of `purgeHours` (the horizon, as the fitting rows have). The purge matters: an instant
+ * is the last reading of its sampling interval, so whether a row exists at all depends on readings
+ * up to an interval after it. Null when the feature set has no sensor level or no normal instant.
+ */
+export function fitContextZ(ev: Evidence, before: number, purgeHours: number): ContextZ | null {
+  const features = contextZFeatures(ev.names);
+  if (features.length === 0) return null;
+  const until = before - purgeHours * 3.6e9;
+  const rows = normalRows(ev, before).rows.filter((i) => (ev.ts[i] as number) < until);
+  if (rows.length === 0) return null;
+  // The reference the anomaly model reads its health off is not used here: a few rows suffice.
+  return contextZOf(fitAnomaly(ev, features, anomalyContext(ev.names), rows, rows.slice(-1), { trim: 0.1 }));
+}
+
+/** The forest's input at `rows`: the evidence's columns, then the z columns where there are. */
+function inputsOf(cz: ContextZ | null, names: readonly string[]) {
+  const expander = cz === null ? null : new ContextZExpander(cz, names);
+  return (ev: Evidence, rows: readonly number[]) => {
+    const base = pick(ev, rows);
+    return expander === null ? base : expander.expandColumns(base);
+  };
+}
+
 /** The one feature that ranks the fitting rows' failures best, its direction chosen there too. */
 function chooseOneSensor(ev: Evidence, set: TrainingSet): { index: number; direction: 1 | -1 } | null {
   let best = 0.5;
@@ -206,14 +244,16 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
     throw new NotEnoughHistory(
       `${what}: the fitting rows hold ${positives === 0 ? 'no failure' : 'only failures'}`,
     );
-  const forest = await trainForestParallel(pick(ev, set.rows), set.y, {
+  const contextZ = o.contextZ === false ? null : fitContextZ(ev, set.calStart, o.horizonHours);
+  const inputs = inputsOf(contextZ, ev.names);
+  const forest = await trainForestParallel(inputs(ev, set.rows), set.y, {
     ...FAILURE_FOREST,
     trees: o.trees ?? 100,
     seed: o.seed ?? 17,
     ...o.forest,
   });
   const compiled = compileForest(forest);
-  const calX = pick(ev, set.calRows);
+  const calX = inputs(ev, set.calRows);
   const calRaw = predictColumns(compiled, calX);
   const calibrator = fitIsotonic(calRaw, set.calY, { centered: true });
   const rule = chooseOneSensor(ev, set);
@@ -244,7 +284,7 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
     mode: o.mode,
     policyOf: o.policyOf,
   });
-  return { set, forest, compiled, calibrator, oneSensor, climatology, alertThreshold };
+  return { set, forest, compiled, calibrator, oneSensor, climatology, alertThreshold, contextZ, inputs };
 }
 
 /**
@@ -263,7 +303,7 @@ export function failureScores(
   oneSensorRaw: Float64Array;
   climatology: Float64Array;
 } {
-  const modelRaw = predictColumns(fit.compiled, pick(ev, rows));
+  const modelRaw = predictColumns(fit.compiled, fit.inputs(ev, rows));
   const model = modelRaw.map((s) => calibrate(fit.calibrator, s));
   const climatology = new Float64Array(rows.length).fill(fit.climatology.rate);
   const rule = fit.oneSensor;

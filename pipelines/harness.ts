@@ -127,6 +127,20 @@ export function maintenanceSeen(ev: Evidence): Map<string, number[]> {
   return out;
 }
 
+/** Equipment-months covered by rows (equipment seen x their time span). */
+export function equipmentMonths(ev: Evidence, rows: readonly number[]): number {
+  if (rows.length === 0) return 0;
+  let t0 = Infinity;
+  let t1 = -Infinity;
+  const eqs = new Set<string>();
+  for (const i of rows) {
+    t0 = Math.min(t0, ev.ts[i] as number);
+    t1 = Math.max(t1, ev.ts[i] as number);
+    eqs.add(ev.equipment[i] as string);
+  }
+  return (eqs.size * (t1 - t0)) / (30 * 86400e6);
+}
+
 /** Columns of the given rows, as a forest takes them. */
 export function pick(ev: Evidence, rows: readonly number[]): Float64Array[] {
   // Plain loops: Float64Array.from with a map function is several times slower, and this copies

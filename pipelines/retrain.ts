@@ -22,6 +22,7 @@ import { errorMessage } from '../src/errors.ts';
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { failureScores, fitFailure, persistenceScores } from './failure-kind.ts';
+import { ContextZExpander } from '../models/context-z.ts';
 import type { FailureFit } from './failure-kind.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
@@ -163,9 +164,14 @@ function decide(
   return record;
 }
 
-/** Calibrated probabilities of a registered failure model. */
-function probabilities(model: LoadedModel, X: readonly Float64Array[]): Float64Array {
-  const raw = predictColumns(model.compiled, X);
+/** Calibrated probabilities of a registered failure model at the feature set's columns `X`. */
+function probabilities(
+  model: LoadedModel,
+  X: readonly Float64Array[],
+  names: readonly string[],
+): Float64Array {
+  const input = model.contextZ === null ? X : new ContextZExpander(model.contextZ, names).expandColumns(X);
+  const raw = predictColumns(model.compiled, input);
   const cal = model.meta.calibration;
   if (cal === undefined) return raw;
   const c = calibratorOf(cal);
@@ -241,13 +247,20 @@ async function challengeFailure(
       const champ = registry.load(name, v, scope.featureSet.hash);
       const saw = championCut(champ.meta) > h.cut;
       if (!saw)
-        champion = { version: v, value: score(probabilities(champ, X)), sawHoldout: false, refit: false };
+        champion = {
+          version: v,
+          value: score(probabilities(champ, X, h.ev.names)),
+          sawHoldout: false,
+          refit: false,
+        };
       else {
         const refit = await fitFailure(h.ev, h.cut, {
           ...recipe,
           trees: recipeNumber(champ.meta, 'trees', recipe.trees),
           seed: recipeNumber(champ.meta, 'seed', recipe.seed),
           alertBudget: recipeNumber(champ.meta, 'alertBudget', recipe.alertBudget),
+          // A champion saved before the z columns existed is re-fitted as it was trained: without.
+          contextZ: recipeNumber(champ.meta, 'contextZ', 0) === 1,
         });
         champion = {
           version: v,

@@ -12,6 +12,7 @@ import type { ForestOptions, ModelMeta, ModelRegistry } from '../models/index.ts
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { fitFailure, FAILURE_FOREST } from './failure-kind.ts';
+import { ContextZExpander } from '../models/context-z.ts';
 import type { FailureFit } from './failure-kind.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
@@ -103,35 +104,43 @@ export function saveFailure(
 ): ModelMeta {
   const { horizonHours: hours, mode } = recipe;
   const fs = scope.featureSet;
-  return registry.save(failureModelName(scope, hours, mode), fit.forest, {
-    kind: 'failure-classifier',
-    target: `failure within ${hours} h (${mode ?? 'any mode'})`,
-    horizonHours: hours,
-    mode: mode ?? 'any',
-    ...scoped(scope),
-    trainingWindow: { from: iso(range.from), to: iso(range.to) },
-    rows: fit.set.rows.length,
-    metrics: {
-      positives: fit.set.y.reduce((s, v) => s + v, 0),
-      calibration_rows: fit.set.calRows.length,
-      climatology: fit.climatology.rate,
-      ...o.metrics,
+  const names = fit.contextZ === null ? fs.columns : new ContextZExpander(fit.contextZ, fs.columns).names();
+  return registry.save(
+    failureModelName(scope, hours, mode),
+    fit.forest,
+    {
+      kind: 'failure-classifier',
+      target: `failure within ${hours} h (${mode ?? 'any mode'})`,
+      horizonHours: hours,
+      mode: mode ?? 'any',
+      ...scoped(scope),
+      featureNames: names,
+      trainingWindow: { from: iso(range.from), to: iso(range.to) },
+      rows: fit.set.rows.length,
+      metrics: {
+        positives: fit.set.y.reduce((s, v) => s + v, 0),
+        calibration_rows: fit.set.calRows.length,
+        climatology: fit.climatology.rate,
+        ...o.metrics,
+      },
+      calibration: calibratorJson(fit.calibrator),
+      baselines: [...(fit.oneSensor ? [fit.oneSensor] : []), fit.climatology],
+      alertThreshold: fit.alertThreshold,
+      ...(o.ev
+        ? { sensorProfiles: sensorProfiles(o.ev, [...fit.set.rows, ...fit.set.calRows], fs.sensors) }
+        : {}),
+      ...(o.gate ? { gate: o.gate } : {}),
+      recipe: {
+        trees: recipe.trees,
+        seed: recipe.seed,
+        alertBudget: recipe.alertBudget,
+        contextZ: fit.contextZ === null ? 0 : 1,
+        calibrationFrom: iso(fit.set.calStart),
+        cut: iso(range.to),
+      },
     },
-    calibration: calibratorJson(fit.calibrator),
-    baselines: [...(fit.oneSensor ? [fit.oneSensor] : []), fit.climatology],
-    alertThreshold: fit.alertThreshold,
-    ...(o.ev
-      ? { sensorProfiles: sensorProfiles(o.ev, [...fit.set.rows, ...fit.set.calRows], fs.sensors) }
-      : {}),
-    ...(o.gate ? { gate: o.gate } : {}),
-    recipe: {
-      trees: recipe.trees,
-      seed: recipe.seed,
-      alertBudget: recipe.alertBudget,
-      calibrationFrom: iso(fit.set.calStart),
-      cut: iso(range.to),
-    },
-  });
+    fit.contextZ,
+  );
 }
 
 /** Fits the RUL kind at `range.to` and registers it with its conformal interval and references. */

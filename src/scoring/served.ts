@@ -18,7 +18,7 @@ import {
   topContributions,
   treePredictions,
 } from '../../models/index.ts';
-import { AnomalyScorer } from '../../models/index.ts';
+import { AnomalyScorer, ContextZExpander } from '../../models/index.ts';
 import type {
   AnomalyDriver,
   AnomalyScore,
@@ -114,6 +114,14 @@ export function servedFailure(model: LoadedModel): ServedFailure {
   const version = `${meta.name}@${meta.version}`;
   const cal = meta.calibration && calibratorOf(meta.calibration);
   const out = new Float64Array(2);
+  // The forest's input: the feature set's vector, then its context z columns where it reads them.
+  const cz = model.contextZ;
+  const expander =
+    cz === null
+      ? null
+      : new ContextZExpander(cz, meta.featureNames.slice(0, meta.featureNames.length - cz.features.length));
+  const wide = expander === null ? null : new Float64Array(expander.width);
+  const input = (x: Float64Array) => (expander === null ? x : expander.expandRow(x, wide!));
   const climatology = (meta.baselines ?? []).find((b) => b.kind === 'climatology');
   return {
     version,
@@ -131,11 +139,12 @@ export function servedFailure(model: LoadedModel): ServedFailure {
     alertThreshold: baseline === null ? (meta.alertThreshold ?? null) : null,
     probability(x) {
       if (baseline !== null) return failureBaselineAt(baseline, x);
-      const raw = predictRow(model.compiled, x, out)[1] as number;
+      const raw = predictRow(model.compiled, input(x), out)[1] as number;
       return cal ? calibrate(cal, raw) : raw;
     },
     drivers(x, n) {
-      if (baseline === null) return topContributions(explainRow(model.compiled, x), meta.featureNames, n);
+      if (baseline === null)
+        return topContributions(explainRow(model.compiled, input(x)), meta.featureNames, n);
       if (baseline.kind === 'climatology') return [];
       // The rule's one feature drives it: its contribution is how far it moves the probability off climatology.
       const base = climatology?.kind === 'climatology' ? climatology.rate : 0;

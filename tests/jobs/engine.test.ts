@@ -188,7 +188,7 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     // Per-mode models promoted at first start are scored and served beside the any-mode one.
     expect(modes.length).toBeGreaterThan(0);
     for (const f of rows as unknown as { by_mode: Record<string, number> }[])
-      expect(Object.keys(f.by_mode).sort()).toEqual([...modes].sort());
+      expect(Object.keys(f.by_mode).sort(), JSON.stringify(f)).toEqual([...modes].sort());
     // Check each answer's running batch against the batches table at the forecast's instant
     // (planned and replanned rows are plans, not work that ran).
     let named = 0;

@@ -92,7 +92,9 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(meta.gate).toEqual(backtest.gate);
     expect(registry.promoted('pooled.failure-any-72h')).toBe('v0001');
     const answeredBy = meta.gate!.passed ? 'pooled.failure-any-72h@v0001' : meta.gate!.serve;
-    expect(answeredBy).toMatch(/^(failure-any-72h@v0001|baseline:one-sensor .+|baseline:climatology)$/);
+    expect(answeredBy).toMatch(
+      /^(pooled\.failure-any-72h@v0001|baseline:one-sensor .+|baseline:climatology)$/,
+    );
 
     const scorer = PlantScorer.load(store, registry, SIM.plant);
     const at = range.to;

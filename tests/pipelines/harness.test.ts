@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainForest } from '../../models/index.ts';
+import { fitContextZ } from '../../pipelines/failure-kind.ts';
 import { failureTrainingSet, rulTrainingSet, walkForwardFolds } from '../../pipelines/harness.ts';
 import type { Evidence, TrainingSet } from '../../pipelines/harness.ts';
 import { Rng } from '../../src/sim/rng.ts';
@@ -126,6 +127,33 @@ describe('evaluation harness: no fold sees past its cut', () => {
         ).toBe('identical');
         expect(model(ev, after, kind.task), label).toBe(model(base, before, kind.task));
       }
+    }
+  }, 240_000);
+
+  it("the failure forest's context z normaliser sees nothing from its calibration slice on", () => {
+    const rng = new Rng(6, 'leak-z');
+    for (const fold of walkForwardFolds(base.ts, 3)) {
+      const { calStart } = failureTrainingSet(base, fold.cut, { horizonHours: 24 });
+      const before = fitContextZ(base, calStart, 24);
+      expect(before, `fold ${fold.k}`).not.toBeNull();
+      expect(Object.keys(before!.groups).length, `fold ${fold.k}`).toBeGreaterThan(0);
+      // Telemetry, maintenance, failures and batches changed from the slice's start on: the same fit.
+      const later = changeAfter(history, calStart, rng);
+      const after = fitContextZ(evidenceOf(later.history, SIM.scope.featureSet), calStart, 24);
+      expect(JSON.stringify(after), `fold ${fold.k} (${later.what})`).toBe(JSON.stringify(before));
+      // History cut off at the slice's start (every machine silent from then on): the same fit.
+      const cutOff = {
+        ...history,
+        readings: history.readings.filter((r) => r.ts < calStart),
+        maintenance: history.maintenance.filter((m) => m.ts < calStart),
+        batches: history.batches.filter((b) => b.ts < calStart),
+      };
+      const truncated = fitContextZ(evidenceOf(cutOff, SIM.scope.featureSet), calStart, 24);
+      expect(JSON.stringify(truncated), `fold ${fold.k}, history cut off`).toBe(JSON.stringify(before));
+      // The same changes three days earlier reach the fitting side's normal instants: a different fit.
+      const earlier = changeAfter(history, calStart - 3 * 86400e6, rng);
+      const moved = fitContextZ(evidenceOf(earlier.history, SIM.scope.featureSet), calStart, 24);
+      expect(JSON.stringify(moved), `fold ${fold.k}`).not.toBe(JSON.stringify(before));
     }
   }, 240_000);
 });
