@@ -34,6 +34,8 @@ export interface AlertBacktestOptions {
   readonly folds?: number;
   /** False alarms per equipment-month each fold's alert threshold is chosen for (default 1). */
   readonly alertBudget?: number;
+  /** false: the forests read the feature set alone, without context z columns (default true). */
+  readonly contextZ?: boolean;
   /** The policy of each equipment (its class's, from the plant file). */
   readonly policyOf: (equipment: string) => AlertPolicy;
   readonly lineOf: (equipment: string) => string;
@@ -74,6 +76,7 @@ export async function backtestAlerts(
     horizonHours: o.horizonHours,
     folds: o.folds,
     alertBudget: o.alertBudget,
+    contextZ: o.contextZ,
     features,
     onProgress: o.onProgress,
     onTestScore: (ts, equipment, p, threshold) => {

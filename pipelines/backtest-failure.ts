@@ -39,6 +39,8 @@ export interface FailureBacktestOptions {
   /** One failure mode, or any. */
   readonly mode?: string;
   readonly forest?: Partial<ForestOptions>;
+  /** false: the forests read the feature set alone, without context z columns (default true). */
+  readonly contextZ?: boolean;
   /** Features already computed over `range` (at everySeconds). */
   readonly features?: FeatureRun;
   /** Equipment kept out of training and calibration and tested alone (the model never saw them). */
@@ -200,6 +202,7 @@ export async function backtestFailure(
         forest: options.forest,
         alertBudget: budget,
         policyOf: scope.alertPolicyOf,
+        contextZ: options.contextZ,
       });
     } catch (err) {
       if (err instanceof NotEnoughHistory) continue;

@@ -33,6 +33,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     cap: { type: 'string' },
     scope: { type: 'string' },
     cmapss: { type: 'string' },
+    'no-context-z': { type: 'boolean' },
   });
   const kind = positionals[0];
   if (kind === 'anomaly' && values.cmapss !== undefined) {
@@ -56,7 +57,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
   if (kind !== 'failure' && kind !== 'rul' && kind !== 'alerts' && kind !== 'anomaly')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
+      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--no-context-z] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] [--no-context-z] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
     );
   const horizon = numberOption('horizon', values.horizon, 24, 'hours > 0', (v) => v > 0);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
@@ -148,6 +149,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
           horizonHours: horizon,
           folds: intOption('backtest', 'folds', values.folds, 3),
           alertBudget: budget,
+          contextZ: values['no-context-z'] !== true,
           policyOf: (e) =>
             plant?.classes[classOf.get(e) ?? '']?.alerts ?? plant?.alerts ?? DEFAULT_ALERT_POLICY,
           lineOf: (e) => lineOf.get(e) ?? '',
@@ -181,6 +183,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
         mode: values.mode,
         threshold,
         alertBudget: budget,
+        contextZ: values['no-context-z'] !== true,
         holdOutEquipment: values['hold-out']
           ?.split(',')
           .map((e) => e.trim())
