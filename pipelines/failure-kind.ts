@@ -205,6 +205,22 @@ export function fitContextZ(ev: Evidence, before: number, purgeHours: number): C
   return contextZOf(fitAnomaly(ev, features, anomalyContext(ev.names), rows, rows.slice(-1), { trim: 0.1 }));
 }
 
+/**
+ * The normaliser of (evidence, slice start, purge), fitted once: every mode's model of a fold (and
+ * of a first start) has the same calibration slice, and the fit takes a few tenths of a second.
+ * Evidence built again from the same feature run shares its column buffers, the cache's key.
+ */
+const fittedZ = new WeakMap<ArrayBufferLike, Map<string, ContextZ | null>>();
+function contextZFor(ev: Evidence, before: number, purgeHours: number): ContextZ | null {
+  const first = ev.columns[0];
+  if (first === undefined) return null;
+  let byCut = fittedZ.get(first.buffer);
+  if (byCut === undefined) fittedZ.set(first.buffer, (byCut = new Map()));
+  const key = `${first.byteOffset}/${ev.ts.length}/${ev.failures.length}/${before}/${purgeHours}`;
+  if (!byCut.has(key)) byCut.set(key, fitContextZ(ev, before, purgeHours));
+  return byCut.get(key) ?? null;
+}
+
 /** The forest's input at `rows`: the evidence's columns, then the z columns where there are. */
 function inputsOf(cz: ContextZ | null, names: readonly string[]) {
   const expander = cz === null ? null : new ContextZExpander(cz, names);
@@ -244,7 +260,7 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
     throw new NotEnoughHistory(
       `${what}: the fitting rows hold ${positives === 0 ? 'no failure' : 'only failures'}`,
     );
-  const contextZ = o.contextZ === false ? null : fitContextZ(ev, set.calStart, o.horizonHours);
+  const contextZ = o.contextZ === false ? null : contextZFor(ev, set.calStart, o.horizonHours);
   const inputs = inputsOf(contextZ, ev.names);
   const forest = await trainForestParallel(inputs(ev, set.rows), set.y, {
     ...FAILURE_FOREST,
