@@ -28,6 +28,16 @@ const SIM = simPlant(8);
  * revoked or expired refused by a running server; 500s logged with the stack under the request id
  * the answer quotes, keys redacted; security headers; a QuestDB that does not answer is a 503.
  */
+/**
+ * Date.now shifted so that the test starts at the beginning of a clock minute: the failed-key
+ * limits count per clock minute, and a flood across a minute's end would get a second budget.
+ */
+function clockAtMinuteStart() {
+  const realNow = Date.now.bind(Date);
+  const shift = 60_000 - (realNow() % 60_000);
+  return vi.spyOn(Date, 'now').mockImplementation(() => realNow() + shift);
+}
+
 describe('the hardened HTTP edge', () => {
   let store: Store;
   let registry: ModelRegistry;
@@ -159,9 +169,7 @@ describe('the hardened HTTP edge', () => {
     const good = keys.create('engineer').key;
     // The limit counts per clock minute: a flood that straddled a minute's end got 20 more checks
     // in the next (22 answered 401 once in CI). The app's clock starts at a minute's beginning.
-    const realNow = Date.now.bind(Date);
-    const shift = 60_000 - (realNow() % 60_000);
-    const clock = vi.spyOn(Date, 'now').mockImplementation(() => realNow() + shift);
+    const clock = clockAtMinuteStart();
     const a = await app({ PDM_API_AUTH_FAILURES: '20' });
     // The MES is connected (its key checked once) when the flood starts.
     const first = await a.inject({
@@ -392,6 +400,8 @@ describe('the hardened HTTP edge', () => {
   });
 
   it('behind a trusted proxy, counts clients by X-Forwarded-For, not the proxy', async () => {
+    // Per clock minute, as above (a flood across a minute's end answered a fourth 401 once in CI).
+    const clock = clockAtMinuteStart();
     const a = await app({ PDM_API_TRUST_PROXY: '127.0.0.1', PDM_API_AUTH_FAILURES: '3' });
     let n = 0;
     const from = (client: string) =>
@@ -407,5 +417,6 @@ describe('the hardened HTTP edge', () => {
     for (let i = 0; i < 5; i++) first.push((await from('198.51.100.1')).statusCode);
     expect(first).toEqual([401, 401, 401, 429, 429]);
     expect((await from('198.51.100.2')).statusCode).toBe(401); // another client: its own budget
+    clock.mockRestore();
   });
 });
