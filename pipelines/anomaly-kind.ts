@@ -51,11 +51,17 @@ export interface AnomalyFit {
   readonly excluded: { readonly failure: number; readonly maintenance: number };
 }
 
-/** The scored features of a feature set's columns: level and spread statistics of sensors. */
-export function anomalyFeatures(names: readonly string[]): string[] {
+/**
+ * The scored features of a feature set's columns: sensor features (`sensor__stat__window`) whose
+ * statistic is in `stats` (default: the level and spread statistics).
+ */
+export function anomalyFeatures(
+  names: readonly string[],
+  stats: ReadonlySet<string> = SCORED_STATS,
+): string[] {
   return names.filter((n) => {
     const parts = n.split('__');
-    return parts.length === 3 && SCORED_STATS.has(parts[1] as string);
+    return parts.length === 3 && stats.has(parts[1] as string);
   });
 }
 

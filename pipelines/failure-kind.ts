@@ -36,7 +36,7 @@ import type { ConditionAt } from './alert-replay.ts';
 import { ContextZExpander, contextZOf } from '../models/context-z.ts';
 import type { ContextZ } from '../models/context-z.ts';
 import { fitAnomaly } from '../models/anomaly.ts';
-import { anomalyContext, normalRows } from './anomaly-kind.ts';
+import { anomalyContext, anomalyFeatures, normalRows } from './anomaly-kind.ts';
 import { equipmentMonths, failureTrainingSet, maintenanceSeen, pick } from './harness.ts';
 import type { Evidence, TrainingSet } from './harness.ts';
 
@@ -180,14 +180,6 @@ export function thresholdForBudget(
 /** Statistics whose context z the failure forest reads: a sensor's level (spread and slope are left as they are). */
 const Z_STATS = new Set(['mean', 'ewma', 'last']);
 
-/** The features of a feature set whose context z a failure forest reads. */
-export function contextZFeatures(names: readonly string[]): string[] {
-  return names.filter((n) => {
-    const parts = n.split('__');
-    return parts.length === 3 && Z_STATS.has(parts[1] as string);
-  });
-}
-
 /**
  * The context z normaliser as the fitting side knows it: fitted on the normal instants (out of
  * maintenance, away from the failures seen) before `before` (the calibration slice's start) less
@@ -196,7 +188,7 @@ export function contextZFeatures(names: readonly string[]): string[] {
  * up to an interval after it. Null when the feature set has no sensor level or no normal instant.
  */
 export function fitContextZ(ev: Evidence, before: number, purgeHours: number): ContextZ | null {
-  const features = contextZFeatures(ev.names);
+  const features = anomalyFeatures(ev.names, Z_STATS);
   if (features.length === 0) return null;
   const until = before - purgeHours * 3.6e9;
   const rows = normalRows(ev, before).rows.filter((i) => (ev.ts[i] as number) < until);
@@ -208,15 +200,18 @@ export function fitContextZ(ev: Evidence, before: number, purgeHours: number): C
 /**
  * The normaliser of (evidence, slice start, purge), fitted once: every mode's model of a fold (and
  * of a first start) has the same calibration slice, and the fit takes a few tenths of a second.
- * Evidence built again from the same feature run shares its column buffers, the cache's key.
+ * Evidence built again from the same feature run shares its column buffers and its failure list;
+ * both are the cache's key (a different failure list, e.g. with failures hidden, is fitted anew).
  */
-const fittedZ = new WeakMap<ArrayBufferLike, Map<string, ContextZ | null>>();
+const fittedZ = new WeakMap<ArrayBufferLike, WeakMap<object, Map<string, ContextZ | null>>>();
 function contextZFor(ev: Evidence, before: number, purgeHours: number): ContextZ | null {
   const first = ev.columns[0];
   if (first === undefined) return null;
-  let byCut = fittedZ.get(first.buffer);
-  if (byCut === undefined) fittedZ.set(first.buffer, (byCut = new Map()));
-  const key = `${first.byteOffset}/${ev.ts.length}/${ev.failures.length}/${before}/${purgeHours}`;
+  let byFailures = fittedZ.get(first.buffer);
+  if (byFailures === undefined) fittedZ.set(first.buffer, (byFailures = new WeakMap()));
+  let byCut = byFailures.get(ev.failures);
+  if (byCut === undefined) byFailures.set(ev.failures, (byCut = new Map()));
+  const key = `${first.byteOffset}/${ev.ts.length}/${before}/${purgeHours}`;
   if (!byCut.has(key)) byCut.set(key, fitContextZ(ev, before, purgeHours));
   return byCut.get(key) ?? null;
 }

@@ -12,7 +12,7 @@ import type { ForestOptions, ModelMeta, ModelRegistry } from '../models/index.ts
 import type { Store } from '../src/store/index.ts';
 import type { TimeRange } from './data.ts';
 import { fitFailure, FAILURE_FOREST } from './failure-kind.ts';
-import { ContextZExpander } from '../models/context-z.ts';
+import { zName } from '../models/context-z.ts';
 import type { FailureFit } from './failure-kind.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
@@ -104,7 +104,7 @@ export function saveFailure(
 ): ModelMeta {
   const { horizonHours: hours, mode } = recipe;
   const fs = scope.featureSet;
-  const names = fit.contextZ === null ? fs.columns : new ContextZExpander(fit.contextZ, fs.columns).names();
+  const names = fit.contextZ === null ? fs.columns : [...fs.columns, ...fit.contextZ.features.map(zName)];
   return registry.save(
     failureModelName(scope, hours, mode),
     fit.forest,
