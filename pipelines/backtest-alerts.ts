@@ -36,6 +36,8 @@ export interface AlertBacktestOptions {
   readonly alertBudget?: number;
   /** false: the forests read the feature set alone, without context z columns (default true). */
   readonly contextZ?: boolean;
+  /** Blocks of the cross-fitted calibration and threshold (default CROSS_FIT_BLOCKS); 0: the latest quarter calibrates. */
+  readonly crossFit?: number;
   /** The policy of each equipment (its class's, from the plant file). */
   readonly policyOf: (equipment: string) => AlertPolicy;
   readonly lineOf: (equipment: string) => string;
@@ -77,6 +79,7 @@ export async function backtestAlerts(
     folds: o.folds,
     alertBudget: o.alertBudget,
     contextZ: o.contextZ,
+    crossFit: o.crossFit,
     features,
     onProgress: o.onProgress,
     onTestScore: (ts, equipment, p, threshold) => {

@@ -41,6 +41,8 @@ export interface FailureBacktestOptions {
   readonly forest?: Partial<ForestOptions>;
   /** false: the forests read the feature set alone, without context z columns (default true). */
   readonly contextZ?: boolean;
+  /** Blocks of the cross-fitted calibration and threshold (default CROSS_FIT_BLOCKS); 0: the latest quarter calibrates. */
+  readonly crossFit?: number;
   /** Features already computed over `range` (at everySeconds). */
   readonly features?: FeatureRun;
   /** Equipment kept out of training and calibration and tested alone (the model never saw them). */
@@ -203,6 +205,7 @@ export async function backtestFailure(
         alertBudget: budget,
         policyOf: scope.alertPolicyOf,
         contextZ: options.contextZ,
+        crossFit: options.crossFit,
       });
     } catch (err) {
       if (err instanceof NotEnoughHistory) continue;

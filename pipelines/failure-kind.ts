@@ -1,11 +1,20 @@
 /**
  * The failure model kind: "failure within H hours" (of one mode, or any) fitted on a harness
- * training side. A forest on the fitting rows, an isotonic calibration on the later, purged
- * calibration slice, and beside it the references it must beat, fitted on the same rows: the
- * one-sensor rule and climatology. The alert threshold for a false-alarm budget is chosen on the
- * calibration slice too, so a backtest's test period never chooses it: the slice's probabilities
- * are replayed through the alert policy (hysteresis, holds, maintenance), and the threshold is the
- * lowest whose replayed alerts stay within the budget.
+ * training side, and beside it the references it must beat, fitted on the same side: the
+ * one-sensor rule and climatology.
+ *
+ * Cross-fitted (the default): the training side's labelled instants are split into contiguous
+ * time blocks; each block is scored by a forest fitted on the others less purges on both sides
+ * (harness.ts), and those out-of-fold scores, covering the whole side, fit the isotonic
+ * calibration and choose the alert threshold. The served forest is then fitted on every labelled
+ * instant. Before it, a forest on the earlier three quarters was calibrated on the latest quarter
+ * alone (`crossFit: 0`, kept for comparison and for models saved that way): a few days that held
+ * one or two failure episodes, which left both the calibration and the threshold to chance.
+ *
+ * The alert threshold for a false-alarm budget is chosen on the training side only, so a
+ * backtest's test period never chooses it: the calibrated scores are replayed through the alert
+ * policy (hysteresis, holds, maintenance), and the threshold is the lowest whose replayed alerts
+ * stay within the budget.
  *
  * Both calibrations are centered isotonic (models/calibration.ts): the forest's top block spans a
  * wide range of scores, and a step calibration leaves a threshold only "the whole top block or
@@ -37,7 +46,14 @@ import { ContextZExpander, contextZOf } from '../models/context-z.ts';
 import type { ContextZ } from '../models/context-z.ts';
 import { fitAnomaly } from '../models/anomaly.ts';
 import { anomalyContext, anomalyFeatures, normalRows } from './anomaly-kind.ts';
-import { equipmentMonths, failureTrainingSet, maintenanceSeen, pick } from './harness.ts';
+import {
+  CROSS_FIT_BLOCKS,
+  equipmentMonths,
+  failureCrossFitSet,
+  failureTrainingSet,
+  maintenanceSeen,
+  pick,
+} from './harness.ts';
 import type { Evidence, TrainingSet } from './harness.ts';
 
 /** The forest recipe of the kind: training and every backtest use it (only trees and seed vary). */
@@ -61,6 +77,11 @@ export interface FailureKindOptions {
   readonly policyOf?: (equipment: string) => AlertPolicy;
   /** false: the forest reads the feature set alone, without context z columns (default true). */
   readonly contextZ?: boolean;
+  /**
+   * Blocks of the cross-fitting that calibrates the forest and chooses its alert threshold on the
+   * whole training side (default CROSS_FIT_BLOCKS); 0: the latest quarter alone calibrates.
+   */
+  readonly crossFit?: number;
 }
 
 export interface FailureFit {
@@ -78,6 +99,11 @@ export interface FailureFit {
   readonly alertThreshold: number | null;
   /** The context z normaliser whose columns follow the feature set's in the forest's input; null: none. */
   readonly contextZ: ContextZ | null;
+  /**
+   * Blocks whose out-of-fold scores calibrated the forest and chose its threshold over the whole
+   * training side; 0: the latest quarter did (asked for, or failures in one block only).
+   */
+  readonly crossFitBlocks: number;
   /** The forest's input columns at the given rows (the feature set's, then the z columns). */
   readonly inputs: (ev: Evidence, rows: readonly number[]) => Float64Array[];
 }
@@ -226,7 +252,10 @@ function inputsOf(cz: ContextZ | null, names: readonly string[]) {
 }
 
 /** The one feature that ranks the fitting rows' failures best, its direction chosen there too. */
-function chooseOneSensor(ev: Evidence, set: TrainingSet): { index: number; direction: 1 | -1 } | null {
+function chooseOneSensor(
+  ev: Evidence,
+  set: Pick<TrainingSet, 'rows' | 'y'>,
+): { index: number; direction: 1 | -1 } | null {
   let best = 0.5;
   let choice: { index: number; direction: 1 | -1 } | null = null;
   ev.columns.forEach((col, j) => {
@@ -244,6 +273,8 @@ function chooseOneSensor(ev: Evidence, set: TrainingSet): { index: number; direc
 }
 
 export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOptions): Promise<FailureFit> {
+  const blocks = o.crossFit ?? CROSS_FIT_BLOCKS;
+  if (blocks >= 2) return fitCrossFitted(ev, cut, o, blocks);
   const set = failureTrainingSet(ev, cut, o);
   const what = `failure within ${o.horizonHours} h (${o.mode ?? 'any mode'})`;
   const positives = set.y.reduce((s, v) => s + v, 0);
@@ -267,25 +298,7 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
   const calX = inputs(ev, set.calRows);
   const calRaw = predictColumns(compiled, calX);
   const calibrator = fitIsotonic(calRaw, set.calY, { centered: true });
-  const rule = chooseOneSensor(ev, set);
-  const oneSensor =
-    rule === null
-      ? null
-      : (() => {
-          const col = ev.columns[rule.index] as Float64Array;
-          const c = fitIsotonic(
-            Float64Array.from(set.calRows, (i) => oneSensorScore(col[i] as number, rule.direction)),
-            set.calY,
-            { centered: true },
-          );
-          return {
-            kind: 'one-sensor' as const,
-            feature: ev.names[rule.index] as string,
-            index: rule.index,
-            direction: rule.direction,
-            calibration: calibratorJson(c),
-          };
-        })();
+  const oneSensor = oneSensorOf(ev, set.rows, set.y, set.calRows, set.calY);
   const all = [...set.y, ...set.calY];
   const climatology = { kind: 'climatology' as const, rate: all.reduce((s, v) => s + v, 0) / all.length };
   const calP = calRaw.map((s) => calibrate(calibrator, s));
@@ -295,7 +308,18 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
     mode: o.mode,
     policyOf: o.policyOf,
   });
-  return { set, forest, compiled, calibrator, oneSensor, climatology, alertThreshold, contextZ, inputs };
+  return {
+    set,
+    forest,
+    compiled,
+    calibrator,
+    oneSensor,
+    climatology,
+    alertThreshold,
+    contextZ,
+    crossFitBlocks: 0,
+    inputs,
+  };
 }
 
 /**
@@ -324,4 +348,114 @@ export function failureScores(
   const col = ev.columns[rule.index] as Float64Array;
   const oneSensorRaw = Float64Array.from(rows, (i) => oneSensorScore(col[i] as number, rule.direction));
   return { model, modelRaw, oneSensor: oneSensorRaw.map((v) => calibrate(c, v)), oneSensorRaw, climatology };
+}
+
+/** The one-sensor reference chosen on `rows` (feature and direction) and calibrated on `calRows`. */
+function oneSensorOf(
+  ev: Evidence,
+  rows: readonly number[],
+  y: Float64Array,
+  calRows: readonly number[],
+  calY: Float64Array,
+): FailureFit['oneSensor'] {
+  const rule = chooseOneSensor(ev, { rows, y });
+  if (rule === null) return null;
+  const col = ev.columns[rule.index] as Float64Array;
+  const c = fitIsotonic(
+    Float64Array.from(calRows, (i) => oneSensorScore(col[i] as number, rule.direction)),
+    calY,
+    { centered: true },
+  );
+  return {
+    kind: 'one-sensor' as const,
+    feature: ev.names[rule.index] as string,
+    index: rule.index,
+    direction: rule.direction,
+    calibration: calibratorJson(c),
+  };
+}
+
+/**
+ * The cross-fitted fit: the training side's labelled rows in `blocks` contiguous blocks, each
+ * scored by a forest fitted on the others (purged, harness.ts); the calibration is fitted on those
+ * out-of-fold scores and the alert threshold chosen on them, over the whole training side instead
+ * of its latest quarter (a few days holding one or two failures). The served forest is fitted on
+ * every labelled row, as the out-of-fold forests were on most of them.
+ */
+async function fitCrossFitted(
+  ev: Evidence,
+  cut: number,
+  o: FailureKindOptions,
+  blocks: number,
+): Promise<FailureFit> {
+  const cf = failureCrossFitSet(ev, cut, { horizonHours: o.horizonHours, mode: o.mode, blocks });
+  if (cf.short) return fitFailure(ev, cut, { ...o, crossFit: 0 });
+  const what = `failure within ${o.horizonHours} h (${o.mode ?? 'any mode'})`;
+  const positives = cf.y.reduce((s, v) => s + v, 0);
+  if (cf.rows.length === 0)
+    throw new NotEnoughHistory(
+      `${what}: no instant whose outcome is known before the cut (the history needs to span several horizons)`,
+    );
+  if (positives === 0 || positives === cf.rows.length)
+    throw new NotEnoughHistory(
+      `${what}: the training side holds ${positives === 0 ? 'no failure' : 'only failures'}`,
+    );
+  const contextZ = o.contextZ === false ? null : contextZFor(ev, cut, o.horizonHours);
+  const inputs = inputsOf(contextZ, ev.names);
+  const forestOptions = { ...FAILURE_FOREST, trees: o.trees ?? 100, seed: o.seed ?? 17, ...o.forest };
+  const oof = new Float64Array(cf.rows.length).fill(NaN);
+  for (const [b, block] of cf.blocks.entries()) {
+    const fitY = Float64Array.from(block.fit, (p) => cf.y[p] as number);
+    const pos = fitY.reduce((s, v) => s + v, 0);
+    // A block whose fitting rows hold no failure (or nothing else) is left unscored.
+    if (block.held.length === 0 || pos === 0 || pos === fitY.length) continue;
+    const f = await trainForestParallel(
+      inputs(
+        ev,
+        block.fit.map((p) => cf.rows[p] as number),
+      ),
+      fitY,
+      { ...forestOptions, seed: forestOptions.seed + 1 + b },
+    );
+    const s = predictColumns(
+      compileForest(f),
+      inputs(
+        ev,
+        block.held.map((p) => cf.rows[p] as number),
+      ),
+    );
+    block.held.forEach((p, j) => (oof[p] = s[j] as number));
+  }
+  const scored = cf.rows.flatMap((_, p) => (oof[p] === oof[p] ? [p] : []));
+  // Failures in one block only (none left to fit the others on): the latest quarter calibrates.
+  if (!scored.some((p) => cf.y[p] === 1)) return fitFailure(ev, cut, { ...o, crossFit: 0 });
+  const calRows = scored.map((p) => cf.rows[p] as number);
+  const calY = Float64Array.from(scored, (p) => cf.y[p] as number);
+  const calRaw = Float64Array.from(scored, (p) => oof[p] as number);
+  const calibrator = fitIsotonic(calRaw, calY, { centered: true });
+  const forest = await trainForestParallel(inputs(ev, cf.rows), cf.y, forestOptions);
+  const compiled = compileForest(forest);
+  const oneSensor = oneSensorOf(ev, cf.rows, cf.y, cf.rows, cf.y);
+  const climatology = { kind: 'climatology' as const, rate: positives / cf.rows.length };
+  const calP = calRaw.map((v) => calibrate(calibrator, v));
+  const alertThreshold = thresholdForBudget(ev, calRows, calP, o.alertBudget ?? 1, {
+    cut,
+    horizonHours: o.horizonHours,
+    mode: o.mode,
+    policyOf: o.policyOf,
+  });
+  const first = cf.rows[0] as number;
+  const set: TrainingSet = { rows: cf.rows, y: cf.y, calRows, calY, calStart: ev.ts[first] as number };
+  return {
+    set,
+    forest,
+    compiled,
+    calibrator,
+    oneSensor,
+    climatology,
+    alertThreshold,
+    contextZ,
+    crossFitBlocks: cf.blocks.length,
+    inputs,
+  };
 }

@@ -183,6 +183,78 @@ export function failureTrainingSet(
   };
 }
 
+/** Blocks of the training side's cross-fitting (failure kind): its calibration and alert threshold. */
+export const CROSS_FIT_BLOCKS = 4;
+
+export interface CrossFitSet {
+  /** Every row whose label the training side knows (outcome decided before the cut), in (time, equipment) order. */
+  readonly rows: readonly number[];
+  readonly y: Float64Array;
+  /**
+   * Contiguous time blocks of `rows`: each block's rows (`held`) are scored by a model fitted on
+   * `fit`, the rest of the training side less a purge on both sides (positions into `rows`).
+   */
+  readonly blocks: readonly { readonly held: readonly number[]; readonly fit: readonly number[] }[];
+  /**
+   * The side is too short for its purges: a block's fitting rows would span less than half of
+   * it (the side must span (2H + the longest window) / (1/2 - 1/k)). Out-of-fold forests fitted on
+   * so little stand poorly for the one fitted on all of it; the caller calibrates on the latest
+   * quarter instead (on a week of history at 24 h, the first start's, they did worse: docs/models.md).
+   */
+  readonly short: boolean;
+}
+
+/**
+ * Failure within `horizonHours` as the training side at `cut` knows it, split for cross-fitting:
+ * every labelled row, in `k` contiguous blocks of about equal size. A block's fitting rows leave
+ * out every row whose label window (t, t + H] overlaps the block's ((start, end + H]), i.e. the H
+ * hours before it, and an embargo of H plus the features' longest window after it (a later row
+ * reads the block's readings in its windows). Everything stays before the cut: cross-fitting
+ * chooses the calibration and the alert threshold from the training side alone.
+ */
+export function failureCrossFitSet(
+  ev: Evidence,
+  cut: number,
+  o: { horizonHours: number; mode?: string; blocks?: number },
+): CrossFitSet {
+  const H = o.horizonHours * 3.6e9;
+  const after = H + (ev.lookbackHours ?? RUL_PURGE_HOURS) * 3.6e9;
+  const label = failureWithin(ev.ts, ev.equipment, ev.failures, H, cut, o.mode);
+  const rows = rowsWhere(ev, (i) => label[i] === label[i]);
+  const y = Float64Array.from(rows, (i) => label[i] as number);
+  const k = Math.max(2, o.blocks ?? CROSS_FIT_BLOCKS);
+  const n = rows.length;
+  const blocks: { held: number[]; fit: number[] }[] = [];
+  if (n === 0) return { rows, y, blocks, short: true };
+  const t = (p: number) => ev.ts[rows[p] as number] as number;
+  // Block edges at instants, so one instant's rows (every equipment) fall in one block.
+  const starts: number[] = [];
+  for (let b = 0; b < k; b++) {
+    const at = t(Math.floor((b * n) / k));
+    if (starts.length === 0 || at > (starts[starts.length - 1] as number)) starts.push(at);
+  }
+  starts.forEach((start, b) => {
+    const end = b + 1 < starts.length ? (starts[b + 1] as number) : Infinity;
+    const held: number[] = [];
+    const fit: number[] = [];
+    let last = -Infinity;
+    for (let p = 0; p < n; p++) {
+      const tp = t(p);
+      if (tp >= start && tp < end) {
+        held.push(p);
+        last = tp;
+      }
+    }
+    for (let p = 0; p < n; p++) {
+      const tp = t(p);
+      if (tp + H < start || tp > last + after) fit.push(p);
+    }
+    blocks.push({ held, fit });
+  });
+  const spanned = (ev.ts[rows[n - 1] as number] as number) - (ev.ts[rows[0] as number] as number);
+  return { rows, y, blocks, short: spanned * (0.5 - 1 / k) < H + after };
+}
+
 /**
  * Capped RUL as the training side at `cut` knows it. Fitting rows: targets as known at the start
  * of the calibration slice (censored instants imputed, see rul-targets.ts), rows a purge before it.

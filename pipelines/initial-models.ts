@@ -138,7 +138,7 @@ export async function ensureInitialModels(
         : {}),
     });
     o.onStep?.(
-      `fitting ${failureModelName(scope, horizon, mode)} on the stored history (forest on the earlier labelled instants, calibration on the latest quarter)`,
+      `fitting ${failureModelName(scope, horizon, mode)} on the stored history (forest on every labelled instant; calibration and alert threshold on cross-fitted scores)`,
     );
     const model = await trainFailureModel(store, registry, scope, range, {
       horizonHours: horizon,

@@ -261,6 +261,8 @@ async function challengeFailure(
           alertBudget: recipeNumber(champ.meta, 'alertBudget', recipe.alertBudget),
           // A champion saved before the z columns existed is re-fitted as it was trained: without.
           contextZ: recipeNumber(champ.meta, 'contextZ', 0) === 1,
+          // ...and one saved before cross-fitting, calibrated on the latest quarter as it was.
+          crossFit: recipeNumber(champ.meta, 'crossFit', 0),
         });
         champion = {
           version: v,

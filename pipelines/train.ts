@@ -17,7 +17,7 @@ import type { FailureFit } from './failure-kind.ts';
 import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
 import type { Gate } from './gate.ts';
-import { sensorProfiles } from './harness.ts';
+import { CROSS_FIT_BLOCKS, sensorProfiles } from './harness.ts';
 import type { Evidence } from './harness.ts';
 import { fitRul, RUL_FOREST } from './rul-kind.ts';
 import type { RulFit } from './rul-kind.ts';
@@ -99,7 +99,14 @@ export function saveFailure(
   scope: ModelScope,
   range: TimeRange,
   fit: FailureFit,
-  recipe: { horizonHours: number; mode?: string; trees: number; seed: number; alertBudget: number },
+  recipe: {
+    horizonHours: number;
+    mode?: string;
+    trees: number;
+    seed: number;
+    alertBudget: number;
+    crossFit?: number;
+  },
   o: Pick<TrainOptions, 'metrics' | 'gate'> & { ev?: Evidence } = {},
 ): ModelMeta {
   const { horizonHours: hours, mode } = recipe;
@@ -120,6 +127,7 @@ export function saveFailure(
       metrics: {
         positives: fit.set.y.reduce((s, v) => s + v, 0),
         calibration_rows: fit.set.calRows.length,
+        cross_fit_blocks: fit.crossFitBlocks,
         climatology: fit.climatology.rate,
         ...o.metrics,
       },
@@ -135,6 +143,8 @@ export function saveFailure(
         seed: recipe.seed,
         alertBudget: recipe.alertBudget,
         contextZ: fit.contextZ === null ? 0 : 1,
+        // The recipe's blocks (the fit falls back to the latest quarter when they cannot be scored).
+        crossFit: recipe.crossFit ?? CROSS_FIT_BLOCKS,
         calibrationFrom: iso(fit.set.calStart),
         cut: iso(range.to),
       },

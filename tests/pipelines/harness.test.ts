@@ -5,8 +5,13 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { trainForest } from '../../models/index.ts';
-import { fitContextZ } from '../../pipelines/failure-kind.ts';
-import { failureTrainingSet, rulTrainingSet, walkForwardFolds } from '../../pipelines/harness.ts';
+import { fitContextZ, fitFailure } from '../../pipelines/failure-kind.ts';
+import {
+  failureCrossFitSet,
+  failureTrainingSet,
+  rulTrainingSet,
+  walkForwardFolds,
+} from '../../pipelines/harness.ts';
 import type { Evidence, TrainingSet } from '../../pipelines/harness.ts';
 import { Rng } from '../../src/sim/rng.ts';
 import { evidenceOf, simulatedHistory } from '../helpers/plant-evidence.ts';
@@ -156,4 +161,87 @@ describe('evaluation harness: no fold sees past its cut', () => {
       expect(JSON.stringify(moved), `fold ${fold.k}`).not.toBe(JSON.stringify(before));
     }
   }, 240_000);
+
+  it('cross-fitting: blocks cover the training side once, and no fitting row shares a label window with its block', () => {
+    for (const fold of walkForwardFolds(base.ts, 3))
+      for (const horizonHours of [24, 72]) {
+        const label = `fold ${fold.k}, ${horizonHours} h`;
+        const H = horizonHours * 3.6e9;
+        const after = H + (base.lookbackHours ?? 24) * 3.6e9;
+        const cf = failureCrossFitSet(base, fold.cut, { horizonHours, blocks: 4 });
+        const known = failureTrainingSet(base, fold.cut, { horizonHours });
+        // Every row whose label is known at the cut, the fitting, purge and calibration rows alike.
+        expect(cf.rows.length, label).toBeGreaterThan(known.rows.length + known.calRows.length);
+        expect(cf.blocks, label).toHaveLength(4);
+        const t = (p: number) => base.ts[cf.rows[p] as number] as number;
+        // Too short for its purges: a block's fitting rows would span less than half the side.
+        const span = Math.max(...cf.rows.map((_, p) => t(p))) - Math.min(...cf.rows.map((_, p) => t(p)));
+        expect(cf.short, `${label}: ${span / 86400e6} days`).toBe(span / 4 < H + after);
+        const held = cf.blocks.flatMap((b) => b.held).sort((a, b) => a - b);
+        expect(held, label).toEqual(cf.rows.map((_, p) => p));
+        for (const [b, block] of cf.blocks.entries()) {
+          const start = Math.min(...block.held.map(t));
+          const end = Math.max(...block.held.map(t));
+          for (const p of block.fit) {
+            // (t, t + H] is clear of (start, end + H], and the embargo after the block holds.
+            const clear = t(p) + H < start || t(p) > end + after;
+            if (!clear) expect(`row ${p} at ${t(p)} in block ${b} [${start}, ${end}]`, label).toBe('purged');
+          }
+          // Nothing purged needlessly: a row well clear of the block fits.
+          const far = cf.rows
+            .map((_, p) => p)
+            .filter((p) => t(p) + H < start - 3.6e9 || t(p) > end + after + 3.6e9);
+          expect(
+            far.every((p) => block.fit.includes(p)),
+            `${label}, block ${b}`,
+          ).toBe(true);
+        }
+        // A block may have no fitting rows when the purges span the rest of a short side; not all do.
+        expect(cf.blocks.filter((b) => b.fit.length > 0).length, label).toBeGreaterThan(1);
+        expect(Math.max(...cf.rows.map((_, p) => t(p))), label).toBeLessThan(fold.cut);
+      }
+  });
+
+  it('the cross-fitted failure model (forest, calibration, alert threshold) is bit-identical whatever happens after its cut', async () => {
+    const rng = new Rng(7, 'leak-cf');
+    // At 12 h (at 24 h these sides are too short for the purges); folds 1 and 2: fold 0's failures
+    // all lie in one block, where it falls back to the latest quarter.
+    for (const fold of walkForwardFolds(base.ts, 3).slice(1)) {
+      const changed = changeAfter(history, fold.cut, rng);
+      const ev = evidenceOf(changed.history, SIM.scope.featureSet);
+      const o = { horizonHours: 12, trees: 6, crossFit: 4 } as const;
+      const [a, b] = [await fitFailure(base, fold.cut, o), await fitFailure(ev, fold.cut, o)];
+      const label = `fold ${fold.k} (${changed.what})`;
+      const dump = (f: typeof a) =>
+        JSON.stringify({
+          trees: f.forest.trees.map((t) => [
+            Array.from(t.feature),
+            Array.from(t.threshold),
+            Array.from(t.value),
+          ]),
+          calibrator: f.calibrator,
+          threshold: f.alertThreshold,
+          oneSensor: f.oneSensor,
+          climatology: f.climatology,
+          z: f.contextZ,
+        });
+      expect(a.crossFitBlocks, label).toBe(4);
+      expect(a.set.calRows.length, label).toBeGreaterThan(a.set.rows.length / 2);
+      expect(dump(b), label).toBe(dump(a));
+    }
+  }, 240_000);
+
+  it('cross-fitting falls back to the latest quarter where the side is too short for its purges', async () => {
+    const [first] = walkForwardFolds(base.ts, 3);
+    const o = { horizonHours: 24, trees: 6 } as const;
+    expect(failureCrossFitSet(base, first!.cut, o).short).toBe(true);
+    const [cross, slice] = [
+      await fitFailure(base, first!.cut, o),
+      await fitFailure(base, first!.cut, { ...o, crossFit: 0 }),
+    ];
+    expect(cross.crossFitBlocks).toBe(0);
+    expect(JSON.stringify([cross.calibrator, cross.alertThreshold, cross.set.calStart])).toBe(
+      JSON.stringify([slice.calibrator, slice.alertThreshold, slice.set.calStart]),
+    );
+  }, 120_000);
 });

@@ -7,6 +7,7 @@ import { dataFile } from '../../ingest/index.ts';
 import { backtestAlerts } from '../../../pipelines/backtest-alerts.ts';
 import { anomalyCmapss, backtestAnomaly } from '../../../pipelines/backtest-anomaly.ts';
 import { currentPlant, DEFAULT_ALERT_POLICY } from '../../plant/index.ts';
+import { CROSS_FIT_BLOCKS } from '../../../pipelines/harness.ts';
 import {
   backtestFailure,
   backtestRul,
@@ -34,6 +35,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     scope: { type: 'string' },
     cmapss: { type: 'string' },
     'no-context-z': { type: 'boolean' },
+    'cross-fit': { type: 'string' },
   });
   const kind = positionals[0];
   if (kind === 'anomaly' && values.cmapss !== undefined) {
@@ -57,7 +59,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
   if (kind !== 'failure' && kind !== 'rul' && kind !== 'alerts' && kind !== 'anomaly')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--no-context-z] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] [--no-context-z] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
+      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--no-context-z] [--cross-fit 4|0] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] [--no-context-z] [--cross-fit 4|0] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
     );
   const horizon = numberOption('horizon', values.horizon, 24, 'hours > 0', (v) => v > 0);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
@@ -78,6 +80,12 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     'false alarms per equipment-month > 0',
     (v) => v > 0,
   );
+  const crossFit = intOption('backtest', 'cross-fit', values['cross-fit'], CROSS_FIT_BLOCKS);
+  if (crossFit === 1)
+    throw new PdmError(
+      ErrorCodes.CLI_USAGE,
+      'backtest: --cross-fit expects 0 (the latest quarter calibrates) or 2 and more blocks, got 1',
+    );
   const store = await connectStore(config, { start: false });
   let bar: ReturnType<typeof progressBar> | undefined;
   try {
@@ -150,6 +158,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
           folds: intOption('backtest', 'folds', values.folds, 3),
           alertBudget: budget,
           contextZ: values['no-context-z'] !== true,
+          crossFit,
           policyOf: (e) =>
             plant?.classes[classOf.get(e) ?? '']?.alerts ?? plant?.alerts ?? DEFAULT_ALERT_POLICY,
           lineOf: (e) => lineOf.get(e) ?? '',
@@ -184,6 +193,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
         threshold,
         alertBudget: budget,
         contextZ: values['no-context-z'] !== true,
+        crossFit,
         holdOutEquipment: values['hold-out']
           ?.split(',')
           .map((e) => e.trim())

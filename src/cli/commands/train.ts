@@ -86,7 +86,7 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
         gate: meta.gate ?? null,
         train_s: s,
       },
-      `${meta.name} ${meta.version} (${meta.target}) fitted on ${meta.rows} instants (the calibration slice after them: ${meta.metrics.calibration_rows}) in ${s} s; promoted: ${registry.promoted(meta.name)}; ` +
+      `${meta.name} ${meta.version} (${meta.target}) fitted on ${meta.rows} instants (${calibrationOf(meta)}) in ${s} s; promoted: ${registry.promoted(meta.name)}; ` +
         (meta.gate === undefined
           ? 'not judged by a backtest (--skip-backtest)'
           : meta.gate.passed
@@ -96,4 +96,13 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
   } finally {
     await store.close();
   }
+}
+
+/** How a model's calibration was fitted, as its metrics record it. */
+function calibrationOf(meta: { metrics: Readonly<Record<string, number>> }): string {
+  const blocks = meta.metrics.cross_fit_blocks ?? 0;
+  const rows = meta.metrics.calibration_rows;
+  return blocks > 0
+    ? `calibrated on ${rows} cross-fitted scores in ${blocks} blocks`
+    : `the calibration slice after them: ${rows}`;
 }
