@@ -179,6 +179,32 @@ export async function stopPid(pid: number, timeoutMs = 30_000): Promise<void> {
 }
 
 /**
+ * Whether the server answering the configured ports is this data directory's: its pid file names a
+ * running QuestDB started on the same ports. Another data directory's server on the same ports would
+ * otherwise be used silently (a user running `npm start` with PDM_QUESTDB_DATA_DIR set while another
+ * checkout's QuestDB ran got that checkout's data, with only "schema: up to date" printed).
+ */
+export function ownsPorts(cfg: QuestDbConfig): boolean {
+  const pidFile = readPidFile(cfg.dataDir);
+  return (
+    pidFile !== undefined &&
+    isAlive(pidFile.pid) &&
+    pidFile.httpPort === cfg.httpPort &&
+    pidFile.pgPort === cfg.pgPort
+  );
+}
+
+/** The refusal when the configured ports answer for another data directory's server. */
+export function notOursError(cfg: QuestDbConfig): PdmError {
+  return new PdmError(
+    ErrorCodes.QUESTDB_START_FAILED,
+    `Something already answers ${httpUrlOf(cfg)}/ping but was not started from ${cfg.dataDir} ` +
+      "(another data directory's QuestDB, or one started by hand). Stop it (`PDM_QUESTDB_DATA_DIR=<its dir> npx pdm db stop`), " +
+      'use it as an external server with PDM_QUESTDB_HTTP_URL and PDM_QUESTDB_PG_URL, or choose other PDM_QUESTDB_*_PORT values.',
+  );
+}
+
+/**
  * Starts the managed QuestDB and resolves once /ping answers. Reuses a server this data directory
  * already runs. Refuses when the configuration points at an external server.
  */
@@ -191,7 +217,7 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
     );
   }
   const existing = readPidFile(cfg.dataDir);
-  if (existing && isAlive(existing.pid) && (await ping(cfg))) {
+  if (existing && ownsPorts(cfg) && (await ping(cfg))) {
     return {
       pid: existing.pid,
       httpUrl,
@@ -199,13 +225,14 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
       stop: async () => void (await stopServerByPid(cfg)),
     };
   }
-  if (await ping(cfg)) {
+  if (existing && isAlive(existing.pid) && !ownsPorts(cfg))
     throw new PdmError(
       ErrorCodes.QUESTDB_START_FAILED,
-      `Something already answers ${httpUrl}/ping but was not started from ${cfg.dataDir}. ` +
-        'Use it with PDM_QUESTDB_HTTP_URL and PDM_QUESTDB_PG_URL, or choose other PDM_QUESTDB_*_PORT values.',
+      `${cfg.dataDir}'s QuestDB already runs (pid ${existing.pid}) on HTTP port ${existing.httpPort} and PG port ` +
+        `${existing.pgPort}, not the configured ${cfg.httpPort} and ${cfg.pgPort}: a second server on the same data ` +
+        'directory would corrupt it. Stop it (`npx pdm db stop` with its ports) or configure its ports.',
     );
-  }
+  if (await ping(cfg)) throw notOursError(cfg);
   if (!existsSync(cfg.jar)) {
     throw new PdmError(
       ErrorCodes.QUESTDB_JAR_MISSING,

@@ -8,7 +8,7 @@ import { ErrorCodes, PdmError } from '../errors.ts';
 import { migrate } from './migrate.ts';
 import type { MigrationResult } from './migrate.ts';
 import { createPool } from './pg.ts';
-import { httpUrlOf, ping, startServer } from './questdb-server.ts';
+import { httpUrlOf, notOursError, ownsPorts, ping, startServer } from './questdb-server.ts';
 import type { ManagedServer } from './questdb-server.ts';
 import { makeTables } from './tables.ts';
 import type { Tables } from './tables.ts';
@@ -51,6 +51,9 @@ export async function connectStore(config: Config, options: ConnectOptions = {})
       );
     }
     server = await startServer(cfg, { onLog: options.onLog });
+  } else if (!cfg.external && !ownsPorts(cfg)) {
+    // A managed configuration never uses another data directory's server.
+    throw notOursError(cfg);
   }
   const pool = createPool(cfg);
   const tables = makeTables(options.tablePrefix ?? config.tablePrefix);

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.ts';
 import { isPdmError } from '../../src/errors.ts';
 import { findJava, parseJavaVersion } from '../../src/store/questdb-java.ts';
 import { isAlive, startServer, serverStatus } from '../../src/store/questdb-server.ts';
+import { connectStore } from '../../src/store/index.ts';
 import { pdm } from '../helpers/cli.ts';
 import { freePort } from '../helpers/ports.ts';
 import { testConfig } from '../helpers/store.ts';
@@ -58,6 +59,29 @@ describe('the managed server', () => {
     const err = await startServer(cfg.questdb).catch((e: unknown) => e);
     expect(isPdmError(err, 'PDM_ERR_QUESTDB_START_FAILED')).toBe(true);
     expect((err as Error).message).toMatch(/already answers.*PDM_QUESTDB_HTTP_URL/);
+  });
+
+  it("never uses another data directory's server that answers on its ports, and says whose it is", async () => {
+    const running = testConfig().questdb;
+    const dir = scratch();
+    const env = {
+      PDM_QUESTDB_DATA_DIR: dir,
+      PDM_QUESTDB_HTTP_PORT: String(running.httpPort),
+      PDM_QUESTDB_PG_PORT: String(running.pgPort),
+    };
+    // Before, this connected to the running server (another data directory's) and said nothing.
+    const err = await connectStore(loadConfig(env)).catch((e: unknown) => e);
+    expect(isPdmError(err, 'PDM_ERR_QUESTDB_START_FAILED'), String(err)).toBe(true);
+    expect((err as Error).message).toContain(`not started from ${dir}`);
+    expect((err as Error).message).toMatch(/pdm db stop.*PDM_QUESTDB_HTTP_URL/);
+    // So does every command, `npm start`'s path included.
+    const cli = await pdm(['query', 'SELECT 1', '--json'], { ...process.env, ...env });
+    expect(cli.code).not.toBe(0);
+    expect(cli.stderr).toContain(`not started from ${dir}`);
+    // The server's own data directory connects as before.
+    const own = await connectStore(testConfig());
+    expect((await own.pool.query('SELECT 1 AS one')).rows[0]).toEqual({ one: 1 });
+    await own.close();
   });
 
   it('manages nothing when pointed at an existing server', async () => {
