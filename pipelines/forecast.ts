@@ -113,13 +113,9 @@ export async function forecastAll(
       written++;
       continue;
     }
-    await writer.append(
-      atMicros,
-      [equipment, 'any', s.failure.model, driver],
-      [s.failure.probability, s.rul?.hours ?? NaN, s.rul?.low ?? NaN, s.rul?.high ?? NaN, health],
-      [s.failure.horizon_h],
-    );
-    // Longer horizons (any mode), then per-mode probabilities beside it (RUL is not per mode).
+    // Longer horizons (any mode) and per-mode probabilities first (RUL is not per mode), the
+    // primary row last: rows commit in the order sent, so a reader that sees the primary row of
+    // an instant sees the rest of it too, even when a flush splits an equipment's rows.
     for (const h of s.failure_by_horizon)
       if (h.horizon_h !== s.failure.horizon_h)
         await writer.append(
@@ -135,6 +131,12 @@ export async function forecastAll(
         [m.probability, NaN, NaN, NaN, NaN],
         [m.horizon_h],
       );
+    await writer.append(
+      atMicros,
+      [equipment, 'any', s.failure.model, driver],
+      [s.failure.probability, s.rul?.hours ?? NaN, s.rul?.low ?? NaN, s.rul?.high ?? NaN, health],
+      [s.failure.horizon_h],
+    );
     written++;
   }
   await writer.close();
@@ -195,15 +197,20 @@ export async function plantForecasts(
     sql('forecasts_latest', store.tables),
     [horizonHours],
   );
-  const modeRows = await query<{ ts: string; equipment: string; mode: string; probability: number }>(
-    store.pool,
-    sql('forecasts_latest_modes', store.tables),
-    [horizonHours],
-  );
   // Planned work of every equipment from the earliest forecast to the latest one's horizon: one query.
   const times = latest.rows.map((r) => parseTimestampMicros(r.ts as string));
   const from = Math.min(...times);
   const to = Math.max(...times) + horizonHours * 3.6e9;
+  // Per-mode rows no later than the latest forecast read: a score run committed between the two
+  // queries would otherwise give every equipment newer mode rows than its forecast (by_mode empty).
+  const modeRows =
+    latest.rows.length === 0
+      ? { rows: [] }
+      : await query<{ ts: string; equipment: string; mode: string; probability: number }>(
+          store.pool,
+          sql('forecasts_latest_modes', store.tables),
+          [horizonHours, microsToIso(Math.max(...times))],
+        );
   const plannedAll =
     latest.rows.length === 0
       ? []
