@@ -288,38 +288,47 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
     );
   const contextZ = o.contextZ === false ? null : contextZFor(ev, set.calStart, o.horizonHours);
   const inputs = inputsOf(contextZ, ev.names);
-  const forest = await trainForestParallel(inputs(ev, set.rows), set.y, {
-    ...FAILURE_FOREST,
-    trees: o.trees ?? 100,
-    seed: o.seed ?? 17,
-    ...o.forest,
-  });
+  const forest = await trainForestParallel(inputs(ev, set.rows), set.y, forestOptionsOf(o));
   const compiled = compileForest(forest);
-  const calX = inputs(ev, set.calRows);
-  const calRaw = predictColumns(compiled, calX);
-  const calibrator = fitIsotonic(calRaw, set.calY, { centered: true });
-  const oneSensor = oneSensorOf(ev, set.rows, set.y, set.calRows, set.calY);
   const all = [...set.y, ...set.calY];
-  const climatology = { kind: 'climatology' as const, rate: all.reduce((s, v) => s + v, 0) / all.length };
-  const calP = calRaw.map((s) => calibrate(calibrator, s));
-  const alertThreshold = thresholdForBudget(ev, set.calRows, calP, o.alertBudget ?? 1, {
-    cut,
-    horizonHours: o.horizonHours,
-    mode: o.mode,
-    policyOf: o.policyOf,
-  });
-  return {
+  return calibrated(ev, cut, o, predictColumns(compiled, inputs(ev, set.calRows)), {
     set,
     forest,
     compiled,
-    calibrator,
-    oneSensor,
-    climatology,
-    alertThreshold,
+    oneSensor: oneSensorOf(ev, set.rows, set.y, set.calRows, set.calY),
+    climatology: { kind: 'climatology', rate: all.reduce((s, v) => s + v, 0) / all.length },
     contextZ,
     crossFitBlocks: 0,
     inputs,
-  };
+  });
+}
+
+/** The kind's forest options: its recipe, the trees and seed asked for, then any override. */
+function forestOptionsOf(o: FailureKindOptions): ForestOptions {
+  return { ...FAILURE_FOREST, trees: o.trees ?? 100, seed: o.seed ?? 17, ...o.forest };
+}
+
+/**
+ * A fit completed from its raw calibration scores (`calRaw`, aligned with `fit.set.calRows`): the
+ * centered isotonic calibration on them, and the alert threshold for the budget on the calibrated
+ * ones. Both ways of fitting (latest quarter, cross-fitted) end here.
+ */
+function calibrated(
+  ev: Evidence,
+  cut: number,
+  o: FailureKindOptions,
+  calRaw: Float64Array,
+  fit: Omit<FailureFit, 'calibrator' | 'alertThreshold'>,
+): FailureFit {
+  const calibrator = fitIsotonic(calRaw, fit.set.calY, { centered: true });
+  const alertThreshold = thresholdForBudget(
+    ev,
+    fit.set.calRows,
+    calRaw.map((v) => calibrate(calibrator, v)),
+    o.alertBudget ?? 1,
+    { cut, horizonHours: o.horizonHours, mode: o.mode, policyOf: o.policyOf },
+  );
+  return { ...fit, calibrator, alertThreshold };
 }
 
 /**
@@ -402,60 +411,42 @@ async function fitCrossFitted(
     );
   const contextZ = o.contextZ === false ? null : contextZFor(ev, cut, o.horizonHours);
   const inputs = inputsOf(contextZ, ev.names);
-  const forestOptions = { ...FAILURE_FOREST, trees: o.trees ?? 100, seed: o.seed ?? 17, ...o.forest };
+  const forestOptions = forestOptionsOf(o);
   const oof = new Float64Array(cf.rows.length).fill(NaN);
+  const rowsAt = (positions: readonly number[]) => positions.map((p) => cf.rows[p] as number);
   for (const [b, block] of cf.blocks.entries()) {
     const fitY = Float64Array.from(block.fit, (p) => cf.y[p] as number);
     const pos = fitY.reduce((s, v) => s + v, 0);
     // A block whose fitting rows hold no failure (or nothing else) is left unscored.
     if (block.held.length === 0 || pos === 0 || pos === fitY.length) continue;
-    const f = await trainForestParallel(
-      inputs(
-        ev,
-        block.fit.map((p) => cf.rows[p] as number),
-      ),
-      fitY,
-      { ...forestOptions, seed: forestOptions.seed + 1 + b },
-    );
-    const s = predictColumns(
-      compileForest(f),
-      inputs(
-        ev,
-        block.held.map((p) => cf.rows[p] as number),
-      ),
-    );
+    const f = await trainForestParallel(inputs(ev, rowsAt(block.fit)), fitY, {
+      ...forestOptions,
+      seed: (forestOptions.seed ?? 17) + 1 + b,
+    });
+    const s = predictColumns(compileForest(f), inputs(ev, rowsAt(block.held)));
     block.held.forEach((p, j) => (oof[p] = s[j] as number));
   }
   const scored = cf.rows.flatMap((_, p) => (oof[p] === oof[p] ? [p] : []));
   // Failures in one block only (none left to fit the others on): the latest quarter calibrates.
   if (!scored.some((p) => cf.y[p] === 1)) return fitFailure(ev, cut, { ...o, crossFit: 0 });
-  const calRows = scored.map((p) => cf.rows[p] as number);
+  const calRows = rowsAt(scored);
   const calY = Float64Array.from(scored, (p) => cf.y[p] as number);
-  const calRaw = Float64Array.from(scored, (p) => oof[p] as number);
-  const calibrator = fitIsotonic(calRaw, calY, { centered: true });
   const forest = await trainForestParallel(inputs(ev, cf.rows), cf.y, forestOptions);
-  const compiled = compileForest(forest);
-  const oneSensor = oneSensorOf(ev, cf.rows, cf.y, cf.rows, cf.y);
-  const climatology = { kind: 'climatology' as const, rate: positives / cf.rows.length };
-  const calP = calRaw.map((v) => calibrate(calibrator, v));
-  const alertThreshold = thresholdForBudget(ev, calRows, calP, o.alertBudget ?? 1, {
-    cut,
-    horizonHours: o.horizonHours,
-    mode: o.mode,
-    policyOf: o.policyOf,
-  });
   const first = cf.rows[0] as number;
-  const set: TrainingSet = { rows: cf.rows, y: cf.y, calRows, calY, calStart: ev.ts[first] as number };
-  return {
-    set,
-    forest,
-    compiled,
-    calibrator,
-    oneSensor,
-    climatology,
-    alertThreshold,
-    contextZ,
-    crossFitBlocks: cf.blocks.length,
-    inputs,
-  };
+  return calibrated(
+    ev,
+    cut,
+    o,
+    Float64Array.from(scored, (p) => oof[p] as number),
+    {
+      set: { rows: cf.rows, y: cf.y, calRows, calY, calStart: ev.ts[first] as number },
+      forest,
+      compiled: compileForest(forest),
+      oneSensor: oneSensorOf(ev, cf.rows, cf.y, cf.rows, cf.y),
+      climatology: { kind: 'climatology', rate: positives / cf.rows.length },
+      contextZ,
+      crossFitBlocks: cf.blocks.length,
+      inputs,
+    },
+  );
 }

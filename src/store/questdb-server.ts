@@ -186,12 +186,11 @@ export async function stopPid(pid: number, timeoutMs = 30_000): Promise<void> {
  */
 export function ownsPorts(cfg: QuestDbConfig): boolean {
   const pidFile = readPidFile(cfg.dataDir);
-  return (
-    pidFile !== undefined &&
-    isAlive(pidFile.pid) &&
-    pidFile.httpPort === cfg.httpPort &&
-    pidFile.pgPort === cfg.pgPort
-  );
+  return pidFile !== undefined && isAlive(pidFile.pid) && samePorts(pidFile, cfg);
+}
+
+function samePorts(pidFile: PidFile, cfg: QuestDbConfig): boolean {
+  return pidFile.httpPort === cfg.httpPort && pidFile.pgPort === cfg.pgPort;
 }
 
 /** The refusal when the configured ports answer for another data directory's server. */
@@ -217,7 +216,8 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
     );
   }
   const existing = readPidFile(cfg.dataDir);
-  if (existing && ownsPorts(cfg) && (await ping(cfg))) {
+  const running = existing !== undefined && isAlive(existing.pid);
+  if (running && samePorts(existing, cfg) && (await ping(cfg))) {
     return {
       pid: existing.pid,
       httpUrl,
@@ -225,12 +225,12 @@ export async function startServer(cfg: QuestDbConfig, options: StartOptions = {}
       stop: async () => void (await stopServerByPid(cfg)),
     };
   }
-  if (existing && isAlive(existing.pid) && !ownsPorts(cfg))
+  if (running && !samePorts(existing, cfg))
     throw new PdmError(
       ErrorCodes.QUESTDB_START_FAILED,
       `${cfg.dataDir}'s QuestDB already runs (pid ${existing.pid}) on HTTP port ${existing.httpPort} and PG port ` +
         `${existing.pgPort}, not the configured ${cfg.httpPort} and ${cfg.pgPort}: a second server on the same data ` +
-        'directory would corrupt it. Stop it (`npx pdm db stop` with its ports) or configure its ports.',
+        'directory would corrupt it. Stop it (`npx pdm db stop`) or configure its ports.',
     );
   if (await ping(cfg)) throw notOursError(cfg);
   if (!existsSync(cfg.jar)) {
