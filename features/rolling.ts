@@ -9,7 +9,7 @@ import { ewma, ewmaSpan } from './kernels/ewma.ts';
 import { rollingMax, rollingMin } from './kernels/extrema.ts';
 import { rollingMoments } from './kernels/moments.ts';
 import { rollingDelta, rollingLast, rollingSlope, timeResolution } from './kernels/trend.ts';
-import { gappyFixedExtreme, gappyMean, gappyStd } from './kernels/gappy.ts';
+import { gappyFixedExtreme, gappyFixedMinMax, gappyMeanStd } from './kernels/gappy.ts';
 import {
   denseMean,
   denseSlope,
@@ -62,9 +62,14 @@ export function rollingStats(
     if (lo) fixedMin(x, fixed, lo);
     if (hi) fixedMax(x, fixed, hi);
   } else {
-    if (want('mean')) (dense ? denseMean : gappyMean)(x, starts, outs.mean!);
-    if (want('std')) (dense ? denseStd : gappyStd)(x, starts, outs.std!);
-    if (width > 0) {
+    if (dense) {
+      if (want('mean')) denseMean(x, starts, outs.mean!);
+      if (want('std')) denseStd(x, starts, outs.std!);
+    } else if (want('mean') || want('std')) {
+      gappyMeanStd(x, starts, want('mean') ? outs.mean : undefined, want('std') ? outs.std : undefined);
+    }
+    if (width > 0 && lo && hi) gappyFixedMinMax(x, width, lo, hi);
+    else if (width > 0) {
       if (lo) gappyFixedExtreme(x, width, lo, 1);
       if (hi) gappyFixedExtreme(x, width, hi, -1);
     } else {

@@ -20,49 +20,16 @@ function presentIn(x: Float64Array, from: number, to: number): number {
   return 0;
 }
 
-export function gappyMean(x: Float64Array, starts: Int32Array, out: Float64Array): Float64Array {
-  const n = x.length;
-  let sum = 0;
-  let count = 0;
-  let lo = 0;
-  let shift = presentIn(x, 0, Math.min(n, BLOCK));
-  for (let b = 0; b < n; b += BLOCK) {
-    const end = Math.min(n, b + BLOCK);
-    if (b > 0) {
-      lo = starts[b] as number;
-      shift = presentIn(x, lo, end);
-      sum = 0;
-      count = 0;
-      for (let j = lo; j < b; j++) {
-        const v = x[j] as number;
-        if (v === v) {
-          sum += v - shift;
-          count++;
-        }
-      }
-    }
-    for (let i = b; i < end; i++) {
-      const v = x[i] as number;
-      if (v === v) {
-        sum += v - shift;
-        count++;
-      }
-      const start = starts[i] as number;
-      while (lo < start) {
-        const r = x[lo++] as number;
-        if (r === r) {
-          sum -= r - shift;
-          if (--count === 0) sum = 0; // an empty window holds no rounding residue
-        }
-      }
-      out[i] = count > 0 ? shift + sum / count : NaN;
-    }
-  }
-  return out;
-}
-
-/** Sample standard deviation (ddof 1) from shifted sums of values and squares. */
-export function gappyStd(x: Float64Array, starts: Int32Array, out: Float64Array): Float64Array {
+/**
+ * Mean and sample standard deviation (ddof 1) from shifted sums of values and squares, in one
+ * pass for whichever of the two outputs is given.
+ */
+export function gappyMeanStd(
+  x: Float64Array,
+  starts: Int32Array,
+  mean: Float64Array | undefined,
+  std: Float64Array | undefined,
+): void {
   const n = x.length;
   let s1 = 0;
   let s2 = 0;
@@ -101,14 +68,16 @@ export function gappyStd(x: Float64Array, starts: Int32Array, out: Float64Array)
           const d = r - shift;
           s1 -= d;
           s2 -= d * d;
-          if (--count === 0) s1 = s2 = 0;
+          if (--count === 0) s1 = s2 = 0; // an empty window holds no rounding residue
         }
       }
-      const m2 = s2 - (s1 * s1) / count;
-      out[i] = count > 1 ? Math.sqrt(m2 > 0 ? m2 / (count - 1) : 0) : NaN;
+      if (mean !== undefined) mean[i] = count > 0 ? shift + s1 / count : NaN;
+      if (std !== undefined) {
+        const m2 = s2 - (s1 * s1) / count;
+        std[i] = count > 1 ? Math.sqrt(m2 > 0 ? m2 / (count - 1) : 0) : NaN;
+      }
     }
   }
-  return out;
 }
 
 let suf = new Float64Array(0);
@@ -161,4 +130,63 @@ export function gappyFixedExtreme(x: Float64Array, w: number, out: Float64Array,
     }
   }
   return out;
+}
+
+let sufHi = new Float64Array(0);
+
+/**
+ * `gappyFixedExtreme` for the minimum and the maximum at once: the same two passes, one read of
+ * each value and one count of those present for both (the rolling statistics ask for both).
+ */
+export function gappyFixedMinMax(x: Float64Array, w: number, lo: Float64Array, hi: Float64Array): void {
+  const n = x.length;
+  if (suf.length < n) suf = new Float64Array(n);
+  if (sufHi.length < n) sufHi = new Float64Array(n);
+  const qlo = suf;
+  const qhi = sufHi;
+  for (let b = 0; b < n; b += w) {
+    let mn = Infinity;
+    let mx = -Infinity;
+    for (let i = Math.min(b + w, n) - 1; i >= b; i--) {
+      const v = x[i] as number;
+      // NaN fails both comparisons: it moves neither extreme
+      mn = v < mn ? v : mn;
+      mx = v > mx ? v : mx;
+      qlo[i] = mn;
+      qhi[i] = mx;
+    }
+  }
+  let count = 0;
+  for (let b = 0; b < n; b += w) {
+    const end = Math.min(b + w, n);
+    let mn = Infinity;
+    let mx = -Infinity;
+    if (b === 0) {
+      for (let i = 0; i < end; i++) {
+        const v = x[i] as number;
+        if (v === v) {
+          count++;
+          mn = v < mn ? v : mn;
+          mx = v > mx ? v : mx;
+        }
+        lo[i] = count > 0 ? mn : NaN;
+        hi[i] = count > 0 ? mx : NaN;
+      }
+      continue;
+    }
+    for (let i = b; i < end; i++) {
+      const v = x[i] as number;
+      if (v === v) {
+        count++;
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+      }
+      const r = x[i - w] as number;
+      if (r === r) count--;
+      const a = qlo[i - w + 1] as number;
+      const c = qhi[i - w + 1] as number;
+      lo[i] = count > 0 ? (a < mn ? a : mn) : NaN;
+      hi[i] = count > 0 ? (c > mx ? c : mx) : NaN;
+    }
+  }
 }
