@@ -114,9 +114,10 @@ function denseSensor(
 }
 
 /**
- * Adds the values present in rows [from, to] (walking back) to the running sums in `acc`, with
- * this sensor's own count and time sums (missing rows are left out of both), and its earliest
- * value present so far as `acc[11]`.
+ * Adds the values present in rows [from, to] (walking back) to the running sums in `acc`, and its
+ * earliest value present so far as `acc[11]`. The count and time sums of the values present are
+ * the frame's less those of the missing rows, which this sums in `miss` (count, Σa, Σa²): missing
+ * rows are few, so the loop over the values present carries three sums fewer.
  */
 function accumulatePresent(
   t: Float64Array,
@@ -126,43 +127,40 @@ function accumulatePresent(
   xs: number,
   ts0: number,
   acc: Float64Array,
+  miss: Float64Array,
 ): void {
-  let cnt = acc[0] as number;
   let s1 = acc[1] as number;
   let s2 = acc[2] as number;
   let s3 = acc[3] as number;
   let s4 = acc[4] as number;
-  let st = acc[6] as number;
-  let stt = acc[7] as number;
   let stx = acc[8] as number;
   let min = acc[9] as number;
   let max = acc[10] as number;
   let first = acc[11] as number;
   for (let i = to; i >= from; i--) {
     const v = x[i] as number;
-    if (v !== v) continue;
+    if (v !== v) {
+      const a = (t[i] as number) - ts0;
+      miss[0] = (miss[0] as number) + 1;
+      miss[1] = (miss[1] as number) + a;
+      miss[2] = (miss[2] as number) + a * a;
+      continue;
+    }
     const d = v - xs;
     const d2 = d * d;
-    const a = (t[i] as number) - ts0;
-    cnt++;
     s1 += d;
     s2 += d2;
     s3 += d2 * d;
     s4 += d2 * d2;
-    st += a;
-    stt += a * a;
-    stx += a * d;
+    stx += ((t[i] as number) - ts0) * d;
     min = v < min ? v : min;
     max = v > max ? v : max;
     first = v;
   }
-  acc[0] = cnt;
   acc[1] = s1;
   acc[2] = s2;
   acc[3] = s3;
   acc[4] = s4;
-  acc[6] = st;
-  acc[7] = stt;
   acc[8] = stx;
   acc[9] = min;
   acc[10] = max;
@@ -197,11 +195,15 @@ function presentSensor(
   acc[9] = Infinity;
   acc[10] = -Infinity;
   acc[11] = NaN;
+  const miss = new Float64Array(3);
   let i = n - 1;
   for (const k of order) {
     const stop = starts[k] as number;
-    if (stop <= i) accumulatePresent(t, x, stop, i, xs, ts0, acc);
+    if (stop <= i) accumulatePresent(t, x, stop, i, xs, ts0, acc, miss);
     i = Math.min(i, stop - 1);
+    acc[0] = n - stop - (miss[0] as number);
+    acc[6] = (frame.st[k] as number) - (miss[1] as number);
+    acc[7] = (frame.stt[k] as number) - (miss[2] as number);
     snap.set(acc, k * ACC);
   }
   // Time EWMAs on regular sampling: one pass without exp for every window, over the rows that
@@ -257,6 +259,19 @@ function timeFrame(t: Float64Array, windows: readonly WindowSpec[]): TimeFrame {
   const ts0 = t[n - 1] as number;
   const st = new Float64Array(windows.length);
   const stt = new Float64Array(windows.length);
+  const dt = n > 1 ? (t[n - 1] as number) - (t[n - 2] as number) : 1;
+  let regular = true;
+  for (let j = 1; j < n && regular; j++) regular = (t[j] as number) - (t[j - 1] as number) === dt;
+  if (regular) {
+    // Rows m back from the last are -m dt from it: the sums have closed forms (exact for whole
+    // seconds), where the loop below is a chain of dependent additions over every row.
+    for (let k = 0; k < windows.length; k++) {
+      const m = n - (starts[k] as number);
+      st[k] = (-dt * (m * (m - 1))) / 2;
+      stt[k] = (dt * dt * ((m - 1) * m * (2 * m - 1))) / 6;
+    }
+    return { starts, order, st, stt, regular, dt };
+  }
   let s = 0;
   let ss = 0;
   let i = n - 1;
@@ -269,9 +284,6 @@ function timeFrame(t: Float64Array, windows: readonly WindowSpec[]): TimeFrame {
     st[k] = s;
     stt[k] = ss;
   }
-  const dt = n > 1 ? (t[n - 1] as number) - (t[n - 2] as number) : 1;
-  let regular = true;
-  for (let j = 1; j < n && regular; j++) regular = (t[j] as number) - (t[j - 1] as number) === dt;
   return { starts, order, st, stt, regular, dt };
 }
 
