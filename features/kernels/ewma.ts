@@ -110,10 +110,14 @@ export function presentGeometricEwmas(
   bs: readonly number[],
 ): number[] {
   const out: number[] = new Array<number>(froms.length).fill(NaN);
-  for (let g = 0; g < froms.length; g += 4) {
-    const idx = [g, g + 1, g + 2, g + 3].filter((k) => k < froms.length);
+  // Windows by their first row, earliest first: walking back, the windows still open are always
+  // the first of their group, and the pass carries only those (over a day at 1 s, a 1 min
+  // half-life's window ends 3,600 rows back and a 10 min one's 36,000; the 1 h and 24 h ones go on).
+  const byFrom = froms.map((_, k) => k).sort((p, q) => (froms[p] as number) - (froms[q] as number));
+  for (let g = 0; g < byFrom.length; g += 4) {
+    const idx = byFrom.slice(g, g + 4);
     const f = idx.map((k) => froms[k] as number);
-    const lowest = Math.min(...f);
+    const lowest = f[0] as number;
     let last = x.length - 1;
     while (last >= lowest && (x[last] as number) !== (x[last] as number)) last--;
     if (last < lowest) continue;
@@ -125,13 +129,17 @@ export function presentGeometricEwmas(
     const ends = [...new Set(f)].sort((p, q) => q - p);
     let hi = last - 1;
     for (const end of ends) {
-      if (hi >= end) presentEwmaSegment(x, hi, end, st, b);
+      let open = 0;
+      while (open < f.length && (f[open] as number) <= end) open++;
+      if (hi >= end) {
+        if (open > 2) presentEwmaSegment(x, hi, end, st, b);
+        else if (open === 2) presentEwmaSegment2(x, hi, end, st, b);
+        else presentEwmaSegment1(x, hi, end, st, b);
+      }
       hi = Math.min(hi, end - 1);
       idx.forEach((k, j) => {
         if ((froms[k] as number) !== end) return;
         out[k] = last >= end ? (st[4 + j] as number) : NaN;
-        st[j] = 0; // done: contributes nothing further back
-        b[j] = 0;
       });
     }
   }
@@ -182,6 +190,52 @@ function presentEwmaSegment(
   st[5] = s1;
   st[6] = s2;
   st[7] = s3;
+  st[8] = next;
+}
+
+/** `presentEwmaSegment` while only the first two windows are open. */
+function presentEwmaSegment2(x: Float64Array, hi: number, lo: number, st: Float64Array, b: Float64Array): void {
+  const b0 = b[0] as number;
+  const b1 = b[1] as number;
+  let p0 = st[0] as number;
+  let p1 = st[1] as number;
+  let s0 = st[4] as number;
+  let s1 = st[5] as number;
+  let next = st[8] as number;
+  for (let i = hi; i >= lo; i--) {
+    p0 *= b0;
+    p1 *= b1;
+    const v = x[i] as number;
+    if (v === v) {
+      const d = v - next;
+      s0 += p0 * d;
+      s1 += p1 * d;
+      next = v;
+    }
+  }
+  st[0] = p0;
+  st[1] = p1;
+  st[4] = s0;
+  st[5] = s1;
+  st[8] = next;
+}
+
+/** `presentEwmaSegment` while only the first window is open. */
+function presentEwmaSegment1(x: Float64Array, hi: number, lo: number, st: Float64Array, b: Float64Array): void {
+  const b0 = b[0] as number;
+  let p0 = st[0] as number;
+  let s0 = st[4] as number;
+  let next = st[8] as number;
+  for (let i = hi; i >= lo; i--) {
+    p0 *= b0;
+    const v = x[i] as number;
+    if (v === v) {
+      s0 += p0 * (v - next);
+      next = v;
+    }
+  }
+  st[0] = p0;
+  st[4] = s0;
   st[8] = next;
 }
 
