@@ -9,7 +9,7 @@ import { ewma, ewmaSpan } from './kernels/ewma.ts';
 import { rollingMax, rollingMin } from './kernels/extrema.ts';
 import { rollingMoments } from './kernels/moments.ts';
 import { rollingDelta, rollingLast, rollingSlope, timeResolution } from './kernels/trend.ts';
-import { gappyFixedExtreme, gappyFixedMinMax, gappyMeanStd } from './kernels/gappy.ts';
+import { gappyFixedExtreme, gappyFixedMeanStd, gappyFixedMinMax, gappyMeanStd } from './kernels/gappy.ts';
 import {
   denseMean,
   denseSlope,
@@ -66,7 +66,10 @@ export function rollingStats(
       if (want('mean')) denseMean(x, starts, outs.mean!);
       if (want('std')) denseStd(x, starts, outs.std!);
     } else if (want('mean') || want('std')) {
-      gappyMeanStd(x, starts, want('mean') ? outs.mean : undefined, want('std') ? outs.std : undefined);
+      const mean = want('mean') ? outs.mean : undefined;
+      const std = want('std') ? outs.std : undefined;
+      if (width > 0) gappyFixedMeanStd(x, width, mean, std);
+      else gappyMeanStd(x, starts, mean, std);
     }
     if (width > 0 && lo && hi) gappyFixedMinMax(x, width, lo, hi);
     else if (width > 0) {
