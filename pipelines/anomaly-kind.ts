@@ -10,7 +10,7 @@ import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
 import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
-import { CALIBRATION_SHARE, equipmentMonths, maintenanceSeen, rowsWhere } from './harness.ts';
+import { CALIBRATION_SHARE, equipmentMonths, maintenanceSeen, rowsKnownBefore, rowsWhere } from './harness.ts';
 import type { Evidence } from './harness.ts';
 
 /** Statistics that describe a sensor's level and spread (counts, missing shares and slopes do not). */
@@ -183,7 +183,11 @@ export function alarmLevelForBudget(
  * chooses the alarm level.
  */
 export function fitAnomalyKind(ev: Evidence, cut: number, o: AnomalyKindOptions = {}): AnomalyFit {
-  const { rows, excluded } = normalRows(ev, cut, o);
+  // Not the interval the cut falls in: its row may be a reading after the cut.
+  const known = rowsKnownBefore(ev, cut);
+  const normal = normalRows(ev, cut, o);
+  const rows = normal.rows.filter((i) => (ev.ts[i] as number) < known);
+  const excluded = normal.excluded;
   const purge = (ev.lookbackHours ?? 0) * 3.6e9;
   const k = Math.floor(rows.length * (1 - CALIBRATION_SHARE));
   const refStart = rows.length === 0 ? Infinity : (ev.ts[rows[k] as number] as number);

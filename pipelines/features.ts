@@ -17,6 +17,8 @@ export interface FeatureRun {
   readonly features: Table;
   readonly failures: FailureEvent[];
   readonly readings: number;
+  /** The sampling interval of the rows (s): one row per equipment and interval, its last reading. */
+  readonly everySeconds?: number;
 }
 
 /**
@@ -61,6 +63,7 @@ export async function computeStoreFeatures(
     features,
     failures: loaded.failures.filter((f) => only.has(f.equipment) && f.ts >= range.from),
     readings: readings.numRows,
+    ...(everySeconds > 0 ? { everySeconds } : {}),
   };
 }
 
@@ -89,6 +92,7 @@ export function evidenceOf(run: FeatureRun, fs: FeatureSet, observedUntil: numbe
     failures: run.failures,
     observedUntil,
     ...(lookback > 0 ? { lookbackHours: lookback / 3600 } : {}),
+    ...(run.everySeconds !== undefined ? { everySeconds: run.everySeconds } : {}),
   };
 }
 

@@ -33,6 +33,21 @@ export interface Evidence {
   readonly observedUntil: number;
   /** The features' longest window (h): the RUL kind's purge (default RUL_PURGE_HOURS). */
   readonly lookbackHours?: number;
+  /**
+   * Rows are the last reading of each interval of this many seconds (epoch-aligned), when
+   * sampled: whether a row exists at an instant depends on the readings up to its interval's end.
+   */
+  readonly everySeconds?: number;
+}
+
+/**
+ * The end (µs) of what a training side cut at `cut` knows the rows of: the start of the sampling
+ * interval the cut falls in (its last reading, and so its row, may lie after the cut), or the cut
+ * itself when rows are not sampled.
+ */
+export function rowsKnownBefore(ev: Pick<Evidence, 'everySeconds'>, cut: number): number {
+  const every = (ev.everySeconds ?? 0) * 1e6;
+  return every > 0 ? Math.floor(cut / every) * every : cut;
 }
 
 export interface TrainingSet {
@@ -271,7 +286,8 @@ export function rulTrainingSet(
   const a = ev.names.indexOf('hours_since_maintenance');
   const age = a < 0 ? undefined : ev.columns[a];
   const truth = remainingLife(ev.ts, ev.equipment, ev.failures, cut, o.capHours);
-  const labelled = rowsWhere(ev, (i) => (ev.ts[i] as number) < cut - purge);
+  const before = Math.min(cut - purge, rowsKnownBefore(ev, cut));
+  const labelled = rowsWhere(ev, (i) => (ev.ts[i] as number) < before);
   const calStart = calibrationStart(ev, labelled);
   const targets = rulTargets(ev.ts, ev.equipment, ev.failures, calStart, o.capHours, age);
   const t = targets.target;

@@ -81,5 +81,5 @@ export function evidenceOf(h: PlantHistory, fs: FeatureSet, everySeconds = 600):
   const failures: FailureEvent[] = h.maintenance
     .filter((e) => e.kind === 'failure')
     .map((e) => ({ equipment: e.equipment, ts: e.ts, mode: e.mode }));
-  return { ...m, names: fs.columns, failures, observedUntil: h.to };
+  return { ...m, names: fs.columns, failures, observedUntil: h.to, everySeconds };
 }

@@ -119,6 +119,23 @@ describe('the anomaly kind', () => {
     );
   });
 
+  it('leaves out the sampling interval the cut falls in: whether a row exists there depends on readings after the cut', () => {
+    // Rows are the last reading of each 10 min interval. Cut 5 min into an interval: a machine
+    // whose readings stop 2 min into it has its row there before the cut; one that read on until
+    // 8 min in has it after. The fit at the cut cannot know which; it must not depend on it.
+    const base = { ...evidence(1), everySeconds: 600 };
+    const cut = 20 * 24 * HOUR + 300e6;
+    const interval = 20 * 24 * HOUR;
+    const at = (offsetSeconds: number): Evidence => ({
+      ...base,
+      ts: Float64Array.from(base.ts, (t) => (t === interval ? t + offsetSeconds * 1e6 : t)),
+    });
+    const silent = at(120);
+    const readOn = at(480);
+    expect(Array.from(silent.ts).filter((t) => t >= interval && t < cut)).toHaveLength(4);
+    expect(fitAnomalyKind(silent, cut)).toEqual(fitAnomalyKind(readOn, cut));
+  });
+
   it('hidden failures: the backtest learns without them, warns ahead of most and ranks failure within 24 h above chance', () => {
     for (const seed of [2, 3, 4]) {
       const ev = evidence(seed, 40);

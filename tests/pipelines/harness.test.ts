@@ -77,6 +77,28 @@ function changeAfter(h: PlantHistory, cut: number, rng: Rng): { history: PlantHi
   };
 }
 
+describe('rows of the sampling interval the cut falls in', () => {
+  it('are left out of the RUL side even when its purge is shorter than the interval', () => {
+    // One machine, a row per 10 min interval (its last reading); the cut 5 min into interval 1000.
+    const n = 2000;
+    const ts = Float64Array.from({ length: n }, (_, k) => k * 600e6);
+    const ev: Evidence = {
+      ts,
+      equipment: Array.from({ length: n }, () => 'm1'),
+      columns: [Float64Array.from({ length: n }, (_, k) => k % 7)],
+      names: ['x__mean__1m'],
+      failures: [300, 700].map((k) => ({ equipment: 'm1', ts: k * 600e6 + 1, mode: 'bearing' })),
+      observedUntil: n * 600e6,
+      everySeconds: 600,
+    };
+    const cut = 1000 * 600e6 + 300e6;
+    const set = rulTrainingSet(ev, cut, { capHours: 168, purgeHours: 0.01 });
+    const seen = [...set.rows, ...set.calRows];
+    expect(seen.length).toBeGreaterThan(500);
+    expect(Math.max(...seen.map((i) => ts[i]!))).toBeLessThan(1000 * 600e6);
+  });
+});
+
 describe('evaluation harness: no fold sees past its cut', () => {
   let history: PlantHistory;
   let base: Evidence;
