@@ -194,7 +194,13 @@ function presentEwmaSegment(
 }
 
 /** `presentEwmaSegment` while only the first two windows are open. */
-function presentEwmaSegment2(x: Float64Array, hi: number, lo: number, st: Float64Array, b: Float64Array): void {
+function presentEwmaSegment2(
+  x: Float64Array,
+  hi: number,
+  lo: number,
+  st: Float64Array,
+  b: Float64Array,
+): void {
   const b0 = b[0] as number;
   const b1 = b[1] as number;
   let p0 = st[0] as number;
@@ -221,7 +227,13 @@ function presentEwmaSegment2(x: Float64Array, hi: number, lo: number, st: Float6
 }
 
 /** `presentEwmaSegment` while only the first window is open. */
-function presentEwmaSegment1(x: Float64Array, hi: number, lo: number, st: Float64Array, b: Float64Array): void {
+function presentEwmaSegment1(
+  x: Float64Array,
+  hi: number,
+  lo: number,
+  st: Float64Array,
+  b: Float64Array,
+): void {
   const b0 = b[0] as number;
   let p0 = st[0] as number;
   let s0 = st[4] as number;
