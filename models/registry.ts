@@ -59,6 +59,8 @@ export interface ModelMeta {
   readonly gate?: { readonly passed: boolean; readonly serve: string; readonly reason: string };
   /** A failure model's alert threshold for the false-alarm budget (null: none meets it). */
   readonly alertThreshold?: number | null;
+  /** Its work-order level for the work-order budget (null or absent: halfway from the threshold to 1). */
+  readonly workOrderThreshold?: number | null;
   /** An anomaly model's alarm level on its health index (alarm at or below it). */
   readonly alarmHealth?: number;
   /** A RUL model's conformal residual bounds per nominal level (truth - prediction). */

@@ -44,15 +44,27 @@ export interface Condition {
  */
 export const UNCHOSEN_ALERT_AT = 0.5;
 
+/** `work_order_at: auto`: halfway from the raise level to 1, or the model's level for its work-order budget if higher. */
+export function autoWorkOrderAt(raise: number, workOrderAt?: number | null): number {
+  const halfway = raise + (1 - raise) / 2;
+  return workOrderAt != null && workOrderAt > halfway ? workOrderAt : halfway;
+}
+
 export function failureRiskCondition(
   policy: AlertPolicy,
   p: number,
   threshold: number | null | undefined,
   modelAnswered: boolean,
   horizonH: number,
+  /**
+   * The model's work-order level for its work-order budget (`workOrderLevelForBudget`): with
+   * `work_order_at: auto` the work-order tier starts at the higher of it and halfway from the
+   * raise level to 1.
+   */
+  workOrderAt?: number | null,
 ): Condition {
   const raise = policy.raise_at === 'threshold' ? (threshold ?? UNCHOSEN_ALERT_AT) : policy.raise_at;
-  const top = policy.work_order_at === 'auto' ? raise + (1 - raise) / 2 : policy.work_order_at;
+  const top = policy.work_order_at === 'auto' ? autoWorkOrderAt(raise, workOrderAt) : policy.work_order_at;
   return {
     cause: 'failure_risk',
     active: p >= raise,

@@ -70,6 +70,8 @@ export interface Score {
   readonly ts: number;
   readonly p: number;
   readonly threshold: number | null;
+  /** The fold's work-order level for its work-order budget (null: halfway from the threshold). */
+  readonly workOrderAt?: number | null;
 }
 
 const round = (v: number, d = 3) => (Number.isFinite(v) ? Math.round(v * 10 ** d) / 10 ** d : v);
@@ -302,6 +304,7 @@ export function replayAlerts(
           s.threshold ?? UNCHOSEN_ALERT_AT,
           modelAnswers,
           o.horizonHours,
+          s.workOrderAt,
         ),
       })),
     );

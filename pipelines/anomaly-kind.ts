@@ -10,7 +10,13 @@ import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
 import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
-import { CALIBRATION_SHARE, equipmentMonths, maintenanceSeen, rowsKnownBefore, rowsWhere } from './harness.ts';
+import {
+  CALIBRATION_SHARE,
+  equipmentMonths,
+  maintenanceSeen,
+  rowsKnownBefore,
+  rowsWhere,
+} from './harness.ts';
 import type { Evidence } from './harness.ts';
 
 /** Statistics that describe a sensor's level and spread (counts, missing shares and slopes do not). */

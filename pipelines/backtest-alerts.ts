@@ -34,6 +34,8 @@ export interface AlertBacktestOptions {
   readonly folds?: number;
   /** False alarms per equipment-month each fold's alert threshold is chosen for (default 1). */
   readonly alertBudget?: number;
+  /** False work orders allowed per equipment-month at the work-order level (default 1). */
+  readonly workOrderBudget?: number;
   /** false: the forests read the feature set alone, without context z columns (default true). */
   readonly contextZ?: boolean;
   /** Blocks of the cross-fitted calibration and threshold (default CROSS_FIT_BLOCKS); 0: the latest quarter calibrates. */
@@ -61,7 +63,12 @@ export interface AlertBacktest {
   /** The failure backtest underneath (its gate decides whether the model or a baseline would answer). */
   readonly failure: Pick<
     FailureBacktest,
-    'roc_auc' | 'alert_thresholds' | 'gate' | 'folds_used' | 'false_alarms_per_equipment_month'
+    | 'roc_auc'
+    | 'alert_thresholds'
+    | 'work_order_thresholds'
+    | 'gate'
+    | 'folds_used'
+    | 'false_alarms_per_equipment_month'
   >;
 }
 
@@ -82,9 +89,10 @@ export async function backtestAlerts(
     crossFit: o.crossFit,
     features,
     onProgress: o.onProgress,
-    onTestScore: (ts, equipment, p, threshold) => {
+    workOrderBudget: o.workOrderBudget,
+    onTestScore: (ts, equipment, p, threshold, workOrderAt) => {
       const list = scores.get(equipment) ?? [];
-      list.push({ ts, p, threshold });
+      list.push({ ts, p, threshold, workOrderAt });
       scores.set(equipment, list);
     },
   });
@@ -97,6 +105,7 @@ export async function backtestAlerts(
     failure: {
       roc_auc: b.roc_auc,
       alert_thresholds: b.alert_thresholds,
+      work_order_thresholds: b.work_order_thresholds,
       gate: b.gate,
       folds_used: b.folds_used,
       false_alarms_per_equipment_month: b.false_alarms_per_equipment_month,

@@ -49,13 +49,19 @@ export interface FailureBacktestOptions {
   readonly holdOutEquipment?: readonly string[];
   /** Progress of a long run: `done` of `total` steps (features, then each fold), and what is next. */
   readonly onProgress?: (done: number, total: number, what: string) => void;
-  /** Receives every out-of-sample test score (µs, equipment, calibrated probability, its fold's alert threshold). */
+  /**
+   * Receives every out-of-sample test score (µs, equipment, calibrated probability, its fold's
+   * alert threshold and work-order level).
+   */
   readonly onTestScore?: (
     ts: number,
     equipment: string,
     probability: number,
     threshold: number | null,
+    workOrderAt: number | null,
   ) => void;
+  /** False work orders allowed per equipment-month at the work-order level (default 1). */
+  readonly workOrderBudget?: number;
 }
 
 export interface FailureBacktest {
@@ -88,6 +94,8 @@ export interface FailureBacktest {
   readonly alert_budget_per_equipment_month: number;
   /** Per fold, the threshold its training side chose for the budget (null: none meets it). */
   readonly alert_thresholds: (number | null)[];
+  /** Per fold, the work-order level chosen for the work-order budget (null: halfway from the threshold). */
+  readonly work_order_thresholds: (number | null)[];
   /** Per instant at each fold's threshold (a positive: a failure within the horizon). */
   readonly precision: number;
   readonly recall: number;
@@ -185,6 +193,7 @@ export async function backtestFailure(
   const rows: number[] = [];
   const foldOf: number[] = [];
   const thresholds: (number | null)[] = [];
+  const workOrderThresholds: (number | null)[] = [];
   const importance = new Float64Array(fs.columns.length);
   let rule: { feature: string; direction: 1 | -1 } | null = null;
   let used = 0;
@@ -203,6 +212,7 @@ export async function backtestFailure(
         seed: 11 + fold.k,
         forest: options.forest,
         alertBudget: budget,
+        workOrderBudget: options.workOrderBudget,
         policyOf: scope.alertPolicyOf,
         contextZ: options.contextZ,
         crossFit: options.crossFit,
@@ -216,6 +226,7 @@ export async function backtestFailure(
     rule ??= fit.oneSensor && { feature: fit.oneSensor.feature, direction: fit.oneSensor.direction };
     const threshold = options.threshold ?? fit.alertThreshold;
     thresholds.push(threshold);
+    workOrderThresholds.push(options.threshold === undefined ? fit.workOrderThreshold : null);
     const s = failureScores(fit, ev, test);
     test.forEach((i, j) => {
       p.push(s.model[j] as number);
@@ -227,7 +238,13 @@ export async function backtestFailure(
       testY.push(y[i] as number);
       rows.push(i);
       foldOf.push(fold.k);
-      options.onTestScore?.(ts[i] as number, equipment[i] as string, s.model[j] as number, threshold);
+      options.onTestScore?.(
+        ts[i] as number,
+        equipment[i] as string,
+        s.model[j] as number,
+        threshold,
+        options.threshold === undefined ? fit.workOrderThreshold : null,
+      );
     });
   }
   /** Per-fold ROC-AUC of a score, averaged weighted by the fold's test instants. */
@@ -299,6 +316,7 @@ export async function backtestFailure(
     threshold: options.threshold ?? null,
     alert_budget_per_equipment_month: budget,
     alert_thresholds: thresholds.map((t) => (t === null ? null : round(t))),
+    work_order_thresholds: workOrderThresholds.map((t) => (t === null ? null : round(t))),
     precision: round(tp + fp > 0 ? tp / (tp + fp) : NaN),
     recall: round(tp + fn > 0 ? tp / (tp + fn) : NaN),
     failures_in_test: replay.policy.failures,

@@ -73,6 +73,11 @@ export interface FailureKindOptions {
   readonly forest?: Partial<ForestOptions>;
   /** False alerts allowed per equipment-month at the alert threshold (PDM_ALERT_BUDGET). */
   readonly alertBudget?: number;
+  /**
+   * False work orders allowed per equipment-month at the work-order level (PDM_WORK_ORDER_BUDGET,
+   * default 1): with `work_order_at: auto`, the work-order tier starts no lower than that level.
+   */
+  readonly workOrderBudget?: number;
   /** The alert policy of each equipment, which the threshold's budget is counted through (default: the default policy). */
   readonly policyOf?: (equipment: string) => AlertPolicy;
   /** false: the forest reads the feature set alone, without context z columns (default true). */
@@ -97,6 +102,12 @@ export interface FailureFit {
    * at even odds, UNCHOSEN_ALERT_AT).
    */
   readonly alertThreshold: number | null;
+  /**
+   * Lowest calibrated probability at or above halfway from the alert threshold to 1 whose work
+   * orders, replayed the same way, stay within the work-order budget; null when halfway itself is
+   * within it (or there is no alert threshold): the tier then starts halfway.
+   */
+  readonly workOrderThreshold: number | null;
   /** The context z normaliser whose columns follow the feature set's in the forest's input; null: none. */
   readonly contextZ: ContextZ | null;
   /**
@@ -198,6 +209,56 @@ export function thresholdForBudget(
   for (let k = 0; k < steps; k++) {
     const level = levels[Math.floor((k / steps) * levels.length)] as number;
     if (falseAlerts(level) / months > budget) break;
+    best = level;
+  }
+  return best;
+}
+
+/**
+ * The work-order level for a budget of false work orders per equipment-month, over the same
+ * replay as `thresholdForBudget` with alerts raised at `raise`: the lowest candidate level at or
+ * above halfway from `raise` to 1 whose work orders stay within `budget` (walking down from the
+ * highest probability, stopping at the first that breaks it). Null when halfway already keeps
+ * within it (the default tier), or when nothing is above it. When even the highest level breaks
+ * the budget, that level: work orders only at the very top of what the side has seen.
+ */
+export function workOrderLevelForBudget(
+  ev: Evidence,
+  rows: readonly number[],
+  p: ArrayLike<number>,
+  raise: number,
+  budget: number,
+  o: {
+    readonly cut: number;
+    readonly horizonHours: number;
+    readonly mode?: string;
+    readonly policyOf?: (equipment: string) => AlertPolicy;
+  },
+): number | null {
+  const months = equipmentMonths(ev, rows);
+  const halfway = raise + (1 - raise) / 2;
+  const levels = [...new Set(Array.from(p).filter((v) => v === v && v > halfway))].sort((a, b) => b - a);
+  if (months === 0 || levels.length === 0) return null;
+  const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
+  const failures = ev.failures.filter((f) => f.ts < o.cut && (o.mode === undefined || f.mode === o.mode));
+  const maintenance = maintenanceSeen(ev);
+  const falseWorkOrders = (level: number) => {
+    const series = conditionSeries(ev, rows, (eq, j) =>
+      failureRiskCondition(policyOf(eq), p[j] as number, raise, true, o.horizonHours, level),
+    );
+    return replayConditions(series, failures, {
+      horizonHours: o.horizonHours,
+      policyOf,
+      lineOf: () => '',
+      maintenance,
+    }).policy.false_work_orders;
+  };
+  if (falseWorkOrders(halfway) / months <= budget) return null;
+  const steps = Math.min(400, levels.length);
+  let best = levels[0] as number;
+  for (let k = 0; k < steps; k++) {
+    const level = levels[Math.floor((k / steps) * levels.length)] as number;
+    if (falseWorkOrders(level) / months > budget) break;
     best = level;
   }
   return best;
@@ -318,17 +379,17 @@ function calibrated(
   cut: number,
   o: FailureKindOptions,
   calRaw: Float64Array,
-  fit: Omit<FailureFit, 'calibrator' | 'alertThreshold'>,
+  fit: Omit<FailureFit, 'calibrator' | 'alertThreshold' | 'workOrderThreshold'>,
 ): FailureFit {
   const calibrator = fitIsotonic(calRaw, fit.set.calY, { centered: true });
-  const alertThreshold = thresholdForBudget(
-    ev,
-    fit.set.calRows,
-    calRaw.map((v) => calibrate(calibrator, v)),
-    o.alertBudget ?? 1,
-    { cut, horizonHours: o.horizonHours, mode: o.mode, policyOf: o.policyOf },
-  );
-  return { ...fit, calibrator, alertThreshold };
+  const p = calRaw.map((v) => calibrate(calibrator, v));
+  const replay = { cut, horizonHours: o.horizonHours, mode: o.mode, policyOf: o.policyOf };
+  const alertThreshold = thresholdForBudget(ev, fit.set.calRows, p, o.alertBudget ?? 1, replay);
+  const workOrderThreshold =
+    alertThreshold === null
+      ? null
+      : workOrderLevelForBudget(ev, fit.set.calRows, p, alertThreshold, o.workOrderBudget ?? 1, replay);
+  return { ...fit, calibrator, alertThreshold, workOrderThreshold };
 }
 
 /**

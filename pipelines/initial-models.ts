@@ -84,6 +84,8 @@ export async function ensureInitialModels(
     minModeFailures?: number;
     /** False alarms per equipment-month the alert thresholds are chosen for (default 1). */
     alertBudget?: number;
+    /** False work orders per equipment-month the work-order levels are chosen for (default 1). */
+    workOrderBudget?: number;
     /** Features already computed over `range` at the scope's spacing. */
     features?: FeatureRun;
     onStep?: (what: string) => void;
@@ -146,6 +148,7 @@ export async function ensureInitialModels(
       trees,
       features,
       alertBudget: o.alertBudget,
+      workOrderBudget: o.workOrderBudget,
       gate: backtest.gate,
       metrics: failureBacktestMetrics(backtest),
     });

@@ -45,6 +45,7 @@ export interface RetrainOptions {
   readonly trees?: number;
   readonly everySeconds?: number;
   readonly alertBudget?: number;
+  readonly workOrderBudget?: number;
   /** Features already computed over the range (at everySeconds): one read of the history serves every challenge. */
   readonly features?: FeatureRun;
 }
@@ -233,6 +234,7 @@ async function challengeFailure(
       trees: o.trees ?? 100,
       seed: 17,
       alertBudget: o.alertBudget ?? 1,
+      workOrderBudget: o.workOrderBudget ?? 1,
       policyOf: scope.alertPolicyOf,
     };
     const fit = await fitFailure(h.ev, h.cut, recipe);
@@ -259,6 +261,7 @@ async function challengeFailure(
           trees: recipeNumber(champ.meta, 'trees', recipe.trees),
           seed: recipeNumber(champ.meta, 'seed', recipe.seed),
           alertBudget: recipeNumber(champ.meta, 'alertBudget', recipe.alertBudget),
+          workOrderBudget: recipeNumber(champ.meta, 'workOrderBudget', recipe.workOrderBudget),
           // A champion saved before the z columns existed is re-fitted as it was trained: without.
           contextZ: recipeNumber(champ.meta, 'contextZ', 0) === 1,
           // ...and one saved before cross-fitting, calibrated on the latest quarter as it was.

@@ -39,6 +39,8 @@ export interface TrainOptions {
   readonly forest?: Partial<ForestOptions>;
   /** False alarms per equipment-month for the alert threshold (default 1). */
   readonly alertBudget?: number;
+  /** False work orders per equipment-month for the work-order level (default 1). */
+  readonly workOrderBudget?: number;
   /** Features already computed over `range` (at everySeconds): saves recomputing them. */
   readonly features?: FeatureRun;
   /** Figures to record with the model, e.g. its backtest. */
@@ -88,6 +90,7 @@ export async function trainFailureModel(
     seed: o.seed ?? 17,
     forest: o.forest,
     alertBudget: o.alertBudget ?? 1,
+    workOrderBudget: o.workOrderBudget ?? 1,
     policyOf: scope.alertPolicyOf,
   };
   const fit = await fitFailure(ev, range.to, recipe);
@@ -105,6 +108,7 @@ export function saveFailure(
     trees: number;
     seed: number;
     alertBudget: number;
+    workOrderBudget?: number;
     crossFit?: number;
   },
   o: Pick<TrainOptions, 'metrics' | 'gate'> & { ev?: Evidence } = {},
@@ -134,6 +138,7 @@ export function saveFailure(
       calibration: calibratorJson(fit.calibrator),
       baselines: [...(fit.oneSensor ? [fit.oneSensor] : []), fit.climatology],
       alertThreshold: fit.alertThreshold,
+      workOrderThreshold: fit.workOrderThreshold,
       ...(o.ev
         ? { sensorProfiles: sensorProfiles(o.ev, [...fit.set.rows, ...fit.set.calRows], fs.sensors) }
         : {}),
@@ -142,6 +147,7 @@ export function saveFailure(
         trees: recipe.trees,
         seed: recipe.seed,
         alertBudget: recipe.alertBudget,
+        workOrderBudget: recipe.workOrderBudget ?? 1,
         contextZ: fit.contextZ === null ? 0 : 1,
         // The recipe's blocks (the fit falls back to the latest quarter when they cannot be scored).
         crossFit: recipe.crossFit ?? CROSS_FIT_BLOCKS,

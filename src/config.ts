@@ -119,6 +119,11 @@ export interface ModelsConfig {
    */
   readonly alertBudget: number;
   /**
+   * False work orders per equipment-month the work-order level of a failure model is chosen for,
+   * the same way (PDM_WORK_ORDER_BUDGET): with `work_order_at: auto` the tier starts no lower.
+   */
+  readonly workOrderBudget: number;
+  /**
    * Days of history training, the retrain job and backtests read, ending at the latest reading
    * (PDM_TRAIN_HISTORY_DAYS; 0: all of it). Bounds their memory and time on a long-lived plant.
    */
@@ -330,6 +335,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     help: "False alarms per equipment-month a failure model's alert threshold is chosen for (on its calibration slice); the recommendation alerts at that threshold",
   },
   {
+    name: 'PDM_WORK_ORDER_BUDGET',
+    default: '1',
+    help: "False work orders per equipment-month a failure model's work-order level is chosen for, the same way; with work_order_at: auto the work-order tier starts at that level or halfway from the alert threshold to 1, whichever is higher",
+  },
+  {
     name: 'PDM_POSTGRES_URL',
     default: '',
     help: 'PostgreSQL for leader election between engine processes (advisory lock); unset: this process leads',
@@ -520,6 +530,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     models: {
       failureHorizonsHours: horizons(read(env, 'PDM_FAILURE_HORIZONS')),
       alertBudget: positive(env, 'PDM_ALERT_BUDGET'),
+      workOrderBudget: positive(env, 'PDM_WORK_ORDER_BUDGET'),
       historyDays: int(env, 'PDM_TRAIN_HISTORY_DAYS', 0, 36_500),
       keepUnpromoted: int(env, 'PDM_MODELS_KEEP_UNPROMOTED', 1, 100_000),
     },

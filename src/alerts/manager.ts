@@ -54,6 +54,7 @@ export function conditionsOf(s: Score, policy: AlertPolicy, atMicros: number): C
           f.alert_threshold,
           !f.model.startsWith('baseline'),
           f.horizon_h,
+          f.work_order_threshold,
         ),
   );
   const toEnd = s.mes?.batch_end === undefined ? NaN : (s.mes.batch_end - atMicros) / 3.6e9;

@@ -101,9 +101,9 @@ const COMMANDS: Record<string, Command> = {
   },
   backtest: {
     usage:
-      'backtest failure [--scope S] [--horizon HOURS] [--folds N] [--mode MODE] [--budget N | --threshold P] [--hold-out EQ,...] [--no-context-z] [--cross-fit 4|0] [--from ISO] [--to ISO] [--report DIR]\n' +
+      'backtest failure [--scope S] [--horizon HOURS] [--folds N] [--mode MODE] [--budget N | --threshold P] [--work-order-budget N] [--hold-out EQ,...] [--no-context-z] [--cross-fit 4|0] [--from ISO] [--to ISO] [--report DIR]\n' +
       '              | backtest rul [--scope S] [--cap HOURS] [--folds N]\n' +
-      '              | backtest alerts [--scope S] [--horizon HOURS] [--folds N] [--budget N] [--no-context-z] [--cross-fit 4|0]\n' +
+      '              | backtest alerts [--scope S] [--horizon HOURS] [--folds N] [--budget N] [--work-order-budget N] [--no-context-z] [--cross-fit 4|0]\n' +
       '              | backtest anomaly [--scope S] [--horizon HOURS] [--folds N] [--budget N] | backtest anomaly --cmapss FD001|FILE',
     summary:
       'Walk-forward backtest on stored history (failure within a horizon, RUL, the alert policy replayed, the health index with failures hidden), leak-free, against its references, with the gate verdict; JSON figures, a markdown report with plots. --cross-fit 0: calibrate on the latest quarter of each training side instead of cross-fitted scores over all of it',

@@ -60,6 +60,7 @@ export async function retrainScope(
     horizons,
     trees: o.trees,
     alertBudget: store.config.models.alertBudget,
+    workOrderBudget: store.config.models.workOrderBudget,
     features,
     onStep: step,
   });
@@ -89,6 +90,7 @@ export async function retrainScope(
     metric: o.metric,
     trees: o.trees,
     alertBudget: store.config.models.alertBudget,
+    workOrderBudget: store.config.models.workOrderBudget,
     horizonHours: primary,
     features,
   });
@@ -104,6 +106,7 @@ export async function retrainScope(
         metric: o.metric,
         trees: o.trees,
         alertBudget: store.config.models.alertBudget,
+        workOrderBudget: store.config.models.workOrderBudget,
         horizonHours: h,
         features,
       }),

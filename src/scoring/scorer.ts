@@ -105,6 +105,8 @@ export interface FailureForecast {
   readonly note?: string;
   /** The probability at which this forecast alerts (chosen for the false-alarm budget). */
   readonly alert_threshold?: number | null;
+  /** Where its work-order tier starts for the work-order budget (null: halfway from the alert threshold to 1). */
+  readonly work_order_threshold?: number | null;
 }
 
 export interface Score {
@@ -648,6 +650,7 @@ function failureForecast(m: ServedFailure, x: Float64Array): FailureForecast {
     probability: Math.round(m.probability(x) * 1e4) / 1e4,
     ...answered(m),
     alert_threshold: m.alertThreshold,
+    work_order_threshold: m.workOrderThreshold,
   };
 }
 

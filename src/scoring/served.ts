@@ -47,6 +47,8 @@ export interface ServedFailure extends Served {
   readonly mode: string;
   /** Alert threshold for the false-alarm budget when the model answers (null: none meets it). */
   readonly alertThreshold: number | null;
+  /** The work-order level for the work-order budget (null: halfway from the alert threshold). */
+  readonly workOrderThreshold: number | null;
   probability(x: Float64Array): number;
   drivers(x: Float64Array, n: number): { feature: string; contribution: number }[];
 }
@@ -137,6 +139,7 @@ export function servedFailure(model: LoadedModel): ServedFailure {
     horizonHours: d.horizonHours ?? NaN,
     mode: d.mode ?? 'any',
     alertThreshold: baseline === null ? (meta.alertThreshold ?? null) : null,
+    workOrderThreshold: baseline === null ? (meta.workOrderThreshold ?? null) : null,
     probability(x) {
       if (baseline !== null) return failureBaselineAt(baseline, x);
       const raw = predictRow(model.compiled, input(x), out)[1] as number;

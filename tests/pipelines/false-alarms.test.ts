@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { failureWithin } from '../../features/index.ts';
-import { DEFAULT_ALERT_POLICY } from '../../pipelines/alert-policy.ts';
+import { autoWorkOrderAt, DEFAULT_ALERT_POLICY, failureRiskCondition } from '../../pipelines/alert-policy.ts';
 import { replayConditions } from '../../pipelines/alert-replay.ts';
 import type { ConditionAt } from '../../pipelines/alert-replay.ts';
-import { thresholdForBudget } from '../../pipelines/failure-kind.ts';
+import { thresholdForBudget, workOrderLevelForBudget } from '../../pipelines/failure-kind.ts';
 import type { Evidence } from '../../pipelines/harness.ts';
 
 const H = 24 * 3.6e9;
@@ -104,5 +104,26 @@ describe('false alerts, as the budget counts them', () => {
     // at 0.3 there are four.
     const t = thresholdForBudget(ev, rows, p, 1.1, { cut: 31 * DAY, horizonHours: 24 });
     expect(t).toBe(0.6);
+  });
+
+  it('chooses the work-order level for its own budget, never below halfway from the raise level', () => {
+    // A month with no failure, alerts raised at 0.3: three half-days at 0.7 and one at 0.9. Halfway
+    // (0.65) opens four false work orders; one per equipment-month allowed: only the 0.9 one.
+    const { ev, rows } = evidence(31, []);
+    const p = Float64Array.from(rows, (i) => {
+      const t = ev.ts[i] as number;
+      if ([5, 12, 19].some((d) => t >= d * DAY && t < (d + 0.5) * DAY)) return 0.7;
+      return t >= 26 * DAY && t < 26.5 * DAY ? 0.9 : 0.05;
+    });
+    const o = { cut: 31 * DAY, horizonHours: 24 };
+    expect(workOrderLevelForBudget(ev, rows, p, 0.3, 1.1, o)).toBe(0.9);
+    // A budget that halfway keeps within: the default tier stands (null).
+    expect(workOrderLevelForBudget(ev, rows, p, 0.3, 5, o)).toBeNull();
+    // The condition: the tier starts at the higher of the two.
+    expect(autoWorkOrderAt(0.3, 0.9)).toBe(0.9);
+    expect(autoWorkOrderAt(0.3, 0.5)).toBeCloseTo(0.65, 12);
+    expect(autoWorkOrderAt(0.3, null)).toBeCloseTo(0.65, 12);
+    expect(failureRiskCondition(DEFAULT_ALERT_POLICY, 0.7, 0.3, true, 24, 0.9).tier).toBe('notify');
+    expect(failureRiskCondition(DEFAULT_ALERT_POLICY, 0.7, 0.3, true, 24, null).tier).toBe('work_order');
   });
 });

@@ -22,6 +22,12 @@ const ModelEntry = Open({
   gate: Nullable(Open({})),
   baselines: Type.Array(Open({})),
   alert_threshold: Nullable(Type.Number()),
+  work_order_threshold: Nullable(
+    Type.Number({
+      description:
+        'where the work-order tier starts, chosen for the work-order budget (null: halfway from the alert threshold to 1)',
+    }),
+  ),
   intervals: Nullable(Type.Array(Open({}))),
   target: Nullable(Type.String()),
   metrics: Open({}),
@@ -72,6 +78,7 @@ const models: FastifyPluginAsyncTypebox = async (app) => {
           gate: meta?.gate ?? null,
           baselines: meta?.baselines ?? [],
           alert_threshold: meta?.alertThreshold ?? null,
+          work_order_threshold: meta?.workOrderThreshold ?? null,
           intervals: meta?.intervals ?? null,
           target: meta?.target ?? null,
           metrics: meta?.metrics ?? {},

@@ -27,6 +27,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     mode: { type: 'string' },
     threshold: { type: 'string' },
     budget: { type: 'string' },
+    'work-order-budget': { type: 'string' },
     from: { type: 'string' },
     to: { type: 'string' },
     report: { type: 'string' },
@@ -59,7 +60,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
   if (kind !== 'failure' && kind !== 'rul' && kind !== 'alerts' && kind !== 'anomaly')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--hold-out EQ1,EQ2] [--no-context-z] [--cross-fit 4|0] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] [--no-context-z] [--cross-fit 4|0] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
+      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 1 | --threshold P] [--work-order-budget 1] [--hold-out EQ1,EQ2] [--no-context-z] [--cross-fit 4|0] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 1] [--work-order-budget 1] [--no-context-z] [--cross-fit 4|0] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
     );
   const horizon = numberOption('horizon', values.horizon, 24, 'hours > 0', (v) => v > 0);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
@@ -78,6 +79,13 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
     values.budget,
     config.models.alertBudget,
     'false alarms per equipment-month > 0',
+    (v) => v > 0,
+  );
+  const workOrderBudget = numberOption(
+    'work-order-budget',
+    values['work-order-budget'],
+    config.models.workOrderBudget,
+    'false work orders per equipment-month > 0',
     (v) => v > 0,
   );
   const crossFit = intOption('backtest', 'cross-fit', values['cross-fit'], CROSS_FIT_BLOCKS);
@@ -157,6 +165,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
           horizonHours: horizon,
           folds: intOption('backtest', 'folds', values.folds, 3),
           alertBudget: budget,
+          workOrderBudget,
           contextZ: values['no-context-z'] !== true,
           crossFit,
           policyOf: (e) =>
@@ -192,6 +201,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
         mode: values.mode,
         threshold,
         alertBudget: budget,
+        workOrderBudget,
         contextZ: values['no-context-z'] !== true,
         crossFit,
         holdOutEquipment: values['hold-out']

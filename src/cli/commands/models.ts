@@ -78,7 +78,13 @@ export async function modelsCommand({ args, config, out }: CommandContext): Prom
           `  walk-forward: ${figuresOf(meta.metrics)}`,
           ...(meta.kind === 'anomaly' ? [`  alarm at health <= ${f3(meta.alarmHealth)}`] : []),
           ...(meta.alertThreshold !== undefined
-            ? [`  alert threshold ${f3(meta.alertThreshold ?? undefined)} (for the false-alarm budget)`]
+            ? [
+                `  alert threshold ${f3(meta.alertThreshold ?? undefined)} (for the false-alarm budget); work orders from ${
+                  meta.workOrderThreshold == null
+                    ? 'halfway to 1'
+                    : `${f3(meta.workOrderThreshold)} (for the work-order budget)`
+                }`,
+              ]
             : []),
           `  answers: ${answers}${meta.gate && !meta.gate.passed ? ` (${meta.gate.reason})` : ''}`,
           `  pdm models show ${name} ${v} --json prints the whole record`,

@@ -53,7 +53,12 @@ export async function trainCommand({ args, config, out }: CommandContext): Promi
     // answers when it is promoted: the model, or the reference it lost to). --skip-backtest trains
     // an unjudged model, which says so wherever it answers.
     const features = await computeStoreFeatures(store, scope, range);
-    const judged = { ...opts, features, alertBudget: config.models.alertBudget };
+    const judged = {
+      ...opts,
+      features,
+      alertBudget: config.models.alertBudget,
+      workOrderBudget: config.models.workOrderBudget,
+    };
     // The walk-forward's figures and verdict are recorded beside the version, as the first start does.
     const backtest = values['skip-backtest']
       ? undefined
