@@ -47,7 +47,7 @@ export const UNCHOSEN_ALERT_AT = 0.5;
 /** `work_order_at: auto`: halfway from the raise level to 1, or the model's level for its work-order budget if higher. */
 export function autoWorkOrderAt(raise: number, workOrderAt?: number | null): number {
   const halfway = raise + (1 - raise) / 2;
-  return workOrderAt != null && workOrderAt > halfway ? workOrderAt : halfway;
+  return workOrderAt !== null && workOrderAt !== undefined && workOrderAt > halfway ? workOrderAt : halfway;
 }
 
 export function failureRiskCondition(

@@ -80,7 +80,7 @@ export async function modelsCommand({ args, config, out }: CommandContext): Prom
           ...(meta.alertThreshold !== undefined
             ? [
                 `  alert threshold ${f3(meta.alertThreshold ?? undefined)} (for the false-alarm budget); work orders from ${
-                  meta.workOrderThreshold == null
+                  meta.workOrderThreshold === null || meta.workOrderThreshold === undefined
                     ? 'halfway to 1'
                     : `${f3(meta.workOrderThreshold)} (for the work-order budget)`
                 }`,
