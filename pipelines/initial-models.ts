@@ -135,6 +135,8 @@ export async function ensureInitialModels(
       mode,
       features,
       forest: { trees },
+      alertBudget: o.alertBudget,
+      workOrderBudget: o.workOrderBudget,
       ...(primary
         ? { onTestScore: (ts, equipment, p) => history.set(key(ts, equipment), { ts, equipment, p }) }
         : {}),

@@ -79,6 +79,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
       horizons: [24, 72, 400],
       trees: 20,
       minModeFailures: 1000,
+      alertBudget: 2,
     });
     expect('model' in m.failure).toBe(true);
     const [three, long] = m.horizons;
@@ -89,6 +90,9 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     const meta = registry.meta('pooled.failure-any-72h', 'v0001');
     const backtest = registry.backtest('pooled.failure-any-72h', 'v0001') as unknown as FailureBacktest;
     expect(meta.gate).toEqual(failureGate(backtest));
+    // The walk-forward judged the budget the model was trained for (it used its own default before).
+    expect(backtest.alert_budget_per_equipment_month).toBe(2);
+    expect(meta.recipe?.alertBudget).toBe(2);
     expect(meta.gate).toEqual(backtest.gate);
     expect(registry.promoted('pooled.failure-any-72h')).toBe('v0001');
     const answeredBy = meta.gate!.passed ? 'pooled.failure-any-72h@v0001' : meta.gate!.serve;
