@@ -132,9 +132,9 @@ export function presentGeometricEwmas(
       let open = 0;
       while (open < f.length && (f[open] as number) <= end) open++;
       if (hi >= end) {
+        // Two open or fewer: the two-window loop (a second slot past its window changes nothing read).
         if (open > 2) presentEwmaSegment(x, hi, end, st, b);
-        else if (open === 2) presentEwmaSegment2(x, hi, end, st, b);
-        else presentEwmaSegment1(x, hi, end, st, b);
+        else presentEwmaSegment2(x, hi, end, st, b);
       }
       hi = Math.min(hi, end - 1);
       idx.forEach((k, j) => {
@@ -193,7 +193,7 @@ function presentEwmaSegment(
   st[8] = next;
 }
 
-/** `presentEwmaSegment` while only the first two windows are open. */
+/** `presentEwmaSegment` while at most the first two windows are open. */
 function presentEwmaSegment2(
   x: Float64Array,
   hi: number,
@@ -223,31 +223,6 @@ function presentEwmaSegment2(
   st[1] = p1;
   st[4] = s0;
   st[5] = s1;
-  st[8] = next;
-}
-
-/** `presentEwmaSegment` while only the first window is open. */
-function presentEwmaSegment1(
-  x: Float64Array,
-  hi: number,
-  lo: number,
-  st: Float64Array,
-  b: Float64Array,
-): void {
-  const b0 = b[0] as number;
-  let p0 = st[0] as number;
-  let s0 = st[4] as number;
-  let next = st[8] as number;
-  for (let i = hi; i >= lo; i--) {
-    p0 *= b0;
-    const v = x[i] as number;
-    if (v === v) {
-      s0 += p0 * (v - next);
-      next = v;
-    }
-  }
-  st[0] = p0;
-  st[4] = s0;
   st[8] = next;
 }
 
