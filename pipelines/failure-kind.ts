@@ -38,10 +38,10 @@ import {
   trainForestParallel,
 } from '../models/index.ts';
 import type { CompiledForest, Calibrator, FailureBaseline, Forest, ForestOptions } from '../models/index.ts';
-import { DEFAULT_ALERT_POLICY, failureRiskCondition } from './alert-policy.ts';
+import { autoWorkOrderAt, DEFAULT_ALERT_POLICY, failureRiskCondition } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
 import { conditionSeries, replayConditions } from './alert-replay.ts';
-import type { ConditionAt } from './alert-replay.ts';
+import type { AlertFigures, ConditionAt } from './alert-replay.ts';
 import { ContextZExpander, contextZOf } from '../models/context-z.ts';
 import type { ContextZ } from '../models/context-z.ts';
 import { fitAnomaly } from '../models/anomaly.ts';
@@ -168,6 +168,57 @@ export function failureRiskSeries(
   );
 }
 
+/** How the training side replays its alerts (`thresholdForBudget`, `workOrderLevelForBudget`). */
+interface TrainingReplayOptions {
+  readonly cut: number;
+  readonly horizonHours: number;
+  readonly mode?: string;
+  readonly policyOf?: (equipment: string) => AlertPolicy;
+  /** `maintenanceSeen(ev)`, when the caller already has it (it reads every row of the evidence). */
+  readonly maintenance?: Map<string, number[]>;
+}
+
+/**
+ * The policy's figures for condition series over a training side, as it knows them: failures
+ * before the cut (of the mode its labels count), the maintenance the evidence shows.
+ */
+function trainingReplay(
+  ev: Evidence,
+  o: TrainingReplayOptions,
+): {
+  policyOf: (equipment: string) => AlertPolicy;
+  figures: (series: Map<string, ConditionAt[]>) => AlertFigures;
+} {
+  const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
+  const failures = ev.failures.filter((f) => f.ts < o.cut && (o.mode === undefined || f.mode === o.mode));
+  const maintenance = o.maintenance ?? maintenanceSeen(ev);
+  return {
+    policyOf,
+    figures: (series) =>
+      replayConditions(series, failures, {
+        horizonHours: o.horizonHours,
+        policyOf,
+        lineOf: () => '',
+        maintenance,
+      }).policy,
+  };
+}
+
+/**
+ * Walking down `levels` (highest first; at most 400 candidates, by rank), the last one `within`
+ * holds for before the first it does not; undefined when it fails at the highest.
+ */
+function lowestWithin(levels: readonly number[], within: (level: number) => boolean): number | undefined {
+  const steps = Math.min(400, levels.length);
+  let best: number | undefined;
+  for (let k = 0; k < steps; k++) {
+    const level = levels[Math.floor((k / steps) * levels.length)] as number;
+    if (!within(level)) break;
+    best = level;
+  }
+  return best;
+}
+
 /**
  * The lowest threshold on the calibrated probabilities `p` of `rows` (a calibration slice, every
  * outcome known before `cut`) whose alerts, replayed through the alert policy as the live engine
@@ -181,37 +232,15 @@ export function thresholdForBudget(
   rows: readonly number[],
   p: ArrayLike<number>,
   budget: number,
-  o: {
-    readonly cut: number;
-    readonly horizonHours: number;
-    readonly mode?: string;
-    readonly policyOf?: (equipment: string) => AlertPolicy;
-  },
+  o: TrainingReplayOptions,
 ): number | null {
   const months = equipmentMonths(ev, rows);
   const levels = [...new Set(Array.from(p).filter((v) => v === v))].sort((a, b) => b - a);
   if (months === 0 || levels.length === 0) return null;
-  const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
-  // What the training side knows: failures before the cut (of the mode its labels count).
-  const failures = ev.failures.filter((f) => f.ts < o.cut && (o.mode === undefined || f.mode === o.mode));
-  const maintenance = maintenanceSeen(ev);
-  const falseAlerts = (level: number) => {
-    const series = failureRiskSeries(ev, rows, p, () => level, policyOf, o.horizonHours);
-    return replayConditions(series, failures, {
-      horizonHours: o.horizonHours,
-      policyOf,
-      lineOf: () => '',
-      maintenance,
-    }).policy.false_alerts;
-  };
-  const steps = Math.min(400, levels.length);
-  let best: number | null = null;
-  for (let k = 0; k < steps; k++) {
-    const level = levels[Math.floor((k / steps) * levels.length)] as number;
-    if (falseAlerts(level) / months > budget) break;
-    best = level;
-  }
-  return best;
+  const { policyOf, figures } = trainingReplay(ev, o);
+  const falseAlerts = (level: number) =>
+    figures(failureRiskSeries(ev, rows, p, () => level, policyOf, o.horizonHours)).false_alerts;
+  return lowestWithin(levels, (level) => falseAlerts(level) / months <= budget) ?? null;
 }
 
 /**
@@ -228,40 +257,21 @@ export function workOrderLevelForBudget(
   p: ArrayLike<number>,
   raise: number,
   budget: number,
-  o: {
-    readonly cut: number;
-    readonly horizonHours: number;
-    readonly mode?: string;
-    readonly policyOf?: (equipment: string) => AlertPolicy;
-  },
+  o: TrainingReplayOptions,
 ): number | null {
   const months = equipmentMonths(ev, rows);
-  const halfway = raise + (1 - raise) / 2;
+  const halfway = autoWorkOrderAt(raise);
   const levels = [...new Set(Array.from(p).filter((v) => v === v && v > halfway))].sort((a, b) => b - a);
   if (months === 0 || levels.length === 0) return null;
-  const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
-  const failures = ev.failures.filter((f) => f.ts < o.cut && (o.mode === undefined || f.mode === o.mode));
-  const maintenance = maintenanceSeen(ev);
-  const falseWorkOrders = (level: number) => {
-    const series = conditionSeries(ev, rows, (eq, j) =>
-      failureRiskCondition(policyOf(eq), p[j] as number, raise, true, o.horizonHours, level),
-    );
-    return replayConditions(series, failures, {
-      horizonHours: o.horizonHours,
-      policyOf,
-      lineOf: () => '',
-      maintenance,
-    }).policy.false_work_orders;
-  };
+  const { policyOf, figures } = trainingReplay(ev, o);
+  const falseWorkOrders = (level: number) =>
+    figures(
+      conditionSeries(ev, rows, (eq, j) =>
+        failureRiskCondition(policyOf(eq), p[j] as number, raise, true, o.horizonHours, level),
+      ),
+    ).false_work_orders;
   if (falseWorkOrders(halfway) / months <= budget) return null;
-  const steps = Math.min(400, levels.length);
-  let best = levels[0] as number;
-  for (let k = 0; k < steps; k++) {
-    const level = levels[Math.floor((k / steps) * levels.length)] as number;
-    if (falseWorkOrders(level) / months > budget) break;
-    best = level;
-  }
-  return best;
+  return lowestWithin(levels, (level) => falseWorkOrders(level) / months <= budget) ?? (levels[0] as number);
 }
 
 /** Statistics whose context z the failure forest reads: a sensor's level (spread and slope are left as they are). */
@@ -383,7 +393,13 @@ function calibrated(
 ): FailureFit {
   const calibrator = fitIsotonic(calRaw, fit.set.calY, { centered: true });
   const p = calRaw.map((v) => calibrate(calibrator, v));
-  const replay = { cut, horizonHours: o.horizonHours, mode: o.mode, policyOf: o.policyOf };
+  const replay = {
+    cut,
+    horizonHours: o.horizonHours,
+    mode: o.mode,
+    policyOf: o.policyOf,
+    maintenance: maintenanceSeen(ev),
+  };
   const alertThreshold = thresholdForBudget(ev, fit.set.calRows, p, o.alertBudget ?? 1, replay);
   const workOrderThreshold =
     alertThreshold === null
