@@ -20,7 +20,15 @@
 import { parseQuietHours } from '../src/plant/alerts.ts';
 import type { AlertCause, AlertPolicy, AlertTier } from '../src/plant/alerts.ts';
 
-export { ALERT_CAUSES, ALERT_TIERS, DEFAULT_ALERT_POLICY, parseQuietHours } from '../src/plant/alerts.ts';
+export {
+  ALERT_CAUSES,
+  ALERT_TIERS,
+  DEFAULT_ALERT_BUDGET,
+  DEFAULT_ALERT_POLICY,
+  DEFAULT_ANOMALY_ALARM_BUDGET,
+  DEFAULT_WORK_ORDER_BUDGET,
+  parseQuietHours,
+} from '../src/plant/alerts.ts';
 export type { AlertCause, AlertPolicy, AlertTier } from '../src/plant/alerts.ts';
 
 /** What one scoring of one equipment says about one cause. */

@@ -6,7 +6,7 @@
  */
 import { AnomalyScorer, fitAnomaly } from '../models/anomaly.ts';
 import type { AnomalyModel } from '../models/anomaly.ts';
-import { anomalyCondition, DEFAULT_ALERT_POLICY } from './alert-policy.ts';
+import { anomalyCondition, DEFAULT_ALERT_POLICY, DEFAULT_ANOMALY_ALARM_BUDGET } from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
 import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
@@ -216,7 +216,16 @@ export function fitAnomalyKind(ev: Evidence, cut: number, o: AnomalyKindOptions 
   const floor = sorted.length === 0 ? 0 : (sorted[Math.floor(0.001 * (sorted.length - 1))] as number);
   const alarmHealth = Math.min(
     0.5,
-    Math.max(floor, alarmLevelForBudget(ev, referenceRows, health, o.alarmBudget ?? 1, o.policyOf)),
+    Math.max(
+      floor,
+      alarmLevelForBudget(
+        ev,
+        referenceRows,
+        health,
+        o.alarmBudget ?? DEFAULT_ANOMALY_ALARM_BUDGET,
+        o.policyOf,
+      ),
+    ),
   );
   return { model, alarmHealth, fitRows: fitRows.length, referenceRows: referenceRows.length, excluded };
 }

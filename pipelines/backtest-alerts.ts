@@ -32,9 +32,9 @@ export type {
 export interface AlertBacktestOptions {
   readonly horizonHours: number;
   readonly folds?: number;
-  /** False alarms per equipment-month each fold's alert threshold is chosen for (default 1). */
+  /** False alarms per equipment-month each fold's alert threshold is chosen for (default 2). */
   readonly alertBudget?: number;
-  /** False work orders allowed per equipment-month at the work-order level (default 1). */
+  /** False work orders allowed per equipment-month at the work-order level (default 0.2). */
   readonly workOrderBudget?: number;
   /** false: the forests read the feature set alone, without context z columns (default true). */
   readonly contextZ?: boolean;

@@ -31,7 +31,7 @@ import {
 import type { AnomalyKindOptions } from './anomaly-kind.ts';
 import { CMAPSS_INFORMATIVE, cmapssTable, readCmapss } from './cmapss.ts';
 import type { TimeRange } from './data.ts';
-import { DEFAULT_ALERT_POLICY } from './alert-policy.ts';
+import { DEFAULT_ALERT_POLICY, DEFAULT_ANOMALY_ALARM_BUDGET } from './alert-policy.ts';
 import { quantile, replayConditions } from './alert-replay.ts';
 import type { LeadTimes } from './alert-replay.ts';
 import { computeStoreFeatures, evidenceOf, featureMatrix } from './features.ts';
@@ -91,7 +91,7 @@ export function backtestAnomalyEvidence(ev: Evidence, o: AnomalyBacktestOptions 
   const hours = o.horizonHours ?? 24;
   const H = hours * 3.6e9;
   const folds = o.folds ?? 3;
-  const budget = o.alarmBudget ?? 1;
+  const budget = o.alarmBudget ?? DEFAULT_ANOMALY_ALARM_BUDGET;
   const y = failureWithin(ev.ts, ev.equipment, ev.failures, H, ev.observedUntil);
   const plan = walkForwardFolds(ev.ts, folds);
   const rows: number[] = [];

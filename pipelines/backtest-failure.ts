@@ -20,7 +20,7 @@ import {
   NotEnoughHistory,
   persistenceScores,
 } from './failure-kind.ts';
-import { DEFAULT_ALERT_POLICY, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
+import { DEFAULT_ALERT_BUDGET, DEFAULT_ALERT_POLICY, UNCHOSEN_ALERT_AT } from './alert-policy.ts';
 import { replayConditions } from './alert-replay.ts';
 import type { LeadTimes } from './alert-replay.ts';
 import { failureGate } from './gate.ts';
@@ -34,7 +34,7 @@ export interface FailureBacktestOptions {
   readonly everySeconds?: number;
   /** Alert at this calibrated probability; default: each fold's threshold for the alert budget. */
   readonly threshold?: number;
-  /** False alarms per equipment-month the alert threshold is chosen for (default 1). */
+  /** False alarms per equipment-month the alert threshold is chosen for (default 2). */
   readonly alertBudget?: number;
   /** One failure mode, or any. */
   readonly mode?: string;
@@ -60,7 +60,7 @@ export interface FailureBacktestOptions {
     threshold: number | null,
     workOrderAt: number | null,
   ) => void;
-  /** False work orders allowed per equipment-month at the work-order level (default 1). */
+  /** False work orders allowed per equipment-month at the work-order level (default 0.2). */
   readonly workOrderBudget?: number;
 }
 
@@ -170,7 +170,7 @@ export async function backtestFailure(
   const H = options.horizonHours * 3.6e9;
   const folds = options.folds ?? 3;
   const every = options.everySeconds ?? scope.everySeconds;
-  const budget = options.alertBudget ?? 1;
+  const budget = options.alertBudget ?? DEFAULT_ALERT_BUDGET;
   options.onProgress?.(0, folds + 1, 'reading the history and computing features');
   const run = options.features ?? (await computeStoreFeatures(store, scope, range, every));
   const ev = evidenceOf(run, fs, range.to);

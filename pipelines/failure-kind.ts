@@ -38,7 +38,13 @@ import {
   trainForestParallel,
 } from '../models/index.ts';
 import type { CompiledForest, Calibrator, FailureBaseline, Forest, ForestOptions } from '../models/index.ts';
-import { autoWorkOrderAt, DEFAULT_ALERT_POLICY, failureRiskCondition } from './alert-policy.ts';
+import {
+  autoWorkOrderAt,
+  DEFAULT_ALERT_BUDGET,
+  DEFAULT_ALERT_POLICY,
+  DEFAULT_WORK_ORDER_BUDGET,
+  failureRiskCondition,
+} from './alert-policy.ts';
 import type { AlertPolicy } from './alert-policy.ts';
 import { conditionSeries, replayConditions } from './alert-replay.ts';
 import type { AlertFigures, ConditionAt } from './alert-replay.ts';
@@ -75,7 +81,7 @@ export interface FailureKindOptions {
   readonly alertBudget?: number;
   /**
    * False work orders allowed per equipment-month at the work-order level (PDM_WORK_ORDER_BUDGET,
-   * default 1): with `work_order_at: auto`, the work-order tier starts no lower than that level.
+   * default 0.2): with `work_order_at: auto`, the work-order tier starts no lower than that level.
    */
   readonly workOrderBudget?: number;
   /** The alert policy of each equipment, which the threshold's budget is counted through (default: the default policy). */
@@ -400,11 +406,24 @@ function calibrated(
     policyOf: o.policyOf,
     maintenance: maintenanceSeen(ev),
   };
-  const alertThreshold = thresholdForBudget(ev, fit.set.calRows, p, o.alertBudget ?? 1, replay);
+  const alertThreshold = thresholdForBudget(
+    ev,
+    fit.set.calRows,
+    p,
+    o.alertBudget ?? DEFAULT_ALERT_BUDGET,
+    replay,
+  );
   const workOrderThreshold =
     alertThreshold === null
       ? null
-      : workOrderLevelForBudget(ev, fit.set.calRows, p, alertThreshold, o.workOrderBudget ?? 1, replay);
+      : workOrderLevelForBudget(
+          ev,
+          fit.set.calRows,
+          p,
+          alertThreshold,
+          o.workOrderBudget ?? DEFAULT_WORK_ORDER_BUDGET,
+          replay,
+        );
   return { ...fit, calibrator, alertThreshold, workOrderThreshold };
 }
 

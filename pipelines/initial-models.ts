@@ -82,10 +82,12 @@ export async function ensureInitialModels(
     capHours?: number;
     /** A mode gets a model of its own from this many failures in the history (default 3). */
     minModeFailures?: number;
-    /** False alarms per equipment-month the alert thresholds are chosen for (default 1). */
+    /** False alarms per equipment-month the alert thresholds are chosen for (default 2). */
     alertBudget?: number;
-    /** False work orders per equipment-month the work-order levels are chosen for (default 1). */
+    /** False work orders per equipment-month the work-order levels are chosen for (default 0.2). */
     workOrderBudget?: number;
+    /** False alarms per equipment-month the anomaly model's alarm level is chosen for (default 1). */
+    anomalyAlarmBudget?: number;
     /** Features already computed over `range` at the scope's spacing. */
     features?: FeatureRun;
     onStep?: (what: string) => void;
@@ -225,7 +227,7 @@ export async function ensureInitialModels(
       );
       const a = await trainAnomalyModel(store, registry, scope, range, {
         features,
-        alertBudget: o.alertBudget,
+        alarmBudget: o.anomalyAlarmBudget,
       });
       registry.promote(a.model.name, a.model.version);
       anomaly = a;

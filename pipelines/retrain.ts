@@ -35,6 +35,7 @@ import type { RulFit } from './rul-kind.ts';
 import { saveFailure, saveRul } from './train.ts';
 import { failureModelName, rulModelName } from './scopes.ts';
 import type { ModelScope } from './scopes.ts';
+import { DEFAULT_ALERT_BUDGET, DEFAULT_WORK_ORDER_BUDGET } from './alert-policy.ts';
 
 export interface RetrainOptions {
   /** Declared metric for the failure model: brier (lower wins) or roc_auc (higher wins). RUL uses RMSE. */
@@ -233,8 +234,8 @@ async function challengeFailure(
       mode,
       trees: o.trees ?? 100,
       seed: 17,
-      alertBudget: o.alertBudget ?? 1,
-      workOrderBudget: o.workOrderBudget ?? 1,
+      alertBudget: o.alertBudget ?? DEFAULT_ALERT_BUDGET,
+      workOrderBudget: o.workOrderBudget ?? DEFAULT_WORK_ORDER_BUDGET,
       policyOf: scope.alertPolicyOf,
     };
     const fit = await fitFailure(h.ev, h.cut, recipe);

@@ -26,6 +26,11 @@ import { backtestAnomalyEvidence } from './backtest-anomaly.ts';
 import type { AnomalyBacktest } from './backtest-anomaly.ts';
 import { anomalyModelName, failureModelName, rulModelName } from './scopes.ts';
 import type { ModelScope } from './scopes.ts';
+import {
+  DEFAULT_ALERT_BUDGET,
+  DEFAULT_ANOMALY_ALARM_BUDGET,
+  DEFAULT_WORK_ORDER_BUDGET,
+} from './alert-policy.ts';
 
 export { FAILURE_FOREST, RUL_FOREST };
 
@@ -37,9 +42,9 @@ export interface TrainOptions {
   readonly trees?: number;
   readonly seed?: number;
   readonly forest?: Partial<ForestOptions>;
-  /** False alarms per equipment-month for the alert threshold (default 1). */
+  /** False alarms per equipment-month for the alert threshold (default 2). */
   readonly alertBudget?: number;
-  /** False work orders per equipment-month for the work-order level (default 1). */
+  /** False work orders per equipment-month for the work-order level (default 0.2). */
   readonly workOrderBudget?: number;
   /** Features already computed over `range` (at everySeconds): saves recomputing them. */
   readonly features?: FeatureRun;
@@ -89,8 +94,8 @@ export async function trainFailureModel(
     trees: o.trees ?? 100,
     seed: o.seed ?? 17,
     forest: o.forest,
-    alertBudget: o.alertBudget ?? 1,
-    workOrderBudget: o.workOrderBudget ?? 1,
+    alertBudget: o.alertBudget ?? DEFAULT_ALERT_BUDGET,
+    workOrderBudget: o.workOrderBudget ?? DEFAULT_WORK_ORDER_BUDGET,
     policyOf: scope.alertPolicyOf,
   };
   const fit = await fitFailure(ev, range.to, recipe);
@@ -147,7 +152,7 @@ export function saveFailure(
         trees: recipe.trees,
         seed: recipe.seed,
         alertBudget: recipe.alertBudget,
-        workOrderBudget: recipe.workOrderBudget ?? 1,
+        workOrderBudget: recipe.workOrderBudget ?? DEFAULT_WORK_ORDER_BUDGET,
         contextZ: fit.contextZ === null ? 0 : 1,
         // The recipe's blocks (the fit falls back to the latest quarter when they cannot be scored).
         crossFit: recipe.crossFit ?? CROSS_FIT_BLOCKS,
@@ -223,14 +228,17 @@ export async function trainAnomalyModel(
   registry: ModelRegistry,
   scope: ModelScope,
   range: TimeRange,
-  o: Pick<TrainOptions, 'features' | 'everySeconds' | 'alertBudget'> = {},
+  o: Pick<TrainOptions, 'features' | 'everySeconds'> & {
+    /** False alarms per equipment-month on normal operation at the alarm level (default 1). */
+    alarmBudget?: number;
+  } = {},
 ): Promise<{ model: ModelMeta; backtest: AnomalyBacktest | null }> {
   const ev = await evidenceFor(store, scope, range, o);
   const policyOf = scope.alertPolicyOf;
-  const fit = fitAnomalyKind(ev, range.to, { alarmBudget: o.alertBudget, policyOf });
+  const fit = fitAnomalyKind(ev, range.to, { alarmBudget: o.alarmBudget, policyOf });
   // Judged only where there is something to judge it by: failures in the later half of the history.
   const backtest = ev.failures.some((f) => f.ts > (range.from + range.to) / 2)
-    ? backtestAnomalyEvidence(ev, { alarmBudget: o.alertBudget, policyOf })
+    ? backtestAnomalyEvidence(ev, { alarmBudget: o.alarmBudget, policyOf })
     : null;
   const model = registry.saveAnomaly(anomalyModelName(scope), fit.model, {
     target: 'health index from normal operation (no failure label needed)',
@@ -253,7 +261,7 @@ export async function trainAnomalyModel(
           }),
     },
     alarmHealth: fit.alarmHealth,
-    recipe: { cut: iso(range.to), trim: 0.1 },
+    recipe: { cut: iso(range.to), trim: 0.1, alarmBudget: o.alarmBudget ?? DEFAULT_ANOMALY_ALARM_BUDGET },
   });
   if (backtest !== null) registry.saveBacktest(model.name, model.version, backtest);
   return { model, backtest };

@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url';
 import cron from 'node-cron';
 import pkg from '../package.json' with { type: 'json' };
 import { ErrorCodes, PdmError } from './errors.ts';
+import {
+  DEFAULT_ALERT_BUDGET,
+  DEFAULT_ANOMALY_ALARM_BUDGET,
+  DEFAULT_WORK_ORDER_BUDGET,
+} from './plant/alerts.ts';
 
 /** datasets/ of this package: the public data that ships with it (see datasets/README.md). */
 export const DATASETS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../datasets');
@@ -123,6 +128,11 @@ export interface ModelsConfig {
    * the same way (PDM_WORK_ORDER_BUDGET): with `work_order_at: auto` the tier starts no lower.
    */
   readonly workOrderBudget: number;
+  /**
+   * False alarms per equipment-month the anomaly model's alarm level is chosen for, on normal
+   * operation (PDM_ANOMALY_ALARM_BUDGET).
+   */
+  readonly anomalyAlarmBudget: number;
   /**
    * Days of history training, the retrain job and backtests read, ending at the latest reading
    * (PDM_TRAIN_HISTORY_DAYS; 0: all of it). Bounds their memory and time on a long-lived plant.
@@ -331,13 +341,18 @@ export const ENV_VARS: readonly EnvVar[] = [
   },
   {
     name: 'PDM_ALERT_BUDGET',
-    default: '1',
+    default: String(DEFAULT_ALERT_BUDGET),
     help: "False alarms per equipment-month a failure model's alert threshold is chosen for (on its calibration slice); the recommendation alerts at that threshold",
   },
   {
     name: 'PDM_WORK_ORDER_BUDGET',
-    default: '1',
+    default: String(DEFAULT_WORK_ORDER_BUDGET),
     help: "False work orders per equipment-month a failure model's work-order level is chosen for, the same way; with work_order_at: auto the work-order tier starts at that level or halfway from the alert threshold to 1, whichever is higher",
+  },
+  {
+    name: 'PDM_ANOMALY_ALARM_BUDGET',
+    default: String(DEFAULT_ANOMALY_ALARM_BUDGET),
+    help: "False alarms per equipment-month the anomaly model's alarm level is chosen for (on normal operation); anomaly alerts raise only where no failure model is promoted",
   },
   {
     name: 'PDM_POSTGRES_URL',
@@ -531,6 +546,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       failureHorizonsHours: horizons(read(env, 'PDM_FAILURE_HORIZONS')),
       alertBudget: positive(env, 'PDM_ALERT_BUDGET'),
       workOrderBudget: positive(env, 'PDM_WORK_ORDER_BUDGET'),
+      anomalyAlarmBudget: positive(env, 'PDM_ANOMALY_ALARM_BUDGET'),
       historyDays: int(env, 'PDM_TRAIN_HISTORY_DAYS', 0, 36_500),
       keepUnpromoted: int(env, 'PDM_MODELS_KEEP_UNPROMOTED', 1, 100_000),
     },

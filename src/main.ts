@@ -326,6 +326,9 @@ export async function runMain(): Promise<void> {
       scope: scope.name,
       m: await ensureInitialModels(store, registry, scope, history, {
         horizons: config.models.failureHorizonsHours,
+        alertBudget: config.models.alertBudget,
+        workOrderBudget: config.models.workOrderBudget,
+        anomalyAlarmBudget: config.models.anomalyAlarmBudget,
         onStep: (what) =>
           console.log(
             `models (${scope.name}, ${((performance.now() - trainStart) / 1000).toFixed(1)} s): ${what}...`,

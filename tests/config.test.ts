@@ -51,3 +51,25 @@ describe('the alert receivers', () => {
     ).toThrow(/PDM_ALERT_MQTT_TOPIC="plant1\/\+\/alerts": a topic root/);
   });
 });
+
+describe('the alert budgets', () => {
+  it('default to two false notifications and 0.2 false work orders per equipment-month, the anomaly alarm to one, each set alone', () => {
+    expect(loadConfig({}).models).toMatchObject({
+      alertBudget: 2,
+      workOrderBudget: 0.2,
+      anomalyAlarmBudget: 1,
+    });
+    // The anomaly model's alarm budget no longer follows PDM_ALERT_BUDGET.
+    expect(loadConfig({ PDM_ALERT_BUDGET: '3' }).models).toMatchObject({
+      alertBudget: 3,
+      anomalyAlarmBudget: 1,
+    });
+    expect(loadConfig({ PDM_ANOMALY_ALARM_BUDGET: '0.5' }).models).toMatchObject({
+      alertBudget: 2,
+      anomalyAlarmBudget: 0.5,
+    });
+    expect(() => loadConfig({ PDM_ANOMALY_ALARM_BUDGET: '0' })).toThrow(
+      /PDM_ANOMALY_ALARM_BUDGET="0": expected a number > 0/,
+    );
+  });
+});

@@ -61,6 +61,7 @@ export async function retrainScope(
     trees: o.trees,
     alertBudget: store.config.models.alertBudget,
     workOrderBudget: store.config.models.workOrderBudget,
+    anomalyAlarmBudget: store.config.models.anomalyAlarmBudget,
     features,
     onStep: step,
   });
@@ -76,7 +77,7 @@ export async function retrainScope(
       step('relearning normal operation (anomaly model)');
       const a = await trainAnomalyModel(store, registry, scope, range, {
         features,
-        alertBudget: store.config.models.alertBudget,
+        alarmBudget: store.config.models.anomalyAlarmBudget,
       });
       registry.promote(a.model.name, a.model.version);
       addedModels.push(a.model);

@@ -80,6 +80,7 @@ describe('walk-forward failure backtest on a simulated plant', () => {
       trees: 20,
       minModeFailures: 1000,
       alertBudget: 2,
+      anomalyAlarmBudget: 0.5,
     });
     expect('model' in m.failure).toBe(true);
     const [three, long] = m.horizons;
@@ -108,6 +109,8 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(s.failure_by_horizon[0]).toEqual(s.failure);
     // The anomaly model was learnt beside them and is shown beside the failure model's answer.
     expect('model' in m.anomaly).toBe(true);
+    // ...at its own alarm budget, not the failure model's (the budget was ignored before).
+    expect(registry.meta('pooled.anomaly', 'v0001').recipe?.alarmBudget).toBe(0.5);
     expect(s.anomaly?.model).toBe('pooled.anomaly@v0001');
     expect(s.anomaly!.health).toBeGreaterThan(0);
     expect(s.anomaly!.health).toBeLessThanOrEqual(1);
