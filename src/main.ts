@@ -161,7 +161,7 @@ function failureFigures(b: FailureBacktest): string {
   return (
     `walk-forward ROC-AUC ${f2(b.roc_auc)} (one sensor ${f2(b.baseline.roc_auc)}, persistence ${f2(b.persistence.roc_auc)}), ` +
     `Brier ${f2(b.brier)} (climatology ${f2(b.base_rate_brier)}, skill ${f2(b.brier_skill)}), ECE ${f2(b.ece)}; ` +
-    `at ${b.alert_budget_per_equipment_month} false alarm per equipment-month: ${b.failures_warned}/${b.failures_in_test} failures warned, ` +
+    `at a budget of ${b.alert_budget_per_equipment_month} false alerts per equipment-month: ${b.failures_warned}/${b.failures_in_test} failures warned, ` +
     `median lead ${f2(b.lead_time_h.median)} h, ${f2(b.false_alarms_per_equipment_month)} false alarms per equipment-month measured`
   );
 }
