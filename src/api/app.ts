@@ -17,6 +17,7 @@ import type { LiveScorer } from '../scoring/scorer.ts';
 import type { Store } from '../store/index.ts';
 import type { KeyStore } from './keys.ts';
 import auth from './plugins/app/auth.ts';
+import inflight from './plugins/app/inflight.ts';
 import logging, { loggerOptions } from './plugins/app/logging.ts';
 import metrics from './plugins/app/metrics.ts';
 import problems, { frameworkError } from './plugins/app/problem.ts';
@@ -73,6 +74,8 @@ export async function buildApp(deps: ApiDeps, options: ApiOptions = {}): Promise
   app.server.headersTimeout = cfg.headersTimeoutMs;
   app.server.maxConnections = cfg.maxConnections;
 
+  // Before any route: every handler is tracked, and close waits for those still running.
+  await app.register(inflight);
   // The engine's services first: every other plugin reads its configuration from them.
   await app.register(services, { services: deps });
   await app.register(problems);

@@ -81,6 +81,8 @@ describe('the hardened HTTP edge', () => {
 
   it('opens read views without a key only to a loopback peer, loopback Host, loopback bind, no proxy', async () => {
     const a = await app();
+    // Its close waits for handlers still running (tests/api/inflight.test.ts).
+    expect(a.hasPlugin('inflight')).toBe(true);
     const base = await a.listen({ host: '127.0.0.1', port: 0 });
     const port = (a.server.address() as AddressInfo).port;
     expect((await get(`${base}/v1/models`)).status).toBe(200);
