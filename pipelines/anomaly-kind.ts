@@ -32,7 +32,7 @@ export interface AnomalyKindOptions {
   readonly marginHours?: number;
   /** false: learn as if no failure were known (the evaluation's "no label used"). Default true. */
   readonly useFailures?: boolean;
-  /** False alerts per equipment-month allowed on the reference slice at the alarm level (default 1). */
+  /** False alerts per equipment-month allowed on the reference slice at the alarm level (default 2). */
   readonly alarmBudget?: number;
   readonly trim?: number;
   /**

@@ -86,7 +86,7 @@ export async function ensureInitialModels(
     alertBudget?: number;
     /** False work orders per equipment-month the work-order levels are chosen for (default 0.2). */
     workOrderBudget?: number;
-    /** False alarms per equipment-month the anomaly model's alarm level is chosen for (default 1). */
+    /** False alarms per equipment-month the anomaly model's alarm level is chosen for (default 2). */
     anomalyAlarmBudget?: number;
     /** Features already computed over `range` at the scope's spacing. */
     features?: FeatureRun;

@@ -229,7 +229,7 @@ export async function trainAnomalyModel(
   scope: ModelScope,
   range: TimeRange,
   o: Pick<TrainOptions, 'features' | 'everySeconds'> & {
-    /** False alarms per equipment-month on normal operation at the alarm level (default 1). */
+    /** False alarms per equipment-month on normal operation at the alarm level (default 2). */
     alarmBudget?: number;
   } = {},
 ): Promise<{ model: ModelMeta; backtest: AnomalyBacktest | null }> {

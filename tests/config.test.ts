@@ -53,16 +53,16 @@ describe('the alert receivers', () => {
 });
 
 describe('the alert budgets', () => {
-  it('default to two false notifications and 0.2 false work orders per equipment-month, the anomaly alarm to one, each set alone', () => {
+  it('default to two false notifications and 0.2 false work orders per equipment-month, the anomaly alarm to two, each set alone', () => {
     expect(loadConfig({}).models).toMatchObject({
       alertBudget: 2,
       workOrderBudget: 0.2,
-      anomalyAlarmBudget: 1,
+      anomalyAlarmBudget: 2,
     });
     // The anomaly model's alarm budget no longer follows PDM_ALERT_BUDGET.
     expect(loadConfig({ PDM_ALERT_BUDGET: '3' }).models).toMatchObject({
       alertBudget: 3,
-      anomalyAlarmBudget: 1,
+      anomalyAlarmBudget: 2,
     });
     expect(loadConfig({ PDM_ANOMALY_ALARM_BUDGET: '0.5' }).models).toMatchObject({
       alertBudget: 2,
