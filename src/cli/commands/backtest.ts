@@ -60,7 +60,7 @@ export async function backtestCommand({ args, config, out }: CommandContext): Pr
   if (kind !== 'failure' && kind !== 'rul' && kind !== 'alerts' && kind !== 'anomaly')
     throw new PdmError(
       ErrorCodes.CLI_USAGE,
-      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 2 | --threshold P] [--work-order-budget 0.2] [--hold-out EQ1,EQ2] [--no-context-z] [--cross-fit 4|0] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 2] [--work-order-budget 0.2] [--no-context-z] [--cross-fit 4|0] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 1] | pdm backtest anomaly --cmapss FD001|FILE',
+      'usage: pdm backtest failure [--scope S] [--horizon 24] [--folds 3] [--mode M] [--budget 2 | --threshold P] [--work-order-budget 0.2] [--hold-out EQ1,EQ2] [--no-context-z] [--cross-fit 4|0] [--report DIR] | pdm backtest rul [--scope S] [--cap 168] [--folds 3] | pdm backtest alerts [--scope S] [--horizon 24] [--folds 3] [--budget 2] [--work-order-budget 0.2] [--no-context-z] [--cross-fit 4|0] | pdm backtest anomaly [--scope S] [--horizon 24] [--folds 3] [--budget 2] | pdm backtest anomaly --cmapss FD001|FILE',
     );
   const horizon = numberOption('horizon', values.horizon, 24, 'hours > 0', (v) => v > 0);
   // Alerts at each fold's threshold for the false-alarm budget, unless a fixed one is asked for.
