@@ -130,7 +130,7 @@ describe('a made-up plant onboarded from its plant file alone', () => {
     expect(none.stderr).toMatch(
       /2 model scopes: name one with --scope \(spindle \(spindle\); pooled \(centrifugal_pump, gearbox\)\)/,
     );
-  });
+  }, 120_000);
 
   it('trains each scope and scores a spindle and a pump with their own scope’s models', async () => {
     for (const args of [
@@ -162,5 +162,5 @@ describe('a made-up plant onboarded from its plant file alone', () => {
     expect(pump.rul).toBeNull(); // no RUL model trained for the pooled scope
     const gearbox = await score('gb-02');
     expect(gearbox.failure.version).toBe('pooled.failure-any-24h@v0001');
-  });
+  }, 150_000);
 });
