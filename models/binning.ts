@@ -22,13 +22,17 @@ export interface Binned {
 export function fitBins(columns: readonly Float64Array[], maxBins = 256, sample = 200_000): Float64Array[] {
   return columns.map((col) => {
     const step = Math.max(1, Math.floor(col.length / sample));
-    const vals: number[] = [];
+    const buf = new Float64Array(Math.ceil(col.length / step));
+    let n = 0;
     for (let i = 0; i < col.length; i += step) {
       const v = col[i] as number;
-      if (v === v) vals.push(v);
+      if (v === v) buf[n++] = v;
     }
-    if (vals.length === 0) return Float64Array.of(Infinity);
-    vals.sort((a, b) => a - b);
+    if (n === 0) return Float64Array.of(Infinity);
+    // The typed array's own numeric sort: several times faster than a comparator on a number[]
+    // (it placed a quarter of a training run in this function). It orders -0 before 0, which
+    // compare equal, so the edges (compared with <=) split the same way.
+    const vals = buf.subarray(0, n).sort();
     const distinct: number[] = [];
     for (const v of vals) if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
     if (distinct.length <= maxBins - 1) return Float64Array.from([...distinct.slice(0, -1), Infinity]);

@@ -24,7 +24,47 @@ export function phm08(pred: ArrayLike<number>, truth: ArrayLike<number>): number
 
 /** ROC-AUC by the rank statistic (ties get half credit); NaN without both classes. */
 export function rocAuc(score: ArrayLike<number>, label: ArrayLike<number>): number {
-  // Compared, not subtracted: -Infinity (a missing value ranked lowest) minus itself is NaN.
+  // Positives and negatives sorted apart (typed arrays' numeric sort, no comparator), then merged
+  // tie group by tie group: the same average ranks as one sort of all rows, in a fraction of the
+  // time (the training side ranks every feature). NaN has no rank: the comparator path below.
+  let nPos = 0;
+  for (let i = 0; i < score.length; i++) {
+    if (score[i] !== score[i]) return rocAucCompared(score, label);
+    if (label[i] === 1) nPos++;
+  }
+  const ps = new Float64Array(nPos);
+  const ns = new Float64Array(score.length - nPos);
+  for (let i = 0, a = 0, b = 0; i < score.length; i++)
+    if (label[i] === 1) ps[a++] = score[i] as number;
+    else ns[b++] = score[i] as number;
+  ps.sort();
+  ns.sort();
+  let rankSum = 0;
+  let a = 0;
+  let b = 0;
+  let i = 0; // rows ranked so far
+  while (a < ps.length || b < ns.length) {
+    const x = a < ps.length ? (ps[a] as number) : Infinity;
+    const y = b < ns.length ? (ns[b] as number) : Infinity;
+    const v = a < ps.length && (b >= ns.length || x <= y) ? x : y;
+    const a0 = a;
+    const b0 = b;
+    while (a < ps.length && ps[a] === v) a++;
+    while (b < ns.length && ns[b] === v) b++;
+    const cp = a - a0;
+    const cn = b - b0;
+    const j = i + cp + cn - 1;
+    rankSum += cp * ((i + j) / 2 + 1);
+    i = j + 1;
+  }
+  const pos = ps.length;
+  const neg = ns.length;
+  if (pos === 0 || neg === 0) return NaN;
+  return (rankSum - (pos * (pos + 1)) / 2) / (pos * neg);
+}
+
+/** ROC-AUC by one comparator sort of every row (scores with NaN, which compare equal to all). */
+function rocAucCompared(score: ArrayLike<number>, label: ArrayLike<number>): number {
   const idx = Array.from({ length: score.length }, (_, i) => i).sort((a, b) => {
     const x = score[a] as number;
     const y = score[b] as number;

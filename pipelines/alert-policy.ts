@@ -73,16 +73,39 @@ export function failureRiskCondition(
 ): Condition {
   const raise = policy.raise_at === 'threshold' ? (threshold ?? UNCHOSEN_ALERT_AT) : policy.raise_at;
   const top = policy.work_order_at === 'auto' ? autoWorkOrderAt(raise, workOrderAt) : policy.work_order_at;
-  return {
-    cause: 'failure_risk',
-    active: p >= raise,
-    clear: p < raise * policy.clear_ratio,
-    tier: modelAnswered && p >= top ? 'work_order' : 'notify',
-    value: p,
-    reason:
-      `failure probability ${p.toFixed(2)} within ${horizonH} h (raises at ${raise.toFixed(2)}, ` +
-      `work order at ${top.toFixed(2)}${modelAnswered ? '' : '; a baseline answers: no work order'})`,
-  };
+  return new FailureRiskCondition(p, raise, policy.clear_ratio, top, modelAnswered, horizonH);
+}
+
+/**
+ * A failure-risk condition whose reason is written when read: a training run replays every
+ * candidate alert level over its calibration rows (hundreds of thousands of conditions), and only
+ * the instants an alert is open read it. A getter on the prototype: spreading one drops `reason`.
+ */
+class FailureRiskCondition implements Condition {
+  readonly cause = 'failure_risk' as const;
+  readonly active: boolean;
+  readonly clear: boolean;
+  readonly tier: AlertTier;
+
+  constructor(
+    readonly value: number,
+    private readonly raise: number,
+    clearRatio: number,
+    private readonly top: number,
+    private readonly modelAnswered: boolean,
+    private readonly horizonH: number,
+  ) {
+    this.active = value >= raise;
+    this.clear = value < raise * clearRatio;
+    this.tier = modelAnswered && value >= top ? 'work_order' : 'notify';
+  }
+
+  get reason(): string {
+    return (
+      `failure probability ${this.value.toFixed(2)} within ${this.horizonH} h (raises at ${this.raise.toFixed(2)}, ` +
+      `work order at ${this.top.toFixed(2)}${this.modelAnswered ? '' : '; a baseline answers: no work order'})`
+    );
+  }
 }
 
 /**
@@ -154,6 +177,8 @@ function localMinute(micros: number, fmt: Intl.DateTimeFormat): number {
  */
 export class AlertTracker {
   private readonly tracks = new Map<string, Track>();
+  /** The same tracks by equipment, then cause: `observe` finds one without building its key. */
+  private readonly byEquipment = new Map<string, Map<AlertCause, Track>>();
   private readonly fmt: Intl.DateTimeFormat;
   private seq = 0;
 
@@ -171,10 +196,15 @@ export class AlertTracker {
   }
 
   private track(equipment: string, cause: AlertCause): Track {
-    const key = `${equipment}\u0000${cause}`;
-    let t = this.tracks.get(key);
-    if (t === undefined)
-      this.tracks.set(key, (t = { pendingSince: null, clearSince: null, open: null, suppressedUntil: 0 }));
+    let causes = this.byEquipment.get(equipment);
+    if (causes === undefined) this.byEquipment.set(equipment, (causes = new Map()));
+    let t = causes.get(cause);
+    if (t === undefined) {
+      t = { pendingSince: null, clearSince: null, open: null, suppressedUntil: 0 };
+      causes.set(cause, t);
+      // In order of creation, as `openAlerts` (and so the grouping) lists them.
+      this.tracks.set(`${equipment}\u0000${cause}`, t);
+    }
     return t;
   }
 
