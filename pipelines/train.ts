@@ -235,10 +235,12 @@ export async function trainAnomalyModel(
 ): Promise<{ model: ModelMeta; backtest: AnomalyBacktest | null }> {
   const ev = await evidenceFor(store, scope, range, o);
   const policyOf = scope.alertPolicyOf;
-  const fit = fitAnomalyKind(ev, range.to, { alarmBudget: o.alarmBudget, policyOf });
+  // Resolved once: the fit, the backtest and the recipe record the same budget.
+  const alarmBudget = o.alarmBudget ?? DEFAULT_ANOMALY_ALARM_BUDGET;
+  const fit = fitAnomalyKind(ev, range.to, { alarmBudget, policyOf });
   // Judged only where there is something to judge it by: failures in the later half of the history.
   const backtest = ev.failures.some((f) => f.ts > (range.from + range.to) / 2)
-    ? backtestAnomalyEvidence(ev, { alarmBudget: o.alarmBudget, policyOf })
+    ? backtestAnomalyEvidence(ev, { alarmBudget, policyOf })
     : null;
   const model = registry.saveAnomaly(anomalyModelName(scope), fit.model, {
     target: 'health index from normal operation (no failure label needed)',
@@ -261,7 +263,7 @@ export async function trainAnomalyModel(
           }),
     },
     alarmHealth: fit.alarmHealth,
-    recipe: { cut: iso(range.to), trim: 0.1, alarmBudget: o.alarmBudget ?? DEFAULT_ANOMALY_ALARM_BUDGET },
+    recipe: { cut: iso(range.to), trim: 0.1, alarmBudget },
   });
   if (backtest !== null) registry.saveBacktest(model.name, model.version, backtest);
   return { model, backtest };
