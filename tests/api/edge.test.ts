@@ -283,6 +283,15 @@ describe('the hardened HTTP edge', () => {
     expect(csp).toContain("frame-ancestors 'none'");
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['x-frame-options']).toBeDefined();
+    // Computed once, sent on every answer: a refusal and an unknown path carry the same.
+    for (const other of [
+      await a.inject({ method: 'POST', url: '/v1/score', payload: {} }),
+      await a.inject({ method: 'GET', url: '/no/such/path' }),
+    ]) {
+      expect(other.statusCode).toBeGreaterThanOrEqual(400);
+      expect(other.headers['content-security-policy']).toBe(res.headers['content-security-policy']);
+      expect(other.headers['x-content-type-options']).toBe('nosniff');
+    }
   });
 
   it('takes a QuestDB for down after two unanswered pings in a row, not after one slow one', async () => {
