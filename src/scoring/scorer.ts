@@ -528,11 +528,9 @@ export class Scorer {
       ),
     ];
     const required = longestWindowSeconds(fs);
-    const history =
-      coveredSeconds(ts, at, required) >= COVERAGE_NEEDED * required
-        ? 0
-        : await this.historyCoverage(equipment, at);
-    const enough = judgeData(fs, ts, values, at, all, history);
+    const coveredNow = coveredSeconds(ts, at, required);
+    const history = coveredNow >= COVERAGE_NEEDED * required ? 0 : await this.historyCoverage(equipment, at);
+    const enough = judgeData(fs, ts, values, at, all, history, coveredNow);
     if (!enough.ok) {
       return {
         ...base,

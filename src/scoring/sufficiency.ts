@@ -58,10 +58,22 @@ export function judgeData(
   atMicros: number,
   models: readonly Served[],
   historySeconds = 0,
+  /** `coveredSeconds(ts, atMicros, longest window)`, when the caller has it already. */
+  coveredNow?: number,
 ): Sufficiency {
   const required = longestWindowSeconds(fs);
-  const covered = Math.max(coveredSeconds(ts, atMicros, required), historySeconds);
-  const present = new Set(fs.sensors.filter((_, j) => (values[j] as Float64Array).some((v) => v === v)));
+  const covered = Math.max(coveredNow ?? coveredSeconds(ts, atMicros, required), historySeconds);
+  // A plain loop to the first value: a sensor the equipment does not report is read to its end
+  // (a day at 1 s), and `some` with a callback took several times as long on every live score.
+  const present = new Set<string>();
+  fs.sensors.forEach((name, j) => {
+    const v = values[j] as Float64Array;
+    for (let i = v.length - 1; i >= 0; i--)
+      if (v[i] === v[i]) {
+        present.add(name);
+        return;
+      }
+  });
   const absent = new Set<string>();
   for (const m of models) {
     const profiles = m.model.meta.sensorProfiles ?? [];
