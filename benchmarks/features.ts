@@ -137,7 +137,8 @@ function engine(
     const { t, x } = series(e);
     const dense = isDense(x);
     for (let k = 0; k < WINDOWS.length; k++) {
-      const starts = windowStarts(t, specs[k]!, scratch.subarray(0, x.length));
+      // The bounds as compute.ts passes them: computed only if a statistic reads them.
+      const starts = () => windowStarts(t, specs[k]!, scratch.subarray(0, x.length));
       const outs: Partial<Record<Stat, Float64Array>> = {};
       for (const s of stats) {
         const o = new Float64Array(x.length);

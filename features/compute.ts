@@ -153,7 +153,7 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
           Stat,
           Float64Array
         >;
-        rollingStats(t, x, w, stats, outs, windowStarts(t, w, starts.subarray(0, b - a)), dense);
+        rollingStats(t, x, w, stats, outs, () => windowStarts(t, w, starts.subarray(0, b - a)), dense);
         for (const s of stats) {
           const dest = outputs[colIndex.get(`${sensor}__${s}__${labelOf(w)}`) as number] as Float64Array;
           const src = outs[s];

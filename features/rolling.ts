@@ -41,15 +41,22 @@ export function rollingStats(
   w: WindowSpec,
   stats: readonly Stat[],
   outs: Partial<Record<Stat, Float64Array>>,
-  starts: Int32Array = windowStarts(t, w),
+  /**
+   * The window bounds (`windowStarts`), or how to compute them: computed only when a statistic
+   * reads them. Windows of the last w rows take mean, std, min, max and ewma without them (a pass
+   * writing n bounds took a fifth of a rolling mean's time).
+   */
+  bounds: Int32Array | (() => Int32Array) = () => windowStarts(t, w),
   /** Whether `x` has no NaN, if the caller already knows (it is the same for every window). */
   dense: boolean = isDense(x),
 ): void {
   const want = (s: Stat) => stats.includes(s);
+  let known = typeof bounds === 'function' ? undefined : bounds;
+  const starts = (): Int32Array => (known ??= (bounds as () => Int32Array)());
   // Dense slices (no NaN) take branch-free loops; fixed-width windows index i - w directly.
   // Slices with NaN take the blocked kernels of gappy.ts for mean, std and extrema (the exact ones
   // in moments.ts and extrema.ts are their references in the tests).
-  const width = w.kind === 'count' ? w.rows : fixedWidth(starts);
+  const width = w.kind === 'count' ? w.rows : fixedWidth(starts());
   const fixed = dense ? width : 0;
   const n = x.length;
   const needMin = want('min') || want('ptp');
@@ -63,36 +70,36 @@ export function rollingStats(
     if (hi) fixedMax(x, fixed, hi);
   } else {
     if (dense) {
-      if (want('mean')) denseMean(x, starts, outs.mean!);
-      if (want('std')) denseStd(x, starts, outs.std!);
+      if (want('mean')) denseMean(x, starts(), outs.mean!);
+      if (want('std')) denseStd(x, starts(), outs.std!);
     } else if (want('mean') || want('std')) {
       const mean = want('mean') ? outs.mean : undefined;
       const std = want('std') ? outs.std : undefined;
       if (width > 0) gappyFixedMeanStd(x, width, mean, std);
-      else gappyMeanStd(x, starts, mean, std);
+      else gappyMeanStd(x, starts(), mean, std);
     }
     if (width > 0 && lo && hi) gappyFixedMinMax(x, width, lo, hi);
     else if (width > 0) {
       if (lo) gappyFixedExtreme(x, width, lo, 1);
       if (hi) gappyFixedExtreme(x, width, hi, -1);
     } else {
-      if (lo) rollingMin(x, starts, lo);
-      if (hi) rollingMax(x, starts, hi);
+      if (lo) rollingMin(x, starts(), lo);
+      if (hi) rollingMax(x, starts(), hi);
     }
   }
   if (want('ptp')) {
     const p = outs.ptp!;
     for (let i = 0; i < n; i++) p[i] = (hi![i] as number) - (lo![i] as number);
   }
-  if (want('last')) rollingLast(x, starts, outs.last!);
-  if (want('delta')) rollingDelta(x, starts, outs.delta!);
+  if (want('last')) rollingLast(x, starts(), outs.last!);
+  if (want('delta')) rollingDelta(x, starts(), outs.delta!);
   if (want('slope')) {
-    if (dense) denseSlope(t, x, starts, outs.slope!, timeResolution);
-    else rollingSlope(t, x, starts, outs.slope!);
+    if (dense) denseSlope(t, x, starts(), outs.slope!, timeResolution);
+    else rollingSlope(t, x, starts(), outs.slope!);
   }
   if (want('ewma')) ewmaFor(t, x, w, outs.ewma!);
   if (want('rms') || want('skew') || want('kurt'))
-    rollingMoments(x, starts, { rms: outs.rms, skew: outs.skew, kurt: outs.kurt });
-  if (want('count')) rollingCount(x, starts, outs.count!);
-  if (want('missing')) rollingMissingRatio(x, starts, outs.missing!);
+    rollingMoments(x, starts(), { rms: outs.rms, skew: outs.skew, kurt: outs.kurt });
+  if (want('count')) rollingCount(x, starts(), outs.count!);
+  if (want('missing')) rollingMissingRatio(x, starts(), outs.missing!);
 }
