@@ -218,6 +218,24 @@ interface LiveContext {
   readonly previous?: ContextIndex;
 }
 
+/**
+ * How much older than the newest reading a live score may be while the newest one's is computed:
+ * a few readings' worth (a machine reading once a second), never a stale machine's.
+ */
+const LIVE_STALE_MICROS = 10e6;
+
+/** A live score per equipment: the one being computed, and the previous one answering meanwhile. */
+interface LiveScoreEntry {
+  readonly key: string;
+  /** The MES input it was computed with (a score for other MES input is never reused). */
+  readonly mes: string;
+  readonly lastTs: number;
+  readonly score: Promise<Score>;
+  ready?: Score;
+  /** The last score computed before it, with its newest reading's time, while it is recent. */
+  readonly previous: { readonly score: Score; readonly lastTs: number } | undefined;
+}
+
 export class Scorer {
   private readonly fs: FeatureSet;
   private readonly lookback: number;
@@ -315,7 +333,7 @@ export class Scorer {
   private readonly sensorFeatures = new Map<string, { lastTs: number; x: Float64Array }>();
 
   /** Live requests: the last score per equipment, reused while its inputs are the same. */
-  private readonly liveScores = new Map<string, { key: string; score: Promise<Score> }>();
+  private readonly liveScores = new Map<string, LiveScoreEntry>();
 
   /** Quality drift per equipment, refitted at most once a minute (measurements arrive per batch). */
   private readonly driftCache = new Map<string, { minute: number; rows: Promise<DriftOutcome> }>();
@@ -423,16 +441,31 @@ export class Scorer {
       if (view === undefined) throw noReadings(equipment, atMicros, this.lookback);
       if (input.readings === undefined || input.readings.length === 0) {
         const ctxBucket = Math.floor(Date.now() / 5000);
-        const key = `${view.lastTs}|${ctxBucket}|${JSON.stringify(input.mes ?? null)}`;
+        const mes = JSON.stringify(input.mes ?? null);
+        const key = `${view.lastTs}|${ctxBucket}|${mes}`;
         const hit = this.liveScores.get(equipment);
-        if (hit !== undefined && hit.key === key) return hit.score;
+        if (hit !== undefined && hit.key === key) return hit.ready ?? hit.previous?.score ?? hit.score;
         // Cached before anything is awaited, so concurrent requests share one computation.
         const score = this.contextLive(equipment, view.lastTs).then((ctx) =>
           this.score(equipment, view.lastTs, ctx, { ...input, live: false, view }),
         );
-        score.catch(() => this.liveScores.delete(equipment));
-        this.liveScores.set(equipment, { key, score });
-        return score;
+        // While it is computed (its features on the feature worker, behind the other machines'),
+        // the score of the previous reading or context bucket answers, for the same MES input and
+        // at most LIVE_STALE_MICROS older: it says which instant it scored.
+        const last = hit?.ready === undefined ? hit?.previous : { score: hit.ready, lastTs: hit.lastTs };
+        const previous =
+          last !== undefined && hit?.mes === mes && last.lastTs >= view.lastTs - LIVE_STALE_MICROS
+            ? last
+            : undefined;
+        const entry: LiveScoreEntry = { key, mes, lastTs: view.lastTs, score, previous };
+        score.then(
+          (s) => (entry.ready = s),
+          () => {
+            if (this.liveScores.get(equipment) === entry) this.liveScores.delete(equipment);
+          },
+        );
+        this.liveScores.set(equipment, entry);
+        return previous?.score ?? score;
       }
       ts = view.ts;
       values = view.values;

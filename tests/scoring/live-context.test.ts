@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ContextIndex } from '../../features/index.ts';
 import { Scorer } from '../../src/scoring/scorer.ts';
+import type { Score, ScoreInput } from '../../src/scoring/scorer.ts';
 import { simPlant } from '../helpers/plant.ts';
 
 /**
@@ -74,5 +75,93 @@ describe('live scores and the MES context reload', () => {
     const a = ctx();
     loads[1]!.resolve(a);
     expect(await again).toBe(a);
+  });
+});
+
+/**
+ * Live scores while a new reading's score is computed (its features on the feature worker, behind
+ * the other machines'): the previous score answers, for the same MES input and while it is recent;
+ * otherwise the request waits. The computation itself is replaced by promises the test settles.
+ */
+describe('live scores while the next one is computed', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  function liveScorer() {
+    const { scope } = simPlant(2);
+    const view = { ts: new Float64Array(0), values: [] as Float64Array[], lastTs: 1_700_000_000e6 };
+    const windows = { get: async () => view };
+    const scorer = Reflect.construct(Scorer as unknown as new (...a: unknown[]) => Scorer, [
+      undefined,
+      scope,
+      {},
+      windows,
+    ]) as Scorer;
+    vi.spyOn(Date, 'now').mockReturnValue(1_000_000_000_000);
+    vi.spyOn(scorer, 'contextFor').mockResolvedValue(new ContextIndex({ maintenance: [], batches: [] }));
+    const computing: { resolve: (s: Score) => void; at: number }[] = [];
+    const original = Scorer.prototype.score;
+    vi.spyOn(scorer, 'score').mockImplementation((equipment, at, context, input) =>
+      input?.live === true
+        ? original.call(scorer, equipment, at, context, input)
+        : new Promise<Score>((resolve) => computing.push({ resolve, at })),
+    );
+    const live = (mes?: ScoreInput['mes']) =>
+      scorer.score('cnc-001', 0, undefined, { live: true, ...(mes === undefined ? {} : { mes }) });
+    const scoreAt = (at: number) =>
+      ({ equipment: 'cnc-001', at: new Date(at / 1000).toISOString() }) as Score;
+    /** Settles the computation started last, once it has started. */
+    const finish = async () => {
+      await vi.waitFor(() => expect(computing.length).toBeGreaterThan(0));
+      const c = computing.shift()!;
+      const s = scoreAt(c.at);
+      c.resolve(s);
+      return s;
+    };
+    const pending = async (p: Promise<Score>) => {
+      let settled = false;
+      void p.then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 10));
+      return !settled;
+    };
+    return { view, live, finish, pending, computing };
+  }
+
+  it('answers a new reading with the previous score until its own is ready', async () => {
+    const { view, live, finish, pending } = liveScorer();
+    const first = live();
+    const a = await finish();
+    expect(await first).toBe(a);
+    expect(await live()).toBe(a); // same reading, same period: the same score
+
+    view.lastTs += 1e6; // a new reading: its score is computed, the previous answers meanwhile
+    for (let k = 0; k < 2; k++) {
+      const during = live();
+      expect(await pending(during)).toBe(false);
+      expect(await during).toBe(a);
+    }
+    const b = await finish();
+    expect(b).not.toBe(a);
+    expect(await live()).toBe(b);
+  });
+
+  it('waits when the previous score was for other MES input or is more than 10 s older', async () => {
+    const { view, live, finish, pending } = liveScorer();
+    const first = live();
+    const a = await finish();
+    expect(await first).toBe(a);
+
+    // Other MES input: the previous score is not its answer.
+    view.lastTs += 1e6;
+    const withOrder = live({ order_id: 'o-17' });
+    expect(await pending(withOrder)).toBe(true);
+    const b = await finish();
+    expect(await withOrder).toBe(b);
+
+    // The same input again, 11 s of readings later: too old to answer for now.
+    view.lastTs += 11e6;
+    const later = live({ order_id: 'o-17' });
+    expect(await pending(later)).toBe(true);
+    const c = await finish();
+    expect(await later).toBe(c);
   });
 });
