@@ -44,9 +44,11 @@ export function rocAuc(score: ArrayLike<number>, label: ArrayLike<number>): numb
   let b = 0;
   let i = 0; // rows ranked so far
   while (a < ps.length || b < ns.length) {
-    const x = a < ps.length ? (ps[a] as number) : Infinity;
-    const y = b < ns.length ? (ns[b] as number) : Infinity;
-    const v = a < ps.length && (b >= ns.length || x <= y) ? x : y;
+    // The smaller of the two next scores: the next tie group.
+    const v =
+      b >= ns.length || (a < ps.length && (ps[a] as number) <= (ns[b] as number))
+        ? (ps[a] as number)
+        : (ns[b] as number);
     const a0 = a;
     const b0 = b;
     while (a < ps.length && ps[a] === v) a++;

@@ -3,7 +3,6 @@
  * QuestDB and model directory, the plant's scopes rebuilt from the plant file, each scope retrained
  * in turn. Progress goes to the parent as it happens; the last message is the result or the error.
  */
-import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { ModelRegistry } from '../../models/index.ts';
 import { modelScopes } from '../../pipelines/scopes.ts';
@@ -11,6 +10,7 @@ import type { Config } from '../config.ts';
 import { errorMessage } from '../errors.ts';
 import type { Plant } from '../plant/index.ts';
 import { connectStore } from '../store/index.ts';
+import { lowerThreadPriority } from '../thread-priority.ts';
 import { retrainScopes } from './retrain-scope.ts';
 import type { RetrainScopeOptions, RetrainScopeResult } from './retrain-scope.ts';
 
@@ -28,17 +28,9 @@ export interface RetrainWorkerData {
 export type RetrainWorkerMessage =
   { readonly progress: string } | { readonly done: RetrainScopeResult[] } | { readonly error: string };
 
-// Linux keeps the nice value per thread (and threads started from here inherit it): lowered, the
-// retrain leaves the API's thread and QuestDB first call on the CPU, which on two cores is what
-// held the scores' tail down. Elsewhere it would lower the whole process, so it is left alone.
+// Below the API's thread, which keeps answering while the retrain runs.
 export const RETRAIN_NICE = 10;
-if (process.platform === 'linux') {
-  try {
-    setPriority(0, RETRAIN_NICE);
-  } catch {
-    // not allowed here: the retrain runs at the process's priority
-  }
-}
+lowerThreadPriority(RETRAIN_NICE);
 
 const d = workerData as RetrainWorkerData;
 const post = (m: RetrainWorkerMessage) => parentPort?.postMessage(m);

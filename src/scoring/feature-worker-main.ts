@@ -1,19 +1,13 @@
 /** Inside the feature worker: each message is a window (µs times, one array per sensor) to compute the features at its last row. */
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { featuresAtLast } from '../../features/index.ts';
 import type { FeatureSet } from '../../features/index.ts';
 import { errorMessage } from '../errors.ts';
+import { lowerThreadPriority } from '../thread-priority.ts';
 
-// Below the API's thread (Linux keeps the nice value per thread): a live score no longer waits for
-// these features (the previous reading's score answers meanwhile), so they can wait for the CPU.
-if (process.platform === 'linux') {
-  try {
-    setPriority(0, 10);
-  } catch {
-    // not allowed here: the features compute at the process's priority
-  }
-}
+// Below the API's thread: a live score does not wait for these features (the previous reading's
+// score answers meanwhile), so they can wait for the CPU.
+lowerThreadPriority(10);
 
 parentPort?.on('message', (m: { id: number; fs: FeatureSet; ts: Float64Array; values: Float64Array[] }) => {
   try {

@@ -63,8 +63,9 @@ export function judgeData(
 ): Sufficiency {
   const required = longestWindowSeconds(fs);
   const covered = Math.max(coveredNow ?? coveredSeconds(ts, atMicros, required), historySeconds);
-  // A plain loop to the first value: a sensor the equipment does not report is read to its end
-  // (a day at 1 s), and `some` with a callback took several times as long on every live score.
+  // A plain loop, from the newest reading back to the first value present: a sensor the equipment
+  // does not report is read whole (a day at 1 s), and `some` with a callback took several times as
+  // long on every live score.
   const present = new Set<string>();
   fs.sensors.forEach((name, j) => {
     const v = values[j] as Float64Array;

@@ -109,7 +109,7 @@ describe('live scores while the next one is computed', () => {
       scorer.score('cnc-001', 0, undefined, { live: true, ...(mes === undefined ? {} : { mes }) });
     const scoreAt = (at: number) =>
       ({ equipment: 'cnc-001', at: new Date(at / 1000).toISOString() }) as Score;
-    /** Settles the computation started last, once it has started. */
+    /** Settles the oldest computation still running, once one has started. */
     const finish = async () => {
       await vi.waitFor(() => expect(computing.length).toBeGreaterThan(0));
       const c = computing.shift()!;
@@ -123,7 +123,7 @@ describe('live scores while the next one is computed', () => {
       await new Promise((r) => setTimeout(r, 10));
       return !settled;
     };
-    return { view, live, finish, pending, computing };
+    return { view, live, finish, pending };
   }
 
   it('answers a new reading with the previous score until its own is ready', async () => {

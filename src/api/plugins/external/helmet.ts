@@ -29,7 +29,7 @@ export const CONTENT_SECURITY_POLICY = {
 };
 
 /** The headers helmet sets with the engine's options, as name (lower case) -> value. */
-export function securityHeaders(): Record<string, string> {
+function securityHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
   const res = {
     setHeader(name: string, value: string | number | readonly string[]) {
