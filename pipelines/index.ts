@@ -11,7 +11,14 @@ export {
   POOLED,
 } from './scopes.ts';
 export type { ModelScope } from './scopes.ts';
-export { loadReadings, loadContext, telemetrySpan, storedHistory, historyWindow } from './data.ts';
+export {
+  loadReadings,
+  loadEquipmentWindow,
+  loadContext,
+  telemetrySpan,
+  storedHistory,
+  historyWindow,
+} from './data.ts';
 export type { TimeRange } from './data.ts';
 export { computeStoreFeatures, persistFeatures } from './features.ts';
 export type { FeatureRun } from './features.ts';

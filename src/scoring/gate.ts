@@ -71,7 +71,8 @@ export class Gate {
   }
 }
 
-function clientGone(): PdmError {
+/** The error of a score whose client closed the connection first (499: not a server error). */
+export function clientGone(): PdmError {
   return new PdmError(ErrorCodes.CLIENT_GONE, 'the client closed the connection before its score started', {
     // nginx's "client closed request": nobody reads it, and it is not a server error.
     detail: { status: 499 },

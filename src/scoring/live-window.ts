@@ -7,6 +7,7 @@
  * equipment at one reading a second and 10 sensors).
  */
 import { float64Values, timestampMicros } from '../../features/index.ts';
+import { loadEquipmentWindow } from '../../pipelines/data.ts';
 import { microsToIso, queryTable, sql } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
 
@@ -113,14 +114,15 @@ export class LiveWindows {
 
   private async refresh(equipment: string, w: Window, nowMicros: number, full: boolean): Promise<void> {
     const from = nowMicros - this.windowMicros;
-    const text = full
-      ? sql('readings_equipment_window', this.store.tables, { sensors: this.sensors })
-      : sql('readings_equipment_after', this.store.tables, { sensors: this.sensors });
-    const table = await queryTable(this.store.pool, text, [
-      equipment,
-      microsToIso(full ? from : w.lastTs),
-      microsToIso(nowMicros + 1),
-    ]);
+    // A full load reads a day (the export's path, as a score at a past instant does); a refresh,
+    // the few readings since the last one, over the PG wire.
+    const table = full
+      ? await loadEquipmentWindow(this.store, this.sensors, equipment, { from, to: nowMicros + 1 })
+      : await queryTable(
+          this.store.pool,
+          sql('readings_equipment_after', this.store.tables, { sensors: this.sensors }),
+          [equipment, microsToIso(w.lastTs), microsToIso(nowMicros + 1)],
+        );
     const n = table.numRows;
     const ts = n > 0 ? timestampMicros(table.getChild('ts')!) : new Float64Array(0);
     const cols = this.sensors.map((s) => (n > 0 ? float64Values(table.getChild(s)!) : new Float64Array(0)));

@@ -15,7 +15,7 @@ import {
 } from '../../features/index.ts';
 import type { FeatureSet } from '../../features/index.ts';
 import type { ModelRegistry } from '../../models/index.ts';
-import { loadContext, loadReadings } from '../../pipelines/data.ts';
+import { loadContext, loadEquipmentWindow, loadReadings } from '../../pipelines/data.ts';
 import { modelScopes } from '../../pipelines/scopes.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import { currentPlant } from '../plant/index.ts';
@@ -23,8 +23,8 @@ import type { Plant } from '../plant/index.ts';
 import { driftShapes, qualityDrift } from '../../pipelines/drift.ts';
 import type { DriftForecastRow, DriftShapes } from '../../pipelines/drift.ts';
 import { ErrorCodes, PdmError, errorMessage } from '../errors.ts';
-import { microsToIso, query, queryTable, sql } from '../store/index.ts';
-import { storedWindowGate } from './gate.ts';
+import { microsToIso, query, sql } from '../store/index.ts';
+import { clientGone, storedWindowGate } from './gate.ts';
 import { featuresAtLastOffThread, inPlace } from './feature-worker.ts';
 import { LiveWindows } from './live-window.ts';
 import { recommend } from './recommend.ts';
@@ -478,16 +478,16 @@ export class Scorer {
       values = v.values;
       stored = ts.length;
     } else {
-      const text = sql('readings_equipment_window', this.store.tables, { sensors: fs.sensors });
+      const signal = input.signal;
+      const range = { from: atMicros - this.lookback, to: atMicros + 1 };
       const table = await storedWindowGate(this.store).run(
         () =>
-          queryTable(this.store.pool, text, [
-            equipment,
-            microsToIso(atMicros - this.lookback),
-            microsToIso(atMicros + 1),
-          ]),
+          loadEquipmentWindow(this.store, fs.sensors, equipment, range, signal).catch((err: unknown) => {
+            // The client left while its window was read: the read stopped, nobody gets an answer.
+            throw signal?.aborted === true ? clientGone() : err;
+          }),
         input.shed === true,
-        input.signal,
+        signal,
       );
       if (table.numRows === 0) throw noReadings(equipment, atMicros, this.lookback);
       ts = timestampMicros(table.getChild('ts')!);

@@ -46,13 +46,36 @@ export interface ExportColumn {
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
 /**
- * `text` with its bind parameters `$1`, `$2`, ... replaced by the instants (µs) as quoted ISO
- * literals, formatted here (never caller text), for endpoints that take no parameters.
+ * Symbols (equipment ids) that may be inlined as a quoted literal: letters, digits and a few
+ * separators, never a quote or a backslash. Others are read over the PG wire as bind parameters.
  */
-export function inlineInstants(text: string, instants: readonly number[]): string {
-  const literals = instants.map((us) => {
-    const iso = Number.isFinite(us) ? microsToIso(us) : '';
-    if (!ISO_INSTANT.test(iso)) throw new PdmError(ErrorCodes.QUERY_FAILED, `not an instant: ${us}`);
+const INLINE_SYMBOL = /^[A-Za-z0-9][A-Za-z0-9_.:/#@ -]{0,127}$/;
+
+/** Whether `inlineParams` takes this text as a symbol literal. */
+export function inlineSafeSymbol(value: string): boolean {
+  return INLINE_SYMBOL.test(value);
+}
+
+/** A value for `inlineParams`: an instant (epoch µs) or a symbol that passes `inlineSafeSymbol`. */
+export type InlineValue = number | { readonly symbol: string };
+
+/**
+ * `text` with its bind parameters `$1`, `$2`, ... replaced by quoted literals the engine formats:
+ * instants (µs) as ISO timestamps, symbols only when `inlineSafeSymbol` passes them. For
+ * endpoints that take no parameters; anything else is refused (QUERY_FAILED), never inlined.
+ */
+export function inlineParams(text: string, values: readonly InlineValue[]): string {
+  const literals = values.map((v) => {
+    if (typeof v !== 'number') {
+      if (!inlineSafeSymbol(v.symbol))
+        throw new PdmError(
+          ErrorCodes.QUERY_FAILED,
+          `not a symbol that can be inlined: ${JSON.stringify(v.symbol)}`,
+        );
+      return `'${v.symbol}'`;
+    }
+    const iso = Number.isFinite(v) ? microsToIso(v) : '';
+    if (!ISO_INSTANT.test(iso)) throw new PdmError(ErrorCodes.QUERY_FAILED, `not an instant: ${v}`);
     return `'${iso}'`;
   });
   return text.replace(/\$(\d+)/g, (whole, k: string) => {
@@ -60,6 +83,11 @@ export function inlineInstants(text: string, instants: readonly number[]): strin
     if (v === undefined) throw new PdmError(ErrorCodes.QUERY_FAILED, `no value for ${whole}`);
     return v;
   });
+}
+
+/** `inlineParams` with instants only. */
+export function inlineInstants(text: string, instants: readonly number[]): string {
+  return inlineParams(text, instants);
 }
 
 const DQ = 34;

@@ -1,11 +1,12 @@
 import type { Table } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadReadings } from '../../pipelines/data.ts';
+import { loadEquipmentWindow, loadReadings } from '../../pipelines/data.ts';
 import { defineFeatureSet } from '../../features/index.ts';
 import {
   exportTable,
   httpUrlOf,
   inlineInstants,
+  inlineParams,
   queryTable,
   Writer,
   waitForWal,
@@ -155,6 +156,46 @@ describe("reading through QuestDB's CSV export", () => {
     );
     expect(() => inlineInstants('a >= $1', [NaN])).toThrow(/not an instant/);
     expect(() => inlineInstants('a >= $2', [T0])).toThrow(/no value for \$2/);
+  });
+
+  it('inlines a symbol only when it cannot leave its quotes', () => {
+    expect(inlineParams('e = $1 AND a >= $2', [{ symbol: 'plain-7' }, T0])).toBe(
+      "e = 'plain-7' AND a >= '2024-06-01T00:00:00.000000Z'",
+    );
+    expect(inlineParams('e = $1', [{ symbol: 'line 4/press #2' }])).toBe("e = 'line 4/press #2'");
+    for (const bad of ["x' OR '1'='1", 'say "hi"', 'back\\slash', 'e,1', 'pompe-é', '', ' lead', 'a\nb'])
+      expect(() => inlineParams('e = $1', [{ symbol: bad }]), bad).toThrow(
+        /not a symbol that can be inlined/,
+      );
+  });
+
+  it("loadEquipmentWindow gives every equipment's window as the PG wire does, through the export where the id can be inlined", async () => {
+    const fs = defineFeatureSet({
+      name: 'x',
+      sensors: ['vibration_rms', 'torque'],
+      windows: [{ kind: 'time', seconds: 600 }],
+      stats: ['mean'],
+    });
+    const range = { from: T0 + 500 * 1_000_001, to: T0 + 2500 * 1_000_001 };
+    // A store whose PG wire is gone: only the export can answer.
+    const noPg = {
+      ...store,
+      pool: { connect: () => Promise.reject(new Error('no PG wire here')) } as unknown as Store['pool'],
+    };
+    const pgStore = {
+      ...store,
+      config: { ...store.config, questdb: { ...store.config.questdb, readVia: 'pg' as const } },
+    };
+    for (const id of IDS) {
+      const viaPg = await loadEquipmentWindow(pgStore, fs.sensors, id, range);
+      expect(viaPg.numRows, id).toBe(400);
+      expect(viaPg.schema.fields.map((f) => f.name)).toEqual(['ts', 'vibration_rms', 'torque']);
+      expectSameTable(await loadEquipmentWindow(store, fs.sensors, id, range), viaPg);
+      if (id === 'plain-7' || id === 'with space')
+        expectSameTable(await loadEquipmentWindow(noPg, fs.sensors, id, range), viaPg);
+      // Quotes, commas and letters beyond ASCII are never inlined: bind parameters on the PG wire.
+      else await expect(loadEquipmentWindow(noPg, fs.sensors, id, range)).rejects.toThrow(/no PG wire here/);
+    }
   });
 
   it('loadReadings reads through the export by default, and over the PG wire when the export cannot answer', async () => {
