@@ -86,7 +86,7 @@ function windowPathFailure(path: 'parquet' | 'csv', err: unknown, next: string):
  * bytes they are; if that fails, its CSV export; otherwise and then over the PG wire with bind
  * parameters. Measured on a day at 1 s (86,401 rows of 9 sensors, half of them null): 60-97 ms
  * as Parquet, 114-300 ms as CSV, 260-400 ms over the PG wire (whose per-value strings also cost
- * the API's thread garbage collection); every cell the same (tests/store/parquet.test.ts).
+ * the API's thread garbage collection); every cell the same (tests/store/export.test.ts).
  */
 export async function loadEquipmentWindow(
   store: Store,
