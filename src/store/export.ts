@@ -32,7 +32,7 @@ import {
 import type { Data, DataType } from 'apache-arrow';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { QuestDbConfig } from '../config.ts';
-import { microsToIso } from './pg.ts';
+import { microsToIso, queryHead } from './pg.ts';
 import { httpUrlOf } from './questdb-server.ts';
 
 /** How a column of the result is read: a timestamp (µs), a symbol or string, or a double. */
@@ -393,7 +393,7 @@ export async function exportTable(
   columns: readonly ExportColumn[],
   o: ExportOptions = {},
 ): Promise<Table> {
-  const head = text.trim().split('\n')[0]?.slice(0, 120);
+  const head = queryHead(text);
   let res: Response;
   try {
     res = await fetch(`${httpUrlOf(cfg)}/exp?query=${encodeURIComponent(text)}`, {

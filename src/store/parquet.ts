@@ -28,6 +28,7 @@ import type { Data, DataType } from 'apache-arrow';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { QuestDbConfig } from '../config.ts';
 import type { ExportColumn } from './export.ts';
+import { queryHead } from './pg.ts';
 import { httpUrlOf } from './questdb-server.ts';
 
 function refuse(reason: string): never {
@@ -364,7 +365,7 @@ export async function exportParquet(
     readonly rowGroupRows?: number;
   } = {},
 ): Promise<Table> {
-  const head = text.trim().split('\n')[0]?.slice(0, 120);
+  const head = queryHead(text);
   const groups =
     o.rowGroupRows === undefined ? '' : `&row_group_size=${Math.max(1, Math.floor(o.rowGroupRows))}`;
   const url = `${httpUrlOf(cfg)}/exp?fmt=parquet&compression_codec=uncompressed${groups}&query=${encodeURIComponent(text)}`;

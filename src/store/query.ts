@@ -10,6 +10,7 @@ import Cursor from 'pg-cursor';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import { columnFor } from './arrow-columns.ts';
 import type { ColumnAccumulator } from './arrow-columns.ts';
+import { queryHead } from './pg.ts';
 
 export interface QueryOptions {
   /** Rows per record batch (and per cursor read). */
@@ -70,7 +71,7 @@ export async function* queryBatches(
         chunk = await readChunk(cursor, batchRows);
       } catch (err) {
         failed = err as Error;
-        const head = text.trim().split('\n')[0]?.slice(0, 120);
+        const head = queryHead(text);
         throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed (${head}): ${failed.message}`, {
           cause: err,
         });
