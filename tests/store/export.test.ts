@@ -294,3 +294,55 @@ describe("reading through QuestDB's exports (CSV, and Parquet for bounded reads)
     expect(said.join('\n')).toMatch(/export failed .*reading it over the PG wire instead/);
   });
 });
+
+describe('loadReadings through the Parquet export, one equipment at a time', () => {
+  let store: Store;
+  const ids = ['b 2', 'a-1', 'c.3'];
+  const rows = 2_500;
+  beforeAll(async () => {
+    store = await openTestStore('export-parquet');
+    const writer = await Writer.open(
+      store.config.questdb,
+      store.config.ingest,
+      { table: store.tables.telemetry, symbols: ['equipment'], doubles: ['vibration_rms', 'torque'] },
+      { batchRows: 500 },
+    );
+    const rng = new Rng(11);
+    for (let i = 0; i < rows; i++)
+      await writer.append(
+        T0 + i * 1_000_003,
+        [ids[i % ids.length] as string],
+        [i % 11 === 0 ? NaN : rng.uniform(-1, 1) * 10 ** rng.int(-5, 5), i % 5 === 0 ? NaN : rng.normal()],
+      );
+    await writer.close();
+    await waitForWal(store.pool, store.tables, store.tables.telemetry);
+  });
+  afterAll(async () => store?.close());
+
+  it('gives the table the PG wire gives, by equipment and time, with progress per equipment', async () => {
+    const fs = defineFeatureSet({
+      name: 'x',
+      sensors: ['vibration_rms', 'torque'],
+      windows: [{ kind: 'time', seconds: 600 }],
+      stats: ['mean'],
+    });
+    const range = { from: T0 + 100 * 1_000_003, to: T0 + 2_000 * 1_000_003 };
+    const progress: number[] = [];
+    const viaParquet = await loadReadings(store, fs, range, (n) => progress.push(n));
+    const pgStore = {
+      ...store,
+      config: { ...store.config, questdb: { ...store.config.questdb, readVia: 'pg' as const } },
+    };
+    const viaPg = await loadReadings(pgStore, fs, range);
+    expect(viaPg.numRows).toBe(1_900);
+    expectSameTable(viaParquet, viaPg);
+    // One record batch and one progress call per equipment: the per-equipment path answered.
+    expect(viaParquet.batches.length).toBe(3);
+    expect(progress).toEqual([634, 1_267, 1_900]);
+    const empty = await loadReadings(store, fs, { from: 0, to: 1 });
+    expect(empty.numRows).toBe(0);
+    expect(empty.schema.fields.map((f) => `${f.name}:${String(f.type)}`)).toEqual(
+      viaPg.schema.fields.map((f) => `${f.name}:${String(f.type)}`),
+    );
+  });
+});
