@@ -1,17 +1,18 @@
 /**
- * Reading history back, both ways the engine can: QuestDB's CSV export streamed into Arrow
- * (`PDM_READ_VIA=export`, the default) against the PG wire through `pg` (`PDM_READ_VIA=pg`). The
- * same query (the readings of every sensor of the simulated plant over its whole history, by
- * equipment and time, as training reads it), the same store, one warm-up read each, then
- * `--repeat` reads each, alternating; the tables are checked cell for cell.
+ * Reading history back, every way the engine can: QuestDB's Parquet export one equipment at a time
+ * (`PDM_READ_VIA=export`, the default, when every equipment id can be inlined), its CSV export
+ * streamed into Arrow (`PDM_READ_VIA=csv`, and the default's path for other ids) and the PG wire
+ * through `pg` (`PDM_READ_VIA=pg`). The same query (the readings of every sensor of the simulated
+ * plant over its whole history, by equipment and time, as training reads it), the same store, one
+ * warm-up read each, then `--repeat` reads each, alternating; the tables are checked cell for cell.
  *
  *   npm run bench:read [-- --equipment 12 --days 7 --repeat 3]
  *
  * The default is the plant of a first `npm start` (12 machines x 7 days at 1 s, ~6.8M readings,
  * about a quarter of the values null: sensors a class lacks and dropouts).
  *
- * Last line: {"rows","export_s","pg_s","ratio_pg_to_export","export_best_s","pg_best_s","identical"}
- * (medians, then the best of the runs).
+ * Last line: {"rows","parquet_s","csv_s","pg_s","ratio_csv_to_parquet","ratio_pg_to_csv",
+ * "parquet_best_s","csv_best_s","pg_best_s","identical"} (medians, then the best of the runs).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -75,35 +76,41 @@ try {
     stats: ['mean'],
   });
   const range = { from: start * 1e6, to: (start + days * 86400) * 1e6 };
-  const via = (v: 'export' | 'pg'): Store => ({
+  const via = (v: 'export' | 'csv' | 'pg'): Store => ({
     ...store,
     config: { ...store.config, questdb: { ...store.config.questdb, readVia: v } },
   });
-  const times: Record<'export' | 'pg', number[]> = { export: [], pg: [] };
-  const last: Partial<Record<'export' | 'pg', Table>> = {};
+  const modes = ['export', 'csv', 'pg'] as const;
+  const times: Record<(typeof modes)[number], number[]> = { export: [], csv: [], pg: [] };
+  const last: Partial<Record<(typeof modes)[number], Table>> = {};
   for (let r = 0; r <= repeat; r++) {
-    for (const v of ['export', 'pg'] as const) {
+    for (const v of modes) {
       const t0 = performance.now();
       const t = await loadReadings(via(v), fs, range);
       const s = (performance.now() - t0) / 1000;
       console.error(
-        `${r === 0 ? 'warm-up' : `run ${r}`}: ${v} ${t.numRows.toLocaleString('en')} rows in ${s.toFixed(1)} s`,
+        `${r === 0 ? 'warm-up' : `run ${r}`}: ${v === 'export' ? 'parquet' : v} ${t.numRows.toLocaleString('en')} rows in ${s.toFixed(1)} s`,
       );
       if (r > 0) times[v].push(s);
       last[v] = t;
     }
   }
-  const e = median(times.export);
+  const q = median(times.export);
+  const c = median(times.csv);
   const p = median(times.pg);
+  const round = (x: number) => Math.round(x * 10) / 10;
   console.log(
     JSON.stringify({
       rows: last.export!.numRows,
-      export_s: Math.round(e * 10) / 10,
-      pg_s: Math.round(p * 10) / 10,
-      ratio_pg_to_export: Math.round((p / e) * 100) / 100,
-      export_best_s: Math.round(Math.min(...times.export) * 10) / 10,
-      pg_best_s: Math.round(Math.min(...times.pg) * 10) / 10,
-      identical: identical(last.export!, last.pg!),
+      parquet_s: round(q),
+      csv_s: round(c),
+      pg_s: round(p),
+      ratio_csv_to_parquet: Math.round((c / q) * 100) / 100,
+      ratio_pg_to_csv: Math.round((p / c) * 100) / 100,
+      parquet_best_s: round(Math.min(...times.export)),
+      csv_best_s: round(Math.min(...times.csv)),
+      pg_best_s: round(Math.min(...times.pg)),
+      identical: identical(last.export!, last.pg!) && identical(last.csv!, last.pg!),
     }),
   );
 } finally {

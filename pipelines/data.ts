@@ -50,15 +50,18 @@ export async function loadReadings(
   onRows?: (rows: number) => void,
 ): Promise<Table> {
   const text = sql('readings_range', store.tables, { sensors: fs.sensors });
-  if (store.config.questdb.readVia === 'export') {
+  const via = store.config.questdb.readVia;
+  if (via === 'export') {
     try {
       const perEquipment = await readingsAsParquet(store, fs.sensors, range, onRows);
       if (perEquipment !== undefined) return perEquipment;
     } catch (err) {
       console.error(
-        `reading history through QuestDB's Parquet export failed (${(err as Error).message}); reading it through the CSV export instead`,
+        `reading history through QuestDB's Parquet export failed (${(err as Error).message}); reading it through the CSV export instead (PDM_READ_VIA=csv skips the Parquet export)`,
       );
     }
+  }
+  if (via === 'export' || via === 'csv') {
     try {
       return await exportTable(
         store.config.questdb,
@@ -185,14 +188,15 @@ export async function loadEquipmentWindow(
   signal?: AbortSignal,
 ): Promise<Table> {
   const text = sql('readings_equipment_window', store.tables, { sensors });
-  if (store.config.questdb.readVia === 'export' && inlineSafeSymbol(equipment)) {
+  const via = store.config.questdb.readVia;
+  if (via !== 'pg' && inlineSafeSymbol(equipment)) {
     const inlined = inlineParams(text, [{ symbol: equipment }, range.from, range.to]);
     const columns = [
       { name: 'ts', kind: 'timestamp' as const },
       ...sensors.map((name) => ({ name, kind: 'double' as const })),
     ];
     const o = signal === undefined ? {} : { signal };
-    if (windowPathUp('parquet')) {
+    if (via === 'export' && windowPathUp('parquet')) {
       try {
         return await exportParquet(store.config.questdb, inlined, columns, o);
       } catch (err) {

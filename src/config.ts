@@ -31,8 +31,11 @@ export interface QuestDbConfig {
   readonly jar: string;
   readonly java: string | undefined;
   readonly heap: string;
-  /** How bulk history is read: QuestDB's CSV export over HTTP, or the PG wire. */
-  readonly readVia: 'export' | 'pg';
+  /**
+   * How history is read: QuestDB's export over HTTP (Parquet where the query allows, else CSV),
+   * its CSV export alone, or the PG wire.
+   */
+  readonly readVia: 'export' | 'csv' | 'pg';
 }
 
 export interface IngestConfig {
@@ -485,10 +488,10 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   const java = read(env, 'PDM_JAVA');
   const readVia = read(env, 'PDM_READ_VIA');
-  if (readVia !== 'export' && readVia !== 'pg')
+  if (readVia !== 'export' && readVia !== 'csv' && readVia !== 'pg')
     throw new PdmError(
       ErrorCodes.CONFIG_INVALID,
-      `PDM_READ_VIA=${JSON.stringify(readVia)}: expected export or pg`,
+      `PDM_READ_VIA=${JSON.stringify(readVia)}: expected export, csv or pg`,
     );
   const questdb: QuestDbConfig = {
     external,

@@ -73,3 +73,14 @@ describe('the alert budgets', () => {
     );
   });
 });
+
+describe('how history is read', () => {
+  it('through the exports by default; the CSV export alone or the PG wire when asked; nothing else', () => {
+    expect(loadConfig({}).questdb.readVia).toBe('export');
+    expect(loadConfig({ PDM_READ_VIA: 'csv' }).questdb.readVia).toBe('csv');
+    expect(loadConfig({ PDM_READ_VIA: 'pg' }).questdb.readVia).toBe('pg');
+    expect(() => loadConfig({ PDM_READ_VIA: 'parquet' })).toThrow(
+      /PDM_READ_VIA="parquet": expected export, csv or pg/,
+    );
+  });
+});

@@ -9,7 +9,7 @@
  * in microseconds and DOUBLE columns, uncompressed, PLAIN values, definition levels as RLE /
  * bit-packed runs, data pages v1 or v2); anything else is refused with a QUERY_FAILED error that
  * says what, and the caller reads another way. The whole file is held (the footer comes last), so
- * this is for bounded reads such as one equipment's window, not for bulk history.
+ * this is for bounded reads: one equipment's window, or history one equipment at a time.
  *
  * Format: https://parquet.apache.org/docs/file-format/ (Thrift compact protocol for the footer and
  * the page headers).
