@@ -1,19 +1,5 @@
 /** What pipelines read from the store: readings as Arrow, and MES/maintenance context as plain rows. */
-import {
-  Dictionary,
-  Field,
-  Float64,
-  Int32,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  TimestampMicrosecond,
-  Utf8,
-  vectorFromArray,
-} from 'apache-arrow';
-import type { Data, DataType } from 'apache-arrow';
+import type { Table } from 'apache-arrow';
 import type {
   BatchSpan,
   ContextData,
@@ -24,6 +10,7 @@ import type {
 import {
   exportParquet,
   exportTable,
+  joinBySymbol,
   inlineInstants,
   inlineParams,
   inlineSafeSymbol,
@@ -114,42 +101,20 @@ async function readingsAsParquet(
     { name: 'ts', kind: 'timestamp' as const },
     ...sensors.map((name) => ({ name, kind: 'double' as const })),
   ];
-  const equipmentType = new Dictionary(new Utf8(), new Int32());
-  const schema = new Schema([
-    new Field('ts', new TimestampMicrosecond(), true),
-    new Field('equipment', equipmentType, true),
-    ...sensors.map((name) => new Field(name, new Float64(), true)),
-  ]);
-  const batches: RecordBatch[] = [];
+  const parts: { value: string; table: Table }[] = [];
   let read = 0;
   for (const id of ids) {
-    const t = await exportParquet(
+    const table = await exportParquet(
       store.config.questdb,
       inlineParams(text, [{ symbol: id }, range.from, range.to]),
       columns,
     );
-    const label = vectorFromArray([id], new Utf8());
-    for (const b of t.batches) {
-      const n = b.numRows;
-      const equipment = makeData({
-        type: equipmentType,
-        length: n,
-        nullCount: 0,
-        data: new Int32Array(n),
-        dictionary: label,
-      });
-      const children = [b.data.children[0]!, equipment, ...b.data.children.slice(1)] as Data<DataType>[];
-      batches.push(
-        new RecordBatch(
-          schema,
-          makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }),
-        ),
-      );
-      read += n;
-    }
+    parts.push({ value: id, table });
+    read += table.numRows;
     onRows?.(read);
   }
-  return batches.length === 0 ? new Table(schema) : new Table(batches);
+  const [ts, ...doubles] = columns;
+  return joinBySymbol(parts, [ts!, { name: 'equipment', kind: 'symbol' }, ...doubles]);
 }
 
 /**

@@ -106,7 +106,8 @@ function two(u: Uint8Array, i: number): number {
   return ((u[i] as number) - 48) * 10 + ((u[i + 1] as number) - 48);
 }
 
-function typeOf(k: ExportKind): DataType {
+/** The Arrow type of a column of each kind, as the exports give it. */
+export function typeOf(k: ExportKind): DataType {
   if (k === 'double') return new Float64();
   if (k === 'timestamp') return new TimestampMicrosecond();
   return new Dictionary(new Utf8(), new Int32());
@@ -382,6 +383,17 @@ export interface ExportOptions {
   readonly signal?: AbortSignal;
 }
 
+/** What a refused export says: its status and QuestDB's message (JSON `error`, else the text). */
+export function exportFailure(status: number, body: string): string {
+  let message = body.slice(0, 300);
+  try {
+    message = (JSON.parse(body) as { error?: string }).error ?? message;
+  } catch {
+    // not JSON: the text itself
+  }
+  return `HTTP ${status}: ${message}`;
+}
+
 /**
  * Runs an engine-built query through `GET /exp` and returns its result as an Arrow Table with the
  * given columns (their names and order must be the result's). A QuestDB error (a 4xx with its
@@ -406,13 +418,7 @@ export async function exportTable(
   }
   if (!res.ok || res.body === null) {
     const body = await res.text().catch(() => '');
-    let message = body.slice(0, 300);
-    try {
-      message = (JSON.parse(body) as { error?: string }).error ?? message;
-    } catch {
-      // not JSON: the text itself
-    }
-    throw new PdmError(ErrorCodes.QUERY_FAILED, `export (${head}): HTTP ${res.status}: ${message}`);
+    throw new PdmError(ErrorCodes.QUERY_FAILED, `export (${head}): ${exportFailure(res.status, body)}`);
   }
   try {
     return await readExportCsv(res.body as unknown as AsyncIterable<Uint8Array>, columns, o);

@@ -14,7 +14,7 @@ export type { RowWriter, TableLayout, WriterOptions, WriterStats } from './write
 export { waitForWal } from './wal.ts';
 export { queryBatches, queryTable } from './query.ts';
 export { exportTable, inlineInstants, inlineParams, inlineSafeSymbol } from './export.ts';
-export { exportParquet, readParquet } from './parquet.ts';
+export { exportParquet, joinBySymbol, readParquet } from './parquet.ts';
 export type { ExportColumn, ExportKind, InlineValue } from './export.ts';
 export type { QueryOptions } from './query.ts';
 export { connectStore } from './store.ts';

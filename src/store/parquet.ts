@@ -14,19 +14,11 @@
  * Format: https://parquet.apache.org/docs/file-format/ (Thrift compact protocol for the footer and
  * the page headers).
  */
-import {
-  Field,
-  Float64,
-  makeData,
-  RecordBatch,
-  Schema,
-  Struct,
-  Table,
-  TimestampMicrosecond,
-} from 'apache-arrow';
-import type { Data, DataType } from 'apache-arrow';
+import { Field, makeData, RecordBatch, Schema, Struct, Table, Utf8, vectorFromArray } from 'apache-arrow';
+import type { Data, DataType, Dictionary, Float64, Int32, TimestampMicrosecond } from 'apache-arrow';
 import { ErrorCodes, PdmError } from '../errors.ts';
 import type { QuestDbConfig } from '../config.ts';
+import { exportFailure, typeOf } from './export.ts';
 import type { ExportColumn } from './export.ts';
 import { queryHead } from './pg.ts';
 import { httpUrlOf } from './questdb-server.ts';
@@ -177,7 +169,7 @@ export function readDefinitionLevels(
   }
 }
 
-/** One column's values across a row group's pages, appended to `values` (and `valid`) at `at`. */
+/** One column's values across a row group's pages, into `values` and `valid` (nulls cleared); returns the nulls. */
 function readColumnChunk(
   u: Uint8Array,
   view: DataView,
@@ -185,7 +177,6 @@ function readColumnChunk(
   leaf: Leaf,
   values: Float64Array | Int32Array,
   valid: Uint8Array,
-  at: number,
 ): number {
   if (num(meta, 4) !== UNCOMPRESSED) refuse(`${leaf.name}: compressed (codec ${num(meta, 4)})`);
   if (meta.has(11)) refuse(`${leaf.name}: a dictionary page`);
@@ -233,8 +224,8 @@ function readColumnChunk(
       pos = end;
       continue;
     }
-    if (at + read + n > valid.length * 8) refuse(`${leaf.name}: more values than the row group's rows`);
-    const first = at + read;
+    if (read + n > valid.length * 8) refuse(`${leaf.name}: more values than the row group's rows`);
+    const first = read;
     let present = 0;
     if (leaf.optional)
       for (let i = 0; i < n; i++) {
@@ -307,9 +298,7 @@ export function readParquet(bytes: Uint8Array, columns: readonly ExportColumn[])
       refuse(`${l.name}: not a timestamp in microseconds`);
     if (c.kind === 'symbol') refuse(`${l.name}: symbols are read through the CSV export`);
   });
-  const types: DataType[] = columns.map((c) =>
-    c.kind === 'double' ? new Float64() : new TimestampMicrosecond(),
-  );
+  const types = columns.map((c) => typeOf(c.kind));
   const fields = columns.map((c, j) => new Field(c.name, types[j] as DataType, true));
   const arrowSchema = new Schema(fields);
   const batches: RecordBatch[] = [];
@@ -324,7 +313,7 @@ export function readParquet(bytes: Uint8Array, columns: readonly ExportColumn[])
       const cm = sub(chunk, 3) ?? refuse('a column chunk without its metadata');
       const valid = new Uint8Array((rows + 7) >> 3).fill(255);
       const values = c.kind === 'double' ? new Float64Array(rows) : new Int32Array(rows * 2);
-      const nulls = readColumnChunk(u, view, cm, leaves[j] as Leaf, values, valid, 0);
+      const nulls = readColumnChunk(u, view, cm, leaves[j] as Leaf, values, valid);
       const nullBitmap = nulls > 0 ? valid : undefined;
       return (
         c.kind === 'double'
@@ -351,6 +340,42 @@ export function readParquet(bytes: Uint8Array, columns: readonly ExportColumn[])
 }
 
 /**
+ * Tables read per value of a symbol (the same columns, e.g. one equipment's readings each) as one
+ * table of `columns`, the symbol among them: each part's rows carry its value in that column (a
+ * dictionary of one label per record batch, as the CSV export gives per batch), in the parts'
+ * order. An empty list gives the columns' schema.
+ */
+export function joinBySymbol(
+  parts: readonly { readonly value: string; readonly table: Table }[],
+  columns: readonly ExportColumn[],
+): Table {
+  const schema = new Schema(columns.map((c) => new Field(c.name, typeOf(c.kind), true)));
+  const at = columns.findIndex((c) => c.kind === 'symbol');
+  if (at < 0 || columns.findIndex((c, j) => j > at && c.kind === 'symbol') >= 0)
+    refuse('joinBySymbol takes exactly one symbol column');
+  const symbolType = schema.fields[at]!.type as Dictionary<Utf8, Int32>;
+  const batches: RecordBatch[] = [];
+  for (const { value, table } of parts) {
+    const label = vectorFromArray([value], new Utf8());
+    for (const b of table.batches) {
+      const n = b.numRows;
+      const symbol = makeData({
+        type: symbolType,
+        length: n,
+        nullCount: 0,
+        data: new Int32Array(n),
+        dictionary: label,
+      });
+      const children = [...b.data.children] as Data<DataType>[];
+      children.splice(at, 0, symbol as Data<DataType>);
+      const struct = makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children });
+      batches.push(new RecordBatch(schema, struct));
+    }
+  }
+  return batches.length === 0 ? new Table(schema) : new Table(batches);
+}
+
+/**
  * Runs an engine-built query through `GET /exp?fmt=parquet` (uncompressed) and reads the file
  * (`readParquet`). For bounded results of timestamps and doubles; the same rules as `exportTable`
  * for the query text (no bind parameters: instants and symbols inlined by the engine).
@@ -371,18 +396,8 @@ export async function exportParquet(
   const url = `${httpUrlOf(cfg)}/exp?fmt=parquet&compression_codec=uncompressed${groups}&query=${encodeURIComponent(text)}`;
   try {
     const res = await fetch(url, o.signal ? { signal: o.signal } : {});
-    const body = new Uint8Array(await res.arrayBuffer());
-    if (!res.ok) {
-      const t = new TextDecoder().decode(body.subarray(0, 300));
-      let message = t;
-      try {
-        message = (JSON.parse(t) as { error?: string }).error ?? t;
-      } catch {
-        // not JSON: the text itself
-      }
-      throw new PdmError(ErrorCodes.QUERY_FAILED, `HTTP ${res.status}: ${message}`);
-    }
-    return readParquet(body, columns);
+    if (!res.ok) throw new Error(exportFailure(res.status, await res.text().catch(() => '')));
+    return readParquet(new Uint8Array(await res.arrayBuffer()), columns);
   } catch (err) {
     throw new PdmError(ErrorCodes.QUERY_FAILED, `parquet export (${head}): ${(err as Error).message}`, {
       cause: err,
