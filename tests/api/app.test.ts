@@ -277,6 +277,44 @@ describe('the HTTP API on a simulated plant', () => {
     expect(future.json().field).toBe('body.at');
   });
 
+  it('answers a live score as JSON, the same body to every request until the next reading', async () => {
+    // Two minutes of cnc-new (onboarded above) up to a few seconds ago: its live window.
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const readings = Array.from({ length: 120 }, (_, i) => ({
+      ts: new Date(now - (120 - i) * 1000).toISOString(),
+      equipment: 'cnc-new',
+      bearing_temp: 50,
+      motor_temp: 45,
+      current: 12,
+      speed: 9000,
+      torque: 30,
+    }));
+    const t = await app.inject({ method: 'POST', url: '/v1/telemetry', headers: as(mes), payload: readings });
+    expect(t.statusCode, t.body).toBe(200);
+    await waitForWal(store.pool, store.tables, store.tables.telemetry);
+    const live = () =>
+      app.inject({ method: 'POST', url: '/v1/score', headers: as(mes), payload: { equipment: 'cnc-new' } });
+    const [a, b] = [await live(), await live()];
+    for (const r of [a, b]) {
+      expect(r.statusCode, r.body).toBe(200);
+      expect(r.headers['content-type']).toBe('application/json; charset=utf-8');
+    }
+    expect(b.body).toBe(a.body);
+    const s = a.json();
+    expect(s.equipment).toBe('cnc-new');
+    expect(Date.parse(s.at)).toBe(now - 1000);
+    expect(s.readings).toBe(120);
+    // The same instant scored from the stored window (no cache on that path): the same answer.
+    const stored = await app.inject({
+      method: 'POST',
+      url: '/v1/score',
+      headers: as(mes),
+      payload: { equipment: 'cnc-new', at: s.at },
+    });
+    expect(stored.statusCode, stored.body).toBe(200);
+    expect(s).toEqual(stored.json());
+  });
+
   it('needs a key (401), the right role (403), and never stores keys in clear', async () => {
     const none = await app.inject({ method: 'POST', url: '/v1/score', payload: { equipment: 'cnc-001' } });
     expect(none.statusCode).toBe(401);
