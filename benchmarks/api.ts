@@ -7,7 +7,8 @@
  * at instants of the past (each reads its day of readings from QuestDB: the uncached path), at
  * maximum and held, reported apart with answers by status. QuestDB runs beside it (started here,
  * in a temporary directory) with a simulated plant and models trained on it; the load generator
- * (autocannon, benchmarks/cannon.ts) runs in a process of its own.
+ * (benchmarks/cannon.ts: autocannon at the maximum, an evenly paced open loop at a held rate, after
+ * 3 s at that rate untimed) runs in a process of its own.
  *
  * --retrain adds the deployment of `npm start` (the API and the jobs in one process, here this
  * one): the score route held at the rate with no job running, then held again while the nightly
@@ -69,6 +70,15 @@ const failures = (l: Load) =>
 const CONNECTIONS = Number(o.connections);
 const load = (url: string, bodies: string[], keys: string[], seconds: number, rate?: number) =>
   cannon({ url, bodies, keys, connections: CONNECTIONS, seconds, ...(rate === undefined ? {} : { rate }) });
+/**
+ * A held phase: 3 s at the rate, not timed, then the timed phase, the same for every route. The
+ * steady state is what is held: the first second after a change (the plant catching up and
+ * starting to stream, a phase at the maximum rate before) is not.
+ */
+const held = async (url: string, bodies: string[], keys: string[], seconds: number, rate: number) => {
+  await load(url, bodies, keys, 3, rate);
+  return load(url, bodies, keys, seconds, rate);
+};
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-api-'));
 // The rate limiters at their defaults, as deployed: each connection is a client with its own key.
@@ -179,7 +189,7 @@ try {
     });
     gcObserver.observe({ entryTypes: ['gc'] });
     loop.enable();
-    const held = await load(scoreUrl, live, clientKeys, Number(o.duration), Number(o.rate));
+    const heldLive = await held(scoreUrl, live, clientKeys, Number(o.duration), Number(o.rate));
     loop.disable();
     gcObserver.disconnect();
     // With the plant streaming, the bare route too while it streams: how much of the tail is the
@@ -187,7 +197,7 @@ try {
     let bareHeldLive: Load | undefined;
     if (o.live === true) {
       console.error(`bare route at ${o.rate} requests/s for ${o.duration} s, plant streaming...`);
-      bareHeldLive = await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
+      bareHeldLive = await held(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
     }
     streaming.abort();
     await stream.catch(() => {});
@@ -198,7 +208,7 @@ try {
     }
     // The same held rate on the bare route: how much of the tail is the load generator and the machine.
     console.error(`bare route at ${o.rate} requests/s for ${o.duration} s...`);
-    const bareHeld = await load(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
+    const bareHeld = await held(bareUrl, live, clientKeys, Number(o.duration), Number(o.rate));
     // Instants of the past last: each reads a day of readings from QuestDB, and the backlog a burst
     // of them leaves (the gate's queue) would otherwise weigh on the phases after it.
     console.error('score route, maximum rate (10 s), instants of the past...');
@@ -215,16 +225,21 @@ try {
       bare_rps: bareMax.rps,
       bare_p99_ms: bareMax.p99,
       // Errors are failed connections and answers other than 200 and 429 (the limiters' answer).
-      errors: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + l.errors + failures(l), 0),
-      limited_429: [scoreMax, pastMax, held, pastHeld].reduce((n, l) => n + (l.status?.['429'] ?? 0), 0),
+      errors: [scoreMax, pastMax, heldLive, pastHeld].reduce((n, l) => n + l.errors + failures(l), 0),
+      limited_429: [scoreMax, pastMax, heldLive, pastHeld].reduce((n, l) => n + (l.status?.['429'] ?? 0), 0),
       max_ratio_vs_bare: Math.round((scoreMax.rps / bareMax.rps) * 1000) / 1000,
       past_rps: pastMax.rps,
       past_p99_ms: pastMax.p99,
       held_rate: Number(o.rate),
-      held_rps: held.rps,
-      held_p50_ms: held.p50,
-      held_p99_ms: held.p99,
-      held_requests: held.requests,
+      held_rps: heldLive.rps,
+      held_p50_ms: heldLive.p50,
+      held_p99_ms: heldLive.p99,
+      held_p999_ms: heldLive.p999,
+      held_max_ms: heldLive.max,
+      // Requests of the held phase that found all connections busy (the server behind the rate).
+      held_waited_for_connection: heldLive.waited_for_connection,
+      held_send_lag_p99_ms: heldLive.send_lag_p99_ms,
+      held_requests: heldLive.requests,
       held_past_rps: pastHeld.rps,
       held_past_p50_ms: pastHeld.p50,
       held_past_p99_ms: pastHeld.p99,
@@ -232,11 +247,12 @@ try {
       status: {
         max_live: scoreMax.status,
         max_past: pastMax.status,
-        held_live: held.status,
+        held_live: heldLive.status,
         held_past: pastHeld.status,
       },
       bare_held_p50_ms: bareHeld.p50,
       bare_held_p99_ms: bareHeld.p99,
+      bare_held_max_ms: bareHeld.max,
       ...(bareHeldLive === undefined
         ? {}
         : { bare_held_streaming_p50_ms: bareHeldLive.p50, bare_held_streaming_p99_ms: bareHeldLive.p99 }),

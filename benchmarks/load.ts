@@ -29,6 +29,11 @@ export interface Load {
   requests: number;
   /** Answers by HTTP status (the cannon runs only). */
   status?: Record<string, number>;
+  /** Held rates (paced.ts) only: the tail beyond the p99, and how late requests went out. */
+  p999?: number;
+  max?: number;
+  waited_for_connection?: number;
+  send_lag_p99_ms?: number;
 }
 
 /** Runs autocannon in its own process; resolves with its JSON summary. */

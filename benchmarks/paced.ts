@@ -1,0 +1,221 @@
+/**
+ * An open-loop load at a held rate: request k is due at start + k / rate, evenly spaced, whatever
+ * the answers before it did; it goes out on the first idle keep-alive connection (one request in
+ * flight per connection, each connection a client with its own key), or waits for one. Its latency
+ * runs from when it was due to the end of its answer, so time spent waiting for a connection (the
+ * server slower than the rate) counts, as an MES sending on schedule would see it.
+ *
+ * Why not autocannon's `overallRate`: it gives each connection a quota per second, refilled by a
+ * one-second interval, so a connection sends its quota back to back as soon as the second starts
+ * and then waits: "2,000 requests a second" came as a burst at each second's start, answered at
+ * the server's maximum speed, then ~0.5 s of silence (measured in the score server: arrivals
+ * stopped for 376-607 ms every second). And its coordinated-omission correction takes
+ * `Math.ceil(1 / rate)` (a rate per second read as an interval in ms: 1 ms) as the expected
+ * interval, so an answer of 150 ms is recorded as 150 answers of 150, 149, ... 1 ms: a few slow
+ * answers filled the p99.
+ *
+ * Plain HTTP/1.1 over `net` sockets: the request bytes written once per request, the answer read to
+ * its Content-Length (fastify always sends one for these routes; an answer without one is counted
+ * as an error).
+ */
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export interface PacedSpec {
+  readonly url: string;
+  readonly bodies: readonly string[];
+  readonly keys: readonly string[];
+  readonly connections: number;
+  readonly seconds: number;
+  readonly rate: number;
+}
+
+export interface PacedResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+  status: Record<string, number>;
+  /** Requests that found every connection busy and waited for one. */
+  waited_for_connection: number;
+  /** How late requests went out against when they were due (the generator's own lag and the waits): p99, ms. */
+  send_lag_p99_ms: number;
+}
+
+const HEADER_END = Buffer.from('\r\n\r\n');
+const round = (x: number) => Math.round(x * 100) / 100;
+
+function quantile(sorted: Float64Array, p: number): number {
+  return sorted.length === 0
+    ? NaN
+    : (sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number);
+}
+
+class Conn {
+  readonly sock: net.Socket;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  /** When the request in flight was due (undefined: idle). */
+  due: number | undefined;
+  constructor(
+    private readonly host: string,
+    private readonly port: number,
+    readonly key: string,
+    private readonly done: (c: Conn, status: number | undefined) => void,
+  ) {
+    this.sock = this.connect();
+  }
+
+  private connect(): net.Socket {
+    const s = net.connect({ host: this.host, port: this.port, noDelay: true });
+    s.on('data', (d: Buffer) => this.onData(d));
+    s.on('error', () => {});
+    return s;
+  }
+
+  send(bytes: string, due: number): void {
+    this.due = due;
+    this.chunks = [];
+    this.size = 0;
+    this.sock.write(bytes);
+  }
+
+  private onData(d: Buffer): void {
+    this.chunks.push(d);
+    this.size += d.length;
+    const all = this.chunks.length === 1 ? d : Buffer.concat(this.chunks, this.size);
+    this.chunks = [all];
+    const end = all.indexOf(HEADER_END);
+    if (end < 0) return;
+    const head = all.subarray(0, end).toString('latin1');
+    const status = Number(head.slice(9, 12));
+    const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    if (m === null) {
+      this.finish(undefined);
+      return;
+    }
+    if (all.length < end + 4 + Number(m[1])) return;
+    this.finish(status);
+  }
+
+  private finish(status: number | undefined): void {
+    this.chunks = [];
+    this.size = 0;
+    this.done(this, status);
+  }
+}
+
+export function paced(spec: PacedSpec): Promise<PacedResult> {
+  const url = new URL(spec.url);
+  const host = url.hostname;
+  const port = Number(url.port);
+  const path = url.pathname + url.search;
+  const interval = 1000 / spec.rate;
+  const total = Math.round(spec.rate * spec.seconds);
+  const latencies = new Float64Array(total);
+  const lags = new Float64Array(total);
+  let answered = 0;
+  let sent = 0;
+  let errors = 0;
+  let non2xx = 0;
+  let waited = 0;
+  let nextBody = 0;
+  const status: Record<string, number> = {};
+  const idle: Conn[] = [];
+  const queue: number[] = []; // due times of requests waiting for a connection
+  let start = 0;
+  let finished: (() => void) | undefined;
+
+  const request = (c: Conn): string => {
+    const body = spec.bodies[nextBody++ % spec.bodies.length] as string;
+    return (
+      `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+      `Authorization: Bearer ${c.key}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`
+    );
+  };
+  const dispatch = (c: Conn, due: number): void => {
+    lags[sent++] = performance.now() - due;
+    c.send(request(c), due);
+  };
+  const onDone = (c: Conn, code: number | undefined): void => {
+    const due = c.due as number;
+    c.due = undefined;
+    if (code === undefined) errors++;
+    else {
+      latencies[answered++] = performance.now() - due;
+      status[code] = (status[code] ?? 0) + 1;
+      if (code < 200 || code >= 300) non2xx++;
+    }
+    const next = queue.shift();
+    if (next !== undefined) dispatch(c, next);
+    else idle.push(c);
+    if (answered + errors === total) finished?.();
+  };
+  const conns = Array.from(
+    { length: spec.connections },
+    (_, i) => new Conn(host, port, spec.keys[i % spec.keys.length] as string, onDone),
+  );
+  for (const c of conns) {
+    c.sock.on('close', () => {
+      // A connection the server closed: its request in flight is an error; the rest go on.
+      if (c.due !== undefined) {
+        errors++;
+        c.due = undefined;
+        if (answered + errors === total) finished?.();
+      }
+    });
+  }
+
+  return Promise.all(conns.map((c) => new Promise((r) => c.sock.once('connect', r)))).then(
+    () =>
+      new Promise<PacedResult>((resolve) => {
+        idle.push(...conns);
+        start = performance.now();
+        let k = 0;
+        const tick = (): void => {
+          const now = performance.now();
+          while (k < total && start + k * interval <= now) {
+            const due = start + k * interval;
+            k++;
+            const c = idle.pop();
+            if (c === undefined) {
+              waited++;
+              queue.push(due);
+            } else dispatch(c, due);
+          }
+          if (k < total) setTimeout(tick, Math.max(0, start + k * interval - performance.now()));
+        };
+        tick();
+        let over = false;
+        const summary = (): void => {
+          if (over) return;
+          over = true;
+          clearTimeout(grace);
+          for (const c of conns) c.sock.destroy();
+          const lat = latencies.subarray(0, answered).sort();
+          const lag = lags.subarray(0, sent).sort();
+          resolve({
+            rps: Math.round(answered / spec.seconds),
+            p50: round(quantile(lat, 0.5)),
+            p99: round(quantile(lat, 0.99)),
+            p999: round(quantile(lat, 0.999)),
+            max: round(lat.length === 0 ? NaN : (lat[lat.length - 1] as number)),
+            // Failed, or not answered 10 s after the last request was due.
+            errors: total - answered,
+            non2xx,
+            requests: answered,
+            status,
+            waited_for_connection: waited,
+            send_lag_p99_ms: round(quantile(lag, 0.99)),
+          });
+        };
+        // Every request answered, or 10 s after the last was due: what is still out is an error.
+        const grace = setTimeout(summary, spec.seconds * 1000 + 10_000);
+        finished = summary;
+      }),
+  );
+}
