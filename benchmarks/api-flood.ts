@@ -2,8 +2,8 @@
  * POST /v1/score held at a fixed rate with a valid MES key (default 1,000 requests/s for 20 s)
  * while another client sends made-up keys (default 200 a second, each one new), against the same
  * rate held with no flood, in one run. The server is `pdm serve` in a process of its own with the
- * rate limits at their defaults, as deployed; the load generator (autocannon) and the flood client
- * are processes of their own too. Two floods are measured:
+ * rate limits at their defaults, as deployed; the load generator (benchmarks/cannon.ts: paced
+ * evenly, open loop) and the flood client are processes of their own too. Two floods are measured:
  *   - from one address (the per-address budget of failed checks answers it with 429 after 60);
  *   - with the budget lifted (PDM_API_AUTH_FAILURES=1000000), as a flood spread over many
  *     addresses would be: every made-up key is checked, off the event loop, bounded.
@@ -23,7 +23,7 @@ import { KeyStore } from '../src/api/keys.ts';
 import { loadConfig } from '../src/config.ts';
 import { connectStore } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
-import { autocannon, benchEnv, plantWithModels, serveChild } from './load.ts';
+import { benchEnv, cannon, plantWithModels, serveChild } from './load.ts';
 import type { Load } from './load.ts';
 
 const { values: o } = parseArgs({
@@ -106,7 +106,6 @@ try {
     trees: Number(o.trees),
   });
   const key = new KeyStore(config.api.keysFile).create('mes').key;
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
   const body = JSON.stringify({ equipment: 'cnc-001' });
   const seconds = Number(o.duration);
   const rate = Number(o.rate);
@@ -115,12 +114,12 @@ try {
     `${await serveChild([path.resolve(here, '../bin/pdm.js'), 'serve'], { ...env, ...extra, PDM_API_PORT: String(await freePort()) }, stops)}/v1/score`;
 
   const measure = async (label: string, url: string, withFlood: boolean) => {
-    await autocannon(url, body, headers, 5, connections, rate); // warm-up, same for every case
+    await cannon({ url, bodies: [body], keys: [key], connections, seconds: 5, rate }); // warm-up, same for every case
     console.error(
       `${label}: ${rate} requests/s for ${seconds} s${withFlood ? `, ${o.flood} made-up keys/s beside` : ''}...`,
     );
     const f = withFlood ? flood(url, seconds) : undefined;
-    const held: Load = await autocannon(url, body, headers, seconds, connections, rate);
+    const held: Load = await cannon({ url, bodies: [body], keys: [key], connections, seconds, rate });
     return { held, flood: f ? await f.done : null };
   };
 
@@ -149,6 +148,12 @@ try {
       alone: alone.held.non2xx,
       one_address: oneAddress.held.non2xx,
       unlimited: unlimited.held.non2xx,
+    },
+    // The score route's answers by HTTP status (429: a limiter; 503: the store's pool busy).
+    score_status: {
+      alone: alone.held.status,
+      one_address: oneAddress.held.status,
+      unlimited: unlimited.held.status,
     },
     flood_answers: { one_address: oneAddress.flood?.counts, unlimited: unlimited.flood?.counts },
     target_ratio: 2,

@@ -1,4 +1,4 @@
-/** Load generation shared by the API benchmarks: autocannon and servers in processes of their own. */
+/** Load generation shared by the API benchmarks: the load (cannon.ts) and servers in processes of their own. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -15,10 +15,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CANNON = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'cannon.ts');
-const AUTOCANNON = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../node_modules/autocannon/autocannon.js',
-);
 
 export interface Load {
   rps: number;
@@ -34,58 +30,6 @@ export interface Load {
   max?: number;
   waited_for_connection?: number;
   send_lag_p99_ms?: number;
-}
-
-/** Runs autocannon in its own process; resolves with its JSON summary. */
-export function autocannon(
-  url: string,
-  body: string,
-  headers: Record<string, string>,
-  seconds: number,
-  connections: number,
-  rate?: number,
-): Promise<Load> {
-  const args = [
-    AUTOCANNON,
-    '--json',
-    '-c',
-    String(connections),
-    '-d',
-    String(seconds),
-    '-m',
-    'POST',
-    '-b',
-    body,
-  ];
-  for (const [k, v] of Object.entries(headers)) args.push('-H', `${k}=${v}`);
-  if (rate !== undefined) args.push('-R', String(rate));
-  args.push(url);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'ignore'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('error', reject);
-    child.on('close', () => {
-      try {
-        const r = JSON.parse(out) as {
-          requests: { average: number; total: number };
-          latency: { p50: number; p99: number };
-          errors: number;
-          non2xx: number;
-        };
-        resolve({
-          rps: Math.round(r.requests.average),
-          p50: r.latency.p50,
-          p99: r.latency.p99,
-          errors: r.errors,
-          non2xx: r.non2xx,
-          requests: r.requests.total,
-        });
-      } catch (err) {
-        reject(new Error(`autocannon gave no JSON: ${out.slice(0, 300)} (${String(err)})`));
-      }
-    });
-  });
 }
 
 /**

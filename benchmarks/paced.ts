@@ -42,6 +42,8 @@ export interface PacedResult {
   status: Record<string, number>;
   /** Requests that found every connection busy and waited for one. */
   waited_for_connection: number;
+  /** Answers with no request in flight (e.g. a 408 on an idle connection), not counted above. */
+  unsolicited: number;
   /** How late requests went out against when they were due (the generator's own lag and the waits): p99, ms. */
   send_lag_p99_ms: number;
 }
@@ -56,7 +58,9 @@ function quantile(sorted: Float64Array, p: number): number {
 }
 
 class Conn {
-  readonly sock: net.Socket;
+  sock: net.Socket;
+  /** Answers that came with no request in flight (a server's 408 on an idle connection). */
+  unsolicited = 0;
   private chunks: Buffer[] = [];
   private size = 0;
   /** When the request in flight was due (undefined: idle). */
@@ -77,6 +81,13 @@ class Conn {
     return s;
   }
 
+  /** A new connection in place of one the server closed (writes wait for it to connect). */
+  reconnect(): void {
+    this.chunks = [];
+    this.size = 0;
+    this.sock = this.connect();
+  }
+
   send(bytes: string, due: number): void {
     this.due = due;
     this.chunks = [];
@@ -85,6 +96,10 @@ class Conn {
   }
 
   private onData(d: Buffer): void {
+    if (this.due === undefined) {
+      this.unsolicited++;
+      return;
+    }
     this.chunks.push(d);
     this.size += d.length;
     const all = this.chunks.length === 1 ? d : Buffer.concat(this.chunks, this.size);
@@ -125,6 +140,8 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
   let waited = 0;
   let nextBody = 0;
   const status: Record<string, number> = {};
+  // Idle connections, first in first out: every connection takes its turn, as a client fleet
+  // would, instead of a few carrying the load while the rest sit idle into the server's timeouts.
   const idle: Conn[] = [];
   const queue: number[] = []; // due times of requests waiting for a connection
   let start = 0;
@@ -159,16 +176,26 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
     { length: spec.connections },
     (_, i) => new Conn(host, port, spec.keys[i % spec.keys.length] as string, onDone),
   );
-  for (const c of conns) {
-    c.sock.on('close', () => {
-      // A connection the server closed: its request in flight is an error; the rest go on.
-      if (c.due !== undefined) {
+  let stopped = false;
+  const watch = (c: Conn): void => {
+    c.sock.once('close', () => {
+      if (stopped) return;
+      // A connection the server closed: its request in flight is an error, and a new connection
+      // takes its place.
+      const inFlight = c.due !== undefined;
+      c.reconnect();
+      watch(c);
+      if (inFlight) {
         errors++;
         c.due = undefined;
+        const next = queue.shift();
+        if (next !== undefined) dispatch(c, next);
+        else idle.push(c);
         if (answered + errors === total) finished?.();
       }
     });
-  }
+  };
+  conns.forEach(watch);
 
   return Promise.all(conns.map((c) => new Promise((r) => c.sock.once('connect', r)))).then(
     () =>
@@ -181,7 +208,7 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
           while (k < total && start + k * interval <= now) {
             const due = start + k * interval;
             k++;
-            const c = idle.pop();
+            const c = idle.shift();
             if (c === undefined) {
               waited++;
               queue.push(due);
@@ -194,6 +221,7 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
         const summary = (): void => {
           if (over) return;
           over = true;
+          stopped = true;
           clearTimeout(grace);
           for (const c of conns) c.sock.destroy();
           const lat = latencies.subarray(0, answered).sort();
@@ -210,6 +238,7 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
             requests: answered,
             status,
             waited_for_connection: waited,
+            unsolicited: conns.reduce((n, c) => n + c.unsolicited, 0),
             send_lag_p99_ms: round(quantile(lag, 0.99)),
           });
         };
