@@ -243,6 +243,8 @@ try {
       held_past_rps: pastHeld.rps,
       held_past_p50_ms: pastHeld.p50,
       held_past_p99_ms: pastHeld.p99,
+      // The open loop at the held rate: what a server answering a dozen a second left unanswered.
+      held_past_unanswered: pastHeld.unanswered,
       // Answers by HTTP status per phase (503: the store's connection pool was exhausted).
       status: {
         max_live: scoreMax.status,

@@ -29,6 +29,8 @@ export interface Load {
   p999?: number;
   max?: number;
   waited_for_connection?: number;
+  /** Held rates only: requests still unanswered 10 s after the last was due (not errors). */
+  unanswered?: number;
   send_lag_p99_ms?: number;
 }
 

@@ -36,7 +36,13 @@ export interface PacedResult {
   p99: number;
   p999: number;
   max: number;
+  /** Requests that failed: the connection closed under them, or an answer without a length. */
   errors: number;
+  /**
+   * Requests still waiting for a connection or an answer 10 s after the last was due: a server
+   * slower than the rate (scores at instants of the past answer a dozen a second).
+   */
+  unanswered: number;
   non2xx: number;
   requests: number;
   status: Record<string, number>;
@@ -197,7 +203,12 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
   };
   conns.forEach(watch);
 
-  return Promise.all(conns.map((c) => new Promise((r) => c.sock.once('connect', r)))).then(
+  const connected = (c: Conn) =>
+    new Promise((resolve, reject) => {
+      c.sock.once('connect', resolve);
+      c.sock.once('error', reject);
+    });
+  return Promise.all(conns.map(connected)).then(
     () =>
       new Promise<PacedResult>((resolve) => {
         idle.push(...conns);
@@ -232,8 +243,8 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
             p99: round(quantile(lat, 0.99)),
             p999: round(quantile(lat, 0.999)),
             max: round(lat.length === 0 ? NaN : (lat[lat.length - 1] as number)),
-            // Failed, or not answered 10 s after the last request was due.
-            errors: total - answered,
+            errors,
+            unanswered: total - answered - errors,
             non2xx,
             requests: answered,
             status,
