@@ -85,11 +85,19 @@ export function conformalIntervals(
   // A median Kaplan-Meier cannot reach is unknown: no correction of the point (an empirical
   // median of censored bounds would pull every prediction down to what machines had survived).
   const median = cdf.find((c) => c.cdf >= 0.5 - 1e-12)?.value ?? 0;
+  // Nested, from the narrowest level up: a higher coverage is at least as wide. Under heavy
+  // censoring one level's lower bound can come from Kaplan-Meier and the next one's from the
+  // empirical fallback, which is not ordered with it; widening to the narrower level's bounds only
+  // makes an interval more conservative.
+  let low = Infinity;
+  let high = -Infinity;
   return [
     { level: 0, low: median, high: median },
     ...INTERVAL_LEVELS.map((level) => {
       const hi = Math.min(1, (1 - (1 - level) / 2) * ((n + 1) / n));
-      return { level, low: lower(1 - hi), high: upper(hi) };
+      low = Math.min(low, lower(1 - hi));
+      high = Math.max(high, upper(hi));
+      return { level, low, high };
     }),
   ];
 }
