@@ -1,8 +1,9 @@
 /**
  * One load run in a process of its own (so the load generator never shares the server's event
- * loop): at a held rate, the paced open-loop generator of paced.ts; at the maximum, autocannon, driven programmatically so that every request body of a list is sent in
- * turn (all equipment, or instants of the past) and every connection is a client with its own API
- * key, as an MES deployment has. Reads its spec from the JSON file named by argv[2]; prints one
+ * loop): at a held rate, the paced open-loop generator of paced.ts; at the maximum, autocannon,
+ * driven programmatically. Either way every request body of a list is sent in turn (all
+ * equipment, or instants of the past) and every connection is a client with its own API key, as
+ * an MES deployment has. Reads its spec from the JSON file named by argv[2]; prints one
  * JSON summary.
  */
 import autocannon from 'autocannon';

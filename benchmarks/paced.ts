@@ -67,8 +67,8 @@ class Conn {
   sock: net.Socket;
   /** Answers that came with no request in flight (a server's 408 on an idle connection). */
   unsolicited = 0;
-  private chunks: Buffer[] = [];
-  private size = 0;
+  /** The answer's bytes so far. */
+  private got: Buffer | undefined;
   /** When the request in flight was due (undefined: idle). */
   due: number | undefined;
   constructor(
@@ -89,15 +89,12 @@ class Conn {
 
   /** A new connection in place of one the server closed (writes wait for it to connect). */
   reconnect(): void {
-    this.chunks = [];
-    this.size = 0;
     this.sock = this.connect();
   }
 
   send(bytes: string, due: number): void {
     this.due = due;
-    this.chunks = [];
-    this.size = 0;
+    this.got = undefined;
     this.sock.write(bytes);
   }
 
@@ -106,27 +103,16 @@ class Conn {
       this.unsolicited++;
       return;
     }
-    this.chunks.push(d);
-    this.size += d.length;
-    const all = this.chunks.length === 1 ? d : Buffer.concat(this.chunks, this.size);
-    this.chunks = [all];
+    const all = this.got === undefined ? d : Buffer.concat([this.got, d]);
+    this.got = all;
     const end = all.indexOf(HEADER_END);
     if (end < 0) return;
     const head = all.subarray(0, end).toString('latin1');
     const status = Number(head.slice(9, 12));
     const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-    if (m === null) {
-      this.finish(undefined);
-      return;
-    }
-    if (all.length < end + 4 + Number(m[1])) return;
-    this.finish(status);
-  }
-
-  private finish(status: number | undefined): void {
-    this.chunks = [];
-    this.size = 0;
-    this.done(this, status);
+    if (m !== null && all.length < end + 4 + Number(m[1])) return;
+    this.got = undefined;
+    this.done(this, m === null ? undefined : status);
   }
 }
 
@@ -150,8 +136,8 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
   // would, instead of a few carrying the load while the rest sit idle into the server's timeouts.
   const idle: Conn[] = [];
   const queue: number[] = []; // due times of requests waiting for a connection
-  let start = 0;
   let finished: (() => void) | undefined;
+  let stopped = false;
 
   const request = (c: Conn): string => {
     const body = spec.bodies[nextBody++ % spec.bodies.length] as string;
@@ -164,25 +150,27 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
     lags[sent++] = performance.now() - due;
     c.send(request(c), due);
   };
-  const onDone = (c: Conn, code: number | undefined): void => {
-    const due = c.due as number;
+  /** A connection free again: the oldest waiting request takes it, else it joins the idle ones. */
+  const release = (c: Conn): void => {
     c.due = undefined;
-    if (code === undefined) errors++;
-    else {
-      latencies[answered++] = performance.now() - due;
-      status[code] = (status[code] ?? 0) + 1;
-      if (code < 200 || code >= 300) non2xx++;
-    }
     const next = queue.shift();
     if (next !== undefined) dispatch(c, next);
     else idle.push(c);
     if (answered + errors === total) finished?.();
   };
+  const onDone = (c: Conn, code: number | undefined): void => {
+    if (code === undefined) errors++;
+    else {
+      latencies[answered++] = performance.now() - (c.due as number);
+      status[code] = (status[code] ?? 0) + 1;
+      if (code < 200 || code >= 300) non2xx++;
+    }
+    release(c);
+  };
   const conns = Array.from(
     { length: spec.connections },
     (_, i) => new Conn(host, port, spec.keys[i % spec.keys.length] as string, onDone),
   );
-  let stopped = false;
   const watch = (c: Conn): void => {
     c.sock.once('close', () => {
       if (stopped) return;
@@ -193,11 +181,7 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
       watch(c);
       if (inFlight) {
         errors++;
-        c.due = undefined;
-        const next = queue.shift();
-        if (next !== undefined) dispatch(c, next);
-        else idle.push(c);
-        if (answered + errors === total) finished?.();
+        release(c);
       }
     });
   };
@@ -212,7 +196,7 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
     () =>
       new Promise<PacedResult>((resolve) => {
         idle.push(...conns);
-        start = performance.now();
+        const start = performance.now();
         let k = 0;
         const tick = (): void => {
           const now = performance.now();
@@ -228,10 +212,8 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
           if (k < total) setTimeout(tick, Math.max(0, start + k * interval - performance.now()));
         };
         tick();
-        let over = false;
         const summary = (): void => {
-          if (over) return;
-          over = true;
+          if (stopped) return;
           stopped = true;
           clearTimeout(grace);
           for (const c of conns) c.sock.destroy();
@@ -253,7 +235,8 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
             send_lag_p99_ms: round(quantile(lag, 0.99)),
           });
         };
-        // Every request answered, or 10 s after the last was due: what is still out is an error.
+        // Every request answered or failed, or 10 s after the last was due: what is still out is
+        // unanswered.
         const grace = setTimeout(summary, spec.seconds * 1000 + 10_000);
         finished = summary;
       }),

@@ -21,7 +21,7 @@ import {
   sql,
 } from '../src/store/index.ts';
 import { ErrorCodes, PdmError } from '../src/errors.ts';
-import type { Store } from '../src/store/index.ts';
+import type { ExportColumn, Store } from '../src/store/index.ts';
 
 export interface TimeRange {
   /** Epoch microseconds, inclusive. */
@@ -72,6 +72,11 @@ export async function loadReadings(
   });
 }
 
+/** The columns of `readings_equipment_window`: the time, then each sensor. */
+function windowColumns(sensors: readonly string[]): ExportColumn[] {
+  return [{ name: 'ts', kind: 'timestamp' }, ...sensors.map((name) => ({ name, kind: 'double' as const }))];
+}
+
 /**
  * `loadReadings` as QuestDB's Parquet export, one equipment at a time (a file is held whole until
  * its footer, so one machine's range at a time, not the plant's): the same table as the CSV export
@@ -97,10 +102,7 @@ async function readingsAsParquet(
   // QuestDB orders symbols by their UTF-16 code units, as this sort does (the ids are ASCII).
   ids.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const text = sql('readings_equipment_window', store.tables, { sensors });
-  const columns = [
-    { name: 'ts', kind: 'timestamp' as const },
-    ...sensors.map((name) => ({ name, kind: 'double' as const })),
-  ];
+  const columns = windowColumns(sensors);
   const parts: { value: string; table: Table }[] = [];
   let read = 0;
   for (const id of ids) {
@@ -156,10 +158,7 @@ export async function loadEquipmentWindow(
   const via = store.config.questdb.readVia;
   if (via !== 'pg' && inlineSafeSymbol(equipment)) {
     const inlined = inlineParams(text, [{ symbol: equipment }, range.from, range.to]);
-    const columns = [
-      { name: 'ts', kind: 'timestamp' as const },
-      ...sensors.map((name) => ({ name, kind: 'double' as const })),
-    ];
+    const columns = windowColumns(sensors);
     const o = signal === undefined ? {} : { signal };
     if (via === 'export' && windowPathUp('parquet')) {
       try {

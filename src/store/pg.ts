@@ -49,13 +49,13 @@ export function createPool(cfg: QuestDbConfig, max = 4): pg.Pool {
   return pool;
 }
 
-/** Runs one statement with bind parameters; errors name the statement's first line. */
 /** A query's first line that is not a comment (SQL files open with one), for error messages. */
 export function queryHead(text: string): string {
   const line = text.split('\n').find((l) => l.trim() !== '' && !l.trim().startsWith('--')) ?? text;
   return line.trim().slice(0, 120);
 }
 
+/** Runs one statement with bind parameters; errors name the statement's first line (`queryHead`). */
 export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
   pool: pg.Pool,
   text: string,
@@ -64,10 +64,13 @@ export async function query<R extends pg.QueryResultRow = pg.QueryResultRow>(
   try {
     return await pool.query<R>(text, values as unknown[]);
   } catch (err) {
-    const head = queryHead(text);
-    throw new PdmError(ErrorCodes.QUERY_FAILED, `Query failed (${head}): ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new PdmError(
+      ErrorCodes.QUERY_FAILED,
+      `Query failed (${queryHead(text)}): ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 

@@ -102,6 +102,25 @@ const ScoreReply = Open(
  */
 const liveJson = new WeakMap<object, string>();
 
+/** A request's readings, each naming only sensors the equipment's models read; else a 400 naming it. */
+function requestReadings(
+  equipment: string,
+  readings: readonly ({ ts: string | number } & Record<string, string | number | null>)[],
+  modelSensors: readonly string[],
+) {
+  const sensors = new Set(modelSensors);
+  return readings.map((r, i) => {
+    const { ts, ...values } = r;
+    const unknown = Object.keys(values).find((k) => !sensors.has(k));
+    if (unknown !== undefined)
+      throw new InvalidInput(
+        `body.readings.${i}.${unknown}`,
+        `not a sensor the models of ${equipment} read (${[...sensors].join(', ')})`,
+      );
+    return { ts: readingTime(ts, `body.readings.${i}.ts`), values: values as Record<string, number | null> };
+  });
+}
+
 const score: FastifyPluginAsyncTypebox = async (app) => {
   const { scorer } = app.services;
   app.post(
@@ -127,23 +146,14 @@ const score: FastifyPluginAsyncTypebox = async (app) => {
           `${req.body.at} is in the future: a score reads the readings up to its instant (leave at out for now)`,
         );
       // Readings name sensors of the equipment's model scope (the plant file's classes).
-      const sensors =
+      const extra =
         readings === undefined
           ? undefined
-          : new Set(scorer.current.scorerFor(req.body.equipment).scope.featureSet.sensors);
-      const extra = readings?.map((r, i) => {
-        const { ts, ...values } = r;
-        const unknown = Object.keys(values).find((k) => !sensors?.has(k));
-        if (unknown !== undefined)
-          throw new InvalidInput(
-            `body.readings.${i}.${unknown}`,
-            `not a sensor the models of ${req.body.equipment} read (${[...(sensors ?? [])].join(', ')})`,
-          );
-        return {
-          ts: readingTime(ts, `body.readings.${i}.ts`),
-          values: values as Record<string, number | null>,
-        };
-      });
+          : requestReadings(
+              req.body.equipment,
+              readings,
+              scorer.current.scorerFor(req.body.equipment).scope.featureSet.sensors,
+            );
       const batchEnd =
         mes?.batch_end === undefined ? undefined : instant(mes.batch_end, 'body.mes.batch_end');
       // A score at a past instant may wait for the stored-window gate: aborted when the connection
