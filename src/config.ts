@@ -32,6 +32,12 @@ export interface QuestDbConfig {
   readonly java: string | undefined;
   readonly heap: string;
   /**
+   * The lowest level the managed QuestDB logs to questdb.log: ERROR (the default) keeps errors,
+   * critical messages and the start-up advisories; INFO adds a few lines for every query and
+   * commit (a third of a core under live scoring, and a log without bound); DEBUG more.
+   */
+  readonly logLevel: 'DEBUG' | 'INFO' | 'ERROR' | 'CRITICAL';
+  /**
    * How history is read: QuestDB's export over HTTP (Parquet where the query allows, else CSV),
    * its CSV export alone, or the PG wire.
    */
@@ -203,6 +209,11 @@ export const ENV_VARS: readonly EnvVar[] = [
     help: 'QuestDB server jar (fetched by npm run setup)',
   },
   { name: 'PDM_QUESTDB_HEAP', default: '1g', help: 'Java heap of the managed QuestDB (-Xmx)' },
+  {
+    name: 'PDM_QUESTDB_LOG_LEVEL',
+    default: 'ERROR',
+    help: 'Lowest level the managed QuestDB writes to questdb.log: ERROR (errors, critical, start-up), INFO (every query and commit too), DEBUG or CRITICAL',
+  },
   {
     name: 'PDM_READ_VIA',
     default: 'export',
@@ -486,6 +497,12 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       `PDM_QUESTDB_HEAP=${JSON.stringify(heap)}: expected e.g. 512m or 2g`,
     );
   }
+  const questdbLog = read(env, 'PDM_QUESTDB_LOG_LEVEL').toUpperCase();
+  if (questdbLog !== 'DEBUG' && questdbLog !== 'INFO' && questdbLog !== 'ERROR' && questdbLog !== 'CRITICAL')
+    throw new PdmError(
+      ErrorCodes.CONFIG_INVALID,
+      `PDM_QUESTDB_LOG_LEVEL=${JSON.stringify(questdbLog)}: expected DEBUG, INFO, ERROR or CRITICAL`,
+    );
   const java = read(env, 'PDM_JAVA');
   const readVia = read(env, 'PDM_READ_VIA');
   if (readVia !== 'export' && readVia !== 'csv' && readVia !== 'pg')
@@ -507,6 +524,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     jar: path.resolve(cwd, read(env, 'PDM_QUESTDB_JAR')),
     java: java === '' ? undefined : java,
     heap,
+    logLevel: questdbLog,
     readVia,
   };
   const ingest: IngestConfig = {

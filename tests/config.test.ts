@@ -74,6 +74,17 @@ describe('the alert budgets', () => {
   });
 });
 
+describe("the managed QuestDB's log", () => {
+  it('errors and start-up by default; INFO, DEBUG or CRITICAL when asked, in any case; nothing else', () => {
+    expect(loadConfig({}).questdb.logLevel).toBe('ERROR');
+    expect(loadConfig({ PDM_QUESTDB_LOG_LEVEL: 'info' }).questdb.logLevel).toBe('INFO');
+    expect(loadConfig({ PDM_QUESTDB_LOG_LEVEL: 'DEBUG' }).questdb.logLevel).toBe('DEBUG');
+    expect(() => loadConfig({ PDM_QUESTDB_LOG_LEVEL: 'verbose' })).toThrow(
+      /PDM_QUESTDB_LOG_LEVEL="VERBOSE": expected DEBUG, INFO, ERROR or CRITICAL/,
+    );
+  });
+});
+
 describe('how history is read', () => {
   it('through the exports by default; the CSV export alone or the PG wire when asked; nothing else', () => {
     expect(loadConfig({}).questdb.readVia).toBe('export');

@@ -86,6 +86,18 @@ export function serverEnv(cfg: QuestDbConfig): Record<string, string> {
     // default: a retrain, a health view and a backtest reading at once got HTTP 429 and fell back
     // to the slower PG wire.
     QDB_HTTP_EXPORT_CONNECTION_LIMIT: '8',
+    // An idle worker (network, query, write pools) spins by default: Thread.yield up to 7,000 idle
+    // cycles, short naps up to 10,000, and only then sleeps 10 ms at a time. Every query therefore
+    // cost a few hundred ms of spinning after it: a query every 100 ms kept 0.68 of a core busy
+    // in QuestDB, every 20 ms 1.58 cores, on the two cores the engine shares with it. Napping
+    // after 100 idle cycles and sleeping after 200, 2 ms at a time: 0.21 and 0.64 of a core, the
+    // median query 0.1-0.5 ms slower (docs/performance.md, "QuestDB's idle workers").
+    QDB_SHARED_WORKER_NAP_THRESHOLD: '100',
+    QDB_SHARED_WORKER_SLEEP_THRESHOLD: '200',
+    QDB_SHARED_WORKER_SLEEP_TIMEOUT: '2',
+    // INFO logged a few lines for every query and commit: the logging thread took ~0.1 of a core
+    // under live scoring, and questdb.log grew without bound.
+    QDB_LOG_W_STDOUT_LEVEL: cfg.logLevel,
   };
 }
 

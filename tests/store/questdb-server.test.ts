@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -114,6 +114,14 @@ describe('the managed server', () => {
     expect(again.json).toMatchObject({ ok: true, started: false, pid });
     const status = await pdm(['db', 'status', '--json'], env);
     expect(status.json).toMatchObject({ managed: true, running: true, answering: true, pid });
+    // Its log has the start-up advisories and errors, not a few lines per query (INFO grew it
+    // without bound). QuestDB's lines: "<time> <level letter> <thread> <message>".
+    const store = await connectStore(loadConfig(env));
+    for (let i = 0; i < 20; i++) await store.pool.query('SELECT 1 AS one');
+    await store.close();
+    const log = readFileSync(path.join(env.PDM_QUESTDB_DATA_DIR, 'questdb.log'), 'utf8');
+    expect(log).toMatch(/^\S+ A server-main QuestDB /m);
+    expect(log.match(/^\S+ I .*/gm) ?? []).toEqual([]);
     const stop = await pdm(['db', 'stop', '--json'], env);
     expect(stop.json).toMatchObject({ ok: true, stopped: true });
     expect(isAlive(pid)).toBe(false);
