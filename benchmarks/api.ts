@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { tuneForServing } from '../bin/serving.js';
 import { bareApp } from './bare-route.ts';
 import { benchEnv, cannon, plantWithModels, serveChild } from './load.ts';
 import type { Load } from './load.ts';
@@ -42,6 +43,10 @@ import type { Store } from '../src/store/index.ts';
 import { QuestDbSink, simulate } from '../src/sim/index.ts';
 import { connectStore } from '../src/store/index.ts';
 import { freePort } from '../tests/helpers/ports.ts';
+
+// This process serves the API itself with --server inline and in the retrain phases (the
+// deployment of `npm start`): with the V8 settings `pdm serve` and `npm start` run with.
+tuneForServing();
 
 const { values: o } = parseArgs({
   options: {
