@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { isPdmError } from '../../src/errors.ts';
 import { findJava, parseJavaVersion } from '../../src/store/questdb-java.ts';
@@ -110,6 +110,10 @@ describe('the managed server', () => {
     expect(start.code, start.stderr).toBe(0);
     expect(start.json).toMatchObject({ ok: true, started: true, running: true, answering: true });
     const pid = start.json.pid as number;
+    // Stopped whatever fails below: a failed assertion left this server running beside what ran next.
+    onTestFinished(async () => {
+      await pdm(['db', 'stop', '--json'], env);
+    });
     const again = await pdm(['db', 'start', '--json'], env);
     expect(again.json).toMatchObject({ ok: true, started: false, pid });
     const status = await pdm(['db', 'status', '--json'], env);
