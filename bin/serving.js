@@ -9,7 +9,7 @@ import v8 from 'node:v8';
  * server's request, response and header objects. From then on every request's objects (~4 KB)
  * were old-generation garbage: each young collection took 9-21 ms instead of 1-3 ms (old-to-new
  * references to scan), and a full collection followed every ~15 s. With it off, /v1/score's p99
- * held at 2,000 requests/s went from 23-24 ms to 12-16 ms (docs/performance.md).
+ * held at 2,000 requests/s went from 23-24 ms to 14-16 ms (docs/performance.md).
  */
 export function tuneForServing() {
   v8.setFlagsFromString('--no-allocation-site-pretenuring');

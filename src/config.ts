@@ -34,7 +34,7 @@ export interface QuestDbConfig {
   /**
    * The lowest level the managed QuestDB logs to questdb.log: ERROR (the default) keeps errors,
    * critical messages and the start-up advisories; INFO adds a few lines for every query and
-   * commit (a third of a core under live scoring, and a log without bound); DEBUG more.
+   * commit (about a tenth of a core under live scoring, and a log without bound); DEBUG more.
    */
   readonly logLevel: 'DEBUG' | 'INFO' | 'ERROR' | 'CRITICAL';
   /**
