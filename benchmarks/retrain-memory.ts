@@ -2,8 +2,9 @@
  * Peak memory of the nightly retrain against the length of the plant's history. For each plant
  * length (default 7, 30 and 90 days) a simulated plant is backfilled into a QuestDB of its own
  * (12 machines, one reading every 10 s by default, so that 90 days fit on a small disk), then
- * `pdm jobs run retrain` runs in a process of its own, which reports its peak RSS on exit (the
- * process with its worker threads: `process.resourceUsage().maxRSS`), with the wall time. The retrain reads a bounded
+ * `pdm jobs run retrain` runs in a process of its own, whose retrain runs in a child process
+ * (retrain-runner.ts): each reports its peak RSS on exit (`process.resourceUsage().maxRSS`, worker
+ * threads included) and the larger of the two is reported, with the wall time. The retrain reads a bounded
  * window of history (PDM_TRAIN_HISTORY_DAYS, default 30): a plant older than the window must
  * retrain in about the memory of one the window's length, not in memory growing with its age.
  *
@@ -33,8 +34,9 @@ const { values: o } = parseArgs({
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PDM = path.resolve(here, '../bin/pdm.js');
 /**
- * Preloaded into the retrain's process: its peak RSS (kB), printed as it exits. Worker threads run
- * preloads too: only the main thread prints (the process's peak, worker threads included).
+ * Preloaded into `pdm jobs run retrain` and, inherited, into its retrain process: each one's peak
+ * RSS (kB), printed as it exits. Worker threads run preloads too: only main threads print (the
+ * process's peak, worker threads included).
  */
 const PEAK_RSS =
   "data:text/javascript,import{isMainThread}from'node:worker_threads';if(isMainThread)process.on('exit',()=>process.stderr.write('PEAK_RSS_KB '+process.resourceUsage().maxRSS+'\\n'))";

@@ -9,6 +9,7 @@ import type { Store } from '../store/index.ts';
 import { AdvisoryLockLeader, SoleLeader } from './leader.ts';
 import type { Leadership } from './leader.ts';
 import { plantJobs } from './plant-jobs.ts';
+import { RetrainProcess } from './retrain-runner.ts';
 import { StoreRunLog } from './run-log.ts';
 import { JobScheduler } from './scheduler.ts';
 import type { SchedulerEvent } from './scheduler.ts';
@@ -19,6 +20,8 @@ export interface EngineJobs {
   readonly log: StoreRunLog;
   readonly alerts: AlertManager;
   readonly deliverer: AlertDeliverer;
+  /** Where the retrain job runs (absent: in this thread, retrainInProcess). */
+  readonly retrainProcess?: RetrainProcess;
   stop(): Promise<void>;
 }
 
@@ -35,7 +38,7 @@ export interface EngineJobOptions {
   readonly schedule?: boolean;
   /** Told each step of a long job (see PlantJobDeps). */
   readonly onProgress?: (what: string) => void;
-  /** Retrain in the calling thread instead of a worker thread (default false). */
+  /** Retrain in the calling thread instead of a process of its own (default false). */
   readonly retrainInProcess?: boolean;
 }
 
@@ -63,6 +66,7 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
     timeZone: o.scorer.current.plant?.timezone,
   });
   const scheduler = new JobScheduler({ log, leader, onEvent: o.onEvent, host: log.hostId });
+  const retrainProcess = o.retrainInProcess === true ? undefined : new RetrainProcess();
   for (const spec of Object.values(
     plantJobs({
       store: o.store,
@@ -72,7 +76,7 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
       trees: o.trees,
       alerts,
       onProgress: o.onProgress,
-      retrainInProcess: o.retrainInProcess,
+      retrainProcess,
     }),
   ))
     scheduler.add(spec);
@@ -86,8 +90,13 @@ export async function startEngineJobs(o: EngineJobOptions): Promise<EngineJobs> 
     log,
     alerts,
     deliverer,
+    ...(retrainProcess === undefined ? {} : { retrainProcess }),
     async stop() {
-      await scheduler.stop();
+      // A retrain in progress is stopped, not waited for (it can run for minutes): its run fails
+      // and says so.
+      const stopping = scheduler.stop();
+      await retrainProcess?.stop();
+      await stopping;
       await deliverer.stop();
       await leader.close();
     },

@@ -16,7 +16,8 @@ import {
 import { checkFreshness, raiseEvents } from '../../pipelines/freshness.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import type { AlertManager } from '../alerts/index.ts';
-import { retrainInWorker } from './retrain-runner.ts';
+import { retrainData } from './retrain-runner.ts';
+import type { RetrainProcess } from './retrain-runner.ts';
 import { retrainScopes } from './retrain-scope.ts';
 import type { JobsConfig, JobName } from '../config.ts';
 import type { Score } from '../scoring/scorer.ts';
@@ -36,10 +37,10 @@ export interface PlantJobDeps {
   /** Told each step of a long job (the retrain job runs for minutes), e.g. to show it on a terminal. */
   readonly onProgress?: (what: string) => void;
   /**
-   * Retrain in the calling thread instead of a worker thread (default false: in a worker, so the
-   * API's event loop stays free while it runs).
+   * Where the retrain runs: its process of its own (the API's event loop stays free while it runs),
+   * or, absent, the calling thread.
    */
-  readonly retrainInProcess?: boolean;
+  readonly retrainProcess?: RetrainProcess;
 }
 
 /** Features are refreshed for this much recent time on each run (more than the default interval, so runs overlap rather than leave gaps). */
@@ -160,20 +161,24 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         const plant = d.scorer.current.plant;
         const options = { metric: d.config.retrainMetric, trees: d.trees, onProgress: d.onProgress };
         // Off the event loop by default: the API keeps answering while this runs for minutes.
-        const results =
-          d.retrainInProcess === true || plant === null
-            ? await retrainScopes(store, registry, scopes, range, options)
-            : await retrainInWorker(store, registry, plant, scopes, range, options);
+        const child =
+          d.retrainProcess === undefined || plant === null
+            ? undefined
+            : await d.retrainProcess.retrain(
+                retrainData(store, registry, plant, scopes, range, options),
+                options.onProgress,
+              );
+        const results = child?.results ?? (await retrainScopes(store, registry, scopes, range, options));
         let promoted = 0;
         const details: string[] = [];
         for (const r of results) {
           promoted += r.promoted;
           details.push(r.detail);
         }
-        const worker = results.find((r) => r.threadId !== 0);
-        if (worker !== undefined)
+        if (child !== undefined)
           details.push(
-            `retrained in a worker thread${worker.nice > 0 ? ` at nice ${worker.nice}` : ''} (the API kept answering)`,
+            `retrained in a process of its own${child.nice > 0 ? ` at nice ${child.nice}` : ''} ` +
+              `(peak memory ${child.peakRssMb} MB; the API kept answering)`,
           );
         if (promoted > 0) d.scorer.reload();
         // Challengers that lost pile up night after night: keep the newest few, never a promoted one.

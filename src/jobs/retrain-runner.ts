@@ -1,27 +1,40 @@
 /**
- * Runs the retrain job's work off the calling thread: a worker thread (`retrain-worker-main.ts`)
- * with its own store connection retrains every scope and reports progress as it goes. Minutes of
- * feature computation, walk-forward backtests and forest fits then leave the API's event loop free
- * (a nightly retrain stalled every `/v1/score` answer while it ran).
+ * The retrain job's work in a child process of its own (`retrain-child.js`), lowered below the API
+ * with every one of its threads, with a store connection and registry of its own for each run; it
+ * retrains every scope and reports progress as it goes. Minutes of feature computation,
+ * walk-forward backtests and forest fits then leave the API's event loop free (a nightly retrain
+ * stalled every `/v1/score` answer while it ran on it).
+ *
+ * A process rather than a worker thread: a worker shares the API's V8 platform threads (its
+ * garbage collection and compilation ran at the API's priority), and the API's thread waited for
+ * each worker's start and teardown. Starting a process costs the API's thread too (the parent's
+ * page tables are copied: 22-35 ms with 750 MB resident; docs/performance.md, "The retrain beside
+ * the API"), so runs that follow each other share one process; once idle for `idleMs` it ends, and
+ * with it the few hundred MB a retrain leaves resident.
  */
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { ModelRegistry } from '../../models/index.ts';
 import type { ModelScope } from '../../pipelines/scopes.ts';
 import type { Plant } from '../plant/index.ts';
 import { prefixOf } from '../store/index.ts';
 import type { Store } from '../store/index.ts';
-import type { RetrainScopeOptions, RetrainScopeResult } from './retrain-scope.ts';
-import type { RetrainWorkerData, RetrainWorkerMessage } from './retrain-worker-main.ts';
+import type { RetrainChildData, RetrainChildDone, RetrainChildMessage } from './retrain-child-main.ts';
+import type { RetrainScopeOptions } from './retrain-scope.ts';
 
-export async function retrainInWorker(
+const ENTRY = fileURLToPath(new URL('./retrain-child.js', import.meta.url));
+
+/** What the process needs to retrain `scopes` over `range` (it opens its own store and registry). */
+export function retrainData(
   store: Store,
   registry: ModelRegistry,
   plant: Plant,
   scopes: readonly ModelScope[],
   range: { from: number; to: number },
-  o: RetrainScopeOptions,
-): Promise<RetrainScopeResult[]> {
-  const data: RetrainWorkerData = {
+  o: Pick<RetrainScopeOptions, 'metric' | 'trees'>,
+): RetrainChildData {
+  return {
     config: store.config,
     tablePrefix: prefixOf(store.tables),
     registryDir: registry.dir,
@@ -31,24 +44,103 @@ export async function retrainInWorker(
     metric: o.metric,
     trees: o.trees,
   };
-  const worker = new Worker(new URL('./retrain-worker.js', import.meta.url), { workerData: data });
-  return await new Promise<RetrainScopeResult[]>((resolve, reject) => {
-    let settled = false;
-    worker.on('message', (m: RetrainWorkerMessage) => {
-      if ('progress' in m) o.onProgress?.(m.progress);
-      else {
-        settled = true;
-        if ('done' in m) resolve(m.done);
-        else reject(new Error(m.error));
-        void worker.terminate();
+}
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly onProgress?: (what: string) => void;
+  resolve(done: RetrainChildDone): void;
+  reject(err: Error): void;
+}
+
+export class RetrainProcess {
+  private child: ChildProcess | undefined;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private run: Run | undefined;
+  /** Runs wait for the one before them: the process retrains one thing at a time. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  /** @param idleMs how long the process waits for another run before it ends (default 60 s) */
+  constructor(private readonly idleMs = 60_000) {}
+
+  /** The process's id while it runs. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the process if it is not running (idle, it never keeps this process alive). */
+  start(): void {
+    if (this.child !== undefined || this.stopped) return;
+    // Its output goes to this process's stderr: stdout may be a CLI's JSON answer.
+    const child = fork(ENTRY, [], { serialization: 'advanced', stdio: ['ignore', 2, 2, 'ipc'] });
+    this.child = child;
+    this.idle(child);
+    child.on('message', (m: RetrainChildMessage) => {
+      const run = this.run;
+      if (run?.child !== child) return;
+      if ('progress' in m) {
+        run.onProgress?.(m.progress);
+        return;
       }
+      this.run = undefined;
+      this.idle(child);
+      if ('done' in m) run.resolve(m.done);
+      else run.reject(new Error(m.error));
     });
-    worker.once('error', (err) => {
-      settled = true;
-      reject(err);
+    const gone = (why: string) => {
+      if (this.child === child) this.child = undefined;
+      const run = this.run;
+      if (run?.child !== child) return;
+      this.run = undefined;
+      run.reject(new Error(`the retrain process stopped (${why}) before it answered`));
+    };
+    child.once('error', (err) => gone(err.message));
+    child.once('exit', (code, signal) => gone(signal ?? `exit code ${code}`));
+  }
+
+  /** Runs a retrain in the process (started if it is not running); see `retrainData`. */
+  retrain(data: RetrainChildData, onProgress?: (what: string) => void): Promise<RetrainChildDone> {
+    const next = this.queue.then(() => this.send(data, onProgress));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private send(data: RetrainChildData, onProgress?: (what: string) => void): Promise<RetrainChildDone> {
+    if (this.stopped) return Promise.reject(new Error('the retrain process was stopped'));
+    this.start();
+    const child = this.child as ChildProcess;
+    return new Promise<RetrainChildDone>((resolve, reject) => {
+      clearTimeout(this.idleTimer);
+      this.run = { child, onProgress, resolve, reject };
+      // While it works, this process waits for it (a CLI's `pdm jobs run retrain` has nothing else).
+      child.ref();
+      child.channel?.ref();
+      child.send(data);
     });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the retrain worker stopped (exit code ${code}) before it answered`));
+  }
+
+  private idle(child: ChildProcess): void {
+    child.unref();
+    child.channel?.unref();
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.child !== child || this.run !== undefined) return;
+      // Let go of it at once: a run that comes while it ends starts another.
+      this.child = undefined;
+      child.kill('SIGTERM');
+    }, this.idleMs).unref();
+  }
+
+  /** Stops the process; a run in progress fails with a message that says so. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.idleTimer);
+    const child = this.child ?? this.run?.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
     });
-  });
+  }
 }

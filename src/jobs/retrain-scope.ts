@@ -1,11 +1,9 @@
 /**
  * The retrain job's work for one model scope: the first models the history can now back-test, the
  * weekly relearning of normal operation, then champion/challenger for every promoted failure and
- * RUL model. It runs in a worker thread of its own (`retrain-worker.ts`) so that minutes of feature
- * computation and backtests do not hold the API's event loop, or in the calling thread.
+ * RUL model. It runs in a child process of its own (`retrain-runner.ts`) so that minutes of
+ * feature computation and backtests do not hold the API's event loop, or in the calling thread.
  */
-import { getPriority } from 'node:os';
-import { threadId } from 'node:worker_threads';
 import type { ModelRegistry } from '../../models/index.ts';
 import { computeStoreFeatures, ensureInitialModels } from '../../pipelines/index.ts';
 import { retrainFailureHorizon, retrainModels } from '../../pipelines/retrain.ts';
@@ -29,10 +27,6 @@ export interface RetrainScopeResult {
   readonly promoted: number;
   /** One line for the run history. */
   readonly detail: string;
-  /** The thread that did the work (0: the main thread; a worker's own id otherwise). */
-  readonly threadId: number;
-  /** That thread's nice value while it worked (Linux: per thread; the retrain worker lowers its own). */
-  readonly nice: number;
 }
 
 /** The anomaly model is relearnt when its training window ends more than this before now. */
@@ -119,8 +113,6 @@ export async function retrainScope(
   const horizonsDetail = longer.map((l) => `; ${outcome(`failure ${l.horizon} h`, l.outcome)}`).join('');
   return {
     promoted,
-    threadId,
-    nice: getPriority(0),
     detail:
       `${scope.name}: ` +
       (added.length > 0 ? `first models trained: ${added.join(', ')}; ` : '') +

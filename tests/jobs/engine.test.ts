@@ -334,10 +334,15 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     const run = await jobs.scheduler.runNow('retrain');
     expect(run.status, run.error ?? '').toBe('ok');
     // Off the API's thread: minutes of features and backtests held every request while they ran.
-    // At a lower priority than the API's thread on Linux (nice values are per thread there), while
-    // the API's thread keeps its own; elsewhere the whole process would be lowered, so it is not.
-    const nice = process.platform === 'linux' ? 'at nice 10 ' : '';
-    expect(run.detail).toContain(`retrained in a worker thread ${nice}(the API kept answering)`);
+    // In a process of its own, every thread of it at a lower priority than the API's, which keeps
+    // its own.
+    expect(run.detail).toMatch(
+      new RegExp(
+        `retrained in a process of its own at nice ${Math.max(10, MAIN_PRIORITY)} ` +
+          '\\(peak memory \\d+ MB; the API kept answering\\)',
+      ),
+    );
+    expect(jobs.retrainProcess?.pid).not.toBe(process.pid);
     expect(os.getPriority(0)).toBe(MAIN_PRIORITY);
     // A run of minutes says where it is (pdm jobs run prints these): the history read, then the challenges.
     expect(progress[0]).toBe('pooled: reading the history and computing features');
