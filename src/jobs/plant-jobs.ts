@@ -177,8 +177,13 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
         }
         if (child !== undefined)
           details.push(
-            `retrained in a process of its own${child.nice > 0 ? ` at nice ${child.nice}` : ''} ` +
-              `(peak memory ${child.peakRssMb} MB; the API kept answering)`,
+            `retrained in a process of its own${
+              child.idleClass
+                ? ' in the idle scheduling class'
+                : child.nice > 0
+                  ? ` at nice ${child.nice}`
+                  : ''
+            } ` + `(peak memory ${child.peakRssMb} MB; the API kept answering)`,
           );
         if (promoted > 0) d.scorer.reload();
         // Challengers that lost pile up night after night: keep the newest few, never a promoted one.

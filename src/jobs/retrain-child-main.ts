@@ -32,27 +32,44 @@ export interface RetrainChildDone {
   readonly results: RetrainScopeResult[];
   /** The lowest nice value of this process's threads (the entry lowered every one). */
   readonly nice: number;
+  /** Every thread of this process in Linux's idle scheduling class (SCHED_IDLE). */
+  readonly idleClass: boolean;
   /** This process's peak resident memory, MB. */
   readonly peakRssMb: number;
 }
 
 export type RetrainChildMessage =
-  { readonly progress: string } | { readonly done: RetrainChildDone } | { readonly error: string };
+  | { readonly ready: true }
+  | { readonly progress: string }
+  | { readonly done: RetrainChildDone }
+  | { readonly error: string };
 
-/** The least-lowered thread's nice value (Linux keeps one per thread; elsewhere the process's). */
-function niceOfEveryThread(): number {
-  if (process.platform !== 'linux') return getPriority(0);
-  let min = Infinity;
+/** Fields of /proc/self/task/TID/stat from the third on (the name, field 2, may hold spaces). */
+function threadStats(): string[][] {
+  const stats: string[][] = [];
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      // Field 19 of stat; the name (field 2) is in parentheses and may hold spaces.
       const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      min = Math.min(min, Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+      stats.push(stat.slice(stat.lastIndexOf(')') + 2).split(' '));
     } catch {
       // a thread that ended meanwhile
     }
   }
-  return Number.isFinite(min) ? min : getPriority(0);
+  return stats;
+}
+
+/**
+ * How low this process runs: its least-lowered thread's nice value (field 19; Linux keeps one per
+ * thread, elsewhere the process's), and whether every thread is in the idle class (field 41, 5).
+ */
+function priorityOfEveryThread(): { nice: number; idleClass: boolean } {
+  if (process.platform !== 'linux') return { nice: getPriority(0), idleClass: false };
+  const stats = threadStats();
+  const nice = Math.min(...stats.map((f) => Number(f[16])));
+  return {
+    nice: Number.isFinite(nice) ? nice : getPriority(0),
+    idleClass: stats.length > 0 && stats.every((f) => f[38] === '5'),
+  };
 }
 
 const post = (m: RetrainChildMessage) =>
@@ -78,7 +95,7 @@ async function run(d: RetrainChildData): Promise<void> {
         onProgress: (progress) => void post({ progress }),
       });
       const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-      await post({ done: { results, nice: niceOfEveryThread(), peakRssMb } });
+      await post({ done: { results, ...priorityOfEveryThread(), peakRssMb } });
     } finally {
       await store.close();
     }
@@ -92,3 +109,4 @@ process.once('disconnect', () => process.exit(0));
 // Stopped (idle, or the engine stopping): an orderly exit, so that exit handlers run.
 process.once('SIGTERM', () => process.exit(0));
 process.on('message', (d: RetrainChildData) => void run(d));
+void post({ ready: true });

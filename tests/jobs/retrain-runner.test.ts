@@ -1,10 +1,11 @@
 /**
  * The retrain job's process (retrain-runner.ts), without a database: runs that follow each other
- * share one process, every thread of it below the API; a run's error comes back as the job's; a
+ * share one process, every thread of it below the API (in Linux's idle scheduling class where
+ * util-linux's chrt is, else at nice 10); a run's error comes back as the job's; a
  * process that dies mid-run fails that run and the next run starts another; idle, it ends; and
  * stopping it ends it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,6 +17,9 @@ import { freePort } from '../helpers/ports.ts';
 import { simPlant } from '../helpers/plant.ts';
 
 const MAIN_PRIORITY = os.getPriority(0);
+const SCHED_IDLE = 5;
+const CHRT =
+  process.platform === 'linux' ? ['/usr/bin/chrt', '/bin/chrt'].find((f) => existsSync(f)) : undefined;
 
 /** A run against a QuestDB that is not there (ports nobody listens on). */
 async function unreachable(): Promise<RetrainChildData> {
@@ -38,13 +42,15 @@ async function unreachable(): Promise<RetrainChildData> {
   };
 }
 
-/** The nice value of every thread of a process (Linux keeps one per thread). */
-function threadNices(pid: number): number[] {
+/** The nice value and scheduling policy (5: SCHED_IDLE) of every thread of a process. */
+function threads(pid: number): { nice: number; policy: number }[] {
   return readdirSync(`/proc/${pid}/task`).map((tid) => {
     const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { nice: Number(f[16]), policy: Number(f[38]) };
   });
 }
+const threadNices = (pid: number) => threads(pid).map((t) => t.nice);
 
 const alive = (pid: number) => {
   try {
@@ -81,16 +87,38 @@ describe('the retrain process', () => {
   it.runIf(process.platform === 'linux')(
     'lowers every one of its threads, not only its main thread, and not this process',
     async () => {
-      p = new RetrainProcess();
-      p.start();
+      p = new RetrainProcess({ chrt: null });
       // Once it has answered, its entry has run (and its threads exist).
-      await expect(p.retrain(await unreachable())).rejects.toThrow();
+      await expect(p.retrain(await unreachable())).rejects.toThrow(/QuestDB is not running/);
       const nices = threadNices(p.pid!);
       // V8's platform threads and libuv's pool start before any JavaScript: lowering the main
       // thread alone (setPriority(0, n)) left them at the API's priority.
       expect(nices.length).toBeGreaterThan(3);
       expect(Math.min(...nices)).toBe(Math.max(10, MAIN_PRIORITY));
       expect(Math.min(...threadNices(process.pid))).toBe(MAIN_PRIORITY);
+    },
+  );
+
+  it.runIf(CHRT !== undefined)(
+    "starts in the idle scheduling class, every thread of it, where util-linux's chrt is",
+    async () => {
+      p = new RetrainProcess();
+      await expect(p.retrain(await unreachable())).rejects.toThrow(/QuestDB is not running/);
+      const ts = threads(p.pid!);
+      expect(ts.length).toBeGreaterThan(3);
+      expect(ts.filter((t) => t.policy !== SCHED_IDLE)).toEqual([]);
+      expect(threads(process.pid).filter((t) => t.policy === SCHED_IDLE)).toEqual([]);
+    },
+  );
+
+  it.runIf(process.platform === 'linux')(
+    'where chrt fails, starts again without it (at nice 10), and the run is answered',
+    async () => {
+      p = new RetrainProcess({ chrt: '/bin/false' });
+      await expect(p.retrain(await unreachable())).rejects.toThrow(/QuestDB is not running/);
+      const ts = threads(p.pid!);
+      expect(ts.filter((t) => t.policy === SCHED_IDLE)).toEqual([]);
+      expect(Math.min(...ts.map((t) => t.nice))).toBe(Math.max(10, MAIN_PRIORITY));
     },
   );
 
@@ -119,7 +147,7 @@ describe('the retrain process', () => {
   });
 
   it('ends once idle for its idle time (what a retrain left resident goes with it); a run then starts another', async () => {
-    p = new RetrainProcess(300);
+    p = new RetrainProcess({ idleMs: 300 });
     const data = await unreachable();
     await expect(p.retrain(data)).rejects.toThrow(/QuestDB is not running/);
     const first = p.pid!;
