@@ -30,6 +30,25 @@ import type { RetrainChildData, RetrainChildDone, RetrainChildMessage } from './
 import type { RetrainScopeOptions } from './retrain-scope.ts';
 
 const ENTRY = fileURLToPath(new URL('./retrain-child.js', import.meta.url));
+/**
+ * The parent's Node options for the child, less the inspector's: a child given the parent's
+ * `--inspect` would try to listen on the parent's debugging port.
+ */
+export function childExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const a = execArgv[i] as string;
+    if (/^--inspect(-brk|-wait)?(=|$)/.test(a)) continue;
+    if (a === '--inspect-port' || a === '--debug-port') {
+      i++;
+      continue;
+    }
+    if (/^--(inspect|debug)-port=/.test(a)) continue;
+    out.push(a);
+  }
+  return out;
+}
+
 const CHRT =
   process.platform === 'linux' ? ['/usr/bin/chrt', '/bin/chrt'].find((f) => existsSync(f)) : undefined;
 
@@ -95,12 +114,13 @@ export class RetrainProcess {
     if (this.child !== undefined || this.stopped) return;
     const chrt = this.chrt;
     // Its output goes to this process's stderr: stdout may be a CLI's JSON answer.
+    const execArgv = childExecArgv(process.execArgv);
     const child = fork(ENTRY, [], {
       serialization: 'advanced',
       stdio: ['ignore', 2, 2, 'ipc'],
       ...(chrt === undefined
-        ? {}
-        : { execPath: chrt, execArgv: ['--idle', '0', process.execPath, ...process.execArgv] }),
+        ? { execArgv }
+        : { execPath: chrt, execArgv: ['--idle', '0', process.execPath, ...execArgv] }),
     });
     this.child = child;
     let loaded = false;

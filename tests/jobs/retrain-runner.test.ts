@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import { RetrainProcess } from '../../src/jobs/retrain-runner.ts';
+import { childExecArgv, RetrainProcess } from '../../src/jobs/retrain-runner.ts';
 import type { RetrainChildData } from '../../src/jobs/retrain-child-main.ts';
 import { freePort } from '../helpers/ports.ts';
 import { simPlant } from '../helpers/plant.ts';
@@ -166,5 +166,21 @@ describe('the retrain process', () => {
     await p.stop();
     expect(alive(pid)).toBe(false);
     await expect(p.retrain(await unreachable())).rejects.toThrow('the retrain process was stopped');
+  });
+
+  it("is given the parent's Node options, less the inspector's (it would take the parent's port)", () => {
+    expect(
+      childExecArgv([
+        '--inspect=9229',
+        '--import',
+        'tsx',
+        '--inspect-brk',
+        '--inspect-port',
+        '9230',
+        '--max-old-space-size=4096',
+        '--inspect-port=9231',
+        '--enable-source-maps',
+      ]),
+    ).toEqual(['--import', 'tsx', '--max-old-space-size=4096', '--enable-source-maps']);
   });
 });
