@@ -156,7 +156,13 @@ export class RetrainProcess {
       const run = this.run;
       if (run?.child !== child) return;
       this.run = undefined;
-      run.reject(new Error(`the retrain process stopped (${why}) before it answered`));
+      run.reject(
+        new Error(
+          this.stopped
+            ? 'the retrain was stopped before it ended: the engine is stopping'
+            : `the retrain process stopped (${why}) before it answered`,
+        ),
+      );
     };
     child.once('error', (err) => gone(err.message));
     child.once('exit', (code, signal) => gone(signal ?? `exit code ${code}`));

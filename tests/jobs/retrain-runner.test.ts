@@ -42,6 +42,24 @@ async function unreachable(): Promise<RetrainChildData> {
   };
 }
 
+/**
+ * A "QuestDB" that accepts connections and never answers, for a run that waits on it: its data,
+ * a promise of its first connection (the run under way), and close().
+ */
+async function silentQuestDb() {
+  const server = net.createServer(() => undefined);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = String((server.address() as net.AddressInfo).port);
+  return {
+    data: {
+      ...(await unreachable()),
+      config: loadConfig({ PDM_QUESTDB_HTTP_PORT: port, PDM_QUESTDB_PG_PORT: port }),
+    },
+    connected: new Promise<void>((r) => server.once('connection', () => r())),
+    close: () => server.close(),
+  };
+}
+
 /** The nice value and scheduling policy (5: SCHED_IDLE) of every thread of a process. */
 function threads(pid: number): { nice: number; policy: number }[] {
   return readdirSync(`/proc/${pid}/task`).map((tid) => {
@@ -123,23 +141,15 @@ describe('the retrain process', () => {
   );
 
   it('a process that dies mid-run fails that run with a message; the next run starts another', async () => {
-    // A "QuestDB" that accepts connections and never answers: the run waits on it.
-    const silent = net.createServer(() => undefined);
-    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const silent = await silentQuestDb();
     try {
-      const port = String((silent.address() as net.AddressInfo).port);
-      const hanging = await unreachable();
-      const data = {
-        ...hanging,
-        config: loadConfig({ PDM_QUESTDB_HTTP_PORT: port, PDM_QUESTDB_PG_PORT: port }),
-      };
       p = new RetrainProcess();
-      const run = p.retrain(data);
-      await new Promise<void>((r) => silent.once('connection', () => r()));
+      const run = p.retrain(silent.data);
+      await silent.connected;
       const first = p.pid!;
       process.kill(first, 'SIGKILL');
       await expect(run).rejects.toThrow('the retrain process stopped (SIGKILL) before it answered');
-      await expect(p.retrain(hanging)).rejects.toThrow(/QuestDB is not running/);
+      await expect(p.retrain(await unreachable())).rejects.toThrow(/QuestDB is not running/);
       expect(p.pid).not.toBe(first);
     } finally {
       silent.close();
@@ -157,6 +167,21 @@ describe('the retrain process', () => {
     await expect(p.retrain(data)).rejects.toThrow(/QuestDB is not running/);
     expect(p.pid).toBeGreaterThan(0);
     expect(p.pid).not.toBe(first);
+  });
+
+  it('stopping it mid-run fails the run with a message that says so', async () => {
+    const silent = await silentQuestDb();
+    try {
+      p = new RetrainProcess();
+      const run = p.retrain(silent.data);
+      await silent.connected;
+      const pid = p.pid!;
+      await p.stop();
+      await expect(run).rejects.toThrow('the retrain was stopped before it ended: the engine is stopping');
+      expect(alive(pid)).toBe(false);
+    } finally {
+      silent.close();
+    }
   });
 
   it('stopping it ends the process, and a run after that is refused', async () => {
