@@ -12,8 +12,8 @@
  *
  * --retrain adds the deployment of `npm start` (the API and the jobs in one process, here this
  * one): the score route held at the rate with no job running, then held again while the nightly
- * retrain job runs back to back (off the API's thread; --retrain-in-process runs it on the API's thread, as
- * before the worker, to compare), with the event-loop delay of each phase.
+ * retrain job runs back to back (in its own process; --retrain-in-process runs it on the API's
+ * thread, as at first, to compare), with the event-loop delay of each phase.
  *
  *   npm run bench:api [-- --rate 2000 --duration 30 --equipment 8 --days 3 --sample-seconds 1 --trees 100]
  *   npm run bench:api -- --retrain [--retrain-in-process] [--retrain-only]

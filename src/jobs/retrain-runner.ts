@@ -113,10 +113,10 @@ export class RetrainProcess {
   start(): void {
     if (this.child !== undefined || this.stopped) return;
     const chrt = this.chrt;
-    // Its output goes to this process's stderr: stdout may be a CLI's JSON answer.
     const execArgv = childExecArgv(process.execArgv);
     const child = fork(ENTRY, [], {
       serialization: 'advanced',
+      // Its output goes to this process's stderr: stdout may be a CLI's JSON answer.
       stdio: ['ignore', 2, 2, 'ipc'],
       ...(chrt === undefined
         ? { execArgv }
