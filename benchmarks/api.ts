@@ -11,12 +11,12 @@
  * 3 s at that rate untimed) runs in a process of its own.
  *
  * --retrain adds the deployment of `npm start` (the API and the jobs in one process, here this
- * one): the score route held at the rate with no job running, then held again while the nightly
- * retrain job runs back to back (in its own process; --retrain-in-process runs it on the API's
- * thread, as at first, to compare), with the event-loop delay of each phase.
+ * one): the score route held at the rate with no job running, and held while the nightly retrain
+ * job runs back to back (in its own process; --retrain-in-process runs it on the API's thread, as
+ * at first, to compare), in slices taking turns (--rounds), with each condition's event-loop delay.
  *
  *   npm run bench:api [-- --rate 2000 --duration 30 --equipment 8 --days 3 --sample-seconds 1 --trees 100]
- *   npm run bench:api -- --retrain [--retrain-in-process] [--retrain-only]
+ *   npm run bench:api -- --retrain [--retrain-in-process] [--retrain-only] [--rounds 3]
  *
  * Last line: {"score_rps","score_p50_ms","score_p99_ms","bare_rps","errors",...}
  */
@@ -63,6 +63,8 @@ const { values: o } = parseArgs({
     // Only the retrain phases (the others skipped).
     'retrain-only': { type: 'boolean', default: false },
     'retrain-in-process': { type: 'boolean', default: false },
+    // The retrain phases' slices: each condition's --duration split into this many, taking turns.
+    rounds: { type: 'string', default: '3' },
     // process: `pdm serve` and the bare route each in a process of their own, as deployed;
     // inline: both in this process (for --profile and the event-loop and GC figures).
     server: { type: 'string', default: 'process' },
@@ -73,8 +75,23 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const failures = (l: Load) =>
   Object.entries(l.status ?? {}).reduce((n, [code, c]) => n + (code === '200' || code === '429' ? 0 : c), 0);
 const CONNECTIONS = Number(o.connections);
-const load = (url: string, bodies: string[], keys: string[], seconds: number, rate?: number) =>
-  cannon({ url, bodies, keys, connections: CONNECTIONS, seconds, ...(rate === undefined ? {} : { rate }) });
+const load = (
+  url: string,
+  bodies: string[],
+  keys: string[],
+  seconds: number,
+  rate?: number,
+  latencies = false,
+) =>
+  cannon({
+    url,
+    bodies,
+    keys,
+    connections: CONNECTIONS,
+    seconds,
+    ...(rate === undefined ? {} : { rate }),
+    ...(latencies ? { latencies } : {}),
+  });
 /**
  * A held phase: 3 s at the rate, not timed, then the timed phase, the same for every route. The
  * steady state is what is held: the first second after a change (the plant catching up and
@@ -287,9 +304,10 @@ try {
 
 /**
  * The score route held at the rate by the API and jobs of one process (as `npm start` runs them):
- * first with no job running, then while the retrain job runs back to back for the whole phase.
- * Reports both p99s, their ratio (target <= 1.5), each phase's event-loop delay, and how many
- * retrains the second phase saw and how they ended.
+ * with no job running, and while the retrain job runs back to back, each for --duration seconds in
+ * --rounds slices that take turns (quiet, retrain; retrain, quiet; ...). Reports each condition's
+ * p99 over all of its answers (and each slice's), their ratio (target <= 1.5), each condition's
+ * event-loop delay, and how many retrains ran and how they ended.
  */
 async function retrainPhases(
   store: Store,
@@ -311,19 +329,60 @@ async function retrainPhases(
   const app = await buildApp({ store, registry, scorer, keys, jobs });
   try {
     const url = `${await app.listen({ host: '127.0.0.1', port: 0 })}/v1/score`;
-    const phase = async (seconds: number) => {
-      const loop = monitorEventLoopDelay({ resolution: 5 });
-      loop.enable();
-      const l = await load(url, bodies, clientKeys, seconds, Number(o.rate));
-      loop.disable();
+    // Each condition (no job running; the retrain running) gathers its answers' latencies over all
+    // of its slices, and each slice's event-loop delay (a histogram of its own: one enabled again
+    // counts the pause between slices as a delay).
+    const condition = () => {
+      const loopP99: number[] = [];
+      let loopMax = 0;
+      let gcMax = 0;
+      let gcTotal = 0;
+      let gcOver5 = 0;
+      const latencies: number[] = [];
+      const status: Record<string, number> = {};
+      const slices: number[] = [];
+      let seconds = 0;
       return {
-        seconds,
-        rps: l.rps,
-        p50_ms: l.p50,
-        p99_ms: l.p99,
-        status: l.status,
-        loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
-        loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
+        async slice(s: number) {
+          const loop = monitorEventLoopDelay({ resolution: 5 });
+          const gcs = new PerformanceObserver((list) => {
+            for (const e of list.getEntries()) {
+              gcMax = Math.max(gcMax, e.duration);
+              gcTotal += e.duration;
+              if (e.duration > 5) gcOver5++;
+            }
+          });
+          gcs.observe({ entryTypes: ['gc'] });
+          loop.enable();
+          const l = await load(url, bodies, clientKeys, s, Number(o.rate), true);
+          loop.disable();
+          gcs.disconnect();
+          loopP99.push(Math.round(loop.percentile(99) / 1e4) / 100);
+          loopMax = Math.max(loopMax, Math.round(loop.max / 1e4) / 100);
+          for (const v of l.latencies_ms ?? []) latencies.push(v);
+          for (const [code, n] of Object.entries(l.status ?? {})) status[code] = (status[code] ?? 0) + n;
+          slices.push(l.p99);
+          seconds += s;
+        },
+        summary() {
+          latencies.sort((a, b) => a - b);
+          const q = (p: number) =>
+            latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
+          return {
+            seconds,
+            rps: Math.round(latencies.length / seconds),
+            p50_ms: q(0.5),
+            p99_ms: q(0.99),
+            slice_p99_ms: slices,
+            status,
+            slice_loop_delay_p99_ms: loopP99,
+            loop_delay_max_ms: loopMax,
+            // This process's garbage collections (the API's): the longest, their sum, how many > 5 ms.
+            gc_max_ms: Math.round(gcMax * 100) / 100,
+            gc_total_ms: Math.round(gcTotal),
+            gc_over_5ms: gcOver5,
+          };
+        },
       };
     };
     // Each equipment's live window (a day of readings) is loaded by its first score: one at a time
@@ -342,30 +401,51 @@ async function retrainPhases(
     const first = await jobs.scheduler.runNow('retrain');
     const firstSeconds = (performance.now() - t1) / 1000;
     const seconds = Number(o.duration);
+    const rounds = Math.max(1, Math.round(Number(o.rounds)));
+    const slice = seconds / rounds;
     // The retrain reloaded the scorer (new compiled forests): warmed up again at the held rate.
     await load(url, bodies, clientKeys, 5, Number(o.rate));
-    console.error(
-      `API and jobs in one process: score route at ${o.rate} requests/s for ${seconds} s, no job running...`,
-    );
-    const quiet = await phase(seconds);
-    // One retrain lasts a few seconds on this plant: the job runs again as soon as it ends, so
-    // that the whole phase runs beside a retrain (one retrain alone left part of it quiet).
-    console.error(
-      `... and for ${seconds} s while the retrain job runs back to back (${o['retrain-in-process'] ? 'on the API thread' : 'off the API thread'})...`,
-    );
-    let phaseOver = false;
+    // One retrain lasts a few seconds on this plant: while the retrain's slices run it runs again
+    // as soon as it ends, so that the whole slice runs beside a retrain. The two conditions take
+    // turns in slices (quiet, retrain; retrain, quiet; ...): a VM whose speed drifts over the run
+    // weighs on both alike, where one phase each compared two different minutes.
+    let running: Promise<void> | undefined;
+    let stopRetrains = false;
     const statuses: string[] = [];
-    const runs = (async () => {
-      while (!phaseOver) statuses.push((await jobs.scheduler.runNow('retrain')).status);
-    })();
-    const during = await phase(seconds);
-    phaseOver = true;
-    await runs;
+    const retrainsOn = () => {
+      stopRetrains = false;
+      running ??= (async () => {
+        while (!stopRetrains) statuses.push((await jobs.scheduler.runNow('retrain')).status);
+      })();
+    };
+    const retrainsOff = async () => {
+      stopRetrains = true;
+      await running;
+      running = undefined;
+    };
+    const quiet = condition();
+    const during = condition();
+    console.error(
+      `API and jobs in one process: score route at ${o.rate} requests/s, ${seconds} s with no job running and ` +
+        `${seconds} s while the retrain job runs back to back (${o['retrain-in-process'] ? 'on the API thread' : 'off the API thread'}), ` +
+        `in ${rounds} rounds of ${slice} s each, the order alternating...`,
+    );
+    for (let r = 0; r < rounds; r++) {
+      for (const busy of r % 2 === 0 ? [false, true] : [true, false]) {
+        if (busy) retrainsOn();
+        else await retrainsOff();
+        await (busy ? during : quiet).slice(slice);
+      }
+    }
+    await retrainsOff();
+    const q = quiet.summary();
+    const d = during.summary();
     return {
       in_process: o['retrain-in-process'] === true,
-      quiet,
-      during,
-      p99_ratio: Math.round((during.p99_ms / quiet.p99_ms) * 100) / 100,
+      rounds,
+      quiet: q,
+      during: d,
+      p99_ratio: Math.round((d.p99_ms / q.p99_ms) * 100) / 100,
       first_retrain_status: first.status,
       first_retrain_s: Math.round(firstSeconds * 10) / 10,
       retrains_during: statuses.length,

@@ -21,6 +21,8 @@ export interface CannonSpec {
    * the server answers (autocannon, closed loop).
    */
   rate?: number;
+  /** Held rates only: return every answer's latency too (`latencies_ms`). */
+  latencies?: boolean;
 }
 
 const spec = JSON.parse(readFileSync(process.argv[2] as string, 'utf8')) as CannonSpec;

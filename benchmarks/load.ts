@@ -32,6 +32,8 @@ export interface Load {
   /** Held rates only: requests still unanswered 10 s after the last was due (not errors). */
   unanswered?: number;
   send_lag_p99_ms?: number;
+  /** Held rates, when asked: every answer's latency (ms), ascending. */
+  latencies_ms?: number[];
 }
 
 /**

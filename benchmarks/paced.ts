@@ -28,6 +28,8 @@ export interface PacedSpec {
   readonly connections: number;
   readonly seconds: number;
   readonly rate: number;
+  /** Also return every answer's latency (ms), for phases pooled by the caller. */
+  readonly latencies?: boolean;
 }
 
 export interface PacedResult {
@@ -52,6 +54,8 @@ export interface PacedResult {
   unsolicited: number;
   /** How late requests went out against when they were due (the generator's own lag and the waits): p99, ms. */
   send_lag_p99_ms: number;
+  /** Every answer's latency in ms (0.01 ms steps), ascending: with `latencies` in the spec only. */
+  latencies_ms?: number[];
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -233,6 +237,7 @@ export function paced(spec: PacedSpec): Promise<PacedResult> {
             waited_for_connection: waited,
             unsolicited: conns.reduce((n, c) => n + c.unsolicited, 0),
             send_lag_p99_ms: round(quantile(lag, 0.99)),
+            ...(spec.latencies === true ? { latencies_ms: Array.from(lat, round) } : {}),
           });
         };
         // Every request answered or failed, or 10 s after the last was due: what is still out is
