@@ -281,3 +281,35 @@ describe('the blocked kernels for series with missing values agree with the exac
     });
   }
 });
+
+describe('the blocked min and max with infinities among the values', () => {
+  // The blocked pass tells a window with no value present from one holding only +Infinity (or only
+  // -Infinity) by both extremes at once: exact agreement with the deques here, runs included.
+  it('equal the exact kernels on windows of infinities only, of no value, and of both', () => {
+    const rng = new Rng(777, 'gappy-infinities');
+    for (let trial = 0; trial < 20; trial++) {
+      const n = rng.int(500, 3000);
+      const t = Float64Array.from({ length: n }, (_, i) => 1.7e9 + i);
+      const x = new Float64Array(n);
+      const kinds = [NaN, Infinity, -Infinity, 0];
+      for (let i = 0; i < n;) {
+        // Runs of one kind (long enough to fill windows), or single values of any.
+        const kind = rng.pick(kinds);
+        const len = rng.chance(0.3) ? rng.int(1, 200) : 1;
+        for (let j = 0; j < len && i < n; j++, i++) x[i] = kind === 0 ? rng.normal() * 10 : kind;
+      }
+      for (const rows of [1, 2, rng.int(3, 40), rng.int(40, 300)]) {
+        const w: WindowSpec = { kind: 'count', rows };
+        const starts = windowStarts(t, w);
+        const fast = { min: new Float64Array(n), max: new Float64Array(n) };
+        rollingStats(t, x, w, ['min', 'max'], fast, starts, false);
+        expect(fast.min, `min, ${rows} rows, trial ${trial}`).toEqual(
+          rollingMin(x, starts, new Float64Array(n)),
+        );
+        expect(fast.max, `max, ${rows} rows, trial ${trial}`).toEqual(
+          rollingMax(x, starts, new Float64Array(n)),
+        );
+      }
+    }
+  });
+});
