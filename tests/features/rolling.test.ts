@@ -313,3 +313,22 @@ describe('the blocked min and max with infinities among the values', () => {
     }
   });
 });
+
+describe('a count window far longer than the series, with missing values', () => {
+  // The mean/std kernel's table of 1/k is sized by the values a window can hold (at most the
+  // series' length), not by the window's declared rows: 2^31 - 1 rows once asked for 16 GB.
+  it('gives every statistic as the whole series so far', () => {
+    const n = 50;
+    const t = Float64Array.from({ length: n }, (_, i) => 1.7e9 + i);
+    const x = Float64Array.from({ length: n }, (_, i) => (i % 7 === 3 ? NaN : Math.sin(i) * 10));
+    const huge: WindowSpec = { kind: 'count', rows: 2 ** 31 - 1 };
+    const whole: WindowSpec = { kind: 'count', rows: n };
+    const stats: Stat[] = ['mean', 'std', 'min', 'max'];
+    const out = (w: WindowSpec) => {
+      const o = Object.fromEntries(stats.map((s) => [s, new Float64Array(n)])) as Record<Stat, Float64Array>;
+      rollingStats(t, x, w, stats, o, windowStarts(t, w), false);
+      return o;
+    };
+    expect(out(huge)).toEqual(out(whole));
+  });
+});
