@@ -183,7 +183,7 @@ export function plantJobs(d: PlantJobDeps): Record<JobName, JobSpec> {
                 : child.nice > 0
                   ? ` at nice ${child.nice}`
                   : ''
-            } ` + `(peak memory ${child.peakRssMb} MB; the API kept answering)`,
+            } (peak memory ${child.peakRssMb} MB; the API kept answering)`,
           );
         if (promoted > 0) d.scorer.reload();
         // Challengers that lost pile up night after night: keep the newest few, never a promoted one.
