@@ -4,6 +4,7 @@
  * value: trees store it as the threshold, and a compiled tree compares raw values (`x <= edge`
  * goes left). Missing values (NaN) fall into bin 0 and go left, at training and at prediction.
  */
+import { sortDoubles } from './sort.ts';
 
 export interface Binned {
   readonly rows: number;
@@ -29,13 +30,18 @@ export function fitBins(columns: readonly Float64Array[], maxBins = 256, sample 
       if (v === v) buf[n++] = v;
     }
     if (n === 0) return Float64Array.of(Infinity);
-    // The typed array's own numeric sort: several times faster than a comparator on a number[]
-    // (it placed a quarter of a training run in this function). It orders -0 before 0, which
-    // compare equal, so the edges (compared with <=) split the same way.
-    const vals = buf.subarray(0, n).sort();
-    const distinct: number[] = [];
-    for (const v of vals) if (distinct.length === 0 || v !== distinct[distinct.length - 1]) distinct.push(v);
-    if (distinct.length <= maxBins - 1) return Float64Array.from([...distinct.slice(0, -1), Infinity]);
+    // A radix sort of the doubles (models/sort.ts), in the typed array's own order: it orders -0
+    // before 0, which compare equal, so the edges (compared with <=) split the same way.
+    const vals = sortDoubles(buf.subarray(0, n));
+    // Few distinct values: each but the largest is an edge (the largest's bin is the last).
+    let d = 1;
+    for (let i = 1; i < n && d <= maxBins - 1; i++) if (vals[i] !== vals[i - 1]) d++;
+    if (d <= maxBins - 1) {
+      const edges = new Float64Array(d);
+      for (let i = 1, k = 0; i < n; i++) if (vals[i] !== vals[i - 1]) edges[k++] = vals[i - 1] as number;
+      edges[d - 1] = Infinity;
+      return edges;
+    }
     const edges: number[] = [];
     for (let b = 1; b < maxBins - 1; b++) {
       const q = vals[Math.min(vals.length - 1, Math.floor((b * vals.length) / (maxBins - 1)))] as number;
@@ -63,9 +69,38 @@ export function applyBins(columns: readonly Float64Array[], edges: readonly Floa
   const rows = columns[0]?.length ?? 0;
   const p = columns.length;
   const codes = new Uint8Array(rows * p);
+  const column = new Uint8Array(rows);
   columns.forEach((col, f) => {
     const e = edges[f] as Float64Array;
-    for (let r = 0; r < rows; r++) codes[r * p + f] = binOf(e, col[r] as number);
+    binColumn(col, padded(e), Math.max(0, e.length - 1), column);
+    for (let r = 0; r < rows; r++) codes[r * p + f] = column[r] as number;
   });
   return { rows, features: columns.length, codes, edges };
+}
+
+/** `edges` grown to a power of two with +Infinity (no value is above it), for `binColumn`. */
+function padded(edges: Float64Array): Float64Array {
+  let m = 1;
+  while (m < edges.length) m <<= 1;
+  if (m === edges.length) return edges;
+  const out = new Float64Array(m).fill(Infinity);
+  out.set(edges);
+  return out;
+}
+
+/**
+ * `binOf` of every value of `col` into `out`, by a search of fixed depth over `edges` (a power of
+ * two long): it counts the edges below the value without a branch on the comparison, which a
+ * binary search mispredicted half the time (twice as fast over 448 features of 24,000 rows). NaN
+ * is below no edge: bin 0. The bin of the largest of `last + 1` real edges caps it, as in `binOf`.
+ */
+function binColumn(col: Float64Array, edges: Float64Array, last: number, out: Uint8Array): void {
+  const half = edges.length >> 1;
+  for (let r = 0; r < col.length; r++) {
+    const v = col[r] as number;
+    let lo = 0;
+    for (let step = half; step > 0; step >>= 1) lo += step * +((edges[lo + step - 1] as number) < v);
+    // Above every edge (fitBins' last is +Infinity, so only edges from elsewhere): the last bin.
+    out[r] = lo < last ? lo : last;
+  }
 }

@@ -1,4 +1,5 @@
 /** Metrics for forecasts: RUL errors (RMSE, MAE, PHM08 score) and classifier ranking (ROC-AUC). */
+import { sortDoubles } from './sort.ts';
 
 export function rmse(pred: ArrayLike<number>, truth: ArrayLike<number>): number {
   let s = 0;
@@ -24,7 +25,7 @@ export function phm08(pred: ArrayLike<number>, truth: ArrayLike<number>): number
 
 /** ROC-AUC by the rank statistic (ties get half credit); NaN without both classes. */
 export function rocAuc(score: ArrayLike<number>, label: ArrayLike<number>): number {
-  // Positives and negatives sorted apart (typed arrays' numeric sort, no comparator), then merged
+  // Positives and negatives sorted apart (a radix sort of the doubles, models/sort.ts), then merged
   // tie group by tie group: the same average ranks as one sort of all rows, in a fraction of the
   // time (the training side ranks every feature). NaN has no rank: the comparator path below.
   let nPos = 0;
@@ -37,8 +38,8 @@ export function rocAuc(score: ArrayLike<number>, label: ArrayLike<number>): numb
   for (let i = 0, a = 0, b = 0; i < score.length; i++)
     if (label[i] === 1) ps[a++] = score[i] as number;
     else ns[b++] = score[i] as number;
-  ps.sort();
-  ns.sort();
+  sortDoubles(ps);
+  sortDoubles(ns);
   let rankSum = 0;
   let a = 0;
   let b = 0;

@@ -1,10 +1,12 @@
 /**
  * The two sorts a training run spends most of its ranking time in, against plain reference
  * implementations on random inputs: ROC-AUC (every pair counted, ties half) and the quantile bin
- * edges (a comparator sort of a number[]).
+ * edges (a comparator sort of a number[]); the radix sort under both against the typed array's own
+ * sort, and the bins of every value against a binary search.
  */
 import { describe, expect, it } from 'vitest';
-import { fitBins, rocAuc } from '../../models/index.ts';
+import { applyBins, binOf, fitBins, rocAuc } from '../../models/index.ts';
+import { sortDoubles } from '../../models/sort.ts';
 import { Rng } from '../../src/sim/rng.ts';
 
 /** ROC-AUC by its definition: the share of (positive, negative) pairs ranked right, ties half. */
@@ -98,6 +100,88 @@ describe('rocAuc', () => {
     const a = rocAuc(s, y);
     expect(a).toBeGreaterThanOrEqual(0);
     expect(a).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('sortDoubles', () => {
+  /** Values of every kind a feature takes: ties, both zeros, infinities, subnormals, huge, integers. */
+  function doubles(rng: Rng, n: number): Float64Array {
+    const kind = Math.floor(rng.next() * 6);
+    const out = new Float64Array(n);
+    if (kind === 5) {
+      // One value but for a single other, which one digit alone tells apart.
+      out.fill(42.5);
+      if (n > 0) out[Math.floor(rng.next() * n)] = [42.5 + 2 ** -40, 43, -42.5, 0][Math.floor(rng.next() * 4)]!;
+      return out;
+    }
+    for (let i = 0; i < n; i++) {
+      const u = rng.next();
+      out[i] =
+        kind === 0
+          ? 42.5 // one value throughout: every pass skipped
+          : kind === 1
+            ? Math.round(rng.normal() * 40) // integers: the low word's passes skipped
+            : u < 0.05
+              ? [-Infinity, Infinity, -0, 0, 5e-324, -5e-324, Number.MAX_VALUE, -Number.MAX_VALUE][
+                  Math.floor(rng.next() * 8)
+                ]!
+              : kind === 2
+                ? rng.normal() * 10 ** Math.floor(rng.next() * 40 - 20)
+                : kind === 3
+                  ? 50 + rng.normal()
+                  : -rng.next();
+    }
+    return out;
+  }
+
+  it('orders as the typed array sort does (-0 before 0) on random doubles of every size', () => {
+    const rng = new Rng(11, 'radix');
+    for (let t = 0; t < 80; t++) {
+      const n = t < 10 ? t * 40 : Math.floor(rng.next() * 20_000);
+      const src = doubles(rng, n);
+      const want = src.slice().sort();
+      const got = sortDoubles(src.slice());
+      expect(got.length).toBe(n);
+      for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
+    }
+  });
+
+  it('sorts a view in place, leaving the rest of its buffer alone', () => {
+    const rng = new Rng(12, 'radix-view');
+    const all = Float64Array.from({ length: 3000 }, () => rng.normal());
+    const before = all.slice();
+    const view = all.subarray(700, 2700);
+    const want = view.slice().sort();
+    expect(sortDoubles(view)).toBe(view);
+    expect(Array.from(view)).toEqual(Array.from(want));
+    expect(Array.from(all.subarray(0, 700))).toEqual(Array.from(before.subarray(0, 700)));
+    expect(Array.from(all.subarray(2700))).toEqual(Array.from(before.subarray(2700)));
+  });
+});
+
+describe('applyBins', () => {
+  it('gives every value the bin binOf gives it, for edges of any length, with NaN and values above the last edge', () => {
+    const rng = new Rng(13, 'apply-bins');
+    for (let t = 0; t < 30; t++) {
+      const len = 1 + Math.floor(rng.next() * 255);
+      const fromFit = t % 2 === 0;
+      // Edges from fitBins end in +Infinity; other edges (a model read back, a test) may not.
+      const raw = Float64Array.from({ length: len }, () => Math.round(rng.normal() * 20) / 4).sort();
+      const edges = fromFit ? raw.map((v, i) => (i === len - 1 ? Infinity : v)) : raw;
+      const rows = Math.floor(rng.next() * 500);
+      const cols = [0, 1, 2].map(() =>
+        Float64Array.from({ length: rows }, () => {
+          const u = rng.next();
+          return u < 0.05 ? NaN : u < 0.08 ? Infinity : u < 0.1 ? -Infinity : Math.round(rng.normal() * 60) / 8;
+        }),
+      );
+      const b = applyBins(cols, [edges, edges, edges]);
+      for (let f = 0; f < 3; f++)
+        for (let r = 0; r < rows; r++) {
+          const want = binOf(edges, cols[f]![r]!);
+          if (b.codes[r * 3 + f] !== want) expect([f, r, b.codes[r * 3 + f]]).toEqual([f, r, want]);
+        }
+    }
   });
 });
 
