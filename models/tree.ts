@@ -146,38 +146,18 @@ export function buildTree(
     }
     lo.fill(BINS);
     hi.fill(0);
-    // One visit per row, all sampled features: the row's codes share a few cache lines.
+    // One visit per row, all sampled features: the row's codes share a few cache lines. A large
+    // node finds each feature's range of bins afterwards, from the histogram's ends, instead of
+    // comparing every code with it (two compares in a loop of two loads and two stores).
+    const track = end - start < RANGE_SCAN_ROWS;
     if (classify) {
-      for (let i = start; i < end; i++) {
-        const r = rows[i] as number;
-        const w = weights[r] as number;
-        const cls = target[r] as number;
-        const rb = r * p;
-        for (let j = 0; j < mtry; j++) {
-          const b = codes[rb + (feat[j] as number)] as number;
-          const h = j * BINS + b;
-          histW[h] = (histW[h] as number) + w;
-          histS[h * K + cls] = (histS[h * K + cls] as number) + w;
-          if (b < (lo[j] as number)) lo[j] = b;
-          if (b > (hi[j] as number)) hi[j] = b;
-        }
-      }
-    } else {
-      for (let i = start; i < end; i++) {
-        const r = rows[i] as number;
-        const w = weights[r] as number;
-        const wy = w * (target[r] as number);
-        const rb = r * p;
-        for (let j = 0; j < mtry; j++) {
-          const b = codes[rb + (feat[j] as number)] as number;
-          const h = j * BINS + b;
-          histW[h] = (histW[h] as number) + w;
-          histS[h] = (histS[h] as number) + wy;
-          if (b < (lo[j] as number)) lo[j] = b;
-          if (b > (hi[j] as number)) hi[j] = b;
-        }
-      }
-    }
+      if (track)
+        classHistTracked(codes, rows, weights, target, start, end, p, feat, mtry, K, histW, histS, lo, hi);
+      else classHist(codes, rows, weights, target, start, end, p, feat, mtry, K, histW, histS);
+    } else if (track)
+      regHistTracked(codes, rows, weights, target, start, end, p, feat, mtry, histW, histS, lo, hi);
+    else regHist(codes, rows, weights, target, start, end, p, feat, mtry, histW, histS);
+    if (!track) binRanges(histW, mtry, lo, hi);
     const parentScore = score(totals, W);
     let bestGain = 1e-12 * (Math.abs(parentScore) + 1);
     let bestFeature = -1;
@@ -186,47 +166,88 @@ export function buildTree(
       const off = j * BINS;
       const bLo = lo[j] as number;
       const bHi = hi[j] as number;
-      leftAcc.fill(0);
-      let wl = 0;
-      for (let b = bLo; b < bHi; b++) {
-        const hw = histW[off + b] as number;
-        if (hw === 0) continue;
-        wl += hw;
-        for (let k = 0; k < K; k++)
-          leftAcc[k] = (leftAcc[k] as number) + (histS[(off + b) * K + k] as number);
-        const wr = W - wl;
-        if (wl < minLeaf) continue;
-        if (wr < minLeaf) break;
-        let g: number;
-        if (!classify) {
-          const sl = leftAcc[0] as number;
-          const sr = (totals[0] as number) - sl;
-          g = (sl * sl) / wl + (sr * sr) / wr - parentScore;
-        } else if (gini) {
-          let sl = 0;
-          let sr = 0;
-          for (let k = 0; k < K; k++) {
-            const a = leftAcc[k] as number;
-            const c = (totals[k] as number) - a;
-            sl += a * a;
-            sr += c * c;
-          }
-          g = sl / wl + sr / wr - parentScore;
-        } else {
-          let sl = 0;
-          let sr = 0;
-          for (let k = 0; k < K; k++) {
-            const a = leftAcc[k] as number;
-            const c = (totals[k] as number) - a;
-            if (a > 0) sl += a * Math.log(a / wl);
-            if (c > 0) sr += c * Math.log(c / wr);
-          }
-          g = sl + sr - parentScore;
-        }
-        if (g > bestGain) {
-          bestGain = g;
+      if (gini && K === 2) {
+        // Two classes (failure or not): two running sums, in a loop of their own.
+        const b = bestGini2Bin(
+          histW,
+          histS,
+          off,
+          bLo,
+          bHi,
+          W,
+          totals[0] as number,
+          totals[1] as number,
+          minLeaf,
+          parentScore,
+          bestGain,
+        );
+        if (b >= 0) {
+          bestGain = foundGain;
           bestFeature = feat[j] as number;
           bestBin = b;
+        }
+      } else if (!classify) {
+        // Regression: one running sum, in a loop of its own.
+        const b = bestRegressionBin(
+          histW,
+          histS,
+          off,
+          bLo,
+          bHi,
+          W,
+          totals[0] as number,
+          minLeaf,
+          parentScore,
+          bestGain,
+        );
+        if (b >= 0) {
+          bestGain = foundGain;
+          bestFeature = feat[j] as number;
+          bestBin = b;
+        }
+      } else {
+        leftAcc.fill(0);
+        let wl = 0;
+        for (let b = bLo; b < bHi; b++) {
+          const hw = histW[off + b] as number;
+          if (hw === 0) continue;
+          wl += hw;
+          for (let k = 0; k < K; k++)
+            leftAcc[k] = (leftAcc[k] as number) + (histS[(off + b) * K + k] as number);
+          const wr = W - wl;
+          if (wl < minLeaf) continue;
+          if (wr < minLeaf) break;
+          let g: number;
+          if (!classify) {
+            const sl = leftAcc[0] as number;
+            const sr = (totals[0] as number) - sl;
+            g = (sl * sl) / wl + (sr * sr) / wr - parentScore;
+          } else if (gini) {
+            let sl = 0;
+            let sr = 0;
+            for (let k = 0; k < K; k++) {
+              const a = leftAcc[k] as number;
+              const c = (totals[k] as number) - a;
+              sl += a * a;
+              sr += c * c;
+            }
+            g = sl / wl + sr / wr - parentScore;
+          } else {
+            let sl = 0;
+            let sr = 0;
+            for (let k = 0; k < K; k++) {
+              const a = leftAcc[k] as number;
+              const c = (totals[k] as number) - a;
+              if (a > 0) sl += a * Math.log(a / wl);
+              if (c > 0) sr += c * Math.log(c / wr);
+            }
+            g = sl + sr - parentScore;
+          }
+          if (g > bestGain) {
+            bestGain = g;
+            bestFeature = feat[j] as number;
+            bestBin = b;
+          }
         }
       }
       // Re-zero only the touched range for the next node.
@@ -267,4 +288,226 @@ export function buildTree(
     nOut,
     gain,
   };
+}
+
+/**
+ * Nodes with at least this many rows find their bins' range by scanning the histogram (at most
+ * 256 bins a feature, usually a few from each end) rather than tracking it row by row.
+ */
+const RANGE_SCAN_ROWS = 256;
+
+/** Each sampled feature's lowest and highest bin holding weight (every row in bag weighs > 0). */
+function binRanges(histW: Float64Array, mtry: number, lo: Int32Array, hi: Int32Array): void {
+  for (let j = 0; j < mtry; j++) {
+    const off = j * BINS;
+    let a = 0;
+    while (a < BINS && (histW[off + a] as number) === 0) a++;
+    if (a === BINS) continue; // no row (not reached: a node has rows); lo > hi as initialised
+    let b = BINS - 1;
+    while ((histW[off + b] as number) === 0) b--;
+    lo[j] = a;
+    hi[j] = b;
+  }
+}
+
+// The histogram loops, each its own small function: V8 optimises a tight loop far better on its
+// own than nested in the tree's bookkeeping, and each variant keeps only the work it needs.
+
+function classHistTracked(
+  codes: Uint8Array,
+  rows: Int32Array,
+  weights: Float64Array,
+  target: Float64Array,
+  start: number,
+  end: number,
+  p: number,
+  feat: Int32Array,
+  mtry: number,
+  K: number,
+  histW: Float64Array,
+  histS: Float64Array,
+  lo: Int32Array,
+  hi: Int32Array,
+): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i] as number;
+    const w = weights[r] as number;
+    const cls = target[r] as number;
+    const rb = r * p;
+    for (let j = 0; j < mtry; j++) {
+      const b = codes[rb + (feat[j] as number)] as number;
+      const h = j * BINS + b;
+      histW[h] = (histW[h] as number) + w;
+      histS[h * K + cls] = (histS[h * K + cls] as number) + w;
+      if (b < (lo[j] as number)) lo[j] = b;
+      if (b > (hi[j] as number)) hi[j] = b;
+    }
+  }
+}
+
+function classHist(
+  codes: Uint8Array,
+  rows: Int32Array,
+  weights: Float64Array,
+  target: Float64Array,
+  start: number,
+  end: number,
+  p: number,
+  feat: Int32Array,
+  mtry: number,
+  K: number,
+  histW: Float64Array,
+  histS: Float64Array,
+): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i] as number;
+    const w = weights[r] as number;
+    const cls = target[r] as number;
+    const rb = r * p;
+    for (let j = 0; j < mtry; j++) {
+      const h = j * BINS + (codes[rb + (feat[j] as number)] as number);
+      histW[h] = (histW[h] as number) + w;
+      histS[h * K + cls] = (histS[h * K + cls] as number) + w;
+    }
+  }
+}
+
+function regHistTracked(
+  codes: Uint8Array,
+  rows: Int32Array,
+  weights: Float64Array,
+  target: Float64Array,
+  start: number,
+  end: number,
+  p: number,
+  feat: Int32Array,
+  mtry: number,
+  histW: Float64Array,
+  histS: Float64Array,
+  lo: Int32Array,
+  hi: Int32Array,
+): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i] as number;
+    const w = weights[r] as number;
+    const wy = w * (target[r] as number);
+    const rb = r * p;
+    for (let j = 0; j < mtry; j++) {
+      const b = codes[rb + (feat[j] as number)] as number;
+      const h = j * BINS + b;
+      histW[h] = (histW[h] as number) + w;
+      histS[h] = (histS[h] as number) + wy;
+      if (b < (lo[j] as number)) lo[j] = b;
+      if (b > (hi[j] as number)) hi[j] = b;
+    }
+  }
+}
+
+function regHist(
+  codes: Uint8Array,
+  rows: Int32Array,
+  weights: Float64Array,
+  target: Float64Array,
+  start: number,
+  end: number,
+  p: number,
+  feat: Int32Array,
+  mtry: number,
+  histW: Float64Array,
+  histS: Float64Array,
+): void {
+  for (let i = start; i < end; i++) {
+    const r = rows[i] as number;
+    const w = weights[r] as number;
+    const wy = w * (target[r] as number);
+    const rb = r * p;
+    for (let j = 0; j < mtry; j++) {
+      const h = j * BINS + (codes[rb + (feat[j] as number)] as number);
+      histW[h] = (histW[h] as number) + w;
+      histS[h] = (histS[h] as number) + wy;
+    }
+  }
+}
+
+/** The gain of the split `bestRegressionBin` last found. */
+let foundGain = 0;
+
+/**
+ * The regression split of one feature's histogram (bins [bLo, bHi) as the left side's upper end)
+ * whose gain beats `beat`: its bin, the gain in `foundGain`; -1 if none does. The same arithmetic,
+ * in the same order, as the general scan in buildTree, without its loop over classes.
+ */
+function bestRegressionBin(
+  histW: Float64Array,
+  histS: Float64Array,
+  off: number,
+  bLo: number,
+  bHi: number,
+  W: number,
+  total: number,
+  minLeaf: number,
+  parentScore: number,
+  beat: number,
+): number {
+  let wl = 0;
+  let sl = 0;
+  let best = beat;
+  let bin = -1;
+  for (let b = bLo; b < bHi; b++) {
+    const hw = histW[off + b] as number;
+    if (hw === 0) continue;
+    wl += hw;
+    sl += histS[off + b] as number;
+    const wr = W - wl;
+    if (wl < minLeaf) continue;
+    if (wr < minLeaf) break;
+    const sr = total - sl;
+    const g = (sl * sl) / wl + (sr * sr) / wr - parentScore;
+    if (g > best) {
+      best = g;
+      bin = b;
+    }
+  }
+  foundGain = best;
+  return bin;
+}
+
+/** `bestRegressionBin` for Gini impurity over two classes (histS holds each bin's two weights). */
+function bestGini2Bin(
+  histW: Float64Array,
+  histS: Float64Array,
+  off: number,
+  bLo: number,
+  bHi: number,
+  W: number,
+  total0: number,
+  total1: number,
+  minLeaf: number,
+  parentScore: number,
+  beat: number,
+): number {
+  let wl = 0;
+  let a0 = 0;
+  let a1 = 0;
+  let best = beat;
+  let bin = -1;
+  for (let b = bLo; b < bHi; b++) {
+    const hw = histW[off + b] as number;
+    if (hw === 0) continue;
+    wl += hw;
+    a0 += histS[(off + b) * 2] as number;
+    a1 += histS[(off + b) * 2 + 1] as number;
+    const wr = W - wl;
+    if (wl < minLeaf) continue;
+    if (wr < minLeaf) break;
+    const c0 = total0 - a0;
+    const c1 = total1 - a1;
+    const g = (a0 * a0 + a1 * a1) / wl + (c0 * c0 + c1 * c1) / wr - parentScore;
+    if (g > best) {
+      best = g;
+      bin = b;
+    }
+  }
+  foundGain = best;
+  return bin;
 }
