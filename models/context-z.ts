@@ -71,11 +71,15 @@ export class ContextZExpander {
     return [...this.baseNames, ...this.cz.features.map(zName)];
   }
 
+  /** The fit of the class `v` (a group column's value; NaN: none), if there is one. */
+  private groupOf(v: number): ContextZGroup | undefined {
+    return this.cz.groups[groupKey(v)] ?? (this.cz.group === null ? this.cz.groups.all : undefined);
+  }
+
   /** z of one base row into `z` (NaN where there is no group for its class or no value). */
   private zAt(get: (j: number) => number): void {
     const v = (j: number) => (j < 0 ? NaN : get(j));
-    const g =
-      this.cz.groups[groupKey(v(this.ctx[2]))] ?? (this.cz.group === null ? this.cz.groups.all : undefined);
+    const g = this.groupOf(v(this.ctx[2]));
     if (g === undefined) {
       this.z.fill(NaN);
       return;
@@ -99,9 +103,28 @@ export class ContextZExpander {
   expandColumns(columns: readonly Float64Array[]): Float64Array[] {
     const rows = columns.length === 0 ? 0 : (columns[0] as Float64Array).length;
     const zs = this.cz.features.map(() => new Float64Array(rows));
+    // The row loop of zAt without a closure per row, and the class's fit looked up once per run of
+    // rows of the same class (its key is a string made from the value): the same z.
+    const col = (j: number) => (j < 0 ? undefined : (columns[j] as Float64Array));
+    const srcCols = Array.from(this.src, (j) => col(j));
+    const [loadCol, productCol, groupCol] = this.ctx.map(col) as (Float64Array | undefined)[];
+    const { x, z, d } = this;
+    let lastKey = NaN;
+    let g = this.groupOf(NaN);
     for (let i = 0; i < rows; i++) {
-      this.zAt((j) => (columns[j] as Float64Array)[i] as number);
-      for (let k = 0; k < zs.length; k++) (zs[k] as Float64Array)[i] = this.z[k] as number;
+      const key = groupCol === undefined ? NaN : (groupCol[i] as number);
+      if (!Object.is(key, lastKey)) {
+        g = this.groupOf(key);
+        lastKey = key;
+      }
+      if (g === undefined) {
+        for (const c of zs) c[i] = NaN;
+        continue;
+      }
+      for (let k = 0; k < srcCols.length; k++) x[k] = srcCols[k]?.[i] ?? NaN;
+      const load = this.cz.load === null ? 0 : loadCol === undefined ? NaN : (loadCol[i] as number);
+      zOf(g, x, load, productCol === undefined ? NaN : (productCol[i] as number), d, z);
+      for (let k = 0; k < zs.length; k++) (zs[k] as Float64Array)[i] = z[k] as number;
     }
     return [...columns, ...zs];
   }

@@ -63,8 +63,8 @@ function referenceTree(
     let W = 0;
     for (const r of rows) {
       W += weights[r]!;
-      if (classify) totals[target[r]!] += weights[r]!;
-      else totals[0] += weights[r]! * target[r]!;
+      const k = classify ? target[r]! : 0;
+      totals[k] = totals[k]! + (classify ? weights[r]! : weights[r]! * target[r]!);
     }
     t.cover[node] = W;
     for (let k = 0; k < K; k++) t.value[node * K + k] = W > 0 ? totals[k]! / W : 0;
@@ -93,9 +93,10 @@ function referenceTree(
       const hs = Array.from({ length: 256 }, () => new Array<number>(K).fill(0));
       for (const r of rows) {
         const b = codes[r * p + f]!;
-        hw[b] += weights[r]!;
-        if (classify) hs[b]![target[r]!] += weights[r]!;
-        else hs[b]![0] += weights[r]! * target[r]!;
+        hw[b] = hw[b]! + weights[r]!;
+        const h = hs[b]!;
+        const k = classify ? target[r]! : 0;
+        h[k] = h[k]! + (classify ? weights[r]! : weights[r]! * target[r]!);
       }
       const used = hw.flatMap((w, b) => (w > 0 ? [b] : []));
       const top = used.at(-1)!;
@@ -104,7 +105,7 @@ function referenceTree(
       for (const b of used) {
         if (b === top) break;
         wl += hw[b]!;
-        for (let k = 0; k < K; k++) left[k] += hs[b]![k]!;
+        for (let k = 0; k < K; k++) left[k] = left[k]! + hs[b]![k]!;
         const wr = W - wl;
         if (wl < minLeaf) continue;
         if (wr < minLeaf) break;
