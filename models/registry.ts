@@ -91,6 +91,8 @@ export interface ChallengeRecord {
     readonly sawHoldout: boolean;
     /** ...so its recipe was re-fitted at the holdout's cut, and `value` is the re-fit's. */
     readonly refit?: boolean;
+    /** ...with the challenger's own recipe: the re-fit is the challenger's fit, not fitted twice. */
+    readonly sameRecipe?: boolean;
   } | null;
   readonly challenger: { readonly version: string; readonly value: number };
   readonly promoted: boolean;

@@ -28,7 +28,7 @@ import { computeStoreFeatures, evidenceOf } from './features.ts';
 import type { FeatureRun } from './features.ts';
 import { failureGate, rulGate } from './gate.ts';
 import type { Gate } from './gate.ts';
-import { pick, rowsWhere } from './harness.ts';
+import { CROSS_FIT_BLOCKS, pick, rowsWhere } from './harness.ts';
 import type { Evidence } from './harness.ts';
 import { fitRul, rulPoints, rulPredictions } from './rul-kind.ts';
 import type { RulFit } from './rul-kind.ts';
@@ -114,6 +114,11 @@ interface Contender {
   readonly value: number;
   readonly sawHoldout: boolean;
   readonly refit: boolean;
+  /**
+   * The re-fit's recipe was the challenger's: its fit at the cut is the challenger's, so it scores
+   * the same and the challenger cannot win (not fitted twice).
+   */
+  readonly sameRecipe?: boolean;
 }
 
 function decide(
@@ -159,7 +164,10 @@ function decide(
     compared_on:
       `instants from ${holdout.from} to ${holdout.to} whose outcome is known now, which neither side trained on` +
       (typeof champion !== 'string' && champion.refit
-        ? ` (the champion had trained on them, so its recipe was re-fitted at ${holdout.from})`
+        ? ` (the champion had trained on them, so its recipe was re-fitted at ${holdout.from}` +
+          (champion.sameRecipe === true
+            ? `; it is the challenger's recipe, so that fit is the challenger's and was not repeated)`
+            : ')')
         : ''),
   };
   registry.recordChallenge(name, record);
@@ -257,7 +265,7 @@ async function challengeFailure(
           refit: false,
         };
       else {
-        const refit = await fitFailure(h.ev, h.cut, {
+        const again = {
           ...recipe,
           trees: recipeNumber(champ.meta, 'trees', recipe.trees),
           seed: recipeNumber(champ.meta, 'seed', recipe.seed),
@@ -267,12 +275,25 @@ async function challengeFailure(
           contextZ: recipeNumber(champ.meta, 'contextZ', 0) === 1,
           // ...and one saved before cross-fitting, calibrated on the latest quarter as it was.
           crossFit: recipeNumber(champ.meta, 'crossFit', 0),
-        });
+        };
+        // The champion's recipe is the challenger's (both the engine's current one): its re-fit on
+        // the same rows would be the challenger's fit again, bit for bit (training is seeded), and
+        // cost as much; its score is the challenger's.
+        const same =
+          again.trees === recipe.trees &&
+          again.seed === recipe.seed &&
+          again.alertBudget === recipe.alertBudget &&
+          again.workOrderBudget === recipe.workOrderBudget &&
+          again.contextZ &&
+          again.crossFit === CROSS_FIT_BLOCKS;
         champion = {
           version: v,
-          value: score(failureScores(refit, h.ev, rows).model),
+          value: same
+            ? challengerValue
+            : score(failureScores(await fitFailure(h.ev, h.cut, again), h.ev, rows).model),
           sawHoldout: true,
           refit: true,
+          ...(same ? { sameRecipe: true } : {}),
         };
       }
     }
@@ -342,16 +363,24 @@ async function challengeRul(
           refit: false,
         };
       else {
-        const refit = await fitRul(h.ev, h.cut, {
+        const again = {
           capHours: cap,
           trees: recipeNumber(champ.meta, 'trees', recipe.trees),
           seed: recipeNumber(champ.meta, 'seed', recipe.seed),
-        });
+        };
+        // The challenger's own recipe: its re-fit would be the challenger's fit (as for failure).
+        const same = again.trees === recipe.trees && again.seed === recipe.seed;
+        let value = score(s.model);
+        if (!same) {
+          const refit = await fitRul(h.ev, h.cut, again);
+          value = score(rulPoints(refit, rulPredictions(refit, h.ev, rows)).model);
+        }
         champion = {
           version: v,
-          value: score(rulPoints(refit, rulPredictions(refit, h.ev, rows)).model),
+          value,
           sawHoldout: true,
           refit: true,
+          ...(same ? { sameRecipe: true } : {}),
         };
       }
     }

@@ -155,6 +155,24 @@ describe('walk-forward failure backtest on a simulated plant', () => {
     expect(new Date(outcome.holdout.from).getTime() * 1000).toBe(range.to - 96 * 3.6e9);
     expect(registry.challenges('pooled.failure-any-72h').at(-1)).toEqual(outcome);
     expect(registry.promoted('pooled.failure-any-72h')).toBe(outcome.promoted ? 'v0002' : 'v0001');
+    // The champion's recipe (20 trees) was the challenger's: its re-fit at the cut is the
+    // challenger's fit, scored once. A challenger of another recipe (10 trees) makes the champion's
+    // re-fit real, and that re-fit scores exactly what the first challenge took for it.
+    expect(outcome.champion?.sameRecipe).toBe(true);
+    expect(outcome.champion?.value).toBe(outcome.challenger.value);
+    const other = await retrainFailureHorizon(store, registry, SIM.scope, range, {
+      metric: 'brier',
+      trees: 10,
+      horizonHours: 72,
+    });
+    if ('error' in other) throw new Error(other.error);
+    const champion = registry.meta('pooled.failure-any-72h', other.champion!.version);
+    expect(champion.recipe?.trees).toBe(20);
+    expect(other.holdout).toEqual(outcome.holdout);
+    expect(other.champion?.refit).toBe(true);
+    expect(other.champion?.sameRecipe).toBeUndefined();
+    expect(other.compared_on).not.toMatch(/was not repeated/);
+    expect(other.champion?.value).toBe(outcome.champion?.value);
   }, 300_000);
 
   it('cold start: with only the anomaly model promoted, it answers the risk, says why, and its forecasts carry the health index', async () => {
