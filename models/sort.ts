@@ -95,7 +95,14 @@ export function sortDoubles(a: Float64Array): Float64Array {
 }
 
 /** One pass: every key pair from `src` to its digit's next place in `dst`. */
-function scatter(src: Uint32Array, dst: Uint32Array, n: number, base: number, word: 0 | 1, shift: number): void {
+function scatter(
+  src: Uint32Array,
+  dst: Uint32Array,
+  n: number,
+  base: number,
+  word: 0 | 1,
+  shift: number,
+): void {
   for (let i = 0; i < n; i++) {
     const lo = src[2 * i] as number;
     const hi = src[2 * i + 1] as number;

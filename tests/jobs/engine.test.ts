@@ -374,7 +374,9 @@ describe('end to end: empty database to a scheduled forecast served with its MES
     // below checks that score).
     expect(c.champion?.sameRecipe).toBe(true);
     expect(c.champion!.value).toBe(c.challenger.value);
-    expect(c.compared_on).toMatch(/it is the challenger's recipe, so that fit is the challenger's and was not repeated/);
+    expect(c.compared_on).toMatch(
+      /it is the challenger's recipe, so that fit is the challenger's and was not repeated/,
+    );
     // The job's range is the stored span, whose end (the last reading + 1 µs) is finer than the
     // record's ISO milliseconds: recomputed from the store, and checked against the record. (Read
     // back from the record, the cut moved 1 µs and, when it fell on a 10 min instant, the holdout

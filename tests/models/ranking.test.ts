@@ -111,7 +111,8 @@ describe('sortDoubles', () => {
     if (kind === 5) {
       // One value but for a single other, which one digit alone tells apart.
       out.fill(42.5);
-      if (n > 0) out[Math.floor(rng.next() * n)] = [42.5 + 2 ** -40, 43, -42.5, 0][Math.floor(rng.next() * 4)]!;
+      if (n > 0)
+        out[Math.floor(rng.next() * n)] = [42.5 + 2 ** -40, 43, -42.5, 0][Math.floor(rng.next() * 4)]!;
       return out;
     }
     for (let i = 0; i < n; i++) {
@@ -172,7 +173,13 @@ describe('applyBins', () => {
       const cols = [0, 1, 2].map(() =>
         Float64Array.from({ length: rows }, () => {
           const u = rng.next();
-          return u < 0.05 ? NaN : u < 0.08 ? Infinity : u < 0.1 ? -Infinity : Math.round(rng.normal() * 60) / 8;
+          return u < 0.05
+            ? NaN
+            : u < 0.08
+              ? Infinity
+              : u < 0.1
+                ? -Infinity
+                : Math.round(rng.normal() * 60) / 8;
         }),
       );
       const b = applyBins(cols, [edges, edges, edges]);
