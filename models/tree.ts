@@ -146,18 +146,12 @@ export function buildTree(
     }
     lo.fill(BINS);
     hi.fill(0);
-    // One visit per row, all sampled features: the row's codes share a few cache lines. A large
-    // node finds each feature's range of bins afterwards, from the histogram's ends, instead of
-    // comparing every code with it (two compares in a loop of two loads and two stores).
-    const track = end - start < RANGE_SCAN_ROWS;
-    if (classify) {
-      if (track)
-        classHistTracked(codes, rows, weights, target, start, end, p, feat, mtry, K, histW, histS, lo, hi);
-      else classHist(codes, rows, weights, target, start, end, p, feat, mtry, K, histW, histS);
-    } else if (track)
-      regHistTracked(codes, rows, weights, target, start, end, p, feat, mtry, histW, histS, lo, hi);
+    // One visit per row, all sampled features: the row's codes share a few cache lines. Each
+    // feature's range of bins comes afterwards from the histogram's ends (comparing every code
+    // with a running range cost two compares in a loop of two loads and two stores).
+    if (classify) classHist(codes, rows, weights, target, start, end, p, feat, mtry, K, histW, histS);
     else regHist(codes, rows, weights, target, start, end, p, feat, mtry, histW, histS);
-    if (!track) binRanges(histW, mtry, lo, hi);
+    binRanges(histW, mtry, lo, hi);
     const parentScore = score(totals, W);
     let bestGain = 1e-12 * (Math.abs(parentScore) + 1);
     let bestFeature = -1;
@@ -290,12 +284,6 @@ export function buildTree(
   };
 }
 
-/**
- * Nodes with at least this many rows find their bins' range by scanning the histogram (at most
- * 256 bins a feature, usually a few from each end) rather than tracking it row by row.
- */
-const RANGE_SCAN_ROWS = 256;
-
 /** Each sampled feature's lowest and highest bin holding weight (every row in bag weighs > 0). */
 function binRanges(histW: Float64Array, mtry: number, lo: Int32Array, hi: Int32Array): void {
   for (let j = 0; j < mtry; j++) {
@@ -312,38 +300,6 @@ function binRanges(histW: Float64Array, mtry: number, lo: Int32Array, hi: Int32A
 
 // The histogram loops, each its own small function: V8 optimises a tight loop far better on its
 // own than nested in the tree's bookkeeping, and each variant keeps only the work it needs.
-
-function classHistTracked(
-  codes: Uint8Array,
-  rows: Int32Array,
-  weights: Float64Array,
-  target: Float64Array,
-  start: number,
-  end: number,
-  p: number,
-  feat: Int32Array,
-  mtry: number,
-  K: number,
-  histW: Float64Array,
-  histS: Float64Array,
-  lo: Int32Array,
-  hi: Int32Array,
-): void {
-  for (let i = start; i < end; i++) {
-    const r = rows[i] as number;
-    const w = weights[r] as number;
-    const cls = target[r] as number;
-    const rb = r * p;
-    for (let j = 0; j < mtry; j++) {
-      const b = codes[rb + (feat[j] as number)] as number;
-      const h = j * BINS + b;
-      histW[h] = (histW[h] as number) + w;
-      histS[h * K + cls] = (histS[h * K + cls] as number) + w;
-      if (b < (lo[j] as number)) lo[j] = b;
-      if (b > (hi[j] as number)) hi[j] = b;
-    }
-  }
-}
 
 function classHist(
   codes: Uint8Array,
@@ -368,37 +324,6 @@ function classHist(
       const h = j * BINS + (codes[rb + (feat[j] as number)] as number);
       histW[h] = (histW[h] as number) + w;
       histS[h * K + cls] = (histS[h * K + cls] as number) + w;
-    }
-  }
-}
-
-function regHistTracked(
-  codes: Uint8Array,
-  rows: Int32Array,
-  weights: Float64Array,
-  target: Float64Array,
-  start: number,
-  end: number,
-  p: number,
-  feat: Int32Array,
-  mtry: number,
-  histW: Float64Array,
-  histS: Float64Array,
-  lo: Int32Array,
-  hi: Int32Array,
-): void {
-  for (let i = start; i < end; i++) {
-    const r = rows[i] as number;
-    const w = weights[r] as number;
-    const wy = w * (target[r] as number);
-    const rb = r * p;
-    for (let j = 0; j < mtry; j++) {
-      const b = codes[rb + (feat[j] as number)] as number;
-      const h = j * BINS + b;
-      histW[h] = (histW[h] as number) + w;
-      histS[h] = (histS[h] as number) + wy;
-      if (b < (lo[j] as number)) lo[j] = b;
-      if (b > (hi[j] as number)) hi[j] = b;
     }
   }
 }
