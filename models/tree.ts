@@ -144,8 +144,6 @@ export function buildTree(
       featIdx[pick] = t;
       feat[j] = featIdx[j] as number;
     }
-    lo.fill(BINS);
-    hi.fill(0);
     // One visit per row, all sampled features: the row's codes share a few cache lines. Each
     // feature's range of bins comes afterwards from the histogram's ends (comparing every code
     // with a running range cost two compares in a loop of two loads and two stores).
@@ -160,89 +158,55 @@ export function buildTree(
       const off = j * BINS;
       const bLo = lo[j] as number;
       const bHi = hi[j] as number;
-      if (gini && K === 2) {
-        // Two classes (failure or not): two running sums, in a loop of their own.
-        const b = bestGini2Bin(
-          histW,
-          histS,
-          off,
-          bLo,
-          bHi,
-          W,
-          totals[0] as number,
-          totals[1] as number,
-          minLeaf,
-          parentScore,
-          bestGain,
-        );
-        if (b >= 0) {
-          bestGain = foundGain;
-          bestFeature = feat[j] as number;
-          bestBin = b;
-        }
-      } else if (!classify) {
-        // Regression: one running sum, in a loop of its own.
-        const b = bestRegressionBin(
-          histW,
-          histS,
-          off,
-          bLo,
-          bHi,
-          W,
-          totals[0] as number,
-          minLeaf,
-          parentScore,
-          bestGain,
-        );
-        if (b >= 0) {
-          bestGain = foundGain;
-          bestFeature = feat[j] as number;
-          bestBin = b;
-        }
-      } else {
-        leftAcc.fill(0);
-        let wl = 0;
-        for (let b = bLo; b < bHi; b++) {
-          const hw = histW[off + b] as number;
-          if (hw === 0) continue;
-          wl += hw;
-          for (let k = 0; k < K; k++)
-            leftAcc[k] = (leftAcc[k] as number) + (histS[(off + b) * K + k] as number);
-          const wr = W - wl;
-          if (wl < minLeaf) continue;
-          if (wr < minLeaf) break;
-          let g: number;
-          if (!classify) {
-            const sl = leftAcc[0] as number;
-            const sr = (totals[0] as number) - sl;
-            g = (sl * sl) / wl + (sr * sr) / wr - parentScore;
-          } else if (gini) {
-            let sl = 0;
-            let sr = 0;
-            for (let k = 0; k < K; k++) {
-              const a = leftAcc[k] as number;
-              const c = (totals[k] as number) - a;
-              sl += a * a;
-              sr += c * c;
-            }
-            g = sl / wl + sr / wr - parentScore;
-          } else {
-            let sl = 0;
-            let sr = 0;
-            for (let k = 0; k < K; k++) {
-              const a = leftAcc[k] as number;
-              const c = (totals[k] as number) - a;
-              if (a > 0) sl += a * Math.log(a / wl);
-              if (c > 0) sr += c * Math.log(c / wr);
-            }
-            g = sl + sr - parentScore;
-          }
-          if (g > bestGain) {
-            bestGain = g;
-            bestFeature = feat[j] as number;
-            bestBin = b;
-          }
-        }
+      // Two classes (failure or not) and regression each scan in a loop of their own: running
+      // sums in locals, no loop over classes.
+      const b =
+        gini && K === 2
+          ? bestGini2Bin(
+              histW,
+              histS,
+              off,
+              bLo,
+              bHi,
+              W,
+              totals[0] as number,
+              totals[1] as number,
+              minLeaf,
+              parentScore,
+              bestGain,
+            )
+          : classify
+            ? bestClassBin(
+                histW,
+                histS,
+                off,
+                bLo,
+                bHi,
+                W,
+                totals,
+                K,
+                gini,
+                leftAcc,
+                minLeaf,
+                parentScore,
+                bestGain,
+              )
+            : bestRegressionBin(
+                histW,
+                histS,
+                off,
+                bLo,
+                bHi,
+                W,
+                totals[0] as number,
+                minLeaf,
+                parentScore,
+                bestGain,
+              );
+      if (b >= 0) {
+        bestGain = foundGain;
+        bestFeature = feat[j] as number;
+        bestBin = b;
       }
       // Re-zero only the touched range for the next node.
       if (bLo <= bHi) {
@@ -290,7 +254,12 @@ function binRanges(histW: Float64Array, mtry: number, lo: Int32Array, hi: Int32A
     const off = j * BINS;
     let a = 0;
     while (a < BINS && (histW[off + a] as number) === 0) a++;
-    if (a === BINS) continue; // no row (not reached: a node has rows); lo > hi as initialised
+    if (a === BINS) {
+      // No row (not reached: a node has rows): an empty range, scanned and cleared as none.
+      lo[j] = BINS;
+      hi[j] = 0;
+      continue;
+    }
     let b = BINS - 1;
     while ((histW[off + b] as number) === 0) b--;
     lo[j] = a;
@@ -428,6 +397,60 @@ function bestGini2Bin(
     const c0 = total0 - a0;
     const c1 = total1 - a1;
     const g = (a0 * a0 + a1 * a1) / wl + (c0 * c0 + c1 * c1) / wr - parentScore;
+    if (g > best) {
+      best = g;
+      bin = b;
+    }
+  }
+  foundGain = best;
+  return bin;
+}
+
+/**
+ * `bestRegressionBin` for any number of classes, Gini or entropy (`left` is scratch of K): the
+ * general scan, for what the two loops above do not cover.
+ */
+function bestClassBin(
+  histW: Float64Array,
+  histS: Float64Array,
+  off: number,
+  bLo: number,
+  bHi: number,
+  W: number,
+  totals: Float64Array,
+  K: number,
+  gini: boolean,
+  left: Float64Array,
+  minLeaf: number,
+  parentScore: number,
+  beat: number,
+): number {
+  left.fill(0);
+  let wl = 0;
+  let best = beat;
+  let bin = -1;
+  for (let b = bLo; b < bHi; b++) {
+    const hw = histW[off + b] as number;
+    if (hw === 0) continue;
+    wl += hw;
+    for (let k = 0; k < K; k++) left[k] = (left[k] as number) + (histS[(off + b) * K + k] as number);
+    const wr = W - wl;
+    if (wl < minLeaf) continue;
+    if (wr < minLeaf) break;
+    let sl = 0;
+    let sr = 0;
+    for (let k = 0; k < K; k++) {
+      const a = left[k] as number;
+      const c = (totals[k] as number) - a;
+      if (gini) {
+        sl += a * a;
+        sr += c * c;
+      } else {
+        if (a > 0) sl += a * Math.log(a / wl);
+        if (c > 0) sr += c * Math.log(c / wr);
+      }
+    }
+    const g = gini ? sl / wl + sr / wr - parentScore : sl + sr - parentScore;
     if (g > best) {
       best = g;
       bin = b;
