@@ -85,9 +85,13 @@ export class ContextZExpander {
       return;
     }
     for (let k = 0; k < this.src.length; k++) this.x[k] = v(this.src[k] as number);
-    const load = v(this.ctx[0]);
+    this.zOfX(g, v(this.ctx[0]), v(this.ctx[1]));
+  }
+
+  /** z of the source values in `x` under `g`'s fit, into `z`. */
+  private zOfX(g: ContextZGroup, load: number, product: number): void {
     // A model fitted without a load column scores with load 0, as its fit saw it.
-    zOf(g, this.x, this.cz.load === null ? 0 : load, v(this.ctx[1]), this.d, this.z);
+    zOf(g, this.x, this.cz.load === null ? 0 : load, product, this.d, this.z);
   }
 
   /** The expanded vector of one base vector (into `out`, which it returns; allocated if absent). */
@@ -108,7 +112,7 @@ export class ContextZExpander {
     const col = (j: number) => (j < 0 ? undefined : (columns[j] as Float64Array));
     const srcCols = Array.from(this.src, (j) => col(j));
     const [loadCol, productCol, groupCol] = this.ctx.map(col) as (Float64Array | undefined)[];
-    const { x, z, d } = this;
+    const { x, z } = this;
     let lastKey = NaN;
     let g = this.groupOf(NaN);
     for (let i = 0; i < rows; i++) {
@@ -122,8 +126,7 @@ export class ContextZExpander {
         continue;
       }
       for (let k = 0; k < srcCols.length; k++) x[k] = srcCols[k]?.[i] ?? NaN;
-      const load = this.cz.load === null ? 0 : loadCol === undefined ? NaN : (loadCol[i] as number);
-      zOf(g, x, load, productCol === undefined ? NaN : (productCol[i] as number), d, z);
+      this.zOfX(g, loadCol?.[i] ?? NaN, productCol?.[i] ?? NaN);
       for (let k = 0; k < zs.length; k++) (zs[k] as Float64Array)[i] = z[k] as number;
     }
     return [...columns, ...zs];
