@@ -147,6 +147,16 @@ describe('sortDoubles', () => {
     }
   });
 
+  it('sorts more values than it keeps buffers for (300,000), and smaller ones after', () => {
+    const rng = new Rng(14, 'radix-large');
+    for (const n of [300_000, 5_000]) {
+      const src = Float64Array.from({ length: n }, () => rng.normal() * 100);
+      const want = src.slice().sort();
+      const got = sortDoubles(src.slice());
+      for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) expect([i, got[i]]).toEqual([i, want[i]]);
+    }
+  });
+
   it('sorts a view in place, leaving the rest of its buffer alone', () => {
     const rng = new Rng(12, 'radix-view');
     const all = Float64Array.from({ length: 3000 }, () => rng.normal());
