@@ -4,7 +4,7 @@
  * value: trees store it as the threshold, and a compiled tree compares raw values (`x <= edge`
  * goes left). Missing values (NaN) fall into bin 0 and go left, at training and at prediction.
  */
-import { sortDoubles } from './sort.ts';
+import { sortDoubles, sortDoublesWithIndex } from './sort.ts';
 
 export interface Binned {
   readonly rows: number;
@@ -29,27 +29,96 @@ export function fitBins(columns: readonly Float64Array[], maxBins = 256, sample 
       const v = col[i] as number;
       if (v === v) buf[n++] = v;
     }
-    if (n === 0) return Float64Array.of(Infinity);
     // A radix sort of the doubles (models/sort.ts), in the typed array's own order: it orders -0
     // before 0, which compare equal, so the edges (compared with <=) split the same way.
-    const vals = sortDoubles(buf.subarray(0, n));
-    // Few distinct values: each but the largest is an edge (the largest's bin is the last).
-    let d = 1;
-    for (let i = 1; i < n && d <= maxBins - 1; i++) if (vals[i] !== vals[i - 1]) d++;
-    if (d <= maxBins - 1) {
-      const edges = new Float64Array(d);
-      for (let i = 1, k = 0; i < n; i++) if (vals[i] !== vals[i - 1]) edges[k++] = vals[i - 1] as number;
-      edges[d - 1] = Infinity;
-      return edges;
-    }
-    const edges: number[] = [];
-    for (let b = 1; b < maxBins - 1; b++) {
-      const q = vals[Math.min(vals.length - 1, Math.floor((b * vals.length) / (maxBins - 1)))] as number;
-      if (edges.length === 0 || q > (edges[edges.length - 1] as number)) edges.push(q);
-    }
-    edges.push(Infinity);
-    return Float64Array.from(edges);
+    return edgesOfSorted(sortDoubles(buf.subarray(0, n)), maxBins);
   });
+}
+
+/**
+ * `fitBins` of several subsets of the rows of the same columns, each subset's edges exactly those
+ * of `fitBins` over its rows (in the subset's order, sampled as `fitBins` samples), with one sort
+ * of each column for all of them: a cross-fitted fit bins the same columns for each of its forests
+ * (one per block of rows, and one on all of them). `subsets[s]` lists row positions, none twice;
+ * at most 32 subsets. Answers edges[s][f].
+ */
+export function fitBinsOfSubsets(
+  columns: readonly Float64Array[],
+  subsets: readonly (readonly number[])[],
+  maxBins = 256,
+  sample = 200_000,
+): Float64Array[][] {
+  if (subsets.length > 32) throw new RangeError(`at most 32 subsets, got ${subsets.length}`);
+  const n = columns[0]?.length ?? 0;
+  // Bit s of member[r]: row r is among subset s's sampled rows.
+  const member = new Uint32Array(n);
+  const sizes = subsets.map((rows, s) => {
+    const step = Math.max(1, Math.floor(rows.length / sample));
+    let size = 0;
+    for (let k = 0; k < rows.length; k += step) {
+      const r = rows[k] as number;
+      if (!(r >= 0 && r < n && Number.isInteger(r)))
+        throw new RangeError(`subset ${s}: row ${r} is not a row of columns of ${n}`);
+      if ((member[r] as number) & (1 << s)) throw new RangeError(`subset ${s}: row ${r} is listed twice`);
+      member[r] = ((member[r] as number) | (1 << s)) >>> 0;
+      size++;
+    }
+    return size;
+  });
+  const values = new Float64Array(n);
+  const index = new Uint32Array(n);
+  const bufs = sizes.map((size) => new Float64Array(size));
+  const filled = new Int32Array(subsets.length);
+  const edges: Float64Array[][] = subsets.map(() => []);
+  for (const col of columns) {
+    if (col.length !== n) throw new RangeError(`columns of ${col.length} and ${n} rows`);
+    // The valid values of rows in any subset, sorted once with their rows...
+    let m = 0;
+    for (let r = 0; r < n; r++) {
+      const v = col[r] as number;
+      if (v === v && member[r] !== 0) {
+        values[m] = v;
+        index[m++] = r;
+      }
+    }
+    sortDoublesWithIndex(values.subarray(0, m), index.subarray(0, m));
+    // ...then dealt, in that order, to the subsets each row is in: each gets its own values sorted.
+    filled.fill(0);
+    for (let k = 0; k < m; k++) {
+      const v = values[k] as number;
+      for (let bits = member[index[k] as number] as number; bits !== 0; bits &= bits - 1) {
+        const s = 31 - Math.clz32(bits & -bits);
+        (bufs[s] as Float64Array)[filled[s] as number] = v;
+        filled[s] = (filled[s] as number) + 1;
+      }
+    }
+    bufs.forEach((buf, s) =>
+      (edges[s] as Float64Array[]).push(edgesOfSorted(buf.subarray(0, filled[s]), maxBins)),
+    );
+  }
+  return edges;
+}
+
+/** The bin edges of ascending values `vals` (no NaN): up to `maxBins` bins, the last edge +Infinity. */
+function edgesOfSorted(vals: Float64Array, maxBins: number): Float64Array {
+  const n = vals.length;
+  if (n === 0) return Float64Array.of(Infinity);
+  // Few distinct values: each but the largest is an edge (the largest's bin is the last).
+  let d = 1;
+  for (let i = 1; i < n && d <= maxBins - 1; i++) if (vals[i] !== vals[i - 1]) d++;
+  if (d <= maxBins - 1) {
+    const edges = new Float64Array(d);
+    for (let i = 1, k = 0; i < n; i++) if (vals[i] !== vals[i - 1]) edges[k++] = vals[i - 1] as number;
+    edges[d - 1] = Infinity;
+    return edges;
+  }
+  const edges: number[] = [];
+  for (let b = 1; b < maxBins - 1; b++) {
+    const q = vals[Math.min(n - 1, Math.floor((b * n) / (maxBins - 1)))] as number;
+    if (edges.length === 0 || q > (edges[edges.length - 1] as number)) edges.push(q);
+  }
+  edges.push(Infinity);
+  return Float64Array.from(edges);
 }
 
 /** Bin index of v: the first edge >= v (NaN -> 0). */
@@ -65,14 +134,25 @@ export function binOf(edges: Float64Array, v: number): number {
   return lo;
 }
 
-export function applyBins(columns: readonly Float64Array[], edges: readonly Float64Array[]): Binned {
-  const rows = columns[0]?.length ?? 0;
+/** The columns' codes under `edges`; with `at`, those of the rows at these positions, in that order. */
+export function applyBins(
+  columns: readonly Float64Array[],
+  edges: readonly Float64Array[],
+  at?: readonly number[],
+): Binned {
+  const rows = at?.length ?? columns[0]?.length ?? 0;
   const p = columns.length;
   const codes = new Uint8Array(rows * p);
   const column = new Uint8Array(rows);
+  const picked = at === undefined ? undefined : new Float64Array(rows);
   columns.forEach((col, f) => {
     const e = edges[f] as Float64Array;
-    binColumn(col, padded(e), Math.max(0, e.length - 1), column);
+    let values = col;
+    if (at !== undefined && picked !== undefined) {
+      for (let k = 0; k < rows; k++) picked[k] = col[at[k] as number] as number;
+      values = picked;
+    }
+    binColumn(values, padded(e), Math.max(0, e.length - 1), column);
     for (let r = 0; r < rows; r++) codes[r * p + f] = column[r] as number;
   });
   return { rows, features: columns.length, codes, edges };

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { applyBins, fitBins } from './binning.ts';
+import { applyBins, fitBins, fitBinsOfSubsets } from './binning.ts';
 import { mulberry32 } from './rng.ts';
 import { buildTree } from './tree.ts';
 import type { Criterion, Tree, TreeParams } from './tree.ts';
@@ -91,8 +91,9 @@ export async function trainForestParallel(
   target: Float64Array,
   options: ForestOptions,
   threads = availableParallelism(),
+  rows: Rows = {},
 ): Promise<Forest> {
-  const prepared = prepare(columns, target, options);
+  const prepared = prepare(columns, target, options, rows);
   const total = prepared.resolved.trees;
   const workers = Math.max(1, Math.min(threads, total));
   if (workers === 1)
@@ -114,6 +115,18 @@ export async function trainForestParallel(
     ),
   );
   return finish(prepared, parts.flat());
+}
+
+/**
+ * Which rows of the columns a forest is fitted on, for fits that share their columns (a
+ * cross-fitted fit's forests, one per block of rows): `at`, row positions (the target aligned
+ * with them; all rows when absent), and `edges`, the bins `fitBins` gives those rows, fitted
+ * beforehand for every fit at once (`fitBinsOfSubsets`). The forest is the one fitted on those
+ * rows' values picked into columns of their own.
+ */
+export interface Rows {
+  readonly at?: readonly number[];
+  readonly edges?: readonly Float64Array[];
 }
 
 /** What a training worker is sent: trees [from, to) of one forest. */
@@ -236,13 +249,28 @@ function finish(prep: Prepared, trees: Tree[]): Forest {
   };
 }
 
-function prepare(columns: readonly Float64Array[], target: Float64Array, options: ForestOptions): Prepared {
+function prepare(
+  columns: readonly Float64Array[],
+  target: Float64Array,
+  options: ForestOptions,
+  rows: Rows = {},
+): Prepared {
   const p = columns.length;
   const n = target.length;
   if (p === 0) throw new ForestError('no feature columns');
+  const at = rows.at;
+  const height = at === undefined ? n : (columns[0] as Float64Array).length;
   columns.forEach((c, f) => {
-    if (c.length !== n) throw new ForestError(`feature ${f} has ${c.length} rows, target has ${n}`);
+    if (c.length !== height) throw new ForestError(`feature ${f} has ${c.length} rows, target has ${n}`);
   });
+  if (at !== undefined) {
+    if (at.length !== n) throw new ForestError(`${at.length} rows picked, target has ${n}`);
+    for (const r of at)
+      if (!(Number.isInteger(r) && r >= 0 && r < height))
+        throw new ForestError(`row ${r} picked from columns of ${height} rows`);
+  }
+  if (rows.edges !== undefined && rows.edges.length !== p)
+    throw new ForestError(`${rows.edges.length} features' bin edges for ${p} features`);
   for (let r = 0; r < n; r++)
     if (target[r] !== target[r])
       throw new ForestError(`target is NaN at row ${r}: drop unlabelled rows first`);
@@ -273,8 +301,12 @@ function prepare(columns: readonly Float64Array[], target: Float64Array, options
   if ((resolved.criterion === 'mse') !== (options.task === 'regression')) {
     throw new ForestError(`criterion ${resolved.criterion} does not fit ${options.task}`);
   }
-  const edges = fitBins(columns, resolved.maxBins);
-  const binned = applyBins(columns, edges);
+  const edges =
+    rows.edges?.slice() ??
+    (at === undefined
+      ? fitBins(columns, resolved.maxBins)
+      : fitBinsOfSubsets(columns, [at], resolved.maxBins)[0]!);
+  const binned = applyBins(columns, edges, at);
   const params: TreeParams = {
     criterion: resolved.criterion,
     classes,

@@ -3,10 +3,10 @@
  * inference, and forecast metrics. Knows nothing of features' windows or of the store.
  */
 export { trainForest, trainForestParallel, ForestError } from './forest.ts';
-export type { Forest, ForestOptions, Task } from './forest.ts';
+export type { Forest, ForestOptions, Rows, Task } from './forest.ts';
 export { compileForest, predictRow, predictColumns, treePredictions } from './compiled.ts';
 export type { CompiledForest } from './compiled.ts';
-export { fitBins, applyBins, binOf } from './binning.ts';
+export { fitBins, fitBinsOfSubsets, applyBins, binOf } from './binning.ts';
 export type { Binned } from './binning.ts';
 export { buildTree } from './tree.ts';
 export type { Tree, TreeParams, Criterion } from './tree.ts';

@@ -21,6 +21,8 @@ const SHIFTS = [0, 11, 22, 0, 11, 22] as const;
 const KEEP = 1 << 18;
 let keys = new Uint32Array(0);
 let spare = new Uint32Array(0);
+let positions = new Uint32Array(0);
+let sparePositions = new Uint32Array(0);
 const counts = new Int32Array(RADIX * SHIFTS.length);
 
 function count(at: number): void {
@@ -29,8 +31,23 @@ function count(at: number): void {
 
 /** Sorts `a` (no NaN in it) ascending in place and returns it. */
 export function sortDoubles(a: Float64Array): Float64Array {
+  if (a.length < SMALL) return a.sort();
+  return radixSort(a, null);
+}
+
+/**
+ * Sorts `a` (no NaN in it) as `sortDoubles` does, and `index` (as long) along with it: a value's
+ * entry of `index` moves with it. Equal values keep their order (the sort is stable), so filled
+ * with 0, 1, 2... `index` ends as each sorted value's position before the sort.
+ */
+export function sortDoublesWithIndex(a: Float64Array, index: Uint32Array): void {
+  if (index.length !== a.length)
+    throw new RangeError(`index holds ${index.length} entries for ${a.length} values`);
+  radixSort(a, index);
+}
+
+function radixSort(a: Float64Array, index: Uint32Array | null): Float64Array {
   const n = a.length;
-  if (n < SMALL) return a.sort();
   // The values' bits as ordered unsigned keys, each a pair (low word, high word): a positive value
   // (sign clear) gets its sign bit set, a negative one every bit flipped, so that unsigned order is
   // numeric order (-0 becomes 0x7fffffff_ffffffff, just below +0's 0x80000000_00000000).
@@ -42,6 +59,13 @@ export function sortDoubles(a: Float64Array): Float64Array {
   const own = keys.length < 2 * n;
   let src = own ? new Uint32Array(2 * n) : keys;
   let dst = own ? new Uint32Array(2 * n) : spare;
+  if (index !== null && positions.length < n && n <= KEEP) {
+    positions = new Uint32Array(n);
+    sparePositions = new Uint32Array(n);
+  }
+  let at = index === null ? null : positions.length < n ? new Uint32Array(n) : positions;
+  let to = index === null ? null : positions.length < n ? new Uint32Array(n) : sparePositions;
+  if (at !== null) at.set(index as Uint32Array);
   const bits = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
   counts.fill(0);
   for (let i = 0; i < n; i++) {
@@ -79,11 +103,15 @@ export function sortDoubles(a: Float64Array): Float64Array {
       counts[base + d] = sum;
       sum += c;
     }
-    scatter(src, dst, n, base, word, shift);
+    scatter(src, dst, n, base, word, shift, at, to);
     const t = src;
     src = dst;
     dst = t;
+    const u = at;
+    at = to;
+    to = u;
   }
+  if (index !== null) index.set((at as Uint32Array).subarray(0, n));
   for (let i = 0; i < n; i++) {
     let lo = src[2 * i] as number;
     let hi = src[2 * i + 1] as number;
@@ -98,7 +126,7 @@ export function sortDoubles(a: Float64Array): Float64Array {
   return a;
 }
 
-/** One pass: every key pair from `src` to its digit's next place in `dst`. */
+/** One pass: every key pair from `src` to its digit's next place in `dst`, and its index with it. */
 function scatter(
   src: Uint32Array,
   dst: Uint32Array,
@@ -106,6 +134,8 @@ function scatter(
   base: number,
   word: 0 | 1,
   shift: number,
+  from: Uint32Array | null,
+  to: Uint32Array | null,
 ): void {
   for (let i = 0; i < n; i++) {
     const lo = src[2 * i] as number;
@@ -115,5 +145,6 @@ function scatter(
     counts[d] = at + 1;
     dst[2 * at] = lo;
     dst[2 * at + 1] = hi;
+    if (from !== null) (to as Uint32Array)[at] = from[i] as number;
   }
 }

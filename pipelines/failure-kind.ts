@@ -31,6 +31,7 @@ import {
   calibratorJson,
   calibratorOf,
   compileForest,
+  fitBinsOfSubsets,
   fitIsotonic,
   oneSensorScore,
   predictColumns,
@@ -482,6 +483,15 @@ function oneSensorOf(
   };
 }
 
+/** The columns' values at these row positions, in columns of their own. */
+function valuesAt(columns: readonly Float64Array[], positions: readonly number[]): Float64Array[] {
+  return columns.map((col) => {
+    const out = new Float64Array(positions.length);
+    for (let k = 0; k < positions.length; k++) out[k] = col[positions[k] as number] as number;
+    return out;
+  });
+}
+
 /**
  * The cross-fitted fit: the training side's labelled rows in `blocks` contiguous blocks, each
  * scored by a forest fitted on the others (purged, harness.ts); the calibration is fitted on those
@@ -512,16 +522,30 @@ async function fitCrossFitted(
   const forestOptions = forestOptionsOf(o);
   const oof = new Float64Array(cf.rows.length).fill(NaN);
   const rowsAt = (positions: readonly number[]) => positions.map((p) => cf.rows[p] as number);
-  for (const [b, block] of cf.blocks.entries()) {
+  // A block whose fitting rows hold no failure (or nothing else) is left unscored.
+  const scoring = [...cf.blocks.entries()].flatMap(([b, block]) => {
     const fitY = Float64Array.from(block.fit, (p) => cf.y[p] as number);
     const pos = fitY.reduce((s, v) => s + v, 0);
-    // A block whose fitting rows hold no failure (or nothing else) is left unscored.
-    if (block.held.length === 0 || pos === 0 || pos === fitY.length) continue;
-    const f = await trainForestParallel(inputs(ev, rowsAt(block.fit)), fitY, {
-      ...forestOptions,
-      seed: (forestOptions.seed ?? 17) + 1 + b,
-    });
-    const s = predictColumns(compileForest(f), inputs(ev, rowsAt(block.held)));
+    return block.held.length === 0 || pos === 0 || pos === fitY.length ? [] : [{ b, block, fitY }];
+  });
+  // Every forest's input is a subset of the rows of the last one's (the training side's every
+  // labelled instant): its columns are built once (a row's inputs are its own) and each forest
+  // is fitted on its rows of them, with its bins fitted on its rows, all in one sort per column.
+  const X = inputs(ev, cf.rows);
+  const edges = fitBinsOfSubsets(
+    X,
+    [...scoring.map(({ block }) => block.fit), cf.rows.map((_, p) => p)],
+    forestOptions.maxBins,
+  );
+  for (const [k, { b, block, fitY }] of scoring.entries()) {
+    const f = await trainForestParallel(
+      X,
+      fitY,
+      { ...forestOptions, seed: (forestOptions.seed ?? 17) + 1 + b },
+      undefined,
+      { at: block.fit, edges: edges[k] },
+    );
+    const s = predictColumns(compileForest(f), valuesAt(X, block.held));
     block.held.forEach((p, j) => (oof[p] = s[j] as number));
   }
   const scored = cf.rows.flatMap((_, p) => (oof[p] === oof[p] ? [p] : []));
@@ -529,7 +553,9 @@ async function fitCrossFitted(
   if (!scored.some((p) => cf.y[p] === 1)) return fitFailure(ev, cut, { ...o, crossFit: 0 });
   const calRows = rowsAt(scored);
   const calY = Float64Array.from(scored, (p) => cf.y[p] as number);
-  const forest = await trainForestParallel(inputs(ev, cf.rows), cf.y, forestOptions);
+  const forest = await trainForestParallel(X, cf.y, forestOptions, undefined, {
+    edges: edges[scoring.length],
+  });
   const first = cf.rows[0] as number;
   return calibrated(
     ev,

@@ -254,6 +254,46 @@ describe('training on worker threads', () => {
   }, 60_000);
 });
 
+describe('a forest on some rows of shared columns', () => {
+  it('is the forest fitted on those rows picked into columns of their own, with its edges fitted beforehand or not', async () => {
+    const { trainForestParallel, fitBinsOfSubsets } = await import('../../models/index.ts');
+    const data = problem(3000, 7);
+    // Every third row left out, as a cross-fit leaves out a block (and its purge).
+    const at = Array.from({ length: 3000 }, (_, i) => i).filter((i) => i % 3 !== 1 && (i < 1000 || i > 1400));
+    const y = Float64Array.from(at, (r) => data.y[r]!);
+    const picked = data.cols.map((c) => Float64Array.from(at, (r) => c[r]!));
+    for (const opts of [
+      { task: 'classification' as const, trees: 8, maxDepth: 8, seed: 31 },
+      { task: 'regression' as const, trees: 6, maxDepth: 7, seed: 32, maxBins: 32 },
+    ]) {
+      const target = opts.task === 'classification' ? y : picked[0]!;
+      const want = trainForest(picked, target, opts);
+      const [edges] = fitBinsOfSubsets(data.cols, [at], opts.maxBins);
+      const given = await trainForestParallel(data.cols, target, opts, 2, { at, edges });
+      const fitted = await trainForestParallel(data.cols, target, opts, 2, { at });
+      for (const f of [given, fitted]) {
+        expect(JSON.stringify(f.trees)).toBe(JSON.stringify(want.trees));
+        expect(f.edges.map((e) => Array.from(e))).toEqual(want.edges.map((e) => Array.from(e)));
+      }
+    }
+  }, 60_000);
+
+  it('refuses picked rows that do not match the target or the columns, and edges of another width', async () => {
+    const { trainForestParallel } = await import('../../models/index.ts');
+    const cols = [Float64Array.of(1, 2, 3, 4), Float64Array.of(4, 3, 2, 1)];
+    const opts = { task: 'classification' as const, trees: 2, seed: 1 };
+    await expect(
+      trainForestParallel(cols, Float64Array.of(0, 1), opts, 2, { at: [0, 1, 2] }),
+    ).rejects.toThrow(/3 rows picked, target has 2/);
+    await expect(trainForestParallel(cols, Float64Array.of(0, 1), opts, 2, { at: [0, 4] })).rejects.toThrow(
+      /row 4 picked from columns of 4 rows/,
+    );
+    await expect(
+      trainForestParallel(cols, Float64Array.of(0, 1, 0, 1), opts, 2, { edges: [Float64Array.of(Infinity)] }),
+    ).rejects.toThrow(/1 features' bin edges for 2 features/);
+  });
+});
+
 describe('export to ml-random-forest (the interchange format)', () => {
   it('RandomForestRegression.load() predicts what the compiled forest predicts; the classifier, its vote', async () => {
     const { RandomForestRegression, RandomForestClassifier } = await import('ml-random-forest');

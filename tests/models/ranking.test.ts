@@ -5,8 +5,8 @@
  * sort, and the bins of every value against a binary search.
  */
 import { describe, expect, it } from 'vitest';
-import { applyBins, binOf, fitBins, rocAuc } from '../../models/index.ts';
-import { sortDoubles } from '../../models/sort.ts';
+import { applyBins, binOf, fitBins, fitBinsOfSubsets, rocAuc } from '../../models/index.ts';
+import { sortDoubles, sortDoublesWithIndex } from '../../models/sort.ts';
 import { Rng } from '../../src/sim/rng.ts';
 
 /** ROC-AUC by its definition: the share of (positive, negative) pairs ranked right, ties half. */
@@ -157,6 +157,36 @@ describe('sortDoubles', () => {
     }
   });
 
+  it("with an index: the same order, each value's index moved with it, equal values in their first order", () => {
+    const rng = new Rng(15, 'radix-index');
+    // The typed array's order (-0 before 0), equal values by their position: a stable argsort.
+    const order = (a: number, b: number) =>
+      a < b
+        ? -1
+        : a > b
+          ? 1
+          : Object.is(a, -0) && Object.is(b, 0)
+            ? -1
+            : Object.is(a, 0) && Object.is(b, -0)
+              ? 1
+              : 0;
+    for (let t = 0; t < 60; t++) {
+      const n = t < 10 ? t * 30 : Math.floor(rng.next() * (t === 59 ? 300_000 : 20_000));
+      const src = doubles(rng, n);
+      const want = Array.from({ length: n }, (_, i) => i).sort((i, j) => order(src[i]!, src[j]!) || i - j);
+      const values = src.slice();
+      const index = Uint32Array.from({ length: n }, (_, i) => i);
+      sortDoublesWithIndex(values, index);
+      for (let k = 0; k < n; k++) {
+        if (index[k] !== want[k]) expect([k, index[k]]).toEqual([k, want[k]]);
+        if (!Object.is(values[k], src[want[k]!])) expect([k, values[k]]).toEqual([k, src[want[k]!]]);
+      }
+    }
+    expect(() => sortDoublesWithIndex(new Float64Array(3), new Uint32Array(2))).toThrow(
+      /2 entries for 3 values/,
+    );
+  });
+
   it('sorts a view in place, leaving the rest of its buffer alone', () => {
     const rng = new Rng(12, 'radix-view');
     const all = Float64Array.from({ length: 3000 }, () => rng.normal());
@@ -199,6 +229,64 @@ describe('applyBins', () => {
           if (b.codes[r * 3 + f] !== want) expect([f, r, b.codes[r * 3 + f]]).toEqual([f, r, want]);
         }
     }
+  });
+});
+
+describe('fitBinsOfSubsets', () => {
+  it("each subset's edges are fitBins' over its rows picked, sampled in the subset's order", () => {
+    const rng = new Rng(16, 'bins-subsets');
+    // Edges compared with -0 and 0 told apart: the same sort gives the same edges, bit for bit.
+    const bits = (e: readonly Float64Array[]) =>
+      e.map((x) => Array.from(x, (v) => (Object.is(v, -0) ? '-0' : v)));
+    for (let t = 0; t < 30; t++) {
+      const n = Math.floor(rng.next() * 3000);
+      const cols = [0, 1, 2].map(() =>
+        scores(rng, n, true).map((v) => (Number.isFinite(v) || Number.isNaN(v) ? v : -0)),
+      );
+      const maxBins = [4, 16, 256][t % 3] as number;
+      const sample = [50, 1000, 200_000][Math.floor(t / 3) % 3] as number;
+      // Blocks of rows as a cross-fit holds them (ascending), shuffled ones, all rows, none.
+      const subsets = Array.from({ length: 1 + Math.floor(rng.next() * 6) }, (_, s) => {
+        const rows = Array.from({ length: n }, (_, i) => i).filter(
+          () => rng.next() < [0.75, 0.3, 1, 0][s % 4]!,
+        );
+        if (s % 2 === 1)
+          for (let i = rows.length - 1; i > 0; i--) {
+            const j = Math.floor(rng.next() * (i + 1));
+            [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+          }
+        return rows;
+      });
+      const got = fitBinsOfSubsets(cols, subsets, maxBins, sample);
+      expect(got.length).toBe(subsets.length);
+      subsets.forEach((rows, s) => {
+        const picked = cols.map((c) => Float64Array.from(rows, (r) => c[r]!));
+        expect(bits(got[s]!)).toEqual(bits(fitBins(picked, maxBins, sample)));
+      });
+    }
+  });
+
+  it('refuses a row listed twice, a row beyond the columns, and more than 32 subsets', () => {
+    const cols = [Float64Array.of(1, 2, 3)];
+    expect(() => fitBinsOfSubsets(cols, [[0, 2, 0]])).toThrow(/subset 0: row 0 is listed twice/);
+    expect(() => fitBinsOfSubsets(cols, [[1], [3]])).toThrow(/subset 1: row 3 is not a row of columns of 3/);
+    expect(() =>
+      fitBinsOfSubsets(
+        cols,
+        Array.from({ length: 33 }, () => [0]),
+      ),
+    ).toThrow(/at most 32 subsets/);
+  });
+});
+
+describe('applyBins at row positions', () => {
+  it('gives the codes of the rows picked into columns of their own', () => {
+    const rng = new Rng(17, 'apply-at');
+    const cols = [0, 1, 2, 3].map(() => scores(rng, 2000, true));
+    const at = Array.from({ length: 900 }, () => Math.floor(rng.next() * 2000));
+    const picked = cols.map((c) => Float64Array.from(at, (r) => c[r]!));
+    const edges = fitBins(picked, 64);
+    expect(Array.from(applyBins(cols, edges, at).codes)).toEqual(Array.from(applyBins(picked, edges).codes));
   });
 });
 
