@@ -38,9 +38,9 @@ export function fitBins(columns: readonly Float64Array[], maxBins = 256, sample 
 /**
  * `fitBins` of several subsets of the rows of the same columns, each subset's edges exactly those
  * of `fitBins` over its rows (in the subset's order, sampled as `fitBins` samples), with one sort
- * of each column for all of them: a cross-fitted fit bins the same columns for each of its forests
- * (one per block of rows, and one on all of them). `subsets[s]` lists row positions, none twice;
- * at most 32 subsets. Answers edges[s][f].
+ * of each column for all of them (for each 32 of them): a cross-fitted fit bins the same columns for
+ * each of its forests (one per block of rows, and one on all of them). `subsets[s]` lists row
+ * positions, none twice. Answers edges[s][f].
  */
 export function fitBinsOfSubsets(
   columns: readonly Float64Array[],
@@ -48,7 +48,13 @@ export function fitBinsOfSubsets(
   maxBins = 256,
   sample = 200_000,
 ): Float64Array[][] {
-  if (subsets.length > 32) throw new RangeError(`at most 32 subsets, got ${subsets.length}`);
+  if (subsets.length > 32) {
+    // A bit of each row's mask per subset: more than 32 go in groups of 32, a sort per group.
+    const out: Float64Array[][] = [];
+    for (let i = 0; i < subsets.length; i += 32)
+      out.push(...fitBinsOfSubsets(columns, subsets.slice(i, i + 32), maxBins, sample));
+    return out;
+  }
   const n = columns[0]?.length ?? 0;
   // Bit s of member[r]: row r is among subset s's sampled rows.
   const member = new Uint32Array(n);

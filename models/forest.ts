@@ -261,7 +261,12 @@ function prepare(
   const at = rows.at;
   const height = at === undefined ? n : (columns[0] as Float64Array).length;
   columns.forEach((c, f) => {
-    if (c.length !== height) throw new ForestError(`feature ${f} has ${c.length} rows, target has ${n}`);
+    if (c.length !== height)
+      throw new ForestError(
+        at === undefined
+          ? `feature ${f} has ${c.length} rows, target has ${n}`
+          : `feature ${f} has ${c.length} rows, feature 0 has ${height}`,
+      );
   });
   if (at !== undefined) {
     if (at.length !== n) throw new ForestError(`${at.length} rows picked, target has ${n}`);
