@@ -3,7 +3,7 @@
  * reach it through the PDM_QUESTDB_* variables provided here and give themselves their own tables.
  * Set PDM_TEST_QUESTDB_HTTP_URL/PDM_TEST_QUESTDB_PG_URL to run against an existing server instead.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -23,6 +23,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // make ~50 of their own, and a run left ~30 of them (~45 MB) in the system's temporary
   // directory. The test workers start after this and inherit TMPDIR (os.tmpdir() reads it).
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'pdm-test-run-'));
+  // Others may pass through it (not list it): a broker started as root drops to a user of its own
+  // and must reach the directory a test made writable for it (tests/sources/mqtt-faults.test.ts).
+  chmodSync(scratch, 0o711);
   process.env.TMPDIR = scratch;
   const removeScratch = () => rmSync(scratch, { recursive: true, force: true });
   const httpUrl = process.env.PDM_TEST_QUESTDB_HTTP_URL;
