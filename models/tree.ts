@@ -323,13 +323,13 @@ function regHist(
   }
 }
 
-/** The gain of the split `bestRegressionBin` last found. */
+/** The gain of the split the last of the three scans below found (`bestRegressionBin`, `bestGini2Bin`, `bestClassBin`). */
 let foundGain = 0;
 
 /**
  * The regression split of one feature's histogram (bins [bLo, bHi) as the left side's upper end)
  * whose gain beats `beat`: its bin, the gain in `foundGain`; -1 if none does. The same arithmetic,
- * in the same order, as the general scan in buildTree, without its loop over classes.
+ * in the same order, as the general scan (`bestClassBin`) would do, without its loop over classes.
  */
 function bestRegressionBin(
   histW: Float64Array,
