@@ -22,13 +22,14 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver } from 'node:perf_hooks';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tuneForServing } from '../bin/serving.js';
 import { bareApp } from './bare-route.ts';
+import { loopLateness } from './loop-delay.ts';
 import { benchEnv, cannon, plantWithModels, serveChild } from './load.ts';
 import type { Load } from './load.ts';
 import { Rng } from '../src/sim/rng.ts';
@@ -197,8 +198,8 @@ try {
     console.error(
       `score route at ${o.rate} requests/s for ${o.duration} s${o.live ? ', plant streaming' : ''}...`,
     );
-    // Event-loop delay while held: stalls of the server's loop are what the p99 is made of.
-    const loop = monitorEventLoopDelay({ resolution: 5 });
+    // How late the server's event loop ran while held: its stalls are what the p99 is made of.
+    const loop = loopLateness();
     const session = o.profile === undefined ? undefined : new Session();
     if (session) {
       session.connect();
@@ -283,8 +284,8 @@ try {
       server: inline ? 'inline' : 'process',
       ...(inline
         ? {
-            held_loop_delay_p99_ms: Math.round(loop.percentile(99) / 1e4) / 100,
-            held_loop_delay_max_ms: Math.round(loop.max / 1e4) / 100,
+            held_loop_late_p99_ms: loop.percentileMs(99),
+            held_loop_late_max_ms: loop.maxMs(),
             held_gc_pause_max_ms: Math.round(gcMax * 100) / 100,
           }
         : {}),
@@ -344,7 +345,7 @@ async function retrainPhases(
       let seconds = 0;
       return {
         async slice(s: number) {
-          const loop = monitorEventLoopDelay({ resolution: 5 });
+          const loop = loopLateness();
           const gcs = new PerformanceObserver((list) => {
             for (const e of list.getEntries()) {
               gcMax = Math.max(gcMax, e.duration);
@@ -357,8 +358,8 @@ async function retrainPhases(
           const l = await load(url, bodies, clientKeys, s, Number(o.rate), true);
           loop.disable();
           gcs.disconnect();
-          loopP99.push(Math.round(loop.percentile(99) / 1e4) / 100);
-          loopMax = Math.max(loopMax, Math.round(loop.max / 1e4) / 100);
+          loopP99.push(loop.percentileMs(99));
+          loopMax = Math.max(loopMax, loop.maxMs());
           for (const v of l.latencies_ms ?? []) latencies.push(v);
           for (const [code, n] of Object.entries(l.status ?? {})) status[code] = (status[code] ?? 0) + n;
           slices.push(l.p99);
@@ -375,8 +376,8 @@ async function retrainPhases(
             p99_ms: q(0.99),
             slice_p99_ms: slices,
             status,
-            slice_loop_delay_p99_ms: loopP99,
-            loop_delay_max_ms: loopMax,
+            slice_loop_late_p99_ms: loopP99,
+            loop_late_max_ms: loopMax,
             // This process's garbage collections (the API's): the longest, their sum, how many > 5 ms.
             gc_max_ms: Math.round(gcMax * 100) / 100,
             gc_total_ms: Math.round(gcTotal),
