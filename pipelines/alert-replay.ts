@@ -185,99 +185,171 @@ export function conditionSeries(
   return series;
 }
 
+/** One instant of a replay: its time and what the caller finds its condition by (`ref`). */
+export interface ReplayInstant {
+  readonly ts: number;
+  readonly ref: number;
+}
+
 /**
- * Any cause's conditions (per equipment, any order) through the policy's AlertTracker, and the
- * raw threshold beside it (every instant the condition is active opens an alert if none is open;
- * the first instant it is not closes it), both judged against `failures`.
+ * Per equipment (in the order first seen), the instants of `rows` with ref j for row j: what
+ * `prepareReplay` takes where the conditions come from per-row figures.
+ */
+export function replayInstants(
+  ev: Pick<Evidence, 'ts' | 'equipment'>,
+  rows: readonly number[],
+): Map<string, ReplayInstant[]> {
+  const out = new Map<string, ReplayInstant[]>();
+  rows.forEach((i, j) => {
+    const eq = ev.equipment[i] as string;
+    const at: ReplayInstant = { ts: ev.ts[i] as number, ref: j };
+    const list = out.get(eq);
+    if (list) list.push(at);
+    else out.set(eq, [at]);
+  });
+  return out;
+}
+
+/** A replay's instants and everything about them that does not depend on the conditions. */
+export interface PreparedReplay {
+  /** The replay with the condition of each instant as `conditionAt` gives it for its ref. */
+  run(conditionAt: (equipment: string, ref: number) => Condition): AlertReplay;
+}
+
+/**
+ * Prepares a replay of the given instants (per equipment, any order; each list is sorted by time
+ * in place): the time order, each equipment's span, and the failure or maintenance that resolved
+ * what was open before each instant are found once, however many times it is run. A walk over
+ * candidate alert levels replays the same instants under hundreds of conditions; `run` builds no
+ * series of them.
+ */
+export function prepareReplay(
+  instants: Map<string, ReplayInstant[]>,
+  failures: readonly FailureEvent[],
+  o: ReplayOptions,
+): PreparedReplay {
+  const H = o.horizonHours * 3.6e9;
+  const spans = new Map<string, { from: number; to: number }>();
+  let count = 0;
+  const groups: { equipment: string; ts: Float64Array; ref: Int32Array; resolvedAt: Float64Array }[] = [];
+  for (const [equipment, list] of instants) {
+    list.sort((x, y) => x.ts - y.ts);
+    count += list.length;
+    spans.set(equipment, {
+      from: (list[0] as ReplayInstant).ts,
+      to: (list[list.length - 1] as ReplayInstant).ts,
+    });
+    const fails = failures.filter((f) => f.equipment === equipment).map((f) => f.ts);
+    const works = o.maintenance?.get(equipment) ?? [];
+    const ts = new Float64Array(list.length);
+    const ref = new Int32Array(list.length);
+    // A failure (repaired) or a maintenance since the previous instant: what was open on it
+    // resolves, at that time (Infinity: nothing).
+    const resolvedAt = new Float64Array(list.length);
+    let prev = -Infinity;
+    list.forEach((s, k) => {
+      const failed = fails.find((f) => f > prev && f <= s.ts);
+      const worked = works.find((m) => m > prev && m <= s.ts);
+      resolvedAt[k] = Math.min(failed ?? Infinity, worked ?? Infinity);
+      ts[k] = s.ts;
+      ref[k] = s.ref;
+      prev = s.ts;
+    });
+    groups.push({ equipment, ts, ref, resolvedAt });
+  }
+  const months = [...spans.values()].reduce((s, x) => s + (x.to - x.from), 0) / (30 * 86400e6);
+  return {
+    run(conditionAt) {
+      const tracker = new AlertTracker(o.policyOf, o.timeZone);
+      const policyIntervals: Interval[] = [];
+      const rawIntervals: Interval[] = [];
+      for (const { equipment, ts, ref, resolvedAt } of groups) {
+        const line = o.lineOf(equipment);
+        const openById = new Map<string, Interval>();
+        let raw: Interval | null = null;
+        for (let k = 0; k < ts.length; k++) {
+          const t = ts[k] as number;
+          const at = resolvedAt[k] as number;
+          if (at < Infinity) {
+            for (const c of tracker.maintained(equipment)) {
+              const iv = openById.get(c.alert.id);
+              if (iv) iv.closed = at;
+              openById.delete(c.alert.id);
+            }
+            if (raw !== null) raw.closed = at;
+            raw = null;
+          }
+          const cond = conditionAt(equipment, ref[k] as number);
+          for (const c of tracker.observe(t, equipment, line, [cond])) {
+            if (c.kind === 'opened') {
+              const iv: Interval = {
+                equipment,
+                opened: t,
+                closed: Infinity,
+                topTier: c.alert.tier,
+                notified: c.notifyAt === null ? 0 : 1,
+              };
+              openById.set(c.alert.id, iv);
+              policyIntervals.push(iv);
+            } else if (c.kind === 'escalated') {
+              const iv = openById.get(c.alert.id);
+              if (iv) {
+                iv.topTier = c.alert.top_tier;
+                if (c.notifyAt !== null) iv.notified++;
+              }
+            } else {
+              const iv = openById.get(c.alert.id);
+              if (iv) iv.closed = t;
+              openById.delete(c.alert.id);
+            }
+          }
+          // The raw threshold: open while active, close at the first instant it is not.
+          if (cond.active && raw === null) {
+            raw = { equipment, opened: t, closed: Infinity, topTier: o.rawTier ?? cond.tier, notified: 1 };
+            rawIntervals.push(raw);
+          } else if (!cond.active && raw !== null) {
+            raw.closed = t;
+            raw = null;
+          }
+        }
+        // Still open at the end of the test: open until then (a failure after it still counts).
+        for (const iv of openById.values()) iv.closed = spans.get(equipment)?.to ?? iv.opened;
+        if (raw !== null) raw.closed = spans.get(equipment)?.to ?? raw.opened;
+        for (const a of tracker.openAlerts().filter((x) => x.equipment === equipment))
+          tracker.close(a.equipment, a.cause);
+      }
+      return {
+        equipment: spans.size,
+        equipment_months: round(months),
+        test_instants: count,
+        policy: judgeAlerts(policyIntervals, failures, spans, H, months),
+        raw_threshold: judgeAlerts(rawIntervals, failures, spans, H, months),
+      };
+    },
+  };
+}
+
+/**
+ * Any cause's conditions (per equipment, any order; each list is sorted by time in place) through
+ * the policy's AlertTracker, and the raw threshold beside it (every instant the condition is
+ * active opens an alert if none is open; the first instant it is not closes it), both judged
+ * against `failures`.
  */
 export function replayConditions(
   series: Map<string, ConditionAt[]>,
   failures: readonly FailureEvent[],
   o: ReplayOptions,
 ): AlertReplay {
-  const H = o.horizonHours * 3.6e9;
-  const spans = new Map<string, { from: number; to: number }>();
-  let instants = 0;
+  const conditions: Condition[] = [];
+  const instants = new Map<string, ReplayInstant[]>();
   for (const [equipment, list] of series) {
     list.sort((x, y) => x.ts - y.ts);
-    instants += list.length;
-    spans.set(equipment, {
-      from: (list[0] as ConditionAt).ts,
-      to: (list[list.length - 1] as ConditionAt).ts,
-    });
+    instants.set(
+      equipment,
+      list.map((s) => ({ ts: s.ts, ref: conditions.push(s.condition) - 1 })),
+    );
   }
-  const months = [...spans.values()].reduce((s, x) => s + (x.to - x.from), 0) / (30 * 86400e6);
-  const tracker = new AlertTracker(o.policyOf, o.timeZone);
-  const policyIntervals: Interval[] = [];
-  const rawIntervals: Interval[] = [];
-  for (const [equipment, list] of series) {
-    const line = o.lineOf(equipment);
-    const fails = failures.filter((f) => f.equipment === equipment).map((f) => f.ts);
-    const works = o.maintenance?.get(equipment) ?? [];
-    const openById = new Map<string, Interval>();
-    let raw: Interval | null = null;
-    let prev = -Infinity;
-    for (const s of list) {
-      // A failure (repaired) or a maintenance since the last instant: what was open on it resolves.
-      const failed = fails.find((f) => f > prev && f <= s.ts);
-      const worked = works.find((m) => m > prev && m <= s.ts);
-      const at = Math.min(failed ?? Infinity, worked ?? Infinity);
-      if (at < Infinity) {
-        for (const c of tracker.maintained(equipment)) {
-          const iv = openById.get(c.alert.id);
-          if (iv) iv.closed = at;
-          openById.delete(c.alert.id);
-        }
-        if (raw !== null) raw.closed = at;
-        raw = null;
-      }
-      prev = s.ts;
-      const cond = s.condition;
-      for (const c of tracker.observe(s.ts, equipment, line, [cond])) {
-        if (c.kind === 'opened') {
-          const iv: Interval = {
-            equipment,
-            opened: s.ts,
-            closed: Infinity,
-            topTier: c.alert.tier,
-            notified: c.notifyAt === null ? 0 : 1,
-          };
-          openById.set(c.alert.id, iv);
-          policyIntervals.push(iv);
-        } else if (c.kind === 'escalated') {
-          const iv = openById.get(c.alert.id);
-          if (iv) {
-            iv.topTier = c.alert.top_tier;
-            if (c.notifyAt !== null) iv.notified++;
-          }
-        } else {
-          const iv = openById.get(c.alert.id);
-          if (iv) iv.closed = s.ts;
-          openById.delete(c.alert.id);
-        }
-      }
-      // The raw threshold: open while active, close at the first instant it is not.
-      if (cond.active && raw === null) {
-        raw = { equipment, opened: s.ts, closed: Infinity, topTier: o.rawTier ?? cond.tier, notified: 1 };
-        rawIntervals.push(raw);
-      } else if (!cond.active && raw !== null) {
-        raw.closed = s.ts;
-        raw = null;
-      }
-    }
-    // Still open at the end of the test: open until then (a failure after it still counts).
-    for (const iv of openById.values()) iv.closed = spans.get(equipment)?.to ?? iv.opened;
-    if (raw !== null) raw.closed = spans.get(equipment)?.to ?? raw.opened;
-    for (const a of tracker.openAlerts().filter((x) => x.equipment === equipment))
-      tracker.close(a.equipment, a.cause);
-  }
-  return {
-    equipment: spans.size,
-    equipment_months: round(months),
-    test_instants: instants,
-    policy: judgeAlerts(policyIntervals, failures, spans, H, months),
-    raw_threshold: judgeAlerts(rawIntervals, failures, spans, H, months),
-  };
+  return prepareReplay(instants, failures, o).run((_, ref) => conditions[ref] as Condition);
 }
 
 /**

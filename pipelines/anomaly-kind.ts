@@ -7,8 +7,8 @@
 import { AnomalyScorer, fitAnomaly } from '../models/anomaly.ts';
 import type { AnomalyModel } from '../models/anomaly.ts';
 import { anomalyCondition, DEFAULT_ALERT_POLICY, DEFAULT_ANOMALY_ALARM_BUDGET } from './alert-policy.ts';
-import type { AlertPolicy } from './alert-policy.ts';
-import { conditionSeries, replayConditions } from './alert-replay.ts';
+import type { AlertPolicy, Condition } from './alert-policy.ts';
+import { conditionSeries, prepareReplay, replayInstants } from './alert-replay.ts';
 import type { ConditionAt } from './alert-replay.ts';
 import {
   CALIBRATION_SHARE,
@@ -138,10 +138,19 @@ export function anomalyConditions(
   levelAt: (j: number) => number,
   policyOf: (equipment: string) => AlertPolicy,
 ): Map<string, ConditionAt[]> {
-  return conditionSeries(ev, rows, (eq, j) => {
+  return conditionSeries(ev, rows, anomalyConditionAt(health, levelAt, policyOf));
+}
+
+/** The anomaly condition of row j (an unscored instant as healthy) at the alarm level `levelAt(j)`. */
+function anomalyConditionAt(
+  health: ArrayLike<number>,
+  levelAt: (j: number) => number,
+  policyOf: (equipment: string) => AlertPolicy,
+): (equipment: string, j: number) => Condition {
+  return (eq, j) => {
     const h = health[j] as number;
     return anomalyCondition(policyOf(eq), h === h ? h : 1, levelAt(j), undefined);
-  });
+  };
 }
 
 /**
@@ -160,18 +169,15 @@ export function alarmLevelForBudget(
     .filter((v) => v === v)
     .sort((a, b) => a - b);
   if (sorted.length === 0 || months === 0) return 0;
-  const maintenance = maintenanceSeen(ev);
+  // The instants prepared once for every candidate level (as `anomalyConditions` gives them).
+  const replay = prepareReplay(replayInstants(ev, rows), [], {
+    horizonHours: 0,
+    policyOf,
+    lineOf: () => '',
+    maintenance: maintenanceSeen(ev),
+  });
   const alerts = (level: number) =>
-    replayConditions(
-      anomalyConditions(ev, rows, health, () => level, policyOf),
-      [],
-      {
-        horizonHours: 0,
-        policyOf,
-        lineOf: () => '',
-        maintenance,
-      },
-    ).policy.alerts;
+    replay.run(anomalyConditionAt(health, () => level, policyOf)).policy.alerts;
   // Candidate levels from the lowest health up (alarms grow as the level rises): 400 quantiles.
   const steps = Math.min(400, sorted.length);
   let best = 0;

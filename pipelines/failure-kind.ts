@@ -46,8 +46,8 @@ import {
   DEFAULT_WORK_ORDER_BUDGET,
   failureRiskCondition,
 } from './alert-policy.ts';
-import type { AlertPolicy } from './alert-policy.ts';
-import { conditionSeries, replayConditions } from './alert-replay.ts';
+import type { AlertPolicy, Condition } from './alert-policy.ts';
+import { conditionSeries, prepareReplay, replayInstants } from './alert-replay.ts';
 import type { AlertFigures, ConditionAt } from './alert-replay.ts';
 import { ContextZExpander, contextZOf } from '../models/context-z.ts';
 import type { ContextZ } from '../models/context-z.ts';
@@ -186,29 +186,27 @@ interface TrainingReplayOptions {
 }
 
 /**
- * The policy's figures for condition series over a training side, as it knows them: failures
- * before the cut (of the mode its labels count), the maintenance the evidence shows.
+ * The policy's figures over a training side's `rows`, as it knows them (failures before the cut,
+ * of the mode its labels count; the maintenance the evidence shows), for conditions given per row:
+ * the instants are prepared once for every candidate level replayed over them.
  */
 function trainingReplay(
   ev: Evidence,
+  rows: readonly number[],
   o: TrainingReplayOptions,
 ): {
   policyOf: (equipment: string) => AlertPolicy;
-  figures: (series: Map<string, ConditionAt[]>) => AlertFigures;
+  figures: (conditionAt: (equipment: string, j: number) => Condition) => AlertFigures;
 } {
   const policyOf = o.policyOf ?? (() => DEFAULT_ALERT_POLICY);
   const failures = ev.failures.filter((f) => f.ts < o.cut && (o.mode === undefined || f.mode === o.mode));
-  const maintenance = o.maintenance ?? maintenanceSeen(ev);
-  return {
+  const prepared = prepareReplay(replayInstants(ev, rows), failures, {
+    horizonHours: o.horizonHours,
     policyOf,
-    figures: (series) =>
-      replayConditions(series, failures, {
-        horizonHours: o.horizonHours,
-        policyOf,
-        lineOf: () => '',
-        maintenance,
-      }).policy,
-  };
+    lineOf: () => '',
+    maintenance: o.maintenance ?? maintenanceSeen(ev),
+  });
+  return { policyOf, figures: (conditionAt) => prepared.run(conditionAt).policy };
 }
 
 /**
@@ -244,9 +242,10 @@ export function thresholdForBudget(
   const months = equipmentMonths(ev, rows);
   const levels = [...new Set(Array.from(p).filter((v) => v === v))].sort((a, b) => b - a);
   if (months === 0 || levels.length === 0) return null;
-  const { policyOf, figures } = trainingReplay(ev, o);
+  const { policyOf, figures } = trainingReplay(ev, rows, o);
   const falseAlerts = (level: number) =>
-    figures(failureRiskSeries(ev, rows, p, () => level, policyOf, o.horizonHours)).false_alerts;
+    figures((eq, j) => failureRiskCondition(policyOf(eq), p[j] as number, level, true, o.horizonHours))
+      .false_alerts;
   return lowestWithin(levels, (level) => falseAlerts(level) / months <= budget) ?? null;
 }
 
@@ -270,13 +269,10 @@ export function workOrderLevelForBudget(
   const halfway = autoWorkOrderAt(raise);
   const levels = [...new Set(Array.from(p).filter((v) => v === v && v > halfway))].sort((a, b) => b - a);
   if (months === 0 || levels.length === 0) return null;
-  const { policyOf, figures } = trainingReplay(ev, o);
+  const { policyOf, figures } = trainingReplay(ev, rows, o);
   const falseWorkOrders = (level: number) =>
-    figures(
-      conditionSeries(ev, rows, (eq, j) =>
-        failureRiskCondition(policyOf(eq), p[j] as number, raise, true, o.horizonHours, level),
-      ),
-    ).false_work_orders;
+    figures((eq, j) => failureRiskCondition(policyOf(eq), p[j] as number, raise, true, o.horizonHours, level))
+      .false_work_orders;
   if (falseWorkOrders(halfway) / months <= budget) return null;
   return lowestWithin(levels, (level) => falseWorkOrders(level) / months <= budget) ?? (levels[0] as number);
 }

@@ -1,10 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import { failureWithin } from '../../features/index.ts';
 import { autoWorkOrderAt, DEFAULT_ALERT_POLICY, failureRiskCondition } from '../../pipelines/alert-policy.ts';
-import { replayConditions } from '../../pipelines/alert-replay.ts';
+import type { AlertPolicy } from '../../pipelines/alert-policy.ts';
+import {
+  conditionSeries,
+  prepareReplay,
+  replayConditions,
+  replayInstants,
+} from '../../pipelines/alert-replay.ts';
 import type { ConditionAt } from '../../pipelines/alert-replay.ts';
 import { thresholdForBudget, workOrderLevelForBudget } from '../../pipelines/failure-kind.ts';
 import type { Evidence } from '../../pipelines/harness.ts';
+import { Rng } from '../../src/sim/rng.ts';
+import { referenceReplay } from './reference-replay.ts';
 
 const H = 24 * 3.6e9;
 const EVERY = 600;
@@ -126,4 +134,90 @@ describe('false alerts, as the budget counts them', () => {
     expect(failureRiskCondition(DEFAULT_ALERT_POLICY, 0.7, 0.3, true, 24, 0.9).tier).toBe('notify');
     expect(failureRiskCondition(DEFAULT_ALERT_POLICY, 0.7, 0.3, true, 24, null).tier).toBe('work_order');
   });
+});
+
+/**
+ * The candidate-level walks replay the same instants under hundreds of levels, prepared once
+ * (`prepareReplay`): every run must equal the replay as first written (tests/pipelines/
+ * reference-replay.ts) of a series built afresh, whatever ran before.
+ */
+describe('a prepared replay', () => {
+  /** Three machines on two lines, instants every 10 min in shuffled order, failures and maintenance. */
+  function plant(seed: number) {
+    const rng = new Rng(seed, 'prepared-replay');
+    const ts: number[] = [];
+    const equipment: string[] = [];
+    const p: number[] = [];
+    for (const eq of ['m1', 'm2', 'm3']) {
+      let risk = 0;
+      for (let k = 0; k < 6 * 144; k++) {
+        // A risk that wanders, with spikes: alerts open, escalate, hold in the band and clear.
+        risk = Math.min(1, Math.max(0, risk + 0.08 * rng.normal()));
+        ts.push(k * EVERY * 1e6 + (eq === 'm2' ? 1e6 : 0));
+        equipment.push(eq);
+        p.push(rng.chance(0.02) ? rng.uniform(0.5, 1) : risk);
+      }
+    }
+    const order = ts.map((_, i) => i);
+    for (let i = order.length - 1; i > 0; i--) {
+      const k = rng.int(0, i);
+      [order[i], order[k]] = [order[k] as number, order[i] as number];
+    }
+    const failures = Array.from({ length: 4 }, () => ({
+      equipment: `m${rng.int(1, 3)}`,
+      ts: rng.uniform(0, 6 * DAY),
+      mode: 'bearing',
+    }));
+    const maintenance = new Map(
+      ['m1', 'm3'].map((eq) => [eq, [rng.uniform(0, 3 * DAY), rng.uniform(3 * DAY, 6 * DAY)]]),
+    );
+    const ev: Evidence = {
+      ts: Float64Array.from(ts),
+      equipment,
+      columns: [],
+      names: [],
+      failures,
+      observedUntil: 6 * DAY,
+    };
+    return { ev, rows: order, p: Float64Array.from(order, (i) => p[i] as number), maintenance, rng };
+  }
+
+  const policies: [string, AlertPolicy][] = [
+    ['the default policy', DEFAULT_ALERT_POLICY],
+    [
+      'a hold, quiet hours, no grouping',
+      {
+        ...DEFAULT_ALERT_POLICY,
+        hold_minutes: 30,
+        clear_minutes: 40,
+        quiet_hours: '22:00-06:00',
+        group_by_line: false,
+      },
+    ],
+  ];
+
+  for (const [name, policy] of policies)
+    it(`runs as a fresh replay, level after level: ${name}`, () => {
+      for (const seed of [1, 2, 3]) {
+        const { ev, rows, p, maintenance, rng } = plant(seed);
+        const o = {
+          horizonHours: 24,
+          policyOf: () => policy,
+          lineOf: (eq: string) => (eq === 'm2' ? 'L2' : 'L1'),
+          timeZone: 'Europe/Berlin',
+          maintenance,
+        };
+        const prepared = prepareReplay(replayInstants(ev, rows), ev.failures, o);
+        for (let k = 0; k < 8; k++) {
+          const level = rng.uniform(0.05, 0.95);
+          const top = rng.chance(0.5) ? rng.uniform(level, 1) : undefined;
+          const at = (eq: string, j: number) =>
+            failureRiskCondition(policy, p[j] as number, level, true, 24, top);
+          const reference = referenceReplay(conditionSeries(ev, rows, at), ev.failures, o);
+          expect(prepared.run(at)).toEqual(reference);
+          expect(replayConditions(conditionSeries(ev, rows, at), ev.failures, o)).toEqual(reference);
+          expect(reference.policy.alerts).toBeGreaterThan(0);
+        }
+      }
+    });
 });
