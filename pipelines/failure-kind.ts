@@ -55,6 +55,7 @@ import { fitAnomaly } from '../models/anomaly.ts';
 import { anomalyContext, anomalyFeatures, normalRows } from './anomaly-kind.ts';
 import {
   CROSS_FIT_BLOCKS,
+  columnsAt,
   equipmentMonths,
   failureCrossFitSet,
   failureTrainingSet,
@@ -479,15 +480,6 @@ function oneSensorOf(
   };
 }
 
-/** The columns' values at these row positions, in columns of their own. */
-function valuesAt(columns: readonly Float64Array[], positions: readonly number[]): Float64Array[] {
-  return columns.map((col) => {
-    const out = new Float64Array(positions.length);
-    for (let k = 0; k < positions.length; k++) out[k] = col[positions[k] as number] as number;
-    return out;
-  });
-}
-
 /**
  * The cross-fitted fit: the training side's labelled rows in `blocks` contiguous blocks, each
  * scored by a forest fitted on the others (purged, harness.ts); the calibration is fitted on those
@@ -541,7 +533,7 @@ async function fitCrossFitted(
       undefined,
       { at: block.fit, edges: edges[k] },
     );
-    const s = predictColumns(compileForest(f), valuesAt(X, block.held));
+    const s = predictColumns(compileForest(f), columnsAt(X, block.held));
     block.held.forEach((p, j) => (oof[p] = s[j] as number));
   }
   const scored = cf.rows.flatMap((_, p) => (oof[p] === oof[p] ? [p] : []));

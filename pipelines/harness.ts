@@ -158,9 +158,14 @@ export function equipmentMonths(ev: Evidence, rows: readonly number[]): number {
 
 /** Columns of the given rows, as a forest takes them. */
 export function pick(ev: Evidence, rows: readonly number[]): Float64Array[] {
+  return columnsAt(ev.columns, rows);
+}
+
+/** The columns' values at these row positions, in columns of their own. */
+export function columnsAt(columns: readonly Float64Array[], rows: readonly number[]): Float64Array[] {
   // Plain loops: Float64Array.from with a map function is several times slower, and this copies
   // every feature column of every fitting and calibration row.
-  return ev.columns.map((c) => {
+  return columns.map((c) => {
     const out = new Float64Array(rows.length);
     for (let j = 0; j < rows.length; j++) out[j] = c[rows[j] as number] as number;
     return out;
