@@ -175,13 +175,11 @@ export function conditionSeries(
   conditionAt: (equipment: string, j: number) => Condition,
 ): Map<string, ConditionAt[]> {
   const series = new Map<string, ConditionAt[]>();
-  rows.forEach((i, j) => {
-    const eq = ev.equipment[i] as string;
-    const at: ConditionAt = { ts: ev.ts[i] as number, condition: conditionAt(eq, j) };
-    const list = series.get(eq);
-    if (list) list.push(at);
-    else series.set(eq, [at]);
-  });
+  for (const [eq, list] of replayInstants(ev, rows))
+    series.set(
+      eq,
+      list.map((s) => ({ ts: s.ts, condition: conditionAt(eq, s.ref) })),
+    );
   return series;
 }
 
@@ -330,10 +328,9 @@ export function prepareReplay(
 }
 
 /**
- * Any cause's conditions (per equipment, any order; each list is sorted by time in place) through
- * the policy's AlertTracker, and the raw threshold beside it (every instant the condition is
- * active opens an alert if none is open; the first instant it is not closes it), both judged
- * against `failures`.
+ * Any cause's conditions (per equipment, any order) through the policy's AlertTracker, and the
+ * raw threshold beside it (every instant the condition is active opens an alert if none is open;
+ * the first instant it is not closes it), both judged against `failures`.
  */
 export function replayConditions(
   series: Map<string, ConditionAt[]>,
@@ -342,13 +339,11 @@ export function replayConditions(
 ): AlertReplay {
   const conditions: Condition[] = [];
   const instants = new Map<string, ReplayInstant[]>();
-  for (const [equipment, list] of series) {
-    list.sort((x, y) => x.ts - y.ts);
+  for (const [equipment, list] of series)
     instants.set(
       equipment,
       list.map((s) => ({ ts: s.ts, ref: conditions.push(s.condition) - 1 })),
     );
-  }
   return prepareReplay(instants, failures, o).run((_, ref) => conditions[ref] as Condition);
 }
 
