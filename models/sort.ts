@@ -63,8 +63,9 @@ function radixSort(a: Float64Array, index: Uint32Array | null): Float64Array {
     positions = new Uint32Array(n);
     sparePositions = new Uint32Array(n);
   }
-  let at = index === null ? null : positions.length < n ? new Uint32Array(n) : positions;
-  let to = index === null ? null : positions.length < n ? new Uint32Array(n) : sparePositions;
+  const ownPositions = positions.length < n;
+  let at = index === null ? null : ownPositions ? new Uint32Array(n) : positions;
+  let to = index === null ? null : ownPositions ? new Uint32Array(n) : sparePositions;
   if (at !== null) at.set(index as Uint32Array);
   const bits = new Uint32Array(a.buffer, a.byteOffset, 2 * n);
   counts.fill(0);
