@@ -88,17 +88,39 @@ describe('the dashboard in Chromium', () => {
     await store?.close();
   });
 
-  /** Opens a view and waits until it rendered (or failed: then the test shows why). */
-  async function open(hash: string): Promise<void> {
-    await page.goto(`${base}/#/${hash}`);
+  /**
+   * Marks the view on screen as stale. The dashboard renders every route into a new element, but the
+   * old one stays (with its "ready") until the hashchange event, which the browser fires a task after
+   * the hash changes: a wait must be for a view that was not already shown.
+   */
+  const markShown = () =>
+    page.evaluate(() => {
+      const v = document.getElementById('view');
+      if (v) v.dataset.stale = '1';
+    });
+  /** Waits for a view rendered after markShown to reach one of these states; returns the one reached. */
+  async function nextView(states: string[] = ['ready', 'error']): Promise<string> {
     await page.waitForFunction(
-      () => ['ready', 'error'].includes(document.getElementById('view')?.dataset.state ?? ''),
-      null,
-      {
-        timeout: 30_000,
+      (s) => {
+        const v = document.getElementById('view');
+        return !!v && v.dataset.stale !== '1' && s.includes(v.dataset.state ?? '');
       },
+      states,
+      { timeout: 30_000 },
     );
-    const state = await page.evaluate(() => document.getElementById('view')?.dataset.state);
+    return (await page.evaluate(() => document.getElementById('view')?.dataset.state)) ?? '';
+  }
+  /** Opens a view afresh (reloading when it is the page's URL already) and waits until it rendered. */
+  async function goTo(hash: string): Promise<string> {
+    const url = `${base}/#/${hash}`;
+    await markShown();
+    if (page.url() === url) await page.reload();
+    else await page.goto(url);
+    return nextView();
+  }
+  /** goTo, then fails with the view's text unless it rendered. */
+  async function open(hash: string): Promise<void> {
+    const state = await goTo(hash);
     expect(state, (await page.textContent('#view')) ?? '').toBe('ready');
   }
   const points = (selector: string) =>
@@ -139,18 +161,19 @@ describe('the dashboard in Chromium', () => {
     ).toBeLessThan(1.5);
     await page.setViewportSize({ width: 1400, height: 1000 });
     const first = await page.locator('#fleet-table tbody tr').first().getAttribute('data-equipment');
+    await markShown();
     await page.locator(`.tile[data-equipment="${first}"]`).click();
     await page.waitForFunction((id) => location.hash === `#/equipment/${id}`, first);
-    await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready');
+    expect(await nextView()).toBe('ready');
     expect(await page.textContent('h1')).toContain(first as string);
   });
 
   it('an equipment that cannot be shown says why and links back to the fleet', async () => {
-    await page.goto(`${base}/#/equipment/no-such-machine`);
-    await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'error');
+    expect(await goTo('equipment/no-such-machine')).toBe('error');
     expect(await page.textContent('#view .error')).toMatch(/no-such-machine/);
+    await markShown();
     await page.locator('#back-to-fleet').click();
-    await page.waitForFunction(() => document.getElementById('view')?.dataset.state === 'ready');
+    expect(await nextView()).toBe('ready');
     expect(await page.evaluate(() => location.hash)).toBe('#/fleet');
   });
 
@@ -437,12 +460,7 @@ describe('the dashboard in Chromium', () => {
       'equipment/cnc-001',
       `equipment/${encodeURIComponent(evil)}`,
     ]) {
-      await page.goto(`${base}/#/${hash}`);
-      await page.waitForFunction(
-        () => ['ready', 'error'].includes(document.getElementById('view')?.dataset.state ?? ''),
-        null,
-        { timeout: 30_000 },
-      );
+      await goTo(hash);
       await page.mouse.move(700, 400); // tooltips render on hover
       const found = await page.evaluate(() => ({
         pwned: (window as unknown as { __pwned?: number }).__pwned ?? null,
