@@ -3,11 +3,13 @@
  * threshold, children, leaf outputs. Prediction walks `x[feature] > threshold ? right : left`
  * (NaN goes left, as in training) with no objects on the way: the form scoring uses.
  *
- * Batch and single-row prediction use a second, coded form when the forest fits it (<= 256
- * features, <= 255 distinct thresholds per feature, < 65,536 nodes per tree: every forest the
- * engine trains with its default 256 bins). Each input value is first replaced by its code, the
- * number of the forest's thresholds on that feature below it, so `x > threshold` becomes
- * `code > rank` on small integers; each node is one Int32 (left child, feature, rank); leaves loop
+ * Batch and single-row prediction use a second, coded form when the forest fits it (<= 255
+ * distinct thresholds per feature, as every forest the engine trains with its default 256 bins,
+ * and trees small enough for the node's bits, below). Each input value is first replaced by its
+ * code, the number of the forest's thresholds on that feature below it, so `x > threshold` becomes
+ * `code > rank` on small integers; each node is one Int32 (left child, feature, rank: 8 bits of
+ * rank, then as many bits as the features need, at least 8, and the rest for the left child: up
+ * to 256 features, 65,536 nodes per tree; up to 512, 32,768, and so on); leaves loop
  * onto themselves, so every row takes exactly the tree's depth in steps. That makes the walk
  * branch-free (`+(a > b)` compiles to a flag, a ternary to a jump the CPU mispredicts half the
  * time) and lets several rows (batch: forest-kernel.ts, in WebAssembly) or trees (one row, here)
@@ -39,8 +41,12 @@ export interface CompiledForest {
 }
 
 export interface CodedForest {
-  /** Per node: (left child - tree root) << 16 | feature << 8 | rank; leaves: self << 16 | 255. */
+  /** Per node: (left child - tree root) << shift | feature << 8 | rank; leaves: self << shift | 255. */
   readonly nodes: Int32Array;
+  /** Where a node's left child starts: 8 + the bits of the largest feature index (at least 8). */
+  readonly shift: number;
+  /** A node's feature, shifted down by 8: (1 << (shift - 8)) - 1. */
+  readonly featureMask: number;
   /** Per tree: its nodes (a view of `nodes`) and its depth (steps to reach any leaf). */
   readonly treeNodes: readonly Int32Array[];
   readonly depth: Int32Array;
@@ -109,7 +115,13 @@ function codeForest(
   left: Int32Array,
 ): CodedForest | null {
   const total = feature.length;
-  if (features > 256) return null;
+  // Bits for the feature index (at least 8, so forests of up to 256 features keep 16 bits for
+  // the left child); the left child gets what the rank and the feature leave of 32.
+  let featureBits = 8;
+  while (1 << featureBits < features) featureBits++;
+  const shift = 8 + featureBits;
+  if (shift > 24) return null; // fewer than 8 bits left for the children: not worth coding
+  const maxNodes = 2 ** (32 - shift);
   const perFeature: Set<number>[] = Array.from({ length: features }, () => new Set<number>());
   for (let i = 0; i < total; i++) {
     const f = feature[i] as number;
@@ -131,19 +143,19 @@ function codeForest(
   for (let t = 0; t < roots.length; t++) {
     const root = roots[t] as number;
     const end = t + 1 < roots.length ? (roots[t + 1] as number) : total;
-    if (end - root > 65_536) return null;
+    if (end - root > maxNodes) return null;
     const level = new Int32Array(end - root);
     let deepest = 0;
     for (let i = root; i < end; i++) {
       const f = feature[i] as number;
       if (f < 0) {
-        nodes[i] = ((i - root) << 16) | LEAF_RANK;
+        nodes[i] = ((i - root) << shift) | LEAF_RANK;
         continue;
       }
       const l = (left[i] as number) - root;
       if (l <= i - root) return null; // the level pass below needs children after their parent
       const rank = (ranks[f] as Map<number, number>).get(threshold[i] as number) as number;
-      nodes[i] = (l << 16) | (f << 8) | rank;
+      nodes[i] = (l << shift) | (f << 8) | rank;
       const d = (level[i - root] as number) + 1;
       level[l] = d;
       level[l + 1] = d;
@@ -154,7 +166,16 @@ function codeForest(
   }
   const groupDepth = new Int32Array(Math.ceil(roots.length / 4));
   depth.forEach((d, t) => (groupDepth[t >> 2] = Math.max(groupDepth[t >> 2] as number, d)));
-  return { nodes, treeNodes, depth, groupDepth, cuts, rowCodes: new Uint8Array(features) };
+  return {
+    nodes,
+    shift,
+    featureMask: (1 << featureBits) - 1,
+    treeNodes,
+    depth,
+    groupDepth,
+    cuts,
+    rowCodes: new Uint8Array(features),
+  };
 }
 
 /**
@@ -196,7 +217,7 @@ export function predictRow(c: CompiledForest, x: ArrayLike<number>, out: Float64
   if (coded) {
     const codes = coded.rowCodes;
     for (let f = 0; f < c.features; f++) codes[f] = codeOf(coded.cuts[f] as Float64Array, x[f] as number);
-    const { treeNodes, groupDepth } = coded;
+    const { treeNodes, groupDepth, shift: s, featureMask: m } = coded;
     // Four trees side by side (leaves loop onto themselves, so the deepest of the four sets the
     // steps): independent chains, as in the batch walk.
     let t = 0;
@@ -211,13 +232,13 @@ export function predictRow(c: CompiledForest, x: ArrayLike<number>, out: Float64
         n3 = 0;
       for (let d = groupDepth[t >> 2] as number; d > 0; d--) {
         let v = t0[n0] as number;
-        n0 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        n0 = (v >>> s) + +((codes[(v >>> 8) & m] as number) > (v & 255));
         v = t1[n1] as number;
-        n1 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        n1 = (v >>> s) + +((codes[(v >>> 8) & m] as number) > (v & 255));
         v = t2[n2] as number;
-        n2 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        n2 = (v >>> s) + +((codes[(v >>> 8) & m] as number) > (v & 255));
         v = t3[n3] as number;
-        n3 = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        n3 = (v >>> s) + +((codes[(v >>> 8) & m] as number) > (v & 255));
       }
       addLeaf(c, t, n0, out);
       addLeaf(c, t + 1, n1, out);
@@ -229,7 +250,7 @@ export function predictRow(c: CompiledForest, x: ArrayLike<number>, out: Float64
       let nd = 0;
       for (let d = coded.depth[t] as number; d > 0; d--) {
         const v = tree[nd] as number;
-        nd = (v >>> 16) + +((codes[(v >>> 8) & 255] as number) > (v & 255));
+        nd = (v >>> s) + +((codes[(v >>> 8) & m] as number) > (v & 255));
       }
       addLeaf(c, t, nd, out);
     }

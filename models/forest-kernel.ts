@@ -14,7 +14,7 @@ export const KERNEL_BLOCK = 4096;
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  code(nRows: number, p: number, cols: number, cuts: number, codes: number): void;
+  code(nRows: number, nFeatures: number, stride: number, cols: number, cuts: number, codes: number): void;
   walk(
     nTrees: number,
     nRows: number,
@@ -25,6 +25,8 @@ interface KernelExports {
     vals: number,
     codes: number,
     out: number,
+    shift: number,
+    fmask: number,
   ): void;
 }
 
@@ -69,7 +71,7 @@ function kernelFor(c: CompiledForest, coded: CodedForest): Kernel {
     depth: take(c.trees * 4),
     vals: take(total * 8),
     cuts: take(p * 256 * 8),
-    cols: take(KERNEL_BLOCK * p * 8),
+    cols: take(KERNEL_BLOCK * 8),
     codes: take(KERNEL_BLOCK * p),
     out: take(KERNEL_BLOCK * 8),
   };
@@ -87,7 +89,7 @@ function kernelFor(c: CompiledForest, coded: CodedForest): Kernel {
   const kernel = {
     x,
     at,
-    cols: new Float64Array(buf, at.cols, KERNEL_BLOCK * p),
+    cols: new Float64Array(buf, at.cols, KERNEL_BLOCK),
     out: new Float64Array(buf, at.out, KERNEL_BLOCK),
   };
   kernels.set(coded, kernel);
@@ -106,10 +108,26 @@ export function predictKernel(
   const sums = new Float64Array(n);
   for (let r0 = 0; r0 < n; r0 += KERNEL_BLOCK) {
     const m = Math.min(n, r0 + KERNEL_BLOCK) - r0;
-    columns.forEach((col, f) => k.cols.set(col.subarray(r0, r0 + m), f * m));
-    k.x.code(m, p, k.at.cols, k.at.cuts, k.at.codes);
+    // One column at a time through a column's room (32 KB), not a block of every column (9 MB
+    // for the failure forests' 275): a kernel lives as long as its forest, and a retrain holds many.
+    for (let f = 0; f < p; f++) {
+      k.cols.set((columns[f] as Float64Array).subarray(r0, r0 + m));
+      k.x.code(m, 1, p, k.at.cols, k.at.cuts + f * 256 * 8, k.at.codes + f);
+    }
     k.out.fill(0, 0, m);
-    k.x.walk(c.trees, m, p, k.at.nodes, k.at.roots, k.at.depth, k.at.vals, k.at.codes, k.at.out);
+    k.x.walk(
+      c.trees,
+      m,
+      p,
+      k.at.nodes,
+      k.at.roots,
+      k.at.depth,
+      k.at.vals,
+      k.at.codes,
+      k.at.out,
+      coded.shift,
+      coded.featureMask,
+    );
     sums.set(k.out.subarray(0, m), r0);
   }
   return sums;

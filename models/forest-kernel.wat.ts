@@ -5,9 +5,10 @@
  * forest-kernel.wasm.ts; a test checks the two agree.
  *
  * Memory holds, at offsets the caller passes: nodes (i32 per node: left child relative to the
- * tree's root << 16 | feature << 8 | threshold rank; leaves loop onto themselves with rank 255),
+ * tree's root << shift | feature << 8 | threshold rank, the feature in the shift - 8 bits between;
+ * leaves loop onto themselves with rank 255),
  * roots and depths (i32 per tree), the leaf values (f64 per node), cuts (256 f64 per feature,
- * ascending, padded with +Infinity), a block of input columns (f64, feature-major), its codes (u8,
+ * ascending, padded with +Infinity), input columns (f64, feature-major), a block's codes (u8,
  * row-major) and the sums out (f64 per row).
  */
 
@@ -16,7 +17,11 @@ export const LANES = 8;
 
 const STEPS = [128, 64, 32, 16, 8, 4, 2, 1];
 
-/** code(nRows, p, cols, cuts, codes): codes[r * p + f] = count of feature f's cuts below cols[f * nRows + r]. */
+/**
+ * code(nRows, nFeatures, stride, cols, cuts, codes): codes[r * stride + f] = count of feature f's
+ * cuts below cols[f * nRows + r], for f below nFeatures (a caller codes a block one column at a
+ * time, passing nFeatures 1 and the column's cuts and codes).
+ */
 function codeFunc(): string {
   const search = STEPS.map(
     (s) => `
@@ -25,7 +30,7 @@ function codeFunc(): string {
                   (local.get $x)))))`,
   ).join('');
   return `
-  (func (export "code") (param $nRows i32) (param $p i32) (param $cols i32) (param $cuts i32) (param $codes i32)
+  (func (export "code") (param $nRows i32) (param $p i32) (param $stride i32) (param $cols i32) (param $cuts i32) (param $codes i32)
     (local $f i32) (local $r i32) (local $e i32) (local $src i32) (local $dst i32) (local $x f64) (local $pos i32)
     (block $fDone (loop $fLoop
       (br_if $fDone (i32.ge_u (local.get $f) (local.get $p)))
@@ -39,7 +44,7 @@ function codeFunc(): string {
         (local.set $pos (i32.const 0))${search}
         (i32.store8 (local.get $dst) (local.get $pos))
         (local.set $src (i32.add (local.get $src) (i32.const 8)))
-        (local.set $dst (i32.add (local.get $dst) (local.get $p)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $rLoop)))
       (local.set $f (i32.add (local.get $f) (i32.const 1)))
@@ -51,8 +56,8 @@ function codeFunc(): string {
 function step(n: string, b: string): string {
   return `
           (local.set $v (i32.load (i32.add (local.get $tb) (i32.shl (local.get ${n}) (i32.const 2)))))
-          (local.set ${n} (i32.add (i32.shr_u (local.get $v) (i32.const 16))
-            (i32.gt_u (i32.load8_u (i32.add (local.get ${b}) (i32.and (i32.shr_u (local.get $v) (i32.const 8)) (i32.const 255))))
+          (local.set ${n} (i32.add (i32.shr_u (local.get $v) (local.get $shift))
+            (i32.gt_u (i32.load8_u (i32.add (local.get ${b}) (i32.and (i32.shr_u (local.get $v) (i32.const 8)) (local.get $fmask))))
                       (i32.and (local.get $v) (i32.const 255)))))`;
 }
 
@@ -64,12 +69,16 @@ function accumulate(row: string, n: string): string {
           (f64.load (i32.add (local.get $vb) (i32.shl (local.get ${n}) (i32.const 3))))))`;
 }
 
-/** walk(nTrees, nRows, p, nodes, roots, depth, vals, codes, out): out[r] += every tree's leaf value. */
+/**
+ * walk(nTrees, nRows, p, nodes, roots, depth, vals, codes, out, shift, fmask): out[r] += every
+ * tree's leaf value; `shift` places the left child in a node, `fmask` keeps its feature.
+ */
 function walkFunc(): string {
   const lanes = Array.from({ length: LANES }, (_, k) => k);
   return `
   (func (export "walk") (param $nTrees i32) (param $nRows i32) (param $p i32) (param $nodes i32)
         (param $roots i32) (param $depth i32) (param $vals i32) (param $codes i32) (param $out i32)
+        (param $shift i32) (param $fmask i32)
     (local $t i32) (local $r i32) (local $d i32) (local $steps i32) (local $tb i32) (local $vb i32)
     (local $v i32) (local $root i32) (local $lanesEnd i32) (local $n i32) (local $b i32)
     ${lanes.map((k) => `(local $n${k} i32) (local $b${k} i32)`).join(' ')}

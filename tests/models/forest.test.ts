@@ -97,6 +97,49 @@ describe('the forest trainer', () => {
     }
   });
 
+  /** Columns of random values where a quarter are the forest's thresholds, NaN or infinite. */
+  function trickyColumns(rng: Rng, forest: { trees: readonly Tree[] }, p: number, n: number) {
+    const thresholds = forest.trees.flatMap((t) =>
+      Array.from(t.threshold).filter((v, i) => t.feature[i]! >= 0),
+    );
+    const cols = Array.from({ length: p }, () => new Float64Array(n));
+    for (let r = 0; r < n; r++) {
+      for (const c of cols) {
+        const u = rng.uniform(0, 1);
+        c[r] =
+          u < 0.05
+            ? NaN
+            : u < 0.08
+              ? rng.chance(0.5)
+                ? Infinity
+                : -Infinity
+              : u < 0.4
+                ? (thresholds[Math.floor(rng.uniform(0, 1) * thresholds.length)] as number)
+                : rng.normal();
+      }
+    }
+    return cols;
+  }
+
+  /** Every row's batch and single-row predictions are exactly the average of the trees' walks. */
+  function expectPlainWalk(
+    compiled: ReturnType<typeof compileForest>,
+    forest: { trees: readonly Tree[] },
+    cols: Float64Array[],
+    every = 1,
+  ) {
+    const n = cols[0]!.length;
+    const batch = predictColumns(compiled, cols);
+    const x = new Float64Array(cols.length);
+    const out = new Float64Array(compiled.nOut);
+    for (let r = 0; r < n; r += every) {
+      cols.forEach((c, f) => (x[f] = c[r] as number));
+      const ref = forest.trees.reduce((s, t) => s + walk(t, x), 0) / forest.trees.length;
+      expect(batch[r]).toBe(ref);
+      expect(predictRow(compiled, x, out)[compiled.nOut - 1]).toBe(ref);
+    }
+  }
+
   it('the coded batch and row paths give exactly the plain walk: NaN, infinities, values on a threshold', () => {
     const rng = new Rng(17, 'coded');
     for (const task of ['classification', 'regression'] as const) {
@@ -109,52 +152,95 @@ describe('the forest trainer', () => {
       const compiled = compileForest(forest);
       expect(compiled.coded).not.toBeNull();
       // More rows than one coding block (4096) and not a multiple of eight.
-      const n = 4096 + 8 * 3 + 5;
-      const thresholds = forest.trees.flatMap((t) =>
-        Array.from(t.threshold).filter((v, i) => t.feature[i]! >= 0),
+      expectPlainWalk(compiled, forest, trickyColumns(rng, forest, 8, 4096 + 8 * 3 + 5));
+    }
+  });
+
+  it('forests of more than 256 features (the failure models read 275) take the coded paths too, exactly', () => {
+    const rng = new Rng(3, 'wide');
+    for (const p of [300, 700]) {
+      const n = 600;
+      const cols = Array.from({ length: p }, () => Float64Array.from({ length: n }, () => rng.normal()));
+      // The label reads features on both sides of 256, so splits use feature indices above it.
+      const y = Float64Array.from({ length: n }, (_, r) =>
+        (cols[7]![r] as number) + (cols[p - 3]![r] as number) > 0 ? 1 : 0,
       );
-      const cols = Array.from({ length: 8 }, () => new Float64Array(n));
-      for (let r = 0; r < n; r++) {
-        for (const c of cols) {
-          const u = rng.uniform(0, 1);
-          c[r] =
-            u < 0.05
-              ? NaN
-              : u < 0.08
-                ? rng.chance(0.5)
-                  ? Infinity
-                  : -Infinity
-                : u < 0.4
-                  ? (thresholds[Math.floor(rng.uniform(0, 1) * thresholds.length)] as number)
-                  : rng.normal();
-        }
-      }
-      const batch = predictColumns(compiled, cols);
-      const x = new Float64Array(8);
-      const out = new Float64Array(compiled.nOut);
-      for (let r = 0; r < n; r++) {
-        cols.forEach((c, f) => (x[f] = c[r] as number));
-        const ref = forest.trees.reduce((s, t) => s + walk(t, x), 0) / forest.trees.length;
-        expect(batch[r]).toBe(ref);
-        expect(predictRow(compiled, x, out)[compiled.nOut - 1]).toBe(ref);
+      for (const task of ['classification', 'regression'] as const) {
+        const forest = trainForest(cols, task === 'classification' ? y : cols[p - 3]!, {
+          task,
+          trees: 9,
+          seed: 1,
+        });
+        expect(forest.trees.some((t) => t.feature.some((f) => f >= 256))).toBe(true);
+        const compiled = compileForest(forest);
+        expect(compiled.coded, `${p} features`).not.toBeNull();
+        expectPlainWalk(compiled, forest, trickyColumns(rng, forest, p, 4096 + 8 + 3), 7);
       }
     }
   });
 
-  it('a forest the coded form cannot hold (300 features) still predicts by the plain walk', () => {
-    const rng = new Rng(3, 'wide');
-    const n = 300;
-    const cols = Array.from({ length: 300 }, () => Float64Array.from({ length: n }, () => rng.normal()));
-    const y = Float64Array.from({ length: n }, (_, r) => ((cols[7]![r] as number) > 0 ? 1 : 0));
-    const forest = trainForest(cols, y, { task: 'classification', trees: 5, seed: 1 });
-    const compiled = compileForest(forest);
-    expect(compiled.coded).toBeNull();
-    const batch = predictColumns(compiled, cols);
-    const x = new Float64Array(300);
-    for (let r = 0; r < n; r += 17) {
-      cols.forEach((c, f) => (x[f] = c[r] as number));
-      expect(batch[r]).toBe(forest.trees.reduce((s, t) => s + walk(t, x), 0) / forest.trees.length);
+  /**
+   * A forest of one hand-made tree: a chain of `splits` nodes, each splitting on a feature of its
+   * own (cycling through `features`) with its left child a leaf: children in pairs, after their parent.
+   */
+  function chainForest(splits: number, features: number) {
+    const m = 2 * splits + 1;
+    const tree: Tree = {
+      feature: new Int32Array(m).fill(-1),
+      threshold: new Float64Array(m),
+      thresholdBin: new Int32Array(m),
+      left: new Int32Array(m).fill(-1),
+      right: new Int32Array(m).fill(-1),
+      value: new Float64Array(m),
+      cover: new Float64Array(m).fill(1),
+      nOut: 1,
+      gain: new Float64Array(features),
+    };
+    for (let k = 0, node = 0; k < splits; k++, node += 2) {
+      tree.feature[node] = (k * 7919) % features;
+      tree.threshold[node] = (k % 5) - 2;
+      tree.left[node] = node + 1;
+      tree.right[node] = node + 2;
+      tree.value[node + 1] = k;
     }
+    tree.value[m - 1] = -1;
+    return {
+      task: 'regression' as const,
+      classes: 0,
+      features,
+      trees: [tree],
+      edges: [],
+      options: {} as never,
+      importance: new Float64Array(features),
+    };
+  }
+
+  it('a forest the coded form cannot hold (a tree too large for its node bits, too many features) still predicts by the plain walk', () => {
+    const rng = new Rng(5, 'uncoded');
+    // 300 features leave 15 bits for the left child: a tree of 40,001 nodes does not fit.
+    for (const [splits, features] of [
+      [20_000, 300],
+      [50, 70_000],
+    ] as const) {
+      const forest = chainForest(splits, features);
+      const compiled = compileForest(forest);
+      expect(compiled.coded).toBeNull();
+      const cols = Array.from({ length: features }, () =>
+        Float64Array.from({ length: 20 }, () => Math.round(rng.normal() * 3)),
+      );
+      expectPlainWalk(compiled, forest, cols);
+    }
+    // The same chain within the bits is coded, and walks the same leaves.
+    const small = chainForest(2_000, 300);
+    const coded = compileForest(small);
+    expect(coded.coded).not.toBeNull();
+    expectPlainWalk(
+      coded,
+      small,
+      Array.from({ length: 300 }, () =>
+        Float64Array.from({ length: 50 }, () => Math.round(rng.normal() * 3)),
+      ),
+    );
   });
 
   it('fits a regression step and respects minSamplesLeaf and maxDepth', () => {
