@@ -93,7 +93,37 @@ export async function trainForestParallel(
   threads = availableParallelism(),
   rows: Rows = {},
 ): Promise<Forest> {
-  const prepared = prepare(columns, target, options, rows);
+  return trainPrepared(prepareForest(columns, target, options, rows), threads);
+}
+
+/** A forest's inputs checked and binned, ready for `trainPrepared` (what to do meanwhile: below). */
+export interface PreparedForest {
+  readonly prepared: Prepared;
+  readonly target: Float64Array;
+}
+
+/**
+ * The first half of `trainForestParallel`, on the calling thread: the inputs checked (a bad one
+ * throws here) and binned. Split off so that a caller fitting forests in turn can bin the next
+ * forest's rows while the workers grow this one's trees.
+ */
+export function prepareForest(
+  columns: readonly Float64Array[],
+  target: Float64Array,
+  options: ForestOptions,
+  rows: Rows = {},
+): PreparedForest {
+  return { prepared: prepare(columns, target, options, rows), target };
+}
+
+/**
+ * The second half: the trees grown on the worker threads. Their jobs are sent before this returns,
+ * so the calling thread is free for other work until it awaits the forest.
+ */
+export async function trainPrepared(
+  { prepared, target }: PreparedForest,
+  threads = availableParallelism(),
+): Promise<Forest> {
   const total = prepared.resolved.trees;
   const workers = Math.max(1, Math.min(threads, total));
   if (workers === 1)

@@ -35,8 +35,10 @@ import {
   fitIsotonic,
   oneSensorScore,
   predictColumns,
+  prepareForest,
   rocAuc,
   trainForestParallel,
+  trainPrepared,
 } from '../models/index.ts';
 import type { CompiledForest, Calibrator, FailureBaseline, Forest, ForestOptions } from '../models/index.ts';
 import {
@@ -365,19 +367,40 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
     );
   const contextZ = o.contextZ === false ? null : contextZFor(ev, set.calStart, o.horizonHours);
   const inputs = inputsOf(contextZ, ev.names);
-  const forest = await trainForestParallel(inputs(ev, set.rows), set.y, forestOptionsOf(o));
+  const [forest, oneSensor] = await besideTraining(
+    trainForestParallel(inputs(ev, set.rows), set.y, forestOptionsOf(o)),
+    () => oneSensorOf(ev, set.rows, set.y, set.calRows, set.calY),
+  );
   const compiled = compileForest(forest);
   const all = [...set.y, ...set.calY];
-  return calibrated(ev, cut, o, predictColumns(compiled, inputs(ev, set.calRows)), {
+  return {
     set,
     forest,
     compiled,
-    oneSensor: oneSensorOf(ev, set.rows, set.y, set.calRows, set.calY),
+    oneSensor,
     climatology: { kind: 'climatology', rate: all.reduce((s, v) => s + v, 0) / all.length },
     contextZ,
     crossFitBlocks: 0,
     inputs,
-  });
+    ...calibrated(ev, cut, o, predictColumns(compiled, inputs(ev, set.calRows)), set.calRows, set.calY),
+  };
+}
+
+/**
+ * Runs `work` on this thread while a forest trains on the worker threads (its jobs are sent before
+ * `trainForestParallel` or `trainPrepared` returns), and returns both: work that does not need the forest no longer
+ * waits for it, nor leaves a core idle after it. The results are the same as one after the other.
+ * If `work` throws, the training is waited for (its workers free again) before the error goes on.
+ */
+async function besideTraining<T, U>(training: Promise<T>, work: () => U): Promise<[T, U]> {
+  let done: U;
+  try {
+    done = work();
+  } catch (err) {
+    await training.catch(() => undefined);
+    throw err;
+  }
+  return [await training, done];
 }
 
 /** The kind's forest options: its recipe, the trees and seed asked for, then any override. */
@@ -386,18 +409,19 @@ function forestOptionsOf(o: FailureKindOptions): ForestOptions {
 }
 
 /**
- * A fit completed from its raw calibration scores (`calRaw`, aligned with `fit.set.calRows`): the
- * centered isotonic calibration on them, and the alert threshold for the budget on the calibrated
- * ones. Both ways of fitting (latest quarter, cross-fitted) end here.
+ * What a fit's raw calibration scores (`calRaw`, aligned with `calRows`) give: the centered
+ * isotonic calibration on them, and the alert threshold and work-order level for the budgets on
+ * the calibrated ones. Both ways of fitting (latest quarter, cross-fitted) end here.
  */
 function calibrated(
   ev: Evidence,
   cut: number,
   o: FailureKindOptions,
   calRaw: Float64Array,
-  fit: Omit<FailureFit, 'calibrator' | 'alertThreshold' | 'workOrderThreshold'>,
-): FailureFit {
-  const calibrator = fitIsotonic(calRaw, fit.set.calY, { centered: true });
+  calRows: readonly number[],
+  calY: Float64Array,
+): Pick<FailureFit, 'calibrator' | 'alertThreshold' | 'workOrderThreshold'> {
+  const calibrator = fitIsotonic(calRaw, calY, { centered: true });
   const p = calRaw.map((v) => calibrate(calibrator, v));
   const replay = {
     cut,
@@ -406,25 +430,19 @@ function calibrated(
     policyOf: o.policyOf,
     maintenance: maintenanceSeen(ev),
   };
-  const alertThreshold = thresholdForBudget(
-    ev,
-    fit.set.calRows,
-    p,
-    o.alertBudget ?? DEFAULT_ALERT_BUDGET,
-    replay,
-  );
+  const alertThreshold = thresholdForBudget(ev, calRows, p, o.alertBudget ?? DEFAULT_ALERT_BUDGET, replay);
   const workOrderThreshold =
     alertThreshold === null
       ? null
       : workOrderLevelForBudget(
           ev,
-          fit.set.calRows,
+          calRows,
           p,
           alertThreshold,
           o.workOrderBudget ?? DEFAULT_WORK_ORDER_BUDGET,
           replay,
         );
-  return { ...fit, calibrator, alertThreshold, workOrderThreshold };
+  return { calibrator, alertThreshold, workOrderThreshold };
 }
 
 /**
@@ -525,14 +543,23 @@ async function fitCrossFitted(
     [...scoring.map(({ block }) => block.fit), cf.rows.map((_, p) => p)],
     forestOptions.maxBins,
   );
-  for (const [k, { b, block, fitY }] of scoring.entries()) {
-    const f = await trainForestParallel(
+  // Each forest's rows are binned here while the workers grow the one before it.
+  const prepareBlock = (k: number) => {
+    const { b, block, fitY } = scoring[k] as (typeof scoring)[number];
+    return prepareForest(
       X,
       fitY,
       { ...forestOptions, seed: (forestOptions.seed ?? 17) + 1 + b },
-      undefined,
       { at: block.fit, edges: edges[k] },
     );
+  };
+  const prepareServed = () => prepareForest(X, cf.y, forestOptions, { edges: edges[scoring.length] });
+  let next = scoring.length > 0 ? prepareBlock(0) : prepareServed();
+  for (const [k, { block }] of scoring.entries()) {
+    const [f, after] = await besideTraining(trainPrepared(next), () =>
+      k + 1 < scoring.length ? prepareBlock(k + 1) : prepareServed(),
+    );
+    next = after;
     const s = predictColumns(compileForest(f), columnsAt(X, block.held));
     block.held.forEach((p, j) => (oof[p] = s[j] as number));
   }
@@ -541,24 +568,28 @@ async function fitCrossFitted(
   if (!scored.some((p) => cf.y[p] === 1)) return fitFailure(ev, cut, { ...o, crossFit: 0 });
   const calRows = rowsAt(scored);
   const calY = Float64Array.from(scored, (p) => cf.y[p] as number);
-  const forest = await trainForestParallel(X, cf.y, forestOptions, undefined, {
-    edges: edges[scoring.length],
-  });
+  // The served forest trains while the calibration, the alert levels' walks and the one-sensor
+  // reference (none of which reads it) are fitted here.
+  const [forest, rest] = await besideTraining(trainPrepared(next), () => ({
+    ...calibrated(
+      ev,
+      cut,
+      o,
+      Float64Array.from(scored, (p) => oof[p] as number),
+      calRows,
+      calY,
+    ),
+    oneSensor: oneSensorOf(ev, cf.rows, cf.y, cf.rows, cf.y),
+  }));
   const first = cf.rows[0] as number;
-  return calibrated(
-    ev,
-    cut,
-    o,
-    Float64Array.from(scored, (p) => oof[p] as number),
-    {
-      set: { rows: cf.rows, y: cf.y, calRows, calY, calStart: ev.ts[first] as number },
-      forest,
-      compiled: compileForest(forest),
-      oneSensor: oneSensorOf(ev, cf.rows, cf.y, cf.rows, cf.y),
-      climatology: { kind: 'climatology', rate: positives / cf.rows.length },
-      contextZ,
-      crossFitBlocks: cf.blocks.length,
-      inputs,
-    },
-  );
+  return {
+    set: { rows: cf.rows, y: cf.y, calRows, calY, calStart: ev.ts[first] as number },
+    forest,
+    compiled: compileForest(forest),
+    climatology: { kind: 'climatology', rate: positives / cf.rows.length },
+    contextZ,
+    crossFitBlocks: cf.blocks.length,
+    inputs,
+    ...rest,
+  };
 }
