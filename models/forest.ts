@@ -148,6 +148,24 @@ export async function trainPrepared(
 }
 
 /**
+ * Runs `work` on this thread while a forest trains on the worker threads (its jobs are sent before
+ * `trainForestParallel` or `trainPrepared` returns), and returns both: work that does not need the
+ * forest no longer waits for it, nor leaves a core idle after it. The results are the same as one
+ * after the other. If `work` throws, the training is waited for (its workers free again) before
+ * the error goes on.
+ */
+export async function besideTraining<T, U>(training: Promise<T>, work: () => U): Promise<[T, U]> {
+  let done: U;
+  try {
+    done = work();
+  } catch (err) {
+    await training.catch(() => undefined);
+    throw err;
+  }
+  return [await training, done];
+}
+
+/**
  * Which rows of the columns a forest is fitted on, for fits that share their columns (a
  * cross-fitted fit's forests, one per block of rows): `at`, row positions (the target aligned
  * with them; all rows when absent), and `edges`, the bins `fitBins` gives those rows, fitted

@@ -2,7 +2,14 @@
  * Models: the engine's own random-forest trainer (binned histograms), compiled forests for fast
  * inference, and forecast metrics. Knows nothing of features' windows or of the store.
  */
-export { trainForest, trainForestParallel, prepareForest, trainPrepared, ForestError } from './forest.ts';
+export {
+  trainForest,
+  trainForestParallel,
+  prepareForest,
+  trainPrepared,
+  besideTraining,
+  ForestError,
+} from './forest.ts';
 export type { Forest, ForestOptions, Rows, Task } from './forest.ts';
 export { compileForest, predictRow, predictColumns, treePredictions } from './compiled.ts';
 export type { CompiledForest } from './compiled.ts';

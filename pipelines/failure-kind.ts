@@ -35,6 +35,7 @@ import {
   fitIsotonic,
   oneSensorScore,
   predictColumns,
+  besideTraining,
   prepareForest,
   rocAuc,
   trainForestParallel,
@@ -384,24 +385,6 @@ export async function fitFailure(ev: Evidence, cut: number, o: FailureKindOption
     inputs,
     ...calibrated(ev, cut, o, predictColumns(compiled, inputs(ev, set.calRows)), set.calRows, set.calY),
   };
-}
-
-/**
- * Runs `work` on this thread while a forest trains on the worker threads (its jobs are sent before
- * `trainForestParallel` or `trainPrepared` returns), and returns both: work that does not need the
- * forest no longer waits for it, nor leaves a core idle after it. The results are the same as one
- * after the other. If `work` throws, the training is waited for (its workers free again) before
- * the error goes on.
- */
-async function besideTraining<T, U>(training: Promise<T>, work: () => U): Promise<[T, U]> {
-  let done: U;
-  try {
-    done = work();
-  } catch (err) {
-    await training.catch(() => undefined);
-    throw err;
-  }
-  return [await training, done];
 }
 
 /** The kind's forest options: its recipe, the trees and seed asked for, then any override. */

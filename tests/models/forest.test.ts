@@ -321,6 +321,35 @@ describe('training on worker threads', () => {
     expect(Array.from(parallel)).toEqual(Array.from(serial));
   }, 60_000);
 
+  it('work done beside a training: both results; a failure of either is thrown only once the training has ended', async () => {
+    const { besideTraining, prepareForest, trainPrepared } = await import('../../models/index.ts');
+    const data = problem(2000, 6);
+    const opts = { task: 'classification' as const, trees: 8, maxDepth: 6, seed: 8 };
+    const serial = predictColumns(compileForest(trainForest(data.cols, data.y, opts)), data.cols);
+    // The prepared forest trains on the workers while this thread computes something else.
+    const [forest, sum] = await besideTraining(trainPrepared(prepareForest(data.cols, data.y, opts), 2), () =>
+      data.y.reduce((s, v) => s + v, 0),
+    );
+    expect(Array.from(predictColumns(compileForest(forest), data.cols))).toEqual(Array.from(serial));
+    expect(sum).toBe(data.y.reduce((s, v) => s + v, 0));
+    // The work throws: the error comes once the forest's workers are done, not while they train.
+    let ended = false;
+    const training = trainPrepared(prepareForest(data.cols, data.y, opts), 2).then((f) => {
+      ended = true;
+      return f;
+    });
+    const failed = await besideTraining(training, () => {
+      throw new Error('calibration failed');
+    }).catch((e: Error) => ({ message: e.message, ended }));
+    expect(failed).toEqual({ message: 'calibration failed', ended: true });
+    // The training fails: its error, after the work ran.
+    let worked = false;
+    await expect(
+      besideTraining(Promise.reject(new Error('worker died')), () => (worked = true)),
+    ).rejects.toThrow('worker died');
+    expect(worked).toBe(true);
+  }, 60_000);
+
   it('the kept workers train later and concurrent forests exactly as the single-threaded trainer', async () => {
     const { trainForestParallel } = await import('../../models/index.ts');
     const a = problem(2000, 5);
