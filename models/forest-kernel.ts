@@ -14,7 +14,7 @@ export const KERNEL_BLOCK = 4096;
 
 interface KernelExports {
   readonly memory: WebAssembly.Memory;
-  code(nRows: number, nFeatures: number, stride: number, cols: number, cuts: number, codes: number): void;
+  code(nRows: number, stride: number, col: number, cuts: number, codes: number): void;
   walk(
     nTrees: number,
     nRows: number,
@@ -112,7 +112,7 @@ export function predictKernel(
     // for the failure forests' 275): a kernel lives as long as its forest, and a retrain holds many.
     for (let f = 0; f < p; f++) {
       k.cols.set((columns[f] as Float64Array).subarray(r0, r0 + m));
-      k.x.code(m, 1, p, k.at.cols, k.at.cuts + f * 256 * 8, k.at.codes + f);
+      k.x.code(m, p, k.at.cols, k.at.cuts + f * 256 * 8, k.at.codes + f);
     }
     k.out.fill(0, 0, m);
     k.x.walk(

@@ -8,7 +8,7 @@
  * tree's root << shift | feature << 8 | threshold rank, the feature in the shift - 8 bits between;
  * leaves loop onto themselves with rank 255),
  * roots and depths (i32 per tree), the leaf values (f64 per node), cuts (256 f64 per feature,
- * ascending, padded with +Infinity), input columns (f64, feature-major), a block's codes (u8,
+ * ascending, padded with +Infinity), room for one column of a block (f64), the block's codes (u8,
  * row-major) and the sums out (f64 per row).
  */
 
@@ -18,37 +18,30 @@ export const LANES = 8;
 const STEPS = [128, 64, 32, 16, 8, 4, 2, 1];
 
 /**
- * code(nRows, nFeatures, stride, cols, cuts, codes): codes[r * stride + f] = count of feature f's
- * cuts below cols[f * nRows + r], for f below nFeatures (a caller codes a block one column at a
- * time, passing nFeatures 1 and the column's cuts and codes).
+ * code(nRows, stride, col, cuts, codes): codes[r * stride] = count of the feature's cuts (at `cuts`)
+ * below col[r]. A caller codes a block one column at a time, so only one column's values need room.
  */
 function codeFunc(): string {
   const search = STEPS.map(
     (s) => `
         (local.set $pos (i32.add (local.get $pos) (select (i32.const ${s}) (i32.const 0)
-          (f64.lt (f64.load (i32.add (local.get $e) (i32.shl (i32.add (local.get $pos) (i32.const ${s - 1})) (i32.const 3))))
+          (f64.lt (f64.load (i32.add (local.get $cuts) (i32.shl (i32.add (local.get $pos) (i32.const ${s - 1})) (i32.const 3))))
                   (local.get $x)))))`,
   ).join('');
   return `
-  (func (export "code") (param $nRows i32) (param $p i32) (param $stride i32) (param $cols i32) (param $cuts i32) (param $codes i32)
-    (local $f i32) (local $r i32) (local $e i32) (local $src i32) (local $dst i32) (local $x f64) (local $pos i32)
-    (block $fDone (loop $fLoop
-      (br_if $fDone (i32.ge_u (local.get $f) (local.get $p)))
-      (local.set $e (i32.add (local.get $cuts) (i32.shl (local.get $f) (i32.const 11))))
-      (local.set $src (i32.add (local.get $cols) (i32.shl (i32.mul (local.get $f) (local.get $nRows)) (i32.const 3))))
-      (local.set $dst (i32.add (local.get $codes) (local.get $f)))
-      (local.set $r (i32.const 0))
-      (block $rDone (loop $rLoop
-        (br_if $rDone (i32.ge_u (local.get $r) (local.get $nRows)))
-        (local.set $x (f64.load (local.get $src)))
-        (local.set $pos (i32.const 0))${search}
-        (i32.store8 (local.get $dst) (local.get $pos))
-        (local.set $src (i32.add (local.get $src) (i32.const 8)))
-        (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $rLoop)))
-      (local.set $f (i32.add (local.get $f) (i32.const 1)))
-      (br $fLoop)))
+  (func (export "code") (param $nRows i32) (param $stride i32) (param $col i32) (param $cuts i32) (param $codes i32)
+    (local $r i32) (local $src i32) (local $dst i32) (local $x f64) (local $pos i32)
+    (local.set $src (local.get $col))
+    (local.set $dst (local.get $codes))
+    (block $rDone (loop $rLoop
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $nRows)))
+      (local.set $x (f64.load (local.get $src)))
+      (local.set $pos (i32.const 0))${search}
+      (i32.store8 (local.get $dst) (local.get $pos))
+      (local.set $src (i32.add (local.get $src) (i32.const 8)))
+      (local.set $dst (i32.add (local.get $dst) (local.get $stride)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rLoop)))
   )`;
 }
 

@@ -27,6 +27,7 @@
  * stored with the model, so serving computes the same columns.
  */
 import {
+  besideTraining,
   calibrate,
   calibratorJson,
   calibratorOf,
@@ -35,7 +36,6 @@ import {
   fitIsotonic,
   oneSensorScore,
   predictColumns,
-  besideTraining,
   prepareForest,
   rocAuc,
   trainForestParallel,
