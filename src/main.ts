@@ -34,10 +34,12 @@ import {
   QuestDbSink,
   SIMULATED_PLANT_FILE,
   SparkplugPublisher,
+  readPlantState,
   simulate,
   simulatedPlant,
+  writePlantState,
 } from './sim/index.ts';
-import type { SimSink } from './sim/index.ts';
+import type { PlantState, SimSink } from './sim/index.ts';
 import { MqttSource, OpcUaSource } from './sources/index.ts';
 import { connectStore, httpUrlOf, parseTimestampMicros, query, sql, waitForWal } from './store/index.ts';
 import type { Store } from './store/index.ts';
@@ -74,9 +76,10 @@ const PLANT = { equipment: 12, days: 7, seed: 1 };
 
 /**
  * Runs the simulated plant through the engine's ingestion path: on an empty database, a backfill of
- * PLANT.days with a progress bar, then a live stream; on a later start, a silent replay of the
- * stored history (same seed and start, so the same machines in the same state) and the stream
- * continues, catching up on the time the engine was down. Resolves `ready` when live.
+ * PLANT.days with a progress bar, then a live stream; on a later start, the machines' state is
+ * rebuilt (from the state saved at the last hour the stored history reached, else by a silent
+ * replay of that history: same seed and start, so the same machines in the same state) and the
+ * stream continues, catching up on the time the engine was down. Resolves `ready` when live.
  */
 async function runPlant(
   store: Store,
@@ -107,12 +110,44 @@ async function runPlant(
   const started = performance.now();
   let readings = 0;
   let announced = false;
+  // The machines' state at every hour the run passes, written once live (the backfill's hours
+  // would only be overwritten): a restart continues from it rather than replaying the history.
+  const stateFile = plantStateFile(store);
+  const saved = resuming ? readPlantState(stateFile) : undefined;
+  if (saved !== undefined && 'reason' in saved && existsSync(stateFile))
+    console.log(`plant: the saved state is not used (${saved.reason}); replaying the history instead`);
+  let resumedAt: number | undefined;
+  let latest: PlantState | undefined;
+  let saving = true;
+  const save = (s: PlantState) => {
+    if (!saving) return;
+    try {
+      writePlantState(stateFile, s);
+    } catch (err) {
+      saving = false;
+      console.error(
+        `plant: cannot save its state (${errorMessage(err)}); a restart will replay the history instead`,
+      );
+    }
+  };
   try {
     await simulate(sink, {
       ...PLANT,
       ...(resuming
         ? { start: Math.round(first / 1e6), days: 0, replayUntil: Math.floor(last / 1e6 / 3600) * 3600 }
         : {}),
+      ...(saved !== undefined && 'state' in saved ? { resume: saved.state } : {}),
+      onResume: (r) => {
+        if ('at' in r) resumedAt = r.at;
+        else
+          console.log(
+            `plant: the saved state in ${stateFile} is not used (${r.reason}); replaying the history instead`,
+          );
+      },
+      onState: (s) => {
+        latest = s;
+        if (announced) save(s);
+      },
       live: true,
       signal,
       onProgress: (p) => {
@@ -121,20 +156,32 @@ async function runPlant(
       },
       onLive: () => {
         bar.end();
+        const took = `${((performance.now() - started) / 1000).toFixed(1)} s`;
         if (!announced)
           console.log(
-            resuming
-              ? `plant: state replayed in ${((performance.now() - started) / 1000).toFixed(1)} s`
-              : `plant: ${PLANT.days} days of history simulated and written, ${readings.toLocaleString('en')} readings in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+            !resuming
+              ? `plant: ${PLANT.days} days of history simulated and written, ${readings.toLocaleString('en')} readings in ${took}`
+              : resumedAt === undefined
+                ? `plant: state replayed in ${took}`
+                : `plant: state restored as of ${new Date(resumedAt * 1000).toISOString()} (${stateFile}) and brought up to date in ${took}`,
           );
         publishing?.goLive();
-        if (!announced) ready();
-        announced = true;
+        if (!announced) {
+          announced = true;
+          if (latest !== undefined) save(latest);
+          ready();
+        }
       },
     });
   } finally {
     await sink.close().catch(() => {});
   }
+}
+
+/** Where the simulated plant's state is saved: beside the managed QuestDB's data directory. */
+function plantStateFile(store: Store): string {
+  const prefix = store.config.tablePrefix === '' ? '' : `-${store.config.tablePrefix}`;
+  return path.join(path.dirname(store.config.questdb.dataDir), `plant-state${prefix}.json`);
 }
 
 const f2 = (v: number) => (Number.isFinite(v) ? v.toFixed(2) : 'n/a');

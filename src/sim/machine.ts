@@ -16,6 +16,7 @@ import { M, MODES, S, SENSORS } from './plant.ts';
 import type { EventLog } from './events.ts';
 import { ReadingBuffer } from './readings.ts';
 import { Rng } from './rng.ts';
+import type { RngState } from './rng.ts';
 
 const HOUR = 3600;
 const DAY = 86_400;
@@ -34,6 +35,47 @@ interface QueuedBatch {
 }
 
 type State = 'idle' | 'running' | 'down' | 'pm';
+const STATES: readonly State[] = ['idle', 'running', 'down', 'pm'];
+
+/** A queued or running batch in a `MachineState`: its recipe by index in the class's recipes. */
+export interface BatchState {
+  readonly batchId: string;
+  readonly orderId: string;
+  readonly recipe: number;
+  readonly durationS: number;
+  readonly plannedStart: number;
+}
+
+/**
+ * Everything a machine carries from one step to the next, as plain data (numbers may be NaN or
+ * infinite): restored into a machine of the same spec and seed, the same readings and events follow
+ * as from the machine it was read from.
+ */
+export interface MachineState {
+  readonly id: string;
+  readonly t: number;
+  readonly rng: RngState;
+  readonly noise: RngState;
+  readonly artifacts: RngState;
+  readonly wear: number[];
+  readonly dropoutUntil: number[];
+  readonly late: { due: number; ts: number; row: number[] }[];
+  readonly state: State;
+  readonly stateUntil: number;
+  readonly current: BatchState | null;
+  readonly currentStart: number;
+  readonly queue: BatchState[];
+  readonly planEnd: number;
+  readonly nextPm: number;
+  readonly nextHealth: number;
+  readonly nextBurst: number;
+  readonly motorTemp: number;
+  readonly bearingTemp: number;
+  readonly batchSeq: number;
+  readonly orderSeq: number;
+  readonly woSeq: number;
+  readonly counters: MachineCounters;
+}
 
 /** Counters the run reports (and tests check against QuestDB). */
 export interface MachineCounters {
@@ -119,6 +161,109 @@ export class Machine {
 
   get time(): number {
     return this.t;
+  }
+
+  /** The machine's state between steps (nothing may be waiting in `out`). */
+  snapshot(): MachineState {
+    if (this.out.n > 0) throw new Error(`machine ${this.spec.id}: readings not yet taken from out`);
+    const batch = (b: QueuedBatch): BatchState => ({
+      batchId: b.batchId,
+      orderId: b.orderId,
+      recipe: this.spec.cls.recipes.indexOf(b.recipe),
+      durationS: b.durationS,
+      plannedStart: b.plannedStart,
+    });
+    return {
+      id: this.spec.id,
+      t: this.t,
+      rng: this.rng.state,
+      noise: this.noise.state,
+      artifacts: this.artifacts.state,
+      wear: [...this.wear],
+      dropoutUntil: [...this.dropoutUntil],
+      late: this.late.map((l) => ({ due: l.due, ts: l.ts, row: [...l.row] })),
+      state: this.state,
+      stateUntil: this.stateUntil,
+      current: this.current === undefined ? null : batch(this.current),
+      currentStart: this.currentStart,
+      queue: this.queue.map(batch),
+      planEnd: this.planEnd,
+      nextPm: this.nextPm,
+      nextHealth: this.nextHealth,
+      nextBurst: this.nextBurst,
+      motorTemp: this.motorTemp,
+      bearingTemp: this.bearingTemp,
+      batchSeq: this.batchSeq,
+      orderSeq: this.orderSeq,
+      woSeq: this.woSeq,
+      counters: structuredClone(this.counters),
+    };
+  }
+
+  /**
+   * Continues from a `snapshot()` of a machine of this spec (and seed: the caller's to check).
+   * Throws, changing nothing, if the state cannot be this machine's.
+   */
+  restore(s: MachineState): void {
+    const recipes = this.spec.cls.recipes;
+    const batch = (b: BatchState): QueuedBatch => {
+      const recipe = recipes[b.recipe];
+      if (recipe === undefined) throw new Error(`machine ${this.spec.id}: no recipe ${b.recipe}`);
+      return { ...b, recipe };
+    };
+    if (s.id !== this.spec.id) throw new Error(`a state of machine ${s.id}, not ${this.spec.id}`);
+    if (!STATES.includes(s.state)) throw new Error(`machine ${s.id}: unknown state ${String(s.state)}`);
+    const lengths: [string, unknown[], number][] = [
+      ['wear', s.wear, this.wear.length],
+      ['dropoutUntil', s.dropoutUntil, this.dropoutUntil.length],
+      ...s.late.map((l, i): [string, unknown[], number] => [`late[${i}].row`, l.row, this.row.length]),
+    ];
+    for (const [what, a, n] of lengths)
+      if (!Array.isArray(a) || a.length !== n)
+        throw new Error(`machine ${s.id}: ${what} is not a list of ${n} values`);
+    const numbers: [string, unknown][] = [
+      ...(['t', 'stateUntil', 'currentStart', 'planEnd', 'nextPm', 'nextHealth', 'nextBurst'] as const).map(
+        (k): [string, unknown] => [k, s[k]],
+      ),
+      ...(['motorTemp', 'bearingTemp', 'batchSeq', 'orderSeq', 'woSeq'] as const).map(
+        (k): [string, unknown] => [k, s[k]],
+      ),
+      ...(['rng', 'noise', 'artifacts'] as const).flatMap((k) =>
+        Array.isArray(s[k]) && s[k].length === 5
+          ? s[k].map((v, i): [string, unknown] => [`${k}[${i}]`, v])
+          : [[k, undefined] as [string, unknown]],
+      ),
+      ...s.wear.map((v, i): [string, unknown] => [`wear[${i}]`, v]),
+    ];
+    for (const [what, v] of numbers)
+      if (typeof v !== 'number') throw new Error(`machine ${s.id}: ${what} is not a number`);
+    const current = s.current === null ? undefined : batch(s.current);
+    const queue = s.queue.map(batch);
+    this.t = s.t;
+    this.rng.state = s.rng;
+    this.noise.state = s.noise;
+    this.artifacts.state = s.artifacts;
+    this.wear.set(s.wear);
+    this.dropoutUntil.set(s.dropoutUntil);
+    this.late.length = 0;
+    for (const l of s.late) this.late.push({ due: l.due, ts: l.ts, row: Float64Array.from(l.row) });
+    this.state = s.state;
+    this.stateUntil = s.stateUntil;
+    this.current = current;
+    this.currentStart = s.currentStart;
+    this.queue.length = 0;
+    this.queue.push(...queue);
+    this.planEnd = s.planEnd;
+    this.nextPm = s.nextPm;
+    this.nextHealth = s.nextHealth;
+    this.nextBurst = s.nextBurst;
+    this.motorTemp = s.motorTemp;
+    this.bearingTemp = s.bearingTemp;
+    this.batchSeq = s.batchSeq;
+    this.orderSeq = s.orderSeq;
+    this.woSeq = s.woSeq;
+    Object.assign(this.counters, structuredClone(s.counters));
+    this.out.clear();
   }
 
   /** 1 - max damage: the hidden health index the failures follow. */

@@ -85,4 +85,17 @@ export class Rng {
   pick<T>(items: readonly T[]): T {
     return items[Math.floor(this.next() * items.length)] as T;
   }
+
+  /** Where the stream is: its four words and the cached normal (NaN: none). */
+  get state(): RngState {
+    return [this.a, this.b, this.c, this.d, this.spare];
+  }
+
+  /** Continues the stream from a `state` read earlier: the same numbers follow. */
+  set state(s: RngState) {
+    [this.a, this.b, this.c, this.d, this.spare] = s;
+  }
 }
+
+/** An `Rng`'s position: sfc32's four 32-bit words and the cached normal value. */
+export type RngState = [number, number, number, number, number];

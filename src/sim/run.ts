@@ -11,6 +11,7 @@ import type { MachineCounters } from './machine.ts';
 import { buildPlant, MODES } from './plant.ts';
 import type { EquipmentSpec, FailureMode } from './plant.ts';
 import type { SimSink } from './sink.ts';
+import type { PlantState } from './plant-state.ts';
 
 export interface SimulateOptions {
   readonly equipment: number;
@@ -34,6 +35,19 @@ export interface SimulateOptions {
   readonly replayUntil?: number;
   /** Called once when the live stream has caught up with the wall clock. */
   readonly onLive?: () => void;
+  /**
+   * A state an earlier run of the same plant saved (`onState`): the machines continue from it
+   * instead of simulating from `start`. Used only if it is this run's (seed, start, machines,
+   * sampling) and, with `replayUntil`, no later than it; otherwise the run starts from `start`
+   * as without it. `onResume` says which.
+   */
+  readonly resume?: PlantState;
+  readonly onResume?: (r: { at: number } | { reason: string }) => void;
+  /**
+   * The plant's state at every hour of the run's grid (start + k h) it passes, once every
+   * machine has simulated up to it: what `resume` takes.
+   */
+  readonly onState?: (s: PlantState) => void;
 }
 
 export interface SimProgress {
@@ -87,6 +101,27 @@ function total(machines: readonly Machine[]): MachineCounters {
   return sum;
 }
 
+/** Why `s` cannot resume this run (undefined: it can). */
+function cannotResume(
+  s: PlantState,
+  seed: number,
+  start: number,
+  specs: readonly EquipmentSpec[],
+  replayUntil: number,
+): string | undefined {
+  const at = (t: number) => new Date(t * 1000).toISOString();
+  if (s.seed !== seed) return `it is of seed ${s.seed}, not ${seed}`;
+  if (s.start !== start) return `its plant started at ${at(s.start)}, not ${at(start)}`;
+  const ids = specs.map((e) => e.id).join(',');
+  if (s.machines.map((m) => m.id).join(',') !== ids) return "its machines are not this plant's";
+  if (s.sampleSeconds !== (specs[0]?.sampleSeconds ?? 0))
+    return `it samples every ${s.sampleSeconds} s, not ${specs[0]?.sampleSeconds} s`;
+  if (!(s.at >= start) || (s.at - start) % HOUR !== 0) return `it is not at an hour of the run (${s.at})`;
+  if (s.at > replayUntil && replayUntil !== -Infinity)
+    return `it is from ${at(s.at)}, after the stored history's last hour (${at(replayUntil)})`;
+  return undefined;
+}
+
 export async function simulate(sink: SimSink, options: SimulateOptions): Promise<SimSummary> {
   const now = options.now ?? Date.now;
   if (!(options.equipment >= 1) || !Number.isInteger(options.equipment))
@@ -100,9 +135,23 @@ export async function simulate(sink: SimSink, options: SimulateOptions): Promise
     seed: options.seed,
     sampleSeconds: options.sampleSeconds,
   });
-  const machines = specs.map((s) => new Machine(s, options.seed, start));
+  let machines = specs.map((s) => new Machine(s, options.seed, start));
   const log = newEventLog();
   const replayUntil = options.replayUntil ?? -Infinity;
+  let from = start;
+  if (options.resume !== undefined) {
+    const why = cannotResume(options.resume, options.seed, start, specs, replayUntil);
+    if (why === undefined) {
+      try {
+        options.resume.machines.forEach((s, i) => machines[i]!.restore(s));
+        from = options.resume.at;
+        options.onResume?.({ at: from });
+      } catch (err) {
+        machines = specs.map((s) => new Machine(s, options.seed, start));
+        options.onResume?.({ reason: `it does not restore: ${(err as Error).message}` });
+      }
+    } else options.onResume?.({ reason: why });
+  }
   if (replayUntil <= start) await sink.equipment(specs, start * 1e6);
 
   const step = async (until: number) => {
@@ -125,14 +174,36 @@ export async function simulate(sink: SimSink, options: SimulateOptions): Promise
       live,
     });
 
-  for (let t = start; t < end;) {
+  const onGrid = (t: number) => (t - start) % HOUR === 0;
+  const state = (at: number): PlantState => ({
+    version: 1,
+    seed: options.seed,
+    start,
+    at,
+    sampleSeconds: specs[0]?.sampleSeconds ?? 0,
+    machines: machines.map((m) => m.snapshot()),
+  });
+  /** Steps to `until`, stopping at the hour of the grid it passes, if any, for its state. */
+  const stepTo = async (last: number, until: number) => {
+    if (options.onState !== undefined) {
+      const hour = start + (Math.floor((last - start) / HOUR) + 1) * HOUR;
+      if (hour < until) {
+        await step(hour);
+        options.onState(state(hour));
+      }
+    }
+    await step(until);
+    if (options.onState !== undefined && onGrid(until)) options.onState(state(until));
+  };
+
+  for (let t = from; t < end;) {
     if (options.signal?.aborted) break;
     const until = Math.min(end, t + HOUR);
-    await step(until);
+    await stepTo(t, until);
     t = until;
     progress(t, false);
   }
-  let last = end;
+  let last = Math.max(end, from);
   if (options.live) {
     const speed = options.speed ?? 1;
     let caughtUp = false;
@@ -140,7 +211,7 @@ export async function simulate(sink: SimSink, options: SimulateOptions): Promise
     while (!options.signal?.aborted) {
       const wall = now() / 1000;
       const target = last < wall ? Math.min(wall, last + HOUR) : last + speed;
-      await step(target);
+      await stepTo(last, target);
       await sink.flush();
       last = target;
       progress(last, true);
