@@ -5,7 +5,7 @@
  * each interval), which is how training samples prediction instants.
  */
 import type { Table } from 'apache-arrow';
-import { float64Values, featureTable, stringCodes, timestampMicros } from './arrow-io.ts';
+import { Float64Ranges, float64Values, featureTable, stringCodes, timestampMicros } from './arrow-io.ts';
 import { ContextIndex } from './context.ts';
 import type { ContextData } from './context.ts';
 import { windowLabel as labelOf } from './feature-set.ts';
@@ -64,15 +64,46 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
   const order = groupOrder(rawCodes, rawTs);
   const codes = order === undefined ? rawCodes : Int32Array.from(order, (i) => rawCodes[i] as number);
   const ts = gather(rawTs, order);
-  const sensors = fs.sensors.map((name) => {
+  const sensorColumns = fs.sensors.map((name) => {
     const col = input.getChild(name);
     if (col === null)
       throw new FeatureInputError(`input has no sensor column ${name} (feature set ${fs.name})`);
-    return gather(float64Values(col), order);
+    return col;
   });
   const n = ts.length;
-  const tSec = new Float64Array(n);
-  for (let i = 0; i < n; i++) tSec[i] = (ts[i] as number) / 1e6;
+  // Each equipment's rows [a, b): grouped input (as the store returns it) is read a group at a
+  // time into scratch arrays of the longest group's length (or viewed in place); other input is
+  // gathered into grouped copies of its columns first.
+  let longest = 0;
+  for (let a = 0; a < n;) {
+    let b = a + 1;
+    while (b < n && codes[b] === codes[a]) b++;
+    longest = Math.max(longest, b - a);
+    a = b;
+  }
+  const sensorRows: (a: number, b: number, si: number) => Float64Array =
+    order === undefined
+      ? (() => {
+          const ranges = sensorColumns.map((c) => new Float64Ranges(c));
+          const scratch = sensorColumns.map(() => new Float64Array(0));
+          return (a, b, si) => {
+            const r = ranges[si] as Float64Ranges;
+            let buf = scratch[si] as Float64Array;
+            if (buf.length < b - a) buf = scratch[si] = new Float64Array(longest);
+            return r.read(a, b, buf);
+          };
+        })()
+      : (() => {
+          const gathered = sensorColumns.map((c) => gather(float64Values(c), order));
+          return (a, b, si) => (gathered[si] as Float64Array).subarray(a, b);
+        })();
+  const tScratch = new Float64Array(longest);
+  /** The group's instants in seconds. */
+  const secondsOf = (a: number, b: number) => {
+    const t = tScratch.subarray(0, b - a);
+    for (let i = a; i < b; i++) t[i - a] = (ts[i] as number) / 1e6;
+    return t;
+  };
 
   // Output rows: every row, or the last row of each `everySeconds` bucket per equipment.
   const every = options.everySeconds;
@@ -86,7 +117,7 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
     if (
       every === undefined ||
       lastOfGroup ||
-      Math.floor((tSec[i + 1] as number) / every) !== Math.floor((tSec[i] as number) / every)
+      Math.floor((ts[i + 1] as number) / 1e6 / every) !== Math.floor((ts[i] as number) / 1e6 / every)
     )
       picked.push(i);
   }
@@ -95,13 +126,14 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
   const outputs = columns.map(() => new Float64Array(m));
   const colIndex = new Map(columns.map((c, j) => [c, j]));
   const stats = fs.stats as readonly Stat[];
-  // Scratch for the every-row kernels, sized to the input once something needs it: the sampled
-  // path needs one array (EWMA's recursion), the every-row path one per statistic.
+  const pickedValues = fs.loadNormalised ? fs.sensors.map(() => new Float64Array(m)) : [];
+  // Scratch for the every-row kernels, sized to the longest group once something needs it: the
+  // sampled path needs one array (EWMA's recursion), the every-row path one per statistic.
   let scratchArrays: Record<Stat, Float64Array> | undefined;
   let startsArray: Int32Array | undefined;
   let ewmaArray: Float64Array | undefined;
   const scratchOf = () =>
-    (scratchArrays ??= Object.fromEntries(stats.map((s) => [s, new Float64Array(n)])) as Record<
+    (scratchArrays ??= Object.fromEntries(stats.map((s) => [s, new Float64Array(longest)])) as Record<
       Stat,
       Float64Array
     >);
@@ -117,16 +149,23 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
       a = b; // no output row in this group (an equipment left out): nothing to compute
       continue;
     }
-    const t = tSec.subarray(a, b);
+    const t = secondsOf(a, b);
+    // The readings at the output rows, for the load-normalised columns below.
+    if (fs.loadNormalised)
+      for (let si = 0; si < fs.sensors.length; si++) {
+        const x = sensorRows(a, b, si);
+        const at = pickedValues[si] as Float64Array;
+        for (let q = pFrom; q < p; q++) at[q] = x[(picked[q] as number) - a] as number;
+      }
     // Sampled output (training's one instant per bucket): statistics at the output rows only,
     // exactly (at-rows.ts), when they are few enough for that to be the cheaper way.
     if (every !== undefined && (p - pFrom) * 8 <= b - a) {
       const rows = Int32Array.from(picked.slice(pFrom, p), (i) => i - a);
       const ewmaScratch = stats.includes('ewma')
-        ? (ewmaArray ??= scratchArrays?.ewma ?? new Float64Array(n)).subarray(0, b - a)
+        ? (ewmaArray ??= scratchArrays?.ewma ?? new Float64Array(longest)).subarray(0, b - a)
         : undefined;
       for (let si = 0; si < fs.sensors.length; si++) {
-        const x = (sensors[si] as Float64Array).subarray(a, b);
+        const x = sensorRows(a, b, si);
         const sensor = fs.sensors[si] as string;
         const blocks = rowBlocks(t, x, rows);
         for (const w of fs.windows) {
@@ -143,9 +182,9 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
       continue;
     }
     const scratch = scratchOf();
-    const starts = (startsArray ??= new Int32Array(n));
+    const starts = (startsArray ??= new Int32Array(longest));
     for (let si = 0; si < fs.sensors.length; si++) {
-      const x = (sensors[si] as Float64Array).subarray(a, b);
+      const x = sensorRows(a, b, si);
       const sensor = fs.sensors[si] as string;
       const dense = isDense(x);
       for (const w of fs.windows) {
@@ -182,7 +221,7 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
         if (context) context.at(eq, ts[i] as number, ['batch_load'], loadBuf, 0);
         const load = context ? (loadBuf[0] as number) : NaN;
         fs.sensors.forEach((s, si) => {
-          const v = (sensors[si] as Float64Array)[i] as number;
+          const v = (pickedValues[si] as Float64Array)[q] as number;
           (outputs[colIndex.get(`${s}__per_load`) as number] as Float64Array)[q] = load > 0 ? v / load : NaN;
         });
       }

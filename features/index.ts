@@ -20,4 +20,4 @@ export { ContextIndex, productCode } from './context.ts';
 export type { ContextData, MaintenanceEvent, BatchSpan } from './context.ts';
 export { failureWithin, remainingLife, qualityAtBatchEnd, timeToSpecLimit } from './labels.ts';
 export type { FailureEvent, QualityMeasurement } from './labels.ts';
-export { float64Values, timestampMicros, stringCodes, featureTable } from './arrow-io.ts';
+export { Float64Ranges, float64Values, timestampMicros, stringCodes, featureTable } from './arrow-io.ts';

@@ -1,10 +1,20 @@
 import { readText } from '../../src/ingest/index.ts';
-import { Float64, Table, TimestampMicrosecond, Utf8, makeData, vectorFromArray, Vector } from 'apache-arrow';
+import {
+  Float64,
+  Int32,
+  Table,
+  TimestampMicrosecond,
+  Utf8,
+  makeData,
+  vectorFromArray,
+  Vector,
+} from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import {
   computeFeatures,
   defineFeatureSet,
   featuresAtLast,
+  Float64Ranges,
   float64Values,
   STATS,
 } from '../../features/index.ts';
@@ -307,4 +317,133 @@ describe('golden values on C-MAPSS FD001 unit 1 (pandas 1.5.3 rolling(30), numpy
       }
     });
   }
+});
+
+/** A column of `values` (NaN: NULL when `nulls`) cut into chunks of the given lengths, each with its own validity bitmap. */
+function chunkedColumn(values: Float64Array, cuts: number[], nulls: boolean): Vector {
+  const chunks = [];
+  let at = 0;
+  for (const len of [...cuts, values.length - cuts.reduce((s, c) => s + c, 0)]) {
+    const part = values.slice(at, at + len);
+    at += len;
+    const bitmap = new Uint8Array(Math.ceil(len / 8));
+    let nullCount = 0;
+    for (let i = 0; i < len; i++)
+      if (nulls && Number.isNaN(part[i])) {
+        nullCount++;
+        part[i] = 12345; // a null slot's value is undefined in Arrow: never read as a reading
+      } else bitmap[i >> 3]! |= 1 << (i & 7);
+    chunks.push(makeData({ type: new Float64(), length: len, nullCount, nullBitmap: bitmap, data: part }));
+  }
+  return new Vector(chunks);
+}
+
+describe('Float64Ranges', () => {
+  const rng = new Rng(17, 'float64-ranges');
+  it('reads any range of a chunked column with NULL as float64Values does, into a reused scratch', () => {
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 1 + Math.floor(rng.uniform(0, 3000));
+      const values = Float64Array.from({ length: n }, () => (rng.chance(0.1) ? NaN : rng.normal()));
+      const cuts: number[] = [];
+      for (let left = n; rng.chance(0.7) && left > 1;) {
+        const c = 1 + Math.floor(rng.uniform(0, Math.min(left - 1, 700)));
+        cuts.push(c);
+        left -= c;
+      }
+      const nulls = rng.chance(0.7);
+      // Also a sliced column: its chunks' bitmaps start at an offset.
+      const whole = chunkedColumn(values, cuts, nulls);
+      const skip = Math.floor(rng.uniform(0, n / 2));
+      const col = rng.chance(0.5) ? whole.slice(skip) : whole;
+      const expected = float64Values(col);
+      const ranges = new Float64Ranges(col);
+      const scratch = new Float64Array(expected.length);
+      for (let r = 0; r < 10; r++) {
+        const from = Math.floor(rng.uniform(0, expected.length));
+        const to = from + Math.floor(rng.uniform(0, expected.length - from + 1));
+        const got = ranges.read(from, to, scratch);
+        expect(got.length).toBe(to - from);
+        expect(Array.from(got)).toEqual(Array.from(expected.subarray(from, to)));
+      }
+    }
+  });
+
+  it('reads integer and timestamp columns as numbers, and refuses a scratch too short', () => {
+    const ints = vectorFromArray([1, 2, null, 4], new Int32());
+    expect(Array.from(new Float64Ranges(ints).read(1, 4, new Float64Array(3)))).toEqual([2, NaN, 4]);
+    const big = new Vector([
+      makeData({ type: new TimestampMicrosecond(), length: 3, data: BigInt64Array.from([5n, 6n, 7n]) }),
+    ]);
+    expect(Array.from(new Float64Ranges(big).read(0, 3, new Float64Array(3)))).toEqual([5, 6, 7]);
+    const col = chunkedColumn(Float64Array.from([1, NaN, 3, 4]), [2], true);
+    expect(() => new Float64Ranges(col).read(0, 4, new Float64Array(2))).toThrow(RangeError);
+  });
+});
+
+describe('computeFeatures over a chunked input with NULL', () => {
+  it('equals the same readings as one chunk with NaN, every row and sampled, load-normalised too', () => {
+    const rng = new Rng(23, 'chunked-input');
+    const fs = defineFeatureSet({
+      name: 'chunked',
+      sensors: ['a', 'b'],
+      windows: [
+        { kind: 'time', seconds: 60 },
+        { kind: 'time', seconds: 600 },
+        { kind: 'count', rows: 9 },
+      ],
+      stats: [...STATS],
+      loadNormalised: true,
+    });
+    const eqs = ['e1', 'e2', 'e3'];
+    const ts: number[] = [];
+    const equipment: string[] = [];
+    const batches = [];
+    for (const eq of eqs) {
+      const n = 400 + Math.floor(rng.uniform(0, 400));
+      let t = 1.7e9;
+      for (let i = 0; i < n; i++) {
+        t += rng.chance(0.05) ? 30 : 5;
+        ts.push(t * 1e6);
+        equipment.push(eq);
+      }
+      batches.push({
+        equipment: eq,
+        ts: 1.7e9 * 1e6,
+        endedAt: NaN,
+        load: 0.5 + rng.uniform(0, 1),
+        product: 'p',
+      });
+    }
+    const n = ts.length;
+    const a = Float64Array.from({ length: n }, () => (rng.chance(0.08) ? NaN : 10 + rng.normal()));
+    const b = Float64Array.from({ length: n }, (_, i) => (i % 97 < 20 ? NaN : rng.normal()));
+    const single = readingsTable(Float64Array.from(ts), equipment, { a, b });
+    const cuts = [137, 400, 1, 250, 333];
+    const chunked = new Table({
+      ts: single.getChild('ts')!,
+      equipment: single.getChild('equipment')!,
+      a: chunkedColumn(a, cuts, true),
+      b: chunkedColumn(b, [n - 5], true),
+    });
+    const context = { maintenance: [], batches };
+    for (const options of [{ context }, { context, everySeconds: 60 }]) {
+      const want = computeFeatures(single, fs, options);
+      const got = computeFeatures(chunked, fs, options);
+      expect(got.numRows).toBe(want.numRows);
+      for (const c of ['ts', ...fs.columns])
+        expect(Array.from(float64Values(got.getChild(c)!)), c).toEqual(
+          Array.from(float64Values(want.getChild(c)!)),
+        );
+      // The load-normalised reading: the reading at the output row over its equipment's batch load.
+      const loadOf = new Map(batches.map((x) => [x.equipment, x.load]));
+      const outTs = float64Values(got.getChild('ts')!);
+      const outEq = got.getChild('equipment')!.toArray() as string[];
+      const perLoad = float64Values(got.getChild('a__per_load')!);
+      const rowOf = new Map(ts.map((t, i) => [`${equipment[i]} ${t}`, i]));
+      for (let q = 0; q < got.numRows; q++) {
+        const i = rowOf.get(`${outEq[q]} ${outTs[q]}`) as number;
+        expect(perLoad[q]).toBe((a[i] as number) / (loadOf.get(outEq[q] as string) as number));
+      }
+    }
+  });
 });
