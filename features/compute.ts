@@ -74,10 +74,12 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
   // Each equipment's rows [a, b): grouped input (as the store returns it) is read a group at a
   // time into scratch arrays of the longest group's length (or viewed in place); other input is
   // gathered into grouped copies of its columns first.
+  const groupEnds: number[] = [];
   let longest = 0;
   for (let a = 0; a < n;) {
     let b = a + 1;
     while (b < n && codes[b] === codes[a]) b++;
+    groupEnds.push(b);
     longest = Math.max(longest, b - a);
     a = b;
   }
@@ -138,11 +140,10 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
       Float64Array
     >);
 
-  // Group boundaries: kernels run per equipment over contiguous slices (subarray views, no copies).
+  // Kernels run per equipment over its rows [a, b), each sensor read once (`sensorRows`).
   let p = 0;
-  for (let a = 0; a < n;) {
-    let b = a + 1;
-    while (b < n && codes[b] === codes[a]) b++;
+  let a = 0;
+  for (const b of groupEnds) {
     const pFrom = p;
     while (p < m && (picked[p] as number) < b) p++;
     if (p === pFrom) {
@@ -150,23 +151,27 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
       continue;
     }
     const t = secondsOf(a, b);
-    // The readings at the output rows, for the load-normalised columns below.
-    if (fs.loadNormalised)
-      for (let si = 0; si < fs.sensors.length; si++) {
-        const x = sensorRows(a, b, si);
+    // Sampled output (training's one instant per bucket): statistics at the output rows only,
+    // exactly (at-rows.ts), when they are few enough for that to be the cheaper way.
+    const rows =
+      every !== undefined && (p - pFrom) * 8 <= b - a
+        ? Int32Array.from(picked.slice(pFrom, p), (i) => i - a)
+        : undefined;
+    const ewmaScratch =
+      rows !== undefined && stats.includes('ewma')
+        ? (ewmaArray ??= scratchArrays?.ewma ?? new Float64Array(longest)).subarray(0, b - a)
+        : undefined;
+    const scratch = rows === undefined ? scratchOf() : undefined;
+    const starts = rows === undefined ? (startsArray ??= new Int32Array(longest)) : undefined;
+    for (let si = 0; si < fs.sensors.length; si++) {
+      const x = sensorRows(a, b, si);
+      const sensor = fs.sensors[si] as string;
+      // The readings at the output rows, for the load-normalised columns below.
+      if (fs.loadNormalised) {
         const at = pickedValues[si] as Float64Array;
         for (let q = pFrom; q < p; q++) at[q] = x[(picked[q] as number) - a] as number;
       }
-    // Sampled output (training's one instant per bucket): statistics at the output rows only,
-    // exactly (at-rows.ts), when they are few enough for that to be the cheaper way.
-    if (every !== undefined && (p - pFrom) * 8 <= b - a) {
-      const rows = Int32Array.from(picked.slice(pFrom, p), (i) => i - a);
-      const ewmaScratch = stats.includes('ewma')
-        ? (ewmaArray ??= scratchArrays?.ewma ?? new Float64Array(longest)).subarray(0, b - a)
-        : undefined;
-      for (let si = 0; si < fs.sensors.length; si++) {
-        const x = sensorRows(a, b, si);
-        const sensor = fs.sensors[si] as string;
+      if (rows !== undefined) {
         const blocks = rowBlocks(t, x, rows);
         for (const w of fs.windows) {
           const outs = stats.map((s) =>
@@ -177,22 +182,15 @@ export function computeFeatures(input: Table, fs: FeatureSet, options: ComputeOp
           );
           statsAtRows(t, x, w, stats, blocks, outs, ewmaScratch);
         }
+        continue;
       }
-      a = b;
-      continue;
-    }
-    const scratch = scratchOf();
-    const starts = (startsArray ??= new Int32Array(longest));
-    for (let si = 0; si < fs.sensors.length; si++) {
-      const x = sensorRows(a, b, si);
-      const sensor = fs.sensors[si] as string;
       const dense = isDense(x);
       for (const w of fs.windows) {
-        const outs = Object.fromEntries(stats.map((s) => [s, scratch[s].subarray(0, b - a)])) as Record<
+        const outs = Object.fromEntries(stats.map((s) => [s, scratch![s].subarray(0, b - a)])) as Record<
           Stat,
           Float64Array
         >;
-        rollingStats(t, x, w, stats, outs, () => windowStarts(t, w, starts.subarray(0, b - a)), dense);
+        rollingStats(t, x, w, stats, outs, () => windowStarts(t, w, starts!.subarray(0, b - a)), dense);
         for (const s of stats) {
           const dest = outputs[colIndex.get(`${sensor}__${s}__${labelOf(w)}`) as number] as Float64Array;
           const src = outs[s];
