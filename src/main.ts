@@ -113,9 +113,12 @@ async function runPlant(
   // The machines' state at every hour the run passes, written once live (the backfill's hours
   // would only be overwritten): a restart continues from it rather than replaying the history.
   const stateFile = plantStateFile(store);
+  const notUsed = (reason: string) =>
+    console.log(
+      `plant: the saved state in ${stateFile} is not used (${reason}); replaying the history instead`,
+    );
   const saved = resuming ? readPlantState(stateFile) : undefined;
-  if (saved !== undefined && 'reason' in saved && existsSync(stateFile))
-    console.log(`plant: the saved state is not used (${saved.reason}); replaying the history instead`);
+  if (saved !== undefined && 'reason' in saved) notUsed(saved.reason);
   let resumedAt: number | undefined;
   let latest: PlantState | undefined;
   let saving = true;
@@ -137,13 +140,7 @@ async function runPlant(
         ? { start: Math.round(first / 1e6), days: 0, replayUntil: Math.floor(last / 1e6 / 3600) * 3600 }
         : {}),
       ...(saved !== undefined && 'state' in saved ? { resume: saved.state } : {}),
-      onResume: (r) => {
-        if ('at' in r) resumedAt = r.at;
-        else
-          console.log(
-            `plant: the saved state in ${stateFile} is not used (${r.reason}); replaying the history instead`,
-          );
-      },
+      onResume: (r) => ('at' in r ? (resumedAt = r.at) : notUsed(r.reason)),
       onState: (s) => {
         latest = s;
         if (announced) save(s);

@@ -36,6 +36,21 @@ interface QueuedBatch {
 
 type State = 'idle' | 'running' | 'down' | 'pm';
 const STATES: readonly State[] = ['idle', 'running', 'down', 'pm'];
+/** The numbers of a `MachineState` that are single values. */
+const SCALARS = [
+  't',
+  'stateUntil',
+  'currentStart',
+  'planEnd',
+  'nextPm',
+  'nextHealth',
+  'nextBurst',
+  'motorTemp',
+  'bearingTemp',
+  'batchSeq',
+  'orderSeq',
+  'woSeq',
+] as const;
 
 /** A queued or running batch in a `MachineState`: its recipe by index in the class's recipes. */
 export interface BatchState {
@@ -222,12 +237,7 @@ export class Machine {
       if (!Array.isArray(a) || a.length !== n)
         throw new Error(`machine ${s.id}: ${what} is not a list of ${n} values`);
     const numbers: [string, unknown][] = [
-      ...(['t', 'stateUntil', 'currentStart', 'planEnd', 'nextPm', 'nextHealth', 'nextBurst'] as const).map(
-        (k): [string, unknown] => [k, s[k]],
-      ),
-      ...(['motorTemp', 'bearingTemp', 'batchSeq', 'orderSeq', 'woSeq'] as const).map(
-        (k): [string, unknown] => [k, s[k]],
-      ),
+      ...SCALARS.map((k): [string, unknown] => [k, s[k]]),
       ...(['rng', 'noise', 'artifacts'] as const).flatMap((k) =>
         Array.isArray(s[k]) && s[k].length === 5
           ? s[k].map((v, i): [string, unknown] => [`${k}[${i}]`, v])

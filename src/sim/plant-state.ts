@@ -39,19 +39,19 @@ export function decodePlantState(text: string): PlantState {
   return s as PlantState;
 }
 
-/** The state in `file`, or why there is none to use (missing, unreadable, not a state). */
-export function readPlantState(file: string): { state: PlantState } | { reason: string } {
+/** The state in `file`, why it cannot be used (unreadable, not a state), or undefined if there is no file. */
+export function readPlantState(file: string): { state: PlantState } | { reason: string } | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { reason: code === 'ENOENT' ? `no ${file}` : `${file}: ${(err as Error).message}` };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return { reason: (err as Error).message };
   }
   try {
     return { state: decodePlantState(text) };
   } catch (err) {
-    return { reason: `${file}: ${(err as Error).message}` };
+    return { reason: (err as Error).message };
   }
 }
 

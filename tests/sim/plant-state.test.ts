@@ -193,7 +193,7 @@ describe('a run resumed from a saved state', () => {
 
   it('is kept in a file written whole, and a file that is not a state is refused', () => {
     const file = path.join(dir, 'plant-state.json');
-    expect(readPlantState(file)).toEqual({ reason: `no ${file}` });
+    expect(readPlantState(file)).toBeUndefined();
     const s = plantOf(1, [], START + HOUR);
     writePlantState(file, {
       ...s,
@@ -212,7 +212,7 @@ describe('a run resumed from a saved state', () => {
     ] as const) {
       writeFileSync(file, text);
       const r = readPlantState(file);
-      expect('reason' in r ? r.reason : '').toMatch(why);
+      expect(r !== undefined && 'reason' in r ? r.reason : '').toMatch(why);
     }
   });
 });
