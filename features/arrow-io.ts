@@ -29,29 +29,7 @@ export function float64Values(vector: Vector): Float64Array {
   ) {
     return only.values.subarray(0, only.length);
   }
-  const out = new Float64Array(vector.length);
-  let k = 0;
-  for (const d of chunks) {
-    const validity = d.nullBitmap;
-    if (d.values instanceof Float64Array) {
-      // Doubles (a query result is one chunk per 64k rows): copied whole, then NaN where null
-      // (a null slot's value is undefined in Arrow).
-      out.set(d.values.subarray(0, d.length), k);
-      if (d.nullCount > 0 && validity !== undefined && validity !== null)
-        nanWhereNull(out, k, validity, d.offset, d.length);
-      k += d.length;
-      continue;
-    }
-    const values = d.values as ArrayLike<number | bigint>;
-    for (let i = 0; i < d.length; i++) {
-      const valid =
-        d.nullCount === 0 ||
-        validity === undefined ||
-        ((validity[(d.offset + i) >> 3] as number) >> ((d.offset + i) & 7)) & 1;
-      out[k++] = valid ? Number(values[i]) : NaN;
-    }
-  }
-  return out;
+  return new Float64Ranges(vector).read(0, vector.length, new Float64Array(vector.length));
 }
 
 /**
