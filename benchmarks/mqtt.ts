@@ -19,7 +19,7 @@
  */
 import { Sender } from '@questdb/nodejs-client';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -218,7 +218,7 @@ async function bareConsumer(store: Store, tables: Tables, group: string): Promis
   };
 }
 
-/** A Mosquitto of the benchmark's own on a free port; stops with the process. */
+/** A Mosquitto of the benchmark's own on a free port; `stop` ends it and removes its configuration. */
 async function privateBroker(): Promise<{ url: string; stop: () => void }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pdm-bench-mosquitto-'));
   const port = await freePort();
@@ -233,7 +233,13 @@ async function privateBroker(): Promise<{ url: string; stop: () => void }> {
     if (ok) break;
     await sleep(100);
   }
-  return { url, stop: () => child.kill('SIGTERM') };
+  return {
+    url,
+    stop: () => {
+      child.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 async function main(): Promise<void> {
