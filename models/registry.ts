@@ -6,21 +6,11 @@
  * a crash never leaves half a model. Loading refuses a model whose checksum or feature-set hash
  * does not match, with an error that says which.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { ErrorCodes, PdmError } from '../src/errors.ts';
+import { writeAtomic } from '../src/write-atomic.ts';
 import { compileForest } from './compiled.ts';
 import type { CompiledForest } from './compiled.ts';
 import type { FailureBaseline, RulBaseline } from './baselines.ts';
@@ -118,18 +108,6 @@ export interface LoadedModel {
 }
 
 const NAME = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-
-function writeAtomic(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-}
 
 const b64 = (a: ArrayBufferView) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 function fromB64<T>(s: string, make: (buf: ArrayBuffer) => T): T {

@@ -13,8 +13,9 @@
  * Roles: mes (scoring, intake), scheduler (forecasts), engineer (analyses, models, training), admin.
  */
 import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { writeAtomic } from '../write-atomic.ts';
 
 export const ROLES = ['mes', 'scheduler', 'engineer', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -127,9 +128,7 @@ export class KeyStore {
 
   private save(): void {
     mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify({ keys: [...this.keys.values()] }, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeAtomic(this.file, JSON.stringify({ keys: [...this.keys.values()] }, null, 2) + '\n', 0o600);
     this.loadedMtime = statSync(this.file).mtimeMs;
   }
 

@@ -5,7 +5,8 @@
  * used only for the run it came from (seed, start, machines) and only up to where the stored data
  * ends (run.ts checks both and falls back to the full replay).
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeAtomic } from '../write-atomic.ts';
 import type { MachineState } from './machine.ts';
 
 export interface PlantState {
@@ -55,9 +56,7 @@ export function readPlantState(file: string): { state: PlantState } | { reason: 
   }
 }
 
-/** Writes `state` to `file` whole or not at all (a temporary file renamed over it). */
+/** Writes `state` to `file` whole or not at all. */
 export function writePlantState(file: string, state: PlantState): void {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, encodePlantState(state));
-  renameSync(tmp, file);
+  writeAtomic(file, encodePlantState(state));
 }
